@@ -1,0 +1,57 @@
+"""专利供需对接与开放许可平台 — the Flask application.
+
+``create_app`` is the only entry point: it reads configuration, binds the
+extensions and registers one blueprint per feature. Nothing connects to a
+server at import time.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from marketplace.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides settings (tests pass ``SETTINGS`` or Flask keys)."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    config = dict(config or {})
+    settings: Settings = config.pop("SETTINGS", None) or Settings.from_env(Path(app.instance_path))
+    app.config.update(settings.flask_config())
+    app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    from marketplace import extensions, web
+    from marketplace.core import jobs
+    from marketplace.segments.taxonomy import Taxonomy
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
+    extensions.csrf.init_app(app)
+    app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
+    jobs.init_app(app)
+    web.init_app(app)
+    _register_features(app)
+    return app
+
+
+def _register_features(app: Flask) -> None:
+    """One blueprint (and API blueprint) per feature package."""
+    from marketplace import api, cli, health, home
+    from marketplace.accounts import routes as accounts_routes
+    from marketplace.needs import routes as needs_routes
+    from marketplace.patents import routes as patents_routes
+    from marketplace.segments import routes as segments_routes
+
+    for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, health):
+        app.register_blueprint(module.bp)
+    api.init_app(app)
+    cli.init_app(app)

@@ -1,0 +1,140 @@
+"""Configuration read once from the environment, each key with an explicit type.
+
+Development needs nothing set: SQLite and a generated secret key live under
+``instance/``, search is embedded and jobs run inline. Production refuses to
+start on insecure defaults.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment describes an unusable configuration."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings; ``from_env`` is the only place environment variables are read."""
+
+    env: str = "development"
+    instance_path: Path = Path("instance")
+    database_url: str = ""
+    secret_key: str = ""
+    es_url: str | None = None
+    es_index_prefix: str = "patentmkt"
+    es_shards: int = 1
+    es_replicas: int = 0
+    es_timeout: float = 5.0
+    redis_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "noreply@patent-marketplace.local"
+    smtp_tls: bool = True
+    max_upload_mb: int = 20
+    demo_mode: bool = False
+    extra_segment_file: str | None = None
+    extra_synonym_file: str | None = None
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, instance_path: Path, environ: dict[str, str] | None = None) -> "Settings":
+        env_vars = os.environ if environ is None else environ
+        env = env_vars.get("MARKETPLACE_ENV", "development").strip().lower()
+        if env not in {"development", "production", "testing"}:
+            raise ConfigError("MARKETPLACE_ENV must be development, production or testing")
+        production = env == "production"
+
+        secret_key = env_vars.get("SECRET_KEY", "")
+        if not secret_key:
+            if production:
+                raise ConfigError("SECRET_KEY must be set in production")
+            secret_key = _development_secret(instance_path)
+
+        database_url = env_vars.get("DATABASE_URL") or f"sqlite:///{instance_path / 'marketplace.sqlite'}"
+        if database_url.startswith("postgres://"):
+            database_url = "postgresql://" + database_url[len("postgres://"):]
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+
+        return cls(
+            env=env,
+            instance_path=instance_path,
+            database_url=database_url,
+            secret_key=secret_key,
+            es_url=env_vars.get("ES_URL") or None,
+            es_index_prefix=env_vars.get("ES_INDEX_PREFIX", "patentmkt"),
+            es_shards=int(env_vars.get("ES_SHARDS", "1")),
+            es_replicas=int(env_vars.get("ES_REPLICAS", "0")),
+            es_timeout=float(env_vars.get("ES_TIMEOUT", "5")),
+            redis_url=env_vars.get("REDIS_URL") or None,
+            smtp_host=env_vars.get("SMTP_HOST") or None,
+            smtp_port=int(env_vars.get("SMTP_PORT", "587")),
+            smtp_user=env_vars.get("SMTP_USER") or None,
+            smtp_password=env_vars.get("SMTP_PASSWORD") or None,
+            smtp_sender=env_vars.get("SMTP_SENDER", "noreply@patent-marketplace.local"),
+            smtp_tls=_bool(env_vars.get("SMTP_TLS", "true")),
+            max_upload_mb=int(env_vars.get("MAX_UPLOAD_MB", "20")),
+            demo_mode=_bool(env_vars.get("DEMO_MODE", "false" if production else "true")),
+            extra_segment_file=env_vars.get("SEGMENT_FILE") or None,
+            extra_synonym_file=env_vars.get("SYNONYM_FILE") or None,
+        )
+
+    def flask_config(self) -> dict[str, object]:
+        """The Flask/extension keys derived from these settings."""
+        return {
+            "SETTINGS": self,
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "MAX_CONTENT_LENGTH": self.max_upload_mb * 1024 * 1024,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.production,
+            "REMEMBER_COOKIE_SECURE": self.production,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "BABEL_DEFAULT_LOCALE": "zh",
+            "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+            "API_TITLE": "Patent Marketplace API",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api/v1",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "OPENAPI_SWAGGER_UI_PATH": "docs",
+            "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+        }
+
+    def replace(self, **changes: object) -> "Settings":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)  # type: ignore[arg-type]
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A per-checkout secret kept in instance/ so sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,35 @@
+"""The unit-of-work boundary: one commit per request, CLI command or job.
+
+Only after a successful commit are the outbox consumers' drain jobs started
+and queued e-mail sent, so a job never runs before its rows exist or after a
+rollback, and nobody is mailed about a change that did not happen.
+"""
+from __future__ import annotations
+
+from marketplace.core import mail, outbox
+from marketplace.core.jobs import job, jobs
+from marketplace.extensions import db
+
+
+def commit() -> None:
+    """Commit the session, then run or enqueue what the committed work asked for."""
+    touched = outbox.take_touched_consumers()
+    messages = mail.take_queued_mail()
+    db.session.commit()
+    runner = jobs()
+    for consumer in sorted(touched):
+        runner.enqueue(drain_outbox, consumer)
+    for message in messages:
+        runner.enqueue(mail.deliver_mail, *message)
+
+
+def rollback() -> None:
+    outbox.take_touched_consumers()
+    mail.take_queued_mail()
+    db.session.rollback()
+
+
+@job(queue="index", timeout=600)
+def drain_outbox(consumer: str) -> int:
+    """Job: deliver one consumer's pending outbox rows."""
+    return outbox.drain(consumer)

@@ -1,0 +1,81 @@
+"""The patent inventory: one row per application number, owned by an organisation."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import Organisation
+from marketplace.core.models import TimestampMixin, portable_enum
+from marketplace.extensions import db
+from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, PublicationState
+
+MONEY = Numeric(16, 2)
+
+
+class Patent(TimestampMixin, db.Model):
+    __tablename__ = "patents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_number: Mapped[str] = mapped_column(String(20), unique=True)
+    publication_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    patent_type: Mapped[PatentType] = mapped_column(portable_enum(PatentType, "patent_type"))
+    title: Mapped[str] = mapped_column(String(500))
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    first_claim: Mapped[str] = mapped_column(Text, default="")
+    ipc_main: Mapped[str | None] = mapped_column(String(20))
+    ipc_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    co_owners: Mapped[list[str]] = mapped_column(JSON, default=list)
+    inventors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    application_date: Mapped[date | None]
+    publication_date: Mapped[date | None]
+    grant_date: Mapped[date | None]
+    legal_status: Mapped[LegalStatus] = mapped_column(portable_enum(LegalStatus, "legal_status"),
+                                                      default=LegalStatus.PENDING)
+    proceedings_suspended: Mapped[bool] = mapped_column(default=False)
+    evaluation_report: Mapped[str | None] = mapped_column(String(16))  # positive | negative (UM/design)
+    grade: Mapped[str | None] = mapped_column(String(16))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    modes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    maturity: Mapped[Maturity | None] = mapped_column(portable_enum(Maturity, "maturity"))
+    price_min: Mapped[Decimal | None] = mapped_column(MONEY)
+    price_max: Mapped[Decimal | None] = mapped_column(MONEY)
+    state: Mapped[PublicationState] = mapped_column(portable_enum(PublicationState, "publication_state"),
+                                                    default=PublicationState.DRAFT)
+    published_at: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(String(300))  # provenance of imported/demo records
+
+    owner: Mapped[Organisation] = relationship()
+    segment_links: Mapped[list["PatentSegment"]] = relationship(
+        cascade="all, delete-orphan", order_by="PatentSegment.segment_code")
+
+    __table_args__ = (
+        Index("ix_patents_listing", "state", "legal_status", "grade"),
+        Index("ix_patents_owner_state", "owner_id", "state"),
+        Index("ix_patents_published_at", "published_at"),
+    )
+
+    @property
+    def segments(self) -> list[str]:
+        return [link.segment_code for link in self.segment_links]
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == PublicationState.PUBLISHED
+
+    @property
+    def patent_number(self) -> str | None:
+        """The granted patent number, ``ZL`` + application number."""
+        return f"ZL{self.application_number}" if self.grant_date or self.legal_status != LegalStatus.PENDING else None
+
+
+class PatentSegment(db.Model):
+    """A patent's industry segment; a table (not JSON) so listing filters use an index."""
+
+    __tablename__ = "patent_segments"
+
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), primary_key=True)
+    segment_code: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)

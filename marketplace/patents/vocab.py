@@ -1,0 +1,80 @@
+"""Closed vocabularies of the patent domain, with their Chinese labels.
+
+The labels double as the import aliases: a spreadsheet saying 发明专利 or
+"invention" maps to the same member.
+"""
+from __future__ import annotations
+
+import enum
+
+
+class LabelledEnum(enum.StrEnum):
+    """A StrEnum whose members carry a Chinese label and import aliases."""
+
+    label_zh: str
+    aliases: tuple[str, ...]
+
+    def __new__(cls, value: str, label_zh: str, *aliases: str) -> "LabelledEnum":
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label_zh = label_zh
+        member.aliases = aliases
+        return member
+
+    @classmethod
+    def parse(cls, raw: str) -> "LabelledEnum | None":
+        """Match a value, its Chinese label or an alias, ignoring case and spaces."""
+        key = (raw or "").strip().lower().replace(" ", "")
+        for member in cls:
+            candidates = {member.value, member.label_zh, *member.aliases}
+            if key in {c.lower().replace(" ", "") for c in candidates}:
+                return member
+        return None
+
+
+class PatentType(LabelledEnum):
+    INVENTION = "invention", "发明", "发明专利", "发明授权", "发明申请"
+    UTILITY_MODEL = "utility_model", "实用新型", "实用新型专利", "utilitymodel", "utility"
+    DESIGN = "design", "外观设计", "外观设计专利", "外观"
+
+
+class LegalStatus(LabelledEnum):
+    PENDING = "pending", "审中", "实质审查", "审中-实质审查", "实质审查的生效", "公开", "在审"
+    GRANTED = "granted", "有效", "授权", "有权", "有权-审定授权", "专利权维持", "granted", "inforce"
+    FEE_OVERDUE = "fee_overdue", "等年费滞纳金", "年费滞纳", "未缴年费"
+    TERMINATED = "terminated", "未缴年费专利权终止", "专利权终止", "终止", "失效"
+    EXPIRED = "expired", "届满", "期限届满", "专利权届满"
+    INVALIDATED = "invalidated", "无效", "全部无效", "被宣告无效"
+
+    @property
+    def in_force(self) -> bool:
+        return self in (LegalStatus.GRANTED, LegalStatus.FEE_OVERDUE)
+
+
+class Maturity(LabelledEnum):
+    RESEARCH = "research", "正在研发"
+    LAB = "lab", "通过小试", "小试"
+    PILOT = "pilot", "通过中试", "中试"
+    SAMPLE = "sample", "已有样品", "样品"
+    MASS_PRODUCTION = "mass_production", "可以量产", "量产"
+    TRL1 = "trl1", "TRL1", "1"
+    TRL2 = "trl2", "TRL2", "2"
+    TRL3 = "trl3", "TRL3", "3"
+    TRL4 = "trl4", "TRL4", "4"
+    TRL5 = "trl5", "TRL5", "5"
+    TRL6 = "trl6", "TRL6", "6"
+    TRL7 = "trl7", "TRL7", "7"
+    TRL8 = "trl8", "TRL8", "8"
+    TRL9 = "trl9", "TRL9", "9"
+
+
+class TransformationMode(LabelledEnum):
+    TRANSFER = "transfer", "转让", "技术转让", "完全转让", "专利转让"
+    LICENSE = "license", "许可", "技术许可", "许可转让", "专利许可"
+    OPEN_LICENSE = "open_license", "开放许可", "专利开放许可"
+    EQUITY = "equity", "作价入股", "技术入股", "入股"
+
+
+class PublicationState(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
