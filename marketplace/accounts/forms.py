@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from marketplace.accounts.models import Role
 
@@ -14,7 +14,7 @@ ROLE_CHOICES = [(Role.MEMBER.value, _l("成员")), (Role.ADMIN.value, _l("管理
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("邮箱"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("密码"), validators=[DataRequired()])
     remember = BooleanField(_l("记住我"))
 
@@ -27,7 +27,7 @@ class RegisterForm(FlaskForm):
     is_sme = BooleanField(_l("中小企业"))
     user_name = StringField(_l("联系人姓名"), validators=[DataRequired(), Length(max=100)])
     contact_phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=40)])
-    email = EmailField(_l("邮箱"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(min=8)])
     confirm = PasswordField(_l("确认密码"), validators=[EqualTo("password")])
 
@@ -36,7 +36,7 @@ class OrganisationForm(FlaskForm):
     name = StringField(_l("机构名称"), validators=[DataRequired(), Length(max=200)])
     region_code = StringField(_l("行政区划代码"), validators=[DataRequired(), Length(min=6, max=6)])
     contact_name = StringField(_l("联系人"), validators=[Optional(), Length(max=100)])
-    contact_email = EmailField(_l("联系邮箱"), validators=[Optional(), Email()])
+    contact_email = EmailField(_l("联系邮箱"), validators=[Optional(), Length(max=254)])
     contact_phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=40)])
     description = TextAreaField(_l("简介"), validators=[Optional(), Length(max=2000)])
     is_sme = BooleanField(_l("中小企业"))
@@ -44,7 +44,7 @@ class OrganisationForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(_l("邮箱"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
     role = SelectField(_l("角色"), choices=ROLE_CHOICES)
 
 
@@ -61,7 +61,7 @@ class TokenForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("邮箱"), validators=[DataRequired(), Email()])
+    email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)])
 
 
 class SetPasswordForm(FlaskForm):

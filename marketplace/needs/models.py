@@ -48,8 +48,18 @@ class Need(TimestampMixin, db.Model):
         return [link.segment_code for link in self.segment_links]
 
     @property
+    def is_expired(self) -> bool:
+        """Past its validity date: still shown to its owner, no longer listed or matched."""
+        return self.valid_until is not None and self.valid_until < date.today()
+
+    @property
     def is_open(self) -> bool:
-        return self.status == NeedStatus.OPEN and (self.valid_until is None or self.valid_until >= date.today())
+        return self.status == NeedStatus.OPEN and not self.is_expired
+
+    @property
+    def is_listed(self) -> bool:
+        """Whether the public list shows it; private needs only feed matching pushes."""
+        return self.public and self.is_open
 
 
 class NeedSegment(db.Model):

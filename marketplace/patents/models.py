@@ -55,7 +55,7 @@ class Patent(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_patents_listing", "state", "legal_status", "grade"),
         Index("ix_patents_owner_state", "owner_id", "state"),
-        Index("ix_patents_published_at", "published_at"),
+        Index("ix_patents_state_published", "state", "published_at", "id"),
     )
 
     @property
@@ -78,4 +78,15 @@ class PatentSegment(db.Model):
     __tablename__ = "patent_segments"
 
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), primary_key=True)
-    segment_code: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    segment_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    # Covering: a segment filter finds its patent ids without touching the table.
+    __table_args__ = (Index("ix_patent_segments_code_patent", "segment_code", "patent_id"),)
+
+
+# The listing's sort orders, matched expression for expression by ``queries.ORDERS`` so the
+# database walks an index instead of sorting; ``IS NULL`` first puts missing values last on
+# SQLite and PostgreSQL alike (they disagree on where NULLs sort).
+Index("ix_patents_order_application_date", Patent.state, Patent.application_date.is_(None),
+      Patent.application_date.desc(), Patent.id.desc())
+Index("ix_patents_order_grade", Patent.state, Patent.grade.is_(None), Patent.grade, Patent.id.desc())

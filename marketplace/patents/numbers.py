@@ -66,7 +66,7 @@ def normalise_publication_number(raw: str, field: str = "publication_numbers") -
 def normalise_ipc(raw: str, field: str = "ipc_codes") -> str:
     """``H01M10/0525`` or ``h01m 10/0525`` → ``H01M 10/0525``; a bare subclass ``H01M`` is kept as is."""
     text = (raw or "").strip().upper().replace("　", " ")
-    text = re.sub(r"\(\d{4}\.\d{2}\)$", "", text).strip()  # drop version suffix like (2006.01)
+    text = re.sub(r"\(\d{4}\.\d{2}\)[IN]?$", "", text).strip()  # drop version suffix like (2006.01) or (2006.01)I
     subclass = _IPC_SUBCLASS_RE.match(text)
     if subclass:
         return text

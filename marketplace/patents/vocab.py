@@ -33,7 +33,7 @@ class LabelledEnum(enum.StrEnum):
 
 
 class PatentType(LabelledEnum):
-    INVENTION = "invention", "发明", "发明专利", "发明授权", "发明申请"
+    INVENTION = "invention", "发明", "发明专利", "发明授权", "发明申请", "发明公开", "发明公布"
     UTILITY_MODEL = "utility_model", "实用新型", "实用新型专利", "utilitymodel", "utility"
     DESIGN = "design", "外观设计", "外观设计专利", "外观"
 

@@ -1,0 +1,51 @@
+# Two commands: `make run` (zero-setup demo) and `make test`. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test install install-dev translations migrate seed worker bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed translations
+
+install-dev: $(VENV)/.installed-dev translations
+
+translations: | $(BIN)/python
+	$(BIN)/pybabel compile --use-fuzzy -q -d marketplace/translations
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+## make run: install, migrate, seed demo data into an empty database, serve on http://127.0.0.1:$(PORT)
+run: seed
+	@echo "Serving on http://127.0.0.1:$(PORT)  (demo users: university@demo.local / company@demo.local / agency@demo.local / admin@demo.local, password demo12345)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+## make test: install the dev dependencies and run the whole suite (DATABASE_URL / ES_URL / REDIS_URL select real servers)
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+worker: install
+	$(FLASK) worker
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,177 @@
+"""Demo data for ``make run``: organisations, users, real patents and real needs.
+
+Only seeded into an empty database. Patents and needs are real records
+(``data/demo``); which demo organisation owns them and their grades, segments,
+modes and prices are assigned by the deterministic rules below, for
+illustration only.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import date, timedelta
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import func, select
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.identifiers import credit_code_check
+from marketplace.accounts.models import Organisation, User
+from marketplace.core.outbox import record_change
+from marketplace.extensions import db
+from marketplace.needs.models import Need, NeedSegment
+from marketplace.patents.services import save_patent, set_published, validate_patent_values
+from marketplace.patents.vocab import PatentType
+
+DEMO_PASSWORD = "demo12345"
+
+ORGANISATIONS = [
+    # key, kind, name, region, login e-mail, SME
+    ("univ1", "university", "贵州理工大学（演示）", "520100", "university@demo.local", False),
+    ("univ2", "university", "黔南科技学院（演示）", "522700", "university2@demo.local", False),
+    ("inst", "institute", "西部新材料研究院（演示）", "520100", "institute@demo.local", False),
+    ("comp1", "company", "黔能新能源科技有限公司（演示）", "520100", "company@demo.local", True),
+    ("comp2", "company", "山城智能装备有限公司（演示）", "500100", "company2@demo.local", True),
+    ("comp3", "company", "绿野农业发展有限公司（演示）", "522700", "company3@demo.local", False),
+    ("agency", "agency", "贵州知识产权运营中心（演示）", "520100", "agency@demo.local", False),
+    ("bank", "bank", "贵阳科技支行（演示）", "520100", "bank@demo.local", False),
+]
+
+# IPC prefix → segment codes (technology-market area + strategic emerging industry), most specific first.
+IPC_SEGMENTS = [
+    ("H01M", ["TM-F1", "SEI-06"]), ("B64", ["TM-E1", "SEI-02"]), ("G06F", ["TM-A2", "SEI-01"]),
+    ("G06", ["TM-A5", "SEI-01"]), ("H04", ["TM-A3", "SEI-01"]), ("G01", ["TM-E3", "SEI-02"]),
+    ("E01", ["TM-E5", "PII-3"]), ("E02", ["TM-E5", "PII-3"]), ("E04", ["TM-E5"]), ("C04", ["TM-D5", "SEI-03"]),
+    ("A01B", ["TM-H11"]), ("A01C", ["TM-H2"]), ("A01D", ["TM-H11"]), ("A01F", ["TM-H10"]), ("A01G", ["TM-H2"]),
+    ("A01H", ["TM-H1"]), ("A01J", ["TM-H7"]), ("A01K", ["TM-H7"]), ("A01M", ["TM-H4"]), ("A01N", ["TM-C2"]),
+    ("A01P", ["TM-C2"]), ("A01", ["TM-H"]), ("C", ["TM-D7", "SEI-03"]), ("H", ["TM-A", "SEI-01"]),
+]
+NEED_KEYWORD_SEGMENTS = [
+    ("锂", ["TM-F1", "SEI-06"]), ("电池", ["TM-F1", "SEI-06"]), ("无人机", ["TM-E1", "SEI-02"]),
+    ("软件", ["TM-A5", "SEI-01"]), ("数据", ["TM-A2", "SEI-01"]), ("传感", ["TM-E3"]), ("检测", ["TM-E3"]),
+    ("路面", ["TM-E5"]), ("桥", ["TM-E5"]), ("混凝土", ["TM-D5"]), ("材料", ["TM-D", "SEI-03"]),
+    ("种植", ["TM-H2"]), ("养殖", ["TM-H7"]), ("土壤", ["TM-H3"]), ("污水", ["TM-G", "SEI-07"]),
+    ("节能", ["TM-F2", "SEI-07"]), ("电机", ["TM-E3"]), ("农", ["TM-H"]),
+]
+MODES_BY_CLASS = [["transfer", "license"], ["license", "open_license"], ["transfer", "license", "equity"],
+                  ["open_license"], ["transfer"]]
+MATURITIES = ["research", "lab", "pilot", "sample", "mass_production"]
+
+
+def _stable(text: str, modulo: int) -> int:
+    return zlib.crc32(text.encode("utf-8")) % modulo
+
+
+def _credit_code(index: int) -> str:
+    body = f"12520000{index:02d}MB0{index:04d}"[:17].replace("I", "1").replace("O", "0")
+    return body + credit_code_check(body)
+
+
+def _records(name: str) -> list[dict[str, Any]]:
+    text = resources.files("marketplace").joinpath(f"data/demo/{name}").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _segments_for_ipc(codes: list[str]) -> list[str]:
+    for code in codes:
+        compact = code.replace(" ", "")
+        for prefix, segments in IPC_SEGMENTS:
+            if compact.startswith(prefix):
+                return segments
+    return ["TM-Z"]
+
+
+def _source_date(raw: object) -> str:
+    """The source writes dates as YYYYMMDD and unknown ones as 0."""
+    text = str(raw or "")
+    return text if len(text) == 8 and text.isdigit() else ""
+
+
+def _patent_row(record: dict[str, Any], index: int) -> dict[str, Any]:
+    extra = record.get("extra") or {}
+    ipc = record.get("ipc") or []
+    key = record["app_no"]
+    grade = "ABCD"[_stable(key, 4)]
+    if "锂" in record["title"] + (record.get("abstract") or ""):
+        grade = "A" if _stable(key, 2) else "B"
+    low = (1 + _stable(key, 30)) * 10000
+    return {
+        "application_number": key,
+        "publication_numbers": [record["pub_no"]] if record.get("pub_no") else [],
+        "patent_type": record.get("patent_type") or "",
+        "title": record["title"],
+        "abstract": record.get("abstract") or "",
+        "first_claim": extra.get("主权项", ""),
+        "ipc_main": record.get("ipc_main") if "/" in (record.get("ipc_main") or "") else None,
+        "ipc_codes": [c for c in ipc if "/" in c],
+        "inventors": extra.get("发明人", ""),
+        "application_date": _source_date(extra.get("申请日")),
+        "publication_date": _source_date(extra.get("公开日")),
+        "grant_date": _source_date(extra.get("授权公告日")),
+        "legal_status": "granted" if index % 9 else "pending",
+        "grade": grade,
+        "segments": _segments_for_ipc(ipc),
+        "modes": MODES_BY_CLASS[_stable(key, len(MODES_BY_CLASS))],
+        "maturity": MATURITIES[1 + _stable(key, 4)],
+        "price_min": str(low),
+        "price_max": str(low * 3),
+        "tags": ["演示数据"],
+    }
+
+
+def seed(force: bool = False) -> dict[str, int]:
+    """Create the demo world; returns counts, or {} when the database already holds organisations."""
+    if not force and db.session.scalar(select(func.count()).select_from(Organisation)):
+        return {}
+    users: dict[str, User] = {}
+    for index, (key, kind, name, region, email, sme) in enumerate(ORGANISATIONS, start=1):
+        users[key] = accounts.register_organisation(
+            kind=kind, name=name, credit_code=_credit_code(index), region_code=region, email=email,
+            user_name=name.split("（")[0] + " 管理员", password=DEMO_PASSWORD, is_sme=sme)
+    admin = User(email="admin@demo.local", name="平台管理员", is_platform_admin=True,
+                 password_hash=users["univ1"].password_hash)
+    db.session.add(admin)
+    db.session.flush()
+
+    suppliers = [users["univ1"], users["univ2"], users["inst"]]
+    patent_ids: dict[int, list[int]] = {user.id: [] for user in suppliers}
+    for index, record in enumerate(_records("patents.jsonl")):
+        owner = suppliers[0] if "锂" in record["title"] + (record.get("abstract") or "") else suppliers[index % 3]
+        row = {k: v for k, v in _patent_row(record, index).items() if v not in ("", None, [])}
+        if "patent_type" in row and PatentType.parse(row["patent_type"]) is None:
+            row.pop("patent_type")
+        organisation = owner.organisation
+        patent, _created = save_patent(organisation, validate_patent_values(row, organisation), actor=owner)
+        patent.source = f"{record['source_repo']}:{record['source_path']}#{record['source_row']}"
+        patent_ids[owner.id].append(patent.id)
+    published = 0
+    for owner in suppliers:
+        ids = patent_ids[owner.id]
+        to_publish = ids[: max(0, len(ids) - 5)]  # keep a few drafts per owner
+        set_published(owner, to_publish, True)
+        published += len(to_publish)
+
+    companies = [users["comp1"], users["comp2"], users["comp3"]]
+    needs = 0
+    for index, record in enumerate(_records("needs.jsonl")):
+        text = record["name"] + record["context"]
+        segments = next((s for k, s in NEED_KEYWORD_SEGMENTS if k in text), ["TM-Z"])
+        company = companies[0] if ("锂" in text or "电池" in text) else companies[index % 3]
+        need = Need(organisation_id=company.organisation_id, created_by_id=company.id, title=record["name"][:300],
+                    description=record["context"], keywords=[], modes=_need_modes(record.get("cooperationMethod", "")),
+                    valid_until=date.today() + timedelta(days=90 + index % 200), public=index % 10 != 0,
+                    source=f"{record['source_repo']}:{record['source_path']}#{record['source_index']}")
+        need.segment_links = [NeedSegment(segment_code=code) for code in segments]
+        db.session.add(need)
+        needs += 1
+    db.session.flush()
+    for need_id in db.session.scalars(select(Need.id)):
+        record_change("need", need_id)
+    return {"organisations": len(ORGANISATIONS), "users": len(users) + 1, "patents": sum(map(len, patent_ids.values())),
+            "published": published, "needs": needs}
+
+
+def _need_modes(raw: str) -> list[str]:
+    modes = [mode for word, mode in (("转让", "transfer"), ("许可", "license"), ("入股", "equity")) if word in raw]
+    return modes or ["license"]

@@ -1,0 +1,61 @@
+"""Need forms; Flask-WTF adds the CSRF token to each. The services do the real validation."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms.validators import DataRequired, Length, Optional
+
+from marketplace.needs.services import MAX_DESCRIPTION, MAX_TITLE
+from marketplace.segments.taxonomy import Taxonomy
+
+MODE_LABELS = {"transfer": _l("转让"), "license": _l("许可"), "open_license": _l("开放许可"),
+               "equity": _l("作价入股")}
+
+
+def segment_choices(taxonomy: Taxonomy, locale: str) -> list[tuple[str, str]]:
+    """Every segment, indented under its parent, so one list shows the whole tree."""
+    choices: list[tuple[str, str]] = []
+
+    def walk(nodes: list[dict[str, Any]], depth: int) -> None:
+        for node in nodes:
+            choices.append((str(node["code"]), "\u3000" * depth + str(node["name"])))
+            walk(node["children"], depth + 1)  # type: ignore[arg-type]
+
+    walk(taxonomy.as_tree(locale), 0)
+    return choices
+
+
+class CheckboxListField(SelectMultipleField):
+    """A short closed list is easier to tick than to multi-select."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class NeedForm(FlaskForm):
+    title = StringField(_l("需求名称"), validators=[DataRequired(), Length(max=MAX_TITLE)])
+    description = TextAreaField(_l("需求描述"), validators=[Optional(), Length(max=MAX_DESCRIPTION)],
+                                render_kw={"rows": 8})
+    segments = SelectMultipleField(_l("产业领域"), validate_choice=False, render_kw={"size": 10})
+    keywords = StringField(_l("关键词"), validators=[Optional(), Length(max=1000)])
+    budget_min = StringField(_l("预算下限（元）"), validators=[Optional(), Length(max=30)],
+                             render_kw={"inputmode": "decimal"})
+    budget_max = StringField(_l("预算上限（元）"), validators=[Optional(), Length(max=30)],
+                             render_kw={"inputmode": "decimal"})
+    modes = CheckboxListField(_l("期望的转化方式"), choices=list(MODE_LABELS.items()))
+    valid_until = DateField(_l("有效期至"), validators=[Optional()])
+    public = BooleanField(_l("公开发布"), default=True)
+
+    def __init__(self, *args: Any, taxonomy: Taxonomy, locale: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.segments.choices = segment_choices(taxonomy, locale)
+
+    def values(self) -> dict[str, Any]:
+        """The submitted fields, shaped as ``create_need``/``update_need`` take them."""
+        return {"title": self.title.data, "description": self.description.data, "segments": self.segments.data,
+                "keywords": self.keywords.data, "budget_min": self.budget_min.data,
+                "budget_max": self.budget_max.data, "modes": self.modes.data,
+                "valid_until": self.valid_until.data, "public": self.public.data}

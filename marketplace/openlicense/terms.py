@@ -1,0 +1,192 @@
+"""The declared terms of an open license: payment method, fees, royalty, term, payment schedule.
+
+Pure validation (no database) so each statutory ceiling and the term rules are
+unit-tested directly. Implementing Rules art. 85 and the pilot guidance set the
+contents; the ceilings (fixed fee ≤ ¥20 million, royalty ≤ 20 % of net sales or
+≤ 40 % of profit) follow the CNIPA open-license pilot practice.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.money import parse_money
+from marketplace.openlicense.eligibility import add_months
+from marketplace.patents.vocab import LabelledEnum
+
+FIXED_FEE_CEILING = Decimal("20000000.00")
+RATE_PLACES = Decimal("0.01")
+MAX_FEE_EXPLANATION = 2000
+MAX_TRIAL_MONTHS = 36
+MAX_INSTALLMENTS = 12
+
+
+class PaymentMethod(LabelledEnum):
+    LUMP_SUM = "lump_sum", "一次性付费"
+    ROYALTY_SALES = "royalty_sales", "按净销售额提成"
+    ROYALTY_PROFIT = "royalty_profit", "按利润提成"
+    ENTRY_FEE_ROYALTY = "entry_fee_royalty", "入门费+提成"
+    FREE = "free", "免费"
+
+    @property
+    def has_fixed_fee(self) -> bool:
+        return self in (PaymentMethod.LUMP_SUM, PaymentMethod.ENTRY_FEE_ROYALTY)
+
+    @property
+    def has_royalty(self) -> bool:
+        return self in (PaymentMethod.ROYALTY_SALES, PaymentMethod.ROYALTY_PROFIT, PaymentMethod.ENTRY_FEE_ROYALTY)
+
+    @property
+    def fee_type(self) -> str:
+        """The split agencies report: fixed fee, royalty (with or without entry fee) or free."""
+        if self == PaymentMethod.FREE:
+            return "free"
+        return "royalty" if self.has_royalty else "fixed"
+
+
+class RoyaltyBase(LabelledEnum):
+    SALES = "sales", "净销售额"
+    PROFIT = "profit", "利润"
+
+
+ROYALTY_CEILINGS = {RoyaltyBase.SALES: Decimal("20.00"), RoyaltyBase.PROFIT: Decimal("40.00")}
+_IMPLIED_BASE = {PaymentMethod.ROYALTY_SALES: RoyaltyBase.SALES, PaymentMethod.ROYALTY_PROFIT: RoyaltyBase.PROFIT}
+
+
+@dataclass(frozen=True)
+class DeclaredTerms:
+    """Validated terms; ``fixed_fee`` is the lump sum or the entry fee (0 when there is none)."""
+
+    payment_method: PaymentMethod
+    fixed_fee: Decimal
+    royalty_rate: Decimal | None
+    royalty_base: RoyaltyBase | None
+    term_start: date
+    term_end: date
+    trial_months: int
+    installments: int
+    installment_interval_months: int
+    fee_explanation: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def parse_rate(value: object, field: str) -> Decimal:
+    """A royalty rate in percent, above 0 and with at most 2 decimals (e.g. 3.50 for 3.5 %)."""
+    try:
+        rate = Decimal(str(value).strip().removesuffix("%"))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed.field(field, "不是有效的百分比 / not a valid percentage") from None
+    if not rate.is_finite() or rate <= 0:
+        raise ValidationFailed.field(field, "提成比例须大于 0 / the rate must be above 0")
+    if rate != rate.quantize(RATE_PLACES):
+        raise ValidationFailed.field(field, "最多两位小数 / at most 2 decimal places")
+    return rate.quantize(RATE_PLACES)
+
+
+def _parse_date(value: object, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationFailed.field(field, "日期应为 YYYY-MM-DD / expected a date YYYY-MM-DD") from None
+
+
+def _parse_int(value: object, field: str, low: int, high: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValidationFailed.field(field, "应为整数 / expected a whole number") from None
+    if not low <= number <= high:
+        raise ValidationFailed.field(field, f"应在 {low}–{high} 之间 / must be between {low} and {high}")
+    return number
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def validate_terms(raw: Mapping[str, Any], *, expiry: date | None, today: date) -> DeclaredTerms:
+    """Check every declared term, collecting all errors so a form can name each one."""
+    errors: dict[str, str] = {}
+
+    def attempt(field: str, parse, default: Any = None) -> Any:
+        if _blank(raw.get(field)):
+            return default
+        try:
+            return parse(raw[field])
+        except ValidationFailed as error:
+            errors.update(error.fields)
+            return None
+
+    method = attempt("payment_method", lambda v: _enum(PaymentMethod, v, "payment_method"))
+    if method is None and "payment_method" not in errors:
+        errors["payment_method"] = "必填 / required"
+    fixed_fee = attempt("fixed_fee", lambda v: parse_money(v, "fixed_fee"), Decimal("0.00"))
+    rate = attempt("royalty_rate", lambda v: parse_rate(v, "royalty_rate"))
+    base = attempt("royalty_base", lambda v: _enum(RoyaltyBase, v, "royalty_base"))
+    term_start = attempt("term_start", lambda v: _parse_date(v, "term_start"), today)
+    term_end = attempt("term_end", lambda v: _parse_date(v, "term_end"))
+    trial = attempt("trial_months", lambda v: _parse_int(v, "trial_months", 0, MAX_TRIAL_MONTHS), 0)
+    installments = attempt("installments", lambda v: _parse_int(v, "installments", 1, MAX_INSTALLMENTS), 1)
+    interval = attempt("installment_interval_months",
+                       lambda v: _parse_int(v, "installment_interval_months", 1, 24), 12)
+    explanation = str(raw.get("fee_explanation") or "").strip()
+    if len(explanation) > MAX_FEE_EXPLANATION:
+        errors["fee_explanation"] = f"最多 {MAX_FEE_EXPLANATION} 字 / at most {MAX_FEE_EXPLANATION} characters"
+
+    if method is not None:
+        if method.has_fixed_fee:
+            if fixed_fee is not None and "fixed_fee" not in errors and fixed_fee <= 0:
+                errors["fixed_fee"] = "须填写大于 0 的费用 / a fee above 0 is required"
+            elif fixed_fee is not None and fixed_fee > FIXED_FEE_CEILING:
+                errors["fixed_fee"] = "固定费用不得超过 ¥20,000,000 / a fixed fee may not exceed ¥20,000,000"
+        else:
+            fixed_fee = Decimal("0.00")
+        if method.has_royalty:
+            base = _IMPLIED_BASE.get(method, base or RoyaltyBase.SALES)
+            if rate is None and "royalty_rate" not in errors:
+                errors["royalty_rate"] = "须填写提成比例 / a royalty rate is required"
+            elif rate is not None and rate > ROYALTY_CEILINGS[base]:
+                ceiling = ROYALTY_CEILINGS[base]
+                errors["royalty_rate"] = (f"按{base.label_zh}提成不得超过 {ceiling}% / "
+                                          f"a royalty on {base.value} may not exceed {ceiling}%")
+        else:
+            rate, base = None, None
+
+    if term_end is None and "term_end" not in errors:
+        errors["term_end"] = "必填 / required"
+    if term_start is not None and term_end is not None:
+        if term_end < add_months(term_start, 12):
+            errors["term_end"] = "许可期限至少一年 / the term must last at least one year"
+        elif expiry is None:
+            errors["term_end"] = "缺少申请日，无法核对专利权期限 / application date missing, the expiry is unknown"
+        elif term_end > expiry:
+            errors["term_end"] = (f"许可期限不得超过专利权届满日 {expiry.isoformat()} / "
+                                  f"the term may not end after the patent expires on {expiry.isoformat()}")
+    if errors:
+        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+    return DeclaredTerms(payment_method=method, fixed_fee=fixed_fee, royalty_rate=rate, royalty_base=base,
+                         term_start=term_start, term_end=term_end, trial_months=trial, installments=installments,
+                         installment_interval_months=interval, fee_explanation=explanation)
+
+
+def _enum(enum_cls: type[LabelledEnum], value: object, field: str) -> Any:
+    member = value if isinstance(value, enum_cls) else enum_cls.parse(str(value))
+    if member is None:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise ValidationFailed.field(field, f"无效取值，可选：{allowed} / must be one of {allowed}")
+    return member
+
+
+def split_evenly(total: Decimal, parts: int) -> list[Decimal]:
+    """``total`` in ``parts`` installments to the cent; the last carries the remainder so they sum exactly."""
+    share = (total / parts).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+    return [share] * (parts - 1) + [total - share * (parts - 1)]
+

@@ -1,0 +1,201 @@
+"""Chinese + mixed-language analysis, done in Python for both backends.
+
+Why in Python: the production Elasticsearch may be a bare server without
+analysis plugins (no ik/smartcn, no cjk_bigram, no synonym filter), and the
+embedded backend must tokenise identically anyway. Documents are therefore
+sent pre-tokenised (whitespace-joined, lower-cased) to fields analysed by the
+built-in ``whitespace`` analyzer, and to SQLite FTS5 with ``unicode61``.
+
+Token stream of a text:
+  * jieba words (precise mode, dictionary extended with synonym phrases),
+    stop words and one-character words dropped;
+  * character bigrams inside each run of consecutive content words, for
+    recall when jieba segments a document and a query differently;
+  * ASCII words (``uav``, ``5g``) and IPC codes (``h01m``, ``h01m10``,
+    ``h01m10d0525``);
+  * the canonical token of every synonym group whose member occurs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from matching.normalize import normalize
+from matching.synonyms import SynonymTable
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_IPC = re.compile(r"(?<![a-z0-9])([a-h]\d{2}[a-z])(?:\s*(\d{1,4})(?:\s*\/\s*(\d{2,6}))?)?(?![0-9])")
+_WORD_CHAR = re.compile(rf"[{_CJK}a-z0-9]")
+
+
+def ipc_tokens(code: str) -> list[str]:
+    """Index tokens for one IPC code, from the subclass down to the subgroup."""
+    m = _IPC.search(normalize(code))
+    if not m:
+        return []
+    subclass, group, subgroup = m.groups()
+    tokens = [subclass]
+    if group:
+        tokens.append(f"{subclass}{group}")
+        if subgroup:
+            tokens.append(f"{subclass}{group}d{subgroup}")
+    return tokens
+
+
+def has_word_chars(text: str) -> bool:
+    """False for punctuation-only input (such a query matches nothing)."""
+    return bool(_WORD_CHAR.search(normalize(text)))
+
+
+@dataclass(frozen=True)
+class QueryUnit:
+    """One content word of a query and the index tokens that can stand for it.
+
+    A document satisfies the unit if it has the word token, OR all of the
+    word's bigrams, OR the synonym group's canonical token.
+    """
+
+    word: str
+    bigrams: tuple[str, ...] = ()
+    synonym: str | None = None
+
+    def tokens(self) -> list[str]:
+        out = [self.word, *self.bigrams]
+        if self.synonym:
+            out.append(self.synonym)
+        return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class AnalyzedQuery:
+    units: tuple[QueryUnit, ...]
+    # Surface phrases to highlight (words, synonym members) — normalised text.
+    phrases: tuple[str, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        return not self.units
+
+    def terms(self) -> list[str]:
+        """All distinct index tokens of the query, in order of appearance."""
+        return list(dict.fromkeys(t for u in self.units for t in u.tokens()))
+
+
+class Analyzer:
+    """Tokeniser shared by indexing and querying. Thread-safe; jieba loads lazily once."""
+
+    def __init__(self, synonyms: SynonymTable, stopwords: frozenset[str]) -> None:
+        self.synonyms = synonyms
+        self.stopwords = stopwords
+        self._jieba = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def default(cls, extra_synonym_paths: Iterable[str | Path] = ()) -> Analyzer:
+        text = resources.files("matching").joinpath("data/stopwords.txt").read_text("utf-8")
+        stop = frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+        return cls(SynonymTable.load(extra_synonym_paths), stop)
+
+    def _segmenter(self):  # -> jieba.Tokenizer (untyped library)
+        if self._jieba is None:
+            with self._lock:
+                if self._jieba is None:
+                    import jieba
+
+                    jieba.setLogLevel(logging.WARNING)
+                    tok = jieba.Tokenizer()
+                    tok.initialize()
+                    for phrase in self.synonyms.phrases():
+                        if _CJK_CHAR.search(phrase) and " " not in phrase:
+                            tok.add_word(phrase, freq=200000)
+                    self._jieba = tok
+        return self._jieba
+
+    def _words(self, norm: str) -> list[list[str]]:
+        """Chunks of consecutive content words.
+
+        A stop word ends the current chunk and forms a chunk of its own, so
+        bigrams never span it; ASCII words are single-word chunks.
+        """
+        chunks: list[list[str]] = []
+        current: list[str] = []
+        cut = self._segmenter().lcut
+        for run in _RUN.finditer(norm):
+            piece = run.group(0)
+            if piece.isascii():
+                if len(piece) > 1:
+                    chunks.append([piece])
+                continue
+            for word in cut(piece, HMM=True):
+                if word in self.stopwords:
+                    if current:
+                        chunks.append(current)
+                        current = []
+                    chunks.append([word])
+                else:
+                    current.append(word)
+            if current:
+                chunks.append(current)
+                current = []
+        return chunks
+
+    def tokens(self, text: str) -> list[str]:
+        """Index tokens of a text (with repetitions, so term frequency counts).
+
+        Stop words are indexed too (so a query made only of them can still
+        match) but never bigrammed; queries leave them out otherwise.
+        """
+        if not text:
+            return []
+        norm = normalize(text)
+        out: list[str] = []
+        for chunk in self._words(norm):
+            if len(chunk) == 1 and (chunk[0].isascii() or chunk[0] in self.stopwords):
+                if len(chunk[0]) > 1:
+                    out.append(chunk[0])
+                continue
+            out.extend(w for w in chunk if len(w) > 1)
+            out.extend(b for b in _bigrams("".join(chunk)) if b not in self.stopwords)
+        out.extend(self.synonyms.canonical_tokens(norm))
+        return out
+
+    def index_text(self, *texts: str) -> str:
+        """Whitespace-joined tokens, ready for the ``whitespace`` analyzer / FTS5."""
+        return " ".join(t for text in texts for t in self.tokens(text))
+
+    def analyze_query(self, text: str) -> AnalyzedQuery:
+        """Content words of a query as units (stop words only if nothing else is left)."""
+        norm = normalize(text)
+        chunks = self._words(norm)
+        words = [w for c in chunks for w in c if len(w) > 1 and w not in self.stopwords]
+        if not words:
+            words = [w for c in chunks for w in c if len(w) > 1]
+        units: dict[str, QueryUnit] = {}
+        for word in words:
+            if word not in units:
+                bigrams = tuple(_bigrams(word)) if len(word) > 2 else ()
+                units[word] = QueryUnit(word, bigrams, self.synonyms.canonical.get(word))
+        phrases = list(units)
+        for member in self.synonyms.canonical_members(norm):
+            canonical = self.synonyms.canonical[member]
+            phrases.append(member)
+            if not any(canonical in (u.synonym, u.word) for u in units.values()):
+                units[member] = QueryUnit(canonical, (), canonical)
+        # Highlight every member of the synonym groups the query touches.
+        groups = {u.synonym for u in units.values() if u.synonym}
+        phrases.extend(m for m, c in self.synonyms.canonical.items() if c in groups)
+        return AnalyzedQuery(tuple(units.values()), tuple(dict.fromkeys(phrases)))
+
+
+def _bigrams(run: str) -> list[str]:
+    if run.isascii():
+        return []
+    return [run[i : i + 2] for i in range(len(run) - 1)] if len(run) > 1 else []

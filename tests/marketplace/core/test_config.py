@@ -1,0 +1,35 @@
+from pathlib import Path
+
+import pytest
+
+from marketplace.config import ConfigError, Settings
+
+
+def test_development_generates_and_keeps_a_secret(tmp_path: Path):
+    first = Settings.from_env(tmp_path, {})
+    second = Settings.from_env(tmp_path, {})
+    assert first.secret_key and first.secret_key == second.secret_key
+    assert first.database_url == f"sqlite:///{tmp_path / 'marketplace.sqlite'}"
+    assert first.es_url is None and first.redis_url is None and first.demo_mode
+
+
+def test_production_refuses_to_start_without_secret(tmp_path: Path):
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        Settings.from_env(tmp_path, {"MARKETPLACE_ENV": "production"})
+
+
+def test_values_are_parsed_with_their_types(tmp_path: Path):
+    settings = Settings.from_env(tmp_path, {
+        "MARKETPLACE_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgres://u:p@db/app",
+        "ES_URL": "http://es:9200", "ES_REPLICAS": "1", "REDIS_URL": "redis://r:6379/0", "SMTP_PORT": "465",
+        "SMTP_TLS": "no"})
+    assert settings.database_url == "postgresql+psycopg://u:p@db/app"
+    assert settings.es_replicas == 1 and settings.smtp_port == 465 and settings.smtp_tls is False
+    assert settings.production and not settings.demo_mode
+    assert settings.flask_config()["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("environ", [{"MARKETPLACE_ENV": "staging"}, {"SMTP_TLS": "maybe"}])
+def test_bad_values_are_refused(tmp_path: Path, environ):
+    with pytest.raises(ConfigError):
+        Settings.from_env(tmp_path, environ)
