@@ -24,7 +24,7 @@ install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
 translations: | $(BIN)/python
-	$(BIN)/pybabel compile --use-fuzzy -q -d marketplace/translations
+	$(BIN)/pybabel compile --use-fuzzy -d marketplace/translations
 
 migrate: install
 	$(FLASK) db upgrade

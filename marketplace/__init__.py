@@ -31,6 +31,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from marketplace import extensions, web
     from marketplace.core import jobs
+    from marketplace.search import backend as search_backend
+    from marketplace.search import indexing
     from marketplace.segments.taxonomy import Taxonomy
 
     extensions.db.init_app(app)
@@ -38,6 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.csrf.init_app(app)
     app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
     jobs.init_app(app)
+    search_backend.init_app(app)
+    indexing.register()
     web.init_app(app)
     _register_features(app)
     return app
@@ -47,11 +51,13 @@ def _register_features(app: Flask) -> None:
     """One blueprint (and API blueprint) per feature package."""
     from marketplace import api, cli, health, home
     from marketplace.accounts import routes as accounts_routes
+    from marketplace.imports import routes as imports_routes
     from marketplace.needs import routes as needs_routes
     from marketplace.patents import routes as patents_routes
+    from marketplace.search import routes as search_routes
     from marketplace.segments import routes as segments_routes
 
-    for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, health):
+    for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)

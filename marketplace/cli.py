@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from marketplace.core import outbox, transaction
 
@@ -51,6 +51,36 @@ def create_admin(email: str, password: str) -> None:
     click.echo(f"platform admin {email} created")
 
 
+@click.command("worker")
+@click.option("--queues", default="index,push,mail,digest,default", show_default=True,
+              help="Comma-separated queues, highest priority first.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker(queues: str, burst: bool) -> None:
+    """Run an RQ worker (needs REDIS_URL)."""
+    from flask import current_app
+
+    from marketplace.core.jobs import jobs
+    from marketplace.core.worker import make_worker_class
+    runner = jobs()
+    if runner.inline:
+        raise click.UsageError("REDIS_URL is not set: jobs run inline, no worker needed")
+    worker_class = make_worker_class(current_app._get_current_object())
+    worker_class([runner.queue(name) for name in queues.split(",")], connection=runner.connection).work(
+        burst=burst, with_scheduler=True)
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex() -> None:
+    """Rebuild the search indices from the database into new versions, then swap the aliases (no downtime)."""
+    from marketplace.search.backend import search_backend
+    from marketplace.search.documents import iter_need_documents, iter_patent_documents
+    report = search_backend().rebuild(iter_patent_documents(), iter_need_documents())
+    click.echo(f"indexed {report.patents} patents into {report.patent_index}, "
+               f"{report.needs} needs into {report.need_index} in {report.seconds:.1f} s")
+
+
 def init_app(app: Flask) -> None:
-    for command in (outbox_cli, seed_demo, create_admin):
+    for command in (outbox_cli, seed_demo, create_admin, worker, reindex):
         app.cli.add_command(command)

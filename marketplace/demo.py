@@ -8,11 +8,13 @@ illustration only.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from datetime import date, timedelta
 from importlib import resources
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from marketplace.accounts import services as accounts
@@ -47,6 +49,10 @@ IPC_SEGMENTS = [
     ("A01H", ["TM-H1"]), ("A01J", ["TM-H7"]), ("A01K", ["TM-H7"]), ("A01M", ["TM-H4"]), ("A01N", ["TM-C2"]),
     ("A01P", ["TM-C2"]), ("A01", ["TM-H"]), ("C", ["TM-D7", "SEI-03"]), ("H", ["TM-A", "SEI-01"]),
 ]
+# The technology market's industry families → our technology-market areas (second level resolved by name first).
+INDUSTRY_SEGMENTS = {"现代农业": "TM-H", "新材料": "TM-D", "装备制造": "TM-E", "电子信息": "TM-A", "生物医药": "TM-C",
+                     "交通运输": "TM-E2", "技术服务": "TM-Z", "新能源": "TM-F1", "资源环保": "TM-G", "生活必需": "TM-Z",
+                     "建筑安装": "TM-E5"}
 NEED_KEYWORD_SEGMENTS = [
     ("锂", ["TM-F1", "SEI-06"]), ("电池", ["TM-F1", "SEI-06"]), ("无人机", ["TM-E1", "SEI-02"]),
     ("软件", ["TM-A5", "SEI-01"]), ("数据", ["TM-A2", "SEI-01"]), ("传感", ["TM-E3"]), ("检测", ["TM-E3"]),
@@ -120,6 +126,19 @@ def _patent_row(record: dict[str, Any], index: int) -> dict[str, Any]:
     }
 
 
+def _achievement_row(record: dict[str, Any], taxonomy) -> dict[str, Any]:
+    """A technology-market achievement that names its granted patent (ZL number) becomes a listing."""
+    number = re.search(r"(?:ZL|专利号[:：]?\s*)(\d{12}\.?[0-9Xx])", record["context"]).group(1)
+    family, _, area = record["industry"].partition("-")
+    segment = taxonomy.resolve(area) if area else None
+    modes = [mode for word, mode in (("转让", "transfer"), ("许可", "license"), ("入股", "equity"))
+             if word in record.get("cooperationMethod", "")]
+    return {"application_number": number, "title": record["name"], "abstract": record["context"].strip(),
+            "legal_status": "granted", "maturity": record.get("maturity"), "modes": modes or ["license"],
+            "segments": [segment.code if segment else INDUSTRY_SEGMENTS.get(family, "TM-Z")],
+            "grade": "AB"[_stable(number, 2)], "tags": ["技术市场成果"]}
+
+
 def seed(force: bool = False) -> dict[str, int]:
     """Create the demo world; returns counts, or {} when the database already holds organisations."""
     if not force and db.session.scalar(select(func.count()).select_from(Organisation)):
@@ -144,6 +163,13 @@ def seed(force: bool = False) -> dict[str, int]:
         organisation = owner.organisation
         patent, _created = save_patent(organisation, validate_patent_values(row, organisation), actor=owner)
         patent.source = f"{record['source_repo']}:{record['source_path']}#{record['source_row']}"
+        patent_ids[owner.id].append(patent.id)
+    taxonomy = current_app.extensions["taxonomy"]
+    for index, record in enumerate(_records("achievements.jsonl")):
+        owner = suppliers[1 + index % 2]
+        row = _achievement_row(record, taxonomy)
+        patent, _created = save_patent(owner.organisation, validate_patent_values(row, owner.organisation), actor=owner)
+        patent.source = f"{record['source_repo']}:{record['source_path']}#{record['source_index']}"
         patent_ids[owner.id].append(patent.id)
     published = 0
     for owner in suppliers:

@@ -1,12 +1,13 @@
 """``GET /healthz``: the state of the database, the search backend and the job queue."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from marketplace.core import outbox
 from marketplace.core.jobs import jobs
 from marketplace.extensions import db
+from marketplace.search.backend import search_health
 
 bp = Blueprint("health", __name__)
 
@@ -20,19 +21,12 @@ def database_state() -> dict[str, object]:
     return {"status": "ok", "dialect": db.engine.dialect.name, "outbox_pending": outbox.pending_counts()}
 
 
-def search_state() -> dict[str, object]:
-    backend = current_app.extensions.get("search")
-    if backend is None:
-        return {"status": "not_configured"}
-    return backend.health()
-
-
 @bp.get("/healthz")
 def healthz():
     """200 when the database answers; search and queue outages degrade but do not fail the app."""
-    state = {"database": database_state(), "search": search_state(), "jobs": jobs().ping()}
+    state = {"database": database_state(), "search": search_health(), "jobs": jobs().ping()}
     healthy = state["database"]["status"] == "ok"
     state["status"] = "ok" if healthy and all(
-        part.get("status") in ("ok", "not_configured") for part in (state["search"], state["jobs"])) else (
+        part.get("status") == "ok" for part in (state["search"], state["jobs"])) else (
         "degraded" if healthy else "unavailable")
     return jsonify(state), 200 if healthy else 503

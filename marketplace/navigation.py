@@ -26,11 +26,14 @@ def _kind_in(*kinds: OrganisationKind) -> Callable[[object], bool]:
 SUPPLY = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
 
 NAV_ITEMS = [
+    NavItem("search.patents", _l("专利检索")),
     NavItem("patents.index", _l("专利")),
     NavItem("needs.index", _l("技术需求")),
     NavItem("patents.inventory", _l("我的专利"), _kind_in(*SUPPLY)),
-    NavItem("patents.import_inventory", _l("导入"), _kind_in(*SUPPLY)),
+    NavItem("imports.upload", _l("导入"), _kind_in(*SUPPLY)),
     NavItem("needs.mine", _l("我的需求"), _kind_in(OrganisationKind.COMPANY)),
+    NavItem("search.needs", _l("需求检索"), _kind_in(OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE,
+                                                   OrganisationKind.AGENCY)),
 ]
 
 

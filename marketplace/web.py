@@ -4,13 +4,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from marketplace.core import transaction
-from marketplace.core.errors import DomainError
+from marketplace.core.errors import DomainError, ServiceUnavailable
 from marketplace.core.money import format_cny
 from marketplace.extensions import babel, db, login_manager
 
@@ -69,10 +69,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         transaction.rollback()
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, ServiceUnavailable) else {}
         if is_api_request():
-            return jsonify(error.to_dict()), error.status
+            return jsonify(error.to_dict()), error.status, headers
         return render_template("error.html", status=error.status, message=error.message,
-                               fields=error.fields), error.status
+                               fields=error.fields), error.status, headers
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
@@ -84,7 +85,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def template_helpers() -> dict[str, Any]:
         from marketplace.navigation import nav_items
-        return {"format_cny": format_cny, "nav_items": nav_items, "current_locale": select_locale(), "taxonomy": app.extensions["taxonomy"],
+        return {**vocabulary_labels(), "format_cny": format_cny, "nav_items": nav_items, "current_locale": select_locale(), "taxonomy": app.extensions["taxonomy"],
                 "settings": app.config["SETTINGS"]}
 
     @app.route("/lang/<code>")
@@ -98,6 +99,30 @@ def init_app(app: Flask) -> None:
     def discard_session(exc: BaseException | None) -> None:
         if exc is not None:
             db.session.rollback()
+
+
+def vocabulary_labels() -> dict[str, Any]:
+    """Template functions turning stored codes into the visitor's language."""
+    from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, TransformationMode
+
+    english = select_locale() == "en"
+
+    def labeller(enum_cls):
+        def label(value: object) -> str:
+            member = enum_cls.parse(str(value)) if value is not None else None
+            if member is None:
+                return "—" if value in (None, "") else str(value)
+            return member.value.replace("_", " ").capitalize() if english else member.label_zh
+        return label
+
+    def segment_label(code: str) -> str:
+        segment = current_app.extensions["taxonomy"].get(code)
+        return segment.label("en" if english else "zh") if segment else code
+
+    return {"patent_type_label": labeller(PatentType), "legal_status_label": labeller(LegalStatus),
+            "maturity_label": labeller(Maturity), "mode_label": labeller(TransformationMode),
+            "segment_label": segment_label,
+            "yes_no_label": lambda v: ("Yes" if english else "是") if str(v).lower() in ("true", "1") else ("No" if english else "否")}
 
 
 def _http_error_body(error: HTTPException) -> dict[str, object]:

@@ -20,7 +20,7 @@ from matching.results import (
     Explanation, FacetValue, NeedHit, NeedMatch, PatentHit, PatentMatch, RebuildReport, SearchPage,
 )
 from matching.scoring import (
-    Weights, explicit_ipc_profile, inferred_ipc_profile, score_need_for_patent, score_patent_for_need,
+    Scored, Weights, explicit_ipc_profile, inferred_ipc_profile, score_need_for_patent, score_patent_for_need,
 )
 from matching.text import Analyzer
 
@@ -196,7 +196,7 @@ def _need_highlights(doc: NeedDoc, phrases: Sequence[str]) -> dict[str, str]:
     return {k: v for k, v in out.items() if v}
 
 
-def _explain(s, highlights: dict[str, str], terms: MatchTerms, texts: list[str]) -> Explanation:
+def _explain(s: Scored, highlights: dict[str, str], terms: MatchTerms, texts: list[str]) -> Explanation:
     matched: dict[str, None] = {}
     for text in texts:
         for phrase in matched_phrases(text, terms.phrases):

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 
-class SearchUnavailable(RuntimeError):
+class SearchError(RuntimeError):
+    """The backend rejected a request (a bug on our side, not the user's input)."""
+
+
+class SearchUnavailable(SearchError):
     """The search backend cannot be reached or did not answer in time.
 
     The app keeps an outbox of pending index writes and answers 503 with a

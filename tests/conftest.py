@@ -28,8 +28,11 @@ def require_service(name: str, reason: str) -> None:
 
 
 def test_settings(tmp_path: Path, **overrides: object) -> Settings:
-    """Settings for a test app: the suite's database, no Redis/ES unless a test asks."""
-    environ = {"MARKETPLACE_ENV": "testing", "SECRET_KEY": "test-secret", "DEMO_MODE": "true"}
+    """Settings for a test app: the suite's database and search server (``ES_URL``), jobs inline."""
+    environ = {"MARKETPLACE_ENV": "testing", "SECRET_KEY": "test-secret", "DEMO_MODE": "true",
+               "ES_INDEX_PREFIX": f"test{os.getpid()}"}
+    if os.environ.get("ES_URL"):
+        environ["ES_URL"] = os.environ["ES_URL"]
     if os.environ.get("DATABASE_URL"):
         environ["DATABASE_URL"] = os.environ["DATABASE_URL"]
     else:
@@ -51,16 +54,24 @@ def app(tmp_path_factory: pytest.TempPathFactory):
         db.drop_all()
         db.create_all()
     yield application
+    with application.app_context():
+        backend = application.extensions.get("search")
+        if backend is not None:
+            backend.drop()
+            backend.close()
 
 
 @pytest.fixture(autouse=True)
 def _clean_database(request: pytest.FixtureRequest):
-    """Empty every table after each test that used the app, so tests never see each other's rows."""
+    """Empty every table and search index after each test that used the app, so tests never see each other's rows."""
     yield
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
     with application.app_context():
+        backend = application.extensions.get("search")
+        if backend is not None:
+            backend.drop()
         db.session.rollback()
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())

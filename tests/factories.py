@@ -82,3 +82,63 @@ def load_fixture(name: str) -> list[dict[str, Any]]:
     """Real records copied from ../shared/data (provenance kept in each record)."""
     with (FIXTURES / name).open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def make_need(owner: UserRef, **values: Any) -> int:
+    """Post a technology need through the real service, committed; ``values`` as ``create_need`` takes them."""
+    from marketplace.needs import services as needs
+    need = needs.create_need(owner.load(), {"title": "LED升压恒流驱动的电路", **values})
+    transaction.commit()
+    return need.id
+
+
+@dataclass(frozen=True)
+class PatentRef:
+    id: int
+    application_number: str
+    owner_id: int
+
+    def load(self):
+        from marketplace.patents.models import Patent
+        return db.session.get(Patent, self.id)
+
+
+_patent_sample_index = itertools.count()
+
+
+def patent_values(record: dict[str, Any]) -> dict[str, Any]:
+    """The raw form values a real patent record (tests/fixtures/patents_sample.jsonl) stands for."""
+    extra = record.get("extra") or {}
+    applicants = [a for a in (record.get("applicant") or "").split(";") if a]
+    values: dict[str, Any] = {
+        "application_number": record["app_no"], "title": record["title"], "abstract": record.get("abstract") or "",
+        "first_claim": extra.get("主权项", ""), "ipc_main": record.get("ipc_main"), "ipc_codes": record.get("ipc") or [],
+        "publication_numbers": [record["pub_no"]] if record.get("pub_no") else [], "co_owners": applicants[1:],
+        "inventors": extra.get("发明人") or extra.get("发明（设计）人") or extra.get("Inventors") or [],
+        "application_date": (extra.get("申请日") or extra.get("ApplicationDate") or "")[:10],
+    }
+    if record.get("legal_status"):
+        values["legal_status"] = record["legal_status"]
+    return values
+
+
+def make_patent(owner: UserRef, record: dict[str, Any] | None = None, **overrides: Any) -> PatentRef:
+    """A patent of ``owner``'s organisation saved through ``save_patent``, committed.
+
+    ``record`` defaults to the next real record of the sample; ``overrides`` replace raw
+    field values (``segments=["TM-H11"]``, ``grade="A"`` …); ``publish=True`` publishes it.
+    """
+    from marketplace.patents import services as patents
+
+    if record is None:
+        sample = load_fixture("patents_sample.jsonl")
+        record = sample[next(_patent_sample_index) % len(sample)]
+    publish = overrides.pop("publish", False)
+    user = owner.load()
+    values = patents.validate_patent_values({**patent_values(record), **overrides}, user.organisation)
+    patent, _created = patents.save_patent(user.organisation, values, actor=user)
+    patent.source = f"{record['source_repo']}:{record['source_path']}@{record['source_commit'][:12]}#{record['source_row']}"
+    if publish:
+        patents.set_published(user, [patent.id], True)
+    transaction.commit()
+    return PatentRef(patent.id, patent.application_number, patent.owner_id)

@@ -13,8 +13,10 @@ from marketplace.extensions import api, csrf
 def init_app(app: Flask) -> None:
     from marketplace.api import common
     from marketplace.accounts import api as accounts_api
+    from marketplace.imports import api as imports_api
     from marketplace.needs import api as needs_api
     from marketplace.patents import api as patents_api
+    from marketplace.search import api as search_api
     from marketplace.segments import api as segments_api
 
     api.init_app(app, spec_kwargs={"info": {"description": "专利供需对接与开放许可平台 API. "
@@ -23,6 +25,6 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     common.register_error_schema(api)
-    for module in (accounts_api, patents_api, needs_api, segments_api):
+    for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

@@ -56,5 +56,14 @@ class TooManyRequests(DomainError):
 
 
 class ServiceUnavailable(DomainError):
+    """A backing server (search, queue) is down; clients should retry after ``retry_after`` seconds."""
+
     status = 503
     code = "service_unavailable"
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "retry_after": self.retry_after}

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
+from marketplace.needs.models import Need
 from marketplace.needs.services import MAX_DESCRIPTION, MAX_TITLE
 from marketplace.segments.taxonomy import Taxonomy
 
@@ -26,6 +27,13 @@ def segment_choices(taxonomy: Taxonomy, locale: str) -> list[tuple[str, str]]:
 
     walk(taxonomy.as_tree(locale), 0)
     return choices
+
+
+def need_form_data(need: Need) -> dict[str, Any]:
+    """A need's values as the form shows them (keywords as one editable line)."""
+    return {"title": need.title, "description": need.description, "segments": need.segments,
+            "keywords": ", ".join(need.keywords), "budget_min": need.budget_min, "budget_max": need.budget_max,
+            "modes": need.modes, "valid_until": need.valid_until, "public": need.public}
 
 
 class CheckboxListField(SelectMultipleField):

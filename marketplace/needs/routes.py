@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.core.views import page_number, show_errors
 from marketplace.needs import services
-from marketplace.needs.forms import MODE_LABELS, NeedForm, segment_choices
+from marketplace.needs.forms import MODE_LABELS, NeedForm, need_form_data, segment_choices
 from marketplace.web import select_locale
 
 bp = Blueprint("needs", __name__)
@@ -78,7 +78,7 @@ def new():
 @login_required
 def edit(need_id: int):
     need = services.get_need_for_owner(current_user, need_id)
-    form = _need_form(obj=need, keywords=", ".join(need.keywords))
+    form = _need_form(data=need_form_data(need))
     if form.validate_on_submit():
         try:
             services.update_need(current_user, need.id, form.values())

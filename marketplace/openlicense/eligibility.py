@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from marketplace.core.errors import Conflict
 from marketplace.patents.vocab import LegalStatus, PatentType
 
 TERM_YEARS = {PatentType.INVENTION: 20, PatentType.UTILITY_MODEL: 10, PatentType.DESIGN: 15}
@@ -31,6 +32,7 @@ REASONS: dict[str, str] = {
                               "utility model or design without a positive evaluation report",
     "co_owners_not_consenting": "共有人未全部同意 / not all co-owners consent",
     "not_patentee": "出质人不是专利权人 / the pledgor is not the patentee",
+    "seller_not_patentee": "转让方或许可方不是专利权人 / the seller is not the patentee",
     "already_pledged": "专利权已经质押 / the patent is already pledged",
     "term_past_expiry": "债务履行期限超过专利权有效期 / the debt's term runs past the patent's expiry",
     "expiry_unknown": "缺少申请日，无法确定专利权期限 / application date missing, the expiry is unknown",
@@ -157,3 +159,16 @@ def assignment_refusals(facts: PatentFacts) -> list[Refusal]:
     if facts.active_pledges:
         refusals.append(Refusal("pledged"))
     return refusals
+
+
+class Ineligible(Conflict):
+    """A legal rule refuses the operation; ``fields`` maps each reason's code to its message."""
+
+    code = "ineligible"
+
+    def __init__(self, summary: str, refusals: Iterable[tuple[str, Refusal]]) -> None:
+        fields: dict[str, str] = {}
+        for label, refusal in refusals:
+            message = f"{label}：{refusal.message}" if label else refusal.message
+            fields[refusal.code] = f"{fields[refusal.code]}; {message}" if refusal.code in fields else message
+        super().__init__(f"{summary}：{'; '.join(fields.values())}", fields)

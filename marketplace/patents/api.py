@@ -1,6 +1,153 @@
-"""API of the patents feature (being written)."""
+"""API: list, read, create, edit, publish and delete patents.
+
+Reads are open (drafts only to their owner); writes need a bearer token. The
+same services as the pages validate input, so a wrong application number
+answers 422 naming the check digit it should have, a number already listed
+409, and another organisation's patent 404.
+"""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 
-blp = Blueprint("patents_api", __name__, url_prefix="/patents", description="patents")
+from marketplace.api.common import Money, PageArgs, PageMeta, api_user, page_meta
+from marketplace.core.errors import Unauthorized
+from marketplace.core.permissions import require_organisation
+from marketplace.patents import queries, services
+from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, PublicationState, TransformationMode
+
+blp = Blueprint("patents_api", __name__, url_prefix="/patents", description="专利 / patents")
+
+
+def _one_of(enum_cls) -> validate.OneOf:
+    return validate.OneOf([m.value for m in enum_cls])
+
+
+class PatentQueryArgs(PageArgs):
+    q = fields.String(load_default="", metadata={"description": "标题关键词 / words in the title"})
+    segment = fields.String(metadata={"description": "产业领域代码，含下级 / segment code, children included"})
+    grade = fields.String()
+    patent_type = fields.String(validate=_one_of(PatentType))
+    legal_status = fields.String(validate=_one_of(LegalStatus))
+    owner_id = fields.Integer()
+    sort = fields.String(load_default="newest", validate=validate.OneOf(queries.SORTS))
+    mine = fields.Boolean(load_default=False, metadata={
+        "description": "本机构的专利（含草稿）/ the caller's organisation's patents, drafts included"})
+    state = fields.String(validate=_one_of(PublicationState), metadata={"description": "only with mine=true"})
+
+
+class OwnerSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class PatentSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    application_number = fields.String(required=True, metadata={"example": "201710601862.3"})
+    patent_number = fields.String(dump_only=True, allow_none=True)
+    publication_numbers = fields.List(fields.String(), metadata={"example": ["CN108572939B"]})
+    patent_type = fields.String(allow_none=True, validate=_one_of(PatentType),
+                                metadata={"description": "omitted: derived from the application number"})
+    title = fields.String(required=True)
+    abstract = fields.String()
+    first_claim = fields.String()
+    ipc_main = fields.String(allow_none=True, metadata={"example": "H01M 10/0525"})
+    ipc_codes = fields.List(fields.String())
+    owner = fields.Nested(OwnerSchema, dump_only=True)
+    co_owners = fields.List(fields.String())
+    inventors = fields.List(fields.String())
+    application_date = fields.Date(allow_none=True)
+    publication_date = fields.Date(allow_none=True)
+    grant_date = fields.Date(allow_none=True)
+    legal_status = fields.String(validate=_one_of(LegalStatus))
+    proceedings_suspended = fields.Boolean()
+    evaluation_report = fields.String(allow_none=True, validate=validate.OneOf(["positive", "negative"]))
+    grade = fields.String(allow_none=True)
+    tags = fields.List(fields.String())
+    segments = fields.List(fields.String(), metadata={"description": "segment codes or names"})
+    modes = fields.List(fields.String(validate=_one_of(TransformationMode)))
+    maturity = fields.String(allow_none=True, validate=_one_of(Maturity))
+    price_min = Money(allow_none=True)
+    price_max = Money(allow_none=True)
+    state = fields.String(dump_only=True)
+    published_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class PatentCreate(PatentSchema):
+    publish = fields.Boolean(load_default=False, load_only=True,
+                             metadata={"description": "publish at once instead of keeping a draft"})
+
+
+class PatentUpdate(PatentSchema):
+    state = fields.String(validate=_one_of(PublicationState),
+                          metadata={"description": "published or draft: publish or unpublish"})
+
+
+class PatentList(Schema):
+    items = fields.List(fields.Nested(PatentSchema))
+    meta = fields.Nested(PageMeta, metadata={"description": f"total counts at most {queries.COUNT_CAP + 1}"})
+
+
+@blp.get("")
+@blp.arguments(PatentQueryArgs, location="query")
+@blp.response(200, PatentList)
+@blp.doc(security=[])
+def list_patents(args: dict):
+    """Published patents, or with ``mine=true`` all of the caller's organisation's patents."""
+    filters = queries.PatentFilters(
+        q=args["q"], segment=args.get("segment"), grade=args.get("grade"),
+        patent_type=PatentType(args["patent_type"]) if args.get("patent_type") else None,
+        legal_status=LegalStatus(args["legal_status"]) if args.get("legal_status") else None,
+        owner_id=args.get("owner_id"), sort=args["sort"],
+        state=PublicationState(args["state"]) if args.get("state") else None)
+    if args["mine"]:
+        user = api_user(required=False)
+        if user is None:
+            raise Unauthorized("mine=true 需要登录或 API 令牌 / mine=true needs a token or a session")
+        result = queries.list_for_organisation(require_organisation(user).id, filters, args["page"], args["per_page"])
+    else:
+        result = queries.list_published(filters, args["page"], args["per_page"])
+    return {"items": result.items, "meta": page_meta(result.page, result.per_page, result.total)}
+
+
+@blp.post("")
+@blp.arguments(PatentCreate)
+@blp.response(201, PatentSchema)
+def create(body: dict):
+    """Add a patent to the caller's inventory, as a draft unless ``publish`` is true."""
+    user = api_user()
+    publish = body.pop("publish")
+    patent = services.create_patent(user, body)
+    if publish:
+        services.set_published(user, [patent.id], True)
+    return patent
+
+
+@blp.get("/<int:patent_id>")
+@blp.response(200, PatentSchema)
+@blp.doc(security=[])
+def read(patent_id: int):
+    """A published patent, or a draft of the caller's own organisation."""
+    return services.get_visible_patent(api_user(required=False), patent_id)
+
+
+@blp.patch("/<int:patent_id>")
+@blp.arguments(PatentUpdate(partial=True))
+@blp.response(200, PatentSchema)
+def update(body: dict, patent_id: int):
+    """Change the given fields only; ``state`` publishes or unpublishes after the change."""
+    user = api_user()
+    state = body.pop("state", None)
+    patent = services.update_patent(user, patent_id, body)
+    if state is not None:
+        services.set_published(user, [patent.id], state == PublicationState.PUBLISHED)
+    return patent
+
+
+@blp.delete("/<int:patent_id>")
+@blp.response(204)
+def delete(patent_id: int):
+    """Delete a draft (a published patent must be unpublished first: 409)."""
+    services.delete_patent(api_user(), patent_id)

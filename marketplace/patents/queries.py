@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import selectinload
 
+from marketplace.accounts.models import Organisation
 from marketplace.extensions import db
 from marketplace.patents.models import Patent, PatentSegment
 from marketplace.patents.vocab import LegalStatus, PatentType, PublicationState
@@ -109,3 +110,10 @@ def list_for_organisation(organisation_id: int, filters: PatentFilters, page: in
     # Drafts have no publication time, so "newest" here means most recently added.
     order = (Patent.id.desc(),) if filters.sort not in ORDERS or filters.sort == "newest" else ORDERS[filters.sort]
     return _page(conditions, order, page, per_page)
+
+
+def organisations_with_published() -> list[tuple[int, str]]:
+    """Owners worth offering as a filter: those with at least one published patent."""
+    listed = exists().where(Patent.owner_id == Organisation.id, Patent.state == PublicationState.PUBLISHED)
+    return [(row.id, row.name) for row in db.session.execute(
+        select(Organisation.id, Organisation.name).where(listed).order_by(Organisation.name))]

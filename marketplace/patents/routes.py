@@ -1,6 +1,150 @@
-"""Pages of the patents feature (being written)."""
+"""Pages: the public patent list and record, and an organisation's own inventory.
+
+Views parse forms and call ``services``/``queries``; access rules live in the
+services, so a foreign or missing patent answers 404 and an organisation that
+cannot hold patents 403, exactly as in the API.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from marketplace.accounts.models import DEFAULT_GRADE_LABELS, Organisation
+from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.views import page_number, safe_next, show_errors
+from marketplace.patents import queries, services
+from marketplace.patents.forms import (
+    MATURITY_LABELS, MODE_LABELS, STATE_LABELS, STATUS_LABELS, TYPE_LABELS, BulkEditForm, PatentFilterForm,
+    PatentForm, segment_choices,
+)
+from marketplace.web import select_locale
 
 bp = Blueprint("patents", __name__)
+PER_PAGE = 20
+# Refusals a user can fix by changing input; NotFound and Forbidden propagate to the error page.
+FIXABLE = (ValidationFailed, Conflict)
+
+
+@bp.context_processor
+def vocabulary_labels() -> dict[str, object]:
+    return {"TYPE_LABELS": TYPE_LABELS, "STATUS_LABELS": STATUS_LABELS, "MATURITY_LABELS": MATURITY_LABELS,
+            "MODE_LABELS": MODE_LABELS, "STATE_LABELS": STATE_LABELS}
+
+
+def _segments() -> list[tuple[str, str]]:
+    return segment_choices(current_app.extensions["taxonomy"], select_locale())
+
+
+def _grades(organisation: Organisation) -> list[str]:
+    return list(organisation.grade_labels or DEFAULT_GRADE_LABELS)
+
+
+@bp.get("/patents")
+def index():
+    """Published patents of every organisation, filtered and paginated."""
+    form = PatentFilterForm(formdata=request.args).setup(
+        _segments(), DEFAULT_GRADE_LABELS, owners=queries.organisations_with_published())
+    result = queries.list_published(form.to_filters(), page_number(), PER_PAGE)
+    return render_template("patents/index.html", form=form, result=result)
+
+
+@bp.get("/patents/<int:patent_id>")
+def detail(patent_id: int):
+    patent = services.get_visible_patent(current_user, patent_id)
+    is_owner = current_user.is_authenticated and current_user.organisation_id == patent.owner_id
+    return render_template("patents/detail.html", patent=patent, is_owner=is_owner)
+
+
+@bp.get("/inventory")
+@login_required
+def inventory():
+    """The organisation's own patents, drafts included, with bulk actions."""
+    organisation = services.ensure_can_supply(current_user)
+    segments, grades = _segments(), _grades(organisation)
+    form = PatentFilterForm(formdata=request.args).setup(segments, grades)
+    result = queries.list_for_organisation(organisation.id, form.to_filters(), page_number(), PER_PAGE)
+    return render_template("patents/inventory.html", form=form, result=result, organisation=organisation,
+                           bulk_form=BulkEditForm().setup(segments, grades))
+
+
+@bp.post("/inventory/bulk")
+@login_required
+def bulk_action():
+    organisation = services.ensure_can_supply(current_user)
+    form = BulkEditForm().setup(_segments(), _grades(organisation))
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+        return redirect(safe_next(url_for("patents.inventory")))
+    ids = form.patent_ids.data
+    try:
+        if form.action.data in ("publish", "unpublish"):
+            services.set_published(current_user, ids, form.action.data == "publish")
+        else:
+            changes, add_tags = form.changes()
+            services.bulk_edit(current_user, ids, changes, add_tags=add_tags)
+    except FIXABLE as error:
+        show_errors(None, error)
+    else:
+        flash(_("已更新 %(count)d 件专利", count=len(ids)), "success")
+    return redirect(safe_next(url_for("patents.inventory")))
+
+
+@bp.route("/inventory/new", methods=["GET", "POST"])
+@login_required
+def new():
+    organisation = services.ensure_can_supply(current_user)
+    form = PatentForm().setup(_segments(), _grades(organisation))
+    if form.validate_on_submit():
+        try:
+            patent = services.create_patent(current_user, form.values())
+        except FIXABLE as error:
+            show_errors(form, error)
+        else:
+            flash(_("专利已保存为草稿"), "success")
+            return redirect(url_for("patents.detail", patent_id=patent.id))
+    return render_template("patents/form.html", form=form, patent=None)
+
+
+@bp.route("/inventory/<int:patent_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(patent_id: int):
+    patent = services.get_patent_for_owner(current_user, patent_id)
+    form = PatentForm().setup(_segments(), _grades(patent.owner))
+    if request.method == "GET":
+        form.fill(patent)
+    elif form.validate_on_submit():
+        try:
+            services.update_patent(current_user, patent.id, form.values())
+        except FIXABLE as error:
+            show_errors(form, error)
+        else:
+            flash(_("专利已更新"), "success")
+            return redirect(url_for("patents.detail", patent_id=patent.id))
+    return render_template("patents/form.html", form=form, patent=patent)
+
+
+@bp.post("/inventory/<int:patent_id>/<any(publish, unpublish):action>")
+@login_required
+def change_state(patent_id: int, action: str):
+    try:
+        services.set_published(current_user, [patent_id], action == "publish")
+    except FIXABLE as error:
+        show_errors(None, error)
+    else:
+        flash(_("专利已发布") if action == "publish" else _("专利已下架"), "success")
+    return redirect(safe_next(url_for("patents.detail", patent_id=patent_id)))
+
+
+@bp.post("/inventory/<int:patent_id>/delete")
+@login_required
+def delete(patent_id: int):
+    try:
+        services.delete_patent(current_user, patent_id)
+    except FIXABLE as error:
+        show_errors(None, error)
+        return redirect(safe_next(url_for("patents.detail", patent_id=patent_id)))
+    flash(_("草稿已删除"), "success")
+    return redirect(url_for("patents.inventory"))

@@ -183,6 +183,9 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
         values["patent_type"] = patent_type_of(number)
     if number and not values.get("patent_type") and not partial:
         values["patent_type"] = patent_type_of(number) or PatentType.INVENTION
+    for required in ("patent_type", "legal_status"):  # blank keeps the stored value (new ones: defaults)
+        if required in values and values[required] is None:
+            del values[required]
     if values.get("ipc_main") and "ipc_codes" in values and values["ipc_main"] not in values["ipc_codes"]:
         values["ipc_codes"] = [values["ipc_main"], *values["ipc_codes"]]
     if errors:
@@ -347,6 +350,7 @@ def save_patents(organisation: Organisation, values_list: Sequence[PatentValues]
 
 
 def create_patent(user: User, raw: Mapping[str, Any]) -> Patent:
+    """A new draft in the user's inventory; a number already there is a conflict, not an update."""
     organisation = ensure_can_supply(user)
     patent, created = save_patent(organisation, validate_patent_values(raw, organisation), actor=user)
     if not created:
@@ -356,7 +360,12 @@ def create_patent(user: User, raw: Mapping[str, Any]) -> Patent:
 
 
 def update_patent(user: User, patent_id: int, raw: Mapping[str, Any]) -> Patent:
+    """Change the given fields only (a PATCH); one price bound alone keeps the other."""
     patent = get_patent_for_owner(user, patent_id)
+    raw = dict(raw)
+    for given, other in (("price_min", "price_max"), ("price_max", "price_min")):
+        if given in raw and other not in raw:
+            raw[other] = getattr(patent, other)
     save_patent(patent.owner, validate_patent_values(raw, patent.owner, partial=True), patent=patent, actor=user)
     return patent
 

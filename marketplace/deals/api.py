@@ -1,0 +1,157 @@
+"""API: the deal ledger, for the parties of each deal, its agency and platform admins."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
+from marketplace.deals import services
+from marketplace.deals.models import DealMode, DealStatus, LicenseKind
+
+blp = Blueprint("deals_api", __name__, url_prefix="/deals", description="交易 / deals")
+
+MODES = [m.value for m in DealMode]
+KINDS = [k.value for k in LicenseKind]
+STATUSES = [s.value for s in DealStatus]
+
+
+class OrganisationRef(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class DealPatentSchema(Schema):
+    id = fields.Integer()
+    application_number = fields.String()
+    title = fields.String()
+
+
+class AmendmentSchema(Schema):
+    id = fields.Integer()
+    changes = fields.Dict(metadata={"description": "{field: [old, new]}"})
+    reason = fields.String()
+    organisation = fields.Nested(OrganisationRef, allow_none=True)
+    created_at = fields.DateTime()
+
+
+class DealSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    mode = fields.Enum(DealMode, by_value=True)
+    license_kind = fields.Enum(LicenseKind, by_value=True, allow_none=True)
+    status = fields.Enum(DealStatus, by_value=True)
+    seller = fields.Nested(OrganisationRef)
+    buyer = fields.Nested(OrganisationRef)
+    agency = fields.Nested(OrganisationRef, allow_none=True)
+    patents = fields.List(fields.Nested(DealPatentSchema))
+    amount = Money()
+    contract_date = fields.Date(allow_none=True)
+    term_start = fields.Date(allow_none=True)
+    term_end = fields.Date(allow_none=True)
+    recordal_number = fields.String(allow_none=True)
+    recorded_on = fields.Date(allow_none=True)
+    completed_on = fields.Date(allow_none=True)
+    cancelled_on = fields.Date(allow_none=True)
+    match_id = fields.Integer(allow_none=True)
+    notes = fields.String()
+    amendments = fields.List(fields.Nested(AmendmentSchema))
+    created_at = fields.DateTime()
+
+
+class DealFieldsSchema(Schema):
+    title = fields.String(validate=validate.Length(max=300))
+    amount = Money(metadata={"description": "CNY, 2 places; 0 only for free licenses"})
+    contract_date = fields.Date(allow_none=True)
+    term_start = fields.Date(allow_none=True)
+    term_end = fields.Date(allow_none=True)
+    recordal_number = fields.String(allow_none=True, validate=validate.Length(max=64))
+    match_id = fields.Integer(allow_none=True, metadata={"description": "the stored match the deal came from"})
+    notes = fields.String()
+
+
+class DealCreateSchema(DealFieldsSchema):
+    mode = fields.String(required=True, validate=validate.OneOf(MODES))
+    license_kind = fields.String(allow_none=True, validate=validate.OneOf(KINDS))
+    seller_id = fields.Integer(required=True, metadata={"description": "the patentee: assignor, licensor, contributor"})
+    buyer_id = fields.Integer(required=True)
+    agency_id = fields.Integer(allow_none=True, metadata={"description": "set automatically when an agency records"})
+    patent_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    amount = Money(required=True)
+    status = fields.String(load_default="negotiating", validate=validate.OneOf(STATUSES[:4]),
+                           metadata={"description": "record a deal already signed, recorded or completed"})
+    recorded_on = fields.Date(allow_none=True)
+    completed_on = fields.Date(allow_none=True)
+
+
+class DealPatchSchema(DealFieldsSchema):
+    status = fields.String(validate=validate.OneOf(STATUSES),
+                           metadata={"description": "negotiating → signed → recorded → completed, or cancelled"})
+    recorded_on = fields.Date(allow_none=True)
+    completed_on = fields.Date(allow_none=True)
+
+
+class AmendmentWriteSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    changes = fields.Dict(keys=fields.String(validate=validate.OneOf(services.AMENDABLE)), required=True,
+                          metadata={"example": {"amount": "1200000.00"}})
+
+
+class DealListArgs(PageArgs):
+    mode = fields.String(validate=validate.OneOf(MODES))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    patent_id = fields.Integer()
+
+
+class DealPage(Schema):
+    items = fields.List(fields.Nested(DealSchema))
+    meta = fields.Nested(PageMeta)
+
+
+@blp.get("")
+@blp.arguments(DealListArgs, location="query")
+@blp.response(200, DealPage)
+def list_deals(args: dict):
+    """Deals the caller's organisation is a party to or brokered (all, for platform admins)."""
+    items, total = services.list_deals(api_user(), args, args["page"], args["per_page"])
+    return {"items": items, "meta": page_meta(args["page"], args["per_page"], total)}
+
+
+@blp.post("")
+@blp.arguments(DealCreateSchema)
+@blp.response(201, DealSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="a legal rule refuses the deal; `fields` names each reason")
+@blp.alt_response(422, schema=ErrorSchema)
+def create_deal(body: dict):
+    """Record a deal as a party or as the brokering agency."""
+    return services.record_deal(api_user(), body)
+
+
+@blp.get("/<int:deal_id>")
+@blp.response(200, DealSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+def get_deal(deal_id: int):
+    """One deal, for its parties, its agency and platform admins."""
+    return services.get_deal(api_user(), deal_id)
+
+
+@blp.patch("/<int:deal_id>")
+@blp.arguments(DealPatchSchema)
+@blp.response(200, DealSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def patch_deal(body: dict, deal_id: int):
+    """Edit a deal before it is recorded, and/or move it to its next status."""
+    return services.update_deal(api_user(), deal_id, body)
+
+
+@blp.post("/<int:deal_id>/amendments")
+@blp.arguments(AmendmentWriteSchema)
+@blp.response(201, AmendmentSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def amend_deal(body: dict, deal_id: int):
+    """Correct a recorded or completed deal; the change and its reason are kept."""
+    return services.amend_deal(api_user(), deal_id, body)

@@ -1,0 +1,79 @@
+"""Pages: upload an inventory spreadsheet, read an import's report, download the template."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from marketplace.core.errors import DomainError
+from marketplace.core.views import show_errors
+from marketplace.imports import services
+from marketplace.imports.errors import ImportRejected
+from marketplace.imports.forms import ImportForm
+from marketplace.imports.template import MIMETYPES, inventory_template
+from marketplace.patents.services import ensure_can_supply
+
+bp = Blueprint("imports", __name__)
+
+
+def _inventory_url() -> str | None:
+    """The patents feature's inventory page, linked once that feature provides it (as the menu does)."""
+    return url_for("patents.inventory") if "patents.inventory" in current_app.view_functions else None
+
+
+def _upload_page(form: ImportForm, status: int = 200):
+    return render_template("imports/upload.html", form=form, batches=services.list_batches(current_user),
+                           max_mb=current_app.config["SETTINGS"].max_upload_mb), status
+
+
+@bp.route("/inventory/import", methods=["GET", "POST"])
+@login_required
+def upload():
+    ensure_can_supply(current_user)
+    form = ImportForm()
+    if not form.is_submitted():
+        return _upload_page(form)
+    if not form.validate():
+        flash(_("请选择要上传的文件"), "danger")
+        return _upload_page(form, 400)
+    try:
+        batch = services.import_inventory(current_user, form.file.data.filename, form.file.data.stream,
+                                          mode=form.mode.data, publish=form.publish.data)
+    except ImportRejected as rejected:
+        flash(rejected.message, "danger")
+        return render_template("imports/report.html", report=rejected.report, inventory_url=None), rejected.status
+    except DomainError as error:
+        show_errors(form, error)
+        return _upload_page(form, error.status)
+    flash(_("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，失败 %(failed)d",
+            created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
+            failed=batch.failed_count), "success" if not batch.failed_count else "warning")
+    return redirect(url_for("imports.report", batch_id=batch.id))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(error: RequestEntityTooLarge):
+    """Werkzeug refuses the body before the view runs; answer with the upload page, not a bare 413."""
+    message = _("文件超过 %(mb)d MB 上限，请拆分后分批导入", mb=current_app.config["SETTINGS"].max_upload_mb)
+    organisation = current_user.organisation if current_user.is_authenticated else None
+    if organisation is None or not organisation.kind.supplies_patents:
+        return render_template("error.html", status=413, message=message, fields={}), 413
+    flash(message, "danger")
+    return _upload_page(ImportForm(formdata=None), 413)
+
+
+@bp.get("/inventory/imports/<int:batch_id>")
+@login_required
+def report(batch_id: int):
+    batch = services.get_batch(current_user, batch_id)
+    return render_template("imports/report.html", report=services.report_of(batch), inventory_url=_inventory_url())
+
+
+@bp.get("/inventory/import/template.<any(xlsx, csv):fmt>")
+@login_required
+def template(fmt: str):
+    organisation = ensure_can_supply(current_user)
+    body = inventory_template(fmt, organisation, current_app.extensions["taxonomy"])
+    return Response(body, mimetype=MIMETYPES[fmt],
+                    headers={"Content-Disposition": f"attachment; filename=inventory-template.{fmt}"})

@@ -1,0 +1,92 @@
+"""API: patent and need search, matches for a need or a patent."""
+from __future__ import annotations
+
+from flask import request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from marketplace.api.common import api_user
+from marketplace.search import services
+
+blp = Blueprint("search_api", __name__, url_prefix="", description="检索与匹配 / search and matching")
+
+
+class PatentSearchArgs(Schema):
+    q = fields.String(metadata={"description": "Chinese or English text; never interpreted as query syntax"})
+    segment = fields.List(fields.String())
+    grade = fields.List(fields.String())
+    patent_type = fields.List(fields.String())
+    ipc_section = fields.List(fields.String())
+    owner_id = fields.List(fields.Integer())
+    legal_status = fields.List(fields.String())
+    maturity = fields.List(fields.String())
+    mode = fields.List(fields.String())
+    open_license = fields.Boolean()
+    sort = fields.String(metadata={"enum": ["relevance", "application_date_desc", "application_date_asc", "grade"]})
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class NeedSearchArgs(Schema):
+    q = fields.String()
+    segment = fields.List(fields.String())
+    mode = fields.List(fields.String())
+    sort = fields.String(metadata={"enum": ["relevance", "newest"]})
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class SearchPageSchema(Schema):
+    hits = fields.List(fields.Dict())
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
+    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()))
+
+
+class MatchSchema(Schema):
+    match_id = fields.Integer()
+    status = fields.String()
+    score = fields.Float()
+    patent = fields.Dict()
+    need = fields.Dict()
+    explanation = fields.Dict()
+
+
+def _params() -> dict[str, list[str]]:
+    """Query parameters as lists (``segment=a&segment=b``); the schema above documents them."""
+    return {key: [v for v in request.args.getlist(key) if v != ""] for key in request.args}
+
+
+@blp.get("/search/patents")
+@blp.arguments(PatentSearchArgs, location="query")
+@blp.response(200, SearchPageSchema)
+@blp.doc(security=[])
+def search_patents(_args):
+    """Full-text, faceted search of published patents, with highlights."""
+    return services.search_patents(_params()).to_dict()
+
+
+@blp.get("/search/needs")
+@blp.arguments(NeedSearchArgs, location="query")
+@blp.response(200, SearchPageSchema)
+def search_needs(_args):
+    """Search open, public technology needs (universities, institutes, agencies)."""
+    return services.search_needs(api_user(), _params()).to_dict()
+
+
+@blp.get("/needs/<int:need_id>/matches")
+@blp.response(200, MatchSchema(many=True))
+def need_matches(need_id: int):
+    """Patents matched to a need, best first, each with a readable explanation."""
+    _need, matches = services.matches_for_need(api_user(), need_id)
+    return [{"match_id": m.id, "status": m.status.value, **ranked.to_dict()} for m, ranked in matches]
+
+
+@blp.get("/patents/<int:patent_id>/matches")
+@blp.response(200, MatchSchema(many=True))
+def patent_matches(patent_id: int):
+    """Open public needs a patent fits, best first, with explanations."""
+    _patent, matches = services.matches_for_patent(api_user(), patent_id)
+    return [{"match_id": m.id, "status": m.status.value, **ranked.to_dict()} for m, ranked in matches]

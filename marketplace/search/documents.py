@@ -1,0 +1,96 @@
+"""Adapters from database rows to the search engine's plain documents."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.extensions import db
+from marketplace.needs.models import Need
+from marketplace.openlicense.models import DeclarationStatus, OpenLicenseDeclaration
+from marketplace.patents.models import Patent
+from matching.documents import NeedDoc, PatentDoc
+
+
+def _segment_fields(codes: list[str]) -> tuple[list[str], list[str]]:
+    taxonomy = current_app.extensions["taxonomy"]
+    expanded = taxonomy.with_ancestors([c for c in codes if c in taxonomy])
+    return expanded, [taxonomy.get(code).name for code in expanded]
+
+
+def open_license_patent_ids(patent_ids: Iterable[int]) -> set[int]:
+    """Patents with a published open-license declaration in force."""
+    ids = list(patent_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(OpenLicenseDeclaration.patent_id).where(
+        OpenLicenseDeclaration.patent_id.in_(ids), OpenLicenseDeclaration.status == DeclarationStatus.PUBLISHED)))
+
+
+def patent_document(patent: Patent, open_license: bool) -> PatentDoc:
+    segments, names = _segment_fields(patent.segments)
+    return PatentDoc(
+        id=patent.id, application_number=patent.application_number, title=patent.title,
+        abstract=patent.abstract or "", first_claim=patent.first_claim or "", ipc_codes=list(patent.ipc_codes or []),
+        ipc_main=patent.ipc_main, owner_id=patent.owner_id, owner_name=patent.owner.name,
+        patent_type=patent.patent_type.value, legal_status=patent.legal_status.value, grade=patent.grade,
+        tags=list(patent.tags or []), segments=segments, segment_names=names, modes=list(patent.modes or []),
+        maturity=patent.maturity.value if patent.maturity else None, open_license=open_license,
+        published=patent.is_published, application_date=patent.application_date,
+        price_min=patent.price_min, price_max=patent.price_max)
+
+
+def need_document(need: Need) -> NeedDoc:
+    segments, names = _segment_fields(need.segments)
+    return NeedDoc(
+        id=need.id, org_id=need.organisation_id, org_name=need.organisation.name, title=need.title,
+        description=need.description or "", keywords=list(need.keywords or []), segments=segments,
+        segment_names=names, modes=list(need.modes or []), budget_min=need.budget_min, budget_max=need.budget_max,
+        status=need.status.value, public=need.public, valid_until=need.valid_until)
+
+
+def load_patents(ids: Iterable[int] | None = None) -> list[Patent]:
+    query = select(Patent).options(selectinload(Patent.owner), selectinload(Patent.segment_links))
+    if ids is not None:
+        query = query.where(Patent.id.in_(list(ids)))
+    return list(db.session.scalars(query.order_by(Patent.id)))
+
+
+def load_needs(ids: Iterable[int] | None = None) -> list[Need]:
+    query = select(Need).options(selectinload(Need.organisation), selectinload(Need.segment_links))
+    if ids is not None:
+        query = query.where(Need.id.in_(list(ids)))
+    return list(db.session.scalars(query.order_by(Need.id)))
+
+
+def patent_documents(patents: list[Patent]) -> list[PatentDoc]:
+    """Documents for the patents that belong in the index (published ones)."""
+    listed = [p for p in patents if p.is_published]
+    licensed = open_license_patent_ids(p.id for p in listed)
+    return [patent_document(p, p.id in licensed) for p in listed]
+
+
+def iter_patent_documents(batch_size: int = 2000) -> Iterable[PatentDoc]:
+    """Every indexable patent, streamed in id order for a rebuild."""
+    last_id = 0
+    while True:
+        ids = list(db.session.scalars(select(Patent.id).where(Patent.id > last_id).order_by(Patent.id).limit(batch_size)))
+        if not ids:
+            return
+        yield from patent_documents(load_patents(ids))
+        last_id = ids[-1]
+        db.session.expunge_all()
+
+
+def iter_need_documents(batch_size: int = 2000) -> Iterable[NeedDoc]:
+    last_id = 0
+    while True:
+        needs = load_needs(db.session.scalars(select(Need.id).where(Need.id > last_id).order_by(Need.id)
+                                              .limit(batch_size)).all())
+        if not needs:
+            return
+        yield from (need_document(n) for n in needs)
+        last_id = needs[-1].id
+        db.session.expunge_all()

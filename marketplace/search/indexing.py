@@ -1,0 +1,34 @@
+"""The outbox consumer that keeps the search indices equal to the database.
+
+Registered for patents and needs; each batch re-reads the rows (the outbox
+only says *which* changed), indexes what should be listed and deletes the
+rest. ``SearchUnavailable`` propagates so the outbox keeps the rows pending.
+"""
+from __future__ import annotations
+
+from marketplace.core.models import OutboxEvent
+from marketplace.core.outbox import register_consumer
+from marketplace.search.backend import search_backend
+from marketplace.search.documents import load_needs, load_patents, need_document, patent_documents
+
+CONSUMER = "search"
+
+
+def index_changes(events: list[OutboxEvent]) -> None:
+    backend = search_backend()
+    patent_ids = {e.entity_id for e in events if e.entity_type == "patent"}
+    need_ids = {e.entity_id for e in events if e.entity_type == "need"}
+    if patent_ids:
+        documents = patent_documents(load_patents(patent_ids))
+        backend.index_patents(documents)
+        for patent_id in patent_ids - {d.id for d in documents}:
+            backend.delete_patent(patent_id)
+    if need_ids:
+        needs = load_needs(need_ids)
+        backend.index_needs(need_document(n) for n in needs)
+        for need_id in need_ids - {n.id for n in needs}:
+            backend.delete_need(need_id)
+
+
+def register() -> None:
+    register_consumer(CONSUMER, {"patent", "need"}, index_changes)

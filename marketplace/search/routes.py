@@ -1,0 +1,44 @@
+"""Pages: full-text faceted patent search, need search, and match lists."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+
+from marketplace.search import services
+
+bp = Blueprint("search", __name__)
+
+
+def _params() -> dict[str, list[str]]:
+    return {key: [v for v in request.args.getlist(key) if v != ""] for key in request.args}
+
+
+@bp.get("/search")
+def patents():
+    params = _params()
+    page = services.search_patents(params)
+    owners = services.owner_names(page)
+    return render_template("search/patents.html", page=page, params=params,
+                           owner_label=lambda value: owners.get(str(value), str(value)))
+
+
+@bp.get("/search/needs")
+@login_required
+def needs():
+    params = _params()
+    page = services.search_needs(current_user, params)
+    return render_template("search/needs.html", page=page, params=params)
+
+
+@bp.get("/needs/<int:need_id>/matches")
+@login_required
+def need_matches(need_id: int):
+    need, matches = services.matches_for_need(current_user, need_id)
+    return render_template("search/need_matches.html", need=need, matches=matches)
+
+
+@bp.get("/patents/<int:patent_id>/matches")
+@login_required
+def patent_matches(patent_id: int):
+    patent, matches = services.matches_for_patent(current_user, patent_id)
+    return render_template("search/patent_matches.html", patent=patent, matches=matches)

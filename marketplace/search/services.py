@@ -1,0 +1,165 @@
+"""Search and matching as the app offers them: access rules, query parsing, stored matches.
+
+The engine ranks; the database decides who may see what and keeps every
+match (need, patent, score, reasons, status) for pushes, feedback and statistics.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select
+
+from marketplace.accounts.models import Organisation, OrganisationKind, User
+from marketplace.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from marketplace.extensions import db
+from marketplace.needs.models import Need
+from marketplace.patents.models import Patent
+from marketplace.search.backend import search_backend
+from marketplace.search.documents import need_document, patent_documents
+from marketplace.search.models import Match, MatchStatus
+from matching.errors import QueryTooLong, SearchUnavailable
+from matching.querying import NEED_SORTS, PATENT_SORTS, NeedQuery, PatentQuery
+from matching.results import NeedHit, NeedMatch, PatentMatch, SearchPage
+
+Params = Mapping[str, Sequence[str]]
+MATCH_LIMIT = 20
+NEED_SEARCH_KINDS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.AGENCY)
+
+
+@contextmanager
+def _engine_errors():
+    """Translate the engine's errors into the app's: 422 naming ``q``, or 503 with a retry hint."""
+    try:
+        yield
+    except QueryTooLong as error:
+        raise ValidationFailed.field(error.field, f"查询过长（{error.length} 字，最多 {error.limit}）/ "
+                                                  f"query too long ({error.length} > {error.limit} characters)") from None
+    except SearchUnavailable as error:
+        raise ServiceUnavailable("搜索服务暂不可用，请稍后重试 / search is temporarily unavailable, retry shortly",
+                                 retry_after=error.retry_after) from None
+
+
+def _first(params: Params, key: str, default: str = "") -> str:
+    values = params.get(key) or []
+    return str(values[0]) if values else default
+
+
+def _int(params: Params, key: str, default: int, low: int, high: int) -> int:
+    raw = _first(params, key, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed.field(key, f"应为整数 / must be an integer: {raw}") from None
+    if not low <= value <= high:
+        raise ValidationFailed.field(key, f"应在 {low}–{high} 之间 / must be between {low} and {high}")
+    return value
+
+
+def _sort(params: Params, allowed: Sequence[str]) -> str:
+    sort = _first(params, "sort", "relevance")
+    if sort not in allowed:
+        raise ValidationFailed.field("sort", f"可选：{', '.join(allowed)} / one of {', '.join(allowed)}")
+    return sort
+
+
+def patent_query(params: Params) -> PatentQuery:
+    """Build the engine's query from request parameters (pages and API share this)."""
+    open_license = _first(params, "open_license")
+    return PatentQuery(
+        q=_first(params, "q"), segments=list(params.get("segment", [])), grades=list(params.get("grade", [])),
+        patent_types=list(params.get("patent_type", [])), ipc_sections=list(params.get("ipc_section", [])),
+        owner_ids=list(params.get("owner_id", [])), legal_statuses=list(params.get("legal_status", [])),
+        maturities=list(params.get("maturity", [])), modes=list(params.get("mode", [])),
+        open_license={"true": True, "1": True, "false": False, "0": False}.get(open_license.lower()),
+        sort=_sort(params, PATENT_SORTS), page=_int(params, "page", 1, 1, 100000),
+        per_page=_int(params, "per_page", 20, 1, 100))
+
+
+def need_query(params: Params) -> NeedQuery:
+    return NeedQuery(q=_first(params, "q"), segments=list(params.get("segment", [])),
+                     modes=list(params.get("mode", [])), sort=_sort(params, NEED_SORTS),
+                     page=_int(params, "page", 1, 1, 100000), per_page=_int(params, "per_page", 20, 1, 100))
+
+
+def search_patents(params: Params) -> SearchPage:
+    """Public full-text, faceted patent search (published patents only)."""
+    query = patent_query(params)
+    with _engine_errors():
+        return search_backend().search_patents(query)
+
+
+def owner_names(page: SearchPage) -> dict[str, str]:
+    """Names for the owner facet's organisation ids, in one query."""
+    ids = [int(v.value) for v in page.facets.get("owner_id", []) if v.value.isdigit()]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
+    return {str(org_id): name for org_id, name in rows}
+
+
+def search_needs(user: User, params: Params) -> SearchPage[NeedHit]:
+    """Need search for the supply side and agencies; private needs never appear."""
+    if not user.is_platform_admin and (user.organisation is None or user.organisation.kind not in NEED_SEARCH_KINDS):
+        raise Forbidden("需求检索面向高校院所和运营机构 / need search is for universities, institutes and agencies")
+    query = need_query(params)
+    with _engine_errors():
+        return search_backend().search_needs(query)
+
+
+def _store(need_id: int, patent_id: int, score: float, explanation: dict[str, Any], source: str) -> Match:
+    match = db.session.scalar(select(Match).where(Match.need_id == need_id, Match.patent_id == patent_id))
+    if match is None:
+        match = Match(need_id=need_id, patent_id=patent_id, score=score, reasons=explanation, source=source)
+        db.session.add(match)
+    else:  # refresh the ranking, keep where the pair stands in the funnel
+        match.score, match.reasons = score, explanation
+    return match
+
+
+def record_patent_matches(need: Need, limit: int = MATCH_LIMIT, source: str = "need") -> list[tuple[Match, PatentMatch]]:
+    """Rank patents for a need and store each pair; dismissed pairs are left out."""
+    with _engine_errors():
+        ranked = search_backend().match_patents(need_document(need), limit=limit)
+    stored = [(_store(need.id, m.patent.id, m.score, m.explanation.to_dict(), source), m) for m in ranked]
+    db.session.flush()
+    return [(match, ranked_match) for match, ranked_match in stored if match.status != MatchStatus.DISMISSED]
+
+
+def record_need_matches(patent: Patent, limit: int = MATCH_LIMIT, source: str = "patent",
+                        include_private: bool = False) -> list[tuple[Match, NeedMatch]]:
+    """Rank open needs for a patent; private needs only when pushing (never shown in lists)."""
+    documents = patent_documents([patent])
+    if not documents:
+        return []
+    with _engine_errors():
+        ranked = search_backend().match_needs(documents[0], limit=limit * 2 if not include_private else limit)
+    ranked = [m for m in ranked if include_private or m.need.public][:limit]
+    stored = [(_store(m.need.id, patent.id, m.score, m.explanation.to_dict(), source), m) for m in ranked]
+    db.session.flush()
+    return [(match, ranked_match) for match, ranked_match in stored if match.status != MatchStatus.DISMISSED]
+
+
+def matches_for_need(user: User, need_id: int) -> tuple[Need, list[tuple[Match, PatentMatch]]]:
+    """The need's organisation (and platform admins, agencies) see its matched patents."""
+    need = db.session.get(Need, need_id)
+    allowed = need is not None and (
+        user.is_platform_admin or user.organisation_id == need.organisation_id
+        or (user.organisation is not None and user.organisation.kind == OrganisationKind.AGENCY and need.public))
+    if not allowed:
+        raise NotFound("需求不存在 / need not found")
+    return need, record_patent_matches(need)
+
+
+def matches_for_patent(user: User, patent_id: int) -> tuple[Patent, list[tuple[Match, NeedMatch]]]:
+    """The patent's owner (and platform admins, agencies) see the public needs it fits."""
+    patent = db.session.get(Patent, patent_id)
+    allowed = patent is not None and (
+        user.is_platform_admin or user.organisation_id == patent.owner_id
+        or (user.organisation is not None and user.organisation.kind == OrganisationKind.AGENCY
+            and patent.is_published))
+    if not allowed:
+        raise NotFound("专利不存在 / patent not found")
+    return patent, record_need_matches(patent)
+

@@ -1,0 +1,254 @@
+"""Elasticsearch backend (production, used when ES_URL is set).
+
+Indices are versioned behind aliases: ``<prefix>-patents-v<ns>`` with alias
+``<prefix>-patents`` (same for needs). ``rebuild`` loads fresh indices and
+moves both aliases in one ``_aliases`` call, then deletes the old indices,
+so searches never hit an empty or half-loaded index. All client errors are
+translated to ``SearchUnavailable`` (cannot reach / overloaded) or
+``SearchError`` (request rejected).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from matching import es_queries as esq
+from matching.backend import FACET_SIZE, Candidates, Facets, NeedCandidates, SearchBackend
+from matching.documents import NeedDoc, PatentDoc
+from matching.errors import SearchError, SearchUnavailable
+from matching.fields import grade_rank, need_facets, need_text, patent_facets, patent_text
+from matching.querying import SearchPlan
+from matching.results import FacetValue, RebuildReport
+from matching.scoring import Weights
+from matching.text import Analyzer
+
+BULK_CHUNK = 1000
+
+
+class ElasticsearchBackend(SearchBackend):
+    name = "elasticsearch"
+
+    def __init__(self, url: str, analyzer: Analyzer, weights: Weights | None = None,
+                 index_prefix: str = "patentmkt", **es_options: Any) -> None:
+        super().__init__(analyzer, weights)
+        self.url = url
+        self.prefix = index_prefix
+        self.patent_alias = f"{index_prefix}-patents"
+        self.need_alias = f"{index_prefix}-needs"
+        self._options = {"request_timeout": 10, "max_retries": 1, "retry_on_timeout": False, **es_options}
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The elasticsearch client, created on first use (never at import)."""
+        if self._client is None:
+            from elasticsearch import Elasticsearch
+
+            self._client = Elasticsearch(self.url, **self._options)
+        return self._client
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        import elastic_transport
+        from elasticsearch import ApiError
+        from elasticsearch.helpers import BulkIndexError
+
+        try:
+            yield
+        except (elastic_transport.TransportError, ConnectionError, TimeoutError) as exc:
+            raise SearchUnavailable(f"elasticsearch {what}: {exc.__class__.__name__}: {exc}") from exc
+        except ApiError as exc:
+            if exc.meta.status in (429, 502, 503, 504):
+                raise SearchUnavailable(f"elasticsearch {what}: HTTP {exc.meta.status}") from exc
+            raise SearchError(f"elasticsearch {what}: HTTP {exc.meta.status}: {exc.message}") from exc
+        except BulkIndexError as exc:
+            raise SearchError(f"elasticsearch {what}: {len(exc.errors)} documents failed, first: {exc.errors[:1]}") from exc
+
+    # ---- documents -----------------------------------------------------------
+    def _patent_source(self, doc: PatentDoc) -> dict[str, Any]:
+        body: dict[str, Any] = {f"{k}_t": v for k, v in patent_text(doc, self.analyzer).items()}
+        body.update(patent_facets(doc))
+        body.update(id=doc.id, published=doc.published, grade_rank=grade_rank(doc.grade, self.weights.grade_order),
+                    application_date=doc.application_date.isoformat() if doc.application_date else None,
+                    doc=doc.to_dict())
+        return body
+
+    def _need_source(self, doc: NeedDoc) -> dict[str, Any]:
+        body: dict[str, Any] = {f"{k}_t": v for k, v in need_text(doc, self.analyzer).items()}
+        body.update(need_facets(doc))
+        body.update(id=doc.id, public=doc.public, status=doc.status, doc=doc.to_dict(),
+                    valid_until=doc.valid_until.isoformat() if doc.valid_until else None)
+        return body
+
+    def _patent_actions(self, index: str, docs: Iterable[PatentDoc]) -> Iterator[dict[str, Any]]:
+        for doc in docs:
+            if doc.matchable:
+                yield {"_op_type": "index", "_index": index, "_id": doc.id, "_source": self._patent_source(doc)}
+            else:
+                yield {"_op_type": "delete", "_index": index, "_id": doc.id}
+
+    def _need_actions(self, index: str, docs: Iterable[NeedDoc]) -> Iterator[dict[str, Any]]:
+        for doc in docs:
+            if doc.status == "open":
+                yield {"_op_type": "index", "_index": index, "_id": doc.id, "_source": self._need_source(doc)}
+            else:
+                yield {"_op_type": "delete", "_index": index, "_id": doc.id}
+
+    def _bulk(self, actions: Iterable[dict[str, Any]]) -> int:
+        from elasticsearch.helpers import streaming_bulk
+
+        count = 0
+        failures = []
+        for ok, item in streaming_bulk(self.client, actions, chunk_size=BULK_CHUNK, raise_on_error=False,
+                                       raise_on_exception=True, max_retries=2):
+            op = next(iter(item.values()))
+            if ok or (op.get("status") == 404 and "delete" in item):
+                count += 1
+            else:
+                failures.append(item)
+        if failures:
+            raise SearchError(f"elasticsearch bulk: {len(failures)} documents failed, first: {failures[0]}")
+        return count
+
+    # ---- storage -----------------------------------------------------------
+    def _new_index(self, alias: str, body_factory: Callable[[], dict[str, Any]], bulk_load: bool = False) -> str:
+        name = f"{alias}-v{time.time_ns()}"
+        body = body_factory()
+        if bulk_load:
+            body["settings"]["refresh_interval"] = "-1"
+        self.client.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
+        return name
+
+    def _current(self, alias: str) -> list[str]:
+        from elasticsearch import NotFoundError
+
+        try:
+            return sorted(self.client.indices.get_alias(name=alias).body)
+        except NotFoundError:
+            return []
+
+    def ensure_indices(self) -> None:
+        with self._guard("ensure_indices"):
+            for alias, body in ((self.patent_alias, esq.patent_index_body), (self.need_alias, esq.need_index_body)):
+                if self._current(alias):
+                    continue
+                index = self._new_index(alias, body)
+                self.client.indices.update_aliases(actions=[{"add": {"index": index, "alias": alias}}])
+                # Two processes racing here would both add an index: keep the oldest.
+                extra = self._current(alias)[1:]
+                if extra:
+                    self.client.indices.update_aliases(actions=[{"remove": {"index": i, "alias": alias}} for i in extra])
+                    self.client.indices.delete(index=",".join(extra), ignore_unavailable=True)
+
+    def index_patents(self, docs: Iterable[PatentDoc]) -> int:
+        self.ensure_indices()
+        with self._guard("index_patents"):
+            return self._bulk(self._patent_actions(self.patent_alias, docs))
+
+    def index_needs(self, docs: Iterable[NeedDoc]) -> int:
+        self.ensure_indices()
+        with self._guard("index_needs"):
+            return self._bulk(self._need_actions(self.need_alias, docs))
+
+    def _delete(self, alias: str, doc_id: int) -> None:
+        from elasticsearch import NotFoundError
+
+        with self._guard("delete"):
+            try:
+                self.client.delete(index=alias, id=str(doc_id))
+            except NotFoundError:
+                pass
+
+    def delete_patent(self, patent_id: int) -> None:
+        self._delete(self.patent_alias, patent_id)
+
+    def delete_need(self, need_id: int) -> None:
+        self._delete(self.need_alias, need_id)
+
+    def rebuild(self, patents: Iterable[PatentDoc], needs: Iterable[NeedDoc]) -> RebuildReport:
+        started = time.perf_counter()
+        with self._guard("rebuild"):
+            new_p = self._new_index(self.patent_alias, esq.patent_index_body, bulk_load=True)
+            new_n = self._new_index(self.need_alias, esq.need_index_body, bulk_load=True)
+            try:
+                n_pat = self._bulk(self._patent_actions(new_p, patents))
+                n_need = self._bulk(self._need_actions(new_n, needs))
+                self.client.indices.put_settings(index=f"{new_p},{new_n}", settings={"refresh_interval": "1s"})
+                self.client.indices.refresh(index=f"{new_p},{new_n}")
+            except BaseException:
+                self.client.indices.delete(index=f"{new_p},{new_n}", ignore_unavailable=True)
+                raise
+            old_p, old_n = self._current(self.patent_alias), self._current(self.need_alias)
+            actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": self.patent_alias}} for i in old_p]
+            actions += [{"remove": {"index": i, "alias": self.need_alias}} for i in old_n]
+            actions += [{"add": {"index": new_p, "alias": self.patent_alias}},
+                        {"add": {"index": new_n, "alias": self.need_alias}}]
+            self.client.indices.update_aliases(actions=actions)
+            if old_p or old_n:
+                self.client.indices.delete(index=",".join(old_p + old_n), ignore_unavailable=True)
+        return RebuildReport(n_pat, n_need, new_p, new_n, time.perf_counter() - started)
+
+    def refresh(self) -> None:
+        with self._guard("refresh"):
+            self.client.indices.refresh(index=f"{self.patent_alias},{self.need_alias}", ignore_unavailable=True)
+
+    def ping(self) -> bool:
+        try:
+            with self._guard("ping"):
+                return bool(self.client.ping())
+        except (SearchUnavailable, SearchError):
+            return False
+
+    def drop(self) -> None:
+        with self._guard("drop"):
+            names = self.client.indices.get(index=f"{self.patent_alias}-v*,{self.need_alias}-v*",
+                                            allow_no_indices=True, expand_wildcards="all").body
+            if names:
+                self.client.indices.delete(index=",".join(sorted(names)), ignore_unavailable=True)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # ---- retrieval -----------------------------------------------------------
+    def _run(self, index: str, body: dict[str, Any]) -> dict[str, Any]:
+        from elasticsearch import NotFoundError
+
+        with self._guard("search"):
+            try:
+                return self.client.search(index=index, body=body).body
+            except NotFoundError:  # no index yet: nothing indexed
+                return {"hits": {"hits": [], "total": {"value": 0}}, "aggregations": {}}
+
+    @staticmethod
+    def _facets(resp: dict[str, Any], names: Sequence[str]) -> Facets:
+        aggs = resp.get("aggregations", {})
+        return {n: [FacetValue(str(b["key"]), b["doc_count"]) for b in aggs.get(n, {}).get("buckets", [])]
+                for n in names}
+
+    def _patent_page(self, plan: SearchPlan) -> tuple[Candidates, int, Facets]:
+        from matching.fields import PATENT_FACETS
+
+        resp = self._run(self.patent_alias, esq.patent_search(plan, FACET_SIZE))
+        hits = [(PatentDoc.from_dict(h["_source"]["doc"]), float(h.get("_score") or 0.0)) for h in resp["hits"]["hits"]]
+        return hits, resp["hits"]["total"]["value"], self._facets(resp, PATENT_FACETS)
+
+    def _need_page(self, plan: SearchPlan, today: date) -> tuple[NeedCandidates, int, Facets]:
+        from matching.fields import NEED_FACETS
+
+        resp = self._run(self.need_alias, esq.need_search(plan, FACET_SIZE, today))
+        hits = [(NeedDoc.from_dict(h["_source"]["doc"]), float(h.get("_score") or 0.0)) for h in resp["hits"]["hits"]]
+        return hits, resp["hits"]["total"]["value"], self._facets(resp, NEED_FACETS)
+
+    def _patent_candidates(self, terms: Sequence[str], segments: Sequence[str], k: int) -> Candidates:
+        resp = self._run(self.patent_alias, esq.patent_candidates(terms, segments, k))
+        return [(PatentDoc.from_dict(h["_source"]["doc"]), float(h["_score"])) for h in resp["hits"]["hits"]]
+
+    def _need_candidates(self, terms: Sequence[str], segments: Sequence[str], k: int, today: date) -> NeedCandidates:
+        resp = self._run(self.need_alias, esq.need_candidates(terms, segments, k, today))
+        return [(NeedDoc.from_dict(h["_source"]["doc"]), float(h["_score"])) for h in resp["hits"]["hits"]]

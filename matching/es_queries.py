@@ -1,0 +1,149 @@
+"""Elasticsearch mappings and request bodies (pure functions, testable offline).
+
+Works on a bare server (integ-test-zip 8.19: analyzers standard, simple,
+whitespace, stop, keyword; tokenizer standard only; filters lowercase, stop,
+shingle; no analysis-common, no painless). Text fields hold tokens the Python
+analyzer produced and use the built-in ``whitespace`` analyzer; scoring uses
+only BM25 and plain sorts. User text is never sent as query syntax: every
+query string below is a whitespace-joined list of analyzer tokens given to
+``multi_match``/``term``/``terms``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from matching.fields import NEED_FACETS, NEED_TEXT_FIELDS, PATENT_FACETS, PATENT_TEXT_FIELDS
+from matching.querying import SearchPlan
+from matching.text import AnalyzedQuery
+
+_TEXT = {"type": "text", "analyzer": "whitespace", "norms": True}
+_KW = {"type": "keyword"}
+
+
+def _settings(shards: int = 1) -> dict[str, Any]:
+    # One shard: BM25 statistics are exact, and the corpus is small (≤ millions).
+    return {"number_of_shards": shards, "number_of_replicas": 0, "refresh_interval": "1s"}
+
+
+def patent_index_body() -> dict[str, Any]:
+    props: dict[str, Any] = {f"{f}_t": dict(_TEXT) for f in PATENT_TEXT_FIELDS}
+    props.update({f: dict(_KW) for f in (*PATENT_FACETS, "mode")})
+    props.update({
+        "id": {"type": "long"},
+        "published": {"type": "boolean"},
+        "application_date": {"type": "date", "format": "strict_date"},
+        "grade_rank": {"type": "integer"},
+        "doc": {"type": "object", "enabled": False},
+    })
+    return {"settings": _settings(), "mappings": {"dynamic": "strict", "properties": props}}
+
+
+def need_index_body() -> dict[str, Any]:
+    props: dict[str, Any] = {f"{f}_t": dict(_TEXT) for f in NEED_TEXT_FIELDS}
+    props.update({f: dict(_KW) for f in NEED_FACETS})
+    props.update({
+        "id": {"type": "long"},
+        "public": {"type": "boolean"},
+        "status": dict(_KW),
+        "valid_until": {"type": "date", "format": "strict_date"},
+        "doc": {"type": "object", "enabled": False},
+    })
+    return {"settings": _settings(), "mappings": {"dynamic": "strict", "properties": props}}
+
+
+def _fields(weights: dict[str, float]) -> list[str]:
+    return [f"{f}_t^{w:g}" for f, w in weights.items()]
+
+
+def unit_query(query: AnalyzedQuery, weights: dict[str, float]) -> dict[str, Any]:
+    """Every unit must match: its word, or all its bigrams, or its synonym token."""
+    fields = _fields(weights)
+    must = []
+    for unit in query.units:
+        alts: list[dict[str, Any]] = [{"multi_match": {"query": unit.word, "fields": fields, "type": "most_fields"}}]
+        if unit.bigrams:
+            alts.append({"multi_match": {"query": " ".join(unit.bigrams), "fields": fields,
+                                         "type": "cross_fields", "operator": "and"}})
+        if unit.synonym and unit.synonym != unit.word:
+            alts.append({"multi_match": {"query": unit.synonym, "fields": fields, "type": "most_fields"}})
+        must.append({"bool": {"should": alts, "minimum_should_match": 1}})
+    return {"bool": {"must": must}}
+
+
+def any_query(terms: Sequence[str], weights: dict[str, float]) -> dict[str, Any]:
+    """OR over terms, BM25 summed over fields: ranked retrieval for matching."""
+    return {"multi_match": {"query": " ".join(dict.fromkeys(terms)), "fields": _fields(weights),
+                            "type": "most_fields", "operator": "or"}}
+
+
+def _filters(filters: dict[str, list[str]]) -> list[dict[str, Any]]:
+    return [{"terms": {field: values}} for field, values in filters.items()]
+
+
+def _aggs(facets: Sequence[str], size: int) -> dict[str, Any]:
+    # Ties by key ascending, as in the embedded backend.
+    return {f: {"terms": {"field": f, "size": size, "order": [{"_count": "desc"}, {"_key": "asc"}]}} for f in facets}
+
+
+def _search(query: dict[str, Any], filters: list[dict[str, Any]], sort: list[Any], plan: SearchPlan,
+            facets: Sequence[str], facet_size: int) -> dict[str, Any]:
+    return {
+        "query": {"bool": {"must": [query], "filter": filters}},
+        "sort": sort,
+        "from": plan.offset,
+        "size": plan.per_page,
+        "track_total_hits": True,
+        "_source": ["doc"],
+        "aggs": _aggs(facets, facet_size),
+    }
+
+
+def patent_search(plan: SearchPlan, facet_size: int) -> dict[str, Any]:
+    has_q = bool(plan.query.units)
+    query = unit_query(plan.query, PATENT_TEXT_FIELDS) if has_q else {"match_all": {}}
+    newest: list[Any] = [{"application_date": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
+    rel: list[Any] = [{"_score": "desc"}, {"id": "asc"}] if has_q else newest
+    sort = {
+        "relevance": rel,
+        "application_date_desc": [{"application_date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
+        "application_date_asc": [{"application_date": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+        "grade": [{"grade_rank": "asc"}, *rel],
+    }[plan.sort]
+    filters = [{"term": {"published": True}}, *_filters(plan.filters)]
+    return _search(query, filters, sort, plan, PATENT_FACETS, facet_size)
+
+
+def _open_need_filters(today: date) -> list[dict[str, Any]]:
+    return [
+        {"term": {"status": "open"}},
+        {"bool": {"should": [{"bool": {"must_not": {"exists": {"field": "valid_until"}}}},
+                             {"range": {"valid_until": {"gte": today.isoformat()}}}],
+                  "minimum_should_match": 1}},
+    ]
+
+
+def need_search(plan: SearchPlan, facet_size: int, today: date) -> dict[str, Any]:
+    has_q = bool(plan.query.units)
+    query = unit_query(plan.query, NEED_TEXT_FIELDS) if has_q else {"match_all": {}}
+    sort: list[Any] = [{"_score": "desc"}, {"id": "asc"}] if has_q and plan.sort == "relevance" else [{"id": "desc"}]
+    filters = [{"term": {"public": True}}, *_open_need_filters(today), *_filters(plan.filters)]
+    return _search(query, filters, sort, plan, NEED_FACETS, facet_size)
+
+
+def patent_candidates(terms: Sequence[str], segments: Sequence[str], k: int) -> dict[str, Any]:
+    filters: list[dict[str, Any]] = [{"term": {"published": True}}]
+    if segments:
+        filters.append({"terms": {"segment": list(segments)}})
+    return {"query": {"bool": {"must": [any_query(terms, PATENT_TEXT_FIELDS)], "filter": filters}},
+            "size": k, "sort": [{"_score": "desc"}, {"id": "asc"}], "_source": ["doc"], "track_total_hits": False}
+
+
+def need_candidates(terms: Sequence[str], segments: Sequence[str], k: int, today: date) -> dict[str, Any]:
+    filters = _open_need_filters(today)
+    if segments:
+        filters.append({"terms": {"segment": list(segments)}})
+    return {"query": {"bool": {"must": [any_query(terms, NEED_TEXT_FIELDS)], "filter": filters}},
+            "size": k, "sort": [{"_score": "desc"}, {"id": "asc"}], "_source": ["doc"], "track_total_hits": False}

@@ -1,0 +1,121 @@
+"""Inventory services without HTTP: publishing rules, bulk edits, partial updates, access."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.core.models import AuditEntry
+from marketplace.extensions import db
+from marketplace.patents import services
+from marketplace.patents.vocab import LegalStatus, PublicationState
+from tests.factories import load_fixture, make_patent
+
+SAMPLE = load_fixture("patents_sample.jsonl")
+
+
+def test_create_refuses_wrong_check_digit_naming_the_right_one(ctx, university):
+    raw = {"application_number": "201710601862.9", "title": "一种锂离子电池正极材料"}
+    with pytest.raises(ValidationFailed) as caught:
+        services.create_patent(university.load(), raw)
+    assert "应为 3" in caught.value.fields["application_number"]
+
+
+@pytest.mark.parametrize("kind", ["agency", "bank"])
+def test_only_supply_organisations_hold_patents(ctx, kind, request):
+    user = request.getfixturevalue(kind).load()
+    with pytest.raises(Forbidden):
+        services.create_patent(user, {"application_number": SAMPLE[0]["app_no"], "title": SAMPLE[0]["title"]})
+
+
+def test_company_may_hold_patents(ctx, company):
+    patent = services.create_patent(company.load(), {"application_number": SAMPLE[1]["app_no"],
+                                                     "title": SAMPLE[1]["title"]})
+    assert patent.state == PublicationState.DRAFT
+
+
+def test_create_twice_is_a_conflict(ctx, university, other_university):
+    raw = {"application_number": SAMPLE[2]["app_no"], "title": SAMPLE[2]["title"]}
+    services.create_patent(university.load(), raw)
+    with pytest.raises(Conflict):
+        services.create_patent(university.load(), raw)
+    with pytest.raises(Conflict):
+        services.create_patent(other_university.load(), raw)
+
+
+def test_publishing_is_all_or_none_and_refuses_lapsed(ctx, university):
+    good = make_patent(university, SAMPLE[3])
+    lapsed = make_patent(university, SAMPLE[4], legal_status="专利权终止")
+    with pytest.raises(ValidationFailed) as caught:
+        services.set_published(university.load(), [good.id, lapsed.id], True)
+    assert lapsed.application_number in caught.value.message
+    assert good.load().state == PublicationState.DRAFT
+    services.set_published(university.load(), [good.id], True)
+    assert good.load().is_published and good.load().published_at is not None
+
+
+def test_a_lapse_recorded_later_unpublishes(ctx, university):
+    ref = make_patent(university, SAMPLE[5], publish=True)
+    services.update_patent(university.load(), ref.id, {"legal_status": "expired"})
+    patent = ref.load()
+    assert patent.state == PublicationState.DRAFT and patent.legal_status == LegalStatus.EXPIRED
+
+
+def test_publish_is_audited_with_the_acting_user(ctx, university):
+    ref = make_patent(university, SAMPLE[6])
+    services.set_published(university.load(), [ref.id], True)
+    entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "patent.published")).one()
+    assert (entry.user_id, entry.entity_id) == (university.id, ref.id)
+
+
+def test_foreign_patents_look_absent(ctx, university, other_university):
+    ref = make_patent(university, SAMPLE[7])
+    intruder = other_university.load()
+    for attempt in (lambda: services.update_patent(intruder, ref.id, {"grade": "A"}),
+                    lambda: services.delete_patent(intruder, ref.id),
+                    lambda: services.set_published(intruder, [ref.id], True),
+                    lambda: services.bulk_edit(intruder, [ref.id], {"grade": "A"}),
+                    lambda: services.get_visible_patent(intruder, ref.id)):
+        with pytest.raises(NotFound):
+            attempt()
+    assert ref.load().grade is None
+
+
+def test_bulk_edit_adds_or_replaces_tags(ctx, university):
+    first = make_patent(university, SAMPLE[8], tags="无人机")
+    second = make_patent(university, SAMPLE[9])
+    user = university.load()
+    services.bulk_edit(user, [first.id, second.id], {"tags": "人工智能, 无人机"}, add_tags=True)
+    assert first.load().tags == ["无人机", "人工智能"]
+    assert second.load().tags == ["人工智能", "无人机"]
+    services.bulk_edit(user, [first.id], {"tags": "大数据"})
+    assert first.load().tags == ["大数据"]
+
+
+def test_bulk_edit_validates_before_touching_any_patent(ctx, university):
+    ref = make_patent(university, SAMPLE[10], grade="B")
+    with pytest.raises(ValidationFailed):
+        services.bulk_edit(university.load(), [ref.id], {"grade": "Z", "segments": ["TM-H11"]})
+    with pytest.raises(ValidationFailed):
+        services.bulk_edit(university.load(), [ref.id], {"title": "改名"})
+    assert ref.load().grade == "B" and ref.load().segments == []
+
+
+def test_patch_of_one_price_bound_keeps_the_other(ctx, university):
+    ref = make_patent(university, SAMPLE[11], price_min="100000", price_max="500000")
+    services.update_patent(university.load(), ref.id, {"price_max": "800000.50"})
+    patent = ref.load()
+    assert (patent.price_min, patent.price_max) == (Decimal("100000.00"), Decimal("800000.50"))
+    with pytest.raises(ValidationFailed) as caught:
+        services.update_patent(university.load(), ref.id, {"price_min": "900000"})
+    assert "price_max" in caught.value.fields
+
+
+def test_only_drafts_are_deleted(ctx, university):
+    ref = make_patent(university, SAMPLE[12], publish=True)
+    with pytest.raises(Conflict):
+        services.delete_patent(university.load(), ref.id)
+    services.set_published(university.load(), [ref.id], False)
+    services.delete_patent(university.load(), ref.id)
+    assert ref.load() is None

@@ -1,0 +1,102 @@
+"""Search and matching through the app: outbox indexing, visibility, stored matches."""
+import pytest
+from sqlalchemy import select
+
+from marketplace.core import transaction
+from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.extensions import db
+from marketplace.needs import services as needs
+from marketplace.patents import services as patents
+from marketplace.search import services
+from marketplace.search.models import Match
+from tests import factories
+
+
+def titles(page):
+    return [hit.patent.title for hit in page.hits]
+
+
+def test_published_patents_are_indexed_after_commit_and_drafts_never(ctx, listed):
+    page = services.search_patents({"q": ["锂离子电池"]})
+    found = titles(page)
+    assert "锂离子电池新能源应用在插秧机上的动力装置" in found
+    assert "锂离子电池新能源应用在抛秧机上的动力装置" not in found  # the draft
+    assert all(hit.patent.published for hit in page.hits)
+
+
+def test_unpublishing_removes_from_search(ctx, listed, university):
+    services.search_patents({"q": ["插秧机"]})
+    patents.set_published(university.load(), [listed["lithium_planter"].id], False)
+    transaction.commit()
+    assert "锂离子电池新能源应用在插秧机上的动力装置" not in titles(services.search_patents({"q": ["插秧机"]}))
+
+
+def test_facets_count_the_filtered_documents(ctx, listed):
+    page = services.search_patents({})
+    grades = {f.value: f.count for f in page.facets["grade"]}
+    assert grades == {"A": 2, "B": 1, "C": 1}
+    filtered = services.search_patents({"grade": ["A"]})
+    assert filtered.total == 2 and {h.patent.grade for h in filtered.hits} == {"A"}
+    by_parent = services.search_patents({"segment": ["TM-E"]})  # parent of TM-E1 and TM-E5
+    assert by_parent.total == 2
+
+
+@pytest.mark.parametrize("params, field", [({"q": ["锂" * 2001]}, "q"), ({"sort": ["price"]}, "sort"),
+                                           ({"per_page": ["1000"]}, "per_page"), ({"page": ["x"]}, "page")])
+def test_bad_search_input_names_the_field(ctx, params, field):
+    with pytest.raises(ValidationFailed) as caught:
+        services.search_patents(params)
+    assert field in caught.value.fields
+
+
+def test_punctuation_only_and_pages_past_the_end(ctx, listed):
+    assert services.search_patents({"q": ["！？。…"]}).total == 0
+    beyond = services.search_patents({"page": ["50"]})
+    assert beyond.hits == [] and beyond.total == 4
+
+
+def test_need_matches_rank_relevant_patents_first_with_reasons(ctx, listed, company):
+    need_id = factories.make_need(company, title="插秧机锂电池动力系统", segments=["TM-F1"],
+                                  description="我们需要用锂离子电池替代柴油机为插秧机提供动力的技术", modes=["license"])
+    need, matches = services.matches_for_need(company.load(), need_id)
+    assert matches, "a fitting patent exists"
+    first_match, first = matches[0]
+    assert first.patent.title == "锂离子电池新能源应用在插秧机上的动力装置"
+    assert "<mark>" in str(first.explanation.highlights)
+    assert "TM-F1" in first.explanation.shared_segments
+    assert {f.code for f in first.explanation.factors} >= {"segment_match"}
+    stored = db.session.scalar(select(Match).where(Match.need_id == need.id, Match.patent_id == first.patent.id))
+    assert stored is first_match and stored.reasons["shared_segments"]
+
+
+def test_private_needs_are_matched_but_never_listed(ctx, listed, company, university):
+    factories.make_need(company, title="插秧机用锂电池动力", public=False, segments=["TM-F1"])
+    assert factories.make_need(company, title="公开的锂电池插秧机需求", segments=["TM-F1"])
+    page = services.search_needs(university.load(), {"q": ["锂电池"]})
+    assert [h.need.title for h in page.hits] == ["公开的锂电池插秧机需求"]
+    _patent, matches = services.matches_for_patent(university.load(), listed["lithium_planter"].id)
+    assert "插秧机用锂电池动力" not in [m.need.title for _match, m in matches]
+    pushed = services.record_need_matches(listed["lithium_planter"].load(), include_private=True)
+    assert "插秧机用锂电池动力" in [m.need.title for _match, m in pushed]
+
+
+def test_match_lists_are_private_to_their_owners(ctx, listed, company, other_university):
+    need_id = factories.make_need(company, title="锂电池", public=False)
+    with pytest.raises(NotFound):
+        services.matches_for_need(other_university.load(), need_id)
+    with pytest.raises(NotFound):
+        services.matches_for_patent(company.load(), listed["lithium_planter"].id)
+
+
+def test_need_search_is_for_the_supply_side(ctx, company):
+    from marketplace.core.errors import Forbidden
+    with pytest.raises(Forbidden):
+        services.search_needs(company.load(), {})
+
+
+def test_closing_a_need_removes_it_from_search(ctx, company, university):
+    need_id = factories.make_need(company, title="土壤重金属修复技术")
+    assert services.search_needs(university.load(), {"q": ["土壤"]}).total == 1
+    needs.close_need(company.load(), need_id)
+    transaction.commit()
+    assert services.search_needs(university.load(), {"q": ["土壤"]}).total == 0

@@ -1,0 +1,78 @@
+"""The pure scoring module: factor signs, sizes and explanations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from matching import NeedDoc, PatentDoc
+from matching.scoring import Weights, inferred_ipc_profile, score_need_for_patent, score_patent_for_need
+
+NEED = NeedDoc(id=1, org_id=1, org_name="x", title="锂电池", segments=["SEI-03", "SEI"], modes=["open_license"],
+               budget_max=Decimal("500000"))
+
+
+def _patent(**kw) -> PatentDoc:
+    base = dict(id=1, application_number="201710601862.3", title="锂电池", segments=["SEI-03", "SEI"])
+    return PatentDoc(**{**base, **kw})
+
+
+def _codes(scored) -> dict[str, float]:
+    return {f.code: f.contribution for f in scored.factors}
+
+
+def test_text_relevance_dominates():
+    w = Weights()
+    best_other = w.segment + w.ipc + w.grade_best + w.maturity_mature + w.open_license + w.mode_match + w.budget_fit
+    assert w.text > best_other
+
+
+def test_segment_hierarchy():
+    leaf = score_patent_for_need(NEED, _patent(), 1.0, {}, True)
+    parent_only = score_patent_for_need(NEED, _patent(segments=["SEI-05", "SEI"]), 1.0, {}, True)
+    other = score_patent_for_need(NEED, _patent(segments=["BIO"]), 1.0, {}, True)
+    assert _codes(leaf)["segment_match"] > _codes(parent_only)["segment_match"] > 0 > _codes(other)["segment_match"]
+    assert leaf.shared_segments == ["SEI-03", "SEI"] and parent_only.shared_segments == ["SEI"]
+
+
+def test_grade_order_and_custom_labels():
+    a = _codes(score_patent_for_need(NEED, _patent(grade="A"), 1, {}, True))["grade"]
+    d = _codes(score_patent_for_need(NEED, _patent(grade="D"), 1, {}, True))["grade"]
+    assert a > 0 > d
+    w = Weights(grade_order=("优", "良", "中"))
+    assert _codes(score_patent_for_need(NEED, _patent(grade="优"), 1, {}, True, w))["grade"] > 0
+
+
+def test_open_license_and_mode_match():
+    s = _codes(score_patent_for_need(NEED, _patent(open_license=True), 1, {}, True))
+    assert s["open_license"] > 0 and s["mode_match"] > 0
+    miss = _codes(score_patent_for_need(NEED, _patent(modes=["transfer"]), 1, {}, True))
+    assert miss["mode_match"] < 0
+
+
+def test_pending_ranks_lower_and_budget():
+    s = _codes(score_patent_for_need(NEED, _patent(legal_status="pending", price_min=Decimal("900000")), 1, {}, True))
+    assert s["legal_status"] < 0 and s["budget"] < 0
+
+
+def test_ipc_profile_inferred_from_top_matches():
+    top = [(_patent(ipc_codes=["H01M 4/36"]), 10.0), (_patent(ipc_codes=["H01M 10/05"]), 8.0),
+           (_patent(ipc_codes=["A01G 9/14"]), 1.0)]
+    profile = inferred_ipc_profile(top)
+    assert set(profile) == {"H01M"}
+    s = score_patent_for_need(NEED, _patent(ipc_codes=["H01M 4/58"]), 0.5, profile, True)
+    assert s.shared_ipc == ["H01M"] and _codes(s)["ipc_match"] > 0
+    label = next(f for f in s.factors if f.code == "ipc_match")
+    assert "H01M" in label.label_zh and label.label_en
+
+
+def test_need_side_factors():
+    patent = _patent(open_license=True, price_min=Decimal("100000"))
+    s = score_need_for_patent(patent, NEED, 0.8)
+    assert {"text", "segment_match", "mode_match", "budget"} == set(_codes(s))
+    assert abs(s.score - sum(f.contribution for f in s.factors)) < 1e-9
+
+
+def test_factors_have_bilingual_labels():
+    s = score_patent_for_need(NEED, _patent(grade="B", maturity="trl8", open_license=True), 0.7, {}, True)
+    for f in s.factors:
+        assert f.label_zh and f.label_en and f.to_dict()["code"] == f.code
