@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace import extensions, web
     from marketplace.core import jobs
     from marketplace.search import backend as search_backend
+    from marketplace.push import jobs as push_jobs
     from marketplace.search import indexing
     from marketplace.segments.taxonomy import Taxonomy
 
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
     search_backend.init_app(app)
     indexing.register()
+    push_jobs.register()  # after search: see push.jobs on ordering
     web.init_app(app)
     _register_features(app)
     return app
@@ -51,13 +53,17 @@ def _register_features(app: Flask) -> None:
     """One blueprint (and API blueprint) per feature package."""
     from marketplace import api, cli, health, home
     from marketplace.accounts import routes as accounts_routes
+    from marketplace.deals import routes as deals_routes
     from marketplace.imports import routes as imports_routes
     from marketplace.needs import routes as needs_routes
+    from marketplace.openlicense import routes as openlicense_routes
     from marketplace.patents import routes as patents_routes
+    from marketplace.pledges import routes as pledges_routes
+    from marketplace.push import routes as push_routes
     from marketplace.search import routes as search_routes
     from marketplace.segments import routes as segments_routes
 
-    for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes, health):
+    for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes, openlicense_routes, deals_routes, pledges_routes, push_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)

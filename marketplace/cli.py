@@ -66,6 +66,9 @@ def worker(queues: str, burst: bool) -> None:
     if runner.inline:
         raise click.UsageError("REDIS_URL is not set: jobs run inline, no worker needed")
     worker_class = make_worker_class(current_app._get_current_object())
+    if not burst:  # periodic jobs (outbox sweep, digests …), see core.scheduler
+        from marketplace.core.scheduler import start_scheduler
+        start_scheduler(runner)
     worker_class([runner.queue(name) for name in queues.split(",")], connection=runner.connection).work(
         burst=burst, with_scheduler=True)
 

@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 from marketplace.accounts import services as accounts
 from marketplace.accounts.identifiers import credit_code_check
 from marketplace.accounts.models import Organisation, User
-from marketplace.core.outbox import record_change
 from marketplace.extensions import db
-from marketplace.needs.models import Need, NeedSegment
+from marketplace.needs.services import create_need
 from marketplace.patents.services import save_patent, set_published, validate_patent_values
 from marketplace.patents.vocab import PatentType
+from marketplace.push.services import subscribe
 
 DEMO_PASSWORD = "demo12345"
 
@@ -184,16 +184,12 @@ def seed(force: bool = False) -> dict[str, int]:
         text = record["name"] + record["context"]
         segments = next((s for k, s in NEED_KEYWORD_SEGMENTS if k in text), ["TM-Z"])
         company = companies[0] if ("锂" in text or "电池" in text) else companies[index % 3]
-        need = Need(organisation_id=company.organisation_id, created_by_id=company.id, title=record["name"][:300],
-                    description=record["context"], keywords=[], modes=_need_modes(record.get("cooperationMethod", "")),
-                    valid_until=date.today() + timedelta(days=90 + index % 200), public=index % 10 != 0,
-                    source=f"{record['source_repo']}:{record['source_path']}#{record['source_index']}")
-        need.segment_links = [NeedSegment(segment_code=code) for code in segments]
-        db.session.add(need)
+        need = create_need(company, {
+            "title": record["name"][:300], "description": record["context"], "segments": segments,
+            "modes": _need_modes(record.get("cooperationMethod", "")), "public": index % 10 != 0,
+            "valid_until": (date.today() + timedelta(days=90 + index % 200)).isoformat()})
+        need.source = f"{record['source_repo']}:{record['source_path']}#{record['source_index']}"
         needs += 1
-    db.session.flush()
-    for need_id in db.session.scalars(select(Need.id)):
-        record_change("need", need_id)
     return {"organisations": len(ORGANISATIONS), "users": len(users) + 1, "patents": sum(map(len, patent_ids.values())),
             "published": published, "needs": needs}
 

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Organisation, OrganisationKind
 from marketplace.extensions import db
-from marketplace.needs.models import Need, NeedStatus
+from marketplace.needs.models import Need
+from marketplace.needs.services import listed_clause
 from marketplace.patents.models import Patent
 from marketplace.patents.vocab import PublicationState
 
@@ -19,8 +20,7 @@ def live_counts() -> dict[str, int]:
     return {
         "published_patents": db.session.scalar(select(func.count()).select_from(Patent)
                                                .where(Patent.state == PublicationState.PUBLISHED)) or 0,
-        "open_needs": db.session.scalar(select(func.count()).select_from(Need).where(
-            Need.status == NeedStatus.OPEN, Need.public.is_(True))) or 0,
+        "open_needs": db.session.scalar(select(func.count()).select_from(Need).where(listed_clause())) or 0,
         "suppliers": kinds.get(OrganisationKind.UNIVERSITY, 0) + kinds.get(OrganisationKind.INSTITUTE, 0),
         "companies": kinds.get(OrganisationKind.COMPANY, 0),
     }
@@ -32,7 +32,7 @@ def latest_patents(limit: int = 6) -> list[Patent]:
 
 
 def latest_needs(limit: int = 6) -> list[Need]:
-    return list(db.session.scalars(select(Need).where(Need.status == NeedStatus.OPEN, Need.public.is_(True))
+    return list(db.session.scalars(select(Need).where(listed_clause())
                                    .order_by(Need.created_at.desc(), Need.id.desc()).limit(limit)))
 
 

@@ -32,6 +32,13 @@ NAV_ITEMS = [
     NavItem("patents.inventory", _l("我的专利"), _kind_in(*SUPPLY)),
     NavItem("imports.upload", _l("导入"), _kind_in(*SUPPLY)),
     NavItem("needs.mine", _l("我的需求"), _kind_in(OrganisationKind.COMPANY)),
+    NavItem("push.subscriptions", _l("订阅推送"), _kind_in(*SUPPLY)),
+    NavItem("openlicense.catalogue", _l("开放许可")),
+    NavItem("openlicense.mine", _l("我的开放许可"), _kind_in(*SUPPLY)),
+    NavItem("openlicense.licenses", _l("我的许可"), _kind_in(*SUPPLY)),
+    NavItem("deals.index", _l("交易"), _kind_in(*SUPPLY, OrganisationKind.AGENCY)),
+    NavItem("pledges.index", _l("质押"), _kind_in(*SUPPLY, OrganisationKind.AGENCY, OrganisationKind.BANK)),
+    NavItem("openlicense.mine", _l("开放许可核查"), lambda user: bool(getattr(user, "is_platform_admin", False))),
     NavItem("search.needs", _l("需求检索"), _kind_in(OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE,
                                                    OrganisationKind.AGENCY)),
 ]

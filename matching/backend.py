@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from matching.documents import NeedDoc, PatentDoc
-from matching.fields import NEED_FACETS, PATENT_FACETS, MatchTerms, need_match_terms, patent_match_terms
+from matching.fields import NEED_FACETS, PATENT_FACETS, MatchTerms, TermGroups, need_match_terms, patent_match_terms
 from matching.highlight import matched_phrases, snippet
 from matching.querying import NeedQuery, PatentQuery, SearchPlan, plan
 from matching.results import (
@@ -95,12 +95,12 @@ class SearchBackend(ABC):
         """Open, public, unexpired needs satisfying the plan: one page, total, facets."""
 
     @abstractmethod
-    def _patent_candidates(self, terms: Sequence[str], segments: Sequence[str], k: int) -> Candidates:
-        """Top-k matchable patents by OR-of-terms text score, optionally within segments."""
+    def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
+        """Top-k matchable patents by Σ weight × BM25F(OR of group terms), optionally within segments."""
 
     @abstractmethod
-    def _need_candidates(self, terms: Sequence[str], segments: Sequence[str], k: int, today: date) -> NeedCandidates:
-        """Top-k open unexpired needs (public or not) by OR-of-terms text score."""
+    def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
+        """Top-k open unexpired needs (public or not), scored like ``_patent_candidates``."""
 
     # ---- shared behaviour ---------------------------------------------------
     def search_patents(self, query: PatentQuery) -> SearchPage[PatentHit]:
@@ -126,8 +126,8 @@ class SearchBackend(ABC):
         terms = need_match_terms(need, self.analyzer)
         if not terms.terms:
             return []
-        pool = _merge(self._patent_candidates(terms.terms, (), POOL),
-                      self._patent_candidates(terms.terms, need.segments, SEGMENT_POOL) if need.segments else [])
+        pool = _merge(self._patent_candidates(terms.groups, (), POOL),
+                      self._patent_candidates(terms.groups, need.segments, SEGMENT_POOL) if need.segments else [])
         if not pool:
             return []
         top = pool[0][1] or 1.0
@@ -148,8 +148,8 @@ class SearchBackend(ABC):
         if not terms.terms:
             return []
         day = today or date.today()
-        pool = _merge(self._need_candidates(terms.terms, (), POOL, day),
-                      self._need_candidates(terms.terms, patent.segments, SEGMENT_POOL, day) if patent.segments else [])
+        pool = _merge(self._need_candidates(terms.groups, (), POOL, day),
+                      self._need_candidates(terms.groups, patent.segments, SEGMENT_POOL, day) if patent.segments else [])
         if not pool:
             return []
         top = pool[0][1] or 1.0

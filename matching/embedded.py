@@ -27,7 +27,7 @@ from matching.backend import Candidates, Facets, NeedCandidates, SearchBackend, 
 from matching.documents import NeedDoc, PatentDoc
 from matching.errors import SearchUnavailable
 from matching.fields import (
-    NEED_FACETS, NEED_TEXT_FIELDS, PATENT_FACETS, PATENT_TEXT_FIELDS, grade_rank, need_facets, need_text,
+    TermGroups, NEED_FACETS, NEED_TEXT_FIELDS, PATENT_FACETS, PATENT_TEXT_FIELDS, grade_rank, need_facets, need_text,
     patent_facets, patent_text,
 )
 from matching.querying import SearchPlan
@@ -60,7 +60,7 @@ class EmbeddedBackend(SearchBackend):
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA cache_size=-65536")
                 conn.execute("CREATE TABLE IF NOT EXISTS aliases (name TEXT PRIMARY KEY, version TEXT NOT NULL)")
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OSError) as exc:
                 raise SearchUnavailable(f"embedded index {self.path}: {exc}") from exc
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
@@ -270,32 +270,51 @@ class EmbeddedBackend(SearchBackend):
                 [today.isoformat()], NEED_FACETS, order)
         return [(NeedDoc.from_dict(d), s) for d, s in rows], total, facets
 
-    def _candidates(self, name: str, weights: list[float], terms: Sequence[str], segments: Sequence[str],
+    def _candidates(self, name: str, weights: list[float], groups: TermGroups, segments: Sequence[str],
                     k: int, extra: str = "", extra_params: Sequence[object] = ()) -> list[tuple[dict, float]]:
-        """Top-k by OR-of-terms BM25; ``extra`` is SQL with ``{v}`` for the live version."""
+        """Top-k by Σ weight × bm25(group); ``extra`` is SQL with ``{v}`` for the live version.
+
+        Candidates are the union of each group's top-k, then every candidate is
+        scored on every group, which is what Elasticsearch's bool/should computes.
+        """
+        groups = tuple((terms, w) for terms, w in groups if terms)
         with self._tx() as conn:
             v = self._alias(conn, name)
-            if v is None:
+            if v is None or not groups:
                 return []
             where, params = q.filter_clauses(f"{v}_kv", {"segment": list(segments)} if segments else {}, "f.rowid")
             cond = "".join(f" AND {w}" for w in where) + extra.replace("{v}", v)
-            ids = conn.execute(
-                f"SELECT f.rowid, -{q.bm25_call(f'{v}_fts', weights)} AS s FROM {v}_fts f "
-                f"WHERE {v}_fts MATCH ?{cond} ORDER BY s DESC, f.rowid LIMIT ?",
-                [q.any_expression(terms), *params, *extra_params, k]).fetchall()
-            if not ids:
+            bm25 = q.bm25_call(f"{v}_fts", weights)
+            score: dict[int, float] = {}
+            for terms, w in groups:
+                rows = conn.execute(f"SELECT f.rowid, -{bm25} AS s FROM {v}_fts f WHERE {v}_fts MATCH ?{cond} "
+                                    f"ORDER BY s DESC, f.rowid LIMIT ?",
+                                    [q.any_expression(terms), *params, *extra_params, k]).fetchall()
+                for rowid, s in rows:
+                    score.setdefault(rowid, 0.0)
+                if len(groups) == 1:
+                    score = {rowid: w * s for rowid, s in rows}
+            if len(groups) > 1 and score:
+                ids = list(score)
+                marks = ", ".join("?" for _ in ids)
+                score = dict.fromkeys(ids, 0.0)
+                for terms, w in groups:
+                    for rowid, s in conn.execute(f"SELECT f.rowid, -{bm25} FROM {v}_fts f WHERE {v}_fts MATCH ? "
+                                                 f"AND f.rowid IN ({marks})", [q.any_expression(terms), *ids]):
+                        score[rowid] += w * s
+            top = sorted(score.items(), key=lambda r: (-r[1], r[0]))[:k]
+            if not top:
                 return []
-            score = dict(ids)
-            marks = ", ".join("?" for _ in ids)
-            docs = conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", list(score)).fetchall()
+            marks = ", ".join("?" for _ in top)
+            docs = conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in top]).fetchall()
         by_id = {i: json.loads(d) for i, d in docs}
-        return [(by_id[i], s) for i, s in ids if i in by_id]
+        return [(by_id[i], s) for i, s in top if i in by_id]
 
-    def _patent_candidates(self, terms: Sequence[str], segments: Sequence[str], k: int) -> Candidates:
-        return [(PatentDoc.from_dict(d), s) for d, s in self._candidates("patents", _PW, terms, segments, k)]
+    def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
+        return [(PatentDoc.from_dict(d), s) for d, s in self._candidates("patents", _PW, groups, segments, k)]
 
-    def _need_candidates(self, terms: Sequence[str], segments: Sequence[str], k: int, today: date) -> NeedCandidates:
+    def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         # Expired needs are filtered in SQL so that they do not take pool slots.
         extra = " AND f.rowid IN (SELECT id FROM {v}_docs WHERE valid_until IS NULL OR valid_until >= ?)"
-        rows = self._candidates("needs", _NW, terms, segments, k, extra, [today.isoformat()])
+        rows = self._candidates("needs", _NW, groups, segments, k, extra, [today.isoformat()])
         return [(NeedDoc.from_dict(d), s) for d, s in rows]

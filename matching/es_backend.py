@@ -20,7 +20,7 @@ from matching import es_queries as esq
 from matching.backend import FACET_SIZE, Candidates, Facets, NeedCandidates, SearchBackend
 from matching.documents import NeedDoc, PatentDoc
 from matching.errors import SearchError, SearchUnavailable
-from matching.fields import grade_rank, need_facets, need_text, patent_facets, patent_text
+from matching.fields import TermGroups, grade_rank, need_facets, need_text, patent_facets, patent_text
 from matching.querying import SearchPlan
 from matching.results import FacetValue, RebuildReport
 from matching.scoring import Weights
@@ -245,10 +245,10 @@ class ElasticsearchBackend(SearchBackend):
         hits = [(NeedDoc.from_dict(h["_source"]["doc"]), float(h.get("_score") or 0.0)) for h in resp["hits"]["hits"]]
         return hits, resp["hits"]["total"]["value"], self._facets(resp, NEED_FACETS)
 
-    def _patent_candidates(self, terms: Sequence[str], segments: Sequence[str], k: int) -> Candidates:
-        resp = self._run(self.patent_alias, esq.patent_candidates(terms, segments, k))
+    def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
+        resp = self._run(self.patent_alias, esq.patent_candidates(groups, segments, k))
         return [(PatentDoc.from_dict(h["_source"]["doc"]), float(h["_score"])) for h in resp["hits"]["hits"]]
 
-    def _need_candidates(self, terms: Sequence[str], segments: Sequence[str], k: int, today: date) -> NeedCandidates:
-        resp = self._run(self.need_alias, esq.need_candidates(terms, segments, k, today))
+    def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
+        resp = self._run(self.need_alias, esq.need_candidates(groups, segments, k, today))
         return [(NeedDoc.from_dict(h["_source"]["doc"]), float(h["_score"])) for h in resp["hits"]["hits"]]

@@ -6,7 +6,7 @@ shingle; no analysis-common, no painless). Text fields hold tokens the Python
 analyzer produced and use the built-in ``whitespace`` analyzer; scoring uses
 only BM25 and plain sorts. User text is never sent as query syntax: every
 query string below is a whitespace-joined list of analyzer tokens given to
-``multi_match``/``term``/``terms``.
+``combined_fields``/``term``/``terms``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from matching.fields import NEED_FACETS, NEED_TEXT_FIELDS, PATENT_FACETS, PATENT_TEXT_FIELDS
+from matching.fields import TermGroups, NEED_FACETS, NEED_TEXT_FIELDS, PATENT_FACETS, PATENT_TEXT_FIELDS
 from matching.querying import SearchPlan
 from matching.text import AnalyzedQuery
 
@@ -58,25 +58,31 @@ def _fields(weights: dict[str, float]) -> list[str]:
     return [f"{f}_t^{w:g}" for f, w in weights.items()]
 
 
+def _combined(tokens: Sequence[str], weights: dict[str, float], operator: str = "or", boost: float = 1.0) -> dict[str, Any]:
+    """BM25F over all text fields (field weights scale term frequency), like FTS5's bm25()."""
+    body: dict[str, Any] = {"query": " ".join(dict.fromkeys(tokens)), "fields": _fields(weights), "operator": operator}
+    if boost != 1.0:
+        body["boost"] = boost
+    return {"combined_fields": body}
+
+
 def unit_query(query: AnalyzedQuery, weights: dict[str, float]) -> dict[str, Any]:
     """Every unit must match: its word, or all its bigrams, or its synonym token."""
-    fields = _fields(weights)
     must = []
     for unit in query.units:
-        alts: list[dict[str, Any]] = [{"multi_match": {"query": unit.word, "fields": fields, "type": "most_fields"}}]
+        alts: list[dict[str, Any]] = [_combined([unit.word], weights)]
         if unit.bigrams:
-            alts.append({"multi_match": {"query": " ".join(unit.bigrams), "fields": fields,
-                                         "type": "cross_fields", "operator": "and"}})
+            alts.append(_combined(unit.bigrams, weights, operator="and"))
         if unit.synonym and unit.synonym != unit.word:
-            alts.append({"multi_match": {"query": unit.synonym, "fields": fields, "type": "most_fields"}})
+            alts.append(_combined([unit.synonym], weights))
         must.append({"bool": {"should": alts, "minimum_should_match": 1}})
     return {"bool": {"must": must}}
 
 
-def any_query(terms: Sequence[str], weights: dict[str, float]) -> dict[str, Any]:
-    """OR over terms, BM25 summed over fields: ranked retrieval for matching."""
-    return {"multi_match": {"query": " ".join(dict.fromkeys(terms)), "fields": _fields(weights),
-                            "type": "most_fields", "operator": "or"}}
+def groups_query(groups: TermGroups, weights: dict[str, float]) -> dict[str, Any]:
+    """Σ weight × BM25F(OR of group terms): ranked retrieval for matching."""
+    return {"bool": {"should": [_combined(terms, weights, boost=w) for terms, w in groups if terms],
+                     "minimum_should_match": 1}}
 
 
 def _filters(filters: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -133,17 +139,17 @@ def need_search(plan: SearchPlan, facet_size: int, today: date) -> dict[str, Any
     return _search(query, filters, sort, plan, NEED_FACETS, facet_size)
 
 
-def patent_candidates(terms: Sequence[str], segments: Sequence[str], k: int) -> dict[str, Any]:
+def patent_candidates(groups: TermGroups, segments: Sequence[str], k: int) -> dict[str, Any]:
     filters: list[dict[str, Any]] = [{"term": {"published": True}}]
     if segments:
         filters.append({"terms": {"segment": list(segments)}})
-    return {"query": {"bool": {"must": [any_query(terms, PATENT_TEXT_FIELDS)], "filter": filters}},
+    return {"query": {"bool": {"must": [groups_query(groups, PATENT_TEXT_FIELDS)], "filter": filters}},
             "size": k, "sort": [{"_score": "desc"}, {"id": "asc"}], "_source": ["doc"], "track_total_hits": False}
 
 
-def need_candidates(terms: Sequence[str], segments: Sequence[str], k: int, today: date) -> dict[str, Any]:
+def need_candidates(groups: TermGroups, segments: Sequence[str], k: int, today: date) -> dict[str, Any]:
     filters = _open_need_filters(today)
     if segments:
         filters.append({"terms": {"segment": list(segments)}})
-    return {"query": {"bool": {"must": [any_query(terms, NEED_TEXT_FIELDS)], "filter": filters}},
+    return {"query": {"bool": {"must": [groups_query(groups, NEED_TEXT_FIELDS)], "filter": filters}},
             "size": k, "sort": [{"_score": "desc"}, {"id": "asc"}], "_source": ["doc"], "track_total_hits": False}

@@ -13,7 +13,7 @@ from matching.documents import PatentDoc, NeedDoc
 from matching.text import Analyzer, ipc_tokens
 
 # Field weights used by both backends for text relevance (BM25 per field).
-PATENT_TEXT_FIELDS: dict[str, float] = {"title": 3.0, "tags": 2.0, "ipc": 1.0, "abstract": 1.0, "claim": 0.7}
+PATENT_TEXT_FIELDS: dict[str, float] = {"title": 3.0, "tags": 2.0, "ipc": 1.0, "abstract": 1.0, "claim": 1.0}
 NEED_TEXT_FIELDS: dict[str, float] = {"title": 3.0, "keywords": 2.0, "body": 1.0}
 
 PATENT_FACETS = ("segment", "grade", "patent_type", "ipc_section", "owner_id", "open_license", "legal_status", "maturity")
@@ -72,29 +72,48 @@ def need_facets(doc: NeedDoc) -> dict[str, list[str]]:
     return {"segment": list(dict.fromkeys(doc.segments)), "mode": list(dict.fromkeys(doc.modes))}
 
 
+# Text score of a match = Σ weight × BM25F(group terms): the focus group
+# (terms of the title/keywords, which state the topic) counts extra.
+FOCUS_WEIGHT = 2.0
+
+TermGroups = tuple[tuple[tuple[str, ...], float], ...]
+
+
 @dataclass(frozen=True)
 class MatchTerms:
     """Query tokens chosen for a match request plus phrases to highlight."""
 
     terms: tuple[str, ...]
     phrases: tuple[str, ...]
+    focus: tuple[str, ...] = ()
+
+    @property
+    def groups(self) -> TermGroups:
+        """Weighted term groups both backends score as Σ weight × BM25F(group)."""
+        if not self.focus:
+            return ((self.terms, 1.0),)
+        return ((self.focus, FOCUS_WEIGHT), (self.terms, 1.0))
 
 
-def select_terms(weighted_texts: list[tuple[str, float]], analyzer: Analyzer) -> MatchTerms:
+def select_terms(weighted_texts: list[tuple[str, float]], analyzer: Analyzer, n_focus: int = 0) -> MatchTerms:
     """Pick the most telling tokens of a long text for an OR-style retrieval.
 
     Weight = Σ over occurrences of (source weight × token-kind factor): whole
     words count more than bigrams, longer words more than short ones; stop
     words never count. No corpus statistics are needed, so both backends
-    receive the very same terms.
+    receive the very same terms. Selected terms from the first ``n_focus``
+    texts form the focus group.
     """
     scores: Counter[str] = Counter()
     first_seen: dict[str, int] = {}
-    for text, weight in weighted_texts:
+    focus: set[str] = set()
+    for n, (text, weight) in enumerate(weighted_texts):
         for word_chunk in analyzer.analyze_query(text).units:
             for token in word_chunk.tokens():
                 if token in analyzer.stopwords:
                     continue
+                if n < n_focus:
+                    focus.add(token)
                 if token == word_chunk.word or token == word_chunk.synonym:
                     kind = 1.3 if len(token) > 2 else 1.0
                 else:
@@ -105,13 +124,13 @@ def select_terms(weighted_texts: list[tuple[str, float]], analyzer: Analyzer) ->
     phrases = set(ranked)
     canon = set(ranked)
     phrases.update(m for m, c in analyzer.synonyms.canonical.items() if c in canon)
-    return MatchTerms(tuple(ranked), tuple(sorted(phrases)))
+    return MatchTerms(tuple(ranked), tuple(sorted(phrases)), tuple(t for t in ranked if t in focus))
 
 
 def need_match_terms(need: NeedDoc, analyzer: Analyzer) -> MatchTerms:
     return select_terms(
         [(need.title, 3.0), (" ".join(need.keywords), 2.0), (need.description, 1.0), (" ".join(need.segment_names), 0.5)],
-        analyzer,
+        analyzer, n_focus=2,
     )
 
 
@@ -119,5 +138,5 @@ def patent_match_terms(patent: PatentDoc, analyzer: Analyzer) -> MatchTerms:
     return select_terms(
         [(patent.title, 3.0), (" ".join(patent.tags), 2.0), (patent.abstract, 1.0), (patent.first_claim, 0.5),
          (" ".join(patent.segment_names), 0.5)],
-        analyzer,
+        analyzer, n_focus=2,
     )

@@ -142,3 +142,53 @@ def make_patent(owner: UserRef, record: dict[str, Any] | None = None, **override
         patents.set_published(user, [patent.id], True)
     transaction.commit()
     return PatentRef(patent.id, patent.application_number, patent.owner_id)
+
+
+def make_granted_patent(owner: UserRef, patent_type: str = "invention", **overrides: Any) -> PatentRef:
+    """A granted, in-force patent of ``owner`` filed three years ago: a real sample record not yet on the platform.
+
+    Utility models and designs come with a positive evaluation report and no
+    co-owners, so the patent qualifies for open license and pledge unless
+    ``overrides`` say otherwise.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from marketplace.openlicense.eligibility import add_months
+    from marketplace.openlicense.facts import local_today
+    from marketplace.patents.models import Patent
+    from marketplace.patents.numbers import normalise_application_number, patent_type_of
+
+    taken = set(db.session.scalars(select(Patent.application_number)))
+    record = next(r for r in load_fixture("patents_sample.jsonl")
+                  if len(r["app_no"].removeprefix("CN").split(".")[0]) == 12
+                  and (number := normalise_application_number(r["app_no"])) not in taken
+                  and patent_type_of(number) == patent_type)
+    filed = add_months(local_today(), -36)
+    values: dict[str, Any] = {"legal_status": "granted", "application_date": filed.isoformat(),
+                              "grant_date": (filed + timedelta(days=400)).isoformat(), "co_owners": [],
+                              "patent_type": patent_type, "publish": True}
+    if patent_type != "invention":
+        values["evaluation_report"] = "positive"
+    return make_patent(owner, record, **{**values, **overrides})
+
+
+def open_license_terms(**overrides: Any) -> dict[str, Any]:
+    """Valid declared terms (a ¥50,000 lump sum over three years), as a form or the API sends them."""
+    from marketplace.openlicense.eligibility import add_months
+    from marketplace.openlicense.facts import local_today
+
+    return {"payment_method": "lump_sum", "fixed_fee": "50000.00", "term_start": local_today().isoformat(),
+            "term_end": add_months(local_today(), 36).isoformat(), "contact_name": "技术转移办公室",
+            "contact_phone": "0851-88888888", "contact_email": "tto@example.test", "commitment": True,
+            "fee_explanation": "按专利评估价值的一定比例确定。", **overrides}
+
+
+def make_open_license(owner: UserRef, patent: PatentRef, *, publish: bool = True, **terms: Any) -> int:
+    """Declare (and by default publish) an open license through the real service, committed."""
+    from marketplace.openlicense import services as openlicense
+
+    declaration = openlicense.save_declaration(owner.load(), patent.id, open_license_terms(**terms), publish=publish)
+    transaction.commit()
+    return declaration.id

@@ -13,9 +13,13 @@ from marketplace.extensions import api, csrf
 def init_app(app: Flask) -> None:
     from marketplace.api import common
     from marketplace.accounts import api as accounts_api
+    from marketplace.deals import api as deals_api
     from marketplace.imports import api as imports_api
     from marketplace.needs import api as needs_api
+    from marketplace.openlicense import api as openlicense_api
     from marketplace.patents import api as patents_api
+    from marketplace.pledges import api as pledges_api
+    from marketplace.push import api as push_api
     from marketplace.search import api as search_api
     from marketplace.segments import api as segments_api
 
@@ -25,6 +29,6 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     common.register_error_schema(api)
-    for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api):
+    for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api, openlicense_api, deals_api, pledges_api, push_api):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

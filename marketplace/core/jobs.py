@@ -6,14 +6,19 @@ unit of work has committed (see ``transaction.commit``).
 """
 from __future__ import annotations
 
+import contextvars
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
+QUEUES = ("index", "push", "mail", "digest", "default")
+_inline_job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("inline_job_id", default=None)
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,39 @@ class JobSpec:
     queue: str = "default"
     timeout: int = 300
     retries: int = 3
+
+
+def current_job_id() -> str | None:
+    """The id of the job running now (RQ or inline), so its log lines can be found together."""
+    inline = _inline_job_id.get()
+    if inline is not None:
+        return inline
+    from rq import get_current_job
+    current = get_current_job()
+    return current.id if current is not None else None
+
+
+class JobLog(logging.LoggerAdapter):
+    """A logger whose lines start with ``[job <id>]`` whenever a job is running."""
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+        job_id = current_job_id()
+        return (f"[job {job_id}] {msg}" if job_id else msg), kwargs
+
+
+def job_logger(name: str) -> JobLog:
+    return JobLog(logging.getLogger(name), {})
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A job that exhausted its retries, as the admin page lists it."""
+
+    id: str
+    queue: str
+    description: str
+    error: str
+    ended_at: datetime | None
 
 
 def job(queue: str = "default", timeout: int = 300, retries: int = 3) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -60,12 +98,16 @@ class JobRunner:
     def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> bool:
         """Run or enqueue ``func(*args)``; False when Redis is unreachable (the outbox relay retries)."""
         spec: JobSpec = getattr(func, "job_spec", JobSpec())
+        job_id = job_id or f"{func.__name__}-{uuid.uuid4().hex[:12]}"
         if self.inline:
+            token = _inline_job_id.set(job_id)
             try:
                 func(*args)
             except Exception:  # an inline job failing must not fail the request that committed
-                log.exception("inline job %s%r failed", func.__name__, args)
+                log.exception("[job %s] inline job %s%r failed", job_id, func.__name__, args)
                 return False
+            finally:
+                _inline_job_id.reset(token)
             return True
         from redis.exceptions import RedisError
         from rq import Retry
@@ -79,6 +121,34 @@ class JobRunner:
             log.warning("could not enqueue %s%r: %s", func.__name__, args, exc)
             return False
         return True
+
+    def failed_jobs(self, limit: int = 100) -> list[FailedJob]:
+        """Jobs in RQ's failed-job registries, newest first (empty when jobs run inline)."""
+        if self.inline:
+            return []
+        from rq.job import Job
+        from rq.registry import FailedJobRegistry
+        found: list[FailedJob] = []
+        for name in QUEUES:
+            registry = FailedJobRegistry(name, connection=self.connection)
+            for failed in Job.fetch_many(registry.get_job_ids(0, limit - 1), connection=self.connection):
+                if failed is None:
+                    continue
+                error = (failed.exc_info or "").strip().splitlines()
+                found.append(FailedJob(failed.id, name, failed.description or failed.func_name,
+                                       error[-1] if error else "", failed.ended_at))
+        return sorted(found, key=lambda f: f.ended_at or datetime.min, reverse=True)[:limit]
+
+    def requeue_failed(self, job_id: str) -> bool:
+        """Put a failed job back on its queue; False when no registry holds it."""
+        from rq.registry import FailedJobRegistry
+        for name in QUEUES:
+            registry = FailedJobRegistry(name, connection=self.connection)
+            if job_id in registry.get_job_ids():
+                registry.requeue(job_id)
+                log.info("[job %s] re-queued on %s by an administrator", job_id, name)
+                return True
+        return False
 
     def ping(self) -> dict[str, object]:
         if self.inline:

@@ -9,7 +9,7 @@ server leaves the rows pending and a later drain (next write, sweep job,
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -47,6 +47,18 @@ def record_change(entity_type: str, entity_id: int, action: str = "changed") -> 
             db.session.info.setdefault(_SESSION_KEY, set()).add(consumer.name)
 
 
+def record_changes(entity_type: str, entity_ids: Iterable[int], action: str = "changed") -> None:
+    """``record_change`` for many rows in one multi-row INSERT (imports write thousands at once)."""
+    ids = list(entity_ids)
+    now = utcnow()
+    for consumer in _consumers.values():
+        if ids and entity_type in consumer.entity_types:
+            db.session.execute(OutboxEvent.__table__.insert(), [
+                {"consumer": consumer.name, "entity_type": entity_type, "entity_id": entity_id, "action": action,
+                 "created_at": now, "attempts": 0} for entity_id in ids])
+            db.session.info.setdefault(_SESSION_KEY, set()).add(consumer.name)
+
+
 def take_touched_consumers() -> set[str]:
     """The consumers this unit of work wrote rows for (cleared on read)."""
     return db.session.info.pop(_SESSION_KEY, set())
@@ -65,7 +77,8 @@ def drain(consumer_name: str, batch_size: int = 500, max_batches: int | None = N
         events = list(db.session.scalars(
             select(OutboxEvent)
             .where(OutboxEvent.consumer == consumer_name, OutboxEvent.processed_at.is_(None))
-            .order_by(OutboxEvent.id).limit(batch_size)))
+            .order_by(OutboxEvent.id).limit(batch_size)
+            .with_for_update(skip_locked=True)))  # concurrent drains (two workers) take disjoint batches
         if not events:
             break
         batches += 1

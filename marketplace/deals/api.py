@@ -15,7 +15,7 @@ KINDS = [k.value for k in LicenseKind]
 STATUSES = [s.value for s in DealStatus]
 
 
-class OrganisationRef(Schema):
+class DealPartySchema(Schema):
     id = fields.Integer()
     name = fields.String()
 
@@ -30,7 +30,7 @@ class AmendmentSchema(Schema):
     id = fields.Integer()
     changes = fields.Dict(metadata={"description": "{field: [old, new]}"})
     reason = fields.String()
-    organisation = fields.Nested(OrganisationRef, allow_none=True)
+    organisation = fields.Nested(DealPartySchema, allow_none=True)
     created_at = fields.DateTime()
 
 
@@ -40,9 +40,9 @@ class DealSchema(Schema):
     mode = fields.Enum(DealMode, by_value=True)
     license_kind = fields.Enum(LicenseKind, by_value=True, allow_none=True)
     status = fields.Enum(DealStatus, by_value=True)
-    seller = fields.Nested(OrganisationRef)
-    buyer = fields.Nested(OrganisationRef)
-    agency = fields.Nested(OrganisationRef, allow_none=True)
+    seller = fields.Nested(DealPartySchema)
+    buyer = fields.Nested(DealPartySchema)
+    agency = fields.Nested(DealPartySchema, allow_none=True)
     patents = fields.List(fields.Nested(DealPatentSchema))
     amount = Money()
     contract_date = fields.Date(allow_none=True)

@@ -9,6 +9,7 @@ Recorded deals are immutable; corrections are amendments with an audit trail.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -28,6 +29,7 @@ from marketplace.openlicense.eligibility import LAPSED, Ineligible, Refusal, ass
 from marketplace.openlicense.facts import local_today, lock_patents, patent_facts
 from marketplace.openlicense.services import recheck_patent
 from marketplace.patents.models import Patent
+from marketplace.patents.numbers import normalise_application_number
 
 ENTITY = "deal"
 ORDER = [DealStatus.NEGOTIATING, DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED]
@@ -198,9 +200,16 @@ def record_deal(user: User, raw: Mapping[str, Any]) -> Deal:
     return deal
 
 
+def next_statuses(deal: Deal) -> list[DealStatus]:
+    """The statuses a deal may move to from where it is, in lifecycle order."""
+    allowed = TRANSITIONS.get(deal.status, set())
+    if deal.status == DealStatus.SIGNED and deal.mode.assigns:
+        allowed = allowed - {DealStatus.COMPLETED}
+    return [s for s in DealStatus if s in allowed]
+
+
 def _transition(user: User, deal: Deal, target: DealStatus, raw: Mapping[str, Any]) -> None:
-    if target not in TRANSITIONS.get(deal.status, set()) or \
-            (target == DealStatus.COMPLETED and deal.status == DealStatus.SIGNED and deal.mode.assigns):
+    if target not in next_statuses(deal):
         raise Conflict(f"不能从“{deal.status.label_zh}”变为“{target.label_zh}”"
                        f" / cannot go from {deal.status.value} to {target.value}", {"status": "invalid transition"})
     today = local_today()
@@ -305,6 +314,28 @@ def list_deals(user: User, filters: Mapping[str, Any], page: int = 1, per_page: 
                      selectinload(Deal.seller), selectinload(Deal.buyer), selectinload(Deal.agency))
         .order_by(Deal.id.desc()).limit(per_page).offset((page - 1) * per_page)))
     return items, total
+
+
+def organisations_for_entry(kinds: tuple[OrganisationKind, ...] = ()) -> list[Organisation]:
+    """Organisations a deal or pledge form offers as parties, by name."""
+    stmt = select(Organisation).order_by(Organisation.name)
+    if kinds:
+        stmt = stmt.where(Organisation.kind.in_(kinds))
+    return list(db.session.scalars(stmt))
+
+
+def patent_ids_for_numbers(raw: str, field: str = "patent_numbers") -> list[int]:
+    """Resolve application numbers typed in a form (any accepted spelling) to patent ids, naming unknown ones."""
+    numbers = [p.strip() for p in re.split(r"[\n,，;；、]+", raw or "") if p.strip()]
+    if not numbers:
+        raise ValidationFailed.field(field, "必填 / required")
+    normalised = [normalise_application_number(n, field) for n in numbers]
+    found = dict(db.session.execute(select(Patent.application_number, Patent.id)
+                                    .where(Patent.application_number.in_(normalised))).all())
+    missing = [n for n in normalised if n not in found]
+    if missing:
+        raise ValidationFailed.field(field, f"平台上没有这些专利：{'、'.join(missing)} / unknown patents: {', '.join(missing)}")
+    return sorted(set(found.values()))
 
 
 def ownership_history(patent_id: int) -> list[OwnershipChange]:

@@ -167,7 +167,10 @@ def _blank(value: Any, target: str = "") -> bool:
     """Empty, or a placeholder exports write for "none" (``-``, ``无``; ``0`` for a date not yet known)."""
     if value is None:
         return True
-    text = str(value).strip().lower()
+    text = value.strip() if isinstance(value, str) else str(value)
+    if len(text) > 8:
+        return False
+    text = text.lower()
     return not text or text in _PLACEHOLDERS or (target in DATE_TARGETS and text in ("0", "00000000"))
 
 

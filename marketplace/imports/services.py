@@ -118,16 +118,17 @@ def _validated_rows(rows, header: ColumnMap, organisation: Organisation, report:
         applicants = raw.pop("applicants", None)
         if applicants:
             raw["co_owners"] = ";".join(filter(None, [applicants, raw.get("co_owners")]))
-        key = _number_key(raw.get("application_number"))
-        if key in first_row_of:
-            errors.setdefault("application_number", f"与第 {first_row_of[key]} 行的申请号重复 / "
-                                                    f"same application number as row {first_row_of[key]}")
-        elif key:
-            first_row_of[key] = row
         try:
             values = validate_patent_values(raw, organisation)
+            key = values.values["application_number"]
         except ValidationFailed as error:
             errors = {**error.fields, **errors}
+            key = _number_key(raw.get("application_number"))
+        if key in first_row_of:
+            errors["application_number"] = (f"与第 {first_row_of[key]} 行的申请号重复 / "
+                                            f"same application number as row {first_row_of[key]}")
+        elif key:
+            first_row_of[key] = row
         if errors:
             report.error(row, errors)
             continue

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, String, case, cast, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
@@ -301,11 +301,15 @@ def _filtered(query: Select, filters: NeedFilters) -> Select:
     return query
 
 
+def listed_clause() -> ColumnElement[bool]:
+    """The SQL form of ``Need.is_listed``, for any query counting or showing public needs."""
+    return and_(Need.status == NeedStatus.OPEN, Need.public.is_(True),
+                or_(Need.valid_until.is_(None), Need.valid_until >= date.today()))
+
+
 def list_public_needs(filters: NeedFilters, page: int = 1, per_page: int = 20) -> Pagination:
     """Open, public, unexpired needs, newest first."""
-    query = select(Need).where(Need.status == NeedStatus.OPEN, Need.public.is_(True),
-                               or_(Need.valid_until.is_(None), Need.valid_until >= date.today()))
-    query = _filtered(query, filters).order_by(Need.created_at.desc(), Need.id.desc())
+    query = _filtered(select(Need).where(listed_clause()), filters).order_by(Need.created_at.desc(), Need.id.desc())
     return db.paginate(_with_rows(query), page=page, per_page=per_page, error_out=False)
 
 

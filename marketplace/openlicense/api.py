@@ -15,12 +15,12 @@ blp = Blueprint("openlicense_api", __name__, url_prefix="", description="开放�
 OPTIONAL_AUTH = [{}, {"bearerAuth": []}]
 
 
-class OrganisationRef(Schema):
+class OpenLicensePartySchema(Schema):
     id = fields.Integer()
     name = fields.String()
 
 
-class PatentRef(Schema):
+class OpenLicensePatentSchema(Schema):
     id = fields.Integer()
     application_number = fields.String()
     title = fields.String()
@@ -30,8 +30,8 @@ class PatentRef(Schema):
 class DeclarationSchema(Schema):
     id = fields.Integer()
     status = fields.Enum(DeclarationStatus, by_value=True)
-    patent = fields.Nested(PatentRef)
-    owner = fields.Nested(OrganisationRef)
+    patent = fields.Nested(OpenLicensePatentSchema)
+    owner = fields.Nested(OpenLicensePartySchema)
     payment_method = fields.Enum(PaymentMethod, by_value=True)
     fee_type = fields.String(metadata={"description": "fixed, royalty or free"})
     fixed_fee = Money(metadata={"description": "lump sum or entry fee, CNY"})
@@ -132,9 +132,9 @@ class PaymentSchema(Schema):
 class LicenseSchema(Schema):
     id = fields.Integer()
     declaration_id = fields.Integer()
-    patent = fields.Nested(PatentRef)
-    licensor = fields.Nested(OrganisationRef)
-    licensee = fields.Nested(OrganisationRef)
+    patent = fields.Nested(OpenLicensePatentSchema)
+    licensor = fields.Nested(OpenLicensePartySchema)
+    licensee = fields.Nested(OpenLicensePartySchema)
     fee_type = fields.String()
     fixed_fee = Money()
     notice_date = fields.Date()

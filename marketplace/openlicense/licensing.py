@@ -184,8 +184,8 @@ def record_recordal(user: User, license_id: int, number: str, recorded_on: Any =
         raise ValidationFailed.field("recordal_number", "须填写备案号（≤64字）/ a recordal number (≤64 characters) is required")
     if grant.recordal_number:
         raise Conflict("已登记备案号 / the recordal number is already recorded")
-    grant.recordal_number = number
     grant.recorded_on = _past_date(recorded_on, "recorded_on", local_today())
+    grant.recordal_number = number
     record_audit("license.recorded", "license", grant.id, {"recordal_number": number,
                                                            "recorded_on": grant.recorded_on}, actor=user)
     return grant

@@ -31,9 +31,11 @@ from marketplace.openlicense.facts import live_declaration, local_today, lock_pa
 from marketplace.openlicense.models import DeclarationStatus, LicenseGrant, OpenLicenseDeclaration
 from marketplace.openlicense.terms import PaymentMethod, validate_terms
 from marketplace.patents.models import Patent, PatentSegment
-from marketplace.patents.vocab import PatentType
+from marketplace.patents.vocab import LegalStatus, PatentType
 
 ENTITY = "open_license"
+RULE_FIELDS = frozenset({"legal_status", "proceedings_suspended", "evaluation_report", "co_owners",
+                         "application_date", "patent_type"})
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,12 @@ def recheck_patent(patent_id: int) -> OpenLicenseDeclaration | None:
     return declaration
 
 
+def recheck_after_patent_change(patent_id: int, changes: Mapping[str, Any]) -> None:
+    """The patent services' hook: re-check only when a field the rules read has changed."""
+    if RULE_FIELDS & set(changes):
+        recheck_patent(patent_id)
+
+
 def get_declaration(user: User | None, declaration_id: int) -> OpenLicenseDeclaration:
     """Published and withdrawn declarations are public record; drafts only for their owner and admins."""
     declaration = db.session.get(OpenLicenseDeclaration, declaration_id)
@@ -278,6 +286,14 @@ def declarations_of(user: User) -> list[OpenLicenseDeclaration]:
         select(OpenLicenseDeclaration).where(OpenLicenseDeclaration.owner_id == user.organisation_id)
         .options(selectinload(OpenLicenseDeclaration.licenses), selectinload(OpenLicenseDeclaration.patent))
         .order_by(OpenLicenseDeclaration.needs_withdrawal.desc(), OpenLicenseDeclaration.id.desc())))
+
+
+def declarable_patents(user: User, limit: int = 100) -> list[Patent]:
+    """The organisation's granted patents without a live declaration: where the builder starts."""
+    live = select(OpenLicenseDeclaration.patent_id).where(OpenLicenseDeclaration.status != DeclarationStatus.WITHDRAWN)
+    return list(db.session.scalars(
+        select(Patent).where(Patent.owner_id == user.organisation_id, Patent.legal_status == LegalStatus.GRANTED,
+                             Patent.id.not_in(live)).order_by(Patent.title).limit(limit)))
 
 
 def flagged_declarations() -> list[OpenLicenseDeclaration]:

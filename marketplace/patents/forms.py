@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets,
+    BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -76,24 +76,23 @@ class PatentFilterForm(FlaskForm):
     grade = SelectField(_l("分级"))
     patent_type = SelectField(_l("专利类型"), choices=_choices(TYPE_LABELS, _l("全部类型")))
     legal_status = SelectField(_l("法律状态"), choices=_choices(STATUS_LABELS, _l("全部状态")))
-    owner = SelectField(_l("权利人"))
+    owner = IntegerField(_l("权利人"), widget=widgets.HiddenInput(), validators=[Optional()])
     state = SelectField(_l("发布状态"), choices=_choices(STATE_LABELS, _l("全部")))
     sort = SelectField(_l("排序"), choices=SORT_CHOICES, default="newest")
 
-    def setup(self, segments: list[tuple[str, str]], grades: list[str],
-              owners: list[tuple[int, str]] | None = None) -> "PatentFilterForm":
+    def setup(self, segments: list[tuple[str, str]], grades: list[str], *, public: bool) -> "PatentFilterForm":
         """Fill the choices that depend on data, then drop any value that is not one of them.
 
-        With ``owners`` this is the public list (filter by owner, published only);
-        without, an organisation's inventory (filter by publication state).
+        The public list filters by owner (set by following an owner's name: a
+        menu of every organisation would outweigh the page) and shows published
+        patents only; an inventory filters by publication state instead.
         """
         self.segment.choices = [("", _l("全部领域")), *segments]
         self.grade.choices = [("", _l("全部分级")), *[(g, g) for g in grades]]
-        if owners is None:
-            del self.owner
-        else:
+        if public:
             del self.state
-            self.owner.choices = [("", _l("全部机构")), *[(str(i), name) for i, name in owners]]
+        else:
+            del self.owner
         self.validate()
         for field in self:
             if field.errors:
@@ -107,20 +106,20 @@ class PatentFilterForm(FlaskForm):
             q=self.q.data or "", segment=self.segment.data or None, grade=self.grade.data or None,
             patent_type=PatentType(self.patent_type.data) if self.patent_type.data else None,
             legal_status=LegalStatus(self.legal_status.data) if self.legal_status.data else None,
-            owner_id=int(owner.data) if owner is not None and owner.data else None,
+            owner_id=owner.data if owner is not None else None,
             state=PublicationState(state.data) if state is not None and state.data else None,
             sort=self.sort.data or "newest")
 
-    def args(self) -> dict[str, str]:
-        """The active filters as query arguments, for pagination links."""
-        return {field.name: field.data for field in self if field.data}
+    def args(self, without: str | None = None) -> dict[str, object]:
+        """The active filters as query arguments, for pagination links (``without`` one of them)."""
+        return {field.name: field.data for field in self if field.data and field.name != without}
 
 
 class PatentForm(FlaskForm):
     """Create or edit one patent; list fields take ``;``- or comma-separated text."""
 
     application_number = StringField(_l("申请号"), validators=[DataRequired(), Length(max=30)])
-    patent_type = SelectField(_l("专利类型"), choices=_choices(TYPE_LABELS, _l("按申请号判断")))
+    patent_type = SelectField(_l("专利类型"), choices=_choices(TYPE_LABELS, _l("按申请号判断")), default="")
     title = StringField(_l("名称"), validators=[DataRequired(), Length(max=500)])
     abstract = TextAreaField(_l("摘要"), validators=[Optional()])
     first_claim = TextAreaField(_l("首项权利要求"), validators=[Optional()])
@@ -134,12 +133,12 @@ class PatentForm(FlaskForm):
     grant_date = DateField(_l("授权公告日"), validators=[Optional()])
     legal_status = SelectField(_l("法律状态"), choices=_choices(STATUS_LABELS), default=LegalStatus.PENDING.value)
     proceedings_suspended = BooleanField(_l("程序中止（权属纠纷、财产保全）"))
-    evaluation_report = SelectField(_l("专利权评价报告"), choices=EVALUATION_CHOICES)
-    grade = SelectField(_l("分级"))
+    evaluation_report = SelectField(_l("专利权评价报告"), choices=EVALUATION_CHOICES, default="")
+    grade = SelectField(_l("分级"), default="")
     tags = StringField(_l("标签"), validators=[Optional()])
     segments = SelectMultipleField(_l("产业领域"))
     modes = CheckboxesField(_l("转化方式"), choices=_choices(MODE_LABELS))
-    maturity = SelectField(_l("成熟度"), choices=_choices(MATURITY_LABELS, _l("未填写")))
+    maturity = SelectField(_l("成熟度"), choices=_choices(MATURITY_LABELS, _l("未填写")), default="")
     price_min = StringField(_l("最低价格（元）"), validators=[Optional()])
     price_max = StringField(_l("最高价格（元）"), validators=[Optional()])
 
@@ -174,11 +173,11 @@ class BulkEditForm(FlaskForm):
     action = SelectField(_l("批量操作"), choices=BULK_ACTIONS)
     patent_ids = SelectMultipleField(_l("专利"), coerce=int, validate_choice=False,
                                      validators=[DataRequired(_l("请先勾选专利"))])
-    grade = SelectField(_l("分级"))
+    grade = SelectField(_l("分级"), default="")
     tags = StringField(_l("标签"), validators=[Optional(), Length(max=500)])
     segments = SelectMultipleField(_l("产业领域"))
     modes = CheckboxesField(_l("转化方式"), choices=_choices(MODE_LABELS))
-    maturity = SelectField(_l("成熟度"), choices=_choices(MATURITY_LABELS, _l("清空")))
+    maturity = SelectField(_l("成熟度"), choices=_choices(MATURITY_LABELS, _l("清空")), default="")
 
     def setup(self, segments: list[tuple[str, str]], grades: list[str]) -> "BulkEditForm":
         self.segments.choices = segments

@@ -112,8 +112,6 @@ def list_for_organisation(organisation_id: int, filters: PatentFilters, page: in
     return _page(conditions, order, page, per_page)
 
 
-def organisations_with_published() -> list[tuple[int, str]]:
-    """Owners worth offering as a filter: those with at least one published patent."""
-    listed = exists().where(Patent.owner_id == Organisation.id, Patent.state == PublicationState.PUBLISHED)
-    return [(row.id, row.name) for row in db.session.execute(
-        select(Organisation.id, Organisation.name).where(listed).order_by(Organisation.name))]
+def organisation_name(organisation_id: int) -> str | None:
+    """The name shown for an active owner filter."""
+    return db.session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))

@@ -33,7 +33,12 @@ def vocabulary_labels() -> dict[str, object]:
 
 
 def _segments() -> list[tuple[str, str]]:
-    return segment_choices(current_app.extensions["taxonomy"], select_locale())
+    """The taxonomy's options, built once per locale (the taxonomy never changes while the app runs)."""
+    cache = current_app.extensions.setdefault("patent_segment_choices", {})
+    locale = select_locale()
+    if locale not in cache:
+        cache[locale] = segment_choices(current_app.extensions["taxonomy"], locale)
+    return cache[locale]
 
 
 def _grades(organisation: Organisation) -> list[str]:
@@ -43,10 +48,11 @@ def _grades(organisation: Organisation) -> list[str]:
 @bp.get("/patents")
 def index():
     """Published patents of every organisation, filtered and paginated."""
-    form = PatentFilterForm(formdata=request.args).setup(
-        _segments(), DEFAULT_GRADE_LABELS, owners=queries.organisations_with_published())
-    result = queries.list_published(form.to_filters(), page_number(), PER_PAGE)
-    return render_template("patents/index.html", form=form, result=result)
+    form = PatentFilterForm(formdata=request.args).setup(_segments(), DEFAULT_GRADE_LABELS, public=True)
+    filters = form.to_filters()
+    result = queries.list_published(filters, page_number(), PER_PAGE)
+    owner = queries.organisation_name(filters.owner_id) if filters.owner_id else None
+    return render_template("patents/index.html", form=form, result=result, owner=owner)
 
 
 @bp.get("/patents/<int:patent_id>")
@@ -62,7 +68,7 @@ def inventory():
     """The organisation's own patents, drafts included, with bulk actions."""
     organisation = services.ensure_can_supply(current_user)
     segments, grades = _segments(), _grades(organisation)
-    form = PatentFilterForm(formdata=request.args).setup(segments, grades)
+    form = PatentFilterForm(formdata=request.args).setup(segments, grades, public=False)
     result = queries.list_for_organisation(organisation.id, form.to_filters(), page_number(), PER_PAGE)
     return render_template("patents/inventory.html", form=form, result=result, organisation=organisation,
                            bulk_form=BulkEditForm().setup(segments, grades))

@@ -22,10 +22,11 @@ from marketplace.core.audit import diff, record_audit
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.money import parse_price_range
-from marketplace.core.outbox import record_change
+from marketplace.core.outbox import record_change, record_changes
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.navigation import SUPPLY
+from marketplace.openlicense.services import recheck_after_patent_change
 from marketplace.patents.models import Patent, PatentSegment
 from marketplace.patents.numbers import (
     normalise_application_number, normalise_ipc, normalise_publication_number, patent_type_of, split_ipc_list,
@@ -229,9 +230,15 @@ def get_visible_patent(user: User | None, patent_id: int) -> Patent:
 
 @dataclass
 class SaveOutcome:
-    """What saving one set of values did; ``error`` is set (and nothing written) for a foreign number."""
+    """What saving one set of values did; ``error`` is set (and nothing written) for a number that cannot be saved.
 
-    patent: Patent | None
+    ``patent`` is loaded for updates; patents a batch creates are known by id
+    only, since loading thousands of fresh rows back would double the cost.
+    """
+
+    number: str | None
+    patent_id: int | None = None
+    patent: Patent | None = None
     created: bool = False
     changes: dict[str, list[Any]] = field(default_factory=dict)
     error: Conflict | None = None
@@ -240,6 +247,15 @@ class SaveOutcome:
     @property
     def changed(self) -> bool:
         return self.created or bool(self.changes)
+
+
+# Every editable column of a new patent, so all rows of one INSERT share the same keys.
+_NEW_PATENT_DEFAULTS: dict[str, Any] = {
+    "publication_numbers": [], "patent_type": PatentType.INVENTION, "abstract": "", "first_claim": "", "ipc_main": None,
+    "ipc_codes": [], "co_owners": [], "inventors": [], "application_date": None, "publication_date": None,
+    "grant_date": None, "legal_status": LegalStatus.PENDING, "proceedings_suspended": False, "evaluation_report": None,
+    "grade": None, "tags": [], "modes": [], "maturity": None, "price_min": None, "price_max": None,
+}
 
 
 def _foreign_number(number: str) -> Conflict:
@@ -257,25 +273,59 @@ def _existing_by_number(numbers: Iterable[str | None]) -> dict[str, Patent]:
     return {patent.application_number: patent for patent in patents}
 
 
-def _write(organisation: Organisation, data: dict[str, Any], patent: Patent | None, *, publish: bool = False,
-           source: str | None = None) -> SaveOutcome:
-    """The one write path: create when ``patent`` is None, apply ``data``, keep the listing state consistent."""
-    created = patent is None
-    if patent is None:
-        patent = Patent(owner_id=organisation.id, application_number=data.get("application_number"),
-                        title=data.get("title", ""), patent_type=data.get("patent_type") or PatentType.INVENTION,
-                        state=PublicationState.DRAFT, source=source)
-        db.session.add(patent)
-    outcome = SaveOutcome(patent, created, _apply(patent, data))
-    if patent.is_published and patent.legal_status in LAPSED:
-        # A patent that lapses leaves the listing with the same write that records the lapse.
-        outcome.changes.update(diff(patent, {"state": PublicationState.DRAFT, "published_at": None}))
-    elif publish and not patent.is_published:
-        if patent.legal_status in LAPSED:
-            outcome.publish_refused = True
-        else:
-            outcome.changes.update(diff(patent, {"state": PublicationState.PUBLISHED, "published_at": utcnow()}))
+def _listing_state(legal_status: LegalStatus | None, published: bool,
+                   publish: bool) -> tuple[PublicationState | None, bool]:
+    """The state a patent must move to (None: it stays) and whether publishing it was refused.
+
+    A patent that lapses leaves the listing with the same write that records
+    the lapse; a lapsed one is never published.
+    """
+    lapsed = legal_status in LAPSED
+    if published and lapsed:
+        return PublicationState.DRAFT, False
+    if publish and not published:
+        return (None, True) if lapsed else (PublicationState.PUBLISHED, False)
+    return None, False
+
+
+def _update(patent: Patent, data: dict[str, Any], *, publish: bool = False) -> SaveOutcome:
+    outcome = SaveOutcome(patent.application_number, patent.id, patent, changes=_apply(patent, data))
+    target, outcome.publish_refused = _listing_state(patent.legal_status, patent.is_published, publish)
+    if target is not None:
+        outcome.changes.update(diff(patent, {
+            "state": target, "published_at": utcnow() if target == PublicationState.PUBLISHED else None}))
     return outcome
+
+
+def _insert(organisation: Organisation, datas: list[dict[str, Any]], *, publish: bool = False,
+            source: str | None = None) -> list[SaveOutcome]:
+    """Create patents with one multi-row INSERT and read back their ids.
+
+    The ORM's unit of work would send one INSERT per patent (SQLite cannot
+    return a batch's ids in order) and split batches wherever rows leave
+    different columns empty, which made large imports crawl.
+    """
+    if not datas:
+        return []
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    refused: list[bool] = []
+    for data in datas:
+        row = {**_NEW_PATENT_DEFAULTS, **{k: v for k, v in data.items() if k != "segments" and v is not None}}
+        target, was_refused = _listing_state(row["legal_status"], False, publish)
+        row.update(owner_id=organisation.id, source=source, created_at=now, updated_at=now,
+                   state=target or PublicationState.DRAFT, published_at=now if target else None)
+        rows.append(row)
+        refused.append(was_refused)
+    db.session.execute(Patent.__table__.insert(), rows)
+    ids = dict(db.session.execute(select(Patent.application_number, Patent.id).where(
+        Patent.application_number.in_([row["application_number"] for row in rows]))).tuples().all())
+    segment_rows = [{"patent_id": ids[data["application_number"]], "segment_code": code}
+                    for data in datas for code in data.get("segments") or []]
+    if segment_rows:
+        db.session.execute(PatentSegment.__table__.insert(), segment_rows)
+    return [SaveOutcome(data["application_number"], ids[data["application_number"]], created=True,
+                        publish_refused=was_refused) for data, was_refused in zip(datas, refused, strict=True)]
 
 
 def save_patent(organisation: Organisation, values: PatentValues, *, patent: Patent | None = None,
@@ -295,56 +345,67 @@ def save_patent(organisation: Organisation, values: PatentValues, *, patent: Pat
         if clash:
             raise Conflict("申请号已存在 / application number already exists",
                            {"application_number": "already exists"})
-    outcome = _write(organisation, data, patent)
+    outcome = _update(patent, data) if patent is not None else _insert(organisation, [data])[0]
     db.session.flush()
     if outcome.changed:
-        record_audit("patent.created" if outcome.created else "patent.updated", "patent", outcome.patent.id,
-                     outcome.changes if not outcome.created else {"application_number": outcome.patent.application_number},
+        record_audit("patent.created" if outcome.created else "patent.updated", "patent", outcome.patent_id,
+                     outcome.changes if not outcome.created else {"application_number": outcome.number},
                      actor=actor, organisation_id=organisation.id)
-        record_change("patent", outcome.patent.id)
-    return outcome.patent, outcome.created
+        record_change("patent", outcome.patent_id)
+        recheck_after_patent_change(outcome.patent_id, outcome.changes)
+    return outcome.patent or db.session.get(Patent, outcome.patent_id), outcome.created
 
 
 def save_patents(organisation: Organisation, values_list: Sequence[PatentValues], *, actor: User | None = None,
                  publish: bool = False, source: str | None = None, chunk_size: int = SAVE_CHUNK) -> list[SaveOutcome]:
     """Upsert many patents by application number (spreadsheet import); one outcome per input, in order.
 
-    Per chunk one query prefetches the existing patents and one flush writes
-    them, so ten thousand rows take seconds, not minutes. Outbox rows are
-    written per changed patent as for single saves, but ONE audit entry
-    summarises the batch: thousands of per-row entries would bury the trail.
-    A foreign number comes back as an outcome with ``error`` rather than an
+    Per chunk one query prefetches the existing patents, one INSERT creates
+    the new ones and one flush writes the updates, so ten thousand rows take
+    seconds. Outbox rows are written per changed patent as for single saves,
+    but ONE audit entry summarises the batch: thousands of per-row entries
+    would bury the trail. A number owned by another organisation, or repeated
+    within the call, comes back as an outcome with ``error`` rather than an
     exception, so the caller can report it against its row. ``publish`` lists
-    new and draft patents, except lapsed ones (``publish_refused``); ``source``
+    new and draft patents except lapsed ones (``publish_refused``); ``source``
     is recorded on the patents this call creates.
     """
     outcomes: list[SaveOutcome] = []
+    seen: set[str] = set()
     for start in range(0, len(values_list), chunk_size):
         chunk = [dict(values.values) for values in values_list[start:start + chunk_size]]
         existing = _existing_by_number(data.get("application_number") for data in chunk)
-        done: list[SaveOutcome] = []
+        done: list[SaveOutcome | None] = []
+        new: list[dict[str, Any]] = []
         for data in chunk:
             number = data.get("application_number")
             patent = existing.get(number)
-            if patent is not None and patent.owner_id != organisation.id:
-                done.append(SaveOutcome(None, error=_foreign_number(number)))
-                continue
-            outcome = _write(organisation, data, patent, publish=publish, source=source)
-            if number:
-                existing[number] = outcome.patent
-            done.append(outcome)
+            if number in seen:
+                done.append(SaveOutcome(number, error=Conflict(
+                    f"申请号 {number} 在本批中重复 / application number repeated in this batch",
+                    {"application_number": "repeated in this batch"})))
+            elif patent is not None and patent.owner_id != organisation.id:
+                done.append(SaveOutcome(number, error=_foreign_number(number)))
+            elif patent is not None:
+                done.append(_update(patent, data, publish=publish))
+            else:
+                new.append(data)
+                done.append(None)
+            seen.add(number)
         db.session.flush()
-        for outcome in done:
-            if outcome.changed:
-                record_change("patent", outcome.patent.id)
+        created = iter(_insert(organisation, new, publish=publish, source=source))
+        done = [outcome if outcome is not None else next(created) for outcome in done]
+        record_changes("patent", [outcome.patent_id for outcome in done if outcome.changed])
+        for outcome in (o for o in done if o.changes and not o.created):
+            recheck_after_patent_change(outcome.patent_id, outcome.changes)
         outcomes.extend(done)
-    created = [o.patent.application_number for o in outcomes if o.created]
-    updated = [o.patent.application_number for o in outcomes if o.changes and not o.created]
-    if created or updated:
+    created_numbers = [o.number for o in outcomes if o.created]
+    updated_numbers = [o.number for o in outcomes if o.changes and not o.created]
+    if created_numbers or updated_numbers:
         record_audit("patent.batch_saved", "patent", None,
-                     {"created": created, "updated": updated,
-                      "unchanged": sum(1 for o in outcomes if o.patent is not None and not o.changed),
-                      "conflicts": sum(1 for o in outcomes if o.error is not None)},
+                     {"created": created_numbers, "updated": updated_numbers,
+                      "unchanged": sum(1 for o in outcomes if o.error is None and not o.changed),
+                      "refused": sum(1 for o in outcomes if o.error is not None)},
                      actor=actor, organisation_id=organisation.id)
     return outcomes
 

@@ -6,6 +6,7 @@ The labels double as the import aliases: a spreadsheet saying 发明专利 or
 from __future__ import annotations
 
 import enum
+import functools
 
 
 class LabelledEnum(enum.StrEnum):
@@ -24,12 +25,17 @@ class LabelledEnum(enum.StrEnum):
     @classmethod
     def parse(cls, raw: str) -> "LabelledEnum | None":
         """Match a value, its Chinese label or an alias, ignoring case and spaces."""
-        key = (raw or "").strip().lower().replace(" ", "")
-        for member in cls:
-            candidates = {member.value, member.label_zh, *member.aliases}
-            if key in {c.lower().replace(" ", "") for c in candidates}:
-                return member
-        return None
+        return _lookup(cls).get((raw or "").strip().lower().replace(" ", ""))
+
+
+@functools.cache
+def _lookup(cls: type[LabelledEnum]) -> dict[str, LabelledEnum]:
+    """Every spelling of every member, built once per enum (imports parse tens of thousands of cells)."""
+    table: dict[str, LabelledEnum] = {}
+    for member in cls:
+        for candidate in (member.value, member.label_zh, *member.aliases):
+            table.setdefault(candidate.lower().replace(" ", ""), member)
+    return table
 
 
 class PatentType(LabelledEnum):

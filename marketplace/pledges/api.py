@@ -11,7 +11,7 @@ from marketplace.pledges.models import PledgeStatus
 blp = Blueprint("pledges_api", __name__, url_prefix="/pledges", description="质押融资 / pledge financing")
 
 
-class OrganisationRef(Schema):
+class PledgePartySchema(Schema):
     id = fields.Integer()
     name = fields.String()
 
@@ -25,9 +25,9 @@ class PledgedPatentSchema(Schema):
 class PledgeSchema(Schema):
     id = fields.Integer()
     status = fields.Enum(PledgeStatus, by_value=True)
-    pledgor = fields.Nested(OrganisationRef)
-    pledgee = fields.Nested(OrganisationRef)
-    agency = fields.Nested(OrganisationRef, allow_none=True)
+    pledgor = fields.Nested(PledgePartySchema)
+    pledgee = fields.Nested(PledgePartySchema)
+    agency = fields.Nested(PledgePartySchema, allow_none=True)
     patents = fields.List(fields.Nested(PledgedPatentSchema))
     amount = Money()
     term_start = fields.Date()

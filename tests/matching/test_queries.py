@@ -37,8 +37,8 @@ def test_es_body_carries_plain_match_text(analyzer):
     body = es_queries.patent_search(p, facet_size=10)
     text = json.dumps(body, ensure_ascii=False)
     assert "query_string" not in text and "simple_query_string" not in text and "script" not in text.replace('"script"', "")
-    queries = [mm["query"] for mm in _find(body, "multi_match")]
-    assert queries, "expected multi_match clauses"
+    queries = [mm["query"] for mm in _find(body, "combined_fields")]
+    assert queries, "expected combined_fields clauses"
     for q in queries:
         assert all(tok.isalnum() for tok in q.split(" ")), q
     assert {"title", "锂电池", "正极"} <= {t for q in queries for t in q.split(" ")}
@@ -46,8 +46,8 @@ def test_es_body_carries_plain_match_text(analyzer):
 
 def test_es_body_has_no_scripts(analyzer):
     p = plan(PatentQuery(q="锂电池", sort="grade"), analyzer)
-    for body in (es_queries.patent_search(p, 10), es_queries.patent_candidates(["锂电池"], ["SEI"], 50),
-                 es_queries.need_candidates(["锂电池"], [], 50, date(2024, 1, 1))):
+    for body in (es_queries.patent_search(p, 10), es_queries.patent_candidates(((("锂电池",), 2.0), (("锂电池", "正极"), 1.0)), ["SEI"], 50),
+                 es_queries.need_candidates(((("锂电池",), 1.0),), [], 50, date(2024, 1, 1))):
         assert "script" not in set(_strings(body))
         assert "painless" not in json.dumps(body)
 

@@ -228,7 +228,8 @@ def test_close_and_reopen(ctx, company):
     assert need.closed_at == closed_at
     services.reopen_need(company.load(), need.id)
     assert need.status == NeedStatus.OPEN and need.closed_at is None and need.is_listed
-    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "need", AuditEntry.entity_id == need.id)
+    actions = db.session.scalars(select(AuditEntry.action)
+                                 .where(AuditEntry.entity_type == "need", AuditEntry.entity_id == need.id)
                                  .order_by(AuditEntry.id)).all()
     assert actions == ["need.created", "need.closed", "need.reopened"]
 

@@ -92,6 +92,6 @@ def test_organisation_list_includes_own_drafts_only(listed, university):
     assert titles(drafts) == ["一种人员聚集发现算法"]
 
 
-def test_owner_choices_only_list_publishing_organisations(listed, company, university, other_university):
-    owners = dict(queries.organisations_with_published())
-    assert set(owners) == {university.organisation_id, other_university.organisation_id}
+def test_organisation_name_for_the_owner_filter(listed, other_university):
+    assert queries.organisation_name(other_university.organisation_id) == "另一所大学"
+    assert queries.organisation_name(999999) is None

@@ -1,0 +1,208 @@
+"""The ledger as the console counts it: one row per deal, open license obtained or pledge.
+
+Definitions (shown on the console and in the API description):
+
+- **transfer / license / equity** — a deal that binds (signed, recorded or
+  completed), dated by its contract date, for its contract amount. Deals in
+  negotiation or cancelled are not counted.
+- **open license** — a license obtained through an open license that has
+  taken effect (notice given and the fee due on notice paid), dated by its
+  effective date, for the declared fixed fee (lump sum or entry fee; royalties
+  are reported later and are not a contract amount; free licenses count ¥0).
+- **pledge** — a registered pledge (also once released), dated by its
+  registration date, for the amount financed.
+- **holder** — the patent-holding side: seller, licensor or pledgor; the
+  *by university* figures group the holders that are universities or institutes.
+- **region** — the region of the organisation the patent goes to or that is
+  financed: the buyer, the licensee, the pledgor.
+- **segment** — the industry segments of the item's patents; an item with
+  patents in several segments counts once in each, an item without any under
+  ``""`` (unclassified), so segment figures add up to more than the total.
+- **SME acquirer** — an SME buyer or licensee of a university's or
+  institute's patent (transfer, license, equity or open license).
+
+Scope: an agency counts the deals and pledges it brokered, and the open
+licenses whose licensor or licensee is an organisation it serves; it serves
+the parties of the deals and pledges it brokered (sellers, buyers, pledgors)
+and the organisations it invited to its events. Platform admins see it all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from sqlalchemy import BigInteger, ColumnElement, Select, String, and_, cast, func, literal, null, or_, select, true, type_coerce, union, union_all
+from sqlalchemy.orm import aliased
+
+from marketplace.accounts.models import Organisation, OrganisationKind
+from marketplace.console.models import EventInvitation, MatchmakingEvent
+from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus
+from marketplace.openlicense.models import LicenseGrant
+from marketplace.patents.models import PatentSegment
+from marketplace.pledges.models import Pledge, PledgePatent
+
+MODES = ("transfer", "license", "open_license", "equity", "pledge")
+DEAL_MODES = ("transfer", "license", "equity")
+COUNTED_DEALS = (DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED)
+ACADEMIC = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE)
+FEE_TYPES = ("fixed", "royalty", "free")
+DIMENSIONS = ("all", "segment", "region", "organisation", "sme", "fee")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: one agency's (``agency_id``) or the whole platform's (``None``)."""
+
+    agency_id: int | None = None
+
+    @property
+    def platform(self) -> bool:
+        return self.agency_id is None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The slice of the ledger a figure or a drill-down list covers; every field narrows it."""
+
+    start: date | None = None
+    end: date | None = None
+    mode: str | None = None
+    segment: str | None = None
+    region: str | None = None
+    organisation_id: int | None = None
+    sme: bool = False
+    fee_type: str | None = None
+
+    @property
+    def only_dates_and_mode(self) -> bool:
+        return (self.segment, self.region, self.organisation_id, self.fee_type) == (None, None, None, None) \
+            and not self.sme
+
+    def narrowed(self, **changes: object) -> "Filters":
+        return replace(self, **changes)
+
+
+def served_organisations(agency_id: int) -> Select:
+    """Ids of the organisations an agency serves (see the module docstring)."""
+    return union(
+        select(Deal.seller_id).where(Deal.agency_id == agency_id),
+        select(Deal.buyer_id).where(Deal.agency_id == agency_id),
+        select(Pledge.pledgor_id).where(Pledge.agency_id == agency_id),
+        select(EventInvitation.organisation_id).join(MatchmakingEvent)
+        .where(MatchmakingEvent.agency_id == agency_id),
+    )
+
+
+@dataclass(frozen=True)
+class _Branch:
+    """How one ledger table maps onto the common item columns."""
+
+    source: str
+    table: type
+    item_id: ColumnElement
+    mode: ColumnElement
+    day: ColumnElement
+    amount: ColumnElement
+    holder_id: ColumnElement
+    acquirer_id: ColumnElement
+    region_from_holder: bool
+    fee_type: ColumnElement
+    patent_links: Select  # (item id, patent id) pairs
+    counted: ColumnElement
+
+
+def _branches() -> list[_Branch]:
+    return [
+        _Branch("deal", Deal, Deal.id, Deal.mode, Deal.contract_date, Deal.amount, Deal.seller_id, Deal.buyer_id,
+                False, null(), select(DealPatent.deal_id.label("item_id"), DealPatent.patent_id),
+                and_(Deal.status.in_(COUNTED_DEALS), Deal.contract_date.is_not(None))),
+        _Branch("open_license", LicenseGrant, LicenseGrant.id, literal("open_license", String), LicenseGrant.effective_on,
+                LicenseGrant.fixed_fee, LicenseGrant.licensor_id, LicenseGrant.licensee_id, False,
+                LicenseGrant.fee_type, select(LicenseGrant.id.label("item_id"), LicenseGrant.patent_id),
+                LicenseGrant.effective_on.is_not(None)),
+        _Branch("pledge", Pledge, Pledge.id, literal("pledge", String), Pledge.registered_on, Pledge.amount,
+                Pledge.pledgor_id, Pledge.pledgee_id, True, null(),
+                select(PledgePatent.pledge_id.label("item_id"), PledgePatent.patent_id), true()),
+    ]
+
+
+def _branch_modes(branch: _Branch) -> tuple[str, ...]:
+    return DEAL_MODES if branch.source == "deal" else (branch.source,)
+
+
+def items(scope: Scope, filters: Filters, *, segments: bool = False) -> Select | None:
+    """The counted ledger rows in scope and filter, one per item (per item and segment with ``segments``).
+
+    Columns: source, item_id, mode, day, amount, cents, agency_id, holder_id,
+    holder_kind, holder_name, acquirer_id, acquirer_sme, region_code,
+    fee_type (and segment). ``None`` when no table can match (e.g. a fee type
+    asked of deals).
+    """
+    selects = [stmt for branch in _branches() if (stmt := _branch_select(branch, scope, filters, segments)) is not None]
+    if not selects:
+        return None
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+def cents(amount: ColumnElement) -> ColumnElement:
+    """An amount as whole cents, so sums are exact integers on SQLite (which keeps NUMERIC as REAL) too."""
+    return cast(func.round(amount * 100), BigInteger)
+
+
+def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bool) -> Select | None:
+    modes = _branch_modes(branch)
+    if filters.mode is not None and filters.mode not in modes:
+        return None
+    if filters.fee_type is not None and branch.source != "open_license":
+        return None
+    if filters.sme and branch.source == "pledge":
+        return None
+    holder = aliased(Organisation, name=f"holder_{branch.source}")
+    acquirer = aliased(Organisation, name=f"acquirer_{branch.source}")
+    region_code = holder.region_code if branch.region_from_holder else acquirer.region_code
+    agency_id = branch.table.agency_id if hasattr(branch.table, "agency_id") else null()
+    conditions: list[ColumnElement] = [branch.counted]
+    if filters.mode is not None and branch.source == "deal":
+        conditions.append(Deal.mode == DealMode(filters.mode))
+    if filters.start is not None:
+        conditions.append(branch.day >= filters.start)
+    if filters.end is not None:
+        conditions.append(branch.day <= filters.end)
+    if scope.agency_id is not None:
+        if branch.source == "open_license":
+            served = served_organisations(scope.agency_id)
+            conditions.append(or_(LicenseGrant.licensee_id.in_(served), LicenseGrant.licensor_id.in_(served)))
+        else:
+            conditions.append(branch.table.agency_id == scope.agency_id)
+    if filters.region is not None:
+        conditions.append(region_code == filters.region)
+    if filters.organisation_id is not None:
+        conditions.append(and_(branch.holder_id == filters.organisation_id, holder.kind.in_(ACADEMIC)))
+    if filters.sme:
+        conditions.append(and_(acquirer.is_sme.is_(True), holder.kind.in_(ACADEMIC)))
+    if filters.fee_type is not None:
+        conditions.append(LicenseGrant.fee_type == filters.fee_type)
+    links = branch.patent_links.subquery()
+    if filters.segment is not None:
+        tagged = select(links.c.item_id).join(PatentSegment, PatentSegment.patent_id == links.c.patent_id)
+        if filters.segment == "":
+            conditions.append(branch.item_id.not_in(tagged))
+        else:
+            conditions.append(branch.item_id.in_(tagged.where(PatentSegment.segment_code == filters.segment)))
+    columns = [
+        literal(branch.source, String).label("source"), branch.item_id.label("item_id"),
+        type_coerce(branch.mode, String).label("mode"),
+        branch.day.label("day"), branch.amount.label("amount"), cents(branch.amount).label("cents"),
+        agency_id.label("agency_id"), branch.holder_id.label("holder_id"),
+        holder.kind.label("holder_kind"), holder.name.label("holder_name"), branch.acquirer_id.label("acquirer_id"),
+        acquirer.is_sme.label("acquirer_sme"), region_code.label("region_code"),
+        branch.fee_type.label("fee_type"),
+    ]
+    stmt = (select(*columns).select_from(branch.table)
+            .join(holder, holder.id == branch.holder_id).join(acquirer, acquirer.id == branch.acquirer_id))
+    if segments:
+        segment_of = (select(links.c.item_id, PatentSegment.segment_code)
+                      .join(PatentSegment, PatentSegment.patent_id == links.c.patent_id).distinct().subquery())
+        stmt = (stmt.add_columns(func.coalesce(segment_of.c.segment_code, "").label("segment"))
+                .outerjoin(segment_of, segment_of.c.item_id == branch.item_id))
+    return stmt.where(*conditions)

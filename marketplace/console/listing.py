@@ -1,0 +1,111 @@
+"""The ledger items behind a figure: the drill-down list and the rows of the deal exports.
+
+A figure's filters select exactly the items it counts, so the list's count
+and sum equal the figure, and an export of the list equals the list.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import Organisation
+from marketplace.console.ledger import Filters, Scope, items
+from marketplace.console.statistics import FEE_LABELS, MODE_LABELS, to_amount
+from marketplace.deals.models import Deal, DealPatent
+from marketplace.extensions import db
+from marketplace.openlicense.models import LicenseGrant
+from marketplace.patents.models import Patent
+from marketplace.pledges.models import Pledge, PledgePatent
+
+
+@dataclass
+class LedgerItem:
+    source: str
+    id: int
+    mode: str
+    day: date
+    amount: Decimal
+    holder: str
+    acquirer: str
+    region_code: str
+    fee_type: str | None
+    title: str
+    reference: str | None
+    patent_numbers: list[str]
+
+    @property
+    def mode_label(self) -> str:
+        return MODE_LABELS[self.mode]
+
+    @property
+    def fee_label(self) -> str:
+        return FEE_LABELS.get(self.fee_type or "", "")
+
+
+@dataclass
+class Listing:
+    items: list[LedgerItem]
+    total: int
+    amount: Decimal
+
+
+def list_items(scope: Scope, filters: Filters, page: int = 1, per_page: int | None = 50) -> Listing:
+    """The items in scope and filter, newest first; ``per_page=None`` returns them all (exports)."""
+    source = items(scope, filters)
+    if source is None:
+        return Listing([], 0, Decimal("0.00"))
+    rows = source.subquery("ledger_items")
+    count, cents = db.session.execute(select(func.count(), func.sum(rows.c.cents))).one()
+    stmt = select(rows).order_by(rows.c.day.desc(), rows.c.source, rows.c.item_id.desc())
+    if per_page is not None:
+        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
+    found = list(db.session.execute(stmt))
+    return Listing(_describe(found), int(count), to_amount(int(cents or 0)))
+
+
+def _describe(rows: list) -> list[LedgerItem]:
+    """Names, titles, references and patent numbers for one page of items, a few queries in all."""
+    ids: dict[str, list[int]] = {"deal": [], "open_license": [], "pledge": []}
+    for row in rows:
+        ids[row.source].append(row.item_id)
+    organisations = {row.acquirer_id for row in rows}
+    names = dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                    .where(Organisation.id.in_(organisations)))) if organisations else {}
+    titles: dict[tuple[str, int], tuple[str, str | None]] = {}
+    numbers: dict[tuple[str, int], list[str]] = {}
+    if ids["deal"]:
+        for deal_id, title, recordal in db.session.execute(
+                select(Deal.id, Deal.title, Deal.recordal_number).where(Deal.id.in_(ids["deal"]))):
+            titles[("deal", deal_id)] = (title, recordal)
+        for deal_id, number, title in db.session.execute(
+                select(DealPatent.deal_id, Patent.application_number, Patent.title).join(Patent)
+                .where(DealPatent.deal_id.in_(ids["deal"])).order_by(Patent.application_number)):
+            numbers.setdefault(("deal", deal_id), []).append(number)
+            if not titles[("deal", deal_id)][0]:
+                titles[("deal", deal_id)] = (title, titles[("deal", deal_id)][1])
+    if ids["open_license"]:
+        for grant_id, number, title, recordal in db.session.execute(
+                select(LicenseGrant.id, Patent.application_number, Patent.title, LicenseGrant.recordal_number)
+                .join(Patent, Patent.id == LicenseGrant.patent_id).where(LicenseGrant.id.in_(ids["open_license"]))):
+            titles[("open_license", grant_id)] = (title, recordal)
+            numbers[("open_license", grant_id)] = [number]
+    if ids["pledge"]:
+        for pledge_id, registration in db.session.execute(
+                select(Pledge.id, Pledge.registration_number).where(Pledge.id.in_(ids["pledge"]))):
+            titles[("pledge", pledge_id)] = ("", registration)
+        for pledge_id, number, title in db.session.execute(
+                select(PledgePatent.pledge_id, Patent.application_number, Patent.title).join(Patent)
+                .where(PledgePatent.pledge_id.in_(ids["pledge"])).order_by(Patent.application_number)):
+            numbers.setdefault(("pledge", pledge_id), []).append(number)
+            if not titles[("pledge", pledge_id)][0]:
+                titles[("pledge", pledge_id)] = (title, titles[("pledge", pledge_id)][1])
+    return [LedgerItem(source=row.source, id=row.item_id, mode=row.mode, day=row.day,
+                       amount=to_amount(int(row.cents)), holder=row.holder_name, acquirer=names.get(row.acquirer_id, ""),
+                       region_code=row.region_code, fee_type=row.fee_type,
+                       title=titles.get((row.source, row.item_id), ("", None))[0],
+                       reference=titles.get((row.source, row.item_id), ("", None))[1],
+                       patent_numbers=numbers.get((row.source, row.item_id), []))
+            for row in rows]

@@ -1,0 +1,175 @@
+"""Keeping the monthly rollup equal to the ledger.
+
+Whatever changes a counted row — a deal, an open license obtained, a pledge,
+their patent links, a patent's segments, an organisation's region, kind or
+SME flag — marks the months it touches stale, in the same transaction, from
+session hooks: the ledger's services need not know the console exists. The
+next platform-wide read recomputes the stale months from the ledger (never by
+deltas), so a figure is never older than the ledger it summarises.
+``flask console rebuild-rollup`` recomputes everything, e.g. after bulk SQL.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import delete, event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Organisation
+from marketplace.console.cells import Cell, live_cells, month_end, month_start
+from marketplace.console.ledger import DIMENSIONS, Filters, Scope
+from marketplace.console.models import MonthlyRollup, StaleMonth
+from marketplace.deals.models import Deal, DealPatent
+from marketplace.extensions import db
+from marketplace.openlicense.models import LicenseGrant
+from marketplace.patents.models import PatentSegment
+from marketplace.pledges.models import Pledge, PledgePatent
+
+_MONTHS = "console_stale_months"
+_REFS = "console_stale_refs"
+_DAY_ATTRIBUTE = {Deal: "contract_date", LicenseGrant: "effective_on", Pledge: "registered_on"}
+_ORGANISATION_ATTRIBUTES = ("region_code", "kind", "is_sme")
+
+
+def register() -> None:
+    """Attach the session hooks once (called when the console blueprint is registered)."""
+    for name, handler in (("after_flush", _collect), ("before_commit", _before_commit),
+                          ("after_rollback", _forget)):
+        if not event.contains(db.session, name, handler):
+            event.listen(db.session, name, handler)
+
+
+def _collect(session: Session, _flush_context) -> None:
+    """Note the months (or the rows to resolve into months) this flush touched."""
+    months: set[date] = session.info.setdefault(_MONTHS, set())
+    refs: set[tuple[str, int]] = session.info.setdefault(_REFS, set())
+    for obj in [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]:
+        attribute = _DAY_ATTRIBUTE.get(type(obj))
+        if attribute is not None:
+            history = inspect(obj).attrs[attribute].history
+            months.update(month_start(day) for day in (*history.added, *history.unchanged, *history.deleted)
+                          if isinstance(day, date))
+        elif isinstance(obj, DealPatent):
+            refs.add(("deal", obj.deal_id))
+        elif isinstance(obj, PledgePatent):
+            refs.add(("pledge", obj.pledge_id))
+        elif isinstance(obj, PatentSegment):
+            refs.add(("patent", obj.patent_id))
+        elif isinstance(obj, Organisation) and any(inspect(obj).attrs[name].history.has_changes()
+                                                   for name in _ORGANISATION_ATTRIBUTES):
+            refs.add(("organisation", obj.id))
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()
+    mark_pending(session)
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_MONTHS, None)
+    session.info.pop(_REFS, None)
+
+
+def mark_pending(session: Session) -> None:
+    """Write this unit of work's stale months to the table every process reads."""
+    months = set(session.info.pop(_MONTHS, set()))
+    refs = session.info.pop(_REFS, set())
+    if refs:
+        months |= _months_of(refs)
+    if months:
+        mark_stale(months)
+
+
+def _months_of(refs: set[tuple[str, int]]) -> set[date]:
+    by_kind: dict[str, list[int]] = {}
+    for kind, ref_id in refs:
+        by_kind.setdefault(kind, []).append(ref_id)
+    days: list[date | None] = []
+    deals = by_kind.get("deal", [])
+    pledges = by_kind.get("pledge", [])
+    patents = by_kind.get("patent", [])
+    organisations = by_kind.get("organisation", [])
+    if deals or patents or organisations:
+        stmt = select(Deal.contract_date).distinct()
+        clauses = []
+        if deals:
+            clauses.append(Deal.id.in_(deals))
+        if patents:
+            clauses.append(Deal.id.in_(select(DealPatent.deal_id).where(DealPatent.patent_id.in_(patents))))
+        if organisations:
+            clauses += [Deal.seller_id.in_(organisations), Deal.buyer_id.in_(organisations)]
+        days += db.session.scalars(stmt.where(db.or_(*clauses)))
+    if pledges or patents or organisations:
+        clauses = []
+        if pledges:
+            clauses.append(Pledge.id.in_(pledges))
+        if patents:
+            clauses.append(Pledge.id.in_(select(PledgePatent.pledge_id).where(PledgePatent.patent_id.in_(patents))))
+        if organisations:
+            clauses += [Pledge.pledgor_id.in_(organisations), Pledge.pledgee_id.in_(organisations)]
+        days += db.session.scalars(select(Pledge.registered_on).distinct().where(db.or_(*clauses)))
+    if patents or organisations:
+        clauses = []
+        if patents:
+            clauses.append(LicenseGrant.patent_id.in_(patents))
+        if organisations:
+            clauses += [LicenseGrant.licensor_id.in_(organisations), LicenseGrant.licensee_id.in_(organisations)]
+        days += db.session.scalars(select(LicenseGrant.effective_on).distinct().where(db.or_(*clauses)))
+    return {month_start(day) for day in days if day is not None}
+
+
+def _insert_ignoring_duplicates(table):
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing()
+
+
+def mark_stale(months: Iterable[date]) -> None:
+    """Mark months stale; concurrent writers marking the same month do not collide."""
+    rows = [{"month": month_start(month)} for month in sorted(set(months))]
+    if rows:
+        db.session.execute(_insert_ignoring_duplicates(StaleMonth.__table__), rows)
+
+
+def refresh_stale() -> int:
+    """Recompute the stale months (this session's own changes included); returns how many.
+
+    On PostgreSQL the stale rows are locked while they are recomputed, so a
+    concurrent refresh waits and then finds them done, and a writer marking
+    one of them again waits and leaves its mark for the next read.
+    """
+    db.session.flush()
+    mark_pending(db.session)
+    stmt = select(StaleMonth.month).order_by(StaleMonth.month)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    months = list(db.session.scalars(stmt))
+    for month in months:
+        db.session.execute(delete(MonthlyRollup).where(MonthlyRollup.month == month))
+        period = Filters(start=month, end=month_end(month))
+        for dimension in DIMENSIONS:
+            _store(dimension, live_cells(Scope(), period, dimension))
+        db.session.execute(delete(StaleMonth).where(StaleMonth.month == month))
+    return len(months)
+
+
+def rebuild() -> int:
+    """Recompute every month from the ledger; returns the number of rollup rows written."""
+    db.session.flush()
+    mark_pending(db.session)
+    db.session.execute(delete(MonthlyRollup))
+    db.session.execute(delete(StaleMonth))
+    written = 0
+    for dimension in DIMENSIONS:
+        written += _store(dimension, live_cells(Scope(), Filters(), dimension))
+    return written
+
+
+def _store(dimension: str, found: list[Cell]) -> int:
+    rows = [{"month": date(c.year, c.month, 1), "mode": c.mode, "dimension": dimension, "key": c.key,
+             "items": c.items, "cents": c.cents} for c in found]
+    for offset in range(0, len(rows), 5000):
+        db.session.execute(MonthlyRollup.__table__.insert(), rows[offset:offset + 5000])
+    return len(rows)

@@ -1,0 +1,66 @@
+"""Forms of the deal pages: entry by a party or the brokering agency, status changes, amendments."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from marketplace.deals.models import Deal, DealMode, DealStatus, LicenseKind
+
+MODE_CHOICES = [(m.value, m.label_zh) for m in DealMode]
+KIND_CHOICES = [("", _l("（非许可交易不填）"))] + [(k.value, k.label_zh) for k in LicenseKind]
+ENTRY_STATUS_CHOICES = [(s.value, s.label_zh) for s in DealStatus if s != DealStatus.CANCELLED]
+
+
+class DealFieldsForm(FlaskForm):
+    title = StringField(_l("交易名称"), validators=[Optional(), Length(max=300)])
+    amount = StringField(_l("合同金额（元）"), validators=[DataRequired(), Length(max=20)])
+    contract_date = DateField(_l("合同签订日"), validators=[Optional()])
+    term_start = DateField(_l("期限起"), validators=[Optional()])
+    term_end = DateField(_l("期限止"), validators=[Optional()])
+    recordal_number = StringField(_l("登记/备案号"), validators=[Optional(), Length(max=64)])
+    match_id = IntegerField(_l("来源匹配编号"), validators=[Optional()])
+    notes = TextAreaField(_l("备注"), validators=[Optional(), Length(max=5000)])
+
+    FIELDS = ("title", "amount", "contract_date", "term_start", "term_end", "recordal_number", "match_id", "notes")
+
+    def values(self) -> dict[str, Any]:
+        return {name: self[name].data for name in self.FIELDS}
+
+    def fill(self, deal: Deal) -> None:
+        for name in self.FIELDS:
+            self[name].data = getattr(deal, name)
+
+
+class DealForm(DealFieldsForm):
+    mode = SelectField(_l("交易方式"), choices=MODE_CHOICES)
+    license_kind = SelectField(_l("许可类型"), choices=KIND_CHOICES, validators=[Optional()])
+    seller_id = SelectField(_l("转让方/许可方（专利权人）"), coerce=int, choices=[])
+    buyer_id = SelectField(_l("受让方/被许可方"), coerce=int, choices=[])
+    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), validators=[DataRequired()])
+    status = SelectField(_l("当前状态"), choices=ENTRY_STATUS_CHOICES)
+
+    def values(self) -> dict[str, Any]:
+        return {**super().values(), "mode": self.mode.data, "license_kind": self.license_kind.data or None,
+                "seller_id": self.seller_id.data, "buyer_id": self.buyer_id.data, "status": self.status.data}
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("新状态"), choices=[(s.value, s.label_zh) for s in DealStatus])
+    recordal_number = StringField(_l("登记/备案号"), validators=[Optional(), Length(max=64)])
+    recorded_on = DateField(_l("登记日"), validators=[Optional()])
+
+
+class AmendmentForm(FlaskForm):
+    amount = StringField(_l("更正后金额（元）"), validators=[Optional(), Length(max=20)])
+    contract_date = DateField(_l("更正后签订日"), validators=[Optional()])
+    recordal_number = StringField(_l("更正后登记/备案号"), validators=[Optional(), Length(max=64)])
+    term_end = DateField(_l("更正后期限止"), validators=[Optional()])
+    reason = TextAreaField(_l("更正理由"), validators=[DataRequired(), Length(max=1000)])
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self[name].data for name in ("amount", "contract_date", "recordal_number", "term_end")
+                if self[name].data not in (None, "")}

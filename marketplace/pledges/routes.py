@@ -1,0 +1,86 @@
+"""Pages: pledge registrations for pledgors, banks and agencies — list, entry, release, consent."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from marketplace.accounts.models import OrganisationKind
+from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.core.permissions import require_organisation
+from marketplace.core.views import page_number, show_errors
+from marketplace.deals.services import organisations_for_entry, patent_ids_for_numbers
+from marketplace.pledges import forms, services
+
+bp = Blueprint("pledges", __name__)
+PER_PAGE = 20
+FIXABLE = (ValidationFailed, Conflict)
+PLEDGORS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
+
+
+@bp.get("/pledges")
+@login_required
+def index():
+    status = request.args.get("status") or None
+    page = page_number()
+    items, total = services.list_pledges(current_user, {"status": status}, page, PER_PAGE)
+    return render_template("pledges/index.html", items=items, total=total, page=page, status=status,
+                           pages=max(1, -(-total // PER_PAGE)))
+
+
+@bp.route("/pledges/new", methods=["GET", "POST"])
+@login_required
+def new():
+    require_organisation(current_user)
+    form = forms.PledgeForm()
+    form.pledgor_id.choices = [(o.id, o.name) for o in organisations_for_entry(PLEDGORS)]
+    form.pledgee_id.choices = [(o.id, o.name) for o in organisations_for_entry((OrganisationKind.BANK,))]
+    if form.validate_on_submit():
+        try:
+            values = form.values()
+            values["patent_ids"] = patent_ids_for_numbers(form.patent_numbers.data)
+            pledge = services.register_pledge(current_user, values)
+        except FIXABLE as error:
+            show_errors(form, error)
+        else:
+            flash(_("质押登记已录入"), "success")
+            return redirect(url_for("pledges.detail", pledge_id=pledge.id))
+    return render_template("pledges/form.html", form=form)
+
+
+@bp.get("/pledges/<int:pledge_id>")
+@login_required
+def detail(pledge_id: int):
+    pledge = services.get_pledge(current_user, pledge_id)
+    return render_template("pledges/detail.html", pledge=pledge, release_form=forms.ReleaseForm(),
+                           consent_form=forms.ConsentForm(),
+                           is_party=current_user.organisation_id in pledge.party_ids())
+
+
+@bp.post("/pledges/<int:pledge_id>/release")
+@login_required
+def release(pledge_id: int):
+    form = forms.ReleaseForm()
+    if form.validate_on_submit():
+        try:
+            services.release_pledge(current_user, pledge_id, form.released_on.data)
+        except FIXABLE as error:
+            show_errors(form, error)
+        else:
+            flash(_("质押已注销"), "success")
+    return redirect(url_for("pledges.detail", pledge_id=pledge_id))
+
+
+@bp.post("/pledges/<int:pledge_id>/consent")
+@login_required
+def consent(pledge_id: int):
+    form = forms.ConsentForm()
+    if form.validate_on_submit():
+        try:
+            services.record_open_license_consent(current_user, pledge_id, form.consent_on.data,
+                                                 form.reference.data or "")
+        except (*FIXABLE, Forbidden) as error:
+            show_errors(form, error)
+        else:
+            flash(_("已登记质权人同意开放许可的书面意见"), "success")
+    return redirect(url_for("pledges.detail", pledge_id=pledge_id))

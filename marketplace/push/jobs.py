@@ -1,0 +1,134 @@
+"""Push jobs, the "push" outbox consumer and the periodic job table.
+
+Order with search: the push consumer's batch handler first indexes its own
+events (``search.indexing.index_changes``, an idempotent upsert from the
+database) and only then enqueues one push job per changed patent or need.
+So a push never depends on whether the "search" consumer's drain ran
+before it, inline or on another worker; the price is indexing each change
+twice, which is cheap next to matching.
+
+Nothing is lost: if a push job cannot be enqueued (Redis down) the handler
+raises, the outbox rows stay pending, and the ``outbox-sweep`` periodic job
+(or ``flask outbox drain``) delivers them later. Push jobs take ids, re-read
+the rows and are idempotent (see ``decide``), so running one twice is harmless.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from marketplace.core import outbox, transaction
+from marketplace.core.jobs import job, job_logger, jobs
+from marketplace.core.models import OutboxEvent
+from marketplace.core.scheduler import Periodic, register_periodic
+from marketplace.extensions import db
+from marketplace.needs.models import Need, NeedStatus
+from marketplace.push import decide
+from marketplace.push.models import NotificationKind
+from marketplace.push.notify import notify, roll_up_digests, send_email_digests
+from marketplace.search.indexing import index_changes
+
+log = job_logger(__name__)
+CONSUMER = "push"
+EXPIRY_NOTICE_DAYS = 7
+
+
+class PushNotEnqueued(RuntimeError):
+    """Some push jobs could not be queued; the outbox keeps the batch for the relay."""
+
+
+def _run(work, *args):
+    try:
+        result = work(*args)
+        transaction.commit()
+    except Exception:
+        transaction.rollback()
+        raise
+    return result
+
+
+@job(queue="push", timeout=120)
+def push_patent(patent_id: int) -> dict[str, list[int]]:
+    """Job: push a published patent to its segment's subscribers."""
+    outcome = _run(decide.push_patent, patent_id)
+    log.info("patent %s: pushed %d matches, %d digest entries, %d held by the daily cap",
+             patent_id, len(outcome.pushed), len(outcome.digested), len(outcome.capped))
+    return {"pushed": outcome.pushed, "digested": outcome.digested, "capped": outcome.capped}
+
+
+@job(queue="push", timeout=120)
+def push_need(need_id: int) -> dict[str, list[int]]:
+    """Job: push a posted or reopened need to its segment's subscribed universities."""
+    outcome = _run(decide.push_need, need_id)
+    log.info("need %s: pushed %d matches, %d digest entries, %d held by the daily cap",
+             need_id, len(outcome.pushed), len(outcome.digested), len(outcome.capped))
+    return {"pushed": outcome.pushed, "digested": outcome.digested, "capped": outcome.capped}
+
+
+def handle_events(events: list[OutboxEvent]) -> None:
+    """The "push" consumer: index the batch, then one push job per entity (see module doc)."""
+    index_changes(events)
+    runner = jobs()
+    failed: list[str] = []
+    seen: set[tuple[str, int]] = set()
+    for event in events:
+        key = (event.entity_type, event.entity_id)
+        if event.action == "deleted" or key in seen:
+            continue
+        seen.add(key)
+        work = push_patent if event.entity_type == "patent" else push_need
+        if not runner.enqueue(work, event.entity_id, job_id=f"push-{event.entity_type}-{event.entity_id}-{event.id}"):
+            failed.append(f"{event.entity_type} {event.entity_id}")
+    if failed:
+        raise PushNotEnqueued("push jobs not run: " + ", ".join(failed))
+
+
+@job(queue="index", timeout=600, retries=0)
+def sweep_outbox() -> dict[str, int]:
+    """Periodic relay: deliver whatever outbox rows are still pending (Redis was down, a drain failed …)."""
+    delivered = {name: outbox.drain(name) for name, pending in outbox.pending_counts().items()
+                 if pending and name in outbox.consumer_names()}
+    if any(delivered.values()):
+        log.info("outbox sweep delivered %s", delivered)
+    return delivered
+
+
+@job(queue="digest", timeout=600)
+def send_daily_digests() -> dict[str, int]:
+    """Periodic: segment digests into inboxes, then the daily e-mail digests (from 08:00 China time)."""
+    rolled = roll_up_digests()
+    transaction.commit()
+    mailed = send_email_digests()
+    transaction.commit()
+    log.info("digests: %d inbox digests, %d e-mails", rolled, mailed)
+    return {"inbox": rolled, "mailed": mailed}
+
+
+@job(queue="digest", timeout=600)
+def remind_expiring_needs(today: date | None = None) -> int:
+    """Periodic: tell companies a week ahead that a need stops being matched and pushed."""
+    day = today or date.today()
+    needs = db.session.scalars(select(Need).where(
+        Need.status == NeedStatus.OPEN, Need.valid_until.is_not(None),
+        Need.valid_until >= day, Need.valid_until <= day + timedelta(days=EXPIRY_NOTICE_DAYS)))
+    sent = sum(1 for need in needs if notify(
+        need.organisation_id, NotificationKind.NEED_EXPIRING, f"expiring:{need.id}:{need.valid_until.isoformat()}",
+        f"需求将于 {need.valid_until.isoformat()} 到期：{need.title}",
+        "到期后不再匹配和推送；如仍需要，请延长有效期。", data={"need_id": need.id}) is not None)
+    transaction.commit()
+    log.info("expiring needs: %d reminders", sent)
+    return sent
+
+
+PERIODIC = (
+    Periodic("outbox-sweep", timedelta(minutes=1), sweep_outbox),
+    Periodic("daily-digest", timedelta(hours=1), send_daily_digests),
+    Periodic("expiring-needs", timedelta(hours=6), remind_expiring_needs),
+)
+
+
+def register() -> None:
+    """Called by ``create_app`` after ``search.indexing.register()``."""
+    outbox.register_consumer(CONSUMER, {"patent", "need"}, handle_events)
+    register_periodic(*PERIODIC)

@@ -1,0 +1,117 @@
+"""Inbox entries and the e-mail that follows them: at once, or in the user's daily digest.
+
+``notify`` is the one way anything lands in an inbox; its ``dedupe_key``
+makes it idempotent, so a retried job never notifies twice. E-mail goes
+through ``core.mail.queue_mail`` and therefore leaves only after the job's
+commit (printed to the log when no SMTP server is configured).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+
+from marketplace.accounts.models import Membership, User
+from marketplace.core.mail import queue_mail
+from marketplace.core.models import utcnow
+from marketplace.extensions import db
+from marketplace.push.models import (
+    DigestEntry, EmailMode, Notification, NotificationKind, NotificationPreference,
+)
+
+CHINA = timezone(timedelta(hours=8))  # the platform's day; China has no daylight saving
+DIGEST_HOUR = 8  # digests leave from 08:00 China time on
+DIGEST_LIST_LIMIT = 50
+
+
+def _recipients(organisation_id: int) -> list[tuple[User, EmailMode]]:
+    """Active members of an organisation with their e-mail preference (no row: daily digest)."""
+    rows = db.session.execute(
+        select(User, NotificationPreference.email_mode)
+        .join(Membership, Membership.user_id == User.id)
+        .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(Membership.organisation_id == organisation_id, User.active.is_(True)))
+    return [(user, mode or EmailMode.DIGEST) for user, mode in rows]
+
+
+def notification_path(notification_id: int) -> str:
+    """Where an e-mail sends the reader (relative: jobs run without a request to know the host)."""
+    return f"/notifications/{notification_id}"
+
+
+def notify(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: str, body: str = "", *,
+           match_id: int | None = None, data: dict[str, Any] | None = None) -> Notification | None:
+    """Add an inbox entry unless one with this key exists; mail members who want it at once."""
+    if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key)) is not None:
+        return None
+    notification = Notification(organisation_id=organisation_id, kind=kind, dedupe_key=dedupe_key,
+                                title=title[:300], body=body, match_id=match_id, data=data or {})
+    db.session.add(notification)
+    db.session.flush()
+    for user, mode in _recipients(organisation_id):
+        if mode == EmailMode.IMMEDIATE:
+            queue_mail(user.email, f"[专利供需对接平台] {notification.title}",
+                       f"{notification.title}\n\n{body}\n\n查看：{notification_path(notification.id)}")
+    return notification
+
+
+def china_now(now: datetime | None = None) -> datetime:
+    return (now or utcnow()).replace(tzinfo=timezone.utc).astimezone(CHINA)
+
+
+def roll_up_digests(now: datetime | None = None) -> int:
+    """Turn each organisation's pending digest entries into one inbox entry per day; returns how many."""
+    today = china_now(now).date()
+    pending = list(db.session.scalars(select(DigestEntry).where(DigestEntry.sent_at.is_(None))
+                                      .order_by(DigestEntry.organisation_id, DigestEntry.id)))
+    by_org: dict[int, list[DigestEntry]] = {}
+    for entry in pending:
+        by_org.setdefault(entry.organisation_id, []).append(entry)
+    created = 0
+    for organisation_id, entries in by_org.items():
+        patents = sum(1 for e in entries if e.entity_type == "patent")
+        needs = len(entries) - patents
+        title = f"领域订阅日报 {today.isoformat()}：新专利 {patents} 件，新需求 {needs} 项"
+        body = "\n".join(f"· {e.title}" for e in entries[:DIGEST_LIST_LIMIT])
+        if notify(organisation_id, NotificationKind.DIGEST, f"digest:{organisation_id}:{today.isoformat()}", title,
+                  body, data={"entries": [{"type": e.entity_type, "id": e.entity_id, "title": e.title}
+                                          for e in entries]}) is None:
+            continue  # today's digest went out already: these wait for tomorrow's
+        for entry in entries:
+            entry.sent_at = utcnow()
+        created += 1
+    db.session.flush()
+    return created
+
+
+def send_email_digests(now: datetime | None = None) -> int:
+    """Mail each digest-preferring user, once per China day from 08:00, the inbox entries since the last one."""
+    local = china_now(now)
+    if local.hour < DIGEST_HOUR:
+        return 0
+    today: date = local.date()
+    rows = db.session.execute(
+        select(User, Membership.organisation_id, NotificationPreference)
+        .join(Membership, Membership.user_id == User.id)
+        .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(User.active.is_(True)))
+    sent = 0
+    for user, organisation_id, preference in rows:
+        if preference is not None and (preference.email_mode != EmailMode.DIGEST or preference.last_digest_on == today):
+            continue
+        since = preference.last_digest_notification_id if preference is not None else 0
+        entries = list(db.session.scalars(select(Notification).where(
+            Notification.organisation_id == organisation_id, Notification.id > since).order_by(Notification.id)))
+        if not entries:
+            continue
+        if preference is None:
+            preference = NotificationPreference(user_id=user.id, email_mode=EmailMode.DIGEST)
+            db.session.add(preference)
+        lines = "\n".join(f"· {n.title}  {notification_path(n.id)}" for n in entries[:DIGEST_LIST_LIMIT])
+        queue_mail(user.email, f"[专利供需对接平台] 每日摘要 {today.isoformat()}（{len(entries)} 条新消息）", lines)
+        preference.last_digest_on = today
+        preference.last_digest_notification_id = entries[-1].id
+        sent += 1
+    db.session.flush()
+    return sent

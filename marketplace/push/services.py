@@ -1,0 +1,184 @@
+"""Subscriptions, e-mail preferences and the inbox: what an organisation asks to hear and what it heard.
+
+A user sees only their own organisation's subscriptions and inbox; anyone
+else's ids answer 404.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from marketplace.accounts.models import DEFAULT_GRADE_LABELS, OrganisationKind, User
+from marketplace.core.audit import record_audit
+from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.models import utcnow
+from marketplace.core.permissions import require_organisation
+from marketplace.extensions import db
+from marketplace.patents.vocab import TransformationMode
+from marketplace.push.models import (
+    EmailMode, Notification, NotificationPreference, Subscription, SubscriptionSegment, SubscriptionTarget,
+)
+
+SUBSCRIBERS = (OrganisationKind.COMPANY, OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE)
+MAX_KEYWORDS = 20
+MAX_KEYWORD_LENGTH = 40
+MAX_SUBSCRIPTIONS = 50
+
+
+def target_for(kind: OrganisationKind) -> SubscriptionTarget:
+    """Companies hear of new patents; universities and institutes of new needs."""
+    return SubscriptionTarget.PATENTS if kind == OrganisationKind.COMPANY else SubscriptionTarget.NEEDS
+
+
+def _terms(raw: Any) -> list[str]:
+    if raw is None or raw == "":
+        return []
+    if isinstance(raw, str):
+        return [p.strip() for p in re.split(r"[;；,，、\n|]+", raw) if p.strip()]
+    return [str(p).strip() for p in raw if str(p).strip()]
+
+
+def validate_subscription(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check every field, naming each wrong one, before anything is written."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    try:
+        values["segments"] = current_app.extensions["taxonomy"].parse_codes(_terms(raw.get("segments")))
+        if not values["segments"]:
+            errors["segments"] = "至少选择一个产业领域 / choose at least one industry segment"
+    except ValidationFailed as error:
+        errors.update(error.fields)
+    keywords = list(dict.fromkeys(_terms(raw.get("keywords"))))
+    if len(keywords) > MAX_KEYWORDS or any(len(k) > MAX_KEYWORD_LENGTH for k in keywords):
+        errors["keywords"] = (f"最多 {MAX_KEYWORDS} 个、每个不超过 {MAX_KEYWORD_LENGTH} 字 / "
+                              f"at most {MAX_KEYWORDS} keywords of {MAX_KEYWORD_LENGTH} characters")
+    values["keywords"] = keywords
+    grade = str(raw.get("min_grade") or "").strip().upper() or None
+    if grade is not None and grade not in DEFAULT_GRADE_LABELS:
+        errors["min_grade"] = f"应为 {'/'.join(DEFAULT_GRADE_LABELS)} / must be one of {', '.join(DEFAULT_GRADE_LABELS)}"
+    values["min_grade"] = grade
+    values["open_license_only"] = str(raw.get("open_license_only", "")).strip().lower() in {"1", "true", "yes", "on", "y"}
+    modes: list[str] = []
+    for item in _terms(raw.get("modes")):
+        mode = TransformationMode.parse(item)
+        if mode is None:
+            errors["modes"] = f"未知的转化方式：{item} / unknown mode: {item}"
+        elif mode.value not in modes:
+            modes.append(mode.value)
+    values["modes"] = modes
+    if errors:
+        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+    return values
+
+
+def subscribe(user: User, raw: Mapping[str, Any]) -> Subscription:
+    """Subscribe the user's organisation to segments; only later publications are pushed."""
+    organisation = require_organisation(user, SUBSCRIBERS)
+    values = validate_subscription(raw)
+    count = db.session.scalar(select(func.count(Subscription.id)).where(
+        Subscription.organisation_id == organisation.id)) or 0
+    if count >= MAX_SUBSCRIPTIONS:
+        raise ValidationFailed.field("segments", f"每个机构最多 {MAX_SUBSCRIPTIONS} 个订阅 / "
+                                                 f"at most {MAX_SUBSCRIPTIONS} subscriptions per organisation")
+    subscription = Subscription(
+        organisation_id=organisation.id, created_by_id=user.id, target=target_for(organisation.kind),
+        keywords=values["keywords"], min_grade=values["min_grade"], open_license_only=values["open_license_only"],
+        modes=values["modes"], segment_links=[SubscriptionSegment(segment_code=c) for c in values["segments"]])
+    db.session.add(subscription)
+    db.session.flush()
+    record_audit("push.subscribed", "subscription", subscription.id, values, actor=user,
+                 organisation_id=organisation.id)
+    return subscription
+
+
+def list_subscriptions(user: User) -> list[Subscription]:
+    organisation = require_organisation(user)
+    return list(db.session.scalars(select(Subscription).where(Subscription.organisation_id == organisation.id)
+                                   .order_by(Subscription.id)))
+
+
+def delete_subscription(user: User, subscription_id: int) -> None:
+    """Stop a subscription; what it already pushed stays in the inbox."""
+    subscription = db.session.get(Subscription, subscription_id)
+    if subscription is None or subscription.organisation_id != user.organisation_id:
+        raise NotFound("订阅不存在 / subscription not found")
+    record_audit("push.unsubscribed", "subscription", subscription.id, {"segments": subscription.segments},
+                 actor=user, organisation_id=subscription.organisation_id)
+    db.session.delete(subscription)
+    db.session.flush()
+
+
+# --- e-mail preference ----------------------------------------------------------------------------
+
+def email_mode(user: User) -> EmailMode:
+    preference = db.session.get(NotificationPreference, user.id)
+    return preference.email_mode if preference is not None else EmailMode.DIGEST
+
+
+def set_email_mode(user: User, mode: str) -> EmailMode:
+    """Immediate, daily digest or off; applies to this user only."""
+    try:
+        chosen = EmailMode(str(mode))
+    except ValueError:
+        raise ValidationFailed.field("email_mode", "应为 immediate/digest/off / must be immediate, digest or off") from None
+    preference = db.session.get(NotificationPreference, user.id)
+    if preference is None:
+        preference = NotificationPreference(user_id=user.id)
+        db.session.add(preference)
+    preference.email_mode = chosen
+    db.session.flush()
+    return chosen
+
+
+# --- inbox ----------------------------------------------------------------------------------------
+
+def _inbox(user: User):
+    organisation = require_organisation(user)
+    return select(Notification).where(Notification.organisation_id == organisation.id)
+
+
+def list_notifications(user: User, page: int = 1, per_page: int = 20,
+                       unread_only: bool = False) -> tuple[list[Notification], int]:
+    """The organisation's inbox, newest first."""
+    query = _inbox(user)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = list(db.session.scalars(query.order_by(Notification.id.desc())
+                                    .offset((page - 1) * per_page).limit(per_page)))
+    return items, total
+
+
+def unread_count(user: User) -> int:
+    """For the header badge: one indexed count."""
+    if user.organisation_id is None:
+        return 0
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.organisation_id == user.organisation_id, Notification.read_at.is_(None))) or 0
+
+
+def get_notification(user: User, notification_id: int) -> Notification:
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.organisation_id != user.organisation_id:
+        raise NotFound("消息不存在 / notification not found")
+    return notification
+
+
+def mark_read(user: User, notification_id: int) -> Notification:
+    notification = get_notification(user, notification_id)
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+    return notification
+
+
+def mark_all_read(user: User) -> int:
+    """Mark the whole inbox read; returns how many entries changed."""
+    organisation = require_organisation(user)
+    result = db.session.execute(update(Notification).where(
+        Notification.organisation_id == organisation.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+    return result.rowcount or 0
