@@ -14,7 +14,10 @@ filter combinations (segment parents, grade, type, status, owner, title
 words, sort orders, deep pages), one warm-up round and ``--rounds`` timed
 rounds, and prints p50/p95 of the in-process request time (routing, queries,
 template; no network) overall and per combination, with the SQL statements
-each request sent.
+each request sent. It also prints the CPU time this process spent per
+request: on a busy machine the wall time includes waiting for a CPU (with
+SQLite the queries run in-process and are part of that CPU time; a
+PostgreSQL server's work is not).
 
     .venv/bin/python bench/list_page.py [--patents 100000] [--rounds 20]
         [--database-url postgresql://marketplace:marketplace@127.0.0.1/mt_patents]
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -136,23 +140,27 @@ def patent_rows(records: list[dict], organisations: list[dict], wanted: int, rng
                 ipc_cache[code] = None
         return ipc_cache[code]
 
-    used: set[str] = set()
+    real: dict[int, str] = {}
+    for position, record in enumerate(records):
+        try:
+            real[position] = normalise_application_number(record.get("app_no") or "")
+        except ValidationFailed:
+            continue
+    used = set(real.values())  # generated numbers must not take a real one a later row will use
     statuses = [LegalStatus.GRANTED] * 50 + [LegalStatus.PENDING] * 35 + [LegalStatus.FEE_OVERDUE] * 5 + [
         LegalStatus.TERMINATED, LegalStatus.EXPIRED] * 5
     now = datetime(2025, 6, 1)
     for index in range(wanted):
         record = records[index % len(records)]
-        number = None
-        if index < len(records) and record.get("app_no"):
-            try:
-                number = normalise_application_number(record["app_no"])
-            except ValidationFailed:
-                number = None
         year = 2005 + index % 19
+        number = real.pop(index, None) if index < len(records) else None
+        serial = index
         type_digit = rng.choices("123", weights=[55, 40, 5])[0]
-        if number is None or number in used:
-            digits = f"{year}{type_digit}{index:07d}"
+        while number is None:
+            digits = f"{year}{type_digit}{serial:07d}"
             number = f"{digits}.{check_character(digits)}"
+            if number in used:
+                number, serial = None, serial + 1
         used.add(number)
         section = (record.get("ipc_sections") or ["A"])[0]
         codes = [c for c in (ipc(code) for code in (record.get("ipc") or [])) if c]
@@ -232,8 +240,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def measure(app, urls: list[str], rounds: int) -> dict[str, tuple[list[float], int]]:
-    """Per URL: the timed durations (ms) and the SQL statements one request sends."""
+def measure(app, urls: list[str], rounds: int) -> dict[str, tuple[list[float], list[float], int]]:
+    """Per URL: wall and CPU durations (ms) and the SQL statements one request sends."""
     from marketplace.extensions import db
 
     client = app.test_client()
@@ -244,7 +252,7 @@ def measure(app, urls: list[str], rounds: int) -> dict[str, tuple[list[float], i
     def count(*_args):
         statements["n"] += 1
 
-    results: dict[str, tuple[list[float], int]] = {}
+    results: dict[str, tuple[list[float], list[float], int]] = {}
     for url in urls:  # warm-up: templates compiled, connections pooled, caches filled
         assert client.get(url).status_code == 200, url
     event.listen(engine, "before_cursor_execute", count)
@@ -252,13 +260,14 @@ def measure(app, urls: list[str], rounds: int) -> dict[str, tuple[list[float], i
         for _ in range(rounds):
             for url in urls:
                 statements["n"] = 0
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(url)
-                elapsed = (time.perf_counter() - started) * 1000
+                elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
                 assert response.status_code == 200, url
-                durations, _n = results.get(url, ([], 0))
-                durations.append(elapsed)
-                results[url] = (durations, statements["n"])
+                durations, cpu_times, _n = results.get(url, ([], [], 0))
+                durations.append(elapsed * 1000)
+                cpu_times.append(cpu * 1000)
+                results[url] = (durations, cpu_times, statements["n"])
     finally:
         event.remove(engine, "before_cursor_execute", count)
     return results
@@ -280,13 +289,17 @@ def main() -> None:
               f"built in {built['seconds']:.1f} s")
         urls = [url.format(owner=built["busiest_owner"]) for url in COMBINATIONS]
         results = measure(app, urls, args.rounds)
-        everything = [d for durations, _n in results.values() for d in durations]
-        print(f"{'request':<58} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'SQL':>4}")
-        for url, (durations, statements) in results.items():
-            print(f"{url:<58} {statistics.median(durations):8.1f} {percentile(durations, 0.95):8.1f} "
-                  f"{max(durations):8.1f} {statements:4d}")
-        print(f"{'ALL (' + str(len(everything)) + ' requests)':<58} {statistics.median(everything):8.1f} "
-              f"{percentile(everything, 0.95):8.1f} {max(everything):8.1f}")
+        walls = [d for durations, _cpu, _n in results.values() for d in durations]
+        cpus = [d for _wall, cpu_times, _n in results.values() for d in cpu_times]
+        print(f"{'request':<56} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'cpu p50':>8} {'cpu p95':>8} {'SQL':>4}")
+        for url, (durations, cpu_times, statements) in results.items():
+            print(f"{url:<56} {statistics.median(durations):7.1f} {percentile(durations, 0.95):7.1f} "
+                  f"{max(durations):7.1f} {statistics.median(cpu_times):8.1f} {percentile(cpu_times, 0.95):8.1f} "
+                  f"{statements:4d}")
+        print(f"{'ALL (' + str(len(walls)) + ' requests)':<56} {statistics.median(walls):7.1f} "
+              f"{percentile(walls, 0.95):7.1f} {max(walls):7.1f} {statistics.median(cpus):8.1f} "
+              f"{percentile(cpus, 0.95):8.1f}")
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

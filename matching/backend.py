@@ -26,8 +26,8 @@ from matching.text import Analyzer
 
 # Candidates retrieved by text before re-scoring; a second, segment-filtered
 # retrieval makes sure same-segment documents are in the pool.
-POOL = 100
-SEGMENT_POOL = 50
+POOL = 60
+SEGMENT_POOL = 30
 FACET_SIZE = 100
 
 Candidates = list[tuple[PatentDoc, float]]

@@ -14,10 +14,12 @@ restricted to them by construction. Several processes may share the file.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -35,8 +37,8 @@ from matching.results import FacetValue, RebuildReport
 from matching.scoring import Weights
 from matching.text import Analyzer
 
-_PATENT_EXTRA = "app_date TEXT, grade_rank INTEGER NOT NULL"
-_NEED_EXTRA = "public INTEGER NOT NULL, valid_until TEXT"
+_PATENT_EXTRA = "app_date TEXT, grade_rank INTEGER NOT NULL, wlen REAL NOT NULL"
+_NEED_EXTRA = "public INTEGER NOT NULL, valid_until TEXT, wlen REAL NOT NULL"
 _PW = [PATENT_TEXT_FIELDS[c] for c in q.PATENT_COLUMNS]
 _NW = [NEED_TEXT_FIELDS[c] for c in q.NEED_COLUMNS]
 
@@ -97,11 +99,12 @@ class EmbeddedBackend(SearchBackend):
         cols, extra = (q.PATENT_COLUMNS, _PATENT_EXTRA) if name == "patents" else (q.NEED_COLUMNS, _NEED_EXTRA)
         for stmt in q.schema(version, cols, extra):
             conn.execute(stmt)
+        conn.execute(f"INSERT INTO {version}_stats (n, total) VALUES (0, 0)")
         return version
 
     @staticmethod
     def _drop_version(conn: sqlite3.Connection, version: str) -> None:
-        for suffix in ("fts", "kv", "docs"):
+        for suffix in ("vocab", "fts", "kv", "docs", "stats"):
             conn.execute(f"DROP TABLE IF EXISTS {version}_{suffix}")
 
     # ---- storage -----------------------------------------------------------
@@ -117,9 +120,11 @@ class EmbeddedBackend(SearchBackend):
             self._delete(conn, v, doc.id)
             if doc.matchable:
                 text = patent_text(doc, self.analyzer)
-                conn.execute(f"INSERT INTO {v}_docs (id, app_date, grade_rank, doc) VALUES (?, ?, ?, ?)",
+                wlen = sum(PATENT_TEXT_FIELDS[c] * len(text[c].split()) for c in q.PATENT_COLUMNS)
+                conn.execute(f"INSERT INTO {v}_docs (id, app_date, grade_rank, wlen, doc) VALUES (?, ?, ?, ?, ?)",
                              (doc.id, doc.application_date.isoformat() if doc.application_date else None,
-                              grade_rank(doc.grade, order), json.dumps(doc.to_dict(), ensure_ascii=False)))
+                              grade_rank(doc.grade, order), wlen, json.dumps(doc.to_dict(), ensure_ascii=False)))
+                conn.execute(f"UPDATE {v}_stats SET n = n + 1, total = total + ?", (wlen,))
                 conn.executemany(f"INSERT INTO {v}_kv (id, field, value) VALUES (?, ?, ?)",
                                  [(doc.id, f, val) for f, vals in patent_facets(doc).items() for val in vals])
                 conn.execute(f"INSERT INTO {v}_fts (rowid, {', '.join(q.PATENT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
@@ -133,9 +138,11 @@ class EmbeddedBackend(SearchBackend):
             self._delete(conn, v, doc.id)
             if doc.status == "open":
                 text = need_text(doc, self.analyzer)
-                conn.execute(f"INSERT INTO {v}_docs (id, public, valid_until, doc) VALUES (?, ?, ?, ?)",
+                wlen = sum(NEED_TEXT_FIELDS[c] * len(text[c].split()) for c in q.NEED_COLUMNS)
+                conn.execute(f"INSERT INTO {v}_docs (id, public, valid_until, wlen, doc) VALUES (?, ?, ?, ?, ?)",
                              (doc.id, int(doc.public), doc.valid_until.isoformat() if doc.valid_until else None,
-                              json.dumps(doc.to_dict(), ensure_ascii=False)))
+                              wlen, json.dumps(doc.to_dict(), ensure_ascii=False)))
+                conn.execute(f"UPDATE {v}_stats SET n = n + 1, total = total + ?", (wlen,))
                 conn.executemany(f"INSERT INTO {v}_kv (id, field, value) VALUES (?, ?, ?)",
                                  [(doc.id, f, val) for f, vals in need_facets(doc).items() for val in vals])
                 conn.execute(f"INSERT INTO {v}_fts (rowid, {', '.join(q.NEED_COLUMNS)}) VALUES (?, ?, ?, ?)",
@@ -145,6 +152,10 @@ class EmbeddedBackend(SearchBackend):
 
     @staticmethod
     def _delete(conn: sqlite3.Connection, v: str, doc_id: int) -> None:
+        row = conn.execute(f"SELECT wlen FROM {v}_docs WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return
+        conn.execute(f"UPDATE {v}_stats SET n = n - 1, total = total - ?", (row[0],))
         conn.execute(f"DELETE FROM {v}_fts WHERE rowid = ?", (doc_id,))
         conn.execute(f"DELETE FROM {v}_kv WHERE id = ?", (doc_id,))
         conn.execute(f"DELETE FROM {v}_docs WHERE id = ?", (doc_id,))
@@ -270,12 +281,15 @@ class EmbeddedBackend(SearchBackend):
                 [today.isoformat()], NEED_FACETS, order)
         return [(NeedDoc.from_dict(d), s) for d, s in rows], total, facets
 
-    def _candidates(self, name: str, weights: list[float], groups: TermGroups, segments: Sequence[str],
-                    k: int, extra: str = "", extra_params: Sequence[object] = ()) -> list[tuple[dict, float]]:
-        """Top-k by Σ weight × bm25(group); ``extra`` is SQL with ``{v}`` for the live version.
+    def _candidates(self, name: str, columns: tuple[str, ...], weights: dict[str, float], groups: TermGroups,
+                    segments: Sequence[str], k: int, extra: str = "",
+                    extra_params: Sequence[object] = ()) -> list[tuple[dict, float]]:
+        """Top-k by Σ group weight × BM25F(group terms); ``extra`` is SQL with ``{v}`` for the live version.
 
-        Candidates are the union of each group's top-k, then every candidate is
-        scored on every group, which is what Elasticsearch's bool/should computes.
+        Candidates are the union of each group's top-k by its selective terms
+        (FTS5); every candidate is then scored in Python with all terms by
+        BM25F as Elasticsearch's ``combined_fields`` computes it — FTS5 cannot
+        score a given set of rows without evaluating the whole OR query.
         """
         groups = tuple((terms, w) for terms, w in groups if terms)
         with self._tx() as conn:
@@ -284,37 +298,93 @@ class EmbeddedBackend(SearchBackend):
                 return []
             where, params = q.filter_clauses(f"{v}_kv", {"segment": list(segments)} if segments else {}, "f.rowid")
             cond = "".join(f" AND {w}" for w in where) + extra.replace("{v}", v)
-            bm25 = q.bm25_call(f"{v}_fts", weights)
-            score: dict[int, float] = {}
-            for terms, w in groups:
+            bm25 = q.bm25_call(f"{v}_fts", [weights[c] for c in columns])
+            df = self._doc_freqs(conn, v, groups)
+            ids: dict[int, None] = {}
+            for terms, _ in _selective(groups, df, self._n_docs(conn, v)):
                 rows = conn.execute(f"SELECT f.rowid, -{bm25} AS s FROM {v}_fts f WHERE {v}_fts MATCH ?{cond} "
                                     f"ORDER BY s DESC, f.rowid LIMIT ?",
                                     [q.any_expression(terms), *params, *extra_params, k]).fetchall()
-                for rowid, s in rows:
-                    score.setdefault(rowid, 0.0)
-                if len(groups) == 1:
-                    score = {rowid: w * s for rowid, s in rows}
-            if len(groups) > 1 and score:
-                ids = list(score)
-                marks = ", ".join("?" for _ in ids)
-                score = dict.fromkeys(ids, 0.0)
-                for terms, w in groups:
-                    for rowid, s in conn.execute(f"SELECT f.rowid, -{bm25} FROM {v}_fts f WHERE {v}_fts MATCH ? "
-                                                 f"AND f.rowid IN ({marks})", [q.any_expression(terms), *ids]):
-                        score[rowid] += w * s
-            top = sorted(score.items(), key=lambda r: (-r[1], r[0]))[:k]
-            if not top:
+                ids.update(dict.fromkeys(r[0] for r in rows))
+            if not ids:
                 return []
+            marks = ", ".join("?" for _ in ids)
+            texts = conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {v}_fts WHERE rowid IN ({marks})",
+                                 list(ids)).fetchall()
+            n_docs, total = conn.execute(f"SELECT n, total FROM {v}_stats").fetchone()
+            scored = bm25f(texts, columns, weights, groups, df, n_docs, total / max(n_docs, 1))
+            top = sorted(scored.items(), key=lambda r: (-r[1], r[0]))[:k]
             marks = ", ".join("?" for _ in top)
             docs = conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in top]).fetchall()
         by_id = {i: json.loads(d) for i, d in docs}
         return [(by_id[i], s) for i, s in top if i in by_id]
 
+    @staticmethod
+    def _n_docs(conn: sqlite3.Connection, v: str) -> int:
+        return conn.execute(f"SELECT n FROM {v}_stats").fetchone()[0]
+
+    @staticmethod
+    def _doc_freqs(conn: sqlite3.Connection, v: str, groups: TermGroups) -> dict[str, int]:
+        terms = list(dict.fromkeys(t for ts, _ in groups for t in ts))
+        marks = ", ".join("?" for _ in terms)
+        return dict(conn.execute(f"SELECT term, doc FROM {v}_vocab WHERE term IN ({marks})", terms).fetchall())
+
     def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
-        return [(PatentDoc.from_dict(d), s) for d, s in self._candidates("patents", _PW, groups, segments, k)]
+        return [(PatentDoc.from_dict(d), s) for d, s in self._candidates("patents", q.PATENT_COLUMNS, PATENT_TEXT_FIELDS, groups, segments, k)]
 
     def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         # Expired needs are filtered in SQL so that they do not take pool slots.
         extra = " AND f.rowid IN (SELECT id FROM {v}_docs WHERE valid_until IS NULL OR valid_until >= ?)"
-        rows = self._candidates("needs", _NW, groups, segments, k, extra, [today.isoformat()])
+        rows = self._candidates("needs", q.NEED_COLUMNS, NEED_TEXT_FIELDS, groups, segments, k, extra,
+                               [today.isoformat()])
         return [(NeedDoc.from_dict(d), s) for d, s in rows]
+
+
+def _selective(groups: TermGroups, df: dict[str, int], n_docs: int) -> TermGroups:
+    """Groups reduced to their selective terms for the top-k pass.
+
+    FTS5 scores every row an OR query matches, so a common bigram (in tens of
+    thousands of documents) makes retrieval slow; Elasticsearch skips such
+    rows with block-max WAND. Terms in more than 2 % of the documents rarely
+    decide the top of the ranking, so they only take part in scoring the
+    candidates, not in finding them.
+    """
+    limit = max(200, n_docs // 50)
+    out = []
+    for terms, w in groups:
+        present = sorted((t for t in terms if df.get(t)), key=lambda t: df[t])
+        selective = [t for t in present if df[t] <= limit] or present[:4]
+        if selective:
+            out.append((tuple(selective), w))
+    return tuple(out)
+
+
+K1, B = 1.2, 0.75
+
+
+def bm25f(rows: Iterable[tuple], columns: Sequence[str], weights: dict[str, float], groups: TermGroups,
+          df: dict[str, int], n_docs: int, avg_len: float) -> dict[int, float]:
+    """Σ group weight × BM25F over ``rows`` of (rowid, *column token texts).
+
+    Field weights multiply term frequencies and lengths; idf is Lucene's
+    ``ln(1 + (N - df + 0.5) / (df + 0.5))`` — the formula of Elasticsearch's
+    ``combined_fields``, so both backends rank candidates alike.
+    """
+    idf = {t: math.log(1 + (n_docs - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+    out: dict[int, float] = {}
+    for row in rows:
+        tf: Counter[str] = Counter()
+        length = 0.0
+        for col, text in zip(columns, row[1:]):
+            tokens = text.split()
+            w = weights[col]
+            length += w * len(tokens)
+            for term, count in Counter(tokens).items():
+                if term in idf:
+                    tf[term] += w * count
+        norm = K1 * (1 - B + B * length / (avg_len or 1.0))
+        out[row[0]] = sum(
+            gw * sum(idf[t] * tf[t] * (K1 + 1) / (tf[t] + norm) for t in terms if tf.get(t))
+            for terms, gw in groups
+        )
+    return out

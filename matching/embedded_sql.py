@@ -63,4 +63,6 @@ def schema(prefix: str, columns: Sequence[str], extra_columns: str) -> list[str]
         f"CREATE INDEX {prefix}_kv_fv ON {prefix}_kv (field, value, id)",
         f"CREATE INDEX {prefix}_kv_id ON {prefix}_kv (id)",
         f"CREATE VIRTUAL TABLE {prefix}_fts USING fts5({cols}, tokenize = 'unicode61 remove_diacritics 0')",
+        f"CREATE VIRTUAL TABLE {prefix}_vocab USING fts5vocab({prefix}_fts, 'row')",
+        f"CREATE TABLE {prefix}_stats (n INTEGER NOT NULL, total REAL NOT NULL)",
     ]

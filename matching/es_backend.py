@@ -99,12 +99,14 @@ class ElasticsearchBackend(SearchBackend):
                 yield {"_op_type": "delete", "_index": index, "_id": doc.id}
 
     def _bulk(self, actions: Iterable[dict[str, Any]]) -> int:
-        from elasticsearch.helpers import streaming_bulk
+        """Bulk-load with two sender threads, so Python analysis of the next
+        chunk overlaps Elasticsearch indexing the previous one."""
+        from elasticsearch.helpers import parallel_bulk
 
         count = 0
         failures = []
-        for ok, item in streaming_bulk(self.client, actions, chunk_size=BULK_CHUNK, raise_on_error=False,
-                                       raise_on_exception=True, max_retries=2):
+        for ok, item in parallel_bulk(self.client, actions, thread_count=2, chunk_size=BULK_CHUNK,
+                                      raise_on_error=False, raise_on_exception=True):
             op = next(iter(item.values()))
             if ok or (op.get("status") == 404 and "delete" in item):
                 count += 1

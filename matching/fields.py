@@ -24,7 +24,7 @@ NEED_FILTERS = NEED_FACETS
 
 # How many query terms a match request may use: long need texts would
 # otherwise produce hundreds of OR clauses and slow both backends down.
-MAX_MATCH_TERMS = 48
+MAX_MATCH_TERMS = 32
 
 
 def grade_rank(grade: str | None, order: tuple[str, ...]) -> int:
@@ -36,12 +36,10 @@ def patent_text(doc: PatentDoc, analyzer: Analyzer) -> dict[str, str]:
     return {
         "title": analyzer.index_text(doc.title),
         "tags": analyzer.index_text(*doc.tags, *doc.segment_names, doc.owner_name),
-        "ipc": " ".join(
-            [t for code in doc.ipc_codes for t in ipc_tokens(code)]
-            + analyzer.tokens(ipc.title_text(doc.ipc_codes))
-        ),
-        "abstract": analyzer.index_text(doc.abstract),
-        "claim": analyzer.index_text(doc.first_claim),
+        "ipc": " ".join([t for code in doc.ipc_codes for t in ipc_tokens(code)]
+                        + analyzer.tokens(ipc.title_text(doc.ipc_codes), segment=False)),
+        "abstract": analyzer.index_text(doc.abstract, segment=False),
+        "claim": analyzer.index_text(doc.first_claim, segment=False),
     }
 
 
@@ -49,7 +47,7 @@ def need_text(doc: NeedDoc, analyzer: Analyzer) -> dict[str, str]:
     return {
         "title": analyzer.index_text(doc.title),
         "keywords": analyzer.index_text(*doc.keywords, *doc.segment_names),
-        "body": analyzer.index_text(doc.description),
+        "body": analyzer.index_text(doc.description, segment=False),
     }
 
 

@@ -9,13 +9,19 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from matching.normalize import normalize
 
 
 def _pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    return _compiled(frozenset(p for p in phrases if p))
+
+
+@lru_cache(maxsize=256)
+def _compiled(phrases: frozenset[str]) -> re.Pattern[str] | None:
     parts = []
-    for p in sorted({p for p in phrases if p}, key=len, reverse=True):
+    for p in sorted(phrases, key=lambda p: (-len(p), p)):
         esc = re.escape(p)
         parts.append(rf"(?<![a-z0-9]){esc}(?![a-z0-9])" if p.isascii() else esc)
     return re.compile("|".join(parts)) if parts else None

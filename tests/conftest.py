@@ -41,6 +41,9 @@ def test_settings(tmp_path: Path, **overrides: object) -> Settings:
     return settings.replace(**overrides) if overrides else settings
 
 
+test_settings.__test__ = False  # a helper, not a test, in the modules that import it
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory):
     """One app and schema per test session; rows are cleared after every test."""

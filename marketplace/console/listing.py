@@ -73,7 +73,7 @@ def _describe(rows: list) -> list[LedgerItem]:
         ids[row.source].append(row.item_id)
     organisations = {row.acquirer_id for row in rows}
     names = dict(db.session.execute(select(Organisation.id, Organisation.name)
-                                    .where(Organisation.id.in_(organisations)))) if organisations else {}
+                                    .where(Organisation.id.in_(organisations))).tuples().all()) if organisations else {}
     titles: dict[tuple[str, int], tuple[str, str | None]] = {}
     numbers: dict[tuple[str, int], list[str]] = {}
     if ids["deal"]:

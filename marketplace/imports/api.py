@@ -25,6 +25,10 @@ class ImportFile(Schema):
     file = Upload(required=True, metadata={"description": ".xlsx or .csv (UTF-8 or GBK) export"})
 
 
+class ImportUpload(ImportOptions, ImportFile):
+    """The whole multipart body as the OpenAPI document shows it; webargs reads form and files separately."""
+
+
 class RowIssue(Schema):
     row = fields.Integer(metadata={"description": "spreadsheet row number as shown in Excel"})
     column = fields.String(metadata={"description": "the header in the uploaded file"})
@@ -62,6 +66,7 @@ class ImportRejectedSchema(ErrorSchema):
 @blp.post("/import")
 @blp.arguments(ImportOptions, location="form")
 @blp.arguments(ImportFile, location="files")
+@blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": ImportUpload}}})
 @blp.response(200, ImportReport)
 @blp.alt_response(400, schema=ErrorSchema, description="unreadable, empty or unsupported file; missing columns")
 @blp.alt_response(422, schema=ImportRejectedSchema, description="all_or_nothing and some rows are bad")

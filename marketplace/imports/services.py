@@ -86,7 +86,7 @@ def import_inventory(user: User, filename: str, stream: IO[bytes], *, mode: Impo
                             source=f"import-batch:{batch.id}")
     for (row, _values), outcome in zip(accepted, outcomes, strict=True):
         if outcome.error is not None:
-            report.error(row, outcome.error.fields)
+            report.error(row, {"application_number": outcome.error.message})
         elif outcome.created:
             batch.created_count += 1
         elif outcome.changes:

@@ -85,9 +85,14 @@ class PatentUpdate(PatentSchema):
                           metadata={"description": "published or draft: publish or unpublish"})
 
 
+class PatentPageMeta(PageMeta):
+    more = fields.Boolean(metadata={"description": f"true when ``total`` is a lower bound: matches are counted "
+                                                   f"{queries.PAGES_AHEAD} pages past the requested one"})
+
+
 class PatentList(Schema):
     items = fields.List(fields.Nested(PatentSchema))
-    meta = fields.Nested(PageMeta, metadata={"description": f"total counts at most {queries.COUNT_CAP + 1}"})
+    meta = fields.Nested(PatentPageMeta)
 
 
 @blp.get("")
@@ -109,7 +114,7 @@ def list_patents(args: dict):
         result = queries.list_for_organisation(require_organisation(user).id, filters, args["page"], args["per_page"])
     else:
         result = queries.list_published(filters, args["page"], args["per_page"])
-    return {"items": result.items, "meta": page_meta(result.page, result.per_page, result.total)}
+    return {"items": result.items, "meta": {**page_meta(result.page, result.per_page, result.total), "more": result.more}}
 
 
 @blp.post("")

@@ -13,6 +13,9 @@ from marketplace.extensions import db
 from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, PublicationState
 
 MONEY = Numeric(16, 2)
+# Carried in the listing's sort indexes so a filtered list is decided inside the index and only
+# the rows of the page are read from the table, whose abstracts make every row wide.
+LISTING_FILTER_COLUMNS = ("owner_id", "grade", "legal_status", "patent_type", "title")
 
 
 class Patent(TimestampMixin, db.Model):
@@ -55,7 +58,7 @@ class Patent(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_patents_listing", "state", "legal_status", "grade"),
         Index("ix_patents_owner_state", "owner_id", "state"),
-        Index("ix_patents_state_published", "state", "published_at", "id"),
+        Index("ix_patents_state_published", "state", "published_at", "id", *LISTING_FILTER_COLUMNS),
     )
 
     @property
@@ -84,9 +87,10 @@ class PatentSegment(db.Model):
     __table_args__ = (Index("ix_patent_segments_code_patent", "segment_code", "patent_id"),)
 
 
-# The listing's sort orders, matched expression for expression by ``queries.ORDERS`` so the
-# database walks an index instead of sorting; ``IS NULL`` first puts missing values last on
+# The listing's other sort orders, matched expression for expression by ``queries.ORDERS`` so
+# the database walks an index instead of sorting; ``IS NULL`` first puts missing values last on
 # SQLite and PostgreSQL alike (they disagree on where NULLs sort).
+_covered = [Patent.__table__.c[name] for name in LISTING_FILTER_COLUMNS]
 Index("ix_patents_order_application_date", Patent.state, Patent.application_date.is_(None),
-      Patent.application_date.desc(), Patent.id.desc())
-Index("ix_patents_order_grade", Patent.state, Patent.grade.is_(None), Patent.grade, Patent.id.desc())
+      Patent.application_date.desc(), Patent.id.desc(), *_covered)
+Index("ix_patents_order_grade", Patent.state, Patent.grade.is_(None), Patent.grade, Patent.id.desc(), *_covered)

@@ -28,8 +28,14 @@ FIXABLE = (ValidationFailed, Conflict)
 
 @bp.context_processor
 def vocabulary_labels() -> dict[str, object]:
-    return {"TYPE_LABELS": TYPE_LABELS, "STATUS_LABELS": STATUS_LABELS, "MATURITY_LABELS": MATURITY_LABELS,
-            "MODE_LABELS": MODE_LABELS, "STATE_LABELS": STATE_LABELS}
+    """The vocabularies' labels, translated once per locale: a list page would otherwise look up each per row."""
+    cache = current_app.extensions.setdefault("patent_labels", {})
+    locale = select_locale()
+    if locale not in cache:
+        labels = {"TYPE_LABELS": TYPE_LABELS, "STATUS_LABELS": STATUS_LABELS, "MATURITY_LABELS": MATURITY_LABELS,
+                  "MODE_LABELS": MODE_LABELS, "STATE_LABELS": STATE_LABELS}
+        cache[locale] = {name: {key: str(label) for key, label in mapping.items()} for name, mapping in labels.items()}
+    return cache[locale]
 
 
 def _segments() -> list[tuple[str, str]]:

@@ -318,8 +318,8 @@ def _insert(organisation: Organisation, datas: list[dict[str, Any]], *, publish:
         rows.append(row)
         refused.append(was_refused)
     db.session.execute(Patent.__table__.insert(), rows)
-    ids = dict(db.session.execute(select(Patent.application_number, Patent.id).where(
-        Patent.application_number.in_([row["application_number"] for row in rows]))).tuples().all())
+    ids: dict[str, int] = dict(db.session.execute(select(Patent.application_number, Patent.id).where(
+        Patent.application_number.in_([row["application_number"] for row in rows]))).all())
     segment_rows = [{"patent_id": ids[data["application_number"]], "segment_code": code}
                     for data in datas for code in data.get("segments") or []]
     if segment_rows:

@@ -52,7 +52,7 @@ def row(app, patent_id: int) -> Patent | None:
 def test_list_is_public_and_leaves_drafts_out(client, patents):
     body = client.get("/api/v1/patents").get_json()
     assert {item["title"] for item in body["items"]} == {DRONE["title"], TILLER["title"]}
-    assert body["meta"] == {"page": 1, "per_page": 20, "total": 2, "pages": 1}
+    assert body["meta"] == {"page": 1, "per_page": 20, "total": 2, "pages": 1, "more": False}
     drone = next(item for item in body["items"] if item["id"] == patents["drone"].id)
     assert drone["price_min"] == "200000.00" and drone["segments"] == ["SEI-02"]
     assert drone["owner"]["name"] == "测试大学"

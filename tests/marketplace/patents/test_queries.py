@@ -72,6 +72,7 @@ def test_application_date_sort_puts_undated_last(listed):
 def test_grade_sort_puts_ungraded_last(listed):
     page = queries.list_published(PatentFilters(sort="grade"))
     assert [p.grade for p in page.items] == ["A", "A", "B", "C", None]
+    assert titles(queries.list_published(PatentFilters(sort="grade", grade="A"))) == [TILLER["title"], DRONE["title"]]
 
 
 def test_pagination_and_capped_count(listed, monkeypatch):
@@ -79,9 +80,10 @@ def test_pagination_and_capped_count(listed, monkeypatch):
     assert (first.total, first.pages, len(first.items)) == (5, 3, 2)
     last = queries.list_published(PatentFilters(), page=3, per_page=2)
     assert len(last.items) == 1 and not set(titles(last)) & set(titles(first))
-    monkeypatch.setattr(queries, "COUNT_CAP", 3)
-    capped = queries.list_published(PatentFilters(), page=1, per_page=2)
-    assert capped.capped and capped.total == 4 and capped.pages == 2
+    monkeypatch.setattr(queries, "PAGES_AHEAD", 1)
+    counted = queries.list_published(PatentFilters(), page=1, per_page=2)
+    assert counted.more and counted.total == 4 and counted.pages == 2
+    assert not queries.list_published(PatentFilters(), page=2, per_page=2).more
 
 
 def test_organisation_list_includes_own_drafts_only(listed, university):
@@ -95,3 +97,8 @@ def test_organisation_list_includes_own_drafts_only(listed, university):
 def test_organisation_name_for_the_owner_filter(listed, other_university):
     assert queries.organisation_name(other_university.organisation_id) == "另一所大学"
     assert queries.organisation_name(999999) is None
+
+
+def test_title_words_ignore_case(ctx, university):
+    make_patent(university, SAMPLE["CN202211359874.7"], publish=True)  # 一种web端数据通用采集方法
+    assert titles(queries.list_published(PatentFilters(q="WEB端"))) == ["一种web端数据通用采集方法"]

@@ -1,0 +1,142 @@
+"""Speed: bulk indexing, need → top-20 matching, faceted search, backend overhead.
+
+    python -m bench.match_speed [--n 10000] [--queries 200] [--data ../shared/data] [--es-url URL]
+
+The corpus is the real one scaled up by recombination (see synth.py), so the
+timings reflect realistic text lengths and vocabulary; quality figures come
+from bench/match_quality only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.match_quality.corpus import DEFAULT_DATA, load, need_doc
+from bench.match_speed.synth import pool, synthesize
+from matching import PatentQuery, SearchBackend, create_backend
+from matching.querying import plan
+
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+
+def timed(fn: Callable[[], object], items: list) -> list[float]:
+    out = []
+    for item in items:
+        t = time.perf_counter()
+        fn(item)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def show(label: str, samples: list[float]) -> tuple[float, float]:
+    p50, p95 = pct(samples, 50), pct(samples, 95)
+    print(f"  {label:<42} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (n={len(samples)})")
+    return p50, p95
+
+
+def search_requests(needs: list, segments: list[list[str]]) -> list[PatentQuery]:
+    """Short keyword queries (first words of need titles) with rotating filters and sorts."""
+    out = []
+    for i, need in enumerate(needs):
+        q = need.title[:6]
+        seg = segments[i % len(segments)]
+        out.append(PatentQuery(q=q, segments=seg[-1:] if i % 2 else (), grades=["A", "B"] if i % 3 == 0 else (),
+                               sort=("relevance", "application_date_desc", "grade")[i % 3], page=1 + i % 3))
+    return out
+
+
+def run_backend(backend: SearchBackend, docs: list, needs: list, requests: list[PatentQuery]) -> dict[str, float]:
+    t = time.perf_counter()
+    backend.rebuild(docs, [])
+    backend.refresh()
+    took = time.perf_counter() - t
+    print(f"  rebuild {len(docs)} docs: {took:.1f} s = {len(docs) / took:,.0f} docs/s (incl. Python tokenisation)")
+    backend.match_patents(needs[0])  # warm caches
+    m50, m95 = show("need -> top-20 patents", timed(lambda n: backend.match_patents(n, limit=20), needs))
+    s50, s95 = show("faceted search (8 facets, filters, sorts)", timed(backend.search_patents, requests))
+    return {"docs/s": len(docs) / took, "match_p95": m95, "search_p95": s95, "match_p50": m50, "search_p50": s50}
+
+
+def es_overhead(backend, needs: list, requests: list[PatentQuery]) -> None:
+    """Backend call vs the raw Elasticsearch request(s) it sends, same inputs."""
+    from matching import es_queries as esq
+    from matching.backend import FACET_SIZE, POOL, SEGMENT_POOL
+    from matching.fields import need_match_terms
+
+    client = backend.client
+    plans = [plan(r, backend.analyzer) for r in requests]
+    raw = timed(lambda p: client.search(index=backend.patent_alias, body=esq.patent_search(p, FACET_SIZE)), plans)
+    ours = timed(backend.search_patents, requests)
+    r50, o50 = pct(raw, 50), pct(ours, 50)
+    print(f"  search: backend p50 {o50:.1f} ms vs raw ES request p50 {r50:.1f} ms -> overhead {o50 / r50:.2f}x")
+    bodies = []
+    for n in needs:
+        groups = need_match_terms(n, backend.analyzer).groups
+        bodies.append([esq.patent_candidates(groups, (), POOL)]
+                      + ([esq.patent_candidates(groups, n.segments, SEGMENT_POOL)] if n.segments else []))
+    raw = timed(lambda bs: [client.search(index=backend.patent_alias, body=b) for b in bs], bodies)
+    ours = timed(lambda n: backend.match_patents(n, limit=20), needs)
+    r50, o50 = pct(raw, 50), pct(ours, 50)
+    print(f"  match:  backend p50 {o50:.1f} ms vs raw ES request(s) p50 {r50:.1f} ms -> overhead {o50 / r50:.2f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=10_000, help="number of patents (100000 for the full run)")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--es-url", default=os.environ.get("ES_URL"))
+    ap.add_argument("--skip-embedded", action="store_true")
+    args = ap.parse_args()
+
+    base = pool(args.data)
+    docs = synthesize(base, args.n)
+    _, raw_needs = load(args.data)
+    needs = [need_doc(i, r) for i, r in enumerate(raw_needs[: args.queries])]
+    for i, n in enumerate(needs):  # give half the needs a segment so the segment pool is exercised
+        if i % 2:
+            n.segments = docs[i * 37 % len(docs)].segments
+    segs = [d.segments for d in docs[:500] if d.segments]
+    requests = search_requests(needs, segs)
+    print(f"{len(docs):,} synthetic patents from {len(base):,} real records; {len(needs)} needs; {os.cpu_count()} CPUs")
+
+    from matching.text import Analyzer
+    from matching.fields import patent_text
+
+    analyzer = Analyzer.default()
+    sample = docs[: min(5000, len(docs))]
+    analyzer.tokens("预热")
+    t = time.perf_counter()
+    for d in sample:
+        patent_text(d, analyzer)
+    print(f"Python analysis alone: {len(sample) / (time.perf_counter() - t):,.0f} docs/s (one core)")
+
+    if args.es_url:
+        print("elasticsearch backend:")
+        es = create_backend(args.es_url, "", index_prefix=f"benchs-{uuid.uuid4().hex[:6]}", request_timeout=120)
+        try:
+            run_backend(es, docs, needs, requests)
+            es_overhead(es, needs, requests)
+        finally:
+            es.drop()
+            es.close()
+    if not args.skip_embedded:
+        print("embedded backend:")
+        with tempfile.TemporaryDirectory() as tmp:
+            emb = create_backend(None, str(Path(tmp) / "speed.sqlite3"))
+            run_backend(emb, docs, needs, requests)
+            emb.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Two registrations of one patent at the same moment: exactly one pledge exists afterwards."""
+from __future__ import annotations
+
+import pytest
+
+from marketplace.extensions import db
+from marketplace.openlicense.eligibility import Ineligible, add_months
+from marketplace.openlicense.facts import local_today
+from marketplace.pledges import services
+from marketplace.pledges.models import Pledge, PledgePatent
+from tests import factories
+from tests.marketplace.openlicense.concurrency import require_postgres, run_together
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("round_", range(3))
+def test_two_pledges_of_one_patent_at_once_exactly_one_succeeds(app, university, bank, round_):
+    require_postgres(app)
+    with app.app_context():
+        shared = factories.make_granted_patent(university)
+        other = factories.make_granted_patent(university)
+        second_bank = factories.make_user("bank", org_name="第二银行")
+
+    def register(pledgee, patents, number):
+        return lambda: services.register_pledge(pledgee.load(), {
+            "pledgor_id": university.organisation_id, "pledgee_id": pledgee.organisation_id,
+            "patent_ids": [p.id for p in patents], "amount": "1000000.00",
+            "term_end": add_months(local_today(), 12).isoformat(), "registration_number": number}).id
+
+    # Different patent orders in each call: locks taken in id order cannot deadlock.
+    results = run_together(app, register(bank, [shared, other], f"Y-A-{round_}"),
+                           register(second_bank, [other, shared], f"Y-B-{round_}"))
+    successes = [r for r in results if isinstance(r, int)]
+    refusals = [r for r in results if isinstance(r, Ineligible)]
+    assert len(successes) == 1 and len(refusals) == 1, results
+    assert "already_pledged" in refusals[0].fields
+    with app.app_context():
+        assert db.session.query(Pledge).count() == 1
+        assert db.session.query(PledgePatent).filter_by(patent_id=shared.id, active=True).count() == 1
