@@ -9,12 +9,16 @@
 # config/elasticsearch.yml), so we pass xpack.security.enabled=false, which also
 # suppresses that auto-configuration.
 #
-# Analysis components found on 8.19.21 integ-test-zip with the _analyze API
-# (see matching/es_mapping.py, which relies only on these):
-#   analyzers:  standard, simple, whitespace, stop, keyword, (language analyzers: none)
-#   tokenizers: standard, whitespace, keyword, letter, lowercase(absent), ...
-#   filters:    lowercase — MISSING (analysis-common); only "stop"-style core
-# The exact list is printed by `.ci/elasticsearch.sh probe`.
+# Analysis components found empirically on 8.19.21 integ-test-zip (`probe` below,
+# plus index-creation attempts); matching/es_queries.py relies only on these:
+#   analyzers (built-in, usable in mappings): standard, simple, whitespace, stop, keyword
+#   tokenizers usable in custom analyzers:    standard only (whitespace/keyword/letter/
+#                                              ngram/edge_ngram/pattern: "failed to find")
+#   token filters:                             lowercase, stop, shingle only (no cjk_bigram,
+#                                              synonym, asciifolding, length, unique, trim)
+#   normalizers: custom with lowercase works; no painless (lang-painless module absent).
+# Hence: Chinese analysis, lower-casing and synonyms happen in Python and the text
+# fields use the built-in `whitespace` analyzer; scoring uses BM25 + plain sorts.
 #
 # Usage: .ci/elasticsearch.sh start|stop|status|probe
 # Env:   ES_VERSION (8.19.21), ES_HOME_BASE (~/.cache/patentmkt-es), ES_PORT (9200),

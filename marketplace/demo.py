@@ -190,8 +190,10 @@ def seed(force: bool = False) -> dict[str, int]:
             "valid_until": (date.today() + timedelta(days=90 + index % 200)).isoformat()})
         need.source = f"{record['source_repo']}:{record['source_path']}#{record['source_index']}"
         needs += 1
+    from marketplace.console.demo import seed_ledger  # the agency console's demo: deals, licenses, pledges, targets
+    ledger = seed_ledger(users)
     return {"organisations": len(ORGANISATIONS), "users": len(users) + 1, "patents": sum(map(len, patent_ids.values())),
-            "published": published, "needs": needs}
+            "published": published, "needs": needs, **ledger}
 
 
 def _need_modes(raw: str) -> list[str]:

@@ -39,6 +39,7 @@ NAV_ITEMS = [
     NavItem("deals.index", _l("交易"), _kind_in(*SUPPLY, OrganisationKind.AGENCY)),
     NavItem("pledges.index", _l("质押"), _kind_in(*SUPPLY, OrganisationKind.AGENCY, OrganisationKind.BANK)),
     NavItem("openlicense.mine", _l("开放许可核查"), lambda user: bool(getattr(user, "is_platform_admin", False))),
+    NavItem("console.index", _l("运营控制台"), lambda user: bool(getattr(user, "is_platform_admin", False)) or _kind_in(OrganisationKind.AGENCY)(user)),
     NavItem("search.needs", _l("需求检索"), _kind_in(OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE,
                                                    OrganisationKind.AGENCY)),
 ]

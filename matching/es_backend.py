@@ -17,7 +17,9 @@ from datetime import date
 from typing import Any
 
 from matching import es_queries as esq
-from matching.backend import FACET_SIZE, Candidates, Facets, NeedCandidates, SearchBackend
+from matching.backend import (
+    FACET_SIZE, POOL, SEGMENT_POOL, Candidates, Facets, NeedCandidates, SearchBackend, merge_pools,
+)
 from matching.documents import NeedDoc, PatentDoc
 from matching.errors import SearchError, SearchUnavailable
 from matching.fields import TermGroups, grade_rank, need_facets, need_text, patent_facets, patent_text
@@ -250,6 +252,24 @@ class ElasticsearchBackend(SearchBackend):
     def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
         resp = self._run(self.patent_alias, esq.patent_candidates(groups, segments, k))
         return [(PatentDoc.from_dict(h["_source"]["doc"]), float(h["_score"])) for h in resp["hits"]["hits"]]
+
+    def _patent_pools(self, groups: TermGroups, segments: Sequence[str]) -> Candidates:
+        """Both pools in one ``_msearch`` round trip; the server runs them in parallel."""
+        if not segments:
+            return self._patent_candidates(groups, (), POOL)
+        searches: list[dict[str, Any]] = []
+        for body in (esq.patent_candidates(groups, (), POOL), esq.patent_candidates(groups, segments, SEGMENT_POOL)):
+            searches += [{"index": self.patent_alias}, body]
+        with self._guard("msearch"):
+            resp = self.client.msearch(searches=searches).body
+        pools = []
+        for r in resp["responses"]:
+            if "error" in r:
+                if r.get("status") == 404:  # no index yet
+                    continue
+                raise SearchError(f"elasticsearch msearch: {r['error']}")
+            pools.append([(PatentDoc.from_dict(h["_source"]["doc"]), float(h["_score"])) for h in r["hits"]["hits"]])
+        return merge_pools(*pools)
 
     def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         resp = self._run(self.need_alias, esq.need_candidates(groups, segments, k, today))

@@ -72,8 +72,8 @@ def _describe(rows: list) -> list[LedgerItem]:
     for row in rows:
         ids[row.source].append(row.item_id)
     organisations = {row.acquirer_id for row in rows}
-    names = dict(db.session.execute(select(Organisation.id, Organisation.name)
-                                    .where(Organisation.id.in_(organisations))).tuples().all()) if organisations else {}
+    names = {org_id: name for org_id, name in db.session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(organisations)))} if organisations else {}
     titles: dict[tuple[str, int], tuple[str, str | None]] = {}
     numbers: dict[tuple[str, int], list[str]] = {}
     if ids["deal"]:

@@ -61,6 +61,11 @@ class Table:
     rows: list[Row]
     total: Figure
 
+    @property
+    def modes(self) -> list[str]:
+        """The modes present in any row, in the standard order (the table's columns)."""
+        return [m for m in MODES if any(m in row.by_mode for row in self.rows)]
+
     def as_dict(self) -> dict[str, Any]:
         return {"group_by": self.group_by, "from": self.filters.start, "to": self.filters.end,
                 "total": self.total.as_dict(),

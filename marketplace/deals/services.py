@@ -175,11 +175,13 @@ def record_deal(user: User, raw: Mapping[str, Any]) -> Deal:
     else:
         agency = None
     if organisation.id not in {seller.id, buyer.id, agency.id if agency else None}:
-        raise ValidationFailed.field("seller_id", "须为交易一方或经办机构 / you must be a party or the brokering agency")
+        raise ValidationFailed.field("seller_id",
+                                     "须为交易一方或经办机构 / you must be a party or the brokering agency")
     patent_ids = parse_ids(raw.get("patent_ids"))
     patents = lock_patents(patent_ids)
     if not patent_ids or len(patents) != len(patent_ids):
-        raise ValidationFailed.field("patent_ids", "须选择至少一件存在的专利 / at least one existing patent is required")
+        raise ValidationFailed.field("patent_ids",
+                                     "须选择至少一件存在的专利 / at least one existing patent is required")
     if "amount" not in raw:
         raise ValidationFailed.field("amount", "必填 / required")
     values = _clean_fields(raw, mode, EDITABLE)
@@ -334,7 +336,8 @@ def patent_ids_for_numbers(raw: str, field: str = "patent_numbers") -> list[int]
                                     .where(Patent.application_number.in_(normalised))).all())
     missing = [n for n in normalised if n not in found]
     if missing:
-        raise ValidationFailed.field(field, f"平台上没有这些专利：{'、'.join(missing)} / unknown patents: {', '.join(missing)}")
+        raise ValidationFailed.field(
+            field, f"平台上没有这些专利：{'、'.join(missing)} / unknown patents: {', '.join(missing)}")
     return sorted(set(found.values()))
 
 

@@ -35,7 +35,7 @@ def upload():
     if not form.is_submitted():
         return _upload_page(form)
     if not form.validate():
-        flash(_("请选择要上传的文件"), "danger")
+        flash(_("请选择要上传的文件") if form.file.errors else _("请检查表单中标出的错误"), "danger")
         return _upload_page(form, 400)
     try:
         batch = services.import_inventory(current_user, form.file.data.filename, form.file.data.stream,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import IO, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.errors import NotFound, ValidationFailed
@@ -178,6 +179,7 @@ def list_batches(user: User, limit: int = HISTORY_LENGTH) -> list[ImportBatch]:
     """The organisation's latest imports, newest first."""
     organisation = ensure_can_supply(user)
     return list(db.session.scalars(select(ImportBatch).where(ImportBatch.organisation_id == organisation.id)
+                                   .options(selectinload(ImportBatch.user))
                                    .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(limit)))
 
 

@@ -92,7 +92,7 @@ class CataloguePage(Schema):
     meta = fields.Nested(PageMeta)
 
 
-class ReasonSchema(Schema):
+class EligibilityReasonSchema(Schema):
     code = fields.String()
     message = fields.String()
 
@@ -100,7 +100,7 @@ class ReasonSchema(Schema):
 class EligibilitySchema(Schema):
     patent_id = fields.Integer(attribute="patent.id")
     eligible = fields.Boolean()
-    reasons = fields.List(fields.Nested(ReasonSchema), attribute="refusals")
+    reasons = fields.List(fields.Nested(EligibilityReasonSchema), attribute="refusals")
     expiry = fields.Date(allow_none=True, metadata={"description": "the latest date a license term may end"})
     declaration_id = fields.Integer(attribute="declaration.id", allow_none=True)
 

@@ -31,7 +31,8 @@ class DeclarationForm(FlaskForm):
     contact_name = StringField(_l("专利权人联系人"), validators=[DataRequired(), Length(max=100)])
     contact_phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=40)])
     contact_email = EmailField(_l("联系邮箱"), validators=[Optional(), Length(max=254)])
-    fee_explanation = TextAreaField(_l("许可使用费说明（≤2000字）"), validators=[Optional(), Length(max=MAX_FEE_EXPLANATION)])
+    fee_explanation = TextAreaField(_l("许可使用费说明（≤2000字）"),
+                                    validators=[Optional(), Length(max=MAX_FEE_EXPLANATION)])
     co_owner_consents = TextAreaField(_l("已书面同意的共有人（每行一个）"), validators=[Optional()])
     commitment = BooleanField(_l("本专利权人承诺：该专利符合开放许可条件，声明内容真实"))
 

@@ -181,7 +181,8 @@ def record_recordal(user: User, license_id: int, number: str, recorded_on: Any =
     grant = _party_license(user, license_id)
     number = (number or "").strip()
     if not number or len(number) > 64:
-        raise ValidationFailed.field("recordal_number", "须填写备案号（≤64字）/ a recordal number (≤64 characters) is required")
+        raise ValidationFailed.field("recordal_number",
+                                     "须填写备案号（≤64字）/ a recordal number (≤64 characters) is required")
     if grant.recordal_number:
         raise Conflict("已登记备案号 / the recordal number is already recorded")
     grant.recorded_on = _past_date(recorded_on, "recorded_on", local_today())

@@ -22,6 +22,13 @@ PER_PAGE = 20
 FIXABLE = (ValidationFailed, Conflict)
 
 
+@bp.record_once
+def register_jobs(_state) -> None:
+    """Periodic jobs are declared with the blueprint, inside ``create_app``, never at import."""
+    from marketplace.openlicense import jobs
+    jobs.register()
+
+
 @bp.app_template_global("open_license_summary")
 def open_license_summary(patent_id: int):
     """``{declaration, licensees}`` of a patent's published open license, or None (for the patent page)."""

@@ -110,7 +110,8 @@ def _declaration_values(patent: Patent, raw: Mapping[str, Any], *, publish: bool
             "commitment": commitment, "co_owner_consents": split_names(raw.get("co_owner_consents"))}
 
 
-def save_declaration(user: User, patent_id: int, raw: Mapping[str, Any], *, publish: bool = False) -> OpenLicenseDeclaration:
+def save_declaration(user: User, patent_id: int, raw: Mapping[str, Any], *,
+                     publish: bool = False) -> OpenLicenseDeclaration:
     """Create or edit the patent's draft declaration and, with ``publish``, announce it.
 
     Publishing re-applies every eligibility rule under a lock on the patent

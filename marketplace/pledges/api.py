@@ -47,7 +47,8 @@ class PledgeCreateSchema(Schema):
     patent_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
     amount = Money(required=True, metadata={"description": "amount financed, CNY"})
     term_start = fields.Date(allow_none=True)
-    term_end = fields.Date(required=True, metadata={"description": "end of the debt's term; not past any patent's expiry"})
+    term_end = fields.Date(required=True,
+                           metadata={"description": "end of the debt's term; not past any patent's expiry"})
     registration_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
     registered_on = fields.Date(allow_none=True)
     co_owner_consents = fields.List(fields.String(), load_default=list)

@@ -88,7 +88,8 @@ def _values(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
     values["open_license_consent"] = _flag(raw.get("open_license_consent"))
     if values["open_license_consent"]:
         values["open_license_consent_on"] = values["registered_on"]
-        values["open_license_consent_reference"] = str(raw.get("open_license_consent_reference") or "").strip()[:200] or None
+        reference = str(raw.get("open_license_consent_reference") or "").strip()[:200]
+        values["open_license_consent_reference"] = reference or None
     return values
 
 
@@ -101,14 +102,15 @@ def register_pledge(user: User, raw: Mapping[str, Any]) -> Pledge:
         raise ValidationFailed.field("pledgee_id", "质权人须为银行机构 / the pledgee must be a bank")
     agency = organisation if organisation.kind == OrganisationKind.AGENCY else None
     if organisation.id not in (pledgor.id, pledgee.id) and agency is None:
-        raise ValidationFailed.field("pledgor_id", "须为出质人、质权人或经办机构 / you must be the pledgor, the pledgee "
-                                                   "or the brokering agency")
+        raise ValidationFailed.field("pledgor_id", "须为出质人、质权人或经办机构 / "
+                                                   "you must be the pledgor, the pledgee or the brokering agency")
     today = local_today()
     values = _values(raw, today)
     patent_ids = parse_ids(raw.get("patent_ids"))
     patents = lock_patents(patent_ids)
     if not patent_ids or len(patents) != len(patent_ids):
-        raise ValidationFailed.field("patent_ids", "须选择至少一件存在的专利 / at least one existing patent is required")
+        raise ValidationFailed.field("patent_ids",
+                                     "须选择至少一件存在的专利 / at least one existing patent is required")
     refusals: list[tuple[str, Refusal]] = []
     for patent in patents:
         refusals += [(patent.application_number, r) for r in pledge_refusals(
@@ -160,7 +162,8 @@ def release_pledge(user: User, pledge_id: int, released_on: Any = None) -> Pledg
     today = local_today()
     released = _date(released_on, "released_on", today)
     if released > today or released < pledge.registered_on:
-        raise ValidationFailed.field("released_on", "注销日期须在登记日与今天之间 / must lie between registration and today")
+        raise ValidationFailed.field("released_on",
+                                     "注销日期须在登记日与今天之间 / must lie between registration and today")
     pledge.status = PledgeStatus.RELEASED
     pledge.released_on = released
     for link in pledge.patent_links:

@@ -15,8 +15,10 @@ from matching.documents import NeedDoc, PatentDoc
 
 
 def _segment_fields(codes: list[str]) -> tuple[list[str], list[str]]:
+    """Codes with their ancestors, minus the taxonomy families (roots), which every document shares."""
     taxonomy = current_app.extensions["taxonomy"]
-    expanded = taxonomy.with_ancestors([c for c in codes if c in taxonomy])
+    expanded = [code for code in taxonomy.with_ancestors([c for c in codes if c in taxonomy])
+                if taxonomy.get(code).parent is not None]
     return expanded, [taxonomy.get(code).name for code in expanded]
 
 

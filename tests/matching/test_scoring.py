@@ -76,3 +76,19 @@ def test_factors_have_bilingual_labels():
     s = score_patent_for_need(NEED, _patent(grade="B", maturity="trl8", open_license=True), 0.7, {}, True)
     for f in s.factors:
         assert f.label_zh and f.label_en and f.to_dict()["code"] == f.code
+
+
+def test_bm25f_weights_fields_and_groups():
+    from matching.bm25 import bm25f, selective_groups
+
+    rows = [(1, "锂电池 正极", "", "", "其他 内容", ""), (2, "其他", "", "", "锂电池 正极", ""), (3, "无关", "", "", "", "")]
+    weights = {"title": 3.0, "tags": 2.0, "ipc": 1.0, "abstract": 1.0, "claim": 1.0}
+    cols = ("title", "tags", "ipc", "abstract", "claim")
+    df = {"锂电池": 2, "正极": 2}
+    plain = bm25f(rows, cols, weights, ((("锂电池", "正极"), 1.0),), df, 3, 4.0)
+    assert plain[1] > plain[2] > plain[3] == 0
+    focused = bm25f(rows, cols, weights, ((("锂电池",), 2.0), (("锂电池", "正极"), 1.0)), df, 3, 4.0)
+    assert focused[1] > plain[1]
+    # common terms are left out of candidate retrieval, not out of scoring
+    groups = selective_groups(((("的确", "锂电池"), 1.0),), {"的确": 900, "锂电池": 3}, 1000)
+    assert groups == ((("锂电池",), 1.0),)

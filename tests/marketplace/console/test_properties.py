@@ -78,7 +78,7 @@ def _write(world, ledger) -> None:
     db.session.flush()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ledger=ledgers, period=ranges(), mode=st.one_of(st.none(), st.sampled_from(MODES)))
 def test_every_grouping_equals_the_sql_aggregation(world, ledger, period, mode):
     savepoint = db.session.begin_nested()
@@ -105,7 +105,7 @@ def test_every_grouping_equals_the_sql_aggregation(world, ledger, period, mode):
         savepoint.rollback()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ledger=ledgers, period=ranges(), grouping=st.sampled_from(statistics.GROUPINGS))
 def test_every_figure_drills_down_to_the_items_it_counts(world, ledger, period, grouping):
     savepoint = db.session.begin_nested()
@@ -123,7 +123,7 @@ def test_every_figure_drills_down_to_the_items_it_counts(world, ledger, period, 
         savepoint.rollback()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ledger=ledgers, period=ranges())
 def test_smes_and_fee_split_equal_the_sql_aggregation(world, ledger, period):
     savepoint = db.session.begin_nested()

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from marketplace.core import transaction
 from marketplace.deals import services
 from marketplace.deals.models import Deal
 from marketplace.extensions import db
-from marketplace.core import transaction
 from tests import factories
 
 

@@ -190,6 +190,7 @@ def test_amounts_add_up_to_the_cent(ctx, university, company, agency):
         services.record_deal(agency.load(), deal_values(university, company, [patent], amount=amount))
     transaction.commit()
     from sqlalchemy import func, select
+
     from marketplace.deals.models import Deal
     total = db.session.scalar(select(func.sum(Deal.amount)))
     assert total == sum(Decimal(a) for a in amounts) == Decimal("1000001234568.18")

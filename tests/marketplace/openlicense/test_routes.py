@@ -111,6 +111,7 @@ def test_withdraw_page_action(app, client, login, university, declaration_id):
 def test_patent_badge_snippet(app, university, company, patent, declaration_id):
     with app.test_request_context():
         from flask import render_template_string
+
         from marketplace.openlicense import licensing
         licensing.accept_open_license(company.load(), declaration_id)
         db.session.flush()

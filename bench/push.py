@@ -1,0 +1,326 @@
+"""How fast do pushes reach inboxes? Pushes per second and publish-to-inbox latency with RQ workers.
+
+Builds a fresh world in the given database: universities owning ``--patents``
+listed patents, ``--subs`` companies with ``--needs`` open needs between them,
+one segment subscription per company; indexes it all; then starts its own
+``redis-server`` and ``--workers`` long-running ``flask worker`` processes and
+publishes ``--publish`` draft patents one commit at a time at ``--rate`` per
+second (a university clicking "publish"), and waits until every outbox row
+and queue is empty. It prints pushes per second (pushed matches with inbox
+entries, per second of wall time from the first publication to the last
+inbox entry) and the p50/p95/max latency from a patent's ``published_at`` to
+its inbox entries' ``created_at``.
+
+The data are real records from ../shared/data, RECOMBINED to reach the sizes:
+patents are the 11,956 CNIPA records of ``patents/cn_patents_with_abstract``
+plus the 2,812 technology-market achievements, reused round-robin with the
+abstract extended by the opening of another record of the same segment and a
+generated application number (valid check digit); needs are the 1,579
+technology-market needs reused the same way. Segments come from the demo
+rules (IPC prefix / need keywords). Organisations are inserted directly;
+only universities get a (sign-in-less) user, to publish, so nobody is e-mailed.
+
+    .venv/bin/python bench/push.py --database-url postgresql://marketplace:marketplace@127.0.0.1/mt_push \\
+        [--patents 100000 --needs 10000 --subs 1000 --publish 1000 --workers 2 --rate 50]
+
+The database's public schema is dropped first: use a database of your own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data"
+
+from flask import Flask  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+CHUNK = 5000
+
+
+def worker_app() -> Flask:
+    """The app the bench's workers run (``flask --app bench.push:worker_app worker``)."""
+    from marketplace import create_app
+    from marketplace.config import Settings
+    settings = Settings.from_env(Path(os.environ["BENCH_INSTANCE"]))
+    return create_app({"SETTINGS": settings, "PUSH_DAILY_CAP": int(os.environ.get("BENCH_DAILY_CAP", "20"))})
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def source(record: dict) -> str:
+    return f"{record['source_repo']}:{record['source_path']}#{record.get('source_row', record.get('source_index'))}"
+
+
+def patent_pool(taxonomy) -> list[dict]:
+    """Real patent-like records with their segments: CNIPA patents and technology-market achievements."""
+    from marketplace.demo import INDUSTRY_SEGMENTS, _segments_for_ipc
+    pool = []
+    for record in read_jsonl(DATA / "patents" / "cn_patents_with_abstract.jsonl"):
+        if record.get("title") and record.get("abstract"):
+            pool.append({"title": record["title"], "abstract": record["abstract"], "ipc": record.get("ipc") or [],
+                         "segments": _segments_for_ipc(record.get("ipc") or []), "source": source(record)})
+    for record in read_jsonl(DATA / "techmarket" / "achievements.jsonl"):
+        family, _, area = (record.get("industry") or "").partition("-")
+        segment = taxonomy.resolve(area) if area else None
+        pool.append({"title": record["name"].strip(), "abstract": (record.get("context") or "").strip(), "ipc": [],
+                     "segments": [segment.code if segment else INDUSTRY_SEGMENTS.get(family, "TM-Z")],
+                     "source": source(record)})
+    return pool
+
+
+def need_pool() -> list[dict]:
+    from marketplace.demo import NEED_KEYWORD_SEGMENTS
+    pool = []
+    for record in read_jsonl(DATA / "techmarket" / "needs.jsonl"):
+        text = record["name"] + record["context"]
+        segments = next((s for k, s in NEED_KEYWORD_SEGMENTS if k in text), ["TM-Z"])
+        pool.append({"title": record["name"][:300], "description": record["context"].strip(), "segments": segments,
+                     "source": source(record)})
+    return pool
+
+
+def recombine(pool: list[dict], count: int, text_key: str, rng: random.Random) -> list[dict]:
+    """``count`` records: the pool once as is, then each record again with another same-segment text appended."""
+    by_segment: dict[str, list[dict]] = {}
+    for record in pool:
+        by_segment.setdefault(record["segments"][0], []).append(record)
+    out = []
+    for index in range(count):
+        record = dict(pool[index % len(pool)])
+        if index >= len(pool):
+            other = rng.choice(by_segment[record["segments"][0]])
+            record[text_key] = f"{record[text_key]} {other[text_key][:120]}"
+            record["source"] += f" + {other['source']}"
+        out.append(record)
+    return out
+
+
+def reset_database(app: Flask) -> None:
+    from marketplace.extensions import db
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        db.create_all()
+
+
+def synthesise(app: Flask, args: argparse.Namespace) -> list[int]:
+    """Insert the world with bulk inserts; returns the ids of the draft patents the run will publish."""
+    from marketplace.accounts.models import Membership, Organisation, Role, User
+    from marketplace.core.models import utcnow
+    from marketplace.extensions import db
+    from marketplace.needs.models import Need, NeedSegment
+    from marketplace.patents.models import Patent, PatentSegment
+    from marketplace.patents.numbers import check_character
+    from marketplace.push.models import Subscription, SubscriptionSegment, SubscriptionTarget
+    rng = random.Random(20250301)
+    with app.app_context():
+        taxonomy = app.extensions["taxonomy"]
+        universities = max(1, args.patents // 2000)
+        orgs = [{"kind": "university", "name": f"基准大学{i}", "credit_code": f"12{i:016d}", "region_code": "520100"}
+                for i in range(universities)]
+        orgs += [{"kind": "company", "name": f"基准企业{i}", "credit_code": f"91{i:016d}", "region_code": "520100",
+                  "is_sme": True} for i in range(args.subs)]
+        for org in orgs:
+            org.update(grade_labels=["A", "B", "C", "D"], grade_criteria={}, created_at=utcnow(), updated_at=utcnow())
+        db.session.execute(insert(Organisation), orgs)
+        university_ids = list(db.session.scalars(select(Organisation.id).where(Organisation.kind == "university")))
+        for university_id in university_ids:  # the office staff who publish (no password: cannot sign in)
+            db.session.add(User(email=f"office{university_id}@bench.invalid", name="技术转移办公室", password_hash="!",
+                                membership=Membership(organisation_id=university_id, role=Role.OWNER)))
+        company_ids = list(db.session.scalars(select(Organisation.id).where(Organisation.kind == "company")))
+
+        patents = recombine(patent_pool(taxonomy), args.patents, "abstract", rng)
+        drafts = set(rng.sample(range(args.patents), args.publish))
+        now = utcnow()
+        for start in range(0, len(patents), CHUNK):
+            rows, segments = [], []
+            for index in range(start, min(start + CHUNK, len(patents))):
+                record = patents[index]
+                digits = f"2024{1}{index:07d}"
+                rows.append({"application_number": f"{digits}.{check_character(digits)}", "patent_type": "invention",
+                             "title": record["title"][:500], "abstract": record["abstract"], "first_claim": "",
+                             "ipc_codes": [], "publication_numbers": [], "co_owners": [], "inventors": [],
+                             "owner_id": university_ids[index % len(university_ids)], "legal_status": "granted",
+                             "grade": "ABCD"[index % 4], "tags": [], "modes": ["license", "transfer"][: 1 + index % 2],
+                             "state": "draft" if index in drafts else "published",
+                             "published_at": None if index in drafts else now, "source": record["source"][:300],
+                             "proceedings_suspended": False, "created_at": now, "updated_at": now})
+            ids = list(db.session.scalars(insert(Patent).returning(Patent.id), rows))
+            for patent_id, index in zip(ids, range(start, start + len(rows)), strict=True):
+                segments.extend({"patent_id": patent_id, "segment_code": code} for code in patents[index]["segments"])
+            db.session.execute(insert(PatentSegment), segments)
+        needs = recombine(need_pool(), args.needs, "description", rng)
+        valid_until = date.today() + timedelta(days=365)
+        for start in range(0, len(needs), CHUNK):
+            rows = [{"organisation_id": company_ids[index % len(company_ids)], "title": needs[index]["title"],
+                     "description": needs[index]["description"], "keywords": [], "modes": ["license"],
+                     "valid_until": valid_until, "status": "open", "public": True, "source": needs[index]["source"][:300],
+                     "created_at": now, "updated_at": now} for index in range(start, min(start + CHUNK, len(needs)))]
+            ids = list(db.session.scalars(insert(Need).returning(Need.id), rows))
+            db.session.execute(insert(NeedSegment), [{"need_id": need_id, "segment_code": code}
+                                                     for need_id, index in zip(ids, range(start, start + len(rows)), strict=True)
+                                                     for code in needs[index]["segments"]])
+        for position, company_id in enumerate(company_ids):  # each company subscribes to its needs' segments
+            codes = sorted({c for i in range(position, len(needs), len(company_ids)) for c in needs[i]["segments"]})[:4]
+            db.session.add(Subscription(organisation_id=company_id, target=SubscriptionTarget.PATENTS, keywords=[],
+                                        modes=[], open_license_only=False,
+                                        segment_links=[SubscriptionSegment(segment_code=c) for c in codes or ["TM-Z"]]))
+        db.session.commit()
+        draft_ids = list(db.session.scalars(select(Patent.id).where(Patent.state == "draft").order_by(Patent.id)))
+    return draft_ids
+
+
+def build_index(app: Flask) -> float:
+    from marketplace.search.backend import search_backend
+    from marketplace.search.documents import iter_need_documents, iter_patent_documents
+    with app.app_context():
+        report = search_backend().rebuild(iter_patent_documents(), iter_need_documents())
+        return report.seconds
+
+
+def queues_idle(app: Flask) -> bool:
+    from rq.registry import StartedJobRegistry
+
+    from marketplace.core import outbox
+    from marketplace.core.jobs import QUEUES, jobs
+    from marketplace.extensions import db
+    with app.app_context():
+        runner = jobs()
+        busy = any(runner.queue(name).count or StartedJobRegistry(name, connection=runner.connection).count
+                   for name in QUEUES)
+        pending = outbox.pending_counts()
+        db.session.remove()
+    return not busy and not pending
+
+
+def publish_all(app: Flask, ids: list[int], rate: float) -> None:
+    """Publish one patent per commit at ``rate`` per second through ``set_published``, as its owner would."""
+    from marketplace.accounts.models import User
+    from marketplace.core import transaction
+    from marketplace.extensions import db
+    from marketplace.patents.models import Patent
+    from marketplace.patents.services import set_published
+    started = time.monotonic()
+    with app.test_request_context():
+        owners = {user.organisation_id: user for user in db.session.scalars(select(User))}
+        for number, patent_id in enumerate(ids):
+            delay = started + number / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            set_published(owners[db.session.get(Patent, patent_id).owner_id], [patent_id], True)
+            transaction.commit()
+            db.session.expire_all()
+
+
+def measure(app: Flask, ids: list[int]) -> dict[str, object]:
+    from marketplace.extensions import db
+    from marketplace.patents.models import Patent
+    from marketplace.push.models import DigestEntry, Notification, NotificationKind
+    from marketplace.search.models import Match
+    with app.app_context():
+        rows = db.session.execute(
+            select(Notification.created_at, Patent.published_at).join(Match, Match.id == Notification.match_id)
+            .join(Patent, Patent.id == Match.patent_id)
+            .where(Notification.kind == NotificationKind.MATCH_PUSHED, Patent.id.in_(ids))).all()
+        first_publication = db.session.scalar(select(func.min(Patent.published_at)).where(Patent.id.in_(ids)))
+        last_publication = db.session.scalar(select(func.max(Patent.published_at)).where(Patent.id.in_(ids)))
+        digests = db.session.scalar(select(func.count(DigestEntry.id)).where(
+            DigestEntry.entity_type == "patent", DigestEntry.entity_id.in_(ids)))
+        patents_pushed = db.session.scalar(select(func.count(func.distinct(Match.patent_id))).where(
+            Match.patent_id.in_(ids), Match.pushed_at.is_not(None)))
+    latencies = sorted((created - published).total_seconds() for created, published in rows)
+    if not latencies:
+        return {"pushes": 0, "digest_entries": digests}
+    wall = max(created for created, _ in rows) - first_publication
+    quantile = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+    return {"pushes": len(latencies), "patents_with_pushes": patents_pushed, "digest_entries": digests,
+            "publishing_seconds": round((last_publication - first_publication).total_seconds(), 2),
+            "wall_seconds": round(wall.total_seconds(), 2),
+            "pushes_per_second": round(len(latencies) / wall.total_seconds(), 1),
+            "deliveries_per_second": round((len(latencies) + digests) / wall.total_seconds(), 1),
+            "latency_p50": round(quantile[49], 3), "latency_p95": round(quantile[94], 3),
+            "latency_max": round(latencies[-1], 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patents", type=int, default=100_000)
+    parser.add_argument("--needs", type=int, default=10_000)
+    parser.add_argument("--subs", type=int, default=1_000, help="subscribed companies (one subscription each)")
+    parser.add_argument("--publish", type=int, default=1_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=50.0, help="publications per second")
+    parser.add_argument("--daily-cap", type=int, default=20)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+
+    from marketplace import create_app
+    from marketplace.config import Settings
+    instance = Path(tempfile.mkdtemp(prefix="bench-push-"))
+    redis_binary = shutil.which("redis-server")
+    if redis_binary is None:
+        sys.exit("redis-server is required")
+    port = free_port()
+    environ = {"MARKETPLACE_ENV": "testing", "SECRET_KEY": "bench", "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+               "DATABASE_URL": args.database_url or f"sqlite:///{instance / 'bench.sqlite'}"}
+    env = {**os.environ, **environ, "BENCH_INSTANCE": str(instance), "BENCH_DAILY_CAP": str(args.daily_cap)}
+    env.pop("ES_URL", None)
+    app = create_app({"SETTINGS": Settings.from_env(instance, environ), "PUSH_DAILY_CAP": args.daily_cap,
+                      "SERVER_NAME": "localhost"})
+    redis = subprocess.Popen([redis_binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL)
+    workers: list[subprocess.Popen] = []
+    try:
+        clock = time.monotonic()
+        reset_database(app)
+        ids = synthesise(app, args)
+        print(f"data: {args.patents} patents ({args.publish} drafts), {args.needs} needs, {args.subs} subscriptions "
+              f"in {time.monotonic() - clock:.1f} s", flush=True)
+        print(f"index rebuilt in {build_index(app):.1f} s", flush=True)
+        log = (instance / "workers.log").open("w")
+        workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "bench.push:worker_app", "worker"],
+                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT) for _ in range(args.workers)]
+        time.sleep(8)  # let the workers import and connect
+        publish_all(app, ids, args.rate)
+        deadline = time.monotonic() + 3600
+        while not queues_idle(app) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        result = measure(app, ids)
+        print(json.dumps({"workers": args.workers, "rate": args.rate,
+                          "database": "postgresql" if args.database_url else "sqlite", **result}, ensure_ascii=False))
+        print(f"worker log: {instance / 'workers.log'}")
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+        redis.terminate()
+        redis.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,336 @@
+"""API: the agency console — ledger statistics, the funnel, targets, events and deal exports.
+
+An agency sees its own scope (deals and pledges it brokered, open licenses of
+the organisations it serves); platform admins see everything, or one agency
+with ``agency_id``; everyone else gets 403.
+"""
+from __future__ import annotations
+
+from flask import Response
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from marketplace.api.common import ErrorSchema, Money, api_user
+from marketplace.console import events, exports, funnel, listing, statistics, targets
+from marketplace.console.ledger import FEE_TYPES, MODES
+from marketplace.core.permissions import require_organisation
+from marketplace.accounts.models import OrganisationKind
+from marketplace.openlicense.facts import local_today
+
+blp = Blueprint("console_api", __name__, description="运营机构控制台 / agency console: statistics, targets, events")
+
+
+class FilterArgs(Schema):
+    from_ = fields.Date(data_key="from", metadata={"description": "first day, YYYY-MM-DD (inclusive)"})
+    to = fields.Date(metadata={"description": "last day, YYYY-MM-DD (inclusive)"})
+    mode = fields.String(validate=validate.OneOf(MODES))
+    segment = fields.String(metadata={"description": f"segment code; `{statistics.UNCLASSIFIED}` for none"})
+    region = fields.String(validate=validate.Regexp(r"^\d{6}$"), metadata={"description": "the acquirer's region"})
+    organisation = fields.Integer(metadata={"description": "a university or institute holding the patents"})
+    sme = fields.Boolean(metadata={"description": "only SMEs acquiring university/institute patents"})
+    fee_type = fields.String(validate=validate.OneOf(FEE_TYPES))
+    agency_id = fields.Integer(metadata={"description": "platform admins: one agency's scope"})
+
+
+class StatsArgs(FilterArgs):
+    group_by = fields.String(required=True, validate=validate.OneOf(statistics.GROUPINGS))
+
+
+class FigureSchema(Schema):
+    items = fields.Integer()
+    amount = Money()
+    filters = fields.Dict(keys=fields.String(), values=fields.String(),
+                          metadata={"description": "the query that lists the items behind the figure"})
+
+
+class StatsRowSchema(FigureSchema):
+    key = fields.String()
+    label = fields.String()
+    by_mode = fields.Dict(keys=fields.String(), values=fields.Nested(FigureSchema))
+
+
+class StatsSchema(Schema):
+    group_by = fields.String()
+    from_ = fields.Date(data_key="from", attribute="from", allow_none=True)
+    to = fields.Date(allow_none=True)
+    total = fields.Nested(FigureSchema)
+    rows = fields.List(fields.Nested(StatsRowSchema))
+
+
+class FunnelRowSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    pushed = fields.Integer()
+    viewed = fields.Integer()
+    interested = fields.Integer()
+    contacted = fields.Integer()
+    deal = fields.Integer()
+
+
+class ReasonSchema(Schema):
+    reason = fields.String()
+    label = fields.String()
+    count = fields.Integer()
+
+
+class FunnelSchema(Schema):
+    stages = fields.List(fields.String())
+    total = fields.Nested(FunnelRowSchema)
+    by_segment = fields.List(fields.Nested(FunnelRowSchema))
+    by_university = fields.List(fields.Nested(FunnelRowSchema))
+    reasons = fields.List(fields.Nested(ReasonSchema))
+
+
+class TargetFieldsSchema(Schema):
+    conversion_count = fields.Integer(allow_none=True)
+    conversion_amount = Money(allow_none=True)
+    transfer_license_count = fields.Integer(allow_none=True)
+    open_license_count = fields.Integer(allow_none=True)
+    pledge_count = fields.Integer(allow_none=True)
+    pledge_amount = Money(allow_none=True)
+    pledge_growth_pct = fields.Decimal(places=2, as_string=True, allow_none=True)
+    sme_growth_pct = fields.Decimal(places=2, as_string=True, allow_none=True)
+    events_count = fields.Integer(allow_none=True)
+    organisations_served = fields.Integer(allow_none=True)
+
+
+class TargetCreateSchema(TargetFieldsSchema):
+    year = fields.Integer(required=True)
+
+
+class TargetSchema(TargetCreateSchema):
+    id = fields.Integer()
+    agency_id = fields.Integer()
+
+
+class ProgressSchema(Schema):
+    metric = fields.String()
+    label = fields.String()
+    target = fields.Raw(allow_none=True)
+    actual = fields.Raw(allow_none=True)
+    forecast = fields.Raw(allow_none=True)
+    percent = fields.Raw(allow_none=True)
+    on_track = fields.Boolean(allow_none=True)
+
+
+class ProgressArgs(Schema):
+    year = fields.Integer()
+    agency_id = fields.Integer()
+
+
+class InvitationSchema(Schema):
+    organisation_id = fields.Integer()
+    organisation_name = fields.String(attribute="organisation.name")
+    attended = fields.Boolean(allow_none=True)
+
+
+class OutcomeSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    organisation_id = fields.Integer(allow_none=True)
+    patent_id = fields.Integer(allow_none=True)
+    deal_id = fields.Integer(allow_none=True)
+    note = fields.String()
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    agency_id = fields.Integer()
+    title = fields.String()
+    held_on = fields.Date()
+    online = fields.Boolean()
+    place = fields.String(allow_none=True)
+    segments = fields.List(fields.String())
+    description = fields.String()
+    attendance = fields.Integer()
+    invitations = fields.List(fields.Nested(InvitationSchema))
+    outcomes = fields.List(fields.Nested(OutcomeSchema))
+
+
+class EventCreateSchema(Schema):
+    title = fields.String(required=True)
+    held_on = fields.Date(required=True)
+    online = fields.Boolean(load_default=False)
+    place = fields.String(allow_none=True)
+    segments = fields.List(fields.String(), load_default=list)
+    description = fields.String(load_default="")
+    invited_organisation_ids = fields.List(fields.Integer(), load_default=list)
+
+
+class EventArgs(Schema):
+    year = fields.Integer()
+    agency_id = fields.Integer()
+
+
+class AttendanceSchema(Schema):
+    attended = fields.List(fields.Integer(), load_default=list)
+    absent = fields.List(fields.Integer(), load_default=list)
+
+
+class InviteSchema(Schema):
+    organisation_ids = fields.List(fields.Integer(), required=True)
+
+
+class OutcomeCreateSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["interest", "deal"]))
+    organisation_id = fields.Integer()
+    patent_id = fields.Integer()
+    deal_id = fields.Integer()
+    note = fields.String(load_default="")
+
+
+def _filters(args: dict):
+    raw = {"from": args.get("from_"), "to": args.get("to"), **{k: args.get(k) for k in
+                                                             ("mode", "segment", "region", "organisation", "fee_type")}}
+    raw["sme"] = "1" if args.get("sme") else ""
+    return statistics.parse_filters(raw)
+
+
+@blp.get("/stats/deals")
+@blp.arguments(StatsArgs, location="query")
+@blp.response(200, StatsSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def stats_deals(args: dict):
+    """Counts and amounts of deals, open licenses obtained and pledges, grouped one way; rows split by mode.
+
+    Each figure's `filters` is the query of `/exports/deals.csv` listing the items it counts.
+    """
+    scope = statistics.scope_for(api_user(), args.get("agency_id"))
+    return statistics.deal_statistics(scope, _filters(args), args["group_by"]).as_dict()
+
+
+@blp.get("/stats/funnel")
+@blp.arguments(FilterArgs, location="query")
+@blp.response(200, FunnelSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+def stats_funnel(args: dict):
+    """Pushed matches → viewed → interested → contacted → deal, by segment and university, with dismissal reasons."""
+    scope = statistics.scope_for(api_user(), args.get("agency_id"))
+    return funnel.conversion_funnel(scope, _filters(args)).as_dict()
+
+
+@blp.get("/targets")
+@blp.response(200, TargetSchema(many=True))
+@blp.alt_response(403, schema=ErrorSchema)
+def list_targets():
+    """The caller's agency's yearly targets (every agency's for platform admins)."""
+    return targets.list_targets(api_user())
+
+
+@blp.post("/targets")
+@blp.arguments(TargetCreateSchema)
+@blp.response(201, TargetSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="the year's targets exist: PATCH them")
+@blp.alt_response(422, schema=ErrorSchema)
+def create_targets(body: dict):
+    """Enter the agency's targets for a year; an omitted metric has no target."""
+    return targets.create_targets(api_user(), body)
+
+
+@blp.patch("/targets/<int:target_id>")
+@blp.arguments(TargetFieldsSchema)
+@blp.response(200, TargetSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def update_targets(body: dict, target_id: int):
+    """Change some of a year's targets (null clears one)."""
+    return targets.update_targets(api_user(), target_id, body)
+
+
+@blp.get("/targets/progress")
+@blp.arguments(ProgressArgs, location="query")
+@blp.response(200, ProgressSchema(many=True))
+@blp.alt_response(403, schema=ErrorSchema)
+def target_progress(args: dict):
+    """Each metric's target, the year so far and the straight-line forecast for 31 December."""
+    user = api_user()
+    scope = statistics.scope_for(user, args.get("agency_id"))
+    if scope.agency_id is None:
+        scope = statistics.Scope(require_organisation(user, (OrganisationKind.AGENCY,)).id)
+    today = local_today()
+    return [p.as_dict() for p in targets.target_progress(scope.agency_id, args.get("year") or today.year, today)]
+
+
+@blp.get("/events")
+@blp.arguments(EventArgs, location="query")
+@blp.response(200, EventSchema(many=True))
+@blp.alt_response(403, schema=ErrorSchema)
+def list_events(args: dict):
+    """The agency's matchmaking events, newest first (all of them for platform admins)."""
+    scope = statistics.scope_for(api_user(), args.get("agency_id"))
+    return events.list_events(scope, args.get("year"))
+
+
+@blp.post("/events")
+@blp.arguments(EventCreateSchema)
+@blp.response(201, EventSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def create_event(body: dict):
+    """Record a matchmaking event (date, place or online, segments) and the organisations invited."""
+    return events.create_event(api_user(), body)
+
+
+@blp.get("/events/<int:event_id>")
+@blp.response(200, EventSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+def get_event(event_id: int):
+    return events.get_event(api_user(), event_id)
+
+
+@blp.post("/events/<int:event_id>/attendance")
+@blp.arguments(AttendanceSchema)
+@blp.response(200, EventSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def record_attendance(body: dict, event_id: int):
+    """Who came and who did not; an uninvited organisation that came is added as a walk-in."""
+    return events.record_attendance(api_user(), event_id, body)
+
+
+@blp.post("/events/<int:event_id>/invitations")
+@blp.arguments(InviteSchema)
+@blp.response(200, EventSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def invite(body: dict, event_id: int):
+    return events.invite(api_user(), event_id, body["organisation_ids"])
+
+
+@blp.post("/events/<int:event_id>/outcomes")
+@blp.arguments(OutcomeCreateSchema)
+@blp.response(201, OutcomeSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def add_outcome(body: dict, event_id: int):
+    """An interest (organisation, patent) or a brokered deal that came out of the event."""
+    return events.add_outcome(api_user(), event_id, body)
+
+
+def _export(args: dict, fmt: str) -> Response:
+    scope = statistics.scope_for(api_user(), args.get("agency_id"))
+    found = listing.list_items(scope, _filters(args), per_page=None)
+    if fmt == "csv":
+        return Response(exports.listing_csv(found), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=deals.csv"})
+    return Response(exports.listing_xlsx(found),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=deals.xlsx"})
+
+
+@blp.get("/exports/deals.csv")
+@blp.arguments(FilterArgs, location="query")
+@blp.alt_response(403, schema=ErrorSchema)
+def export_deals_csv(args: dict):
+    """The ledger items in scope and filter, as CSV (UTF-8 with BOM), with a total row."""
+    return _export(args, "csv")
+
+
+@blp.get("/exports/deals.xlsx")
+@blp.arguments(FilterArgs, location="query")
+@blp.alt_response(403, schema=ErrorSchema)
+def export_deals_xlsx(args: dict):
+    """The ledger items in scope and filter, as an Excel workbook, with a total row."""
+    return _export(args, "xlsx")

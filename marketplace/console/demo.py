@@ -1,0 +1,126 @@
+"""Demo ledger for the agency console: what the demo agency brokered last year and this year.
+
+Everything goes through the ledger's services (deals, open licenses and their
+payment, pledges, targets, events), so the demo exercises the same rules as
+real use. Amounts and dates are illustrative; patents are the demo's real
+records. The targets are the seeds' figures (DOMAIN.md §6).
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from marketplace.accounts.models import User
+from marketplace.console import events, targets
+from marketplace.deals import services as deals
+from marketplace.extensions import db
+from marketplace.openlicense import licensing
+from marketplace.openlicense import services as openlicense
+from marketplace.openlicense.eligibility import add_months
+from marketplace.openlicense.facts import local_today
+from marketplace.patents import services as patents
+from marketplace.patents.models import Patent
+from marketplace.patents.vocab import LegalStatus, PatentType
+from marketplace.pledges import services as pledges
+
+# (mode, seller key, buyer key, amount) — spread over the year up to today
+THIS_YEAR = [("license", "univ1", "comp1", "380000.00"), ("transfer", "univ2", "comp2", "1200000.00"),
+             ("license", "inst", "comp3", "150000.00"), ("equity", "univ1", "comp1", "2000000.00"),
+             ("license", "univ2", "comp2", "90000.00"), ("transfer", "inst", "comp1", "640000.00")]
+LAST_YEAR = [("license", "univ1", "comp3", "260000.00"), ("transfer", "univ2", "comp1", "900000.00"),
+             ("license", "inst", "comp2", "120000.00"), ("license", "univ1", "comp2", "75000.00")]
+OPEN_LICENSES = [("univ1", "comp1", {"payment_method": "lump_sum", "fixed_fee": "30000.00"}),
+                 ("univ1", "comp2", {"payment_method": "royalty_sales", "royalty_rate": "3.00"}),
+                 ("univ2", "comp3", {"payment_method": "free"})]
+# (pledgor key, amount, this year?)
+PLEDGES = [("univ2", "5000000.00", True), ("inst", "3000000.00", True), ("univ2", "2500000.00", False),
+           ("inst", "1500000.00", False)]
+TARGETS = {"conversion_count": 50, "conversion_amount": "5000000.00", "transfer_license_count": 20,
+           "open_license_count": 10, "pledge_count": 5, "pledge_amount": "20000000.00", "pledge_growth_pct": "20",
+           "sme_growth_pct": "20", "events_count": 2, "organisations_served": 30}
+
+
+def _spread(start: date, end: date, count: int) -> list[date]:
+    span = (end - start).days
+    return [start + timedelta(days=span * (i + 1) // (count + 1)) for i in range(count)]
+
+
+def _usable_patents(owner: User, today: date) -> list[Patent]:
+    """Granted inventions filed since 2010: every deal, open-license and pledge rule can pass on them.
+
+    Most demo records lack a filing date; the year is in the application
+    number (ZC 0006-2003), so 1 January of that year is entered, which can
+    only make the computed 20-year term shorter than the real one.
+    """
+    usable = []
+    for patent in db.session.scalars(select(Patent).where(
+            Patent.owner_id == owner.organisation_id, Patent.legal_status == LegalStatus.GRANTED,
+            Patent.patent_type == PatentType.INVENTION).order_by(Patent.id)):
+        year = int(patent.application_number[:4]) if len(patent.application_number.split(".")[0]) == 12 else 0
+        if patent.co_owners or patent.proceedings_suspended or (patent.application_date is None and year < 2010):
+            continue
+        if patent.application_date is None:
+            patents.update_patent(owner, patent.id, {"application_date": date(year, 1, 1).isoformat()})
+        if patent.application_date.replace(year=patent.application_date.year + 20) > today + timedelta(days=1500):
+            usable.append(patent)
+    return usable
+
+
+def seed_ledger(users: dict[str, User]) -> dict[str, int]:
+    """Deals, open licenses and pledges brokered by the demo agency; its targets and one event."""
+    today = local_today()
+    agency = users["agency"]
+    stock = {key: _usable_patents(users[key], today) for key in ("univ1", "univ2", "inst")}
+
+    def take(key: str) -> Patent:
+        return stock[key].pop(0)
+
+    recorded = []
+    year_start = today.replace(month=1, day=1)
+    last_year = date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    plan = [(row, day) for row, day in zip(THIS_YEAR, _spread(year_start, today, len(THIS_YEAR)))]
+    plan += [(row, day) for row, day in zip(LAST_YEAR, _spread(*last_year, len(LAST_YEAR)))]
+    for (mode, seller, buyer, amount), day in plan:
+        patent = take(seller)
+        recorded.append(deals.record_deal(agency, {
+            "mode": mode, "license_kind": "ordinary" if mode == "license" else None,
+            "seller_id": users[seller].organisation_id, "buyer_id": users[buyer].organisation_id,
+            "patent_ids": [patent.id], "amount": amount, "contract_date": day.isoformat(), "status": "signed",
+            "title": f"{patent.title[:40]}（{'许可' if mode == 'license' else '转让' if mode == 'transfer' else '作价入股'}）"}))
+
+    for owner, licensee, terms in OPEN_LICENSES:
+        patent = take(owner)
+        expiry = patent.application_date.replace(year=patent.application_date.year + 20)
+        declaration = openlicense.save_declaration(users[owner], patent.id, {
+            **terms, "term_start": today.isoformat(), "term_end": min(add_months(today, 36), expiry).isoformat(),
+            "contact_name": "技术转移办公室", "contact_email": users[owner].email, "commitment": True,
+            "fee_explanation": "演示数据：按评估价值确定。"}, publish=True)
+        grant = licensing.accept_open_license(users[licensee], declaration.id)
+        if terms.get("fixed_fee"):
+            licensing.record_payment(users[licensee], grant.id, {"amount": terms["fixed_fee"]})
+
+    for number, (pledgor, amount, this_year) in enumerate(PLEDGES, start=1):
+        patent = take(pledgor)
+        registered = _spread(year_start, today, 2)[number % 2] if this_year \
+            else _spread(*last_year, 2)[number % 2]
+        pledges.register_pledge(agency, {
+            "pledgor_id": users[pledgor].organisation_id, "pledgee_id": users["bank"].organisation_id,
+            "patent_ids": [patent.id], "amount": amount, "term_start": registered.isoformat(),
+            "term_end": (registered + timedelta(days=730)).isoformat(), "registered_on": registered.isoformat(),
+            "registration_number": f"Y{registered.year}52000{number:04d}"})
+
+    targets.create_targets(agency, {"year": today.year, **TARGETS})
+    held_on = _spread(year_start, today, 1)[0]
+    event = events.create_event(agency, {
+        "title": "新能源与新材料专利供需对接会（演示）", "held_on": held_on, "online": False,
+        "place": "贵阳市观山湖区 贵州知识产权运营中心", "segments": ["TM-F1", "TM-D"],
+        "invited_organisation_ids": [users[k].organisation_id for k in ("comp1", "comp2", "comp3", "univ2")],
+        "description": "面向新能源、新材料企业的高校专利推介与洽谈。"})
+    events.record_attendance(agency, event.id, {"attended": [users["comp1"].organisation_id,
+                                                             users["comp2"].organisation_id],
+                                                "absent": [users["comp3"].organisation_id]})
+    events.add_outcome(agency, event.id, {"kind": "deal", "deal_id": recorded[0].id, "note": "会上达成许可意向"})
+    events.add_outcome(agency, event.id, {"kind": "interest", "organisation_id": users["comp2"].organisation_id,
+                                          "note": "对锂电池负极材料专利感兴趣"})
+    return {"deals": len(recorded), "open_licenses": len(OPEN_LICENSES), "pledges": len(PLEDGES), "events": 1}

@@ -1,0 +1,205 @@
+"""Matchmaking events (供需对接活动): an agency invites organisations, records who came and what came of it.
+
+Invited organisations become organisations the agency serves (see
+``ledger``), and events held count toward its yearly targets.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.accounts.models import Organisation, OrganisationKind, User
+from marketplace.console.ledger import Scope
+from marketplace.console.models import EventInvitation, EventOutcome, MatchmakingEvent, OutcomeKind
+from marketplace.core.audit import record_audit
+from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.permissions import require_organisation
+from marketplace.deals.models import Deal
+from marketplace.extensions import db
+from marketplace.openlicense.facts import local_today
+from marketplace.patents.models import Patent
+
+ENTITY = "matchmaking_event"
+
+
+def _date(raw: Any, field: str) -> date:
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw or "").strip())
+    except ValueError:
+        raise ValidationFailed.field(field, "日期应为 YYYY-MM-DD / expected a date YYYY-MM-DD") from None
+
+
+def _ids(raw: Any, field: str) -> list[int]:
+    parts = raw.replace("，", ",").split(",") if isinstance(raw, str) else list(raw or [])
+    try:
+        return sorted({int(str(p).strip()) for p in parts if str(p).strip()})
+    except ValueError:
+        raise ValidationFailed.field(field, "应为机构编号列表 / expected a list of organisation ids") from None
+
+
+def _organisations(ids: list[int], field: str) -> list[Organisation]:
+    found = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)))) if ids else []
+    missing = sorted(set(ids) - {o.id for o in found})
+    if missing:
+        raise ValidationFailed.field(field, f"机构不存在：{missing} / unknown organisations: {missing}")
+    return found
+
+
+def create_event(user: User, raw: Mapping[str, Any]) -> MatchmakingEvent:
+    """Record an event the user's agency organises, with the organisations it invites."""
+    agency = require_organisation(user, (OrganisationKind.AGENCY,))
+    errors: dict[str, str] = {}
+    title = str(raw.get("title") or "").strip()
+    if not title or len(title) > 200:
+        errors["title"] = "须填写活动名称（≤200字）/ a title (≤200 characters) is required"
+    held_on = None
+    try:
+        held_on = _date(raw.get("held_on"), "held_on")
+    except ValidationFailed as error:
+        errors.update(error.fields)
+    online = str(raw.get("online", "")).lower() in ("1", "true", "on", "yes") if not isinstance(raw.get("online"), bool) \
+        else raw["online"]
+    place = str(raw.get("place") or "").strip() or None
+    if not online and not place:
+        errors["place"] = "线下活动须填写地点 / an in-person event needs a place"
+    if place and len(place) > 300:
+        errors["place"] = "最多 300 字 / at most 300 characters"
+    segments: list[str] = []
+    try:
+        raw_segments = raw.get("segments") or []
+        segments = current_app.extensions["taxonomy"].parse_codes(
+            raw_segments.split(",") if isinstance(raw_segments, str) else list(raw_segments))
+    except ValidationFailed as error:
+        errors.update(error.fields)
+    invited: list[Organisation] = []
+    try:
+        invited = _organisations(_ids(raw.get("invited_organisation_ids"), "invited_organisation_ids"),
+                                 "invited_organisation_ids")
+    except ValidationFailed as error:
+        errors.update(error.fields)
+    if errors:
+        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+    event = MatchmakingEvent(agency_id=agency.id, title=title, held_on=held_on, online=online, place=place,
+                             segments=segments, description=str(raw.get("description") or "").strip()[:5000],
+                             created_by_id=user.id,
+                             invitations=[EventInvitation(organisation_id=o.id) for o in invited if o.id != agency.id])
+    db.session.add(event)
+    db.session.flush()
+    record_audit("event.created", ENTITY, event.id, {"title": title, "held_on": held_on,
+                                                     "invited": [o.id for o in invited]}, actor=user)
+    return event
+
+
+def list_events(scope: Scope, year: int | None = None) -> list[MatchmakingEvent]:
+    """The scope's events, newest first (an agency's own; all of them for the platform)."""
+    stmt = select(MatchmakingEvent).options(selectinload(MatchmakingEvent.invitations),
+                                            selectinload(MatchmakingEvent.outcomes))
+    if scope.agency_id is not None:
+        stmt = stmt.where(MatchmakingEvent.agency_id == scope.agency_id)
+    if year is not None:
+        stmt = stmt.where(MatchmakingEvent.held_on >= date(year, 1, 1), MatchmakingEvent.held_on <= date(year, 12, 31))
+    return list(db.session.scalars(stmt.order_by(MatchmakingEvent.held_on.desc(), MatchmakingEvent.id.desc())))
+
+
+def get_event(user: User, event_id: int) -> MatchmakingEvent:
+    """An event, for its agency and platform admins; 404 for everyone else."""
+    event = db.session.get(MatchmakingEvent, event_id)
+    if event is None or not (user.is_platform_admin or user.organisation_id == event.agency_id):
+        raise NotFound("活动不存在 / event not found")
+    return event
+
+
+def _own_event(user: User, event_id: int) -> MatchmakingEvent:
+    event = get_event(user, event_id)
+    if user.organisation_id != event.agency_id:
+        raise NotFound("活动不存在 / event not found")
+    return event
+
+
+def invite(user: User, event_id: int, organisation_ids: Any) -> MatchmakingEvent:
+    """Invite more organisations; inviting one twice changes nothing."""
+    event = _own_event(user, event_id)
+    known = {i.organisation_id for i in event.invitations}
+    added = [o.id for o in _organisations(_ids(organisation_ids, "organisation_ids"), "organisation_ids")
+             if o.id not in known and o.id != event.agency_id]
+    event.invitations.extend(EventInvitation(organisation_id=org_id) for org_id in added)
+    db.session.flush()
+    if added:
+        record_audit("event.invited", ENTITY, event.id, {"organisation_ids": added}, actor=user)
+    return event
+
+
+def record_attendance(user: User, event_id: int, raw: Mapping[str, Any]) -> MatchmakingEvent:
+    """Mark who came (``attended``) and who did not (``absent``); a walk-in is added as invited and present."""
+    event = _own_event(user, event_id)
+    attended = _ids(raw.get("attended"), "attended")
+    absent = _ids(raw.get("absent"), "absent")
+    both = sorted(set(attended) & set(absent))
+    if both:
+        raise ValidationFailed.field("absent", f"不能同时出席与缺席：{both} / both attended and absent: {both}")
+    if event.held_on > local_today():
+        raise ValidationFailed.field("attended", "活动尚未举行 / the event has not taken place yet")
+    _organisations(attended + absent, "attended")
+    by_org = {i.organisation_id: i for i in event.invitations}
+    for org_id in attended + absent:
+        invitation = by_org.get(org_id)
+        if invitation is None:
+            if org_id in absent:
+                raise ValidationFailed.field("absent", f"未邀请的机构：{org_id} / not invited: {org_id}")
+            invitation = EventInvitation(organisation_id=org_id)
+            event.invitations.append(invitation)
+        invitation.attended = org_id in attended
+    db.session.flush()
+    record_audit("event.attendance", ENTITY, event.id, {"attended": attended, "absent": absent}, actor=user)
+    return event
+
+
+def add_outcome(user: User, event_id: int, raw: Mapping[str, Any]) -> EventOutcome:
+    """Record an interest (an organisation in a patent) or a deal the agency brokered that came out of the event."""
+    event = _own_event(user, event_id)
+    try:
+        kind = OutcomeKind(str(raw.get("kind") or ""))
+    except ValueError:
+        raise ValidationFailed.field("kind", "应为 interest 或 deal / must be interest or deal") from None
+    note = str(raw.get("note") or "").strip()
+    if len(note) > 500:
+        raise ValidationFailed.field("note", "最多 500 字 / at most 500 characters")
+    outcome = EventOutcome(event_id=event.id, kind=kind, note=note)
+    if kind == OutcomeKind.DEAL:
+        deal = db.session.get(Deal, _one_id(raw.get("deal_id"), "deal_id"))
+        if deal is None or deal.agency_id != event.agency_id:
+            raise ValidationFailed.field("deal_id", "须为本机构经办的交易 / must be a deal your agency brokered")
+        outcome.deal_id, outcome.organisation_id = deal.id, deal.buyer_id
+    else:
+        organisation = _organisations([_one_id(raw.get("organisation_id"), "organisation_id")], "organisation_id")[0]
+        outcome.organisation_id = organisation.id
+        if raw.get("patent_id") not in (None, ""):
+            patent = db.session.get(Patent, _one_id(raw.get("patent_id"), "patent_id"))
+            if patent is None:
+                raise ValidationFailed.field("patent_id", "专利不存在 / patent not found")
+            outcome.patent_id = patent.id
+    event.outcomes.append(outcome)
+    db.session.flush()
+    record_audit("event.outcome", ENTITY, event.id, {"kind": kind.value, "deal_id": outcome.deal_id,
+                                                     "organisation_id": outcome.organisation_id}, actor=user)
+    return outcome
+
+
+def _one_id(raw: Any, field: str) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed.field(field, "必填，应为编号 / required, an id") from None
+
+
+def invitable_organisations() -> list[Organisation]:
+    """Organisations an agency may invite: everyone but agencies, by kind and name."""
+    return list(db.session.scalars(select(Organisation).where(Organisation.kind != OrganisationKind.AGENCY)
+                                   .order_by(Organisation.kind, Organisation.name)))

@@ -1,0 +1,128 @@
+"""The conversion funnel: pushed matches → viewed → interested → contacted → deal, and why companies said no.
+
+A match enters the funnel when it is pushed (``pushed_at``). Its current
+status says how far it went; the feedback history of the push feature
+(``push.models.MatchFeedback``, one row per reaction) keeps the stages a
+match passed before the company dismissed it, so a dismissed match still
+counts as viewed, and as interested or contacted if it ever was. A deal is a
+counted deal (signed or beyond) recorded with the match's id. By segment a
+match counts under each segment of its patent; by university under the
+patent's owner when that is a university or institute.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from marketplace.accounts.models import Organisation
+from marketplace.console.ledger import ACADEMIC, COUNTED_DEALS, Filters, Scope, served_organisations
+from marketplace.deals.models import Deal
+from marketplace.extensions import db
+from marketplace.needs.models import Need
+from marketplace.patents.models import Patent, PatentSegment
+from marketplace.push.models import REASON_LABELS, FeedbackReason, MatchFeedback
+from marketplace.search.models import Match, MatchStatus
+
+STAGES = ("pushed", "viewed", "interested", "contacted", "deal")
+STAGE_LABELS = {"pushed": "已推送", "viewed": "已查看", "interested": "有意向", "contacted": "已洽谈", "deal": "已成交"}
+_REACHED = {
+    "viewed": (MatchStatus.VIEWED, MatchStatus.INTERESTED, MatchStatus.CONTACTED, MatchStatus.DISMISSED),
+    "interested": (MatchStatus.INTERESTED, MatchStatus.CONTACTED),
+    "contacted": (MatchStatus.CONTACTED,),
+}
+
+
+@dataclass
+class FunnelRow:
+    key: str
+    label: str
+    stages: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, **self.stages}
+
+
+@dataclass
+class Funnel:
+    total: FunnelRow
+    by_segment: list[FunnelRow]
+    by_university: list[FunnelRow]
+    reasons: list[tuple[str, str, int]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stages": list(STAGES), "total": self.total.as_dict(),
+                "by_segment": [r.as_dict() for r in self.by_segment],
+                "by_university": [r.as_dict() for r in self.by_university],
+                "reasons": [{"reason": k, "label": label, "count": n} for k, label, n in self.reasons]}
+
+
+def _scoped_matches(scope: Scope, filters: Filters):
+    stmt = select(Match.id).where(Match.pushed_at.is_not(None))
+    if filters.start is not None:
+        stmt = stmt.where(Match.pushed_at >= datetime.combine(filters.start, time.min))
+    if filters.end is not None:
+        stmt = stmt.where(Match.pushed_at < datetime.combine(filters.end + timedelta(days=1), time.min))
+    if scope.agency_id is not None:
+        served = served_organisations(scope.agency_id)
+        stmt = stmt.join(Need, Need.id == Match.need_id).join(Patent, Patent.id == Match.patent_id).where(
+            (Need.organisation_id.in_(served)) | (Patent.owner_id.in_(served)))
+    return stmt
+
+
+def _stage_flags(match_ids) -> dict[int, set[str]]:
+    """Which stages each match reached."""
+    reached: dict[int, set[str]] = defaultdict(lambda: {"pushed"})
+    for match_id, status in db.session.execute(select(Match.id, Match.status).where(Match.id.in_(match_ids))):
+        flags = reached[match_id]
+        flags.update(stage for stage, statuses in _REACHED.items() if status in statuses)
+    for match_id, status in db.session.execute(
+            select(MatchFeedback.match_id, MatchFeedback.status).distinct()
+            .where(MatchFeedback.match_id.in_(match_ids))):
+        reached[match_id].update(stage for stage, statuses in _REACHED.items()
+                                 if status in statuses and status != MatchStatus.DISMISSED)
+    dealt = select(Deal.match_id).where(Deal.match_id.in_(match_ids), Deal.status.in_(COUNTED_DEALS))
+    for (match_id,) in db.session.execute(dealt):
+        reached[match_id].add("deal")
+    return reached
+
+
+def conversion_funnel(scope: Scope, filters: Filters) -> Funnel:
+    """Stage counts overall, by segment and by university, and the reasons given for dismissing."""
+    match_ids = _scoped_matches(scope, filters).subquery()
+    ids = select(match_ids.c.id)
+    reached = _stage_flags(ids)
+    total = FunnelRow("total", "合计")
+    for flags in reached.values():
+        for stage in flags:
+            total.stages[stage] += 1
+
+    taxonomy = current_app.extensions["taxonomy"]
+    segments: dict[str, FunnelRow] = {}
+    for match_id, code in db.session.execute(
+            select(Match.id, PatentSegment.segment_code).join(PatentSegment, PatentSegment.patent_id == Match.patent_id)
+            .where(Match.id.in_(ids))):
+        segment = taxonomy.get(code)
+        row = segments.setdefault(code, FunnelRow(code, segment.name if segment else code))
+        for stage in reached.get(match_id, ()):
+            row.stages[stage] += 1
+    universities: dict[int, FunnelRow] = {}
+    for match_id, org_id, name in db.session.execute(
+            select(Match.id, Organisation.id, Organisation.name).join(Patent, Patent.id == Match.patent_id)
+            .join(Organisation, Organisation.id == Patent.owner_id)
+            .where(Match.id.in_(ids), Organisation.kind.in_(ACADEMIC))):
+        row = universities.setdefault(org_id, FunnelRow(str(org_id), name))
+        for stage in reached.get(match_id, ()):
+            row.stages[stage] += 1
+    reasons: dict[str, int] = dict.fromkeys((r.value for r in FeedbackReason), 0)
+    for (reason,) in db.session.execute(select(MatchFeedback.reason).where(
+            MatchFeedback.match_id.in_(ids), MatchFeedback.reason.is_not(None))):
+        reasons[reason.value] += 1
+    order = lambda row: (-row.stages["pushed"], row.label)  # noqa: E731
+    return Funnel(total, sorted(segments.values(), key=order), sorted(universities.values(), key=order),
+                  [(key, REASON_LABELS[FeedbackReason(key)], n) for key, n in reasons.items()])
+

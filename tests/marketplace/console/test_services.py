@@ -1,0 +1,191 @@
+"""Console services without HTTP: forecast, progress, scope, funnel, the rollup kept fresh, event rules."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from marketplace.console import events, funnel, statistics, targets
+from marketplace.console.ledger import Filters, Scope
+from marketplace.core import transaction
+from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
+from marketplace.deals import services as deals
+from marketplace.deals.models import Deal
+from marketplace.extensions import db
+from marketplace.patents.models import PatentSegment
+from marketplace.push.models import FeedbackReason, MatchFeedback
+from marketplace.search.models import Match, MatchStatus
+from tests import factories
+from tests.marketplace.console.conftest import AGENCY_TOTAL
+
+
+@pytest.mark.parametrize("actual, today, expected", [
+    (10, date(2025, 7, 2), 20),  # day 183 of 365: doubles, rounded
+    (Decimal("100.00"), date(2025, 12, 31), Decimal("100.00")),
+    (Decimal("1.00"), date(2024, 1, 1), Decimal("366.00")),  # leap year, first day
+    (5, date(2026, 3, 1), 5),  # the year is over: the forecast is the actual
+])
+def test_linear_forecast(actual, today, expected):
+    year = 2025 if today.year != 2024 else 2024
+    assert targets.linear_forecast(actual, year, today) == expected
+
+
+def test_no_forecast_before_the_year_starts():
+    assert targets.linear_forecast(0, 2026, date(2025, 12, 31)) is None
+
+
+def test_growth_pct():
+    assert statistics.growth_pct(12, 10) == Decimal("20.0")
+    assert statistics.growth_pct(Decimal("50.00"), Decimal("200.00")) == Decimal("-75.0")
+    assert statistics.growth_pct(3, 0) is None
+
+
+def test_scope_for_refuses_other_kinds(ctx, company, agency, platform_admin):
+    with pytest.raises(Forbidden):
+        statistics.scope_for(company.load())
+    assert statistics.scope_for(agency.load()) == Scope(agency.organisation_id)
+    assert statistics.scope_for(platform_admin.load()) == Scope(None)
+    assert statistics.scope_for(platform_admin.load(), 7) == Scope(7)
+
+
+def test_agency_scope_counts_its_deals_pledges_and_its_served_open_licenses(ctx, agency, ledger):
+    table = statistics.deal_statistics(Scope(agency.organisation_id), Filters(), "mode")
+    figures = {row.key: (row.figure.items, row.figure.amount) for row in table.rows}
+    assert figures == {"transfer": (1, Decimal("800000.00")), "license": (1, Decimal("120000.00")),
+                       "open_license": (1, Decimal("50000.00")), "equity": (0, Decimal("0.00")),
+                       "pledge": (1, Decimal("2000000.00"))}
+    assert table.total.amount == AGENCY_TOTAL
+
+
+def test_cancelled_and_negotiating_deals_do_not_count(ctx, agency, university, company, ledger):
+    deals.update_deal(agency.load(), ledger.transfer_deal, {"status": "cancelled"})
+    patent = factories.make_granted_patent(university)
+    deals.record_deal(agency.load(), {"mode": "license", "license_kind": "ordinary", "patent_ids": [patent.id],
+                                      "seller_id": university.organisation_id, "buyer_id": company.organisation_id,
+                                      "amount": "9.99"})
+    table = statistics.deal_statistics(Scope(), Filters(), "mode")
+    assert {row.key: row.figure.items for row in table.rows}["transfer"] == 0
+    assert table.total.amount == AGENCY_TOTAL - Decimal("800000.00") + Decimal("50000.00")
+
+
+def test_platform_figures_follow_every_ledger_change(ctx, agency, ledger):
+    """The rollup answers platform figures: a changed amount, a moved date, a new segment all show at once."""
+    before = statistics.deal_statistics(Scope(), Filters(), "segment")
+    deal = db.session.get(Deal, ledger.license_deal)
+    deals.amend_deal(agency.load(), deal.id, {"reason": "合同金额更正", "changes": {"amount": "150000.00"}}) \
+        if deal.status.immutable else deals.update_deal(agency.load(), deal.id, {"amount": "150000.00"})
+    transaction.commit()
+    after = statistics.deal_statistics(Scope(), Filters(), "mode")
+    assert {r.key: r.figure.amount for r in after.rows}["license"] == Decimal("200000.00")
+    db.session.add(PatentSegment(patent_id=deal.patent_ids[0], segment_code="SEI-08"))
+    transaction.commit()
+    segments = statistics.deal_statistics(Scope(), Filters(), "segment")
+    assert "SEI-08" in {row.key for row in segments.rows}
+    assert "SEI-08" not in {row.key for row in before.rows}
+    moved = Filters(start=date(2000, 1, 1), end=date(2000, 12, 31))
+    deal.contract_date = date(2000, 5, 5)
+    transaction.commit()
+    assert statistics.deal_statistics(Scope(), moved, "mode").total.amount == Decimal("150000.00")
+
+
+def test_target_progress_and_forecast(ctx, agency, ledger):
+    user = agency.load()
+    year = ledger.today.year
+    targets.create_targets(user, {"year": year, "pledge_amount": "4000000", "pledge_count": 1, "events_count": 4})
+    progress = {p.metric: p for p in targets.target_progress(agency.organisation_id, year, ledger.today)}
+    pledge = progress["pledge_amount"]
+    assert pledge.target == Decimal("4000000.00") and pledge.actual == Decimal("2000000.00")
+    assert pledge.forecast == targets.linear_forecast(Decimal("2000000.00"), year, ledger.today)
+    assert pledge.percent == Decimal("50.0")
+    assert progress["pledge_count"].on_track is True
+    assert progress["conversion_count"].actual == 3  # license, transfer and the open license, all from the university
+    assert progress["conversion_amount"].actual == Decimal("970000.00")
+    assert progress["transfer_license_count"].actual == 2
+    assert progress["open_license_count"].actual == 1
+    assert progress["events_count"].actual == 0 and progress["events_count"].on_track is False
+    assert progress["organisations_served"].actual == 2  # the university and the SME
+    assert progress["conversion_count"].target is None
+
+
+def test_full_year_in_the_past_needs_no_projection(ctx, agency, ledger):
+    past = {p.metric: p for p in targets.target_progress(agency.organisation_id, ledger.today.year - 1, ledger.today)}
+    assert past["pledge_amount"].actual == Decimal("0.00") == past["pledge_amount"].forecast
+
+
+def test_scheduled_events_raise_the_events_forecast(ctx, agency, company, ledger):
+    year = ledger.today.year
+    events.create_event(agency.load(), {"title": "年末对接会", "held_on": date(year, 12, 31), "online": True,
+                                        "invited_organisation_ids": [company.organisation_id]})
+    progress = {p.metric: p for p in targets.target_progress(agency.organisation_id, year, ledger.today)}
+    assert progress["events_count"].forecast >= 1
+
+
+def test_targets_validation_names_the_field(ctx, agency):
+    user = agency.load()
+    with pytest.raises(ValidationFailed) as caught:
+        targets.create_targets(user, {"year": 2025, "conversion_amount": "-1", "sme_growth_pct": "-20"})
+    assert set(caught.value.fields) == {"conversion_amount", "sme_growth_pct"}
+    with pytest.raises(ValidationFailed) as caught:
+        targets.create_targets(user, {"year": 1800})
+    assert "year" in caught.value.fields
+
+
+def test_invited_organisations_are_served_and_bring_their_open_licenses(ctx, company, ledger):
+    newcomer = factories.make_user("agency", email="owner@agency3.test", org_name="新成立的运营机构")
+    scope = Scope(newcomer.organisation_id)
+    assert statistics.deal_statistics(scope, Filters(), "mode").total.items == 0
+    events.create_event(newcomer.load(), {"title": "企业专场", "held_on": ledger.today, "online": True,
+                                          "invited_organisation_ids": [company.organisation_id]})
+    table = statistics.deal_statistics(scope, Filters(), "mode")
+    assert (table.total.items, table.total.amount) == (1, Decimal("50000.00"))
+    assert {row.key for row in table.rows if row.figure.items} == {"open_license"}
+
+
+def test_attendance_rules(ctx, agency, other_agency, company, ledger):
+    event = events.create_event(agency.load(), {"title": "对接会", "held_on": date(2100, 1, 1), "place": "贵阳",
+                                                "invited_organisation_ids": [company.organisation_id]})
+    with pytest.raises(ValidationFailed) as caught:
+        events.record_attendance(agency.load(), event.id, {"attended": [company.organisation_id]})
+    assert "attended" in caught.value.fields
+    with pytest.raises(NotFound):
+        events.get_event(other_agency.load(), event.id)
+    with pytest.raises(ValidationFailed) as caught:
+        events.add_outcome(agency.load(), event.id, {"kind": "deal", "deal_id": ledger.other_agency_deal})
+    assert "deal_id" in caught.value.fields
+
+
+def _match(need_id: int, patent_id: int, status: MatchStatus, pushed: bool = True) -> Match:
+    match = Match(need_id=need_id, patent_id=patent_id, score=0.8, status=status,
+                  pushed_at=datetime(2025, 3, 1, 9) if pushed else None)
+    db.session.add(match)
+    db.session.flush()
+    return match
+
+
+def test_funnel_counts_each_stage_reached(ctx, agency, university, company, ledger):
+    need_id = factories.make_need(company, title="锂电池负极材料需求")
+    patents = [factories.make_granted_patent(university, segments=["TM-F1"]) for _ in range(4)]
+    viewed = _match(need_id, patents[0].id, MatchStatus.VIEWED)
+    contacted = _match(need_id, patents[1].id, MatchStatus.CONTACTED)
+    dismissed = _match(need_id, patents[2].id, MatchStatus.DISMISSED)
+    _match(need_id, patents[3].id, MatchStatus.SUGGESTED, pushed=False)
+    organisation = company.organisation_id
+    db.session.add_all([
+        MatchFeedback(match_id=dismissed.id, organisation_id=organisation, status=MatchStatus.INTERESTED),
+        MatchFeedback(match_id=dismissed.id, organisation_id=organisation, status=MatchStatus.DISMISSED,
+                      reason=FeedbackReason.TOO_EARLY),
+        MatchFeedback(match_id=contacted.id, organisation_id=organisation, status=MatchStatus.CONTACTED)])
+    deal = db.session.get(Deal, ledger.license_deal)
+    deal.match_id = contacted.id
+    db.session.flush()
+    result = funnel.conversion_funnel(Scope(agency.organisation_id), Filters())
+    assert result.total.stages == {"pushed": 3, "viewed": 3, "interested": 2, "contacted": 1, "deal": 1}
+    assert dict((k, n) for k, _label, n in result.reasons)["too_early"] == 1
+    assert [(r.key, r.stages["pushed"]) for r in result.by_segment] == [("TM-F1", 3)]
+    assert [r.stages["deal"] for r in result.by_university] == [1]
+    assert viewed.id
+    outsider = funnel.conversion_funnel(Scope(999999), Filters())
+    assert outsider.total.stages["pushed"] == 0
+    march = funnel.conversion_funnel(Scope(), Filters(start=date(2025, 3, 2)))
+    assert march.total.stages["pushed"] == 0

@@ -1,0 +1,29 @@
+"""The periodic re-check catches what time alone changes."""
+from __future__ import annotations
+
+from marketplace.core import transaction
+from marketplace.core.scheduler import periodic_jobs
+from marketplace.extensions import db
+from marketplace.openlicense.eligibility import add_months
+from marketplace.openlicense.facts import local_today
+from marketplace.openlicense.jobs import recheck_declarations
+from marketplace.openlicense.models import OpenLicenseDeclaration
+from marketplace.patents.models import Patent
+from tests import factories
+
+
+def test_a_patent_reaching_its_expiry_is_flagged(ctx, university):
+    lapsing = factories.make_granted_patent(university)
+    factories.make_granted_patent(university)
+    declaration_id = factories.make_open_license(university, lapsing)
+    factories.make_open_license(university, factories.make_granted_patent(university))
+    assert recheck_declarations() == 0
+    db.session.get(Patent, lapsing.id).application_date = add_months(local_today(), -240)  # 20 years on
+    transaction.commit()
+    assert recheck_declarations() == 1
+    flagged = db.session.get(OpenLicenseDeclaration, declaration_id)
+    assert flagged.needs_withdrawal and [r["code"] for r in flagged.flag_reasons] == ["lapsed"]
+
+
+def test_the_job_is_declared_periodic(app):
+    assert "open-license-recheck" in {p.name for p in periodic_jobs()}
