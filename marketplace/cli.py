@@ -55,8 +55,9 @@ def create_admin(email: str, password: str) -> None:
 @click.option("--queues", default="index,push,mail,digest,default", show_default=True,
               help="Comma-separated queues, highest priority first.")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--fork", is_flag=True, help="Fork a work horse per job (isolation) instead of running jobs in-process.")
 @with_appcontext
-def worker(queues: str, burst: bool) -> None:
+def worker(queues: str, burst: bool, fork: bool) -> None:
     """Run an RQ worker (needs REDIS_URL)."""
     from flask import current_app
 
@@ -65,7 +66,9 @@ def worker(queues: str, burst: bool) -> None:
     runner = jobs()
     if runner.inline:
         raise click.UsageError("REDIS_URL is not set: jobs run inline, no worker needed")
-    worker_class = make_worker_class(current_app._get_current_object())
+    worker_class = make_worker_class(current_app._get_current_object(), fork=fork)
+    from marketplace.search.backend import search_backend
+    search_backend().analyzer.tokens("预热")  # load jieba once, before any job (forked horses inherit it too)
     if not burst:  # periodic jobs (outbox sweep, digests …), see core.scheduler
         from marketplace.core.scheduler import start_scheduler
         start_scheduler(runner)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from datetime import date, timedelta
+from datetime import timedelta
 from importlib import resources
 from typing import Any
 
@@ -22,7 +22,10 @@ from marketplace.accounts.identifiers import credit_code_check
 from marketplace.accounts.models import Organisation, User
 from marketplace.extensions import db
 from marketplace.needs.services import create_need
-from marketplace.patents.services import save_patent, set_published, validate_patent_values
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.dates import local_today, parse_date
+from marketplace.patents.services import save_patent, set_published
+from marketplace.patents.validation import validate_patent_values
 from marketplace.patents.vocab import PatentType
 from marketplace.push.services import subscribe
 
@@ -89,9 +92,12 @@ def _segments_for_ipc(codes: list[str]) -> list[str]:
 
 
 def _source_date(raw: object) -> str:
-    """The source writes dates as YYYYMMDD and unknown ones as 0."""
-    text = str(raw or "")
-    return text if len(text) == 8 and text.isdigit() else ""
+    """The sources write 20120509, 2012.05.09 or 2012-05-09, and 0 for unknown."""
+    try:
+        day = parse_date(raw, "date")
+    except ValidationFailed:
+        return ""
+    return day.isoformat() if day else ""
 
 
 def _patent_row(record: dict[str, Any], index: int) -> dict[str, Any]:
@@ -111,10 +117,11 @@ def _patent_row(record: dict[str, Any], index: int) -> dict[str, Any]:
         "first_claim": extra.get("主权项", ""),
         "ipc_main": record.get("ipc_main") if "/" in (record.get("ipc_main") or "") else None,
         "ipc_codes": [c for c in ipc if "/" in c],
-        "inventors": extra.get("发明人", ""),
+        "inventors": extra.get("发明人") or extra.get("发明（设计）人", ""),
         "application_date": _source_date(extra.get("申请日")),
-        "publication_date": _source_date(extra.get("公开日")),
-        "grant_date": _source_date(extra.get("授权公告日")),
+        "publication_date": _source_date(extra.get("公开日") or extra.get("公开（公告）日")),
+        "grant_date": _source_date(extra.get("授权公告日") or extra.get("公开（公告）日")
+                                   if record.get("patent_type") == "实用新型" else extra.get("授权公告日")),
         "legal_status": "granted" if index % 9 else "pending",
         "grade": grade,
         "segments": _segments_for_ipc(ipc),
@@ -187,9 +194,10 @@ def seed(force: bool = False) -> dict[str, int]:
         need = create_need(company, {
             "title": record["name"][:300], "description": record["context"], "segments": segments,
             "modes": _need_modes(record.get("cooperationMethod", "")), "public": index % 10 != 0,
-            "valid_until": (date.today() + timedelta(days=90 + index % 200)).isoformat()})
+            "valid_until": (local_today() + timedelta(days=90 + index % 200)).isoformat()})
         need.source = f"{record['source_repo']}:{record['source_path']}#{record['source_index']}"
         needs += 1
+    subscribe(users["comp1"], {"segments": ["TM-F1"]})  # its lithium-battery needs hear of new TM-F1 patents
     from marketplace.console.demo import seed_ledger  # the agency console's demo: deals, licenses, pledges, targets
     ledger = seed_ledger(users)
     return {"organisations": len(ORGANISATIONS), "users": len(users) + 1, "patents": sum(map(len, patent_ids.values())),

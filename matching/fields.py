@@ -24,7 +24,7 @@ NEED_FILTERS = NEED_FACETS
 
 # How many query terms a match request may use: long need texts would
 # otherwise produce hundreds of OR clauses and slow both backends down.
-MAX_MATCH_TERMS = 32
+MAX_MATCH_TERMS = 24
 
 
 def grade_rank(grade: str | None, order: tuple[str, ...]) -> int:

@@ -156,7 +156,7 @@ def make_granted_patent(owner: UserRef, patent_type: str = "invention", **overri
     from sqlalchemy import select
 
     from marketplace.openlicense.eligibility import add_months
-    from marketplace.openlicense.facts import local_today
+    from marketplace.core.dates import local_today
     from marketplace.patents.models import Patent
     from marketplace.patents.numbers import normalise_application_number, patent_type_of
 
@@ -177,7 +177,7 @@ def make_granted_patent(owner: UserRef, patent_type: str = "invention", **overri
 def open_license_terms(**overrides: Any) -> dict[str, Any]:
     """Valid declared terms (a ¥50,000 lump sum over three years), as a form or the API sends them."""
     from marketplace.openlicense.eligibility import add_months
-    from marketplace.openlicense.facts import local_today
+    from marketplace.core.dates import local_today
 
     return {"payment_method": "lump_sum", "fixed_fee": "50000.00", "term_start": local_today().isoformat(),
             "term_end": add_months(local_today(), 36).isoformat(), "contact_name": "技术转移办公室",

@@ -110,16 +110,16 @@ def es_overhead(backend, needs: list, requests: list[PatentQuery]) -> None:
         return time.perf_counter() - t1, t1 - t0
 
     # Interleaved, so that background load (merges, GC) hits both sides alike.
-    searches = [pair(lambda r=r: backend.search_patents(r),
-                     lambda r=r: client.search(index=index, body=esq.patent_search(plan(r, backend.analyzer), FACET_SIZE)))
-                for r in requests]
+    bodies = [esq.patent_search(plan(r, backend.analyzer), FACET_SIZE) for r in requests]  # built untimed
+    searches = [pair(lambda r=r: backend.search_patents(r), lambda b=b: client.search(index=index, body=b))
+                for r, b in zip(requests, bodies)]
     matches = []
     for n in needs:
         groups = need_match_terms(n, backend.analyzer).groups
         if n.segments:  # the backend sends both pools in one _msearch
-            searches = [{"index": index}, esq.patent_candidates(groups, (), POOL),
-                        {"index": index}, esq.patent_candidates(groups, n.segments, SEGMENT_POOL)]
-            raw = lambda s=searches: client.msearch(searches=s)  # noqa: E731
+            pools = [{"index": index}, esq.patent_candidates(groups, (), POOL),
+                     {"index": index}, esq.patent_candidates(groups, n.segments, SEGMENT_POOL)]
+            raw = lambda s=pools: client.msearch(searches=s)  # noqa: E731
         else:
             raw = lambda b=esq.patent_candidates(groups, (), POOL): client.search(index=index, body=b)  # noqa: E731
         matches.append(pair(lambda n=n: backend.match_patents(n, limit=20), raw))

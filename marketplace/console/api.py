@@ -15,7 +15,7 @@ from marketplace.console import events, exports, funnel, listing, statistics, ta
 from marketplace.console.ledger import FEE_TYPES, MODES
 from marketplace.core.permissions import require_organisation
 from marketplace.accounts.models import OrganisationKind
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 
 blp = Blueprint("console_api", __name__, description="运营机构控制台 / agency console: statistics, targets, events")
 

@@ -1,9 +1,9 @@
 """Ledger totals per month, mode and dimension value: the one aggregation every figure is built from.
 
-Agency figures are aggregated live (an agency's slice is small and indexed);
-platform-wide figures without filters come from the monthly rollup for whole
-months, and live for the days of a partial month at either end of the range,
-so both paths give the same numbers to the cent.
+Figures filtered only by dates and mode come from the monthly rollup for
+whole months — the platform's rows, or an agency's brokered deals and
+pledges — and live from the ledger for the rest (see ``_plan``), so every
+path gives the same numbers to the cent. Other filters are answered live.
 """
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ from marketplace.console.models import MonthlyRollup
 from marketplace.extensions import db
 
 
+BROKERED = ("deal", "pledge")  # what an agency's rollup rows hold
+SERVED = ("open_license",)  # counted for an agency through the organisations it serves: always live
+
+
 @dataclass(frozen=True)
 class Cell:
     year: int
@@ -28,6 +32,7 @@ class Cell:
     key: str
     items: int
     cents: int
+    agency_id: int | None = None
 
 
 def month_start(day: date) -> date:
@@ -42,18 +47,24 @@ def next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def live_cells(scope: Scope, filters: Filters, dimension: str) -> list[Cell]:
-    """Aggregate the ledger directly: items and cents per (year, month, mode, key)."""
-    source = items(scope, filters, segments=dimension == "segment")
+def live_cells(scope: Scope, filters: Filters, dimension: str, *, sources: tuple[str, ...] | None = None,
+               by_agency: bool = False) -> list[Cell]:
+    """Aggregate the ledger directly: items and cents per (year, month, mode, key[, brokering agency])."""
+    source = items(scope, filters, segments=dimension == "segment", sources=sources)
     if source is None:
         return []
     rows = source.subquery("ledger_items")
     key, conditions = _key(rows, dimension)
     year = extract("year", rows.c.day)
     month = extract("month", rows.c.day)
-    stmt = (select(cast(year, Integer), cast(month, Integer), rows.c.mode, key, func.count(), func.sum(rows.c.cents))
-            .where(*conditions).group_by(year, month, rows.c.mode, key))
-    return [Cell(int(y), int(m), mode, str(k), int(n), int(c or 0)) for y, m, mode, k, n, c in db.session.execute(stmt)]
+    groups = [year, month, rows.c.mode, key] + ([rows.c.agency_id] if by_agency else [])
+    if by_agency:
+        conditions = [*conditions, rows.c.agency_id.is_not(None)]
+    stmt = (select(cast(year, Integer), cast(month, Integer), rows.c.mode, key, func.count(), func.sum(rows.c.cents),
+                   rows.c.agency_id if by_agency else literal(None, Integer))
+            .where(*conditions).group_by(*groups))
+    return [Cell(int(y), int(m), mode, str(k), int(n), int(c or 0), agency)
+            for y, m, mode, k, n, c, agency in db.session.execute(stmt)]
 
 
 def _key(rows, dimension: str):
@@ -73,22 +84,87 @@ def _key(rows, dimension: str):
     raise ValueError(dimension)
 
 
-def cells(scope: Scope, filters: Filters, dimension: str) -> list[Cell]:
-    """The cells of ``dimension`` for this scope and filter, from the rollup where it can answer."""
-    if not scope.platform or not filters.only_dates_and_mode:
-        return live_cells(scope, filters, dimension)
+@dataclass(frozen=True)
+class _Part:
+    """One piece of a range: whole months from the rollup, or a live aggregation of some ledger tables."""
+
+    rollup: tuple[date, date] | None = None
+    filters: Filters | None = None
+    sources: tuple[str, ...] | None = None
+
+
+def _plan(scope: Scope, filters: Filters) -> list[_Part]:
+    """Where each part of a figure comes from; the parts never overlap, so their sums add up exactly.
+
+    Whole months come from the rollup (the platform's rows, or an agency's
+    brokered deals and pledges); partial months at the ends, any other filter,
+    and an agency's open licenses (which follow the organisations it serves)
+    are aggregated live.
+    """
+    if not filters.only_dates_and_mode:
+        return [_Part(filters=filters)]
     from marketplace.console import rollup
 
     rollup.refresh_stale()
     first, last = full_months(filters.start, filters.end)
     if first > last:
-        return live_cells(scope, filters, dimension)
-    found = _rollup_cells(first, last, dimension, filters.mode)
+        return [_Part(filters=filters)]
+    rolled = None if scope.platform else BROKERED
+    parts = [_Part(rollup=(first, last))]
     if filters.start is not None and filters.start < first:
-        found += live_cells(scope, filters.narrowed(end=_day_before(first)), dimension)
+        parts.append(_Part(filters=filters.narrowed(end=_day_before(first)), sources=rolled))
     if filters.end is not None and filters.end > month_end(last):
-        found += live_cells(scope, filters.narrowed(start=next_month(last)), dimension)
+        parts.append(_Part(filters=filters.narrowed(start=next_month(last)), sources=rolled))
+    if not scope.platform:
+        parts.append(_Part(filters=filters, sources=SERVED))
+    return parts
+
+
+def _rollup_rows(scope: Scope, first: date, last: date, dimension: str, mode: str | None, *columns):
+    agency = MonthlyRollup.agency_id.is_(None) if scope.platform else MonthlyRollup.agency_id == scope.agency_id
+    stmt = select(*columns).where(agency, MonthlyRollup.dimension == dimension, MonthlyRollup.month >= first,
+                                  MonthlyRollup.month <= last)
+    return stmt.where(MonthlyRollup.mode == mode) if mode is not None else stmt
+
+
+def cells(scope: Scope, filters: Filters, dimension: str) -> list[Cell]:
+    """The cells of ``dimension`` for this scope and filter, from the rollup where it can answer."""
+    found: list[Cell] = []
+    for part in _plan(scope, filters):
+        if part.rollup is None:
+            found += live_cells(scope, part.filters, dimension, sources=part.sources)
+            continue
+        stmt = _rollup_rows(scope, *part.rollup, dimension, filters.mode, MonthlyRollup.month, MonthlyRollup.mode,
+                            MonthlyRollup.key, MonthlyRollup.items, MonthlyRollup.cents)
+        found += [Cell(m.year, m.month, mode, key, n, c) for m, mode, key, n, c in db.session.execute(stmt)]
     return found
+
+
+def key_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tuple[int, int]]:
+    """Items and cents per key over the whole range, summed by the database (the SME list has thousands of keys)."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for part in _plan(scope, filters):
+        if part.rollup is None:
+            rows = _live_key_totals(scope, part.filters, dimension, part.sources)
+        else:
+            stmt = _rollup_rows(scope, *part.rollup, dimension, filters.mode, MonthlyRollup.key,
+                                func.sum(MonthlyRollup.items), func.sum(MonthlyRollup.cents)).group_by(MonthlyRollup.key)
+            rows = [(k, int(n), int(c)) for k, n, c in db.session.execute(stmt)]
+        for key, n, c in rows:
+            totals[key][0] += n
+            totals[key][1] += c
+    return {key: (n, c) for key, (n, c) in totals.items()}
+
+
+def _live_key_totals(scope: Scope, filters: Filters, dimension: str,
+                     sources: tuple[str, ...] | None) -> list[tuple[str, int, int]]:
+    source = items(scope, filters, segments=dimension == "segment", sources=sources)
+    if source is None:
+        return []
+    rows = source.subquery("ledger_items")
+    key, conditions = _key(rows, dimension)
+    stmt = select(key, func.count(), func.sum(rows.c.cents)).where(*conditions).group_by(key)
+    return [(str(k), int(n), int(c or 0)) for k, n, c in db.session.execute(stmt)]
 
 
 def full_months(start: date | None, end: date | None) -> tuple[date, date]:
@@ -101,14 +177,6 @@ def full_months(start: date | None, end: date | None) -> tuple[date, date]:
 
 def _day_before(day: date) -> date:
     return date.fromordinal(day.toordinal() - 1)
-
-
-def _rollup_cells(first: date, last: date, dimension: str, mode: str | None) -> list[Cell]:
-    stmt = select(MonthlyRollup).where(MonthlyRollup.dimension == dimension, MonthlyRollup.month >= first,
-                                       MonthlyRollup.month <= last)
-    if mode is not None:
-        stmt = stmt.where(MonthlyRollup.mode == mode)
-    return [Cell(r.month.year, r.month.month, r.mode, r.key, r.items, r.cents) for r in db.session.scalars(stmt)]
 
 
 def merge(found: Iterable[Cell]) -> dict[tuple[int, int, str, str], tuple[int, int]]:

@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.openlicense import licensing
 from marketplace.openlicense import services as openlicense
 from marketplace.openlicense.eligibility import add_months
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from marketplace.patents import services as patents
 from marketplace.patents.models import Patent
 from marketplace.patents.vocab import LegalStatus, PatentType

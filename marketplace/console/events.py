@@ -21,7 +21,7 @@ from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.permissions import require_organisation
 from marketplace.deals.models import Deal
 from marketplace.extensions import db
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from marketplace.patents.models import Patent
 
 ENTITY = "matchmaking_event"

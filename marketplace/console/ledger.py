@@ -31,12 +31,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import BigInteger, ColumnElement, Select, String, and_, cast, func, literal, null, or_, select, true, type_coerce, union, union_all
+from sqlalchemy import (
+    BigInteger, ColumnElement, Integer, Select, String, and_, any_, bindparam, cast, exists, func, join, literal, null, or_,
+    select, true, type_coerce, union, union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from marketplace.accounts.models import Organisation, OrganisationKind
 from marketplace.console.models import EventInvitation, MatchmakingEvent
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus
+from marketplace.extensions import db
 from marketplace.openlicense.models import LicenseGrant
 from marketplace.patents.models import PatentSegment
 from marketplace.pledges.models import Pledge, PledgePatent
@@ -93,6 +98,24 @@ def served_organisations(agency_id: int) -> Select:
     )
 
 
+SERVED_CACHE = "console_served_organisations"
+
+
+def served_ids(agency_id: int) -> list[int]:
+    """``served_organisations`` read once per unit of work (the rollup hooks drop it when a flush changes it)."""
+    cache = db.session.info.setdefault(SERVED_CACHE, {})
+    if agency_id not in cache:
+        cache[agency_id] = sorted(db.session.scalars(served_organisations(agency_id)))
+    return cache[agency_id]
+
+
+def among(column: ColumnElement, ids: list[int]) -> ColumnElement:
+    """``column IN ids``; on PostgreSQL one array parameter, so thousands of ids cost no planning time."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
 @dataclass(frozen=True)
 class _Branch:
     """How one ledger table maps onto the common item columns."""
@@ -107,22 +130,22 @@ class _Branch:
     acquirer_id: ColumnElement
     region_from_holder: bool
     fee_type: ColumnElement
-    patent_links: Select  # (item id, patent id) pairs
+    link: tuple[type, ColumnElement, ColumnElement] | None  # (link model, item id, patent id); None: one patent
+    patent_id: ColumnElement | None  # the row's own patent when there is no link table
     counted: ColumnElement
 
 
 def _branches() -> list[_Branch]:
     return [
         _Branch("deal", Deal, Deal.id, Deal.mode, Deal.contract_date, Deal.amount, Deal.seller_id, Deal.buyer_id,
-                False, null(), select(DealPatent.deal_id.label("item_id"), DealPatent.patent_id),
+                False, null(), (DealPatent, DealPatent.deal_id, DealPatent.patent_id), None,
                 and_(Deal.status.in_(COUNTED_DEALS), Deal.contract_date.is_not(None))),
         _Branch("open_license", LicenseGrant, LicenseGrant.id, literal("open_license", String), LicenseGrant.effective_on,
                 LicenseGrant.fixed_fee, LicenseGrant.licensor_id, LicenseGrant.licensee_id, False,
-                LicenseGrant.fee_type, select(LicenseGrant.id.label("item_id"), LicenseGrant.patent_id),
-                LicenseGrant.effective_on.is_not(None)),
+                LicenseGrant.fee_type, None, LicenseGrant.patent_id, LicenseGrant.effective_on.is_not(None)),
         _Branch("pledge", Pledge, Pledge.id, literal("pledge", String), Pledge.registered_on, Pledge.amount,
                 Pledge.pledgor_id, Pledge.pledgee_id, True, null(),
-                select(PledgePatent.pledge_id.label("item_id"), PledgePatent.patent_id), true()),
+                (PledgePatent, PledgePatent.pledge_id, PledgePatent.patent_id), None, true()),
     ]
 
 
@@ -130,7 +153,8 @@ def _branch_modes(branch: _Branch) -> tuple[str, ...]:
     return DEAL_MODES if branch.source == "deal" else (branch.source,)
 
 
-def items(scope: Scope, filters: Filters, *, segments: bool = False) -> Select | None:
+def items(scope: Scope, filters: Filters, *, segments: bool = False,
+          sources: tuple[str, ...] | None = None) -> Select | None:
     """The counted ledger rows in scope and filter, one per item (per item and segment with ``segments``).
 
     Columns: source, item_id, mode, day, amount, cents, agency_id, holder_id,
@@ -138,7 +162,8 @@ def items(scope: Scope, filters: Filters, *, segments: bool = False) -> Select |
     fee_type (and segment). ``None`` when no table can match (e.g. a fee type
     asked of deals).
     """
-    selects = [stmt for branch in _branches() if (stmt := _branch_select(branch, scope, filters, segments)) is not None]
+    selects = [stmt for branch in _branches() if sources is None or branch.source in sources
+               if (stmt := _branch_select(branch, scope, filters, segments)) is not None]
     if not selects:
         return None
     return selects[0] if len(selects) == 1 else union_all(*selects)
@@ -147,6 +172,19 @@ def items(scope: Scope, filters: Filters, *, segments: bool = False) -> Select |
 def cents(amount: ColumnElement) -> ColumnElement:
     """An amount as whole cents, so sums are exact integers on SQLite (which keeps NUMERIC as REAL) too."""
     return cast(func.round(amount * 100), BigInteger)
+
+
+def _has_segment(branch: _Branch, code: str) -> ColumnElement:
+    """The item has a patent in segment ``code`` (``""``: no patent of it has any segment)."""
+    if branch.link is None:
+        tagged = select(PatentSegment.patent_id).where(PatentSegment.patent_id == branch.patent_id)
+    else:
+        model, item, patent = branch.link
+        tagged = (select(item).select_from(model).join(PatentSegment, PatentSegment.patent_id == patent)
+                  .where(item == branch.item_id))
+    if code == "":
+        return ~exists(tagged)
+    return exists(tagged.where(PatentSegment.segment_code == code))
 
 
 def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bool) -> Select | None:
@@ -160,7 +198,7 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
     holder = aliased(Organisation, name=f"holder_{branch.source}")
     acquirer = aliased(Organisation, name=f"acquirer_{branch.source}")
     region_code = holder.region_code if branch.region_from_holder else acquirer.region_code
-    agency_id = branch.table.agency_id if hasattr(branch.table, "agency_id") else null()
+    agency_id = branch.table.agency_id if hasattr(branch.table, "agency_id") else cast(null(), Integer)
     conditions: list[ColumnElement] = [branch.counted]
     if filters.mode is not None and branch.source == "deal":
         conditions.append(Deal.mode == DealMode(filters.mode))
@@ -170,8 +208,8 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
         conditions.append(branch.day <= filters.end)
     if scope.agency_id is not None:
         if branch.source == "open_license":
-            served = served_organisations(scope.agency_id)
-            conditions.append(or_(LicenseGrant.licensee_id.in_(served), LicenseGrant.licensor_id.in_(served)))
+            served = served_ids(scope.agency_id)
+            conditions.append(or_(among(LicenseGrant.licensee_id, served), among(LicenseGrant.licensor_id, served)))
         else:
             conditions.append(branch.table.agency_id == scope.agency_id)
     if filters.region is not None:
@@ -182,13 +220,8 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
         conditions.append(and_(acquirer.is_sme.is_(True), holder.kind.in_(ACADEMIC)))
     if filters.fee_type is not None:
         conditions.append(LicenseGrant.fee_type == filters.fee_type)
-    links = branch.patent_links.subquery()
     if filters.segment is not None:
-        tagged = select(links.c.item_id).join(PatentSegment, PatentSegment.patent_id == links.c.patent_id)
-        if filters.segment == "":
-            conditions.append(branch.item_id.not_in(tagged))
-        else:
-            conditions.append(branch.item_id.in_(tagged.where(PatentSegment.segment_code == filters.segment)))
+        conditions.append(_has_segment(branch, filters.segment))
     columns = [
         literal(branch.source, String).label("source"), branch.item_id.label("item_id"),
         type_coerce(branch.mode, String).label("mode"),
@@ -196,13 +229,16 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
         agency_id.label("agency_id"), branch.holder_id.label("holder_id"),
         holder.kind.label("holder_kind"), holder.name.label("holder_name"), branch.acquirer_id.label("acquirer_id"),
         acquirer.is_sme.label("acquirer_sme"), region_code.label("region_code"),
-        branch.fee_type.label("fee_type"),
+        cast(branch.fee_type, String).label("fee_type"),
     ]
     stmt = (select(*columns).select_from(branch.table)
             .join(holder, holder.id == branch.holder_id).join(acquirer, acquirer.id == branch.acquirer_id))
     if segments:
-        segment_of = (select(links.c.item_id, PatentSegment.segment_code)
-                      .join(PatentSegment, PatentSegment.patent_id == links.c.patent_id).distinct().subquery())
-        stmt = (stmt.add_columns(func.coalesce(segment_of.c.segment_code, "").label("segment"))
-                .outerjoin(segment_of, segment_of.c.item_id == branch.item_id))
+        if branch.link is None:
+            stmt = stmt.outerjoin(PatentSegment, PatentSegment.patent_id == branch.patent_id)
+        else:
+            model, item, patent = branch.link
+            stmt = stmt.outerjoin(join(model, PatentSegment, PatentSegment.patent_id == patent), item == branch.item_id)
+        # DISTINCT: two patents of one item in the same segment count the item once there.
+        stmt = stmt.add_columns(func.coalesce(PatentSegment.segment_code, "").label("segment")).distinct()
     return stmt.where(*conditions)

@@ -121,17 +121,21 @@ class EventOutcome(db.Model):
 
 
 class MonthlyRollup(db.Model):
-    """Platform-wide ledger totals per month, mode and one dimension value (``dimension``/``key``).
+    """Ledger totals per month, mode and one dimension value (``dimension``/``key``).
 
-    ``dimension`` is ``all`` (key ``""``), ``segment``, ``region`` or
-    ``organisation``; amounts are kept in cents so sums stay exact on SQLite
-    too. Rows are recomputed from the ledger for each month a change touches
+    ``agency_id`` NULL: the platform's totals (deals, open licenses, pledges);
+    an agency's id: the deals and pledges it brokered (its open licenses
+    follow the organisations it serves and are counted live). ``dimension`` is
+    ``all`` (key ``""``), ``segment``, ``region``, ``organisation``, ``sme`` or
+    ``fee``; amounts are kept in cents so sums stay exact on SQLite too. Rows
+    are recomputed from the ledger for each month a change touches
     (``console.rollup``), never adjusted by deltas.
     """
 
     __tablename__ = "stats_monthly_rollup"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     month: Mapped[date]
     mode: Mapped[str] = mapped_column(String(16))
     dimension: Mapped[str] = mapped_column(String(16))
@@ -140,8 +144,8 @@ class MonthlyRollup(db.Model):
     cents: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        UniqueConstraint("month", "dimension", "key", "mode"),
-        Index("ix_stats_monthly_rollup_dimension", "dimension", "month"),
+        Index("ix_stats_monthly_rollup_lookup", "agency_id", "dimension", "month"),
+        Index("ix_stats_monthly_rollup_month", "month"),
     )
 
 

@@ -18,9 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organisation
-from marketplace.console.cells import Cell, live_cells, month_end, month_start
-from marketplace.console.ledger import DIMENSIONS, Filters, Scope
-from marketplace.console.models import MonthlyRollup, StaleMonth
+from marketplace.console.cells import BROKERED, Cell, live_cells, month_end, month_start
+from marketplace.console.ledger import DIMENSIONS, SERVED_CACHE, Filters, Scope
+from marketplace.console.models import EventInvitation, MatchmakingEvent, MonthlyRollup, StaleMonth
 from marketplace.deals.models import Deal, DealPatent
 from marketplace.extensions import db
 from marketplace.openlicense.models import LicenseGrant
@@ -36,6 +36,7 @@ _ORGANISATION_ATTRIBUTES = ("region_code", "kind", "is_sme")
 def register() -> None:
     """Attach the session hooks once (called when the console blueprint is registered)."""
     for name, handler in (("after_flush", _collect), ("before_commit", _before_commit),
+                          ("after_commit", _forget_served), ("after_soft_rollback", _forget_served_soft),
                           ("after_rollback", _forget)):
         if not event.contains(db.session, name, handler):
             event.listen(db.session, name, handler)
@@ -46,6 +47,8 @@ def _collect(session: Session, _flush_context) -> None:
     months: set[date] = session.info.setdefault(_MONTHS, set())
     refs: set[tuple[str, int]] = session.info.setdefault(_REFS, set())
     for obj in [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]:
+        if isinstance(obj, (Deal, Pledge, EventInvitation, MatchmakingEvent)):
+            session.info.pop(SERVED_CACHE, None)
         attribute = _DAY_ATTRIBUTE.get(type(obj))
         if attribute is not None:
             history = inspect(obj).attrs[attribute].history
@@ -70,6 +73,16 @@ def _before_commit(session: Session) -> None:
 def _forget(session: Session) -> None:
     session.info.pop(_MONTHS, None)
     session.info.pop(_REFS, None)
+    _forget_served(session)
+
+
+def _forget_served(session: Session) -> None:
+    session.info.pop(SERVED_CACHE, None)
+
+
+def _forget_served_soft(session: Session, _previous_transaction) -> None:
+    """Any rollback, a savepoint's too, may take back rows the served organisations were read from."""
+    _forget_served(session)
 
 
 def mark_pending(session: Session) -> None:
@@ -151,6 +164,7 @@ def refresh_stale() -> int:
         period = Filters(start=month, end=month_end(month))
         for dimension in DIMENSIONS:
             _store(dimension, live_cells(Scope(), period, dimension))
+            _store(dimension, live_cells(Scope(), period, dimension, sources=BROKERED, by_agency=True))
         db.session.execute(delete(StaleMonth).where(StaleMonth.month == month))
     return len(months)
 
@@ -164,11 +178,12 @@ def rebuild() -> int:
     written = 0
     for dimension in DIMENSIONS:
         written += _store(dimension, live_cells(Scope(), Filters(), dimension))
+        written += _store(dimension, live_cells(Scope(), Filters(), dimension, sources=BROKERED, by_agency=True))
     return written
 
 
 def _store(dimension: str, found: list[Cell]) -> int:
-    rows = [{"month": date(c.year, c.month, 1), "mode": c.mode, "dimension": dimension, "key": c.key,
+    rows = [{"agency_id": c.agency_id, "month": date(c.year, c.month, 1), "mode": c.mode, "dimension": dimension, "key": c.key,
              "items": c.items, "cents": c.cents} for c in found]
     for offset in range(0, len(rows), 5000):
         db.session.execute(MonthlyRollup.__table__.insert(), rows[offset:offset + 5000])

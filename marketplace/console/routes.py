@@ -18,7 +18,7 @@ from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.views import page_number, show_errors
 from marketplace.deals.models import Deal
 from marketplace.extensions import db
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 
 bp = Blueprint("console", __name__)
 bp.record_once(lambda _state: rollup.register())

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
-from marketplace.console.cells import cells, merge, month_end
+from marketplace.console.cells import cells, key_totals, merge, month_end
 from marketplace.console.ledger import FEE_TYPES, MODES, Filters, Scope
 from marketplace.console.regions import region_label
 from marketplace.core.errors import Forbidden, ValidationFailed
@@ -300,9 +300,7 @@ class SmeSummary:
 
 def sme_acquirers(scope: Scope, filters: Filters) -> list[tuple[int, str, int]]:
     """Distinct SMEs acquiring academic patents in ``filters``' range: id, name, number of items."""
-    counts: dict[str, int] = defaultdict(int)
-    for (_y, _m, _mode, key), (n, _c) in merge(cells(scope, filters, "sme")).items():
-        counts[key] += n
+    counts = {key: n for key, (n, _c) in key_totals(scope, filters, "sme").items()}
     names = organisation_names([int(k) for k in counts])
     return sorted(((int(k), names.get(k, k), n) for k, n in counts.items()), key=lambda t: (-t[2], t[1]))
 
@@ -316,9 +314,6 @@ def sme_summary(scope: Scope, year: int, today: date) -> SmeSummary:
 
 def fee_split(scope: Scope, filters: Filters) -> list[Row]:
     """Open licenses obtained by declared fee type: fixed fee, royalty, free."""
-    found: dict[str, list[int]] = {fee: [0, 0] for fee in FEE_TYPES}
-    for (_y, _m, _mode, key), (n, c) in merge(cells(scope, filters, "fee")).items():
-        found[key][0] += n
-        found[key][1] += c
+    found = {fee: (0, 0) for fee in FEE_TYPES} | key_totals(scope, filters, "fee")
     return [Row(fee, FEE_LABELS[fee], Figure(n, to_amount(c), filters.narrowed(mode="open_license", fee_type=fee)))
             for fee, (n, c) in found.items()]

@@ -8,16 +8,16 @@ server leaves the rows pending and a later drain (next write, sweep job,
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
+from marketplace.core.jobs import job_logger
 from marketplace.core.models import OutboxEvent, utcnow
 from marketplace.extensions import db
 
-log = logging.getLogger(__name__)
+log = job_logger(__name__)  # drains run as jobs: their lines carry the job id
 
 BatchHandler = Callable[[list[OutboxEvent]], None]
 _SESSION_KEY = "outbox_consumers"

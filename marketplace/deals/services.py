@@ -26,7 +26,8 @@ from marketplace.core.permissions import require_organisation
 from marketplace.deals.models import Deal, DealAmendment, DealMode, DealPatent, DealStatus, LicenseKind, OwnershipChange
 from marketplace.extensions import db
 from marketplace.openlicense.eligibility import LAPSED, Ineligible, Refusal, assignment_refusals, license_refusals
-from marketplace.openlicense.facts import local_today, lock_patents, patent_facts
+from marketplace.core.dates import local_today
+from marketplace.openlicense.facts import lock_patents, patent_facts
 from marketplace.openlicense.services import recheck_patent
 from marketplace.patents.models import Patent
 from marketplace.patents.numbers import normalise_application_number

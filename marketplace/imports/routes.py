@@ -17,11 +17,6 @@ from marketplace.patents.services import ensure_can_supply
 bp = Blueprint("imports", __name__)
 
 
-def _inventory_url() -> str | None:
-    """The patents feature's inventory page, linked once that feature provides it (as the menu does)."""
-    return url_for("patents.inventory") if "patents.inventory" in current_app.view_functions else None
-
-
 def _upload_page(form: ImportForm, status: int = 200):
     return render_template("imports/upload.html", form=form, batches=services.list_batches(current_user),
                            max_mb=current_app.config["SETTINGS"].max_upload_mb), status
@@ -42,7 +37,7 @@ def upload():
                                           mode=form.mode.data, publish=form.publish.data)
     except ImportRejected as rejected:
         flash(rejected.message, "danger")
-        return render_template("imports/report.html", report=rejected.report, inventory_url=None), rejected.status
+        return render_template("imports/report.html", report=rejected.report), rejected.status
     except DomainError as error:
         show_errors(form, error)
         return _upload_page(form, error.status)
@@ -67,7 +62,7 @@ def upload_too_large(error: RequestEntityTooLarge):
 @login_required
 def report(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
-    return render_template("imports/report.html", report=services.report_of(batch), inventory_url=_inventory_url())
+    return render_template("imports/report.html", report=services.report_of(batch))
 
 
 @bp.get("/inventory/import/template.<any(xlsx, csv):fmt>")

@@ -22,7 +22,8 @@ from marketplace.imports.errors import ImportRejected, UnreadableFile
 from marketplace.imports.models import ImportBatch, ImportMode
 from marketplace.imports.reader import open_table
 from marketplace.patents.numbers import normalise_application_number
-from marketplace.patents.services import PatentValues, ensure_can_supply, save_patents, validate_patent_values
+from marketplace.patents.services import ensure_can_supply, save_patents
+from marketplace.patents.validation import PatentValues, validate_patent_values
 
 MAX_ROWS = 50_000
 HISTORY_LENGTH = 20

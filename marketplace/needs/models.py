@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.core.dates import local_today
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.models import TimestampMixin, portable_enum
 from marketplace.extensions import db
@@ -50,7 +51,7 @@ class Need(TimestampMixin, db.Model):
     @property
     def is_expired(self) -> bool:
         """Past its validity date: still shown to its owner, no longer listed or matched."""
-        return self.valid_until is not None and self.valid_until < date.today()
+        return self.valid_until is not None and self.valid_until < local_today()
 
     @property
     def is_open(self) -> bool:

@@ -26,7 +26,7 @@ from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedSegment, NeedStatus
-from marketplace.patents.services import parse_date
+from marketplace.core.dates import local_today, parse_date
 from marketplace.patents.vocab import TransformationMode
 
 EDITABLE_FIELDS = ("title", "description", "segments", "keywords", "budget_min", "budget_max", "modes",
@@ -139,7 +139,7 @@ def validate_need_values(raw: Mapping[str, Any], *, current: Need | None = None)
 
     def valid_until(value: Any) -> date | None:
         day = parse_date(value, "valid_until")
-        if day is not None and day < date.today() and (current is None or day != current.valid_until):
+        if day is not None and day < local_today() and (current is None or day != current.valid_until):
             raise ValidationFailed.field("valid_until", "有效期不能早于今天 / must not be in the past")
         return day
 
@@ -304,7 +304,7 @@ def _filtered(query: Select, filters: NeedFilters) -> Select:
 def listed_clause() -> ColumnElement[bool]:
     """The SQL form of ``Need.is_listed``, for any query counting or showing public needs."""
     return and_(Need.status == NeedStatus.OPEN, Need.public.is_(True),
-                or_(Need.valid_until.is_(None), Need.valid_until >= date.today()))
+                or_(Need.valid_until.is_(None), Need.valid_until >= local_today()))
 
 
 def list_public_needs(filters: NeedFilters, page: int = 1, per_page: int = 20) -> Pagination:

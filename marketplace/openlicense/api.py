@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
 from marketplace.openlicense import licensing, services
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from marketplace.openlicense.models import DeclarationStatus
 from marketplace.openlicense.terms import PaymentMethod, RoyaltyBase
 

@@ -17,7 +17,8 @@ from marketplace.deals import services as deals
 from marketplace.extensions import db
 from marketplace.openlicense import licensing, services
 from marketplace.openlicense.eligibility import add_months, open_license_refusals, patent_expiry
-from marketplace.openlicense.facts import local_today, patent_facts
+from marketplace.core.dates import local_today
+from marketplace.openlicense.facts import patent_facts
 from marketplace.patents.models import Patent
 from marketplace.pledges import services as pledges
 

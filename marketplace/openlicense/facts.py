@@ -9,8 +9,7 @@ of them may.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import case, func, or_, select
 
@@ -21,13 +20,7 @@ from marketplace.openlicense.models import DeclarationStatus, OpenLicenseDeclara
 from marketplace.patents.models import Patent
 from marketplace.pledges.models import Pledge, PledgePatent, PledgeStatus
 
-CHINA = ZoneInfo("Asia/Shanghai")
 BINDING = [DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED]
-
-
-def local_today() -> date:
-    """Legal dates (announcement, notice, due dates) are Beijing dates, whatever the server's zone."""
-    return datetime.now(CHINA).date()
 
 
 def lock_patents(patent_ids: Iterable[int]) -> list[Patent]:

@@ -27,7 +27,7 @@ from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.openlicense.eligibility import add_months
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from marketplace.openlicense.models import (
     DeclarationStatus, LicenseGrant, LicensePayment, OpenLicenseDeclaration, PaymentInstallment,
 )

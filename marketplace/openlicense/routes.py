@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.views import page_number, show_errors
 from marketplace.openlicense import forms, licensing, services
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from marketplace.patents.forms import segment_choices
 from marketplace.web import select_locale
 

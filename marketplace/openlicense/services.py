@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
@@ -27,11 +27,13 @@ from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.navigation import SUPPLY
 from marketplace.openlicense.eligibility import Ineligible, Refusal, open_license_refusals, patent_expiry
-from marketplace.openlicense.facts import live_declaration, local_today, lock_patents, patent_facts
+from marketplace.core.dates import local_today
+from marketplace.openlicense.facts import live_declaration, lock_patents, patent_facts
 from marketplace.openlicense.models import DeclarationStatus, LicenseGrant, OpenLicenseDeclaration
 from marketplace.openlicense.terms import PaymentMethod, validate_terms
 from marketplace.patents.models import Patent, PatentSegment
 from marketplace.patents.vocab import LegalStatus, PatentType
+from marketplace.search.services import ranked_patent_ids
 
 ENTITY = "open_license"
 RULE_FIELDS = frozenset({"legal_status", "proceedings_suspended", "evaluation_report", "co_owners",
@@ -253,10 +255,10 @@ def search_catalogue(filters: Mapping[str, Any], page: int = 1, per_page: int = 
     stmt = (select(OpenLicenseDeclaration).join(Patent, Patent.id == OpenLicenseDeclaration.patent_id)
             .where(OpenLicenseDeclaration.status == DeclarationStatus.PUBLISHED))
     query = str(filters.get("q") or "").strip()
+    ranked: list[int] = []
     if query:
-        like = f"%{query.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(or_(Patent.title.ilike(like), Patent.abstract.ilike(like),
-                              Patent.application_number.ilike(like)))
+        ranked = ranked_patent_ids(query, open_license=True)
+        stmt = stmt.where(Patent.id.in_(ranked))
     if filters.get("patent_type"):
         stmt = stmt.where(Patent.patent_type == _member(PatentType, filters["patent_type"], "patent_type"))
     if filters.get("payment_method"):
@@ -275,8 +277,10 @@ def search_catalogue(filters: Mapping[str, Any], page: int = 1, per_page: int = 
     items = list(db.session.scalars(stmt.options(selectinload(OpenLicenseDeclaration.licenses),
                                                  selectinload(OpenLicenseDeclaration.patent),
                                                  selectinload(OpenLicenseDeclaration.owner))
-                                    .order_by(OpenLicenseDeclaration.announced_on.desc(),
-                                                  OpenLicenseDeclaration.id.desc())
+                                    .order_by(*([case({pid: rank for rank, pid in enumerate(ranked)},
+                                                      value=Patent.id)] if ranked else []),
+                                              OpenLicenseDeclaration.announced_on.desc(),
+                                              OpenLicenseDeclaration.id.desc())
                                     .limit(per_page).offset((page - 1) * per_page)))
     return items, total
 

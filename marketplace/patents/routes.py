@@ -63,6 +63,7 @@ def index():
 
 @bp.get("/patents/<int:patent_id>")
 def detail(patent_id: int):
+    """The full record; a draft answers 404 to all but its owner and platform admins."""
     patent = services.get_visible_patent(current_user, patent_id)
     is_owner = current_user.is_authenticated and current_user.organisation_id == patent.owner_id
     return render_template("patents/detail.html", patent=patent, is_owner=is_owner)
@@ -83,6 +84,7 @@ def inventory():
 @bp.post("/inventory/bulk")
 @login_required
 def bulk_action():
+    """One action on the checked patents, all or none of them (a foreign id answers 404)."""
     organisation = services.ensure_can_supply(current_user)
     form = BulkEditForm().setup(_segments(), _grades(organisation))
     if not form.validate_on_submit():
@@ -107,6 +109,7 @@ def bulk_action():
 @bp.route("/inventory/new", methods=["GET", "POST"])
 @login_required
 def new():
+    """A new patent, saved as a draft for the owner to review before publishing."""
     organisation = services.ensure_can_supply(current_user)
     form = PatentForm().setup(_segments(), _grades(organisation))
     if form.validate_on_submit():
@@ -141,6 +144,7 @@ def edit(patent_id: int):
 @bp.post("/inventory/<int:patent_id>/<any(publish, unpublish):action>")
 @login_required
 def change_state(patent_id: int, action: str):
+    """Publish or unpublish one patent from its record page."""
     try:
         services.set_published(current_user, [patent_id], action == "publish")
     except FIXABLE as error:
@@ -153,6 +157,7 @@ def change_state(patent_id: int, action: str):
 @bp.post("/inventory/<int:patent_id>/delete")
 @login_required
 def delete(patent_id: int):
+    """Delete a draft; a published patent is refused with a message (unpublish it first)."""
     try:
         services.delete_patent(current_user, patent_id)
     except FIXABLE as error:

@@ -23,7 +23,8 @@ from marketplace.core.permissions import require_organisation
 from marketplace.deals.services import parse_ids
 from marketplace.extensions import db
 from marketplace.openlicense.eligibility import Ineligible, Refusal, pledge_refusals
-from marketplace.openlicense.facts import local_today, lock_patents, patent_facts
+from marketplace.core.dates import local_today
+from marketplace.openlicense.facts import lock_patents, patent_facts
 from marketplace.openlicense.services import recheck_patent, split_names
 from marketplace.pledges.models import Pledge, PledgePatent, PledgeStatus
 

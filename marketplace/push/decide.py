@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import DEFAULT_GRADE_LABELS
@@ -28,9 +28,9 @@ from marketplace.push.models import (
     DigestEntry, Notification, NotificationKind, Subscription, SubscriptionSegment, SubscriptionTarget,
 )
 from marketplace.push.notify import CHINA, china_now, notify
+from marketplace.search.backend import search_backend
 from marketplace.search.documents import need_document, patent_documents
 from marketplace.search.models import Match, MatchStatus
-from marketplace.search.services import record_need_matches, record_patent_matches
 from matching.documents import NeedDoc, PatentDoc
 
 DEFAULT_MIN_SCORE = 0.55
@@ -162,15 +162,53 @@ def _deliver(match: Match, organisation_id: int, title: str, direction: str, out
     return True
 
 
-def _digest(organisation_id: int, subscription_id: int, entity_type: str, entity_id: int, title: str,
+def _digest(waiting: dict[int, Subscription], entity_type: str, entity_id: int, title: str,
             outcome: PushOutcome) -> None:
-    exists = db.session.scalar(select(DigestEntry.id).where(
-        DigestEntry.organisation_id == organisation_id, DigestEntry.entity_type == entity_type,
-        DigestEntry.entity_id == entity_id))
-    if exists is None:
-        db.session.add(DigestEntry(organisation_id=organisation_id, subscription_id=subscription_id,
-                                   entity_type=entity_type, entity_id=entity_id, title=title[:500]))
-        outcome.digested.append(organisation_id)
+    """Digest entries for the organisations in ``waiting`` (organisation id → subscription), once each."""
+    if not waiting:
+        return
+    known = set(db.session.scalars(select(DigestEntry.organisation_id).where(
+        DigestEntry.entity_type == entity_type, DigestEntry.entity_id == entity_id,
+        DigestEntry.organisation_id.in_(list(waiting)))))
+    rows = [{"organisation_id": organisation_id, "subscription_id": subscription.id, "entity_type": entity_type,
+             "entity_id": entity_id, "title": title[:500], "created_at": utcnow()}
+            for organisation_id, subscription in waiting.items() if organisation_id not in known]
+    if rows:  # one statement: a popular segment has hundreds of subscribers
+        db.session.execute(insert(DigestEntry), rows)
+        outcome.digested.extend(row["organisation_id"] for row in rows)
+
+
+def _store_pairs(patent_id: int | None, need_id: int | None,
+                 ranked: list[tuple[int, float, dict]]) -> dict[int, Match]:
+    """Store the qualifying pairs of one patent (or one need) in one query; returns other side id → match.
+
+    Only pairs worth pushing are stored (the search pages store what they
+    show); an existing row keeps its funnel status and gets the fresh ranking.
+    Dismissed pairs are left out.
+    """
+    if not ranked:
+        return {}
+    other_ids = [other_id for other_id, _score, _explanation in ranked]
+    if patent_id is not None:
+        query = select(Match).where(Match.patent_id == patent_id, Match.need_id.in_(other_ids))
+        existing = {m.need_id: m for m in db.session.scalars(query)}
+    else:
+        query = select(Match).where(Match.need_id == need_id, Match.patent_id.in_(other_ids))
+        existing = {m.patent_id: m for m in db.session.scalars(query)}
+    stored: dict[int, Match] = {}
+    for other_id, score, explanation in ranked:
+        match = existing.get(other_id)
+        if match is None:
+            match = Match(need_id=need_id if need_id is not None else other_id,
+                          patent_id=patent_id if patent_id is not None else other_id,
+                          score=score, reasons=explanation, source="push", status=MatchStatus.SUGGESTED)
+            db.session.add(match)
+        elif match.status != MatchStatus.DISMISSED:
+            match.score, match.reasons = score, explanation
+        if match.status != MatchStatus.DISMISSED:
+            stored[other_id] = match
+    db.session.flush()
+    return stored
 
 
 def _fresh(match: Match) -> bool:
@@ -179,7 +217,10 @@ def _fresh(match: Match) -> bool:
 
 
 def push_patent(patent_id: int) -> PushOutcome:
-    """Push a published patent to subscribed companies whose open needs it fits (see module doc)."""
+    """Push a published patent to subscribed companies whose open needs (private ones too) it fits.
+
+    The engine ranks open needs; ``SearchUnavailable`` propagates so the job is retried.
+    """
     outcome = PushOutcome()
     patent = db.session.get(Patent, patent_id, with_for_update=True)  # one push run per patent at a time
     if patent is None or not patent.is_published or patent.published_at is None:
@@ -194,17 +235,21 @@ def push_patent(patent_id: int) -> PushOutcome:
     if not subscriptions:
         return outcome
     threshold = min_score()
+    ranked = [m for m in search_backend().match_needs(document, limit=CANDIDATES)
+              if m.need.org_id in subscriptions and m.score >= threshold and m.need.status == "open"]
+    stored = _store_pairs(patent.id, None, [(m.need.id, m.score, m.explanation.to_dict()) for m in ranked])
     fitting: dict[int, list[Match]] = {}
-    for match, ranked in record_need_matches(patent, limit=CANDIDATES, source="push", include_private=True):
-        organisation_id = ranked.need.org_id
-        if organisation_id in subscriptions and ranked.score >= threshold and ranked.need.status == "open":
-            fitting.setdefault(organisation_id, []).append(match)
+    for m in ranked:
+        if m.need.id in stored:
+            fitting.setdefault(m.need.org_id, []).append(stored[m.need.id])
+    waiting: dict[int, Subscription] = {}
     for organisation_id, subscription in subscriptions.items():
         fresh = [m for m in fitting.get(organisation_id, []) if _fresh(m)]
         delivered = [m for m in fresh if _deliver(m, organisation_id, f"新专利匹配您的需求：{patent.title}"[:300],
                                                   "patent", outcome)]
         if not fitting.get(organisation_id) or len(delivered) < len(fresh):
-            _digest(organisation_id, subscription.id, "patent", patent.id, patent.title, outcome)
+            waiting[organisation_id] = subscription
+    _digest(waiting, "patent", patent.id, patent.title, outcome)
     db.session.flush()
     return outcome
 
@@ -222,17 +267,21 @@ def push_need(need_id: int) -> PushOutcome:
     if not subscriptions:
         return outcome
     threshold = min_score()
+    ranked = [m for m in search_backend().match_patents(document, limit=CANDIDATES)
+              if m.patent.owner_id in subscriptions and m.score >= threshold
+              and patent_qualifies(subscriptions[m.patent.owner_id], m.patent)]
+    stored = _store_pairs(None, need.id, [(m.patent.id, m.score, m.explanation.to_dict()) for m in ranked])
     fitting: dict[int, list[Match]] = {}
-    for match, ranked in record_patent_matches(need, limit=CANDIDATES, source="push"):
-        owner_id = ranked.patent.owner_id
-        subscription = subscriptions.get(owner_id) if owner_id is not None else None
-        if subscription is not None and ranked.score >= threshold and patent_qualifies(subscription, ranked.patent):
-            fitting.setdefault(owner_id, []).append(match)
+    for m in ranked:
+        if m.patent.id in stored:
+            fitting.setdefault(m.patent.owner_id, []).append(stored[m.patent.id])
+    waiting: dict[int, Subscription] = {}
     for organisation_id, subscription in subscriptions.items():
         fresh = [m for m in fitting.get(organisation_id, []) if _fresh(m)]
         delivered = [m for m in fresh if _deliver(m, organisation_id, f"新技术需求匹配您的专利：{need.title}"[:300],
                                                   "need", outcome)]
         if not fitting.get(organisation_id) or len(delivered) < len(fresh):
-            _digest(organisation_id, subscription.id, "need", need.id, need.title, outcome)
+            waiting[organisation_id] = subscription
+    _digest(waiting, "need", need.id, need.title, outcome)
     db.session.flush()
     return outcome

@@ -1,11 +1,12 @@
 """Push jobs, the "push" outbox consumer and the periodic job table.
 
-Order with search: the push consumer's batch handler first indexes its own
-events (``search.indexing.index_changes``, an idempotent upsert from the
-database) and only then enqueues one push job per changed patent or need.
-So a push never depends on whether the "search" consumer's drain ran
-before it, inline or on another worker; the price is indexing each change
-twice, which is cheap next to matching.
+Order with search: a push ranks the other side against the index, so every
+change committed before it must be indexed first. The push consumer's batch
+handler therefore indexes (``search.indexing.index_changes``, an idempotent
+upsert from the database) whatever the "search" consumer has not yet
+processed up to this batch (and marks those rows done), and only then
+enqueues one push job per changed patent or need. A push never depends on
+whether the search drain ran before it, inline or on another worker.
 
 Nothing is lost: if a push job cannot be enqueued (Redis down) the handler
 raises, the outbox rows stay pending, and the ``outbox-sweep`` periodic job
@@ -16,17 +17,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from marketplace.core import outbox, transaction
 from marketplace.core.jobs import job, job_logger, jobs
-from marketplace.core.models import OutboxEvent
+from marketplace.core.models import OutboxEvent, utcnow
 from marketplace.core.scheduler import Periodic, register_periodic
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.push import decide
 from marketplace.push.models import NotificationKind
 from marketplace.push.notify import notify, roll_up_digests, send_email_digests
+from marketplace.search.indexing import CONSUMER as SEARCH_CONSUMER
 from marketplace.search.indexing import index_changes
 
 log = job_logger(__name__)
@@ -66,9 +68,30 @@ def push_need(need_id: int) -> dict[str, list[int]]:
     return {"pushed": outcome.pushed, "digested": outcome.digested, "capped": outcome.capped}
 
 
+def _index_what_search_has_not(events: list[OutboxEvent]) -> None:
+    """Index every change committed up to this batch that the search consumer has not processed yet.
+
+    A push ranks the *other* side (a new patent against the needs already
+    posted), so everything committed before it must be in the index. The
+    pending "search" rows up to this batch are indexed here with the search
+    consumer's own handler and marked processed in the same transaction as
+    this batch, so the search drain finds nothing left to do. A search drain
+    holding some of them right now makes the update wait for it (PostgreSQL
+    row locks); indexing twice would be a harmless upsert anyway.
+    """
+    entity_ids = {e.entity_id for e in events}
+    behind = list(db.session.scalars(select(OutboxEvent).where(
+        OutboxEvent.consumer == SEARCH_CONSUMER, OutboxEvent.processed_at.is_(None),
+        or_(OutboxEvent.id <= max(e.id for e in events), OutboxEvent.entity_id.in_(entity_ids)))))
+    if behind:
+        index_changes(behind)
+        db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_([e.id for e in behind]))
+                           .values(processed_at=utcnow()))
+
+
 def handle_events(events: list[OutboxEvent]) -> None:
-    """The "push" consumer: index the batch, then one push job per entity (see module doc)."""
-    index_changes(events)
+    """The "push" consumer: make sure the index is current, then one push job per entity (see module doc)."""
+    _index_what_search_has_not(events)
     runner = jobs()
     failed: list[str] = []
     seen: set[tuple[str, int]] = set()

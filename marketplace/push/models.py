@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.models import Organisation
 from marketplace.core.models import portable_enum, utcnow
 from marketplace.extensions import db
-from marketplace.search.models import Match, MatchStatus
+from marketplace.search.models import MatchStatus
 
 
 class SubscriptionTarget(enum.StrEnum):
@@ -36,7 +36,6 @@ class Subscription(db.Model):
     modes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    organisation: Mapped[Organisation] = relationship()
     segment_links: Mapped[list["SubscriptionSegment"]] = relationship(
         cascade="all, delete-orphan", order_by="SubscriptionSegment.segment_code")
 
@@ -81,7 +80,6 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
 
-    match: Mapped[Match | None] = relationship()
 
     __table_args__ = (
         Index("ix_notifications_inbox", "organisation_id", "read_at", "id"),
@@ -105,7 +103,6 @@ class NotificationPreference(db.Model):
     last_digest_on: Mapped[date | None]
     last_digest_notification_id: Mapped[int] = mapped_column(default=0)
 
-    user: Mapped[User] = relationship()
 
 
 class DigestEntry(db.Model):
@@ -163,8 +160,6 @@ class MatchFeedback(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
-    match: Mapped[Match] = relationship()
-
 
 class MessageThread(db.Model):
     """The conversation between a need's company and a patent's owner about one match."""
@@ -174,10 +169,6 @@ class MessageThread(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    match: Mapped[Match] = relationship()
-    messages: Mapped[list["Message"]] = relationship(back_populates="thread", order_by="Message.id",
-                                                     cascade="all, delete-orphan")
 
 
 class Message(db.Model):
@@ -190,6 +181,4 @@ class Message(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    thread: Mapped[MessageThread] = relationship(back_populates="messages")
     organisation: Mapped[Organisation] = relationship()
-    user: Mapped[User | None] = relationship()

@@ -90,6 +90,21 @@ def search_patents(params: Params) -> SearchPage:
         return search_backend().search_patents(query)
 
 
+def ranked_patent_ids(q: str, *, open_license: bool | None = None, limit: int = 500) -> list[int]:
+    """Patent ids for text ``q``, best first: lets SQL listings (e.g. the open-license catalogue) rank through the engine."""
+    ids: list[int] = []
+    page = 1
+    with _engine_errors():
+        while len(ids) < limit:
+            result = search_backend().search_patents(PatentQuery(q=q, open_license=open_license, page=page,
+                                                                 per_page=100))
+            ids.extend(hit.patent.id for hit in result.hits)
+            if page >= result.pages:
+                break
+            page += 1
+    return ids[:limit]
+
+
 def owner_names(page: SearchPage) -> dict[str, str]:
     """Names for the owner facet's organisation ids, in one query."""
     ids = [int(v.value) for v in page.facets.get("owner_id", []) if v.value.isdigit()]

@@ -14,7 +14,7 @@ import pytest
 from marketplace.core import transaction
 from marketplace.deals import services as deals
 from marketplace.openlicense import licensing
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from marketplace.pledges import services as pledges
 from tests import factories
 

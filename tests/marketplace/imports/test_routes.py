@@ -55,6 +55,7 @@ def test_upload_redirects_to_a_report_naming_the_bad_row(client, login, universi
     assert response.status_code == 302
     report = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "导入报告" in report and "校验位错误" in report and ">31<" in report
+    assert 'href="/inventory"' in report
     assert counts(app) == (29, 1)
     history = client.get("/inventory/import").get_data(as_text=True)
     assert "export.csv" in history

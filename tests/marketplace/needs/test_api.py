@@ -1,16 +1,17 @@
 """The needs API endpoint by endpoint: shapes, filters, errors, and bearer tokens versus session cookies."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from marketplace.core.dates import local_today
 from marketplace.extensions import db
 from marketplace.needs.models import Need
 from tests import factories
 from tests.marketplace.needs.records import end_date, need_values, record, records
 
-TOMORROW = date.today() + timedelta(days=1)
+TOMORROW = local_today() + timedelta(days=1)
 
 
 @pytest.fixture
@@ -193,12 +194,12 @@ def test_patch_reopens_an_expired_need_only_with_a_new_date(client, app, company
     headers = token_for(company)
     client.patch(f"/api/v1/needs/{need_id}", json={"status": "closed"}, headers=headers)
     with app.app_context():
-        db.session.get(Need, need_id).valid_until = date.today() - timedelta(days=2)
+        db.session.get(Need, need_id).valid_until = local_today() - timedelta(days=2)
         db.session.commit()
     assert client.get(f"/api/v1/needs/{need_id}").get_json()["expired"] is True
     refused = client.patch(f"/api/v1/needs/{need_id}", json={"status": "open"}, headers=headers)
     assert refused.status_code == 422 and "valid_until" in refused.get_json()["fields"]
-    later = (date.today() + timedelta(days=90)).isoformat()
+    later = (local_today() + timedelta(days=90)).isoformat()
     response = client.patch(f"/api/v1/needs/{need_id}", json={"status": "open", "valid_until": later},
                             headers=headers)
     assert response.status_code == 200

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
 
+from marketplace.core.dates import local_today
 from marketplace.core import transaction
 from marketplace.extensions import db
 from marketplace.needs import services
@@ -14,7 +15,7 @@ from marketplace.needs.models import Need, NeedStatus
 from tests import factories
 from tests.marketplace.needs.records import need_values, record, records
 
-TOMORROW = date.today() + timedelta(days=1)
+TOMORROW = local_today() + timedelta(days=1)
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def _need(app, need_id: int) -> Need:
 
 def _expire(app, need_id: int) -> None:
     with app.app_context():
-        db.session.get(Need, need_id).valid_until = date.today() - timedelta(days=1)
+        db.session.get(Need, need_id).valid_until = local_today() - timedelta(days=1)
         db.session.commit()
 
 

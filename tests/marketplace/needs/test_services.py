@@ -1,12 +1,13 @@
 """Need services without HTTP: validation of every field, who sees and changes what, close/reopen, expiry, lists."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from marketplace.core.dates import local_today
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.core.models import AuditEntry, OutboxEvent
 from marketplace.extensions import db
@@ -15,7 +16,7 @@ from marketplace.needs.models import Need, NeedSegment, NeedStatus
 from marketplace.needs.services import NeedFilters
 from tests.marketplace.needs.records import end_date, need_values, record, records
 
-TOMORROW = date.today() + timedelta(days=1)
+TOMORROW = local_today() + timedelta(days=1)
 
 
 def _post(user_ref, rec_id: str = "need-2", **overrides) -> Need:
@@ -110,7 +111,7 @@ def test_the_records_own_past_end_date_is_refused_on_create(ctx, company):
 
 
 def test_today_and_no_date_are_valid(ctx, company):
-    assert _post(company, valid_until=date.today()).valid_until == date.today()
+    assert _post(company, valid_until=local_today()).valid_until == local_today()
     assert _post(company, "need-0").valid_until is None
 
 
@@ -209,11 +210,11 @@ def test_segments_are_replaced_keeping_shared_rows(ctx, company):
 
 def test_an_expired_need_stays_editable_but_not_backdated(ctx, company):
     need = _post(company, valid_until=TOMORROW)
-    need.valid_until = date.today() - timedelta(days=3)  # time passed
+    need.valid_until = local_today() - timedelta(days=3)  # time passed
     services.update_need(company.load(), need.id, {"title": "仍在寻找", "valid_until": need.valid_until})
     assert need.title == "仍在寻找"
     with pytest.raises(ValidationFailed) as excinfo:
-        services.update_need(company.load(), need.id, {"valid_until": date.today() - timedelta(days=1)})
+        services.update_need(company.load(), need.id, {"valid_until": local_today() - timedelta(days=1)})
     assert "valid_until" in _field_error(excinfo)
 
 
@@ -237,7 +238,7 @@ def test_close_and_reopen(ctx, company):
 def test_an_expired_need_reopens_only_after_extension(ctx, company):
     need = _post(company)
     services.close_need(company.load(), need.id)
-    need.valid_until = date.today() - timedelta(days=1)
+    need.valid_until = local_today() - timedelta(days=1)
     with pytest.raises(ValidationFailed) as excinfo:
         services.reopen_need(company.load(), need.id)
     assert "valid_until" in _field_error(excinfo)
@@ -249,7 +250,7 @@ def test_an_expired_need_reopens_only_after_extension(ctx, company):
 def test_expiry_hides_a_need_from_the_public_list_only(ctx, company):
     need = _post(company, valid_until=TOMORROW)
     assert [n.id for n in services.list_public_needs(NeedFilters()).items] == [need.id]
-    need.valid_until = date.today() - timedelta(days=1)
+    need.valid_until = local_today() - timedelta(days=1)
     db.session.flush()
     assert need.is_expired and not need.is_open
     assert services.list_public_needs(NeedFilters()).total == 0

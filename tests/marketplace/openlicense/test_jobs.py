@@ -5,7 +5,7 @@ from marketplace.core import transaction
 from marketplace.core.scheduler import periodic_jobs
 from marketplace.extensions import db
 from marketplace.openlicense.eligibility import add_months
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from marketplace.openlicense.jobs import recheck_declarations
 from marketplace.openlicense.models import OpenLicenseDeclaration
 from marketplace.patents.models import Patent

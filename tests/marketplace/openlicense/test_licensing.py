@@ -11,7 +11,7 @@ from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFai
 from marketplace.extensions import db
 from marketplace.openlicense import licensing
 from marketplace.openlicense.eligibility import add_months
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from marketplace.openlicense.models import LicenseGrant
 from tests import factories
 

@@ -5,7 +5,7 @@ import pytest
 
 from marketplace.extensions import db
 from marketplace.patents.models import Patent
-from marketplace.patents.services import parse_date
+from marketplace.core.dates import parse_date
 from marketplace.patents.vocab import LegalStatus
 from tests.factories import load_fixture, make_patent, patent_values
 

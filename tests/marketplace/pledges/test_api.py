@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.openlicense.eligibility import add_months
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from tests import factories
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from marketplace.extensions import db
 from marketplace.openlicense.eligibility import add_months
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from marketplace.pledges.models import Pledge
 from tests import factories
 

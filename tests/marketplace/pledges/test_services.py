@@ -10,7 +10,7 @@ from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFai
 from marketplace.extensions import db
 from marketplace.openlicense import services as openlicense
 from marketplace.openlicense.eligibility import Ineligible, add_months
-from marketplace.openlicense.facts import local_today
+from marketplace.core.dates import local_today
 from marketplace.openlicense.models import OpenLicenseDeclaration
 from marketplace.pledges import services
 from marketplace.pledges.models import PledgeStatus

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.core.dates import local_today
 from marketplace.core import transaction
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
@@ -236,8 +237,8 @@ def test_users_who_chose_no_email_get_none(ctx, company, planter_need, subscribe
 
 
 def test_expiring_needs_are_reminded_once(ctx, company):
-    need_id = factories.make_need(company, title="LED升压恒流驱动的电路", valid_until=(date.today() + timedelta(days=3)).isoformat())
-    factories.make_need(company, title="LED手电筒红外开关改进", valid_until=(date.today() + timedelta(days=30)).isoformat())
+    need_id = factories.make_need(company, title="LED升压恒流驱动的电路", valid_until=(local_today() + timedelta(days=3)).isoformat())
+    factories.make_need(company, title="LED手电筒红外开关改进", valid_until=(local_today() + timedelta(days=30)).isoformat())
     assert jobs.remind_expiring_needs() == 1
     assert jobs.remind_expiring_needs() == 0
     [notice] = services.list_notifications(company.load())[0]

@@ -1,0 +1,34 @@
+"""Dates as the domain writes them: parsed from every common export form, and "today" in Beijing."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marketplace.core.errors import ValidationFailed
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def local_today() -> date:
+    """Legal dates (announcement, notice, due dates, validity) are Beijing dates, whatever the server's zone."""
+    return datetime.now(CHINA).date()
+
+
+def parse_date(raw: Any, field: str) -> date | None:
+    """Dates as patent databases export them: 2021-07-30, 2021.07.30, 2021/7/30, 20210730, Excel dates."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = str(raw).strip()
+    match = re.fullmatch(r"(\d{4})[-./年]?(\d{1,2})[-./月]?(\d{1,2})日?", text)
+    if match:
+        try:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            pass
+    raise ValidationFailed.field(field, f"日期无效：{text}（应为 YYYY-MM-DD）/ invalid date {text}, expected YYYY-MM-DD")

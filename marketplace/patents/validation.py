@@ -1,0 +1,162 @@
+"""Validation of patent fields: every path that writes a patent (forms, API, import, demo) goes through here.
+
+``validate_patent_values`` names every wrong field at once, so a form or an
+import row report can show them all.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from marketplace.accounts.models import Organisation
+from marketplace.core.dates import parse_date
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.money import parse_price_range
+from marketplace.patents.numbers import (
+    normalise_application_number, normalise_ipc, normalise_publication_number, patent_type_of, split_ipc_list,
+)
+from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, TransformationMode
+
+EDITABLE_FIELDS = (
+    "application_number", "publication_numbers", "patent_type", "title", "abstract", "first_claim", "ipc_main",
+    "ipc_codes", "co_owners", "inventors", "application_date", "publication_date", "grant_date", "legal_status",
+    "proceedings_suspended", "evaluation_report", "grade", "tags", "segments", "modes", "maturity",
+    "price_min", "price_max",
+)
+MAX_TITLE = 500
+MAX_TEXT = 20000
+
+
+class ValidationErrors(ValidationFailed):
+    """Several fields wrong at once, so a form or an import row can name every one."""
+
+
+@dataclass
+class PatentValues:
+    """A validated, normalised set of patent fields (only those given)."""
+
+    values: dict[str, Any]
+
+
+def _split_list(raw: Any) -> list[str]:
+    if raw is None or raw == "":
+        return []
+    if isinstance(raw, str):
+        return [p.strip() for p in re.split(r"[;；,，、\n|]+", raw) if p.strip()]
+    return [str(p).strip() for p in raw if str(p).strip()]
+
+
+def _parse_enum(enum_cls: type, raw: Any, field: str):
+    if raw is None or raw == "":
+        return None
+    member = raw if isinstance(raw, enum_cls) else enum_cls.parse(str(raw))
+    if member is None:
+        allowed = ", ".join(f"{m.value}({m.label_zh})" for m in enum_cls)
+        raise ValidationFailed.field(field, f"无效取值 {raw}；可选：{allowed} / unknown value {raw}")
+    return member
+
+
+def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *, partial: bool = False) -> PatentValues:
+    """Check and normalise every given field, collecting all errors before raising.
+
+    ``partial`` (PATCH, bulk edit) validates only the keys present; otherwise
+    application number and title are required.
+    """
+    taxonomy = current_app.extensions["taxonomy"]
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+
+    def attempt(field: str, parse) -> None:
+        if field not in raw:
+            return
+        try:
+            values[field] = parse(raw[field])
+        except ValidationFailed as error:
+            errors.update(error.fields or {field: error.message})
+
+    def title_text(limit: int):
+        def parse(value: Any) -> str:
+            text = str(value or "").strip()
+            if not text:
+                raise ValidationFailed.field("title", "必填 / required")
+            if len(text) > limit:
+                raise ValidationFailed.field("title", f"最多 {limit} 字 / at most {limit} characters")
+            return text
+        return parse
+
+    def text(limit: int, field: str):
+        def parse(value: Any) -> str:
+            content = str(value or "").strip()
+            if len(content) > limit:
+                raise ValidationFailed.field(field, f"最多 {limit} 字 / at most {limit} characters")
+            return content
+        return parse
+
+    def grade(value: Any) -> str | None:
+        label = str(value or "").strip().upper() or None
+        if label is not None and label not in [g.upper() for g in organisation.grade_labels]:
+            raise ValidationFailed.field(
+                "grade", f"分级 {label} 不在本机构的分级标签 {'/'.join(organisation.grade_labels)} 中 / "
+                         f"grade must be one of {', '.join(organisation.grade_labels)}")
+        return label
+
+    def modes(value: Any) -> list[str]:
+        return [m.value for m in (_parse_enum(TransformationMode, v, "modes") for v in _split_list(value)) if m]
+
+    def evaluation(value: Any) -> str | None:
+        label = {"positive": "positive", "肯定": "positive", "正面": "positive",
+                 "negative": "negative", "否定": "negative", "负面": "negative"}.get(str(value or "").strip().lower())
+        if value not in (None, "") and label is None:
+            raise ValidationFailed.field("evaluation_report", "应为 positive/negative（肯定/否定）")
+        return label
+
+    def boolean(value: Any) -> bool:
+        return str(value).strip().lower() in {"1", "true", "yes", "on", "是"}
+
+    attempt("application_number", normalise_application_number)
+    attempt("publication_numbers", lambda v: [normalise_publication_number(p) for p in _split_list(v)])
+    attempt("patent_type", lambda v: _parse_enum(PatentType, v, "patent_type"))
+    attempt("title", title_text(MAX_TITLE))
+    attempt("abstract", text(MAX_TEXT, "abstract"))
+    attempt("first_claim", text(MAX_TEXT, "first_claim"))
+    attempt("ipc_main", lambda v: normalise_ipc(str(v), "ipc_main") if v not in (None, "") else None)
+    attempt("ipc_codes", lambda v: split_ipc_list(v) if isinstance(v, str) else [normalise_ipc(c) for c in v or []])
+    attempt("co_owners", _split_list)
+    attempt("inventors", _split_list)
+    for field in ("application_date", "publication_date", "grant_date"):
+        attempt(field, lambda v, f=field: parse_date(v, f))
+    attempt("legal_status", lambda v: _parse_enum(LegalStatus, v, "legal_status"))
+    attempt("proceedings_suspended", boolean)
+    attempt("evaluation_report", evaluation)
+    attempt("grade", grade)
+    attempt("tags", lambda v: [t[:40] for t in _split_list(v)][:30])
+    attempt("segments", lambda v: taxonomy.parse_codes(_split_list(v)))
+    attempt("modes", modes)
+    attempt("maturity", lambda v: _parse_enum(Maturity, v, "maturity"))
+    if "price_min" in raw or "price_max" in raw:
+        try:
+            values["price_min"], values["price_max"] = parse_price_range(raw.get("price_min"), raw.get("price_max"), "price")
+        except ValidationFailed as error:
+            errors.update(error.fields)
+
+    if not partial:
+        for field in ("application_number", "title"):
+            if field not in raw and field not in errors:
+                errors[field] = "必填 / required"
+    number = values.get("application_number")
+    if number and "patent_type" in raw and values.get("patent_type") is None and "patent_type" not in errors:
+        values["patent_type"] = patent_type_of(number)
+    if number and not values.get("patent_type") and not partial:
+        values["patent_type"] = patent_type_of(number) or PatentType.INVENTION
+    for required in ("patent_type", "legal_status"):  # blank keeps the stored value (new ones: defaults)
+        if required in values and values[required] is None:
+            del values[required]
+    if values.get("ipc_main") and "ipc_codes" in values and values["ipc_main"] not in values["ipc_codes"]:
+        values["ipc_codes"] = [values["ipc_main"], *values["ipc_codes"]]
+    if errors:
+        raise ValidationErrors("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+    return PatentValues(values)

@@ -1,0 +1,52 @@
+"""The push consumer and jobs: ordering with search, nothing lost when jobs cannot be queued, the CLI."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from marketplace.core import outbox
+from marketplace.core.jobs import JobRunner
+from marketplace.core.models import OutboxEvent
+from marketplace.extensions import db
+from marketplace.push import jobs
+from marketplace.push.models import Notification
+from tests import factories
+from tests.marketplace.push.conftest import PLANTER_NEED
+
+
+def test_push_does_not_wait_for_a_failing_search_consumer(ctx, company, subscribe, publish, monkeypatch):
+    def search_down(_events):
+        raise ConnectionError("search consumer down")
+
+    search = outbox._consumers["search"]
+    monkeypatch.setitem(outbox._consumers, "search", outbox.Consumer("search", search.entity_types, search_down))
+    subscribe(company)
+    factories.make_need(company, **PLANTER_NEED)
+    publish(2)
+    assert outbox.pending_counts()["search"] >= 2  # the search consumer never ran
+    assert db.session.scalar(select(Notification.title)) == "新专利匹配您的需求：锂离子电池新能源应用在插秧机上的动力装置"
+
+
+def test_jobs_that_cannot_be_queued_leave_the_outbox_pending(ctx, company, planter_need, subscribe, publish,
+                                                               monkeypatch):
+    subscribe(company)
+    enqueue = JobRunner.enqueue
+
+    def redis_down_for_pushes(self, func, *args, job_id=None):
+        return func.__name__ != "push_patent" and enqueue(self, func, *args, job_id=job_id)
+
+    monkeypatch.setattr(JobRunner, "enqueue", redis_down_for_pushes)
+    patent = publish(2)
+    row = db.session.scalar(select(OutboxEvent).where(OutboxEvent.consumer == "push",
+                                                      OutboxEvent.entity_id == patent.id))
+    assert row.processed_at is None and "PushNotEnqueued" in row.last_error
+    assert db.session.scalar(select(Notification.id)) is None
+    monkeypatch.undo()
+    assert jobs.sweep_outbox()["push"] >= 1  # the relay delivers it
+    assert db.session.scalar(select(Notification.match_id)) is not None
+
+
+def test_run_periodic_command(app, company):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["push", "run-periodic", "outbox-sweep"])
+    assert result.exit_code == 0 and result.output.startswith("outbox-sweep: ")
+    assert runner.invoke(args=["push", "run-periodic", "nope"]).exit_code == 2
