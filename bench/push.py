@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import delete, func, insert, select, text, update  # noqa: E402
 
 CHUNK = 5000
 
@@ -206,6 +206,24 @@ def build_index(app: Flask) -> float:
         return report.seconds
 
 
+def reset_publications(app: Flask, ids: list[int]) -> None:
+    """``--reuse``: turn the published drafts back into drafts and forget every push, for another run."""
+    from marketplace.core.models import OutboxEvent
+    from marketplace.extensions import db
+    from marketplace.patents.models import Patent
+    from marketplace.push.models import DigestEntry, MatchFeedback, MessageThread, Notification
+    from marketplace.search.backend import search_backend
+    from marketplace.search.models import Match
+    with app.app_context():
+        for model in (Notification, DigestEntry, MatchFeedback, MessageThread, Match, OutboxEvent):
+            db.session.execute(delete(model))
+        db.session.execute(update(Patent).where(Patent.id.in_(ids)).values(state="draft", published_at=None))
+        db.session.commit()
+        backend = search_backend()
+        for patent_id in ids:
+            backend.delete_patent(patent_id)
+
+
 def queues_idle(app: Flask) -> bool:
     from rq.registry import StartedJobRegistry
 
@@ -280,11 +298,17 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="publications per second (0: as fast as possible)")
     parser.add_argument("--daily-cap", type=int, default=20)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--instance", type=Path, default=None, help="folder for the index and logs (default: new)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse --instance and the database of an earlier run: only re-publish its drafts")
     args = parser.parse_args()
+    if args.reuse and (args.instance is None or not (args.instance / "draft_ids.json").exists()):
+        parser.error("--reuse needs the --instance folder of an earlier run")
 
     from marketplace import create_app
     from marketplace.config import Settings
-    instance = Path(tempfile.mkdtemp(prefix="bench-push-"))
+    instance = args.instance or Path(tempfile.mkdtemp(prefix="bench-push-"))
+    instance.mkdir(parents=True, exist_ok=True)
     redis_binary = shutil.which("redis-server")
     if redis_binary is None:
         sys.exit("redis-server is required")
@@ -299,12 +323,18 @@ def main() -> None:
                              stdout=subprocess.DEVNULL)
     workers: list[subprocess.Popen] = []
     try:
-        clock = time.monotonic()
-        reset_database(app)
-        ids = synthesise(app, args)
-        print(f"data: {args.patents} patents ({args.publish} drafts), {args.needs} needs, {args.subs} subscriptions "
-              f"in {time.monotonic() - clock:.1f} s", flush=True)
-        print(f"index rebuilt in {build_index(app):.1f} s", flush=True)
+        if args.reuse:
+            ids = json.loads((instance / "draft_ids.json").read_text())
+            reset_publications(app, ids)
+            print(f"reusing {instance}: {len(ids)} drafts to publish", flush=True)
+        else:
+            clock = time.monotonic()
+            reset_database(app)
+            ids = synthesise(app, args)
+            (instance / "draft_ids.json").write_text(json.dumps(ids))
+            print(f"data: {args.patents} patents ({args.publish} drafts), {args.needs} needs, {args.subs} "
+                  f"subscriptions in {time.monotonic() - clock:.1f} s", flush=True)
+            print(f"index rebuilt in {build_index(app):.1f} s", flush=True)
         log = (instance / "workers.log").open("w")
         workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "bench.push:worker_app", "worker"],
                                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT) for _ in range(args.workers)]

@@ -80,11 +80,11 @@ def worker(queues: str, burst: bool, fork: bool) -> None:
 @with_appcontext
 def reindex() -> None:
     """Rebuild the search indices from the database into new versions, then swap the aliases (no downtime)."""
-    from marketplace.search.backend import search_backend
-    from marketplace.search.documents import iter_need_documents, iter_patent_documents
-    report = search_backend().rebuild(iter_patent_documents(), iter_need_documents())
+    from marketplace.search.indexing import rebuild_indices
+    report, replayed = rebuild_indices()
     click.echo(f"indexed {report.patents} patents into {report.patent_index}, "
-               f"{report.needs} needs into {report.need_index} in {report.seconds:.1f} s")
+               f"{report.needs} needs into {report.need_index} in {report.seconds:.1f} s; "
+               f"replayed {replayed} changes made during the rebuild")
 
 
 def init_app(app: Flask) -> None:

@@ -112,13 +112,29 @@ def _grade_factor(grade: str | None, w: Weights) -> Factor | None:
     return Factor("grade", value, f"专利分级 {grade}", f"patent grade {grade}")
 
 
+# How a maturity code reads in an explanation (the market's labels, or TRL n).
+_MATURITY_LABELS = {"research": ("正在研发", "in research"), "lab": ("通过小试", "lab-tested"),
+                    "pilot": ("通过中试", "pilot-tested"), "sample": ("已有样品", "samples exist"),
+                    "mass_production": ("可以量产", "ready for mass production")}
+
+
+def _maturity_label(maturity: str) -> tuple[str, str]:
+    if maturity in _MATURITY_LABELS:
+        return _MATURITY_LABELS[maturity]
+    level = maturity.removeprefix("trl").upper()
+    return f"TRL {level}", f"TRL {level}"
+
+
 def _maturity_factor(maturity: str | None, w: Weights) -> Factor | None:
+    if maturity is None:
+        return None
+    zh, en = _maturity_label(maturity)
     if maturity in _MATURE:
-        return Factor("maturity", w.maturity_mature, f"成熟度高（{maturity}）", f"mature technology ({maturity})")
+        return Factor("maturity", w.maturity_mature, f"成熟度高（{zh}）", f"mature technology ({en})")
     if maturity in _MID:
-        return Factor("maturity", w.maturity_mid, f"已中试（{maturity}）", f"piloted ({maturity})")
+        return Factor("maturity", w.maturity_mid, f"已中试（{zh}）", f"piloted ({en})")
     if maturity in _EARLY:
-        return Factor("maturity", w.maturity_early, f"尚处早期（{maturity}）", f"early stage ({maturity})")
+        return Factor("maturity", w.maturity_early, f"尚处早期（{zh}）", f"early stage ({en})")
     return None
 
 

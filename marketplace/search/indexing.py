@@ -6,10 +6,16 @@ rest. ``SearchUnavailable`` propagates so the outbox keeps the rows pending.
 """
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from marketplace.core.models import OutboxEvent
 from marketplace.core.outbox import register_consumer
+from marketplace.extensions import db
 from marketplace.search.backend import search_backend
-from marketplace.search.documents import load_needs, load_patents, need_document, patent_documents
+from marketplace.search.documents import (
+    iter_need_documents, iter_patent_documents, load_needs, load_patents, need_document, patent_documents,
+)
+from matching.results import RebuildReport
 
 CONSUMER = "search"
 
@@ -28,6 +34,22 @@ def index_changes(events: list[OutboxEvent]) -> None:
         backend.index_needs(need_document(n) for n in needs)
         for need_id in need_ids - {n.id for n in needs}:
             backend.delete_need(need_id)
+
+
+def rebuild_indices() -> tuple[RebuildReport, int]:
+    """Rebuild from the database, then re-apply every change recorded since the rebuild began.
+
+    Writes that land while the new indices load go to the old ones and would
+    vanish at the alias swap; replaying them (processed or not) closes that gap.
+    """
+    mark = db.session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.consumer == CONSUMER)) or 0
+    report = search_backend().rebuild(iter_patent_documents(), iter_need_documents())
+    db.session.expire_all()
+    since = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.consumer == CONSUMER,
+                                                              OutboxEvent.id > mark).order_by(OutboxEvent.id)))
+    if since:
+        index_changes(since)
+    return report, len(since)
 
 
 def register() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from matching import NeedDoc, PatentDoc
 from matching.scoring import Weights, inferred_ipc_profile, score_need_for_patent, score_patent_for_need
 
@@ -76,6 +78,13 @@ def test_factors_have_bilingual_labels():
     s = score_patent_for_need(NEED, _patent(grade="B", maturity="trl8", open_license=True), 0.7, {}, True)
     for f in s.factors:
         assert f.label_zh and f.label_en and f.to_dict()["code"] == f.code
+
+
+@pytest.mark.parametrize("code, zh", [("lab", "通过小试"), ("mass_production", "可以量产"), ("trl5", "TRL 5")])
+def test_maturity_reads_as_words_not_codes(code, zh):
+    s = score_patent_for_need(NEED, _patent(maturity=code), 0.7, {}, True)
+    label = next(f for f in s.factors if f.code == "maturity")
+    assert zh in label.label_zh and code not in label.label_zh
 
 
 def test_bm25f_weights_fields_and_groups():

@@ -100,3 +100,24 @@ def test_closing_a_need_removes_it_from_search(ctx, company, university):
     needs.close_need(company.load(), need_id)
     transaction.commit()
     assert services.search_needs(university.load(), {"q": ["土壤"]}).total == 0
+
+
+def test_rebuild_replays_changes_made_while_it_ran(ctx, listed, university, monkeypatch):
+    """A patent published during the rebuild is searchable after the alias swap."""
+    from marketplace.search import indexing
+    from marketplace.search.backend import search_backend
+
+    backend = search_backend()
+    original = backend.rebuild
+
+    def rebuild_while_someone_publishes(patents_docs, needs_docs):
+        documents = list(patents_docs)  # the rebuild has read the database...
+        patents.set_published(university.load(), [listed["draft_lithium"].id], True)
+        transaction.commit()  # ...when a university publishes (indexed into the old index)
+        return original(documents, needs_docs)
+
+    monkeypatch.setattr(backend, "rebuild", rebuild_while_someone_publishes)
+    report, replayed = indexing.rebuild_indices()
+    assert report.patents == 4 and replayed >= 1
+    backend.refresh()
+    assert "锂离子电池新能源应用在抛秧机上的动力装置" in titles(services.search_patents({"q": ["抛秧机"]}))
