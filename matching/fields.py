@@ -35,9 +35,9 @@ def grade_rank(grade: str | None, order: tuple[str, ...]) -> int:
 def patent_text(doc: PatentDoc, analyzer: Analyzer) -> dict[str, str]:
     return {
         "title": analyzer.index_text(doc.title),
-        "tags": analyzer.index_text(*doc.tags, *doc.segment_names, doc.owner_name),
+        "tags": analyzer.label_text(*doc.tags, *doc.segment_names, doc.owner_name),
         "ipc": " ".join([t for code in doc.ipc_codes for t in ipc_tokens(code)]
-                        + analyzer.tokens(ipc.title_text(doc.ipc_codes), segment=False)),
+                        + [analyzer.label_text(ipc.title_text(doc.ipc_codes), segment=False)]).strip(),
         "abstract": analyzer.index_text(doc.abstract, segment=False),
         "claim": analyzer.index_text(doc.first_claim, segment=False),
     }
@@ -46,7 +46,7 @@ def patent_text(doc: PatentDoc, analyzer: Analyzer) -> dict[str, str]:
 def need_text(doc: NeedDoc, analyzer: Analyzer) -> dict[str, str]:
     return {
         "title": analyzer.index_text(doc.title),
-        "keywords": analyzer.index_text(*doc.keywords, *doc.segment_names),
+        "keywords": analyzer.label_text(*doc.keywords, *doc.segment_names),
         "body": analyzer.index_text(doc.description, segment=False),
     }
 

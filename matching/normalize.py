@@ -18,7 +18,7 @@ def _fold(ch: str) -> str:
     return folded if len(folded) == 1 else ch.lower()[:1] or ch
 
 
-# Full-width ASCII variants and the ideographic space, folded at C speed.
+# Full-width ASCII variants and the ideographic space -> their ASCII forms.
 _WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
@@ -27,11 +27,20 @@ _WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _SLOW = re.compile("[\u00aa-\u00be\u2070-\u209f\u2150-\u24ff\u3200-\u33ff\uf900-\ufaff\ufb00-\ufb4f]")
 
 
+_WIDE = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def _narrow(m: re.Match[str]) -> str:
+    return chr(_WIDTH[ord(m.group())])
+
+
 def normalize(text: str) -> str:
     """Same length as ``text``; NFKC-folded and lower-cased per character."""
     if text.isascii():
         return text.lower()
-    fast = text.translate(_WIDTH).lower()
+    # ``str.translate`` looks up every character of ideographic text in a dict;
+    # replacing only the few full-width ones (mostly "，") is several times faster.
+    fast = _WIDE.sub(_narrow, text).lower()
     if len(fast) == len(text) and not _SLOW.search(fast):
         return fast
     return "".join(_fold(ch) for ch in text)

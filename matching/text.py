@@ -28,17 +28,23 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from matching.normalize import normalize
 from matching.synonyms import SynonymTable
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_CJK = "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in _CJK_RANGES)
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _IPC = re.compile(r"(?<![a-z0-9])([a-h]\d{2}[a-z])(?:\s*(\d{1,4})(?:\s*\/\s*(\d{2,6}))?)?(?![0-9])")
 _WORD_CHAR = re.compile(rf"[{_CJK}a-z0-9]")
+_ASCII_WORD = re.compile(r"[a-z0-9]{2,}")
+# Short label texts (tags, segment and owner names, IPC titles) recur across
+# thousands of documents; their tokens are memoised up to this many texts.
+LABEL_CACHE = 50_000
 
 
 def ipc_tokens(code: str) -> list[str]:
@@ -102,8 +108,17 @@ class Analyzer:
         self.stopwords = stopwords
         self._jieba = None
         self._lock = threading.Lock()
-        singles = "".join(sorted(w for w in stopwords if len(w) == 1 and _CJK_CHAR.match(w)))
-        self._stop_chars = re.compile(f"[{re.escape(singles)}]" if singles else "(?!)")
+        # Overlapping pairs of ideographs other than one-character stop words
+        # (which end a bigram run): a lookahead match consumes nothing, so one
+        # findall yields every bigram of a long field at C speed.
+        singles = {ord(w) for w in stopwords if len(w) == 1 and _CJK_CHAR.match(w)}
+        self._pair = re.compile(f"(?=([{_char_class(_CJK_RANGES, singles)}]{{2}}))")
+        self._stop_pairs = frozenset(w for w in stopwords if len(w) == 2)
+        self._labels = lru_cache(maxsize=LABEL_CACHE)(self._label_tokens)
+
+    def __reduce__(self) -> tuple:
+        # For worker processes: the segmenter, lock and caches are rebuilt there.
+        return (type(self), (self.synonyms, self.stopwords))
 
     @classmethod
     def default(cls, extra_synonym_paths: Iterable[str | Path] = ()) -> Analyzer:
@@ -178,17 +193,19 @@ class Analyzer:
         return out
 
     def _bigram_tokens(self, norm: str) -> list[str]:
-        out: list[str] = []
-        stop = self.stopwords
-        for run in _RUN.findall(norm):
-            if run.isascii():
-                if len(run) > 1:
-                    out.append(run)
-                continue
-            for chunk in self._stop_chars.split(run):
-                out.extend(b for b in _bigrams(chunk) if b not in stop)
-        out.extend(self.synonyms.canonical_tokens(norm))
+        out = self._pair.findall(norm)
+        if not self._stop_pairs.isdisjoint(out):
+            out = [b for b in out if b not in self._stop_pairs]
+        out += _ASCII_WORD.findall(norm)
+        out += self.synonyms.canonical_tokens(norm)
         return out
+
+    def _label_tokens(self, text: str, segment: bool) -> tuple[str, ...]:
+        return tuple(self.tokens(text, segment))
+
+    def label_text(self, *labels: str, segment: bool = True) -> str:
+        """``index_text`` for short texts that recur across documents (memoised)."""
+        return " ".join(t for label in labels for t in self._labels(label, segment))
 
     def index_text(self, *texts: str, segment: bool = True) -> str:
         """Whitespace-joined tokens, ready for the ``whitespace`` analyzer / FTS5."""
@@ -222,3 +239,15 @@ def _bigrams(run: str) -> list[str]:
     if run.isascii():
         return []
     return [run[i : i + 2] for i in range(len(run) - 1)] if len(run) > 1 else []
+
+
+def _char_class(ranges: tuple[tuple[int, int], ...], excluded: set[int]) -> str:
+    """Regex class body for the code point ``ranges`` minus ``excluded``."""
+    parts = []
+    for lo, hi in ranges:
+        start = lo
+        for cp in sorted(c for c in excluded if lo <= c <= hi) + [hi + 1]:
+            if cp > start:
+                parts.append(f"\\u{start:04x}-\\u{cp - 1:04x}" if cp - 1 > start else f"\\u{start:04x}")
+            start = cp + 1
+    return "".join(parts)

@@ -48,16 +48,19 @@ def next_month(day: date) -> date:
 
 
 def live_cells(scope: Scope, filters: Filters, dimension: str, *, sources: tuple[str, ...] | None = None,
-               by_agency: bool = False) -> list[Cell]:
-    """Aggregate the ledger directly: items and cents per (year, month, mode, key[, brokering agency])."""
+               by_agency: bool = False, per_month: bool = True) -> list[Cell]:
+    """Aggregate the ledger directly: items and cents per (year, month, mode, key[, brokering agency]).
+
+    Without ``per_month`` the whole range is one period (year and month 0): what non-time groupings need.
+    """
     source = items(scope, filters, segments=dimension == "segment", sources=sources)
     if source is None:
         return []
     rows = source.subquery("ledger_items")
     key, conditions = _key(rows, dimension)
-    year = extract("year", rows.c.day)
-    month = extract("month", rows.c.day)
-    groups = [year, month, rows.c.mode, key] + ([rows.c.agency_id] if by_agency else [])
+    year = extract("year", rows.c.day) if per_month else literal(0, Integer)
+    month = extract("month", rows.c.day) if per_month else literal(0, Integer)
+    groups = ([year, month] if per_month else []) + [rows.c.mode, key] + ([rows.c.agency_id] if by_agency else [])
     if by_agency:
         conditions = [*conditions, rows.c.agency_id.is_not(None)]
     stmt = (select(cast(year, Integer), cast(month, Integer), rows.c.mode, key, func.count(), func.sum(rows.c.cents),
@@ -127,16 +130,25 @@ def _rollup_rows(scope: Scope, first: date, last: date, dimension: str, mode: st
     return stmt.where(MonthlyRollup.mode == mode) if mode is not None else stmt
 
 
-def cells(scope: Scope, filters: Filters, dimension: str) -> list[Cell]:
-    """The cells of ``dimension`` for this scope and filter, from the rollup where it can answer."""
+def cells(scope: Scope, filters: Filters, dimension: str, *, per_month: bool = True) -> list[Cell]:
+    """The cells of ``dimension`` for this scope and filter, from the rollup where it can answer.
+
+    ``per_month=False`` sums the range in the database (year and month 0): far fewer rows for groupings
+    that are not by time.
+    """
     found: list[Cell] = []
     for part in _plan(scope, filters):
         if part.rollup is None:
-            found += live_cells(scope, part.filters, dimension, sources=part.sources)
-            continue
-        stmt = _rollup_rows(scope, *part.rollup, dimension, filters.mode, MonthlyRollup.month, MonthlyRollup.mode,
-                            MonthlyRollup.key, MonthlyRollup.items, MonthlyRollup.cents)
-        found += [Cell(m.year, m.month, mode, key, n, c) for m, mode, key, n, c in db.session.execute(stmt)]
+            found += live_cells(scope, part.filters, dimension, sources=part.sources, per_month=per_month)
+        elif per_month:
+            stmt = _rollup_rows(scope, *part.rollup, dimension, filters.mode, MonthlyRollup.month, MonthlyRollup.mode,
+                                MonthlyRollup.key, MonthlyRollup.items, MonthlyRollup.cents)
+            found += [Cell(m.year, m.month, mode, key, n, c) for m, mode, key, n, c in db.session.execute(stmt)]
+        else:
+            stmt = _rollup_rows(scope, *part.rollup, dimension, filters.mode, MonthlyRollup.mode, MonthlyRollup.key,
+                                func.sum(MonthlyRollup.items), func.sum(MonthlyRollup.cents)
+                                ).group_by(MonthlyRollup.mode, MonthlyRollup.key)
+            found += [Cell(0, 0, mode, key, int(n), int(c)) for mode, key, n, c in db.session.execute(stmt)]
     return found
 
 

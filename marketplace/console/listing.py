@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select, union_all
 
 from marketplace.accounts.models import Organisation
-from marketplace.console.ledger import Filters, Scope, items
+from marketplace.console.cells import cells, merge
+from marketplace.console.ledger import Filters, Scope, item_selects
 from marketplace.console.statistics import FEE_LABELS, MODE_LABELS, to_amount
 from marketplace.deals.models import Deal, DealPatent
 from marketplace.extensions import db
@@ -54,16 +55,21 @@ class Listing:
 
 def list_items(scope: Scope, filters: Filters, page: int = 1, per_page: int | None = 50) -> Listing:
     """The items in scope and filter, newest first; ``per_page=None`` returns them all (exports)."""
-    source = items(scope, filters)
-    if source is None:
+    selects = item_selects(scope, filters)
+    if not selects:
         return Listing([], 0, Decimal("0.00"))
-    rows = source.subquery("ledger_items")
-    count, cents = db.session.execute(select(func.count(), func.sum(rows.c.cents))).one()
+    totals = merge(cells(scope, filters, "all"))
+    count, cents = sum(n for n, _ in totals.values()), sum(c for _, c in totals.values())
+    if per_page is not None:
+        # Each table gives only its newest rows of the page (an index walk), then they are merged.
+        selects = [stmt.order_by(stmt.selected_columns.day.desc(), stmt.selected_columns.item_id.desc())
+                   .limit(page * per_page).subquery().select() for stmt in selects]
+    rows = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("ledger_items")
     stmt = select(rows).order_by(rows.c.day.desc(), rows.c.source, rows.c.item_id.desc())
     if per_page is not None:
         stmt = stmt.limit(per_page).offset((page - 1) * per_page)
     found = list(db.session.execute(stmt))
-    return Listing(_describe(found), int(count), to_amount(int(cents or 0)))
+    return Listing(_describe(found), count, to_amount(cents))
 
 
 def _describe(rows: list) -> list[LedgerItem]:

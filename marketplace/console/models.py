@@ -158,7 +158,9 @@ class StaleMonth(db.Model):
     marked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# Indexes the console's ledger scans rely on: an agency's items by date, licenses by date.
+# Indexes the console's ledger scans rely on: an agency's items by date and the organisations it serves
+# (read from the index alone), licenses by date.
 Index("ix_deals_agency_contract_date", Deal.agency_id, Deal.contract_date)
+Index("ix_deals_agency_parties", Deal.agency_id, Deal.seller_id, Deal.buyer_id)
 Index("ix_pledges_agency_registered_on", Pledge.agency_id, Pledge.registered_on)
 Index("ix_open_license_grants_effective_licensee", LicenseGrant.effective_on, LicenseGrant.licensee_id)

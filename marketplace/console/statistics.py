@@ -166,8 +166,9 @@ def deal_statistics(scope: Scope, filters: Filters, group_by: str) -> Table:
     if group_by not in GROUPINGS:
         raise ValidationFailed.field("group_by", f"可选：{', '.join(GROUPINGS)} / must be one of {', '.join(GROUPINGS)}")
     dimension = group_by if group_by in ("segment", "region", "organisation") else "all"
-    merged = merge(cells(scope, filters, dimension))
-    totals = merge(cells(scope, filters, "all")) if dimension != "all" else merged
+    by_time = group_by in ("month", "quarter", "year")
+    merged = merge(cells(scope, filters, dimension, per_month=by_time))
+    totals = merged if dimension == "all" else merge(cells(scope, filters, "all", per_month=False))
     total = Figure(sum(n for n, _ in totals.values()), to_amount(sum(c for _, c in totals.values())), filters)
 
     grouped: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))

@@ -5,7 +5,8 @@ segment (or a parent of it) whose subscription filters it passes; each such
 company with an open need the engine ranks at or above the threshold gets a
 pushed match and an inbox entry carrying the explanation, the others a
 digest entry. A posted or reopened public need goes the same way to
-subscribed universities and institutes with a fitting patent. Every step is
+subscribed universities and institutes with a fitting patent. Only what is
+published after a subscription was made is pushed to it. Every step is
 idempotent: a pair already pushed, or dismissed, is never pushed again, so a
 retried or re-enqueued job changes nothing.
 """

@@ -21,6 +21,7 @@ CONSUMER = "search"
 
 
 def index_changes(events: list[OutboxEvent]) -> None:
+    """Index or delete the changed patents and needs, then make them visible to searches."""
     backend = search_backend()
     patent_ids = {e.entity_id for e in events if e.entity_type == "patent"}
     need_ids = {e.entity_id for e in events if e.entity_type == "need"}
@@ -31,9 +32,10 @@ def index_changes(events: list[OutboxEvent]) -> None:
             backend.delete_patent(patent_id)
     if need_ids:
         needs = load_needs(need_ids)
-        backend.index_needs(need_document(n) for n in needs)
+        backend.index_needs([need_document(n) for n in needs])
         for need_id in need_ids - {n.id for n in needs}:
             backend.delete_need(need_id)
+    backend.refresh()  # read-your-writes: whoever just published searches next
 
 
 def rebuild_indices() -> tuple[RebuildReport, int]:
