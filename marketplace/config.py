@@ -45,6 +45,7 @@ class Settings:
     smtp_password: str | None = None
     smtp_sender: str = "noreply@patent-marketplace.local"
     smtp_tls: bool = True
+    public_url: str = "http://127.0.0.1:5000"
     max_upload_mb: int = 20
     demo_mode: bool = False
     extra_segment_file: str | None = None
@@ -91,6 +92,7 @@ class Settings:
             smtp_password=env_vars.get("SMTP_PASSWORD") or None,
             smtp_sender=env_vars.get("SMTP_SENDER", "noreply@patent-marketplace.local"),
             smtp_tls=_bool(env_vars.get("SMTP_TLS", "true")),
+            public_url=env_vars.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
             max_upload_mb=int(env_vars.get("MAX_UPLOAD_MB", "20")),
             demo_mode=_bool(env_vars.get("DEMO_MODE", "false" if production else "true")),
             extra_segment_file=env_vars.get("SEGMENT_FILE") or None,

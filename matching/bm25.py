@@ -9,20 +9,21 @@ from collections.abc import Iterable, Sequence
 from matching.fields import TermGroups
 
 
-def selective_groups(groups: TermGroups, df: dict[str, int], n_docs: int) -> TermGroups:
+def selective_groups(groups: TermGroups, df: dict[str, int], n_docs: int, keep_absent: bool = False) -> TermGroups:
     """Groups reduced to their selective terms for the top-k pass.
 
-    FTS5 scores every row an OR query matches, so a common bigram (in tens of
-    thousands of documents) makes retrieval slow; Elasticsearch skips such
-    rows with block-max WAND. Terms in more than 2 % of the documents rarely
-    decide the top of the ranking, so they only take part in scoring the
-    candidates, not in finding them.
+    FTS5 and Elasticsearch's ``combined_fields`` score every row an OR query
+    matches, so a common bigram (in tens of thousands of documents) makes
+    retrieval slow. Terms in more than 2 % of the documents rarely decide the
+    top of the ranking, so they only take part in scoring the candidates, not
+    in finding them. ``keep_absent``: keep terms with no known frequency (a
+    cached ``df`` may predate them; an absent term costs nothing to look up).
     """
     limit = max(200, n_docs // 50)
     out = []
     for terms, w in groups:
-        present = sorted((t for t in terms if df.get(t)), key=lambda t: df[t])
-        selective = [t for t in present if df[t] <= limit] or present[:4]
+        present = sorted((t for t in terms if keep_absent or df.get(t)), key=lambda t: df.get(t, 0))
+        selective = [t for t in present if df.get(t, 0) <= limit] or present[:4]
         if selective:
             out.append((tuple(selective), w))
     return tuple(out)

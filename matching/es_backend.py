@@ -17,18 +17,25 @@ from datetime import date
 from typing import Any
 
 from matching import es_queries as esq
+from matching.bm25 import selective_groups
 from matching.backend import (
     FACET_SIZE, POOL, SEGMENT_POOL, Candidates, Facets, NeedCandidates, SearchBackend, merge_pools,
 )
 from matching.documents import NeedDoc, PatentDoc
 from matching.errors import SearchError, SearchUnavailable
-from matching.fields import TermGroups, grade_rank, need_facets, need_text, patent_facets, patent_text
+from matching.fields import (
+    NEED_TEXT_FIELDS, PATENT_TEXT_FIELDS, TermGroups, grade_rank, need_facets, need_text, patent_facets, patent_text,
+)
 from matching.querying import SearchPlan
 from matching.results import FacetValue, RebuildReport
 from matching.scoring import Weights
 from matching.text import Analyzer
 
 BULK_CHUNK = 1000
+# Document frequencies only choose which terms find match candidates, never
+# how candidates score, so a few minutes' staleness is harmless.
+DF_TTL = 300.0
+DF_MAX_TERMS = 100_000
 
 
 class ElasticsearchBackend(SearchBackend):
@@ -43,6 +50,8 @@ class ElasticsearchBackend(SearchBackend):
         self.need_alias = f"{index_prefix}-needs"
         self._options = {"request_timeout": 10, "max_retries": 1, "retry_on_timeout": False, **es_options}
         self._client: Any = None
+        # alias -> (expires at, documents with text, term -> document frequency)
+        self._df: dict[str, tuple[float, int, dict[str, int]]] = {}
 
     @property
     def client(self) -> Any:
@@ -192,6 +201,7 @@ class ElasticsearchBackend(SearchBackend):
             actions += [{"add": {"index": new_p, "alias": self.patent_alias}},
                         {"add": {"index": new_n, "alias": self.need_alias}}]
             self.client.indices.update_aliases(actions=actions)
+            self._df.clear()
             if old_p or old_n:
                 self.client.indices.delete(index=",".join(old_p + old_n), ignore_unavailable=True)
         return RebuildReport(n_pat, n_need, new_p, new_n, time.perf_counter() - started)
@@ -208,6 +218,7 @@ class ElasticsearchBackend(SearchBackend):
             return False
 
     def drop(self) -> None:
+        self._df.clear()
         with self._guard("drop"):
             names = self.client.indices.get(index=f"{self.patent_alias}-v*,{self.need_alias}-v*",
                                             allow_no_indices=True, expand_wildcards="all").body
@@ -249,16 +260,39 @@ class ElasticsearchBackend(SearchBackend):
         hits = [(NeedDoc.from_dict(h["_source"]["doc"]), float(h.get("_score") or 0.0)) for h in resp["hits"]["hits"]]
         return hits, resp["hits"]["total"]["value"], self._facets(resp, NEED_FACETS)
 
+    def _first_stage(self, alias: str, weights: dict[str, float], groups: TermGroups) -> TermGroups:
+        """``groups`` reduced to selective terms, from cached document frequencies."""
+        from elasticsearch import NotFoundError
+
+        now = time.monotonic()
+        expires, n_docs, df = self._df.get(alias) or (0.0, 0, {})
+        if expires < now or len(df) > DF_MAX_TERMS:
+            expires, n_docs, df = now + DF_TTL, 0, {}
+        missing = [t for t in dict.fromkeys(t for terms, _ in groups for t in terms) if t not in df]
+        if missing:
+            with self._guard("termvectors"):
+                try:
+                    resp = self.client.termvectors(index=alias, **esq.term_stats_request(missing, weights)).body
+                except NotFoundError:  # no index yet
+                    return groups
+            fresh, n_docs = esq.doc_freqs(resp)
+            df.update((t, fresh.get(t, 0)) for t in missing)
+        self._df[alias] = (expires, n_docs, df)
+        return selective_groups(groups, df, n_docs, keep_absent=True)
+
     def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
-        resp = self._run(self.patent_alias, esq.patent_candidates(groups, segments, k))
+        first = self._first_stage(self.patent_alias, PATENT_TEXT_FIELDS, groups)
+        resp = self._run(self.patent_alias, esq.patent_candidates(groups, segments, k, first))
         return [(PatentDoc.from_dict(h["_source"]["doc"]), float(h["_score"])) for h in resp["hits"]["hits"]]
 
     def _patent_pools(self, groups: TermGroups, segments: Sequence[str]) -> Candidates:
         """Both pools in one ``_msearch`` round trip; the server runs them in parallel."""
         if not segments:
             return self._patent_candidates(groups, (), POOL)
+        first = self._first_stage(self.patent_alias, PATENT_TEXT_FIELDS, groups)
         searches: list[dict[str, Any]] = []
-        for body in (esq.patent_candidates(groups, (), POOL), esq.patent_candidates(groups, segments, SEGMENT_POOL)):
+        for body in (esq.patent_candidates(groups, (), POOL, first),
+                     esq.patent_candidates(groups, segments, SEGMENT_POOL, first)):
             searches += [{"index": self.patent_alias}, body]
         with self._guard("msearch"):
             resp = self.client.msearch(searches=searches).body
@@ -272,5 +306,6 @@ class ElasticsearchBackend(SearchBackend):
         return merge_pools(*pools)
 
     def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
-        resp = self._run(self.need_alias, esq.need_candidates(groups, segments, k, today))
+        first = self._first_stage(self.need_alias, NEED_TEXT_FIELDS, groups)
+        resp = self._run(self.need_alias, esq.need_candidates(groups, segments, k, today, first))
         return [(NeedDoc.from_dict(h["_source"]["doc"]), float(h["_score"])) for h in resp["hits"]["hits"]]

@@ -144,17 +144,63 @@ def need_search(plan: SearchPlan, facet_size: int, today: date) -> dict[str, Any
     return _search(query, filters, sort, plan, NEED_FACETS, facet_size)
 
 
-def patent_candidates(groups: TermGroups, segments: Sequence[str], k: int) -> dict[str, Any]:
+# Documents a cheap first stage hands to the exact rescoring, per document wanted.
+RESCORE_FACTOR = 2
+
+
+def _ranked(groups: TermGroups, first: TermGroups | None, weights: dict[str, float],
+            filters: list[dict[str, Any]], k: int) -> dict[str, Any]:
+    """Top-k by ``groups_query(groups)``.
+
+    ``combined_fields`` has no per-block score bounds, so Elasticsearch scores
+    every document containing any query term; a common bigram alone makes that
+    tens of thousands at 100k documents. With ``first`` (the groups reduced to
+    their selective terms, ``bm25.selective_groups``) those find the best
+    ``RESCORE_FACTOR × k`` documents, which ``groups`` then scores exactly — as
+    the embedded backend does. Ties keep index order (a rescored request
+    cannot sort); callers order by (score, id) afterwards.
+    """
+    body: dict[str, Any] = {"size": k, "_source": ["doc"], "track_total_hits": False}
+    if first and first != groups:
+        body["query"] = {"bool": {"must": [groups_query(first, weights)], "filter": filters}}
+        body["rescore"] = {"window_size": RESCORE_FACTOR * k,
+                           "query": {"rescore_query": groups_query(groups, weights),
+                                     "query_weight": 0.0, "rescore_query_weight": 1.0}}
+    else:
+        body["query"] = {"bool": {"must": [groups_query(groups, weights)], "filter": filters}}
+        body["sort"] = [{"_score": "desc"}, {"id": "asc"}]
+    return body
+
+
+def patent_candidates(groups: TermGroups, segments: Sequence[str], k: int,
+                      first: TermGroups | None = None) -> dict[str, Any]:
     filters: list[dict[str, Any]] = [{"term": {"published": True}}]
     if segments:
         filters.append({"terms": {"segment": list(segments)}})
-    return {"query": {"bool": {"must": [groups_query(groups, PATENT_TEXT_FIELDS)], "filter": filters}},
-            "size": k, "sort": [{"_score": "desc"}, {"id": "asc"}], "_source": ["doc"], "track_total_hits": False}
+    return _ranked(groups, first, PATENT_TEXT_FIELDS, filters, k)
 
 
-def need_candidates(groups: TermGroups, segments: Sequence[str], k: int, today: date) -> dict[str, Any]:
+def need_candidates(groups: TermGroups, segments: Sequence[str], k: int, today: date,
+                    first: TermGroups | None = None) -> dict[str, Any]:
     filters = _open_need_filters(today)
     if segments:
         filters.append({"terms": {"segment": list(segments)}})
-    return {"query": {"bool": {"must": [groups_query(groups, NEED_TEXT_FIELDS)], "filter": filters}},
-            "size": k, "sort": [{"_score": "desc"}, {"id": "asc"}], "_source": ["doc"], "track_total_hits": False}
+    return _ranked(groups, first, NEED_TEXT_FIELDS, filters, k)
+
+
+def term_stats_request(terms: Sequence[str], weights: dict[str, float]) -> dict[str, Any]:
+    """A ``_termvectors`` request for an artificial document: the index's document frequency of each term."""
+    text = " ".join(terms)
+    return {"doc": {f"{f}_t": text for f in weights}, "term_statistics": True, "field_statistics": True,
+            "positions": False, "offsets": False, "payloads": False}
+
+
+def doc_freqs(resp: dict[str, Any]) -> tuple[dict[str, int], int]:
+    """(term → documents containing it in its most frequent field, documents with text) of a term-stats answer."""
+    df: dict[str, int] = {}
+    n_docs = 0
+    for stats in resp.get("term_vectors", {}).values():
+        n_docs = max(n_docs, stats.get("field_statistics", {}).get("doc_count", 0))
+        for term, info in stats.get("terms", {}).items():
+            df[term] = max(df.get(term, 0), info.get("doc_freq", 0))
+    return df, n_docs

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from marketplace.accounts.models import Membership, User
@@ -35,9 +36,9 @@ def _recipients(organisation_id: int) -> list[tuple[User, EmailMode]]:
     return [(user, mode or EmailMode.DIGEST) for user, mode in rows]
 
 
-def notification_path(notification_id: int) -> str:
-    """Where an e-mail sends the reader (relative: jobs run without a request to know the host)."""
-    return f"/notifications/{notification_id}"
+def notification_url(notification_id: int) -> str:
+    """Where an e-mail sends the reader: jobs run without a request, so the host comes from ``PUBLIC_URL``."""
+    return f"{current_app.config['SETTINGS'].public_url}/notifications/{notification_id}"
 
 
 def notify(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: str, body: str = "", *,
@@ -52,7 +53,7 @@ def notify(organisation_id: int, kind: NotificationKind, dedupe_key: str, title:
     for user, mode in _recipients(organisation_id):
         if mode == EmailMode.IMMEDIATE:
             queue_mail(user.email, f"[专利供需对接平台] {notification.title}",
-                       f"{notification.title}\n\n{body}\n\n查看：{notification_path(notification.id)}")
+                       f"{notification.title}\n\n{body}\n\n查看：{notification_url(notification.id)}")
     return notification
 
 
@@ -108,7 +109,7 @@ def send_email_digests(now: datetime | None = None) -> int:
         if preference is None:
             preference = NotificationPreference(user_id=user.id, email_mode=EmailMode.DIGEST)
             db.session.add(preference)
-        lines = "\n".join(f"· {n.title}  {notification_path(n.id)}" for n in entries[:DIGEST_LIST_LIMIT])
+        lines = "\n".join(f"· {n.title}  {notification_url(n.id)}" for n in entries[:DIGEST_LIST_LIMIT])
         queue_mail(user.email, f"[专利供需对接平台] 每日摘要 {today.isoformat()}（{len(entries)} 条新消息）", lines)
         preference.last_digest_on = today
         preference.last_digest_notification_id = entries[-1].id
