@@ -10,8 +10,11 @@ translated to ``SearchUnavailable`` (cannot reach / overloaded) or
 
 from __future__ import annotations
 
+import json
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -26,12 +29,13 @@ from matching.errors import SearchError, SearchUnavailable
 from matching.fields import (
     NEED_TEXT_FIELDS, PATENT_TEXT_FIELDS, TermGroups, grade_rank, need_facets, need_text, patent_facets, patent_text,
 )
+from matching.parallel import map_chunks
 from matching.querying import SearchPlan
 from matching.results import FacetValue, RebuildReport
 from matching.scoring import Weights
 from matching.text import Analyzer
 
-BULK_CHUNK = 1000
+BULK_CHUNK = 500
 # Document frequencies only choose which terms find match candidates, never
 # how candidates score, so a few minutes' staleness is harmless.
 DF_TTL = 300.0
@@ -66,7 +70,6 @@ class ElasticsearchBackend(SearchBackend):
     def _guard(self, what: str) -> Iterator[None]:
         import elastic_transport
         from elasticsearch import ApiError
-        from elasticsearch.helpers import BulkIndexError
 
         try:
             yield
@@ -76,53 +79,41 @@ class ElasticsearchBackend(SearchBackend):
             if exc.meta.status in (429, 502, 503, 504):
                 raise SearchUnavailable(f"elasticsearch {what}: HTTP {exc.meta.status}") from exc
             raise SearchError(f"elasticsearch {what}: HTTP {exc.meta.status}: {exc.message}") from exc
-        except BulkIndexError as exc:
-            raise SearchError(f"elasticsearch {what}: {len(exc.errors)} documents failed, first: {exc.errors[:1]}") from exc
 
     # ---- documents -----------------------------------------------------------
     def _patent_source(self, doc: PatentDoc) -> dict[str, Any]:
-        body: dict[str, Any] = {f"{k}_t": v for k, v in patent_text(doc, self.analyzer).items()}
-        body.update(patent_facets(doc))
-        body.update(id=doc.id, published=doc.published, grade_rank=grade_rank(doc.grade, self.weights.grade_order),
-                    application_date=doc.application_date.isoformat() if doc.application_date else None,
-                    doc=doc.to_dict())
-        return body
+        return patent_source(doc, self.analyzer, self.weights.grade_order)
 
-    def _need_source(self, doc: NeedDoc) -> dict[str, Any]:
-        body: dict[str, Any] = {f"{k}_t": v for k, v in need_text(doc, self.analyzer).items()}
-        body.update(need_facets(doc))
-        body.update(id=doc.id, public=doc.public, status=doc.status, doc=doc.to_dict(),
-                    valid_until=doc.valid_until.isoformat() if doc.valid_until else None)
-        return body
+    def _patent_bodies(self, index: str, docs: Iterable[PatentDoc]) -> Iterator[bytes]:
+        return map_chunks(patent_bulk_body, (index, self.analyzer, self.weights.grade_order), docs, BULK_CHUNK)
 
-    def _patent_actions(self, index: str, docs: Iterable[PatentDoc]) -> Iterator[dict[str, Any]]:
-        for doc in docs:
-            if doc.matchable:
-                yield {"_op_type": "index", "_index": index, "_id": doc.id, "_source": self._patent_source(doc)}
-            else:
-                yield {"_op_type": "delete", "_index": index, "_id": doc.id}
+    def _need_bodies(self, index: str, docs: Iterable[NeedDoc]) -> Iterator[bytes]:
+        return map_chunks(need_bulk_body, (index, self.analyzer), docs, BULK_CHUNK)
 
-    def _need_actions(self, index: str, docs: Iterable[NeedDoc]) -> Iterator[dict[str, Any]]:
-        for doc in docs:
-            if doc.status == "open":
-                yield {"_op_type": "index", "_index": index, "_id": doc.id, "_source": self._need_source(doc)}
-            else:
-                yield {"_op_type": "delete", "_index": index, "_id": doc.id}
-
-    def _bulk(self, actions: Iterable[dict[str, Any]]) -> int:
-        """Bulk-load with two sender threads, so Python analysis of the next
-        chunk overlaps Elasticsearch indexing the previous one."""
-        from elasticsearch.helpers import parallel_bulk
-
+    def _bulk(self, bodies: Iterable[bytes]) -> int:
+        """Send NDJSON bulk bodies, two requests in flight, so Elasticsearch
+        indexes one chunk while the next is analysed and sent."""
         count = 0
-        failures = []
-        for ok, item in parallel_bulk(self.client, actions, thread_count=2, chunk_size=BULK_CHUNK,
-                                      raise_on_error=False, raise_on_exception=True):
-            op = next(iter(item.values()))
-            if ok or (op.get("status") == 404 and "delete" in item):
-                count += 1
-            else:
-                failures.append(item)
+        failures: list[dict[str, Any]] = []
+
+        def collect(sent: Future[Any]) -> None:
+            nonlocal count
+            for item in sent.result().body["items"]:
+                (op, result), = item.items()
+                status = result.get("status", 500)
+                if 200 <= status < 300 or (status == 404 and op == "delete"):
+                    count += 1
+                else:
+                    failures.append(item)
+
+        with ThreadPoolExecutor(2) as senders:
+            pending: deque[Future[Any]] = deque()
+            for body in bodies:
+                pending.append(senders.submit(self.client.bulk, operations=body))
+                if len(pending) >= 2:
+                    collect(pending.popleft())
+            while pending:
+                collect(pending.popleft())
         if failures:
             raise SearchError(f"elasticsearch bulk: {len(failures)} documents failed, first: {failures[0]}")
         return count
@@ -160,12 +151,12 @@ class ElasticsearchBackend(SearchBackend):
     def index_patents(self, docs: Iterable[PatentDoc]) -> int:
         self.ensure_indices()
         with self._guard("index_patents"):
-            return self._bulk(self._patent_actions(self.patent_alias, docs))
+            return self._bulk(self._patent_bodies(self.patent_alias, docs))
 
     def index_needs(self, docs: Iterable[NeedDoc]) -> int:
         self.ensure_indices()
         with self._guard("index_needs"):
-            return self._bulk(self._need_actions(self.need_alias, docs))
+            return self._bulk(self._need_bodies(self.need_alias, docs))
 
     def _delete(self, alias: str, doc_id: int) -> None:
         from elasticsearch import NotFoundError
@@ -188,8 +179,8 @@ class ElasticsearchBackend(SearchBackend):
             new_p = self._new_index(self.patent_alias, esq.patent_index_body, bulk_load=True)
             new_n = self._new_index(self.need_alias, esq.need_index_body, bulk_load=True)
             try:
-                n_pat = self._bulk(self._patent_actions(new_p, patents))
-                n_need = self._bulk(self._need_actions(new_n, needs))
+                n_pat = self._bulk(self._patent_bodies(new_p, patents))
+                n_need = self._bulk(self._need_bodies(new_n, needs))
                 self.client.indices.put_settings(index=f"{new_p},{new_n}", settings={"refresh_interval": "1s"})
                 self.client.indices.refresh(index=f"{new_p},{new_n}")
             except BaseException:
@@ -309,3 +300,49 @@ class ElasticsearchBackend(SearchBackend):
         first = self._first_stage(self.need_alias, NEED_TEXT_FIELDS, groups)
         resp = self._run(self.need_alias, esq.need_candidates(groups, segments, k, today, first))
         return [(NeedDoc.from_dict(h["_source"]["doc"]), float(h["_score"])) for h in resp["hits"]["hits"]]
+
+
+# ---- bulk bodies (module level: they run in analysis worker processes) ----------
+def patent_source(doc: PatentDoc, analyzer: Analyzer, grade_order: tuple[str, ...]) -> dict[str, Any]:
+    body: dict[str, Any] = {f"{k}_t": v for k, v in patent_text(doc, analyzer).items()}
+    body.update(patent_facets(doc))
+    body.update(id=doc.id, published=doc.published, grade_rank=grade_rank(doc.grade, grade_order),
+                application_date=doc.application_date.isoformat() if doc.application_date else None,
+                doc=doc.to_dict())
+    return body
+
+
+def need_source(doc: NeedDoc, analyzer: Analyzer) -> dict[str, Any]:
+    body: dict[str, Any] = {f"{k}_t": v for k, v in need_text(doc, analyzer).items()}
+    body.update(need_facets(doc))
+    body.update(id=doc.id, public=doc.public, status=doc.status, doc=doc.to_dict(),
+                valid_until=doc.valid_until.isoformat() if doc.valid_until else None)
+    return body
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _ndjson(index: str, docs: Iterable[tuple[int, dict[str, Any] | None]]) -> bytes:
+    """Index (source given) or delete (None) actions as one bulk request body."""
+    lines = []
+    for doc_id, source in docs:
+        if source is None:
+            lines.append(_dumps({"delete": {"_index": index, "_id": str(doc_id)}}))
+        else:
+            lines.append(_dumps({"index": {"_index": index, "_id": str(doc_id)}}))
+            lines.append(_dumps(source))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def patent_bulk_body(state: tuple[str, Analyzer, tuple[str, ...]], docs: list[PatentDoc]) -> bytes:
+    """Listable patents are indexed, the others deleted (unpublished, lapsed)."""
+    index, analyzer, grade_order = state
+    return _ndjson(index, ((d.id, patent_source(d, analyzer, grade_order) if d.matchable else None) for d in docs))
+
+
+def need_bulk_body(state: tuple[str, Analyzer], docs: list[NeedDoc]) -> bytes:
+    """Open needs are indexed, the others deleted."""
+    index, analyzer = state
+    return _ndjson(index, ((d.id, need_source(d, analyzer) if d.status == "open" else None) for d in docs))
