@@ -22,8 +22,11 @@ from marketplace.accounts.identifiers import credit_code_check
 from marketplace.accounts.models import Organisation, User
 from marketplace.extensions import db
 from marketplace.needs.services import create_need
+from marketplace.openlicense.demo import seed_open_license_story
 from marketplace.core.errors import ValidationFailed
+from marketplace.console.demo import seed_agency_volume
 from marketplace.core.dates import local_today, parse_date
+from marketplace.patents.models import Patent
 from marketplace.patents.services import save_patent, set_published
 from marketplace.patents.validation import validate_patent_values
 from marketplace.patents.vocab import PatentType
@@ -63,6 +66,8 @@ NEED_KEYWORD_SEGMENTS = [
     ("种植", ["TM-H2"]), ("养殖", ["TM-H7"]), ("土壤", ["TM-H3"]), ("污水", ["TM-G", "SEI-07"]),
     ("节能", ["TM-F2", "SEI-07"]), ("电机", ["TM-E3"]), ("农", ["TM-H"]),
 ]
+# A lithium-battery patent the demo university keeps as a draft: publishing it pushes it to the demo company.
+PUBLISH_ME = "200910183618.5"
 MODES_BY_CLASS = [["transfer", "license"], ["license", "open_license"], ["transfer", "license", "equity"],
                   ["open_license"], ["transfer"]]
 MATURITIES = ["research", "lab", "pilot", "sample", "mass_production"]
@@ -100,6 +105,13 @@ def _source_date(raw: object) -> str:
     return day.isoformat() if day else ""
 
 
+def _filing_year_start(application_number: str) -> str:
+    """1 January of the filing year the number encodes (ZC 0006-2003): a date earlier than or equal to the real one,
+    so a term computed from it can only be shorter. Used where the source omits the filing date."""
+    digits = application_number.removeprefix("CN").split(".")[0]
+    return f"{digits[:4]}-01-01" if len(digits) == 12 else ""
+
+
 def _patent_row(record: dict[str, Any], index: int) -> dict[str, Any]:
     extra = record.get("extra") or {}
     ipc = record.get("ipc") or []
@@ -118,13 +130,15 @@ def _patent_row(record: dict[str, Any], index: int) -> dict[str, Any]:
         "ipc_main": record.get("ipc_main") if "/" in (record.get("ipc_main") or "") else None,
         "ipc_codes": [c for c in ipc if "/" in c],
         "inventors": extra.get("发明人") or extra.get("发明（设计）人", ""),
-        "application_date": _source_date(extra.get("申请日")),
+        "application_date": _source_date(extra.get("申请日")) or _filing_year_start(key),
         "publication_date": _source_date(extra.get("公开日") or extra.get("公开（公告）日")),
         "grant_date": _source_date(extra.get("授权公告日") or extra.get("公开（公告）日")
                                    if record.get("patent_type") == "实用新型" else extra.get("授权公告日")),
         "legal_status": "granted" if index % 9 else "pending",
+        # a utility model may take an open license only with a positive evaluation report (DOMAIN.md §4)
+        "evaluation_report": "positive" if record.get("patent_type") == "实用新型" and index % 2 == 0 else "",
         "grade": grade,
-        "segments": _segments_for_ipc(ipc),
+        "segments": _segments_for_ipc(ipc) + (["TM-F1", "SEI-06"] if "锂" in record["title"] + (record.get("abstract") or "") else []),
         "modes": MODES_BY_CLASS[_stable(key, len(MODES_BY_CLASS))],
         "maturity": MATURITIES[1 + _stable(key, 4)],
         "price_min": str(low),
@@ -179,9 +193,10 @@ def seed(force: bool = False) -> dict[str, int]:
         patent.source = f"{record['source_repo']}:{record['source_path']}#{record['source_index']}"
         patent_ids[owner.id].append(patent.id)
     published = 0
+    kept_draft = db.session.scalar(select(Patent.id).where(Patent.application_number == PUBLISH_ME))
     for owner in suppliers:
         ids = patent_ids[owner.id]
-        to_publish = ids[: max(0, len(ids) - 5)]  # keep a few drafts per owner
+        to_publish = [i for i in ids[: max(0, len(ids) - 5)] if i != kept_draft]  # keep a few drafts per owner
         set_published(owner, to_publish, True)
         published += len(to_publish)
 
@@ -198,10 +213,11 @@ def seed(force: bool = False) -> dict[str, int]:
         need.source = f"{record['source_repo']}:{record['source_path']}#{record['source_index']}"
         needs += 1
     subscribe(users["comp1"], {"segments": ["TM-F1"]})  # its lithium-battery needs hear of new TM-F1 patents
-    from marketplace.console.demo import seed_ledger  # the agency console's demo: deals, licenses, pledges, targets
-    ledger = seed_ledger(users)
+    story = seed_open_license_story(users)  # declared, accepted, recorded; a pledged patent refused; a transfer
+    volume = seed_agency_volume(users)  # the agency's deals, licenses and pledges this year and last, its targets
     return {"organisations": len(ORGANISATIONS), "users": len(users) + 1, "patents": sum(map(len, patent_ids.values())),
-            "published": published, "needs": needs, **ledger}
+            "published": published, "needs": needs,
+            **{key: story.get(key, 0) + volume.get(key, 0) for key in {*story, *volume}}}
 
 
 def _need_modes(raw: str) -> list[str]:

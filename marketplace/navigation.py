@@ -16,6 +16,7 @@ class NavItem:
     endpoint: str
     label: object
     visible: Callable[[object], bool] = lambda user: True
+    group: str = ""
 
 
 def _kind_in(*kinds: OrganisationKind) -> Callable[[object], bool]:
@@ -23,30 +24,50 @@ def _kind_in(*kinds: OrganisationKind) -> Callable[[object], bool]:
                              and user.organisation.kind in kinds)
 
 
+def _platform_admin(user: object) -> bool:
+    return bool(getattr(user, "is_platform_admin", False))
+
+
 SUPPLY = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
+_supplier = _kind_in(*SUPPLY)
+_company = _kind_in(OrganisationKind.COMPANY)
+_agency = _kind_in(OrganisationKind.AGENCY)
+
+# Groups become drop-down menus, in this order; items without a group stand alone.
+GROUPS = {"find": _l("找专利"), "supply": _l("我的供给"), "demand": _l("需求与订阅"), "deals": _l("交易"),
+          "admin": _l("平台管理")}
 
 NAV_ITEMS = [
-    NavItem("search.patents", _l("专利检索")),
-    NavItem("patents.index", _l("专利")),
-    NavItem("needs.index", _l("技术需求")),
-    NavItem("patents.inventory", _l("我的专利"), _kind_in(*SUPPLY)),
-    NavItem("imports.upload", _l("导入"), _kind_in(*SUPPLY)),
-    NavItem("needs.mine", _l("我的需求"), _kind_in(OrganisationKind.COMPANY)),
-    NavItem("push.subscriptions", _l("订阅推送"), _kind_in(*SUPPLY)),
-    NavItem("openlicense.catalogue", _l("开放许可")),
-    NavItem("openlicense.mine", _l("我的开放许可"), _kind_in(*SUPPLY)),
-    NavItem("openlicense.licenses", _l("我的许可"), _kind_in(*SUPPLY)),
-    NavItem("deals.index", _l("交易"), _kind_in(*SUPPLY, OrganisationKind.AGENCY)),
-    NavItem("pledges.index", _l("质押"), _kind_in(*SUPPLY, OrganisationKind.AGENCY, OrganisationKind.BANK)),
-    NavItem("openlicense.mine", _l("开放许可核查"), lambda user: bool(getattr(user, "is_platform_admin", False))),
-    NavItem("console.index", _l("运营控制台"), lambda user: bool(getattr(user, "is_platform_admin", False)) or _kind_in(OrganisationKind.AGENCY)(user)),
+    NavItem("search.patents", _l("专利检索"), group="find"),
+    NavItem("patents.index", _l("专利列表"), group="find"),
+    NavItem("openlicense.catalogue", _l("开放许可目录"), group="find"),
+    NavItem("needs.index", _l("技术需求"), group="find"),
     NavItem("search.needs", _l("需求检索"), _kind_in(OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE,
-                                                   OrganisationKind.AGENCY)),
+                                                   OrganisationKind.AGENCY), group="find"),
+    NavItem("patents.inventory", _l("我的专利"), _supplier, group="supply"),
+    NavItem("imports.upload", _l("导入专利清单"), _supplier, group="supply"),
+    NavItem("openlicense.mine", _l("我的开放许可"), _supplier, group="supply"),
+    NavItem("push.owner_feedback", _l("企业反馈"), _supplier, group="supply"),
+    NavItem("needs.mine", _l("我的技术需求"), _company, group="demand"),
+    NavItem("openlicense.licenses", _l("我获得的许可"), _supplier, group="demand"),
+    NavItem("push.subscriptions", _l("订阅推送"), _supplier, group="demand"),
+    NavItem("deals.index", _l("交易台账"), _kind_in(*SUPPLY, OrganisationKind.AGENCY), group="deals"),
+    NavItem("pledges.index", _l("质押融资"), _kind_in(*SUPPLY, OrganisationKind.AGENCY, OrganisationKind.BANK),
+            group="deals"),
+    NavItem("console.index", _l("运营控制台"), lambda user: _platform_admin(user) or _agency(user), group="deals"),
+    NavItem("openlicense.mine", _l("开放许可核查"), _platform_admin, group="admin"),
+    NavItem("push.admin_jobs", _l("后台任务"), _platform_admin, group="admin"),
 ]
 
 
-def nav_items() -> list[dict[str, str]]:
-    """Menu entries whose endpoint exists and which the current user may use."""
+def nav_items() -> list[dict[str, object]]:
+    """The menu for the current user: stand-alone links and groups, only endpoints they may use."""
     views = current_app.view_functions
-    return [{"endpoint": item.endpoint, "url": url_for(item.endpoint), "label": str(item.label)}
-            for item in NAV_ITEMS if item.endpoint in views and item.visible(current_user)]
+    visible = [item for item in NAV_ITEMS if item.endpoint in views and item.visible(current_user)]
+    entries: list[dict[str, object]] = []
+    for key, label in GROUPS.items():
+        links = [{"endpoint": i.endpoint, "url": url_for(i.endpoint), "label": str(i.label)}
+                 for i in visible if i.group == key]
+        if links:
+            entries.append({"label": str(label), "items": links})
+    return entries

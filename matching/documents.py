@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 IN_FORCE_STATUSES = frozenset({"granted", "fee_overdue"})
@@ -99,23 +100,34 @@ _DATE_FIELDS = {"application_date", "valid_until"}
 _DECIMAL_FIELDS = {"price_min", "price_max", "budget_min", "budget_max"}
 
 
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    # dataclasses.fields() builds a new tuple per call: too slow per document.
+    return tuple(f.name for f in fields(cls))
+
+
+@cache
+def _field_set(cls: type) -> frozenset[str]:
+    return frozenset(_field_names(cls))
+
+
 def _to_json(doc: PatentDoc | NeedDoc) -> dict[str, Any]:
     # Shallow on purpose: fields are scalars or lists of str (asdict deep-copies, 5x slower).
     out: dict[str, Any] = {}
-    for f in fields(doc):
-        value = getattr(doc, f.name)
+    for name in _field_names(type(doc)):
+        value = getattr(doc, name)
         if isinstance(value, date):
             value = value.isoformat()
         elif isinstance(value, Decimal):
             value = str(value)
         elif isinstance(value, (list, tuple)):
             value = list(value)
-        out[f.name] = value
+        out[name] = value
     return out
 
 
 def _from_json(cls: type, data: dict[str, Any]) -> Any:
-    known = {f.name for f in fields(cls)}
+    known = _field_set(cls)
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:

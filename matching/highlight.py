@@ -14,7 +14,8 @@ from functools import lru_cache
 from matching.normalize import normalize
 
 
-def _pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
+@lru_cache(maxsize=256)
+def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return _compiled(frozenset(p for p in phrases if p))
 
 
@@ -29,9 +30,17 @@ def _compiled(phrases: frozenset[str]) -> re.Pattern[str] | None:
 
 def spans(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
     """Merged [start, end) spans of phrase occurrences (phrases are normalised)."""
-    pattern = _pattern(phrases)
-    if pattern is None or not text:
+    if not text:
         return []
+    return list(_spans(text, tuple(phrases)))
+
+
+# A match explanation marks the same texts as its highlights: compute once.
+@lru_cache(maxsize=1024)
+def _spans(text: str, phrases: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    pattern = _pattern(phrases)
+    if pattern is None:
+        return ()
     norm = normalize(text)
     found: list[tuple[int, int]] = []
     pos = 0
@@ -48,7 +57,7 @@ def spans(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
-    return merged
+    return tuple(merged)
 
 
 def matched_phrases(text: str, phrases: Iterable[str]) -> list[str]:

@@ -89,7 +89,7 @@ def es_ingest(backend, docs: list) -> None:
         took = time.perf_counter() - t
     finally:
         backend.client.indices.delete(index=index)
-    print(f"  Python analysis: {len(docs) / analysed:,.0f} docs/s; ES bulk of analysed docs: "
+    print(f"  Python analysis (one process): {len(docs) / analysed:,.0f} docs/s; ES bulk of analysed docs: "
           f"{len(docs) / took:,.0f} docs/s")
 
 
@@ -97,7 +97,7 @@ def es_overhead(backend, needs: list, requests: list[PatentQuery]) -> None:
     """Backend call vs the raw Elasticsearch request(s) it sends, same inputs."""
     from matching import es_queries as esq
     from matching.backend import FACET_SIZE, POOL, SEGMENT_POOL
-    from matching.fields import need_match_terms
+    from matching.fields import PATENT_TEXT_FIELDS, need_match_terms
 
     client = backend.client
     index = backend.patent_alias
@@ -116,12 +116,14 @@ def es_overhead(backend, needs: list, requests: list[PatentQuery]) -> None:
     matches = []
     for n in needs:
         groups = need_match_terms(n, backend.analyzer).groups
+        # Selective first-stage terms come from cached document frequencies (untimed here).
+        first = backend._first_stage(index, PATENT_TEXT_FIELDS, groups)
         if n.segments:  # the backend sends both pools in one _msearch
-            pools = [{"index": index}, esq.patent_candidates(groups, (), POOL),
-                     {"index": index}, esq.patent_candidates(groups, n.segments, SEGMENT_POOL)]
+            pools = [{"index": index}, esq.patent_candidates(groups, (), POOL, first),
+                     {"index": index}, esq.patent_candidates(groups, n.segments, SEGMENT_POOL, first)]
             raw = lambda s=pools: client.msearch(searches=s)  # noqa: E731
         else:
-            raw = lambda b=esq.patent_candidates(groups, (), POOL): client.search(index=index, body=b)  # noqa: E731
+            raw = lambda b=esq.patent_candidates(groups, (), POOL, first): client.search(index=index, body=b)  # noqa: E731
         matches.append(pair(lambda n=n: backend.match_patents(n, limit=20), raw))
     for label, samples in (("search", searches), ("match", matches)):
         o50, r50 = pct([o for o, _ in samples], 50), pct([r for _, r in samples], 50)

@@ -1,9 +1,10 @@
 """Ledger totals per month, mode and dimension value: the one aggregation every figure is built from.
 
-Figures filtered only by dates and mode come from the monthly rollup for
-whole months — the platform's rows, or an agency's brokered deals and
-pledges — and live from the ledger for the rest (see ``_plan``), so every
-path gives the same numbers to the cent. Other filters are answered live.
+Figures filtered by dates, mode and at most one dimension value (a segment,
+a region, a university, SME acquirers or a fee type) come from the monthly
+rollup for whole months — the platform's rows or an agency's — and live from
+the ledger for the partial months at the ends (see ``_plan``), so every path
+gives the same numbers to the cent. Other filters are answered live.
 """
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from marketplace.console.ledger import ACADEMIC, Filters, Scope, items
 from marketplace.console.models import MonthlyRollup
 from marketplace.extensions import db
 
-
-BROKERED = ("deal", "pledge")  # what an agency's rollup rows hold
-SERVED = ("open_license",)  # counted for an agency through the organisations it serves: always live
+# The filter each rollup dimension can answer: the value it keeps as ``key`` (``None``: any key, summed).
+_NARROWING = {"segment": lambda f: f.segment, "region": lambda f: f.region,
+              "organisation": lambda f: None if f.organisation_id is None else str(f.organisation_id),
+              "sme": lambda f: "" if f.sme else None, "fee": lambda f: f.fee_type}
 
 
 @dataclass(frozen=True)
@@ -47,13 +49,13 @@ def next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def live_cells(scope: Scope, filters: Filters, dimension: str, *, sources: tuple[str, ...] | None = None,
-               by_agency: bool = False, per_month: bool = True) -> list[Cell]:
+def live_cells(scope: Scope, filters: Filters, dimension: str, *, by_agency: bool = False,
+               per_month: bool = True) -> list[Cell]:
     """Aggregate the ledger directly: items and cents per (year, month, mode, key[, brokering agency]).
 
     Without ``per_month`` the whole range is one period (year and month 0): what non-time groupings need.
     """
-    source = items(scope, filters, segments=dimension == "segment", sources=sources)
+    source = items(scope, filters, segments=dimension == "segment", by_agency=by_agency)
     if source is None:
         return []
     rows = source.subquery("ledger_items")
@@ -89,22 +91,46 @@ def _key(rows, dimension: str):
 
 @dataclass(frozen=True)
 class _Part:
-    """One piece of a range: whole months from the rollup, or a live aggregation of some ledger tables."""
+    """One piece of a range: whole months from the rollup, or a live aggregation of the ledger."""
 
     rollup: tuple[date, date] | None = None
     filters: Filters | None = None
-    sources: tuple[str, ...] | None = None
 
 
-def _plan(scope: Scope, filters: Filters) -> list[_Part]:
+@dataclass(frozen=True)
+class _Rolled:
+    """Which rollup rows answer a dimension under a filter: ``dimension``'s rows, only ``key``'s (if set),
+    reported under the key ``""`` when ``relabel`` (the filter's dimension is not the one asked for)."""
+
+    dimension: str
+    key: str | None = None
+    relabel: bool = False
+
+
+def _rolled(filters: Filters, dimension: str) -> _Rolled | None:
+    """The rollup rows that hold ``dimension`` under ``filters``, or None when only the ledger can answer.
+
+    A filter on one dimension value is that dimension's rows for the value:
+    exactly the items the filter selects (the rollup's dimensions are defined
+    by the same conditions as the filters, ``_key``).
+    """
+    narrowed = {name: value for name, value_of in _NARROWING.items() if (value := value_of(filters)) is not None}
+    if not narrowed:
+        return _Rolled(dimension)
+    if len(narrowed) > 1 or dimension not in ("all", *narrowed):
+        return None
+    (name, value), = narrowed.items()
+    return _Rolled(name, None if name == "sme" else value, relabel=dimension == "all")
+
+
+def _plan(filters: Filters, rolled: _Rolled | None) -> list[_Part]:
     """Where each part of a figure comes from; the parts never overlap, so their sums add up exactly.
 
-    Whole months come from the rollup (the platform's rows, or an agency's
-    brokered deals and pledges); partial months at the ends, any other filter,
-    and an agency's open licenses (which follow the organisations it serves)
-    are aggregated live.
+    Whole months come from the rollup (the platform's rows, or an agency's);
+    partial months at the ends, and filters the rollup cannot answer, are
+    aggregated live.
     """
-    if not filters.only_dates_and_mode:
+    if rolled is None:
         return [_Part(filters=filters)]
     from marketplace.console import rollup
 
@@ -112,21 +138,24 @@ def _plan(scope: Scope, filters: Filters) -> list[_Part]:
     first, last = full_months(filters.start, filters.end)
     if first > last:
         return [_Part(filters=filters)]
-    rolled = None if scope.platform else BROKERED
     parts = [_Part(rollup=(first, last))]
     if filters.start is not None and filters.start < first:
-        parts.append(_Part(filters=filters.narrowed(end=_day_before(first)), sources=rolled))
+        parts.append(_Part(filters=filters.narrowed(end=_day_before(first))))
     if filters.end is not None and filters.end > month_end(last):
-        parts.append(_Part(filters=filters.narrowed(start=next_month(last)), sources=rolled))
-    if not scope.platform:
-        parts.append(_Part(filters=filters, sources=SERVED))
+        parts.append(_Part(filters=filters.narrowed(start=next_month(last))))
     return parts
 
 
-def _rollup_rows(scope: Scope, first: date, last: date, dimension: str, mode: str | None, *columns):
+def _rollup_rows(scope: Scope, first: date, last: date, rolled: _Rolled, mode: str | None, per_month: bool):
+    """The rollup's items and cents for the range, per (month,) mode and key, summed by the database."""
     agency = MonthlyRollup.agency_id.is_(None) if scope.platform else MonthlyRollup.agency_id == scope.agency_id
-    stmt = select(*columns).where(agency, MonthlyRollup.dimension == dimension, MonthlyRollup.month >= first,
-                                  MonthlyRollup.month <= last)
+    key = literal("", String) if rolled.relabel else MonthlyRollup.key
+    groups = ([MonthlyRollup.month] if per_month else []) + [MonthlyRollup.mode, key]
+    stmt = (select(*groups, func.sum(MonthlyRollup.items), func.sum(MonthlyRollup.cents))
+            .where(agency, MonthlyRollup.dimension == rolled.dimension, MonthlyRollup.month >= first,
+                   MonthlyRollup.month <= last).group_by(*groups))
+    if rolled.key is not None:
+        stmt = stmt.where(MonthlyRollup.key == rolled.key)
     return stmt.where(MonthlyRollup.mode == mode) if mode is not None else stmt
 
 
@@ -136,18 +165,16 @@ def cells(scope: Scope, filters: Filters, dimension: str, *, per_month: bool = T
     ``per_month=False`` sums the range in the database (year and month 0): far fewer rows for groupings
     that are not by time.
     """
+    rolled = _rolled(filters, dimension)
     found: list[Cell] = []
-    for part in _plan(scope, filters):
+    for part in _plan(filters, rolled):
         if part.rollup is None:
-            found += live_cells(scope, part.filters, dimension, sources=part.sources, per_month=per_month)
+            found += live_cells(scope, part.filters, dimension, per_month=per_month)
         elif per_month:
-            stmt = _rollup_rows(scope, *part.rollup, dimension, filters.mode, MonthlyRollup.month, MonthlyRollup.mode,
-                                MonthlyRollup.key, MonthlyRollup.items, MonthlyRollup.cents)
-            found += [Cell(m.year, m.month, mode, key, n, c) for m, mode, key, n, c in db.session.execute(stmt)]
+            stmt = _rollup_rows(scope, *part.rollup, rolled, filters.mode, per_month=True)
+            found += [Cell(m.year, m.month, mode, key, int(n), int(c)) for m, mode, key, n, c in db.session.execute(stmt)]
         else:
-            stmt = _rollup_rows(scope, *part.rollup, dimension, filters.mode, MonthlyRollup.mode, MonthlyRollup.key,
-                                func.sum(MonthlyRollup.items), func.sum(MonthlyRollup.cents)
-                                ).group_by(MonthlyRollup.mode, MonthlyRollup.key)
+            stmt = _rollup_rows(scope, *part.rollup, rolled, filters.mode, per_month=False)
             found += [Cell(0, 0, mode, key, int(n), int(c)) for mode, key, n, c in db.session.execute(stmt)]
     return found
 
@@ -155,22 +182,21 @@ def cells(scope: Scope, filters: Filters, dimension: str, *, per_month: bool = T
 def key_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tuple[int, int]]:
     """Items and cents per key over the whole range, summed by the database (the SME list has thousands of keys)."""
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for part in _plan(scope, filters):
+    rolled = _rolled(filters, dimension)
+    for part in _plan(filters, rolled):
         if part.rollup is None:
-            rows = _live_key_totals(scope, part.filters, dimension, part.sources)
+            rows = _live_key_totals(scope, part.filters, dimension)
         else:
-            stmt = _rollup_rows(scope, *part.rollup, dimension, filters.mode, MonthlyRollup.key,
-                                func.sum(MonthlyRollup.items), func.sum(MonthlyRollup.cents)).group_by(MonthlyRollup.key)
-            rows = [(k, int(n), int(c)) for k, n, c in db.session.execute(stmt)]
+            rows = [(k, int(n), int(c)) for _mode, k, n, c in db.session.execute(
+                _rollup_rows(scope, *part.rollup, rolled, filters.mode, per_month=False))]
         for key, n, c in rows:
             totals[key][0] += n
             totals[key][1] += c
     return {key: (n, c) for key, (n, c) in totals.items()}
 
 
-def _live_key_totals(scope: Scope, filters: Filters, dimension: str,
-                     sources: tuple[str, ...] | None) -> list[tuple[str, int, int]]:
-    source = items(scope, filters, segments=dimension == "segment", sources=sources)
+def _live_key_totals(scope: Scope, filters: Filters, dimension: str) -> list[tuple[str, int, int]]:
+    source = items(scope, filters, segments=dimension == "segment")
     if source is None:
         return []
     rows = source.subquery("ledger_items")

@@ -19,10 +19,11 @@ from marketplace.openlicense import licensing
 from marketplace.openlicense import services as openlicense
 from marketplace.openlicense.eligibility import add_months
 from marketplace.core.dates import local_today
-from marketplace.patents import services as patents
 from marketplace.patents.models import Patent
 from marketplace.patents.vocab import LegalStatus, PatentType
+from marketplace.openlicense.models import OpenLicenseDeclaration
 from marketplace.pledges import services as pledges
+from marketplace.pledges.models import PledgePatent
 
 # (mode, seller key, buyer key, amount) — spread over the year up to today
 THIS_YEAR = [("license", "univ1", "comp1", "380000.00"), ("transfer", "univ2", "comp2", "1200000.00"),
@@ -47,27 +48,17 @@ def _spread(start: date, end: date, count: int) -> list[date]:
 
 
 def _usable_patents(owner: User, today: date) -> list[Patent]:
-    """Granted inventions filed since 2010: every deal, open-license and pledge rule can pass on them.
-
-    Most demo records lack a filing date; the year is in the application
-    number (ZC 0006-2003), so 1 January of that year is entered, which can
-    only make the computed 20-year term shorter than the real one.
-    """
-    usable = []
-    for patent in db.session.scalars(select(Patent).where(
-            Patent.owner_id == owner.organisation_id, Patent.legal_status == LegalStatus.GRANTED,
-            Patent.patent_type == PatentType.INVENTION).order_by(Patent.id)):
-        year = int(patent.application_number[:4]) if len(patent.application_number.split(".")[0]) == 12 else 0
-        if patent.co_owners or patent.proceedings_suspended or (patent.application_date is None and year < 2010):
-            continue
-        if patent.application_date is None:
-            patents.update_patent(owner, patent.id, {"application_date": date(year, 1, 1).isoformat()})
-        if patent.application_date.replace(year=patent.application_date.year + 20) > today + timedelta(days=1500):
-            usable.append(patent)
-    return usable
+    """Granted inventions with over four years left: every deal, open-license and pledge rule can pass on them."""
+    engaged = set(db.session.scalars(select(OpenLicenseDeclaration.patent_id))) | set(
+        db.session.scalars(select(PledgePatent.patent_id)))  # the open-license story's patents stay as they are
+    return [patent for patent in db.session.scalars(select(Patent).where(
+                Patent.owner_id == owner.organisation_id, Patent.legal_status == LegalStatus.GRANTED,
+                Patent.patent_type == PatentType.INVENTION, Patent.application_date.is_not(None)).order_by(Patent.id))
+            if not patent.co_owners and not patent.proceedings_suspended and patent.id not in engaged
+            and patent.application_date.replace(year=patent.application_date.year + 20) > today + timedelta(days=1500)]
 
 
-def seed_ledger(users: dict[str, User]) -> dict[str, int]:
+def seed_agency_volume(users: dict[str, User]) -> dict[str, int]:
     """Deals, open licenses and pledges brokered by the demo agency; its targets and one event."""
     today = local_today()
     agency = users["agency"]
@@ -108,7 +99,7 @@ def seed_ledger(users: dict[str, User]) -> dict[str, int]:
             "pledgor_id": users[pledgor].organisation_id, "pledgee_id": users["bank"].organisation_id,
             "patent_ids": [patent.id], "amount": amount, "term_start": registered.isoformat(),
             "term_end": (registered + timedelta(days=730)).isoformat(), "registered_on": registered.isoformat(),
-            "registration_number": f"Y{registered.year}52000{number:04d}"})
+            "registration_number": f"Y{registered.year}52100{number:04d}"})
 
     targets.create_targets(agency, {"year": today.year, **TARGETS})
     held_on = _spread(year_start, today, 1)[0]

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation
-from marketplace.console.ledger import ACADEMIC, COUNTED_DEALS, Filters, Scope, among, served_ids
+from marketplace.console.ledger import ACADEMIC, COUNTED_DEALS, Filters, Scope, served_by
 from marketplace.deals.models import Deal
 from marketplace.extensions import db
 from marketplace.needs.models import Need
@@ -68,9 +68,9 @@ def _scoped_matches(scope: Scope, filters: Filters):
     if filters.end is not None:
         stmt = stmt.where(Match.pushed_at < datetime.combine(filters.end + timedelta(days=1), time.min))
     if scope.agency_id is not None:
-        served = served_ids(scope.agency_id)
+        served = served_by(scope.agency_id)
         stmt = stmt.join(Need, Need.id == Match.need_id).join(Patent, Patent.id == Match.patent_id).where(
-            among(Need.organisation_id, served) | among(Patent.owner_id, served))
+            Need.organisation_id.in_(served) | Patent.owner_id.in_(served))
     return stmt
 
 

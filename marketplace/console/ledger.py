@@ -32,16 +32,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import (
-    BigInteger, ColumnElement, Integer, Select, String, and_, bindparam, cast, exists, func, join, literal, null, or_,
-    select, true, type_coerce, union, union_all,
+    BigInteger, ColumnElement, Integer, Select, String, and_, cast, exists, func, join, literal, null, or_, select,
+    true, type_coerce, union, union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from marketplace.accounts.models import Organisation, OrganisationKind
-from marketplace.console.models import EventInvitation, MatchmakingEvent
+from marketplace.console.models import EventInvitation, MatchmakingEvent, ServedOrganisation
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus
-from marketplace.extensions import db
 from marketplace.openlicense.models import LicenseGrant
 from marketplace.patents.models import PatentSegment
 from marketplace.pledges.models import Pledge, PledgePatent
@@ -88,7 +86,7 @@ class Filters:
 
 
 def served_organisations(agency_id: int) -> Select:
-    """Ids of the organisations an agency serves (see the module docstring)."""
+    """Ids of the organisations an agency serves, from the ledger (see the module docstring)."""
     return union(
         select(Deal.seller_id).where(Deal.agency_id == agency_id),
         select(Deal.buyer_id).where(Deal.agency_id == agency_id),
@@ -98,23 +96,12 @@ def served_organisations(agency_id: int) -> Select:
     )
 
 
-SERVED_CACHE = "console_served_organisations"
+def served_by(agency_id: int) -> Select:
+    """``served_organisations`` as stored, brought up to date with this session's changes first."""
+    from marketplace.console import rollup
 
-
-def served_ids(agency_id: int) -> list[int]:
-    """``served_organisations`` read once per unit of work (the rollup hooks drop it when a flush changes it)."""
-    cache = db.session.info.setdefault(SERVED_CACHE, {})
-    if agency_id not in cache:
-        cache[agency_id] = sorted(db.session.scalars(served_organisations(agency_id)))
-    return cache[agency_id]
-
-
-def among(column: ColumnElement, ids: list[int]) -> ColumnElement:
-    """``column IN ids``; on PostgreSQL one array parameter unnested into a hashed set, so thousands of ids cost
-    neither planning time nor a linear search per row."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column.in_(select(func.unnest(bindparam(None, ids, type_=ARRAY(Integer)))))
-    return column.in_(ids)
+    rollup.refresh_served()
+    return select(ServedOrganisation.organisation_id).where(ServedOrganisation.agency_id == agency_id)
 
 
 @dataclass(frozen=True)
@@ -154,26 +141,27 @@ def _branch_modes(branch: _Branch) -> tuple[str, ...]:
     return DEAL_MODES if branch.source == "deal" else (branch.source,)
 
 
-def items(scope: Scope, filters: Filters, *, segments: bool = False,
-          sources: tuple[str, ...] | None = None) -> Select | None:
+def items(scope: Scope, filters: Filters, *, segments: bool = False, by_agency: bool = False) -> Select | None:
     """The counted ledger rows in scope and filter, one per item (per item and segment with ``segments``).
 
     Columns: source, item_id, mode, day, amount, cents, agency_id, holder_id,
     holder_kind, holder_name, acquirer_id, acquirer_sme, region_code,
     fee_type (and segment). ``None`` when no table can match (e.g. a fee type
-    asked of deals).
+    asked of deals). With ``by_agency`` an open license comes once per agency
+    serving its licensor or licensee, with that agency's id (what the rollup
+    stores per agency).
     """
-    selects = item_selects(scope, filters, segments=segments, sources=sources)
+    selects = item_selects(scope, filters, segments=segments, by_agency=by_agency)
     if not selects:
         return None
     return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
 def item_selects(scope: Scope, filters: Filters, *, segments: bool = False,
-                 sources: tuple[str, ...] | None = None) -> list[Select]:
+                 by_agency: bool = False) -> list[Select]:
     """``items`` one table at a time, for callers that order and limit each before combining them."""
-    return [stmt for branch in _branches() if sources is None or branch.source in sources
-            if (stmt := _branch_select(branch, scope, filters, segments)) is not None]
+    return [stmt for branch in _branches()
+            if (stmt := _branch_select(branch, scope, filters, segments, by_agency)) is not None]
 
 
 def cents(amount: ColumnElement) -> ColumnElement:
@@ -194,7 +182,8 @@ def _has_segment(branch: _Branch, code: str) -> ColumnElement:
     return exists(tagged.where(PatentSegment.segment_code == code))
 
 
-def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bool) -> Select | None:
+def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bool,
+                   by_agency: bool) -> Select | None:
     modes = _branch_modes(branch)
     if filters.mode is not None and filters.mode not in modes:
         return None
@@ -205,7 +194,11 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
     holder = aliased(Organisation, name=f"holder_{branch.source}")
     acquirer = aliased(Organisation, name=f"acquirer_{branch.source}")
     region_code = holder.region_code if branch.region_from_holder else acquirer.region_code
-    agency_id = branch.table.agency_id if hasattr(branch.table, "agency_id") else cast(null(), Integer)
+    serving = by_agency and branch.source == "open_license"
+    if serving:
+        agency_id = ServedOrganisation.agency_id
+    else:
+        agency_id = branch.table.agency_id if hasattr(branch.table, "agency_id") else cast(null(), Integer)
     conditions: list[ColumnElement] = [branch.counted]
     if filters.mode is not None and branch.source == "deal":
         conditions.append(Deal.mode == DealMode(filters.mode))
@@ -215,8 +208,8 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
         conditions.append(branch.day <= filters.end)
     if scope.agency_id is not None:
         if branch.source == "open_license":
-            served = served_ids(scope.agency_id)
-            conditions.append(or_(among(LicenseGrant.licensee_id, served), among(LicenseGrant.licensor_id, served)))
+            served = served_by(scope.agency_id)
+            conditions.append(or_(LicenseGrant.licensee_id.in_(served), LicenseGrant.licensor_id.in_(served)))
         else:
             conditions.append(branch.table.agency_id == scope.agency_id)
     if filters.region is not None:
@@ -240,6 +233,10 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
     ]
     stmt = (select(*columns).select_from(branch.table)
             .join(holder, holder.id == branch.holder_id).join(acquirer, acquirer.id == branch.acquirer_id))
+    if serving:
+        # DISTINCT (below): an agency serving both parties counts the license once.
+        stmt = stmt.join(ServedOrganisation, ServedOrganisation.organisation_id.in_(
+            [LicenseGrant.licensor_id, LicenseGrant.licensee_id])).distinct()
     if segments:
         if branch.link is None:
             stmt = stmt.outerjoin(PatentSegment, PatentSegment.patent_id == branch.patent_id)

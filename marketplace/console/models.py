@@ -124,11 +124,11 @@ class MonthlyRollup(db.Model):
     """Ledger totals per month, mode and one dimension value (``dimension``/``key``).
 
     ``agency_id`` NULL: the platform's totals (deals, open licenses, pledges);
-    an agency's id: the deals and pledges it brokered (its open licenses
-    follow the organisations it serves and are counted live). ``dimension`` is
-    ``all`` (key ``""``), ``segment``, ``region``, ``organisation``, ``sme`` or
-    ``fee``; amounts are kept in cents so sums stay exact on SQLite too. Rows
-    are recomputed from the ledger for each month a change touches
+    an agency's id: its figures (the deals and pledges it brokered, the open
+    licenses of the organisations it serves). ``dimension`` is ``all`` (key
+    ``""``), ``segment``, ``region``, ``organisation``, ``sme`` or ``fee``;
+    amounts are kept in cents so sums stay exact on SQLite too. Rows are
+    recomputed from the ledger for each month a change touches
     (``console.rollup``), never adjusted by deltas.
     """
 
@@ -147,6 +147,29 @@ class MonthlyRollup(db.Model):
         Index("ix_stats_monthly_rollup_lookup", "agency_id", "dimension", "month"),
         Index("ix_stats_monthly_rollup_month", "month"),
     )
+
+
+class ServedOrganisation(db.Model):
+    """An organisation an agency serves (see ``console.ledger``), stored because an agency's open licenses,
+    live figures and rollup rows all join on it; recomputed per agency from the ledger when marked stale."""
+
+    __tablename__ = "console_served_organisations"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+
+    # The rollup joins open licenses to the agencies serving their licensor or licensee.
+    __table_args__ = (Index("ix_console_served_organisations_organisation", "organisation_id", "agency_id"),)
+
+
+class StaleAgency(db.Model):
+    """An agency whose served organisations may no longer match the ledger; recomputed before the next read."""
+
+    __tablename__ = "console_stale_agencies"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class StaleMonth(db.Model):

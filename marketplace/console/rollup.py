@@ -3,24 +3,30 @@
 Whatever changes a counted row — a deal, an open license obtained, a pledge,
 their patent links, a patent's segments, an organisation's region, kind or
 SME flag — marks the months it touches stale, in the same transaction, from
-session hooks: the ledger's services need not know the console exists. The
-next platform-wide read recomputes the stale months from the ledger (never by
-deltas), so a figure is never older than the ledger it summarises.
-``flask console rebuild-rollup`` recomputes everything, e.g. after bulk SQL.
+session hooks: the ledger's services need not know the console exists. A
+change to whom an agency serves (a deal's or pledge's parties or agency, an
+event invitation) marks the agency stale the same way. The next read
+recomputes the stale agencies' served organisations (marking the months of
+the open licenses that come or go with them) and then the stale months from
+the ledger (never by deltas), so a figure is never older than the ledger it
+summarises. ``flask console rebuild-rollup`` recomputes everything, e.g.
+after bulk SQL.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import delete, event, inspect, select
+from sqlalchemy import delete, event, inspect, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organisation
-from marketplace.console.cells import BROKERED, Cell, live_cells, month_end, month_start
-from marketplace.console.ledger import DIMENSIONS, SERVED_CACHE, Filters, Scope
-from marketplace.console.models import EventInvitation, MatchmakingEvent, MonthlyRollup, StaleMonth
+from marketplace.console.cells import Cell, live_cells, month_end, month_start
+from marketplace.console.ledger import DIMENSIONS, Filters, Scope, served_organisations
+from marketplace.console.models import (
+    EventInvitation, MatchmakingEvent, MonthlyRollup, ServedOrganisation, StaleAgency, StaleMonth,
+)
 from marketplace.deals.models import Deal, DealPatent
 from marketplace.extensions import db
 from marketplace.openlicense.models import LicenseGrant
@@ -29,26 +35,35 @@ from marketplace.pledges.models import Pledge, PledgePatent
 
 _MONTHS = "console_stale_months"
 _REFS = "console_stale_refs"
+_AGENCIES = "console_stale_agencies"
 _DAY_ATTRIBUTE = {Deal: "contract_date", LicenseGrant: "effective_on", Pledge: "registered_on"}
 _ORGANISATION_ATTRIBUTES = ("region_code", "kind", "is_sme")
+# What decides whom an agency serves: the agency and the parties of its deals and pledges, its events' guests.
+_SERVING_ATTRIBUTES = {Deal: ("agency_id", "seller_id", "buyer_id"), Pledge: ("agency_id", "pledgor_id"),
+                       MatchmakingEvent: ("agency_id",), EventInvitation: ("event_id", "organisation_id")}
 
 
 def register() -> None:
     """Attach the session hooks once (called when the console blueprint is registered)."""
     for name, handler in (("after_flush", _collect), ("before_commit", _before_commit),
-                          ("after_commit", _forget_served), ("after_soft_rollback", _forget_served_soft),
                           ("after_rollback", _forget)):
         if not event.contains(db.session, name, handler):
             event.listen(db.session, name, handler)
 
 
 def _collect(session: Session, _flush_context) -> None:
-    """Note the months (or the rows to resolve into months) this flush touched."""
+    """Note the months and agencies (or the rows to resolve into them) this flush touched."""
     months: set[date] = session.info.setdefault(_MONTHS, set())
     refs: set[tuple[str, int]] = session.info.setdefault(_REFS, set())
+    agencies: set[int] = session.info.setdefault(_AGENCIES, set())
     for obj in [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]:
-        if isinstance(obj, (Deal, Pledge, EventInvitation, MatchmakingEvent)):
-            session.info.pop(SERVED_CACHE, None)
+        serving = _SERVING_ATTRIBUTES.get(type(obj))
+        if serving is not None and (obj in session.new or obj in session.deleted
+                                    or any(inspect(obj).attrs[name].history.has_changes() for name in serving)):
+            if isinstance(obj, EventInvitation):
+                refs.update(("event", event_id) for event_id in _values(obj, "event_id"))
+            else:
+                agencies.update(_values(obj, "agency_id"))
         attribute = _DAY_ATTRIBUTE.get(type(obj))
         if attribute is not None:
             history = inspect(obj).attrs[attribute].history
@@ -65,34 +80,38 @@ def _collect(session: Session, _flush_context) -> None:
             refs.add(("organisation", obj.id))
 
 
+def _values(obj, attribute: str) -> set[int]:
+    """The attribute's values before and after this flush (a moved row concerns both)."""
+    history = inspect(obj).attrs[attribute].history
+    return {value for value in (*history.added, *history.unchanged, *history.deleted) if value is not None}
+
+
 def _before_commit(session: Session) -> None:
     session.flush()
     mark_pending(session)
 
 
 def _forget(session: Session) -> None:
-    session.info.pop(_MONTHS, None)
-    session.info.pop(_REFS, None)
-    _forget_served(session)
-
-
-def _forget_served(session: Session) -> None:
-    session.info.pop(SERVED_CACHE, None)
-
-
-def _forget_served_soft(session: Session, _previous_transaction) -> None:
-    """Any rollback, a savepoint's too, may take back rows the served organisations were read from."""
-    _forget_served(session)
+    for name in (_MONTHS, _REFS, _AGENCIES):
+        session.info.pop(name, None)
 
 
 def mark_pending(session: Session) -> None:
-    """Write this unit of work's stale months to the table every process reads."""
+    """Write this unit of work's stale months and agencies to the tables every process reads."""
     months = set(session.info.pop(_MONTHS, set()))
+    agencies = set(session.info.pop(_AGENCIES, set()))
     refs = session.info.pop(_REFS, set())
+    events = [ref_id for kind, ref_id in refs if kind == "event"]
+    refs = {ref for ref in refs if ref[0] != "event"}
     if refs:
         months |= _months_of(refs)
+    if events:
+        agencies.update(db.session.scalars(select(MatchmakingEvent.agency_id).where(MatchmakingEvent.id.in_(events))))
     if months:
         mark_stale(months)
+    if agencies:
+        db.session.execute(_insert_ignoring_duplicates(StaleAgency.__table__),
+                           [{"agency_id": agency_id} for agency_id in sorted(agencies)])
 
 
 def _months_of(refs: set[tuple[str, int]]) -> set[date]:
@@ -146,39 +165,74 @@ def mark_stale(months: Iterable[date]) -> None:
         db.session.execute(_insert_ignoring_duplicates(StaleMonth.__table__), rows)
 
 
-def refresh_stale() -> int:
-    """Recompute the stale months (this session's own changes included); returns how many.
+def _locked(stmt):
+    """On PostgreSQL the stale rows are locked while they are recomputed, so a concurrent refresh waits and
+    then finds them done, and a writer marking one of them again waits and leaves its mark for the next read."""
+    return stmt.with_for_update() if db.session.get_bind().dialect.name == "postgresql" else stmt
 
-    On PostgreSQL the stale rows are locked while they are recomputed, so a
-    concurrent refresh waits and then finds them done, and a writer marking
-    one of them again waits and leaves its mark for the next read.
+
+def refresh_served() -> int:
+    """Recompute the stale agencies' served organisations (this session's changes included); returns how many.
+
+    The open licenses of an organisation an agency starts or stops serving
+    enter or leave that agency's rollup rows: their months are marked stale.
     """
     db.session.flush()
     mark_pending(db.session)
+    agencies = list(db.session.scalars(_locked(select(StaleAgency.agency_id).order_by(StaleAgency.agency_id))))
+    for agency_id in agencies:
+        now = set(db.session.scalars(served_organisations(agency_id)))
+        before = set(db.session.scalars(select(ServedOrganisation.organisation_id)
+                                        .where(ServedOrganisation.agency_id == agency_id)))
+        if before - now:
+            db.session.execute(delete(ServedOrganisation).where(
+                ServedOrganisation.agency_id == agency_id, ServedOrganisation.organisation_id.in_(before - now)))
+        if now - before:
+            db.session.execute(ServedOrganisation.__table__.insert(),
+                               [{"agency_id": agency_id, "organisation_id": org} for org in sorted(now - before)])
+        if changed := sorted(before ^ now):
+            mark_stale(month_start(day) for day in db.session.scalars(
+                select(LicenseGrant.effective_on).distinct().where(
+                    LicenseGrant.effective_on.is_not(None),
+                    db.or_(LicenseGrant.licensor_id.in_(changed), LicenseGrant.licensee_id.in_(changed)))))
+        db.session.execute(delete(StaleAgency).where(StaleAgency.agency_id == agency_id))
+    return len(agencies)
+
+
+def refresh_stale() -> int:
+    """Recompute the stale agencies, then the stale months (this session's own changes included); returns
+    how many months."""
+    refresh_served()
     stmt = select(StaleMonth.month).order_by(StaleMonth.month)
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    months = list(db.session.scalars(stmt))
+    months = list(db.session.scalars(_locked(stmt)))
     for month in months:
         db.session.execute(delete(MonthlyRollup).where(MonthlyRollup.month == month))
         period = Filters(start=month, end=month_end(month))
         for dimension in DIMENSIONS:
             _store(dimension, live_cells(Scope(), period, dimension))
-            _store(dimension, live_cells(Scope(), period, dimension, sources=BROKERED, by_agency=True))
+            _store(dimension, live_cells(Scope(), period, dimension, by_agency=True))
         db.session.execute(delete(StaleMonth).where(StaleMonth.month == month))
     return len(months)
 
 
 def rebuild() -> int:
-    """Recompute every month from the ledger; returns the number of rollup rows written."""
+    """Recompute every agency's served organisations and every month from the ledger; returns the number of
+    rollup rows written."""
     db.session.flush()
     mark_pending(db.session)
+    db.session.execute(delete(ServedOrganisation))
+    db.session.execute(delete(StaleAgency))
+    pairs = union(select(Deal.agency_id, Deal.seller_id).where(Deal.agency_id.is_not(None)),
+                  select(Deal.agency_id, Deal.buyer_id).where(Deal.agency_id.is_not(None)),
+                  select(Pledge.agency_id, Pledge.pledgor_id).where(Pledge.agency_id.is_not(None)),
+                  select(MatchmakingEvent.agency_id, EventInvitation.organisation_id).join(EventInvitation.event))
+    db.session.execute(ServedOrganisation.__table__.insert().from_select(["agency_id", "organisation_id"], pairs))
     db.session.execute(delete(MonthlyRollup))
     db.session.execute(delete(StaleMonth))
     written = 0
     for dimension in DIMENSIONS:
         written += _store(dimension, live_cells(Scope(), Filters(), dimension))
-        written += _store(dimension, live_cells(Scope(), Filters(), dimension, sources=BROKERED, by_agency=True))
+        written += _store(dimension, live_cells(Scope(), Filters(), dimension, by_agency=True))
     return written
 
 

@@ -212,7 +212,7 @@ def linear_forecast(actual: Decimal | int, year: int, today: date) -> Decimal | 
 
 def _mode_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tuple[int, int]]:
     totals: dict[str, list[int]] = {}
-    for (_y, _m, mode, _key), (n, c) in merge(cells(scope, filters, dimension)).items():
+    for (_y, _m, mode, _key), (n, c) in merge(cells(scope, filters, dimension, per_month=False)).items():
         slot = totals.setdefault(mode, [0, 0])
         slot[0] += n
         slot[1] += c

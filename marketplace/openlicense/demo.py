@@ -39,7 +39,7 @@ def _eligible_patents(owner: User, today: date, needed: int) -> list[Patent]:
     return chosen
 
 
-def seed_ledger(users: dict[str, User]) -> dict[str, int]:
+def seed_open_license_story(users: dict[str, User]) -> dict[str, int]:
     """Create the demo ledger from the demo ``users`` (keyed as in ``marketplace.demo``); {} without patents."""
     today = local_today()
     company, agency, bank = users["comp1"], users["agency"], users["bank"]

@@ -110,3 +110,38 @@ def _find(node, key):
     elif isinstance(node, list):
         for v in node:
             yield from _find(v, key)
+
+
+def test_candidates_rescore_selective_first_stage():
+    groups = ((("锂电池",), 2.0), (("锂电池", "正极", "材料"), 1.0))
+    first = ((("锂电池",), 2.0), (("锂电池", "正极"), 1.0))
+    body = es_queries.patent_candidates(groups, ["SEI"], 30, first)
+    assert body["size"] == 30 and "sort" not in body  # rescoring needs score order
+    first_text = {c["query"] for c in _find(body["query"], "combined_fields")}
+    assert first_text == {"锂电池", "锂电池 正极"}
+    rescore = body["rescore"]
+    assert rescore["window_size"] == es_queries.RESCORE_FACTOR * 30
+    assert rescore["query"]["rescore_query"] == es_queries.groups_query(groups, es_queries.PATENT_TEXT_FIELDS)
+    assert rescore["query"]["query_weight"] == 0.0
+    exact = es_queries.patent_candidates(groups, ["SEI"], 30, groups)  # nothing to leave out: one exact pass
+    assert "rescore" not in exact and exact["sort"][0] == {"_score": "desc"}
+
+
+def test_doc_freqs_take_each_terms_most_frequent_field():
+    resp = {"term_vectors": {
+        "title_t": {"field_statistics": {"doc_count": 90}, "terms": {"锂电池": {"doc_freq": 5}, "正极": {"doc_freq": 1}}},
+        "abstract_t": {"field_statistics": {"doc_count": 80}, "terms": {"锂电池": {"doc_freq": 9}, "材料": {}}},
+    }}
+    assert es_queries.doc_freqs(resp) == ({"锂电池": 9, "正极": 1, "材料": 0}, 90)
+    request = es_queries.term_stats_request(["锂电池", "正极"], es_queries.PATENT_TEXT_FIELDS)
+    assert request["doc"]["title_t"] == "锂电池 正极" and request["term_statistics"]
+
+
+def test_selective_groups_may_keep_terms_of_unknown_frequency():
+    from matching.bm25 import selective_groups
+
+    groups = ((("的确", "锂电池", "新词"), 1.0),)
+    df = {"的确": 900, "锂电池": 3}
+    assert selective_groups(groups, df, 1000) == ((("锂电池",), 1.0),)
+    assert selective_groups(groups, df, 1000, keep_absent=True) == ((("新词", "锂电池"), 1.0),)
+

@@ -121,3 +121,16 @@ def _shared() -> Analyzer:
     if not _ANALYZER:
         _ANALYZER.append(Analyzer.default())
     return _ANALYZER[0]
+
+
+def test_long_field_bigrams_skip_stop_words(analyzer):
+    tokens = analyzer.tokens("材料的制备方法和5G系统", segment=False)
+    assert {"材料", "制备", "5g"} <= set(tokens)
+    assert not {"料的", "的制", "方法", "系统", "法和", "和5"} & set(tokens)  # stop chars split, stop bigrams dropped
+    assert tokens.count("制备") == 1
+
+
+def test_label_text_is_memoised_index_text(analyzer):
+    labels = ("新材料", "锂离子电池", "清华大学")
+    assert analyzer.label_text(*labels) == analyzer.index_text(*labels)
+    assert analyzer.label_text("H01M 电池", segment=False) == analyzer.index_text("H01M 电池", segment=False)

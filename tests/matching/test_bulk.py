@@ -1,0 +1,67 @@
+"""Bulk loading: chunks analysed in worker processes index exactly what in-process analysis does."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+
+from matching import PatentQuery, parallel
+from matching.text import Analyzer
+
+from conftest import make_backend
+
+
+def _scaled(factor: int, chunk: list[int]) -> list[tuple[int, int]]:
+    return [(factor * x, os.getpid()) for x in chunk]
+
+
+def test_small_input_stays_in_process():
+    out = list(parallel.map_chunks(_scaled, 3, range(10), size=4))
+    assert [len(c) for c in out] == [4, 4, 2]
+    assert {pid for c in out for _, pid in c} == {os.getpid()}
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the pool needs two CPUs")
+def test_large_input_uses_workers_and_keeps_order(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 20)
+    out = list(parallel.map_chunks(_scaled, 3, iter(range(103)), size=4))
+    assert [len(c) for c in out] == [4] * 25 + [3]
+    assert [v for c in out for v, _ in c] == [3 * x for x in range(103)]
+    assert {pid for c in out for _, pid in c} - {os.getpid()}, "no chunk ran in a worker"
+
+
+def test_analyzer_survives_pickling():
+    """Platforms without fork send the analyzer to spawned workers."""
+    analyzer = Analyzer.default()
+    copy = pickle.loads(pickle.dumps(analyzer))
+    text = "一种锂离子电池正极材料的制备方法，用于UAV"
+    assert copy.tokens(text) == analyzer.tokens(text)
+    assert copy.tokens(text, segment=False) == analyzer.tokens(text, segment=False)
+
+
+@pytest.mark.es
+def test_es_rebuild_through_worker_processes(monkeypatch, corpus, tmp_path):
+    from matching import es_backend
+
+    patents, needs = corpus
+    monkeypatch.setattr(es_backend, "BULK_CHUNK", 8)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 16)
+    pooled, inline = make_backend("elasticsearch", tmp_path), make_backend("elasticsearch", tmp_path)
+    try:
+        report = pooled.rebuild(patents, needs)
+        monkeypatch.setattr(parallel, "MIN_PARALLEL", 10**6)
+        inline.rebuild(patents, needs)
+        pooled.refresh()
+        inline.refresh()
+        assert (report.patents, report.needs) == (len(patents), len(needs))
+        for q in ("", "材料", "锂电池 正极", "无人机"):
+            a, b = pooled.search_patents(PatentQuery(q=q, per_page=50)), inline.search_patents(PatentQuery(q=q, per_page=50))
+            assert a.total == b.total and a.facets == b.facets
+            assert [(h.patent.id, round(h.score, 4)) for h in a.hits] == [(h.patent.id, round(h.score, 4)) for h in b.hits]
+        assert pooled.search_patents(PatentQuery()).total == sum(p.matchable for p in patents)
+    finally:
+        for b in (pooled, inline):
+            b.drop()
+            b.close()
