@@ -112,7 +112,7 @@ def vocabulary_labels() -> dict[str, Any]:
             member = enum_cls.parse(str(value)) if value is not None else None
             if member is None:
                 return "—" if value in (None, "") else str(value)
-            return member.value.replace("_", " ").capitalize() if english else member.label_zh
+            return member.label
         return label
 
     def segment_label(code: str) -> str:

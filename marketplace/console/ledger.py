@@ -76,11 +76,6 @@ class Filters:
     sme: bool = False
     fee_type: str | None = None
 
-    @property
-    def only_dates_and_mode(self) -> bool:
-        return (self.segment, self.region, self.organisation_id, self.fee_type) == (None, None, None, None) \
-            and not self.sme
-
     def narrowed(self, **changes: object) -> "Filters":
         return replace(self, **changes)
 

@@ -10,9 +10,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.deals.models import Deal, DealMode, DealStatus, LicenseKind
 
-MODE_CHOICES = [(m.value, m.label_zh) for m in DealMode]
-KIND_CHOICES = [("", _l("（非许可交易不填）"))] + [(k.value, k.label_zh) for k in LicenseKind]
-ENTRY_STATUS_CHOICES = [(s.value, s.label_zh) for s in DealStatus if s != DealStatus.CANCELLED]
+MODE_CHOICES = [(m.value, m.lazy_label) for m in DealMode]
+KIND_CHOICES = [("", _l("（非许可交易不填）"))] + [(k.value, k.lazy_label) for k in LicenseKind]
+ENTRY_STATUS_CHOICES = [(s.value, s.lazy_label) for s in DealStatus if s != DealStatus.CANCELLED]
 
 
 class DealFieldsForm(FlaskForm):
@@ -49,7 +49,7 @@ class DealForm(DealFieldsForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("新状态"), choices=[(s.value, s.label_zh) for s in DealStatus])
+    status = SelectField(_l("新状态"), choices=[(s.value, s.lazy_label) for s in DealStatus])
     recordal_number = StringField(_l("登记/备案号"), validators=[Optional(), Length(max=64)])
     recorded_on = DateField(_l("登记日"), validators=[Optional()])
 

@@ -59,7 +59,7 @@ def detail(deal_id: int):
     deal = services.get_deal(current_user, deal_id)
     can_change = current_user.organisation_id in deal.party_ids()
     status_form = forms.StatusForm()
-    status_form.status.choices = [(s.value, s.label_zh) for s in services.next_statuses(deal)]
+    status_form.status.choices = [(s.value, s.label) for s in services.next_statuses(deal)]
     return render_template("deals/detail.html", deal=deal, can_change=can_change, status_form=status_form,
                            amendment_form=forms.AmendmentForm())
 

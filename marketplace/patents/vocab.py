@@ -8,6 +8,8 @@ from __future__ import annotations
 import enum
 import functools
 
+from flask_babel import LazyString
+
 
 class LabelledEnum(enum.StrEnum):
     """A StrEnum whose members carry a Chinese label and import aliases."""
@@ -21,6 +23,21 @@ class LabelledEnum(enum.StrEnum):
         member.label_zh = label_zh
         member.aliases = aliases
         return member
+
+    @property
+    def label(self) -> str:
+        """The label in the visitor's language: the Chinese label, or the readable code in English."""
+        from flask_babel import get_locale
+        try:
+            english = str(get_locale()) == "en"
+        except (RuntimeError, AttributeError):  # outside a request: Chinese
+            english = False
+        return self.value.replace("_", " ").capitalize() if english else self.label_zh
+
+    @property
+    def lazy_label(self) -> LazyString:
+        """``label`` evaluated when rendered, for choices built at import time."""
+        return LazyString(lambda: self.label)
 
     @classmethod
     def parse(cls, raw: str) -> "LabelledEnum | None":

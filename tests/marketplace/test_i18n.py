@@ -158,3 +158,17 @@ def test_switching_back_to_chinese(english_ready, client):
     client.get("/lang/zh")
     text = visible_text(client.get("/login"))
     assert "记住我" in text and "Remember me" not in text
+
+
+def test_vocabulary_labels_follow_the_language(app):
+    """Deal modes, statuses and payment methods read in the visitor's language."""
+    from flask import session
+
+    from marketplace.deals.models import DealMode, DealStatus
+    from marketplace.openlicense.terms import PaymentMethod
+
+    with app.test_request_context():
+        assert DealMode.TRANSFER.label == "转让" and PaymentMethod.LUMP_SUM.label == "一次性付费"
+    with app.test_request_context():
+        session["locale"] = "en"
+        assert DealStatus.NEGOTIATING.label == "Negotiating" and str(PaymentMethod.LUMP_SUM.lazy_label) == "Lump sum"
