@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from marketplace import create_app
-from marketplace.extensions import db
+from marketplace.extensions import EXPRESSION_INDEXES, db, include_in_autogenerate
 from tests.conftest import test_settings
 
 
@@ -41,9 +41,14 @@ def test_upgrade_matches_models_and_downgrade_works(tmp_path, empty_database_url
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                                   "include_object": include_in_autogenerate})
             differences = compare_metadata(context, db.metadata)
+            indexes = set(connection.scalars(text(
+                "SELECT name FROM sqlite_master WHERE type = 'index'" if connection.dialect.name == "sqlite"
+                else "SELECT indexname FROM pg_indexes WHERE tablename = 'patents'")))
         assert differences == [], f"models and migrations differ: {differences}"
+        assert EXPRESSION_INDEXES <= indexes
         downgrade(revision="base")
         with db.engine.connect() as connection:
             remaining = set(inspect(connection).get_table_names()) - {"alembic_version"}

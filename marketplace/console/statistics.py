@@ -309,7 +309,8 @@ def sme_acquirers(scope: Scope, filters: Filters) -> list[tuple[int, str, int]]:
 def sme_summary(scope: Scope, year: int, today: date) -> SmeSummary:
     current = year_to_date(year, today)
     previous = Filters(start=date(year - 1, 1, 1), end=same_period_last_year(current.end))
-    return SmeSummary(sme_acquirers(scope, current), len(sme_acquirers(scope, previous)),
+    # Last year's SMEs are only counted: no names to look up.
+    return SmeSummary(sme_acquirers(scope, current), len(key_totals(scope, previous, "sme")),
                       current.narrowed(sme=True))
 
 
