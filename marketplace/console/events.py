@@ -21,19 +21,10 @@ from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.permissions import require_organisation
 from marketplace.deals.models import Deal
 from marketplace.extensions import db
-from marketplace.core.dates import local_today
+from marketplace.core.dates import local_today, require_date
 from marketplace.patents.models import Patent
 
 ENTITY = "matchmaking_event"
-
-
-def _date(raw: Any, field: str) -> date:
-    if isinstance(raw, date):
-        return raw
-    try:
-        return date.fromisoformat(str(raw or "").strip())
-    except ValueError:
-        raise ValidationFailed.field(field, "日期应为 YYYY-MM-DD / expected a date YYYY-MM-DD") from None
 
 
 def _ids(raw: Any, field: str) -> list[int]:
@@ -61,7 +52,7 @@ def create_event(user: User, raw: Mapping[str, Any]) -> MatchmakingEvent:
         errors["title"] = "须填写活动名称（≤200字）/ a title (≤200 characters) is required"
     held_on = None
     try:
-        held_on = _date(raw.get("held_on"), "held_on")
+        held_on = require_date(raw.get("held_on"), "held_on")
     except ValidationFailed as error:
         errors.update(error.fields)
     online = str(raw.get("online", "")).lower() in ("1", "true", "on", "yes") if not isinstance(raw.get("online"), bool) \

@@ -19,6 +19,7 @@ from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.console.cells import cells, key_totals, merge, month_end
 from marketplace.console.ledger import FEE_TYPES, MODES, Filters, Scope
 from marketplace.console.regions import region_label
+from marketplace.core.dates import parse_date
 from marketplace.core.errors import Forbidden, ValidationFailed
 from marketplace.extensions import db
 
@@ -83,20 +84,9 @@ def scope_for(user: User, agency_id: int | None = None) -> Scope:
     return Scope(organisation.id)
 
 
-def _parse_date(raw: Any, name: str) -> date | None:
-    if raw in (None, ""):
-        return None
-    if isinstance(raw, date):
-        return raw
-    try:
-        return date.fromisoformat(str(raw).strip())
-    except ValueError:
-        raise ValidationFailed.field(name, "日期应为 YYYY-MM-DD / expected a date YYYY-MM-DD") from None
-
-
 def parse_filters(raw: Mapping[str, Any]) -> Filters:
     """Filters from a query string or API arguments (``from``, ``to``, ``mode`` …), each checked by name."""
-    start, end = _parse_date(raw.get("from"), "from"), _parse_date(raw.get("to"), "to")
+    start, end = parse_date(raw.get("from"), "from"), parse_date(raw.get("to"), "to")
     if start and end and start > end:
         raise ValidationFailed.field("from", "开始日期不能晚于结束日期 / must not be after 'to'")
     mode = raw.get("mode") or None

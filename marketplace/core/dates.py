@@ -16,6 +16,16 @@ def local_today() -> date:
     return datetime.now(CHINA).date()
 
 
+def require_date(raw: Any, field: str, default: date | None = None) -> date:
+    """A date that must be given, or ``default`` when it is left blank."""
+    day = parse_date(raw, field)
+    if day is None:
+        if default is None:
+            raise ValidationFailed.field(field, "必填 / required")
+        return default
+    return day
+
+
 def parse_date(raw: Any, field: str) -> date | None:
     """Dates as patent databases export them: 2021-07-30, 2021.07.30, 2021/7/30, 20210730, Excel dates."""
     if raw is None or raw == "":

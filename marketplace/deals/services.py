@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -26,7 +25,7 @@ from marketplace.core.permissions import require_organisation
 from marketplace.deals.models import Deal, DealAmendment, DealMode, DealPatent, DealStatus, LicenseKind, OwnershipChange
 from marketplace.extensions import db
 from marketplace.openlicense.eligibility import LAPSED, Ineligible, Refusal, assignment_refusals, license_refusals
-from marketplace.core.dates import local_today
+from marketplace.core.dates import local_today, parse_date
 from marketplace.openlicense.facts import lock_patents, patent_facts
 from marketplace.openlicense.services import recheck_patent
 from marketplace.patents.models import Patent
@@ -49,17 +48,6 @@ def _enum(enum_cls: type, raw: Any, field: str) -> Any:
         allowed = ", ".join(m.value for m in enum_cls)
         raise ValidationFailed.field(field, f"无效取值，可选：{allowed} / must be one of {allowed}")
     return member
-
-
-def _date(raw: Any, field: str) -> date | None:
-    if raw in (None, ""):
-        return None
-    if isinstance(raw, date):
-        return raw
-    try:
-        return date.fromisoformat(str(raw).strip())
-    except ValueError:
-        raise ValidationFailed.field(field, "日期应为 YYYY-MM-DD / expected a date YYYY-MM-DD") from None
 
 
 def parse_ids(raw: Any, field: str = "patent_ids") -> list[int]:
@@ -91,10 +79,10 @@ def _clean_fields(raw: Mapping[str, Any], mode: DealMode, names: tuple[str, ...]
         "title": lambda v: str(v or "").strip()[:300],
         "notes": lambda v: str(v or "").strip()[:5000],
         "amount": lambda v: parse_money(v, "amount", allow_zero=mode == DealMode.LICENSE),
-        "contract_date": lambda v: _date(v, "contract_date"),
-        "term_start": lambda v: _date(v, "term_start"),
-        "term_end": lambda v: _date(v, "term_end"),
-        "recorded_on": lambda v: _date(v, "recorded_on"),
+        "contract_date": lambda v: parse_date(v, "contract_date"),
+        "term_start": lambda v: parse_date(v, "term_start"),
+        "term_end": lambda v: parse_date(v, "term_end"),
+        "recorded_on": lambda v: parse_date(v, "recorded_on"),
         "recordal_number": lambda v: (str(v or "").strip() or None),
         "match_id": lambda v: None if v in (None, "") else int(v),
     }
@@ -220,15 +208,15 @@ def _transition(user: User, deal: Deal, target: DealStatus, raw: Mapping[str, An
     if target != DealStatus.CANCELLED:
         _legal_check(deal, patents, target)
     if target == DealStatus.SIGNED:
-        deal.contract_date = deal.contract_date or _date(raw.get("contract_date"), "contract_date") or today
+        deal.contract_date = deal.contract_date or parse_date(raw.get("contract_date"), "contract_date") or today
     elif target == DealStatus.RECORDED:
         number = str(raw.get("recordal_number") or deal.recordal_number or "").strip()
         if not number:
             raise ValidationFailed.field("recordal_number", "登记须填写登记/备案号 / a registration number is required")
         deal.recordal_number = number[:64]
-        deal.recorded_on = _date(raw.get("recorded_on"), "recorded_on") or today
+        deal.recorded_on = parse_date(raw.get("recorded_on"), "recorded_on") or today
     elif target == DealStatus.COMPLETED:
-        deal.completed_on = _date(raw.get("completed_on"), "completed_on") or today
+        deal.completed_on = parse_date(raw.get("completed_on"), "completed_on") or today
         if deal.mode.assigns:
             _assign(deal, patents)
     else:

@@ -22,6 +22,7 @@ from marketplace.core.audit import diff, record_audit
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.money import parse_price_range
+from marketplace.core.validation import FieldCollector, clean_text
 from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
@@ -56,22 +57,6 @@ def _terms(raw: Any) -> list[str]:
         return []
     items = re.split(r"[;；,，、\n|]+", raw) if isinstance(raw, str) else [str(item) for item in raw]
     return list(dict.fromkeys(item.strip() for item in items if item and item.strip()))
-
-
-def _required_text(value: Any, field: str, limit: int) -> str:
-    text = str(value or "").strip()
-    if not text:
-        raise ValidationFailed.field(field, "必填 / required")
-    if len(text) > limit:
-        raise ValidationFailed.field(field, f"最多 {limit} 字 / at most {limit} characters")
-    return text
-
-
-def _text(value: Any, field: str, limit: int) -> str:
-    text = str(value or "").strip()
-    if len(text) > limit:
-        raise ValidationFailed.field(field, f"最多 {limit} 字 / at most {limit} characters")
-    return text
 
 
 def _segments(value: Any) -> list[str]:
@@ -126,16 +111,8 @@ def validate_need_values(raw: Mapping[str, Any], *, current: Need | None = None)
     unknown = sorted(set(raw) - set(EDITABLE_FIELDS))
     if unknown:
         raise ValidationFailed.field(unknown[0], "未知字段 / unknown field")
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-
-    def attempt(field: str, parse) -> None:
-        if field not in raw:
-            return
-        try:
-            values[field] = parse(raw[field])
-        except ValidationFailed as error:
-            errors.update(error.fields or {field: error.message})
+    fields = FieldCollector(raw)
+    attempt = fields.parse
 
     def valid_until(value: Any) -> date | None:
         day = parse_date(value, "valid_until")
@@ -143,8 +120,8 @@ def validate_need_values(raw: Mapping[str, Any], *, current: Need | None = None)
             raise ValidationFailed.field("valid_until", "有效期不能早于今天 / must not be in the past")
         return day
 
-    attempt("title", lambda v: _required_text(v, "title", MAX_TITLE))
-    attempt("description", lambda v: _text(v, "description", MAX_DESCRIPTION))
+    attempt("title", lambda v: clean_text(v, "title", MAX_TITLE, required=True))
+    attempt("description", lambda v: clean_text(v, "description", MAX_DESCRIPTION))
     attempt("segments", _segments)
     attempt("keywords", _keywords)
     attempt("modes", _modes)
@@ -153,15 +130,11 @@ def validate_need_values(raw: Mapping[str, Any], *, current: Need | None = None)
     if "budget_min" in raw or "budget_max" in raw:
         low = raw["budget_min"] if "budget_min" in raw else getattr(current, "budget_min", None)
         high = raw["budget_max"] if "budget_max" in raw else getattr(current, "budget_max", None)
-        try:
-            values["budget_min"], values["budget_max"] = parse_price_range(low, high, "budget")
-        except ValidationFailed as error:
-            errors.update(error.fields)
-    if current is None and "title" not in raw:
-        errors["title"] = "必填 / required"
-    if errors:
-        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
-    return values
+        fields.check(lambda: dict(zip(("budget_min", "budget_max"), parse_price_range(low, high, "budget"))))
+    if current is None:
+        fields.require("title")
+    fields.raise_errors()
+    return fields.values
 
 
 def _apply(need: Need, values: dict[str, Any]) -> dict[str, list[Any]]:

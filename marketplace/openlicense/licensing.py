@@ -27,7 +27,7 @@ from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.openlicense.eligibility import add_months
-from marketplace.core.dates import local_today
+from marketplace.core.dates import local_today, require_date
 from marketplace.openlicense.models import (
     DeclarationStatus, LicenseGrant, LicensePayment, OpenLicenseDeclaration, PaymentInstallment,
 )
@@ -129,12 +129,7 @@ def _party_license(user: User, license_id: int) -> LicenseGrant:
 
 
 def _past_date(raw: Any, field: str, today: date) -> date:
-    if raw in (None, ""):
-        return today
-    try:
-        value = raw if isinstance(raw, date) else date.fromisoformat(str(raw).strip())
-    except ValueError:
-        raise ValidationFailed.field(field, "日期应为 YYYY-MM-DD / expected a date YYYY-MM-DD") from None
+    value = require_date(raw, field, today)
     if value > today:
         raise ValidationFailed.field(field, "不能晚于今天 / may not be in the future")
     return value

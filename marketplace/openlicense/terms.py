@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from marketplace.core.dates import require_date
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import parse_money
 from marketplace.openlicense.eligibility import add_months
@@ -89,15 +90,6 @@ def parse_rate(value: object, field: str) -> Decimal:
     return rate.quantize(RATE_PLACES)
 
 
-def _parse_date(value: object, field: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationFailed.field(field, "日期应为 YYYY-MM-DD / expected a date YYYY-MM-DD") from None
-
-
 def _parse_int(value: object, field: str, low: int, high: int) -> int:
     try:
         number = int(str(value).strip())
@@ -131,8 +123,8 @@ def validate_terms(raw: Mapping[str, Any], *, expiry: date | None, today: date) 
     fixed_fee = attempt("fixed_fee", lambda v: parse_money(v, "fixed_fee"), Decimal("0.00"))
     rate = attempt("royalty_rate", lambda v: parse_rate(v, "royalty_rate"))
     base = attempt("royalty_base", lambda v: _enum(RoyaltyBase, v, "royalty_base"))
-    term_start = attempt("term_start", lambda v: _parse_date(v, "term_start"), today)
-    term_end = attempt("term_end", lambda v: _parse_date(v, "term_end"))
+    term_start = attempt("term_start", lambda v: require_date(v, "term_start"), today)
+    term_end = attempt("term_end", lambda v: require_date(v, "term_end"))
     trial = attempt("trial_months", lambda v: _parse_int(v, "trial_months", 0, MAX_TRIAL_MONTHS), 0)
     installments = attempt("installments", lambda v: _parse_int(v, "installments", 1, MAX_INSTALLMENTS), 1)
     interval = attempt("installment_interval_months",

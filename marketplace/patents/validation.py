@@ -16,6 +16,7 @@ from marketplace.accounts.models import Organisation
 from marketplace.core.dates import parse_date
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import parse_price_range
+from marketplace.core.validation import FieldCollector, clean_text
 from marketplace.patents.numbers import (
     normalise_application_number, normalise_ipc, normalise_publication_number, patent_type_of, split_ipc_list,
 )
@@ -67,34 +68,8 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
     application number and title are required.
     """
     taxonomy = current_app.extensions["taxonomy"]
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-
-    def attempt(field: str, parse) -> None:
-        if field not in raw:
-            return
-        try:
-            values[field] = parse(raw[field])
-        except ValidationFailed as error:
-            errors.update(error.fields or {field: error.message})
-
-    def title_text(limit: int):
-        def parse(value: Any) -> str:
-            text = str(value or "").strip()
-            if not text:
-                raise ValidationFailed.field("title", "必填 / required")
-            if len(text) > limit:
-                raise ValidationFailed.field("title", f"最多 {limit} 字 / at most {limit} characters")
-            return text
-        return parse
-
-    def text(limit: int, field: str):
-        def parse(value: Any) -> str:
-            content = str(value or "").strip()
-            if len(content) > limit:
-                raise ValidationFailed.field(field, f"最多 {limit} 字 / at most {limit} characters")
-            return content
-        return parse
+    fields = FieldCollector(raw)
+    attempt, values, errors = fields.parse, fields.values, fields.errors
 
     def grade(value: Any) -> str | None:
         label = str(value or "").strip().upper() or None
@@ -120,9 +95,9 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
     attempt("application_number", normalise_application_number)
     attempt("publication_numbers", lambda v: [normalise_publication_number(p) for p in _split_list(v)])
     attempt("patent_type", lambda v: _parse_enum(PatentType, v, "patent_type"))
-    attempt("title", title_text(MAX_TITLE))
-    attempt("abstract", text(MAX_TEXT, "abstract"))
-    attempt("first_claim", text(MAX_TEXT, "first_claim"))
+    attempt("title", lambda v: clean_text(v, "title", MAX_TITLE, required=True))
+    attempt("abstract", lambda v: clean_text(v, "abstract", MAX_TEXT))
+    attempt("first_claim", lambda v: clean_text(v, "first_claim", MAX_TEXT))
     attempt("ipc_main", lambda v: normalise_ipc(str(v), "ipc_main") if v not in (None, "") else None)
     attempt("ipc_codes", lambda v: split_ipc_list(v) if isinstance(v, str) else [normalise_ipc(c) for c in v or []])
     attempt("co_owners", _split_list)
@@ -138,15 +113,10 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
     attempt("modes", modes)
     attempt("maturity", lambda v: _parse_enum(Maturity, v, "maturity"))
     if "price_min" in raw or "price_max" in raw:
-        try:
-            values["price_min"], values["price_max"] = parse_price_range(raw.get("price_min"), raw.get("price_max"), "price")
-        except ValidationFailed as error:
-            errors.update(error.fields)
-
+        fields.check(lambda: dict(zip(("price_min", "price_max"),
+                                      parse_price_range(raw.get("price_min"), raw.get("price_max"), "price"))))
     if not partial:
-        for field in ("application_number", "title"):
-            if field not in raw and field not in errors:
-                errors[field] = "必填 / required"
+        fields.require("application_number", "title")
     number = values.get("application_number")
     if number and "patent_type" in raw and values.get("patent_type") is None and "patent_type" not in errors:
         values["patent_type"] = patent_type_of(number)
@@ -157,6 +127,5 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
             del values[required]
     if values.get("ipc_main") and "ipc_codes" in values and values["ipc_main"] not in values["ipc_codes"]:
         values["ipc_codes"] = [values["ipc_main"], *values["ipc_codes"]]
-    if errors:
-        raise ValidationErrors("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+    fields.raise_errors(ValidationErrors)
     return PatentValues(values)

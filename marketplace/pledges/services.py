@@ -23,25 +23,12 @@ from marketplace.core.permissions import require_organisation
 from marketplace.deals.services import parse_ids
 from marketplace.extensions import db
 from marketplace.openlicense.eligibility import Ineligible, Refusal, pledge_refusals
-from marketplace.core.dates import local_today
+from marketplace.core.dates import local_today, require_date
 from marketplace.openlicense.facts import lock_patents, patent_facts
 from marketplace.openlicense.services import recheck_patent, split_names
 from marketplace.pledges.models import Pledge, PledgePatent, PledgeStatus
 
 ENTITY = "pledge"
-
-
-def _date(raw: Any, field: str, default: date | None = None) -> date:
-    if raw in (None, ""):
-        if default is None:
-            raise ValidationFailed.field(field, "必填 / required")
-        return default
-    if isinstance(raw, date):
-        return raw
-    try:
-        return date.fromisoformat(str(raw).strip())
-    except ValueError:
-        raise ValidationFailed.field(field, "日期应为 YYYY-MM-DD / expected a date YYYY-MM-DD") from None
 
 
 def _organisation(raw: Any, field: str) -> Organisation:
@@ -64,9 +51,9 @@ def _values(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
     errors: dict[str, str] = {}
     parsers = {
         "amount": lambda v: parse_money(v, "amount", allow_zero=False),
-        "term_start": lambda v: _date(v, "term_start", today),
-        "term_end": lambda v: _date(v, "term_end"),
-        "registered_on": lambda v: _date(v, "registered_on", today),
+        "term_start": lambda v: require_date(v, "term_start", today),
+        "term_end": lambda v: require_date(v, "term_end"),
+        "registered_on": lambda v: require_date(v, "registered_on", today),
     }
     for name, parse in parsers.items():
         try:
@@ -161,7 +148,7 @@ def release_pledge(user: User, pledge_id: int, released_on: Any = None) -> Pledg
     if not pledge.is_active:
         raise Conflict("质押已注销 / the pledge is already released")
     today = local_today()
-    released = _date(released_on, "released_on", today)
+    released = require_date(released_on, "released_on", today)
     if released > today or released < pledge.registered_on:
         raise ValidationFailed.field("released_on",
                                      "注销日期须在登记日与今天之间 / must lie between registration and today")
@@ -187,7 +174,7 @@ def record_open_license_consent(user: User, pledge_id: int, consent_on: Any = No
     if pledge.open_license_consent:
         raise Conflict("已登记质权人同意 / the pledgee's consent is already recorded")
     pledge.open_license_consent = True
-    pledge.open_license_consent_on = _date(consent_on, "consent_on", local_today())
+    pledge.open_license_consent_on = require_date(consent_on, "consent_on", local_today())
     pledge.open_license_consent_reference = (reference or "").strip()[:200] or None
     db.session.flush()
     record_audit("pledge.open_license_consent", ENTITY, pledge.id,

@@ -1,0 +1,42 @@
+from datetime import date
+
+import pytest
+
+from marketplace.core.dates import parse_date, require_date
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.validation import FieldCollector, clean_text
+
+
+def test_collector_names_every_wrong_field():
+    fields = FieldCollector({"title": "  ", "abstract": "x" * 11, "note": "ok"})
+    fields.parse("title", lambda v: clean_text(v, "title", 10, required=True))
+    fields.parse("abstract", lambda v: clean_text(v, "abstract", 10))
+    fields.parse("note", lambda v: clean_text(v, "note", 10))
+    fields.parse("absent", lambda v: pytest.fail("fields not given are not parsed"))
+    fields.require("application_number")
+    with pytest.raises(ValidationFailed) as caught:
+        fields.raise_errors()
+    assert set(caught.value.fields) == {"title", "abstract", "application_number"}
+    assert fields.values == {"note": "ok"}
+
+
+def test_collector_passes_when_everything_is_right():
+    fields = FieldCollector({"title": " 锂电池 "})
+    fields.parse("title", lambda v: clean_text(v, "title", 10, required=True))
+    fields.raise_errors()
+    assert fields.values == {"title": "锂电池"}
+
+
+@pytest.mark.parametrize("raw", ["2021-07-30", "2021.07.30", "2021/7/30", "20210730", "2021年7月30日", date(2021, 7, 30)])
+def test_dates_in_every_export_form(raw):
+    assert parse_date(raw, "d") == date(2021, 7, 30)
+
+
+def test_blank_and_required_dates():
+    assert parse_date("", "d") is None
+    assert require_date("", "d", default=date(2020, 1, 1)) == date(2020, 1, 1)
+    with pytest.raises(ValidationFailed) as caught:
+        require_date(None, "held_on")
+    assert "held_on" in caught.value.fields
+    with pytest.raises(ValidationFailed):
+        parse_date("2021-02-30", "d")
