@@ -134,7 +134,8 @@ class JobRunner:
             for failed in Job.fetch_many(registry.get_job_ids(0, limit - 1), connection=self.connection):
                 if failed is None:
                     continue
-                error = (failed.exc_info or "").strip().splitlines()
+                result = failed.latest_result()
+                error = ((result.exc_string if result else None) or "").strip().splitlines()
                 found.append(FailedJob(failed.id, name, failed.description or failed.func_name,
                                        error[-1] if error else "", failed.ended_at))
         return sorted(found, key=lambda f: f.ended_at or datetime.min, reverse=True)[:limit]
