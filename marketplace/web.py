@@ -102,25 +102,27 @@ def init_app(app: Flask) -> None:
 
 
 def vocabulary_labels() -> dict[str, Any]:
-    """Template functions turning stored codes into the visitor's language."""
-    from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, TransformationMode
+    """Template functions turning stored codes into the visitor's language (the patents' catalogue labels)."""
+    from marketplace.patents.forms import MATURITY_LABELS, MODE_LABELS, STATUS_LABELS, TYPE_LABELS
 
     english = select_locale() == "en"
 
-    def labeller(enum_cls):
+    def labeller(labels: dict[Any, Any]):
+        enum_cls = type(next(iter(labels)))
+
         def label(value: object) -> str:
-            member = enum_cls.parse(str(value)) if value is not None else None
-            if member is None:
-                return "—" if value in (None, "") else str(value)
-            return member.label
+            if value in (None, ""):
+                return "—"
+            member = enum_cls.parse(str(value))
+            return str(labels[member]) if member in labels else str(value)
         return label
 
     def segment_label(code: str) -> str:
         segment = current_app.extensions["taxonomy"].get(code)
         return segment.label("en" if english else "zh") if segment else code
 
-    return {"patent_type_label": labeller(PatentType), "legal_status_label": labeller(LegalStatus),
-            "maturity_label": labeller(Maturity), "mode_label": labeller(TransformationMode),
+    return {"patent_type_label": labeller(TYPE_LABELS), "legal_status_label": labeller(STATUS_LABELS),
+            "maturity_label": labeller(MATURITY_LABELS), "mode_label": labeller(MODE_LABELS),
             "segment_label": segment_label,
             "yes_no_label": lambda v: ("Yes" if english else "是") if str(v).lower() in ("true", "1") else ("No" if english else "否")}
 
