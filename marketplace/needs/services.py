@@ -64,25 +64,38 @@ def _terms(raw: Any) -> list[str]:
 def _segments(value: Any) -> tuple[list[str], list[str]]:
     """Segments by code or name; GB/T 4754 names (制造业——医药制造业) are taken as industry tags instead.
 
-    Returns the segment codes and the GB/T 4754 codes found among the values.
+    GB/T 4754 names contain 、 (信息传输、软件和信息技术服务业), so a value is
+    first read whole and split at 、 only when it is neither. Returns the
+    segment codes and the GB/T 4754 codes found among the values.
     """
     taxonomy = current_app.extensions["taxonomy"]
+    catalogue = industries()
     codes: list[str] = []
     industry: list[str] = []
-    for raw in _terms(value):
+
+    def take(raw: str) -> bool:
         segment = taxonomy.resolve(raw)
-        found = None if segment else industries().parse_one(raw)
+        found = None if segment else catalogue.parse_one(raw)
         if segment is None and found is None:
-            raise ValidationFailed.field("segments", _("未知的产业领域：%(name)s", name=raw))
+            return False
         if segment is not None and segment.code not in codes:
             codes.append(segment.code)
         industry.extend(code for code in found or [] if code not in industry)
+        return True
+
+    items = re.split(r"[;；,，\n|]+", value) if isinstance(value, str) else [str(item) for item in value or []]
+    for item in (item.strip() for item in items):
+        if not item or take(item):
+            continue
+        for part in _terms(item):
+            if not take(part):
+                raise ValidationFailed.field("segments", _("未知的产业领域：%(name)s", name=part))
     return codes, industry
 
 
 def _industry(value: Any) -> list[str]:
     """GB/T 4754 门类/大类 tags by name or code; anything else is refused by name."""
-    codes, unknown = industries().parse(_terms(value))
+    codes, unknown = industries().parse(value if isinstance(value, str) else [str(v) for v in value or []])
     if unknown:
         raise ValidationFailed.field("industry", _("未知的国民经济行业分类：%(name)s", name=unknown[0]))
     return codes
