@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
@@ -63,6 +63,14 @@ def _organisation_patents(organisation_id: int, filters: queries.PatentFilters) 
             return
         yield from batch
         last_id = batch[-1].id
+
+
+def count_with_ipc_without_segments(organisation_id: int) -> int:
+    """Patents that have IPC codes and no segment yet: what an import leaves for the owner to accept (one count)."""
+    return db.session.scalar(select(func.count(Patent.id)).where(
+        Patent.owner_id == organisation_id,
+        or_(Patent.ipc_main.is_not(None), cast(Patent.ipc_codes, String) != "[]"),
+        ~exists().where(PatentSegment.patent_id == Patent.id))) or 0
 
 
 @dataclass(frozen=True)
