@@ -31,12 +31,18 @@ BASELINE = "bigram_bm25"
 
 
 def graded_labels(split: str) -> dict[str, dict[str, int]]:
+    """need -> {doc: grade} for every judged need of the split (with or without a relevant document)."""
     splits = {r["need"]: r["split"] for r in load_split()}
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for r in read_jsonl(JUDGMENTS):
         if r["need"] in splits and split in ("all", splits[r["need"]]):
             out[r["need"]][r["doc"]] = r["grade"]
     return dict(out)
+
+
+def with_relevant(labels: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """The needs that have at least one judged relevant document (grade >= 1): the ones metrics average over."""
+    return {n: g for n, g in labels.items() if any(v >= 1 for v in g.values())}
 
 
 def lexical_labels() -> dict[str, dict[str, int]]:
@@ -80,15 +86,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"LEXICAL labels (secondary figure): {len(labels)} needs, {sum(len(v) for v in labels.values())} "
               "relevant pairs (a hand-picked term in both texts; binary; achievements only; no split)")
     else:
-        labels = graded_labels(args.split)
+        judged = graded_labels(args.split)
+        labels = with_relevant(judged)
         if not labels:
-            print(f"no judged pairs for split {args.split!r} yet (judgments.jsonl)")
+            print(f"no judged relevant pairs for split {args.split!r} yet (judgments.jsonl)")
             return 1
-        pairs = sum(len(v) for v in labels.values())
-        rel = sum(1 for v in labels.values() if any(g >= 1 for g in v.values()))
+        pairs = sum(len(v) for v in judged.values())
         total = sum(1 for r in load_split() if args.split in ("all", r["split"]))
-        print(f"graded labels, split {args.split}: {len(labels)} of {total} needs judged "
-              f"({rel} with a relevant candidate), {pairs} judged pairs")
+        grades = [g for v in judged.values() for g in v.values()]
+        print(f"graded labels, split {args.split}: {len(judged)} of {total} needs judged, {pairs} judged pairs "
+              f"(grade 2: {grades.count(2)}, 1: {grades.count(1)}, 0: {grades.count(0)}); metrics average over the "
+              f"{len(labels)} needs with at least one relevant candidate ({len(judged) - len(labels)} have none)")
     names = args.systems or [s for s in ("bigram_bm25", "semantic", "embedded", "elasticsearch")
                              if s != "elasticsearch" or args.es_url]
     unknown = [n for n in names if n not in SYSTEMS]

@@ -4,6 +4,7 @@
     python3 -m bench.match_quality.judging next --judge NAME     # claim (or resume) a batch
     python3 -m bench.match_quality.judging check batch_007       # validate one label file
     python3 -m bench.match_quality.judging merge                 # all valid label files -> judgments.jsonl
+    python3 -m bench.match_quality.judging setup [--ready]       # copy README/RUBRIC into the workspace
 
 The workspace (``$JUDGING_DIR``, default ``/work/judging``) holds
 ``pairs.jsonl`` (pair id -> need id, doc id, batch; never shown to judges),
@@ -246,6 +247,24 @@ def cmd_merge(ws: Workspace, args: argparse.Namespace) -> int:
     return 1 if skipped else 0
 
 
+def cmd_setup(ws: Workspace, args: argparse.Namespace) -> int:
+    """Copy the judge instructions and the rubric into the workspace; with --ready, write READY."""
+    ws.root.mkdir(parents=True, exist_ok=True)
+    for d in ("batches", "labels", "claims"):
+        (ws.root / d).mkdir(exist_ok=True)
+    (ws.root / "README.md").write_text((HERE / "JUDGING.md").read_text("utf-8"), "utf-8")
+    (ws.root / "RUBRIC.md").write_text((HERE / "RUBRIC.md").read_text("utf-8"), "utf-8")
+    print(f"wrote {ws.root / 'README.md'} and {ws.root / 'RUBRIC.md'}")
+    if args.ready:
+        repeats = sum(1 for b in ws.batch_names() if ws.sources(b))
+        text = (f"batches: {len(ws.batches)}\npairs: {len(ws.pairs)}\n"
+                f"agreement batches (repeats): {repeats}\n"
+                f"judged so far: {sum(1 for b in ws.batch_names() if ws.done(b))} batches\n")
+        (ws.root / "READY").write_text(text, "utf-8")
+        print(text, end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--root", type=Path, default=ROOT, help="judging workspace (default %(default)s)")
@@ -255,12 +274,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--judge", required=True, help="your judge name")
     p = sub.add_parser("check", help="validate label files")
     p.add_argument("batches", nargs="+")
+    p = sub.add_parser("setup", help="copy README.md (judge instructions) and RUBRIC.md into the workspace")
+    p.add_argument("--ready", action="store_true", help="also write READY (numbers of batches and pairs)")
     p = sub.add_parser("merge", help="merge every valid label file into the committed labels")
     p.add_argument("--out", default=str(JUDGMENTS))
     p.add_argument("--agreement", default=str(AGREEMENT))
     args = ap.parse_args(argv)
     ws = Workspace(args.root)
-    return {"status": cmd_status, "next": cmd_next, "check": cmd_check, "merge": cmd_merge}[args.cmd](ws, args)
+    cmds = {"status": cmd_status, "next": cmd_next, "check": cmd_check, "merge": cmd_merge, "setup": cmd_setup}
+    return cmds[args.cmd](ws, args)
 
 
 if __name__ == "__main__":
