@@ -174,7 +174,7 @@ def repeats(count: int, seed: int, root: Path = ROOT, batches_of: int = 20) -> l
     """Agreement batches: ~count pairs re-shown under new ids, judged by someone else.
 
     One batch repeats pairs of the calibration batches (judged by the relevance helper,
-    spread over its grades), the others pairs of two ordinary batches each.
+    spread over its grades); the others (half as large) each repeat pairs of one ordinary batch.
     """
     ws = Workspace(root)
     rng = random.Random(seed)
@@ -195,15 +195,14 @@ def repeats(count: int, seed: int, root: Path = ROOT, batches_of: int = 20) -> l
         rng.shuffle(by_grade[g])
         first.extend(by_grade[g][:k])
     picks.append(first)
+    # the rest: small batches, each repeating pairs of ONE ordinary batch, so that any judge
+    # other than that batch's judge can take it
     ordinary = sorted({p["batch"] for p in primary.values() if p["need"] not in calib})
-    n_more = max(0, round((count - len(first)) / batches_of))
-    chosen_batches = rng.sample(ordinary, min(len(ordinary), 2 * n_more))
-    for j in range(n_more):
-        group = []
-        for b in chosen_batches[2 * j:2 * j + 2]:
-            members = sorted((p for p in primary.values() if p["batch"] == b), key=lambda p: p["pair"])
-            group.extend(rng.sample(members, min(len(members), batches_of // 2)))
-        picks.append(group)
+    per = max(1, batches_of // 2)
+    n_more = max(0, round((count - len(first)) / per))
+    for b in rng.sample(ordinary, min(len(ordinary), n_more)):
+        members = sorted((p for p in primary.values() if p["batch"] == b), key=lambda p: p["pair"])
+        picks.append(rng.sample(members, min(len(members), per)))
     names = []
     for j, group in enumerate(picks):
         mapping = {(p["need"], p["doc"]): p["pair"] for p in group}
@@ -238,10 +237,11 @@ def main() -> None:
     p = sub.add_parser("repeats", help="write the agreement batches (once, after the calibration part is merged)")
     p.add_argument("--count", type=int, default=60)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--root", type=Path, default=ROOT)
     args = ap.parse_args()
     if args.cmd == "repeats":
-        names = repeats(args.count, args.seed)
-        ws = Workspace()
+        names = repeats(args.count, args.seed, args.root)
+        ws = Workspace(args.root)
         print(f"agreement batches: {', '.join(f'{n} ({len(ws.batches[n])} pairs)' for n in names)}")
 
 
