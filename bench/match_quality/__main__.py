@@ -114,8 +114,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 continue
             rank = spec.build(run)
             r = results[name] = evaluate(name, rank, labels)
+            judged = "n/a" if args.labels == "lexical" else f"{r['judged@10']:.0%}"
             print(f"{name:<16} {r['ndcg@10']:>8.4f} {r['recall@20']:>10.4f} {r['mrr']:>7.4f} "
-                  f"{r['judged@10']:>10.0%} {r['ms/query']:>9.1f}", flush=True)
+                  f"{judged:>10} {r['ms/query']:>9.1f}", flush=True)
     finally:
         run.close()
     if BASELINE in results and results[BASELINE]["ndcg@10"]:
@@ -126,7 +127,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if "embedded" in results and "elasticsearch" in results:
         e, s = results["embedded"]["ndcg@10"], results["elasticsearch"]["ndcg@10"]
         print(f"embedded vs elasticsearch nDCG@10 difference: {abs(e - s) / max(e, s, 1e-9):.1%}")
-    if min((r["judged@10"] for r in results.values()), default=1) < 1:
+    if args.labels != "lexical" and min((r["judged@10"] for r in results.values()), default=1) < 1:
         print("note: judged@10 < 100% means unjudged candidates were counted as grade 0; run `repool`.")
     if args.labels != "lexical":
         report_agreement()
