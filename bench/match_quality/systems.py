@@ -9,6 +9,7 @@ product mode (semantic-only, hybrid …) is one such function, usually calling
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -32,6 +33,7 @@ class Run:
     def close(self) -> None:
         while self.cleanups:
             self.cleanups.pop()()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 @dataclass(frozen=True)
