@@ -43,6 +43,11 @@ class PatentDoc:
     application_date: date | None = None
     price_min: Decimal | None = None
     price_max: Decimal | None = None
+    publication_numbers: list[str] = field(default_factory=list)
+    # The text's vector (``semantic.pack``: float16, base64) with the table it came
+    # from; computed by the indexing job and stored with the row, so a rebuild reuses it.
+    vector: str | None = None
+    vector_model: str | None = None
 
     @property
     def matchable(self) -> bool:
@@ -84,6 +89,8 @@ class NeedDoc:
     # Optional: IPC codes the company picked; when empty the matcher infers the
     # need's technical field from its best text matches.
     ipc_codes: list[str] = field(default_factory=list)
+    vector: str | None = None
+    vector_model: str | None = None
 
     def is_open(self, today: date) -> bool:
         return self.status == "open" and (self.valid_until is None or self.valid_until >= today)

@@ -77,6 +77,9 @@ class QueryUnit:
     word: str
     bigrams: tuple[str, ...] = ()
     synonym: str | None = None
+    # A single ideograph (锂, 煤): the index has no one-character tokens, so
+    # the unit matches every token that starts with it (锂电, 锂离 …).
+    prefix: bool = False
 
     def tokens(self) -> list[str]:
         out = [self.word, *self.bigrams]
@@ -223,10 +226,19 @@ class Analyzer:
             if word not in units:
                 bigrams = tuple(_bigrams(word)) if len(word) > 2 else ()
                 units[word] = QueryUnit(word, bigrams, self.synonyms.canonical.get(word))
+        if not units:  # only single characters: each matches the tokens it begins
+            for c in chunks:
+                for w in c:
+                    if len(w) == 1 and _CJK_CHAR.match(w) and w not in units:
+                        units[w] = QueryUnit(w, (), self.synonyms.canonical.get(w), prefix=True)
         phrases = list(units)
         for member in self.synonyms.canonical_members(norm):
             canonical = self.synonyms.canonical[member]
             phrases.append(member)
+            if " " in member or "-" in member:
+                # "lithium battery" stands for 锂电池 as a whole: its words are not units of their own.
+                for part in _ASCII_WORD.findall(member):
+                    units.pop(part, None)
             if not any(canonical in (u.synonym, u.word) for u in units.values()):
                 units[member] = QueryUnit(canonical, (), canonical)
         # Highlight every member of the synonym groups the query touches.
