@@ -64,6 +64,8 @@ def key_words(texts: Sequence[tuple[str, bool]], analyzer: Analyzer, stats: Word
         query = analyzer.analyze_query(text)
         for unit in query.units:
             word = unit.word
+            if len(word) < 2 and len(query.units) > 1:
+                continue  # a lone character is evidence only when it is the whole query
             group = unit.synonym
             forms = tuple(sorted({m for m, c in analyzer.synonyms.canonical.items() if c == group} | {word})) \
                 if group else (word,)

@@ -139,7 +139,7 @@ class Analyzer:
                     tok = jieba.Tokenizer()
                     tok.initialize()
                     for phrase in self.synonyms.phrases():
-                        if _CJK_CHAR.search(phrase) and " " not in phrase:
+                        if _CJK_CHAR.search(phrase) and " " not in phrase and len(phrase) > 1:
                             tok.add_word(phrase, freq=200000)
                     self._jieba = tok
         return self._jieba
@@ -235,6 +235,8 @@ class Analyzer:
         for member in self.synonyms.canonical_members(norm):
             canonical = self.synonyms.canonical[member]
             phrases.append(member)
+            if len(member) == 1 and any(member in u.word for u in units.values()):
+                continue  # 锂 inside 锂电池: not a unit of its own
             if " " in member or "-" in member:
                 # "lithium battery" stands for 锂电池 as a whole: its words are not units of their own.
                 for part in _ASCII_WORD.findall(member):
