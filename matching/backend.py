@@ -191,7 +191,7 @@ class SearchBackend(ABC):
         """``doc`` carrying its vector (computed when missing or of another table)."""
         if doc.vector and doc.vector_model == self.embedder.name:
             return doc
-        vec = self.patent_vector(doc) if isinstance(doc, PatentDoc) else self.need_vector(doc)  # type: ignore[arg-type]
+        vec = self.patent_vector(doc) if isinstance(doc, PatentDoc) else self.need_vector(doc)
         return replace(doc, vector=pack(vec), vector_model=self.embedder.name)
 
     def need_keys(self, need: NeedDoc) -> list[KeyWord]:
@@ -248,7 +248,7 @@ class SearchBackend(ABC):
             rows.append((s, cos, cov, patent))
         rows = _rank(rows, order)
         low = self.calibration.floor if floor is None else floor
-        out = []
+        out: list[PatentMatch] = []
         for s, cos, cov, patent in rows:
             if len(out) >= limit:
                 break
@@ -297,7 +297,7 @@ class SearchBackend(ABC):
             rows.append((s, cos, cov, need))
         rows = _rank(rows, order)
         low = self.calibration.floor if floor is None else floor
-        out = []
+        out: list[NeedMatch] = []
         for s, cos, cov, need in rows:
             if len(out) >= limit:
                 break
@@ -363,9 +363,9 @@ def _marks(keys: Sequence[KeyWord], cov: Coverage) -> tuple[str, ...]:
     return tuple(sorted({f for k in keys for f in k.forms if found & set(k.forms)}))
 
 
-def merge_pools(*pools: list) -> list:
+def merge_pools(*pools: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
     """Union of candidate lists by document id (max score), best first."""
-    best: dict[int, tuple] = {}
+    best: dict[int, tuple[Any, float]] = {}
     for pool in pools:
         for doc, score in pool:
             if doc.id not in best or score > best[doc.id][1]:

@@ -67,7 +67,8 @@ class PatentDoc:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PatentDoc:
-        return _from_json(cls, data)
+        doc: PatentDoc = _from_json(cls, data)
+        return doc
 
 
 @dataclass
@@ -100,7 +101,8 @@ class NeedDoc:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NeedDoc:
-        return _from_json(cls, data)
+        doc: NeedDoc = _from_json(cls, data)
+        return doc
 
 
 _DATE_FIELDS = {"application_date", "valid_until"}
@@ -121,7 +123,7 @@ def _field_set(cls: type) -> frozenset[str]:
 def _to_json(doc: PatentDoc | NeedDoc) -> dict[str, Any]:
     # Shallow on purpose: fields are scalars or lists of str (asdict deep-copies, 5x slower).
     out: dict[str, Any] = {}
-    for name in _field_names(type(doc)):
+    for name in _field_names(type(doc)):  # type: ignore[arg-type]  # dataclass types are hashable
         value = getattr(doc, name)
         if isinstance(value, date):
             value = value.isoformat()

@@ -75,8 +75,9 @@ def _layernorm(x: F32, w: F32, b: F32, eps: float) -> F32:
 
 def _gelu(x: F32) -> F32:
     # Clamped so that no result is subnormal (subnormals make BLAS ~100x slower).
-    x = np.maximum(x, np.float32(-10.0))
-    out: F32 = 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)))
+    x = np.maximum(x, np.float32(-10.0)).astype(np.float32)
+    inner = np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)
+    out: F32 = (np.float32(0.5) * x * (np.float32(1.0) + np.tanh(inner))).astype(np.float32)
     return out
 
 

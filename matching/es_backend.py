@@ -235,7 +235,8 @@ class ElasticsearchBackend(SearchBackend):
 
         with self._guard("search"):
             try:
-                return self.client.search(index=index, body=body).body
+                body_out: dict[str, Any] = self.client.search(index=index, body=body).body
+                return body_out
             except NotFoundError:  # no index yet: nothing indexed
                 return {"hits": {"hits": [], "total": {"value": 0}}, "aggregations": {}}
 

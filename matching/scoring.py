@@ -174,10 +174,11 @@ def _finish(rel: float, factors: list[Factor | None], shared_seg: list[str], sha
             w: Weights) -> Scored:
     kept = [f for f in factors if f is not None]
     adjust = sum(f.contribution for f in kept)
-    clipped = max(-w.band, min(w.band, adjust))
+    # within ±band, and never past the ends of the 0–100 scale
+    clipped = max(-w.band, -rel, min(w.band, 100.0 - rel, adjust))
     if clipped != adjust:  # scale the factors so that they add up to what was applied
         kept = [Factor(f.code, f.contribution * clipped / adjust, f.label_zh, f.label_en, f.params) for f in kept]
-    return Scored(max(0.0, min(100.0, rel + clipped)), rel, [_text_factor(rel, w), *kept], shared_seg, shared_ipc)
+    return Scored(rel + clipped, rel, [_text_factor(rel, w), *kept], shared_seg, shared_ipc)
 
 
 def score_patent_for_need(

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from matching.normalize import normalize
 from matching.synonyms import SynonymTable
@@ -119,7 +120,7 @@ class Analyzer:
         self._stop_pairs = frozenset(w for w in stopwords if len(w) == 2)
         self._labels = lru_cache(maxsize=LABEL_CACHE)(self._label_tokens)
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[Analyzer], tuple[SynonymTable, frozenset[str]]]:
         # For worker processes: the segmenter, lock and caches are rebuilt there.
         return (type(self), (self.synonyms, self.stopwords))
 
@@ -129,11 +130,11 @@ class Analyzer:
         stop = frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
         return cls(SynonymTable.load(extra_synonym_paths), stop)
 
-    def _segmenter(self):  # -> jieba.Tokenizer (untyped library)
+    def _segmenter(self) -> Any:  # jieba.Tokenizer (untyped library)
         if self._jieba is None:
             with self._lock:
                 if self._jieba is None:
-                    import jieba
+                    import jieba  # type: ignore[import-untyped]
 
                     jieba.setLogLevel(logging.WARNING)
                     tok = jieba.Tokenizer()
@@ -235,8 +236,8 @@ class Analyzer:
         for member in self.synonyms.canonical_members(norm):
             canonical = self.synonyms.canonical[member]
             phrases.append(member)
-            if len(member) == 1 and any(member in u.word for u in units.values()):
-                continue  # 锂 inside 锂电池: not a unit of its own
+            if not member.isascii() and any(member in u.word and member != u.word for u in units.values()):
+                continue  # 电池 inside 锂电池: part of a word, not a unit of its own
             if " " in member or "-" in member:
                 # "lithium battery" stands for 锂电池 as a whole: its words are not units of their own.
                 for part in _ASCII_WORD.findall(member):
