@@ -34,12 +34,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.search import backend as search_backend
     from marketplace.push import jobs as push_jobs
     from marketplace.search import indexing
+    from marketplace.segments import concordance
     from marketplace.segments.taxonomy import Taxonomy
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
+    concordance.init_app(app)
     jobs.init_app(app)
     search_backend.init_app(app)
     indexing.register()

@@ -3,7 +3,9 @@
 Only seeded into an empty database. Patents and needs are real records
 (``data/demo``); which demo organisation owns them and their grades, segments,
 modes and prices are assigned by the deterministic rules below, for
-illustration only.
+illustration only. Needs keep the GB/T 4754 tag they were posted with; patents
+get their segments from the IPC concordance as suggestions, which two demo
+owners accept and one leaves pending.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from marketplace.patents.services import save_patent, set_published
 from marketplace.patents.validation import validate_patent_values
 from marketplace.patents.vocab import PatentType
 from marketplace.push.services import subscribe
+from marketplace.segments.suggestions import accept_all_suggestions
 
 DEMO_PASSWORD = "demo12345"
 
@@ -46,15 +49,6 @@ ORGANISATIONS = [
     ("bank", "bank", "贵阳科技支行（演示）", "520100", "bank@demo.local", False),
 ]
 
-# IPC prefix → segment codes (technology-market area + strategic emerging industry), most specific first.
-IPC_SEGMENTS = [
-    ("H01M", ["TM-F1", "SEI-06"]), ("B64", ["TM-E1", "SEI-02"]), ("G06F", ["TM-A2", "SEI-01"]),
-    ("G06", ["TM-A5", "SEI-01"]), ("H04", ["TM-A3", "SEI-01"]), ("G01", ["TM-E3", "SEI-02"]),
-    ("E01", ["TM-E5", "PII-3"]), ("E02", ["TM-E5", "PII-3"]), ("E04", ["TM-E5"]), ("C04", ["TM-D5", "SEI-03"]),
-    ("A01B", ["TM-H11"]), ("A01C", ["TM-H2"]), ("A01D", ["TM-H11"]), ("A01F", ["TM-H10"]), ("A01G", ["TM-H2"]),
-    ("A01H", ["TM-H1"]), ("A01J", ["TM-H7"]), ("A01K", ["TM-H7"]), ("A01M", ["TM-H4"]), ("A01N", ["TM-C2"]),
-    ("A01P", ["TM-C2"]), ("A01", ["TM-H"]), ("C", ["TM-D7", "SEI-03"]), ("H", ["TM-A", "SEI-01"]),
-]
 # The technology market's industry families → our technology-market areas (second level resolved by name first).
 INDUSTRY_SEGMENTS = {"现代农业": "TM-H", "新材料": "TM-D", "装备制造": "TM-E", "电子信息": "TM-A", "生物医药": "TM-C",
                      "交通运输": "TM-E2", "技术服务": "TM-Z", "新能源": "TM-F1", "资源环保": "TM-G", "生活必需": "TM-Z",
@@ -85,15 +79,6 @@ def _credit_code(index: int) -> str:
 def _records(name: str) -> list[dict[str, Any]]:
     text = resources.files("marketplace").joinpath(f"data/demo/{name}").read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def _segments_for_ipc(codes: list[str]) -> list[str]:
-    for code in codes:
-        compact = code.replace(" ", "")
-        for prefix, segments in IPC_SEGMENTS:
-            if compact.startswith(prefix):
-                return segments
-    return ["TM-Z"]
 
 
 def _source_date(raw: object) -> str:
@@ -128,7 +113,8 @@ def _patent_row(record: dict[str, Any], index: int) -> dict[str, Any]:
         "abstract": record.get("abstract") or "",
         "first_claim": extra.get("主权项", ""),
         "ipc_main": record.get("ipc_main") if "/" in (record.get("ipc_main") or "") else None,
-        "ipc_codes": [c for c in ipc if "/" in c],
+        # subclass-level codes too (A01B …): the segment suggestions start from them; a bare class (G06) is no IPC code
+        "ipc_codes": [c for c in ipc if re.match(r"[A-H]\d\d[A-Z]", c)],
         "inventors": extra.get("发明人") or extra.get("发明（设计）人", ""),
         "application_date": _source_date(extra.get("申请日")) or _filing_year_start(key),
         "publication_date": _source_date(extra.get("公开日") or extra.get("公开（公告）日")),
@@ -138,7 +124,8 @@ def _patent_row(record: dict[str, Any], index: int) -> dict[str, Any]:
         # a utility model may take an open license only with a positive evaluation report (DOMAIN.md §4)
         "evaluation_report": "positive" if record.get("patent_type") == "实用新型" and index % 2 == 0 else "",
         "grade": grade,
-        "segments": _segments_for_ipc(ipc) + (["TM-F1", "SEI-06"] if "锂" in record["title"] + (record.get("abstract") or "") else []),
+        # segments come from the owner accepting the IPC suggestions (see ``seed``), except the lithium story's
+        "segments": ["TM-F1", "SEI-06"] if "锂" in record["title"] + (record.get("abstract") or "") else [],
         "modes": MODES_BY_CLASS[_stable(key, len(MODES_BY_CLASS))],
         "maturity": MATURITIES[1 + _stable(key, 4)],
         "price_min": str(low),
@@ -192,6 +179,10 @@ def seed(force: bool = False) -> dict[str, int]:
         patent, _created = save_patent(owner.organisation, validate_patent_values(row, owner.organisation), actor=owner)
         patent.source = f"{record['source_repo']}:{record['source_path']}#{record['source_index']}"
         patent_ids[owner.id].append(patent.id)
+    # The first university and the institute accept the segments suggested from their patents' IPC codes;
+    # the second university leaves them pending, so its inventory shows the suggestions to accept.
+    for owner in (users["univ1"], users["inst"]):
+        accept_all_suggestions(owner)
     published = 0
     kept_draft = db.session.scalar(select(Patent.id).where(Patent.application_number == PUBLISH_ME))
     for owner in suppliers:
@@ -208,6 +199,7 @@ def seed(force: bool = False) -> dict[str, int]:
         company = companies[0] if ("锂" in text or "电池" in text) else companies[index % 3]
         need = create_need(company, {
             "title": record["name"][:300], "description": record["context"], "segments": segments,
+            "industry": record.get("classification") or [],  # the real GB/T 4754 tag, mapped by the concordance
             "modes": _need_modes(record.get("cooperationMethod", "")), "public": index % 10 != 0,
             "valid_until": (local_today() + timedelta(days=90 + index % 200)).isoformat()})
         need.source = f"{record['source_repo']}:{record['source_path']}#{record['source_index']}"

@@ -8,6 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from marketplace.core.errors import DomainError
 from marketplace.core.views import show_errors
+from marketplace.segments.suggestions import count_with_ipc_without_segments
 from marketplace.imports import services
 from marketplace.imports.errors import ImportRejected
 from marketplace.imports.forms import ImportForm
@@ -62,7 +63,8 @@ def upload_too_large(error: RequestEntityTooLarge):
 @login_required
 def report(batch_id: int):
     batch = services.get_batch(current_user, batch_id)
-    return render_template("imports/report.html", report=services.report_of(batch))
+    return render_template("imports/report.html", report=services.report_of(batch),
+                           awaiting_segments=count_with_ipc_without_segments(batch.organisation_id))
 
 
 @bp.get("/inventory/import/template.<any(xlsx, csv):fmt>")

@@ -1,12 +1,14 @@
 """API: technology needs — list and read public ones; companies post, change, close and reopen their own."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
 from marketplace.needs import services
 from marketplace.needs.models import NeedStatus
+from marketplace.web import select_locale
 
 blp = Blueprint("needs_api", __name__, url_prefix="/needs", description="技术需求 / technology needs")
 
@@ -18,11 +20,18 @@ class NeedOrganisationSchema(Schema):
     name = fields.String()
 
 
+class IndustrySchema(Schema):
+    code = fields.String(metadata={"description": "GB/T 4754 门类 letter, or letter and 大类 number", "example": "C38"})
+    name = fields.String(metadata={"example": "制造业—电气机械和器材制造业"})
+
+
 class NeedSchema(Schema):
     id = fields.Integer()
     title = fields.String()
     description = fields.String()
     segments = fields.List(fields.String(), metadata={"description": "industry segment codes"})
+    industry = fields.Method("industry_tags", metadata={
+        "description": "GB/T 4754 国民经济行业 tags as given; the segments they map to are in segments"})
     keywords = fields.List(fields.String())
     modes = fields.List(fields.String(), metadata={"description": "transfer, license, open_license, equity"})
     budget_min = Money(allow_none=True)
@@ -37,14 +46,22 @@ class NeedSchema(Schema):
     updated_at = fields.DateTime()
     organisation = fields.Nested(NeedOrganisationSchema)
 
+    def industry_tags(self, need) -> list[dict[str, str]]:
+        catalogue = current_app.extensions["industries"]
+        return [{"code": code, "name": catalogue.label(code, select_locale())} for code in need.industry_codes or []]
+
 
 class NeedWriteSchema(Schema):
     """Fields a company sets; the services validate segments, modes, budget order and dates."""
 
     title = fields.String(metadata={"example": "LED升压恒流驱动的电路"})
     description = fields.String()
-    segments = fields.List(fields.String(), metadata={"description": "segment codes or names",
-                                                      "example": ["TM-A", "新材料"]})
+    segments = fields.List(fields.String(), metadata={
+        "description": "segment codes or names; GB/T 4754 names here are taken as industry tags",
+        "example": ["TM-A", "新材料"]})
+    industry = fields.List(fields.String(), metadata={
+        "description": "GB/T 4754 国民经济行业 门类/大类 names or codes; mapped to segments by the concordance",
+        "example": ["制造业——电气机械和器材制造业"]})
     keywords = fields.List(fields.String())
     modes = fields.List(fields.String(), metadata={"example": ["transfer", "license"]})
     budget_min = Money(allow_none=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectMultipleField, StringField, TextAreaField, widgets
@@ -29,9 +30,22 @@ def segment_choices(taxonomy: Taxonomy, locale: str) -> list[tuple[str, str]]:
     return choices
 
 
+def industry_choices(locale: str) -> list[tuple[str, str]]:
+    """GB/T 4754 门类, each followed by its 大类 indented, as the standard lists them."""
+    catalogue = current_app.extensions["industries"]
+    choices: list[tuple[str, str]] = []
+    for industry in catalogue:
+        if industry.is_section:
+            choices.append((industry.code, f"{industry.code} {industry.label(catalogue, locale)}"))
+            choices.extend((item.code, f"\u3000{item.code} {item.name_en if locale.startswith('en') else item.name}")
+                           for item in catalogue if item.section == industry.code)
+    return choices
+
+
 def need_form_data(need: Need) -> dict[str, Any]:
     """A need's values as the form shows them (keywords as one editable line)."""
     return {"title": need.title, "description": need.description, "segments": need.segments,
+            "industry": list(need.industry_codes or []),
             "keywords": ", ".join(need.keywords), "budget_min": need.budget_min, "budget_max": need.budget_max,
             "modes": need.modes, "valid_until": need.valid_until, "public": need.public}
 
@@ -48,6 +62,7 @@ class NeedForm(FlaskForm):
     description = TextAreaField(_l("需求描述"), validators=[Optional(), Length(max=MAX_DESCRIPTION)],
                                 render_kw={"rows": 8})
     segments = SelectMultipleField(_l("产业领域"), validate_choice=False, render_kw={"size": 10})
+    industry = SelectMultipleField(_l("国民经济行业分类"), validate_choice=False, render_kw={"size": 8})
     keywords = StringField(_l("关键词"), validators=[Optional(), Length(max=1000)])
     budget_min = StringField(_l("预算下限（元）"), validators=[Optional(), Length(max=30)],
                              render_kw={"inputmode": "decimal"})
@@ -60,10 +75,12 @@ class NeedForm(FlaskForm):
     def __init__(self, *args: Any, taxonomy: Taxonomy, locale: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.segments.choices = segment_choices(taxonomy, locale)
+        self.industry.choices = industry_choices(locale)
 
     def values(self) -> dict[str, Any]:
         """The submitted fields, shaped as ``create_need``/``update_need`` take them."""
         return {"title": self.title.data, "description": self.description.data, "segments": self.segments.data,
+                "industry": self.industry.data,
                 "keywords": self.keywords.data, "budget_min": self.budget_min.data,
                 "budget_max": self.budget_max.data, "modes": self.modes.data,
                 "valid_until": self.valid_until.data, "public": self.public.data}

@@ -36,6 +36,8 @@ class Need(TimestampMixin, db.Model):
     public: Mapped[bool] = mapped_column(default=True)
     closed_at: Mapped[datetime | None]
     source: Mapped[str | None] = mapped_column(String(300))
+    # GB/T 4754 国民经济行业 codes as tagged ("C", "C38"): kept as given, mapped to segments on save.
+    industry_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     organisation: Mapped[Organisation] = relationship()
     created_by: Mapped[User | None] = relationship()

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -29,8 +30,9 @@ from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedSegment, NeedStatus
 from marketplace.core.dates import local_today, parse_date
 from marketplace.patents.vocab import TransformationMode
+from marketplace.segments.concordance import industries
 
-EDITABLE_FIELDS = ("title", "description", "segments", "keywords", "budget_min", "budget_max", "modes",
+EDITABLE_FIELDS = ("title", "description", "segments", "industry", "keywords", "budget_min", "budget_max", "modes",
                    "valid_until", "public")
 MAX_TITLE = 300
 MAX_DESCRIPTION = 20000
@@ -59,11 +61,74 @@ def _terms(raw: Any) -> list[str]:
     return list(dict.fromkeys(item.strip() for item in items if item and item.strip()))
 
 
-def _segments(value: Any) -> list[str]:
-    codes = current_app.extensions["taxonomy"].parse_codes(_terms(value))
-    if len(codes) > MAX_SEGMENTS:
-        raise ValidationFailed.field("segments", f"最多 {MAX_SEGMENTS} 个产业领域 / at most {MAX_SEGMENTS} segments")
+def _segments(value: Any) -> tuple[list[str], list[str]]:
+    """Segments by code or name; GB/T 4754 names (制造业——医药制造业) are taken as industry tags instead.
+
+    GB/T 4754 names contain 、 (信息传输、软件和信息技术服务业), so a value is
+    first read whole and split at 、 only when it is neither. Returns the
+    segment codes and the GB/T 4754 codes found among the values.
+    """
+    taxonomy = current_app.extensions["taxonomy"]
+    catalogue = industries()
+    codes: list[str] = []
+    industry: list[str] = []
+
+    def take(raw: str) -> bool:
+        segment = taxonomy.resolve(raw)
+        found = None if segment else catalogue.parse_one(raw)
+        if segment is None and found is None:
+            return False
+        if segment is not None and segment.code not in codes:
+            codes.append(segment.code)
+        industry.extend(code for code in found or [] if code not in industry)
+        return True
+
+    items = re.split(r"[;；,，\n|]+", value) if isinstance(value, str) else [str(item) for item in value or []]
+    for item in (item.strip() for item in items):
+        if not item or take(item):
+            continue
+        for part in _terms(item):
+            if not take(part):
+                raise ValidationFailed.field("segments", _("未知的产业领域：%(name)s", name=part))
+    return codes, industry
+
+
+def _industry(value: Any) -> list[str]:
+    """GB/T 4754 门类/大类 tags by name or code; anything else is refused by name."""
+    codes, unknown = industries().parse(value if isinstance(value, str) else [str(v) for v in value or []])
+    if unknown:
+        raise ValidationFailed.field("industry", _("未知的国民经济行业分类：%(name)s", name=unknown[0]))
     return codes
+
+
+def _merge_industry(fields: FieldCollector, raw: Mapping[str, Any], current: Need | None) -> None:
+    """Keep the GB/T 4754 tags and add the segments the concordance maps them to.
+
+    Tags come from ``industry`` and from GB/T names given as ``segments``; a
+    change that names neither keeps the need's tags. Segments the old tags had
+    brought are replaced by those of the new tags; segments chosen directly stay.
+    """
+    if ("segments" not in raw and "industry" not in raw) or {"segments", "industry"} & set(fields.errors):
+        fields.values.pop("segments", None)
+        fields.values.pop("industry", None)
+        return
+    explicit, from_segments = fields.values.pop("segments", (None, []))
+    tags = fields.values.pop("industry", None)
+    current_tags = list(current.industry_codes or []) if current is not None else []
+    if tags is not None:
+        industry = list(dict.fromkeys([*tags, *from_segments]))
+    else:
+        industry = from_segments or current_tags
+    catalogue = industries()
+    if explicit is None:
+        brought = set(catalogue.segments_for(current_tags))
+        explicit = [code for code in (current.segments if current is not None else []) if code not in brought]
+    segments = list(dict.fromkeys([*explicit, *catalogue.segments_for(industry)]))
+    if len(segments) > MAX_SEGMENTS:
+        fields.errors["segments"] = _("最多 %(count)d 个产业领域", count=MAX_SEGMENTS)
+        return
+    fields.values["segments"] = segments
+    fields.values["industry_codes"] = industry
 
 
 def _keywords(value: Any) -> list[str]:
@@ -123,6 +188,7 @@ def validate_need_values(raw: Mapping[str, Any], *, current: Need | None = None)
     attempt("title", lambda v: clean_text(v, "title", MAX_TITLE, required=True))
     attempt("description", lambda v: clean_text(v, "description", MAX_DESCRIPTION))
     attempt("segments", _segments)
+    attempt("industry", _industry)
     attempt("keywords", _keywords)
     attempt("modes", _modes)
     attempt("valid_until", valid_until)
@@ -131,6 +197,7 @@ def validate_need_values(raw: Mapping[str, Any], *, current: Need | None = None)
         low = raw["budget_min"] if "budget_min" in raw else getattr(current, "budget_min", None)
         high = raw["budget_max"] if "budget_max" in raw else getattr(current, "budget_max", None)
         fields.check(lambda: dict(zip(("budget_min", "budget_max"), parse_price_range(low, high, "budget"))))
+    _merge_industry(fields, raw, current)
     if current is None:
         fields.require("title")
     fields.raise_errors()

@@ -116,6 +116,11 @@ def list_for_organisation(organisation_id: int, filters: PatentFilters, page: in
     return _page(conditions, order, page, per_page)
 
 
+def organisation_conditions(organisation_id: int, filters: PatentFilters) -> list[ColumnElement[bool]]:
+    """The inventory's filter as SQL conditions, for work over every matching patent (bulk actions)."""
+    return _conditions(replace(filters, owner_id=organisation_id))
+
+
 def organisation_name(organisation_id: int) -> str | None:
     """The name shown for an active owner filter."""
     return db.session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))

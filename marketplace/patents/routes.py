@@ -18,6 +18,7 @@ from marketplace.patents.forms import (
     MATURITY_LABELS, MODE_LABELS, STATE_LABELS, STATUS_LABELS, TYPE_LABELS, BulkEditForm, PatentFilterForm,
     PatentForm, segment_choices,
 )
+from marketplace.segments.suggestions import suggestions_by_patent
 from marketplace.web import select_locale
 
 bp = Blueprint("patents", __name__)
@@ -78,7 +79,8 @@ def inventory():
     form = PatentFilterForm(formdata=request.args).setup(segments, grades, public=False)
     result = queries.list_for_organisation(organisation.id, form.to_filters(), page_number(), PER_PAGE)
     return render_template("patents/inventory.html", form=form, result=result, organisation=organisation,
-                           bulk_form=BulkEditForm().setup(segments, grades))
+                           bulk_form=BulkEditForm().setup(segments, grades),
+                           suggestions=suggestions_by_patent(result.items))
 
 
 @bp.post("/inventory/bulk")

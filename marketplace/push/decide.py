@@ -138,7 +138,7 @@ def reasons_text(explanation: dict) -> str:
     """The explanation as one readable paragraph for the inbox and e-mail."""
     taxonomy = current_app.extensions["taxonomy"]
     parts: list[str] = []
-    segments = [taxonomy.get(c).name if taxonomy.get(c) else c for c in explanation.get("shared_segments", [])]
+    segments = [taxonomy.label(c) for c in explanation.get("shared_segments", [])]
     if segments:
         parts.append("产业领域一致：" + "、".join(segments))
     if explanation.get("matched_terms"):

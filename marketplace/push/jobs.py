@@ -153,5 +153,7 @@ PERIODIC = (
 
 def register() -> None:
     """Called by ``create_app`` after ``search.indexing.register()``."""
+    from marketplace.push import backlog
     outbox.register_consumer(CONSUMER, {"patent", "need"}, handle_events)
+    backlog.register()
     register_periodic(*PERIODIC)

@@ -16,6 +16,7 @@ from marketplace.accounts.models import DEFAULT_GRADE_LABELS, OrganisationKind, 
 from marketplace.core.audit import record_audit
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.models import utcnow
+from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.patents.vocab import TransformationMode
@@ -76,7 +77,11 @@ def validate_subscription(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def subscribe(user: User, raw: Mapping[str, Any]) -> Subscription:
-    """Subscribe the user's organisation to segments; only later publications are pushed."""
+    """Subscribe the user's organisation to segments.
+
+    Later publications are pushed one by one (``decide``); what the segments
+    already hold arrives once, as one welcome digest (``backlog``).
+    """
     organisation = require_organisation(user, SUBSCRIBERS)
     values = validate_subscription(raw)
     count = db.session.scalar(select(func.count(Subscription.id)).where(
@@ -92,6 +97,7 @@ def subscribe(user: User, raw: Mapping[str, Any]) -> Subscription:
     db.session.flush()
     record_audit("push.subscribed", "subscription", subscription.id, values, actor=user,
                  organisation_id=organisation.id)
+    record_change("subscription", subscription.id)  # the welcome digest of what the segments already hold
     return subscription
 
 

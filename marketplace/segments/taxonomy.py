@@ -8,9 +8,12 @@ documents carry each code with its ancestors so a parent filter finds children.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+
+from flask_babel import gettext as _
 
 from marketplace.core.errors import ValidationFailed
 
@@ -21,9 +24,14 @@ class Segment:
     name: str
     name_en: str
     parent: str | None
+    unique_zh: str = ""
+    unique_en: str = ""
 
     def label(self, locale: str) -> str:
-        return self.name_en if locale.startswith("en") else self.name
+        """The name to show: unique in the taxonomy (a repeated name carries its parent's, 上级/下级)."""
+        if locale.startswith("en"):
+            return self.unique_en or self.name_en
+        return self.unique_zh or self.name
 
 
 class Taxonomy:
@@ -34,10 +42,40 @@ class Taxonomy:
         for segment in segments:
             if segment.parent and segment.parent not in self._by_code:
                 raise ValueError(f"segment {segment.code}: unknown parent {segment.parent}")
+        self._by_code = {code: replace(segment, unique_zh=self._unique(segment, "zh"),
+                                       unique_en=self._unique(segment, "en"))
+                         for code, segment in self._by_code.items()}
+        segments = list(self._by_code.values())
         self._by_name: dict[str, Segment] = {}
         for segment in segments:
             self._by_name.setdefault(segment.name, segment)
             self._by_name.setdefault(segment.name_en.lower(), segment)
+
+    def _unique(self, segment: Segment, locale: str) -> str:
+        """The segment's name, prefixed by its ancestors' names until no other segment reads the same.
+
+        Two segments must never show the same label (新能源 is both a strategic emerging industry
+        and a technology-market area; 其他 closes several lists), so a repeated name becomes
+        ``上级/下级``, going up as many levels as it takes.
+        """
+        def name(item: Segment) -> str:
+            return item.name_en if locale == "en" else item.name
+
+        def chain(item: Segment, depth: int) -> str:
+            parts = [name(item)]
+            parent = item.parent
+            while parent and len(parts) <= depth:
+                parts.insert(0, name(self._by_code[parent]))
+                parent = self._by_code[parent].parent
+            return "/".join(parts)
+
+        depth = 0
+        while True:
+            labels = Counter(chain(item, depth) for item in self._by_code.values())
+            own = chain(segment, depth)
+            if labels[own] == 1 or depth > 8:
+                return own
+            depth += 1
 
     @classmethod
     def load(cls, extra_file: str | None = None) -> "Taxonomy":
@@ -112,7 +150,7 @@ class Taxonomy:
                 continue
             segment = self.resolve(raw)
             if segment is None:
-                raise ValidationFailed.field(field, f"未知的产业领域：{raw} / unknown industry segment: {raw}")
+                raise ValidationFailed.field(field, _("未知的产业领域：%(name)s", name=raw))
             if segment.code not in codes:
                 codes.append(segment.code)
         return codes
@@ -122,3 +160,8 @@ class Taxonomy:
             return {"code": segment.code, "name": segment.label(locale), "name_zh": segment.name,
                     "name_en": segment.name_en, "children": [node(c) for c in self.children(segment.code)]}
         return [node(root) for root in self.roots()]
+
+    def label(self, code: str, locale: str = "zh") -> str:
+        """The unique label of a code; an unknown code is shown as itself."""
+        segment = self._by_code.get(code)
+        return segment.label(locale) if segment else code

@@ -134,3 +134,19 @@ def test_templates_carry_headers_the_importer_recognises(client, login, universi
     assert "A、B、C、D" in str(list(workbook["填写说明"].iter_rows(values_only=True)))
     csv_text = client.get("/inventory/import/template.csv").data.decode("utf-8-sig")
     assert csv_text.strip().split(",") == list(header_row)
+
+
+def test_import_suggests_segments_from_ipc_without_applying_them(client, login, university, export_rows, make_csv,
+                                                                 app):
+    from tests.marketplace.imports.conftest import CNIPA_HEADERS
+    column = CNIPA_HEADERS.index("产业领域")
+    rows = [[*row[:column], "", *row[column + 1:]] for row in export_rows[:5]]  # the file names no segment
+    login(university)
+    response = upload(client, make_csv(rows))
+    report = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "系统已按 IPC 对照表给出建议（不会自动采纳）" in report
+    with app.app_context():
+        from marketplace.segments.suggestions import suggestions_by_patent
+        patents = db.session.scalars(select(Patent)).all()
+        assert all(p.segments == [] for p in patents)  # nothing applied silently
+        assert suggestions_by_patent(patents)  # … but suggested, for the owner to accept

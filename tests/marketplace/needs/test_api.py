@@ -130,7 +130,7 @@ def test_non_companies_cannot_post(client, request, token_for, who):
     ({"budget_min": "-100"}, "budget_min"),
     ({"budget_min": "1.005"}, "budget_min"),
     ({"budget_min": "90000", "budget_max": "1000"}, "budget_max"),
-    ({"segments": ["制造业"]}, "segments"),
+    ({"segments": ["量子炼金术"]}, "segments"),
     ({"modes": ["委托开发"]}, "modes"),
     ({"public": "sometimes"}, "public"),
     ({"status": "closed"}, "status"),

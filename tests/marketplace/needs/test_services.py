@@ -70,7 +70,7 @@ def test_segment_names_resolve_to_codes(ctx, company):
     ({"title": "   "}, "title"),
     ({"title": "需" * 301}, "title"),
     ({"description": "述" * 20001}, "description"),
-    ({"segments": ["制造业"]}, "segments"),  # a GB/T 4754 门类, not a taxonomy segment
+    ({"segments": ["量子炼金术"]}, "segments"),  # neither a segment nor a GB/T 4754 name
     ({"segments": [f"TM-H{i}" for i in range(1, 12)]}, "segments"),
     ({"keywords": "LED," + "很长的关键词" * 7}, "keywords"),
     ({"keywords": [f"词{i}" for i in range(21)]}, "keywords"),

@@ -52,7 +52,9 @@ def test_unsubscribed_other_segment_and_own_patents_get_nothing(ctx, company, un
     subscribe(company, segments=["TM-E1"])  # drones: not where the patent is listed
     subscribe(university, segments=["TM-F1"])  # a university's subscription is to needs, not patents
     publish(2)
-    assert db.session.scalar(select(func.count(Notification.id))) == 0
+    # (the university's welcome digest names the need it could already see: that is not about the patent)
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.dedupe_key.not_like("backlog:%"))) == 0
     assert db.session.scalar(select(func.count(DigestEntry.id))) == 0
 
 

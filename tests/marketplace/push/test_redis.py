@@ -186,6 +186,25 @@ def test_unpublish_republish_while_redis_flaps(app, rq_app, redis_server, compan
     assert len(pushes(app, company.organisation_id)) == 1
 
 
+def test_a_new_subscription_gets_its_welcome_digest_from_the_worker(app, rq_app, redis_server, company, university,
+                                                                    battery):
+    for index in FITTING:
+        publish(rq_app, university, battery[index])
+    work(app, redis_server)  # the publications' own drains and pushes (nobody subscribed yet)
+    with rq_app.test_request_context():
+        services.subscribe(company.load(), {"segments": ["TM-F1"]})
+        transaction.commit()  # enqueues the drain; nothing runs in this process
+    with app.app_context():
+        assert db.session.scalars(select(Notification).where(
+            Notification.organisation_id == company.organisation_id)).all() == []
+    log = work(app, redis_server)
+    assert "welcome digest with 3 items" in log
+    with app.app_context():
+        [digest] = db.session.scalars(select(Notification).where(
+            Notification.organisation_id == company.organisation_id)).all()
+        assert digest.kind == NotificationKind.DIGEST and digest.data["total"] == len(FITTING)
+
+
 def test_scheduler_enqueues_each_periodic_job_once_per_interval(rq_app, redis_server):
     with rq_app.app_context():
         runner = jobs()
