@@ -1,14 +1,14 @@
 """Search vectors: each patent's and need's text vector, stored so a rebuild reuses it.
 
 Revision ID: a7c3e91b5d20
-Revises: 5f9a0d12fc83
+Revises: b7e3c1a94d20
 Create Date: 2026-12-02
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "a7c3e91b5d20"
-down_revision = "5f9a0d12fc83"
+down_revision = "b7e3c1a94d20"
 branch_labels = None
 depends_on = None
 
