@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from matching.documents import NeedDoc, PatentDoc
 from matching import calibration as _calibration
-from matching.evidence import Coverage, KeyWord, WordStats, coverage, key_words, retrieval_groups, sentences
+from matching.evidence import Coverage, KeyMatcher, KeyWord, WordStats, key_words, retrieval_groups, sentences
 from matching.fields import NEED_FACETS, PATENT_FACETS, TermGroups, patent_facets
 from matching.highlight import snippet
 from matching.normalize import normalize
@@ -236,7 +236,8 @@ class SearchBackend(ABC):
         if not pool:
             return []
         order = _pool_order(mode, lexical, semantic)
-        evidence = {doc.id: self._evidence(keys, vector, doc) for doc, _ in pool}
+        matcher = KeyMatcher(keys)
+        evidence = {doc.id: self._evidence(matcher, vector, doc) for doc, _ in pool}
         by_rel = sorted(pool, key=lambda r: -evidence[r[0].id][0])
         inferred = not need.ipc_codes
         profile = inferred_ipc_profile([(d, evidence[d.id][0]) for d, _ in by_rel]) if inferred \
@@ -254,7 +255,7 @@ class SearchBackend(ABC):
                 break
             if s.relevance < low:
                 continue
-            best = self._best_sentence(vector, patent.abstract)
+            best = self._best_sentence(vector, patent.abstract, keys)
             out.append(PatentMatch(patent, s.score, _explain(s, cos, cov, best, keys, {
                 "title": snippet(patent.title, _marks(keys, cov), max_chars=200),
                 "abstract": snippet(patent.abstract, _marks(keys, cov)),
@@ -289,8 +290,7 @@ class SearchBackend(ABC):
         text = f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}"
         rows = []
         for need, _ in pool:
-            need_keys = self.need_keys(need)
-            cov = coverage(need_keys, patent.title, text)
+            cov = _matcher(tuple(self.need_keys(need))).coverage(patent.title, text)
             cos = float(vector @ self.need_vector(need))
             rel = self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share)
             s = score_need_for_patent(patent, need, rel, self.weights)
@@ -304,28 +304,34 @@ class SearchBackend(ABC):
             if s.relevance < low:
                 continue
             marks = _marks(self.need_keys(need), cov)
-            out.append(NeedMatch(need, s.score, _explain(s, cos, cov, self._best_sentence(self.need_vector(need),
-                                                                                          patent.abstract),
+            out.append(NeedMatch(need, s.score, _explain(s, cos, cov, self._best_sentence(
+                self.need_vector(need), patent.abstract, self.need_keys(need)),
                                                          self.need_keys(need), {
                 "title": snippet(need.title, marks, max_chars=200),
                 "description": snippet(need.description, marks),
             })))
         return out
 
-    def _evidence(self, keys: Sequence[KeyWord], vector: F32, patent: PatentDoc) -> tuple[float, float, Coverage]:
-        cov = coverage(keys, patent.title, f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}")
+    def _evidence(self, matcher: KeyMatcher, vector: F32, patent: PatentDoc) -> tuple[float, float, Coverage]:
+        cov = matcher.coverage(patent.title, f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}")
         cos = float(vector @ self.patent_vector(patent)) if vector.any() else 0.0
         return self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share), cos, cov
 
-    def _best_sentence(self, vector: F32, text: str) -> str:
-        """The sentence of ``text`` closest in meaning to the need."""
+    def _best_sentence(self, vector: F32, text: str, keys: Sequence[KeyWord]) -> str:
+        """The sentence of ``text`` closest to the need: the most of its key words' weight, else the
+        closest vector (only then are sentences embedded: segmenting every sentence of every result
+        would cost more than the whole retrieval)."""
         parts = sentences(text)
-        if not parts or not vector.any():
+        if len(parts) <= 1:
+            return parts[0] if parts else ""
+        norm = [normalize(p) for p in parts]
+        weight = [sum(k.weight for k in keys if any(f in s for f in k.forms)) for s in norm]
+        if max(weight) > 0:
+            return parts[max(range(len(parts)), key=lambda i: (weight[i], -i))]
+        if not vector.any():
             return ""
-        if len(parts) == 1:
-            return parts[0]
-        sims = [float(vector @ self.embedder.embed(p)) for p in parts]
-        return parts[max(range(len(parts)), key=lambda i: (sims[i], -i))]
+        sims = [float(vector @ self.embedder.embed(p)) for p in parts[:8]]
+        return parts[max(range(len(sims)), key=lambda i: (sims[i], -i))]
 
 
 D = TypeVar("D", PatentDoc, NeedDoc)
@@ -340,6 +346,11 @@ def _need_keys_cached(analyzer: Analyzer, stats_id: int, title: str, keywords: t
 def _need_keys(backend: SearchBackend, title: str, keywords: tuple[str, ...], description: str) -> list[KeyWord]:
     stats = backend.stats
     return list(_need_keys_cached(backend.analyzer, id(stats), title, keywords, description, stats))
+
+
+@lru_cache(maxsize=1024)
+def _matcher(keys: tuple[KeyWord, ...]) -> KeyMatcher:
+    return KeyMatcher(keys)
 
 
 def _pool_order(mode: str, lexical: list[Any], semantic: list[Any]) -> dict[int, int] | None:

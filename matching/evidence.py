@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from matching.fields import TermGroups
 from matching.normalize import normalize
@@ -107,19 +108,65 @@ class Coverage:
     title_share: float       # weight present in the candidate's title / total
 
 
+@lru_cache(maxsize=1024)
+def _forms_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    # A lookahead finds a form starting at every position (overlapping), longest first.
+    return re.compile("(?=(" + "|".join(re.escape(f) for f in forms) + "))")
+
+
+@lru_cache(maxsize=16_384)
+def _normalized(text: str) -> str:
+    # Candidate texts recur across requests: normalise each once per process.
+    return normalize(text)
+
+
+def _present(pattern: re.Pattern[str], forms: tuple[str, ...], text: str) -> set[str]:
+    found = set(pattern.findall(text)) if text else set()
+    # a shorter form inside a longer one found at the same place is present too
+    return found | {f for f in forms if f not in found and any(f in g for g in found)}
+
+
 def coverage(keys: Sequence[KeyWord], title: str, body: str) -> Coverage:
     """Which key words occur in the candidate (any synonym form counts), weighted."""
-    t = normalize(title)
-    b = normalize(body)
+    return _coverage(tuple(keys), title, body)
+
+
+@lru_cache(maxsize=256)
+def _key_set(keys: tuple[KeyWord, ...]) -> tuple[tuple[str, ...], re.Pattern[str] | None, float, float]:
+    """Per request, not per candidate: the forms, their pattern and the weight totals."""
+    forms = tuple(sorted({f for k in keys for f in k.forms if f}, key=lambda f: (-len(f), f)))
     total = sum(k.weight for k in keys) or 1.0
     focus_total = sum(k.weight for k in keys if k.focus)
+    return forms, _forms_pattern(forms) if forms else None, total, focus_total
+
+
+class KeyMatcher:
+    """``coverage`` prepared once per request: forms, their pattern, weight totals."""
+
+    def __init__(self, keys: Sequence[KeyWord]) -> None:
+        self.keys = tuple(keys)
+        self.forms, self.pattern, self.total, self.focus_total = _key_set(self.keys)
+
+    def coverage(self, title: str, body: str) -> Coverage:
+        if self.pattern is None:
+            return Coverage((), 0.0, 0.0, 0.0)
+        t = _present(self.pattern, self.forms, _normalized(title))
+        b = _present(self.pattern, self.forms, _normalized(body)) | t
+        return _tally(self.keys, t, b, self.total, self.focus_total)
+
+
+def _coverage(keys: tuple[KeyWord, ...], title: str, body: str) -> Coverage:
+    return KeyMatcher(keys).coverage(title, body)
+
+
+def _tally(keys: tuple[KeyWord, ...], t: set[str], b: set[str], total: float, focus_total: float) -> Coverage:
     got = got_focus = got_title = 0.0
     found: list[str] = []
     for k in keys:
-        in_title = next((f for f in k.forms if f and f in t), None)
-        hit = in_title or next((f for f in k.forms if f and f in b), None)
-        if hit is None:
+        if not b.intersection(k.forms):
             continue
+        in_title = next((f for f in k.forms if f in t), None)
+        hit = in_title or next(f for f in k.forms if f in b)
         got += k.weight
         if k.focus:
             got_focus += k.weight
