@@ -80,8 +80,10 @@ def worker(queues: str, burst: bool, fork: bool) -> None:
 @with_appcontext
 def reindex() -> None:
     """Rebuild the search indices from the database into new versions, then swap the aliases (no downtime)."""
+    from marketplace.core import transaction
     from marketplace.search.indexing import rebuild_indices
     report, replayed = rebuild_indices()
+    transaction.commit()  # vectors computed for patents and needs that had none
     click.echo(f"indexed {report.patents} patents into {report.patent_index}, "
                f"{report.needs} needs into {report.need_index} in {report.seconds:.1f} s; "
                f"replayed {replayed} changes made during the rebuild")

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from matching.documents import NeedDoc, PatentDoc
-from matching.fields import NEED_FACETS, PATENT_FACETS, MatchTerms, TermGroups, need_match_terms, patent_match_terms
-from matching.highlight import matched_phrases, snippet
+from matching import calibration as _calibration
+from matching.evidence import Coverage, KeyMatcher, KeyWord, WordStats, key_words, retrieval_groups, sentences
+from matching.fields import NEED_FACETS, PATENT_FACETS, TermGroups, patent_facets
+from matching.highlight import snippet
+from matching.normalize import normalize
 from matching.querying import NeedQuery, PatentQuery, SearchPlan, plan
 from matching.results import (
     Explanation, FacetValue, NeedHit, NeedMatch, PatentHit, PatentMatch, RebuildReport, SearchPage,
 )
 from matching.scoring import (
     Scored, Weights, explicit_ipc_profile, inferred_ipc_profile, score_need_for_patent, score_patent_for_need,
+)
+from matching.semantic import (
+    F32, StaticEmbedder, default_embedder, need_text_for_vector, pack, patent_text_for_vector, unpack,
 )
 from matching.text import Analyzer
 
@@ -40,9 +49,13 @@ class SearchBackend(ABC):
 
     name: str = "abstract"
 
-    def __init__(self, analyzer: Analyzer, weights: Weights | None = None) -> None:
+    def __init__(self, analyzer: Analyzer, weights: Weights | None = None,
+                 calibration: _calibration.Calibration | None = None) -> None:
         self.analyzer = analyzer
         self.weights = weights or Weights()
+        self.calibration = calibration or _calibration.default()
+        self._embedder: StaticEmbedder | None = None
+        self._stats: WordStats | None = None
 
     # ---- storage -----------------------------------------------------------
     @abstractmethod
@@ -111,13 +124,34 @@ class SearchBackend(ABC):
 
     # ---- shared behaviour ---------------------------------------------------
     def search_patents(self, query: PatentQuery) -> SearchPage[PatentHit]:
+        """Faceted search. When no patent has every word of the query, the best partial
+        matches are returned (``mode="partial"``, the words no hit has in ``missing_terms``);
+        when none has any word, the patents nearest in meaning (``mode="similar"``)."""
         p = plan(query, self.analyzer)
         if p.match_nothing:
             return SearchPage([], 0, p.page, p.per_page, {f: [] for f in PATENT_FACETS})
         rows, total, facets = self._patent_page(p)
+        mode = p.lookup or "all"
+        if total == 0 and len(p.query.units) > 1:
+            p = replace(p, any_unit=True)
+            rows, total, facets = self._patent_page(p)
+            mode = "partial"
+        if total == 0 and p.query.units and query.q.strip() and p.page == 1:
+            rows, mode = self._similar(query.q, p), "similar"
+            total = len(rows)
         phrases = _phrases(p)
         hits = [PatentHit(doc, score, _patent_highlights(doc, phrases)) for doc, score in rows]
-        return SearchPage(hits, total, p.page, p.per_page, facets)
+        missing = _missing(p, hits, self.analyzer) if mode == "partial" else []
+        return SearchPage(hits, total, p.page, p.per_page, facets, mode, missing)
+
+    def _similar(self, text: str, p: SearchPlan) -> Candidates:
+        """Patents nearest in meaning to ``text`` that pass the filters (a small, unpaged list)."""
+        vector = self.embedder.embed(text)
+        if not vector.any():
+            return []
+        rows = self._patent_knn(vector, p.filters.get("segment", ()), max(p.per_page, 20))
+        allowed = _passes_filters(p.filters)
+        return [(doc, s) for doc, s in rows if allowed(doc) and s >= SIMILAR_MIN][: p.per_page]
 
     def search_needs(self, query: NeedQuery, today: date | None = None) -> SearchPage[NeedHit]:
         p = plan(query, self.analyzer)
@@ -128,55 +162,250 @@ class SearchBackend(ABC):
         hits = [NeedHit(doc, score, _need_highlights(doc, phrases)) for doc, score in rows]
         return SearchPage(hits, total, p.page, p.per_page, facets)
 
-    def match_patents(self, need: NeedDoc, limit: int = 20) -> list[PatentMatch]:
-        """Best matchable patents for a need, each with its explanation."""
-        terms = need_match_terms(need, self.analyzer)
-        if not terms.terms:
+    # ---- semantic parts ----------------------------------------------------
+    @property
+    def embedder(self) -> StaticEmbedder:
+        if self._embedder is None:
+            self._embedder = default_embedder(self.analyzer)
+        return self._embedder
+
+    @property
+    def stats(self) -> WordStats:
+        if self._stats is None:
+            e = self.embedder
+            self._stats = WordStats({w: float(e.freq[i]) for w, i in e.index.items()})
+        return self._stats
+
+    def patent_vector(self, doc: PatentDoc) -> F32:
+        """The patent's stored vector when it is of this table, else computed now."""
+        if doc.vector and doc.vector_model == self.embedder.name:
+            return unpack(doc.vector)
+        return self.embedder.embed(patent_text_for_vector(doc.title, doc.abstract, doc.first_claim))
+
+    def need_vector(self, doc: NeedDoc) -> F32:
+        if doc.vector and doc.vector_model == self.embedder.name:
+            return unpack(doc.vector)
+        return self.embedder.embed(need_text_for_vector(doc.title, doc.description, doc.keywords))
+
+    def with_vector(self, doc: D) -> D:
+        """``doc`` carrying its vector (computed when missing or of another table)."""
+        if doc.vector and doc.vector_model == self.embedder.name:
+            return doc
+        vec = self.patent_vector(doc) if isinstance(doc, PatentDoc) else self.need_vector(doc)
+        return replace(doc, vector=pack(vec), vector_model=self.embedder.name)
+
+    def need_keys(self, need: NeedDoc) -> list[KeyWord]:
+        return _need_keys(self, need.title, tuple(need.keywords), need.description)
+
+    @abstractmethod
+    def _patent_knn(self, vector: F32, segments: Sequence[str], k: int) -> Candidates:
+        """Top-k matchable patents by cosine to ``vector`` (optionally within segments)."""
+
+    @abstractmethod
+    def _need_knn(self, vector: F32, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
+        """Top-k open unexpired needs by cosine to ``vector``."""
+
+    def _patent_retrieval(self, groups: TermGroups, vector: F32, segments: Sequence[str],
+                          mode: str) -> tuple[Candidates, Candidates]:
+        """(lexical pool, semantic pool); a backend may fetch both in one round trip."""
+        lexical = self._patent_pools(groups, segments) if mode != "semantic" else []
+        semantic: Candidates = []
+        if mode != "lexical" and vector.any():
+            semantic = self._patent_knn(vector, (), POOL)
+            if segments:
+                semantic = merge_pools(semantic, self._patent_knn(vector, segments, SEGMENT_POOL))
+        return lexical, semantic
+
+    # ---- matching ------------------------------------------------------------
+    def match_patents(self, need: NeedDoc, limit: int = 20, *, mode: str = "hybrid",
+                      floor: float | None = None) -> list[PatentMatch]:
+        """Best matchable patents for a need, each with its explanation.
+
+        ``mode``: "hybrid" (lexical and semantic candidates, calibrated
+        relevance), "lexical" (BM25F candidates in BM25F order) or
+        "semantic" (nearest vectors in cosine order). ``floor``: lowest
+        relevance listed (default: the calibrated floor; 0 lists all).
+        """
+        keys = self.need_keys(need)
+        vector = self.need_vector(need)
+        if not keys and not vector.any():
             return []
-        pool = self._patent_pools(terms.groups, need.segments)
+        groups = retrieval_groups(keys) if keys else ()
+        lexical, semantic = self._patent_retrieval(groups, vector, need.segments, mode)
+        pool = merge_pools(lexical, semantic)
         if not pool:
             return []
-        top = pool[0][1] or 1.0
+        order = _pool_order(mode, lexical, semantic)
+        matcher = KeyMatcher(keys)
+        evidence = {doc.id: self._evidence(matcher, vector, doc) for doc, _ in pool}
+        by_rel = sorted(pool, key=lambda r: -evidence[r[0].id][0])
         inferred = not need.ipc_codes
-        profile = inferred_ipc_profile(pool) if inferred else explicit_ipc_profile(need.ipc_codes)
-        scored = []
-        for patent, text_score in pool:
-            s = score_patent_for_need(need, patent, text_score / top, profile, inferred, self.weights)
-            scored.append((s.score, text_score, patent, s))
-        scored.sort(key=lambda r: (-r[0], -r[1], r[2].id))
-        return [PatentMatch(patent, score, _explain(s, _patent_highlights(patent, terms.phrases), terms,
-                                                    [patent.title, patent.abstract, patent.first_claim]))
-                for score, _, patent, s in scored[:limit]]
+        profile = inferred_ipc_profile([(d, evidence[d.id][0]) for d, _ in by_rel]) if inferred \
+            else explicit_ipc_profile(need.ipc_codes)
+        rows = []
+        for patent, _ in pool:
+            rel, cos, cov = evidence[patent.id]
+            s = score_patent_for_need(need, patent, rel, profile, inferred, self.weights)
+            rows.append((s, cos, cov, patent))
+        rows = _rank(rows, order)
+        low = self.calibration.floor if floor is None else floor
+        out: list[PatentMatch] = []
+        for s, cos, cov, patent in rows:
+            if len(out) >= limit:
+                break
+            if s.relevance < low:
+                continue
+            best = self._best_sentence(vector, patent.abstract, keys)
+            out.append(PatentMatch(patent, s.score, _explain(s, cos, cov, best, keys, {
+                "title": snippet(patent.title, _marks(keys, cov), max_chars=200),
+                "abstract": snippet(patent.abstract, _marks(keys, cov)),
+                "first_claim": snippet(patent.first_claim, _marks(keys, cov)),
+            })))
+        return out
 
-    def match_needs(self, patent: PatentDoc, limit: int = 20, today: date | None = None) -> list[NeedMatch]:
-        """Best open needs (public or private, for pushes) for a patent."""
-        terms = patent_match_terms(patent, self.analyzer)
-        if not terms.terms:
-            return []
+    def match_needs(self, patent: PatentDoc, limit: int = 20, today: date | None = None, *,
+                    mode: str = "hybrid", floor: float | None = None) -> list[NeedMatch]:
+        """Best open needs (public or private, for pushes) for a patent.
+
+        The relevance of a pair is the same whichever side asks: it is
+        measured with the need's words in the patent's text.
+        """
         day = today or date.today()
-        pool = merge_pools(self._need_candidates(terms.groups, (), POOL, day),
-                      self._need_candidates(terms.groups, patent.segments, SEGMENT_POOL, day) if patent.segments else [])
-        if not pool:
+        vector = self.patent_vector(patent)
+        keys = key_words([(patent.title, True), (" ".join(patent.tags), True), (patent.abstract, False)],
+                         self.analyzer, self.stats)
+        if not keys and not vector.any():
             return []
-        top = pool[0][1] or 1.0
-        scored = []
-        for need, text_score in pool:
-            s = score_need_for_patent(patent, need, text_score / top, self.weights)
-            scored.append((s.score, text_score, need, s))
-        scored.sort(key=lambda r: (-r[0], -r[1], r[2].id))
-        return [NeedMatch(need, score, _explain(s, _need_highlights(need, terms.phrases), terms,
-                                                [need.title, need.description, " ".join(need.keywords)]))
-                for score, _, need, s in scored[:limit]]
+        groups = retrieval_groups(keys) if keys else ()
+        lexical: NeedCandidates = []
+        semantic: NeedCandidates = []
+        if mode != "semantic" and groups:
+            lexical = merge_pools(self._need_candidates(groups, (), POOL, day),
+                                  self._need_candidates(groups, patent.segments, SEGMENT_POOL, day)
+                                  if patent.segments else [])
+        if mode != "lexical" and vector.any():
+            semantic = self._need_knn(vector, (), POOL, day)
+        pool = merge_pools(lexical, semantic)
+        order = _pool_order(mode, lexical, semantic)
+        text = f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}"
+        rows = []
+        for need, _ in pool:
+            cov = _matcher(tuple(self.need_keys(need))).coverage(patent.title, text)
+            cos = float(vector @ self.need_vector(need))
+            rel = self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share)
+            s = score_need_for_patent(patent, need, rel, self.weights)
+            rows.append((s, cos, cov, need))
+        rows = _rank(rows, order)
+        low = self.calibration.floor if floor is None else floor
+        out: list[NeedMatch] = []
+        for s, cos, cov, need in rows:
+            if len(out) >= limit:
+                break
+            if s.relevance < low:
+                continue
+            marks = _marks(self.need_keys(need), cov)
+            out.append(NeedMatch(need, s.score, _explain(s, cos, cov, self._best_sentence(
+                self.need_vector(need), patent.abstract, self.need_keys(need)),
+                                                         self.need_keys(need), {
+                "title": snippet(need.title, marks, max_chars=200),
+                "description": snippet(need.description, marks),
+            })))
+        return out
+
+    def _evidence(self, matcher: KeyMatcher, vector: F32, patent: PatentDoc) -> tuple[float, float, Coverage]:
+        cov = matcher.coverage(patent.title, f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}")
+        cos = float(vector @ self.patent_vector(patent)) if vector.any() else 0.0
+        return self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share), cos, cov
+
+    def _best_sentence(self, vector: F32, text: str, keys: Sequence[KeyWord]) -> str:
+        """The sentence of ``text`` closest to the need: the most of its key words' weight, else the
+        closest vector (only then are sentences embedded: segmenting every sentence of every result
+        would cost more than the whole retrieval)."""
+        parts = sentences(text)
+        if len(parts) <= 1:
+            return parts[0] if parts else ""
+        norm = [normalize(p) for p in parts]
+        weight = [sum(k.weight for k in keys if any(f in s for f in k.forms)) for s in norm]
+        if max(weight) > 0:
+            return parts[max(range(len(parts)), key=lambda i: (weight[i], -i))]
+        if not vector.any():
+            return ""
+        sims = [float(vector @ self.embedder.embed(p)) for p in parts[:8]]
+        return parts[max(range(len(sims)), key=lambda i: (sims[i], -i))]
 
 
-def merge_pools(*pools: list) -> list:
+D = TypeVar("D", PatentDoc, NeedDoc)
+
+
+@lru_cache(maxsize=4096)
+def _need_keys_cached(analyzer: Analyzer, stats_id: int, title: str, keywords: tuple[str, ...],
+                      description: str, stats: WordStats) -> tuple[KeyWord, ...]:
+    return tuple(key_words([(title, True), (" ".join(keywords), True), (description, False)], analyzer, stats))
+
+
+def _need_keys(backend: SearchBackend, title: str, keywords: tuple[str, ...], description: str) -> list[KeyWord]:
+    stats = backend.stats
+    return list(_need_keys_cached(backend.analyzer, id(stats), title, keywords, description, stats))
+
+
+@lru_cache(maxsize=1024)
+def _matcher(keys: tuple[KeyWord, ...]) -> KeyMatcher:
+    return KeyMatcher(keys)
+
+
+def _pool_order(mode: str, lexical: list[Any], semantic: list[Any]) -> dict[int, int] | None:
+    """The rank a single-signal mode sorts by (None: hybrid sorts by score)."""
+    if mode == "lexical":
+        return {doc.id: i for i, (doc, _) in enumerate(lexical)}
+    if mode == "semantic":
+        return {doc.id: i for i, (doc, _) in enumerate(semantic)}
+    return None
+
+
+def _rank(rows: list[Any], order: dict[int, int] | None) -> list[Any]:
+    if order is not None:
+        return sorted(rows, key=lambda r: (order.get(r[3].id, 10**9), r[3].id))
+    return sorted(rows, key=lambda r: (-r[0].score, -r[0].relevance, -r[1], r[3].id))
+
+
+def _marks(keys: Sequence[KeyWord], cov: Coverage) -> tuple[str, ...]:
+    """Phrases to mark: the key words found, in every form."""
+    found = set(cov.found)
+    return tuple(sorted({f for k in keys for f in k.forms if found & set(k.forms)}))
+
+
+def merge_pools(*pools: list[tuple[Any, float]]) -> list[tuple[Any, float]]:
     """Union of candidate lists by document id (max score), best first."""
-    best: dict[int, tuple] = {}
+    best: dict[int, tuple[Any, float]] = {}
     for pool in pools:
         for doc, score in pool:
             if doc.id not in best or score > best[doc.id][1]:
                 best[doc.id] = (doc, score)
     return sorted(best.values(), key=lambda r: (-r[1], r[0].id))
+
+
+# Lowest cosine a meaning-only search hit must reach (below it, nothing is shown).
+SIMILAR_MIN = 0.45
+
+
+def _passes_filters(filters: dict[str, list[str]]) -> Any:
+    def ok(doc: PatentDoc) -> bool:
+        values = patent_facets(doc)
+        return all(set(values.get(f, [])) & set(vs) for f, vs in filters.items())
+    return ok
+
+
+def _missing(p: SearchPlan, hits: Sequence[PatentHit], analyzer: Analyzer) -> list[str]:
+    """Query words none of the hits contains (what the partial match left out)."""
+    texts = [normalize(f"{h.patent.title} {h.patent.abstract} {h.patent.first_claim} {' '.join(h.patent.tags)}")
+             for h in hits]
+    out = []
+    for unit in p.query.units:
+        forms = {unit.word} | {m for m, c in analyzer.synonyms.canonical.items() if unit.synonym and c == unit.synonym}
+        if not any(any(f in t for f in forms) or (unit.bigrams and all(b in t for b in unit.bigrams))
+                   for t in texts):
+            out.append(unit.word)
+    return out
 
 
 def _phrases(p: SearchPlan) -> tuple[str, ...]:
@@ -202,15 +431,15 @@ def _need_highlights(doc: NeedDoc, phrases: Sequence[str]) -> dict[str, str]:
     return {k: v for k, v in out.items() if v}
 
 
-def _explain(s: Scored, highlights: dict[str, str], terms: MatchTerms, texts: list[str]) -> Explanation:
-    matched: dict[str, None] = {}
-    for text in texts:
-        for phrase in matched_phrases(text, terms.phrases):
-            matched.setdefault(phrase)
+def _explain(s: Scored, cos: float, cov: Coverage, best: str, keys: Sequence[KeyWord],
+             highlights: dict[str, str | None]) -> Explanation:
     return Explanation(
-        matched_terms=list(matched)[:12],
-        highlights=highlights,
+        matched_terms=list(cov.found)[:12],
+        highlights={k: v for k, v in highlights.items() if v},
         shared_segments=s.shared_segments,
         shared_ipc=s.shared_ipc,
-        factors=sorted(s.factors, key=lambda f: -abs(f.contribution)),
+        factors=[s.factors[0], *sorted(s.factors[1:], key=lambda f: -abs(f.contribution))],
+        relevance=s.relevance,
+        similarity=cos,
+        best_sentence=best,
     )

@@ -43,6 +43,11 @@ class PatentDoc:
     application_date: date | None = None
     price_min: Decimal | None = None
     price_max: Decimal | None = None
+    publication_numbers: list[str] = field(default_factory=list)
+    # The text's vector (``semantic.pack``: float16, base64) with the table it came
+    # from; computed by the indexing job and stored with the row, so a rebuild reuses it.
+    vector: str | None = None
+    vector_model: str | None = None
 
     @property
     def matchable(self) -> bool:
@@ -62,7 +67,8 @@ class PatentDoc:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PatentDoc:
-        return _from_json(cls, data)
+        doc: PatentDoc = _from_json(cls, data)
+        return doc
 
 
 @dataclass
@@ -84,6 +90,8 @@ class NeedDoc:
     # Optional: IPC codes the company picked; when empty the matcher infers the
     # need's technical field from its best text matches.
     ipc_codes: list[str] = field(default_factory=list)
+    vector: str | None = None
+    vector_model: str | None = None
 
     def is_open(self, today: date) -> bool:
         return self.status == "open" and (self.valid_until is None or self.valid_until >= today)
@@ -93,7 +101,8 @@ class NeedDoc:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NeedDoc:
-        return _from_json(cls, data)
+        doc: NeedDoc = _from_json(cls, data)
+        return doc
 
 
 _DATE_FIELDS = {"application_date", "valid_until"}
@@ -114,7 +123,7 @@ def _field_set(cls: type) -> frozenset[str]:
 def _to_json(doc: PatentDoc | NeedDoc) -> dict[str, Any]:
     # Shallow on purpose: fields are scalars or lists of str (asdict deep-copies, 5x slower).
     out: dict[str, Any] = {}
-    for name in _field_names(type(doc)):
+    for name in _field_names(type(doc)):  # type: ignore[arg-type]  # dataclass types are hashable
         value = getattr(doc, name)
         if isinstance(value, date):
             value = value.isoformat()

@@ -20,7 +20,12 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from matching import embedded_sql as q
 from matching.bm25 import bm25f, selective_groups
@@ -34,6 +39,7 @@ from matching.fields import (
 from matching.querying import SearchPlan
 from matching.results import FacetValue, RebuildReport
 from matching.scoring import Weights
+from matching.semantic import F32, from_bytes, to_bytes, unpack
 from matching.text import Analyzer
 
 _PATENT_EXTRA = "app_date TEXT, grade_rank INTEGER NOT NULL, wlen REAL NOT NULL"
@@ -49,6 +55,8 @@ class EmbeddedBackend(SearchBackend):
         super().__init__(analyzer, weights)
         self.path = path
         self._local = threading.local()
+        self._vectors: dict[str, _Vectors] = {}
+        self._vec_lock = threading.Lock()
 
     # ---- connection & transactions ----------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -103,7 +111,7 @@ class EmbeddedBackend(SearchBackend):
 
     @staticmethod
     def _drop_version(conn: sqlite3.Connection, version: str) -> None:
-        for suffix in ("vocab", "fts", "kv", "docs", "stats"):
+        for suffix in ("vocab", "fts", "kv", "docs", "stats", "vec"):
             conn.execute(f"DROP TABLE IF EXISTS {version}_{suffix}")
 
     # ---- storage -----------------------------------------------------------
@@ -115,9 +123,12 @@ class EmbeddedBackend(SearchBackend):
     def _write_patents(self, conn: sqlite3.Connection, v: str, docs: Iterable[PatentDoc]) -> int:
         n = 0
         order = self.weights.grade_order
+        gen = self._next_gen(conn, v)
         for doc in docs:
             self._delete(conn, v, doc.id)
             if doc.matchable:
+                doc = self.with_vector(doc)
+                self._write_vector(conn, v, doc.id, gen, doc.vector)
                 text = patent_text(doc, self.analyzer)
                 wlen = sum(PATENT_TEXT_FIELDS[c] * len(text[c].split()) for c in q.PATENT_COLUMNS)
                 conn.execute(f"INSERT INTO {v}_docs (id, app_date, grade_rank, wlen, doc) VALUES (?, ?, ?, ?, ?)",
@@ -133,9 +144,12 @@ class EmbeddedBackend(SearchBackend):
 
     def _write_needs(self, conn: sqlite3.Connection, v: str, docs: Iterable[NeedDoc]) -> int:
         n = 0
+        gen = self._next_gen(conn, v)
         for doc in docs:
             self._delete(conn, v, doc.id)
             if doc.status == "open":
+                doc = self.with_vector(doc)
+                self._write_vector(conn, v, doc.id, gen, doc.vector)
                 text = need_text(doc, self.analyzer)
                 wlen = sum(NEED_TEXT_FIELDS[c] * len(text[c].split()) for c in q.NEED_COLUMNS)
                 conn.execute(f"INSERT INTO {v}_docs (id, public, valid_until, wlen, doc) VALUES (?, ?, ?, ?, ?)",
@@ -150,11 +164,26 @@ class EmbeddedBackend(SearchBackend):
         return n
 
     @staticmethod
+    def _next_gen(conn: sqlite3.Connection, v: str) -> int:
+        conn.execute(f"UPDATE {v}_stats SET gen = gen + 1")
+        gen: int = conn.execute(f"SELECT gen FROM {v}_stats").fetchone()[0]
+        return gen
+
+    @staticmethod
+    def _write_vector(conn: sqlite3.Connection, v: str, doc_id: int, gen: int, packed: str | None) -> None:
+        if packed:
+            vec = unpack(packed)
+            if vec.any():
+                conn.execute(f"INSERT OR REPLACE INTO {v}_vec (id, gen, vec) VALUES (?, ?, ?)",
+                             (doc_id, gen, to_bytes(vec)))
+
+    @staticmethod
     def _delete(conn: sqlite3.Connection, v: str, doc_id: int) -> None:
         row = conn.execute(f"SELECT wlen FROM {v}_docs WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             return
-        conn.execute(f"UPDATE {v}_stats SET n = n - 1, total = total - ?", (row[0],))
+        conn.execute(f"DELETE FROM {v}_vec WHERE id = ?", (doc_id,))
+        conn.execute(f"UPDATE {v}_stats SET n = n - 1, total = total - ?, gen = gen + 1", (row[0],))
         conn.execute(f"DELETE FROM {v}_fts WHERE rowid = ?", (doc_id,))
         conn.execute(f"DELETE FROM {v}_kv WHERE id = ?", (doc_id,))
         conn.execute(f"DELETE FROM {v}_docs WHERE id = ?", (doc_id,))
@@ -225,13 +254,15 @@ class EmbeddedBackend(SearchBackend):
 
     # ---- retrieval -----------------------------------------------------------
     def _page(self, conn: sqlite3.Connection, v: str, plan: SearchPlan, weights: list[float],
-              base_where: list[str], base_params: list, facets: Sequence[str], order: str) -> tuple[list[tuple[dict, float]], int, Facets]:
+              base_where: list[str], base_params: list[Any], facets: Sequence[str],
+              order: str) -> tuple[list[tuple[dict[str, Any], float]], int, Facets]:
         where, params = q.filter_clauses(f"{v}_kv", plan.filters, "d.id")
         where, params = base_where + where, base_params + params
         if plan.query.units:
             source = (f"SELECT f.rowid AS id, -{q.bm25_call(f'{v}_fts', weights)} AS s FROM {v}_fts f "
                       f"WHERE {v}_fts MATCH ?")
-            params = [q.unit_expression(plan.query)] + params
+            expression = q.any_unit_expression(plan.query) if plan.any_unit else q.unit_expression(plan.query)
+            params = [expression] + params
         else:
             source = f"SELECT id, 0.0 AS s FROM {v}_docs"
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, s REAL)")
@@ -287,7 +318,7 @@ class EmbeddedBackend(SearchBackend):
 
     def _candidates(self, name: str, columns: tuple[str, ...], weights: dict[str, float], groups: TermGroups,
                     segments: Sequence[str], k: int, extra: str = "",
-                    extra_params: Sequence[object] = ()) -> list[tuple[dict, float]]:
+                    extra_params: Sequence[object] = ()) -> list[tuple[dict[str, Any], float]]:
         """Top-k by Σ group weight × BM25F(group terms).
 
         ``extra``: SQL selecting the ids allowed (``{v}`` = live version).
@@ -351,13 +382,59 @@ class EmbeddedBackend(SearchBackend):
 
     @staticmethod
     def _n_docs(conn: sqlite3.Connection, v: str) -> int:
-        return conn.execute(f"SELECT n FROM {v}_stats").fetchone()[0]
+        n: int = conn.execute(f"SELECT n FROM {v}_stats").fetchone()[0]
+        return n
 
     @staticmethod
     def _doc_freqs(conn: sqlite3.Connection, v: str, groups: TermGroups) -> dict[str, int]:
         terms = list(dict.fromkeys(t for ts, _ in groups for t in ts))
         marks = ", ".join("?" for _ in terms)
         return dict(conn.execute(f"SELECT term, doc FROM {v}_vocab WHERE term IN ({marks})", terms).fetchall())
+
+    # ---- vectors ---------------------------------------------------------------
+    def _matrix(self, conn: sqlite3.Connection, v: str) -> _Vectors:
+        """This process's copy of the version's vectors, brought up to date incrementally."""
+        gen, n_docs = conn.execute(f"SELECT gen, n FROM {v}_stats").fetchone()
+        with self._vec_lock:
+            cached = self._vectors.get(v)
+            if cached is not None and cached.gen == gen:
+                return cached
+            if cached is None:
+                rows = conn.execute(f"SELECT id, vec FROM {v}_vec").fetchall()
+                cached = _Vectors.build(rows, gen)
+            else:
+                rows = conn.execute(f"SELECT id, vec FROM {v}_vec WHERE gen > ?", (cached.gen,)).fetchall()
+                cached = cached.updated(rows, gen)
+                stored = conn.execute(f"SELECT count(*) FROM {v}_vec").fetchone()[0]
+                if stored != len(cached.ids):  # deletions: reload
+                    cached = _Vectors.build(conn.execute(f"SELECT id, vec FROM {v}_vec").fetchall(), gen)
+            self._vectors = {v: cached}  # only the live version is kept
+            return cached
+
+    def _knn(self, name: str, vector: F32, k: int, segments: Sequence[str], extra: str = "",
+             extra_params: Sequence[object] = ()) -> list[tuple[dict[str, Any], float]]:
+        with self._tx() as conn:
+            v = self._alias(conn, name)
+            if v is None:
+                return []
+            vecs = self._matrix(conn, v)
+            if not len(vecs.ids):
+                return []
+            allowed = self._allowed(conn, v, segments, extra, extra_params)
+            top = vecs.top(vector, k, allowed)
+            if not top:
+                return []
+            marks = ", ".join("?" for _ in top)
+            docs = dict(conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in top]))
+        return [(json.loads(docs[i]), s) for i, s in top if i in docs]
+
+    def _patent_knn(self, vector: F32, segments: Sequence[str], k: int) -> Candidates:
+        return [(PatentDoc.from_dict(d), s) for d, s in self._knn("patents", vector, k, segments)]
+
+    def _need_knn(self, vector: F32, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
+        extra = "SELECT id FROM {v}_docs WHERE valid_until IS NULL OR valid_until >= ?"
+        return [(NeedDoc.from_dict(d), s) for d, s in self._knn("needs", vector, k, segments, extra,
+                                                                [today.isoformat()])]
 
     def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
         return [(PatentDoc.from_dict(d), s) for d, s in self._candidates("patents", q.PATENT_COLUMNS, PATENT_TEXT_FIELDS, groups, segments, k)]
@@ -369,3 +446,45 @@ class EmbeddedBackend(SearchBackend):
                                [today.isoformat()])
         return [(NeedDoc.from_dict(d), s) for d, s in rows]
 
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    """An in-memory matrix of unit vectors (float32) and their document ids; exact top-k by dot product.
+
+    Exact search over a contiguous matrix: at 100,000 × 256 one product is a
+    few milliseconds, so no approximate index (hnswlib, usearch, sqlite-vec)
+    is needed at this scale; see bench/match_speed for the measurements.
+    """
+
+    ids: NDArray[np.int64]
+    matrix: F32
+    gen: int
+
+    @classmethod
+    def build(cls, rows: list[tuple[int, bytes]], gen: int) -> _Vectors:
+        if not rows:
+            return cls(np.zeros(0, np.int64), np.zeros((0, 0), np.float32), gen)
+        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), np.float16).reshape(len(rows), -1).astype(np.float32)
+        return cls(ids, matrix, gen)
+
+    def updated(self, rows: list[tuple[int, bytes]], gen: int) -> _Vectors:
+        if not rows:
+            return _Vectors(self.ids, self.matrix, gen)
+        fresh = {i: from_bytes(b) for i, b in rows}
+        keep = ~np.isin(self.ids, np.fromiter(fresh, np.int64, len(fresh)))
+        ids = np.concatenate([self.ids[keep], np.fromiter(fresh, np.int64, len(fresh))])
+        added = np.stack(list(fresh.values()))
+        matrix = np.concatenate([self.matrix[keep], added]) if len(self.matrix) else added
+        return _Vectors(ids, np.ascontiguousarray(matrix, np.float32), gen)
+
+    def top(self, vector: F32, k: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+        scores = self.matrix @ vector.astype(np.float32)
+        if allowed is not None:
+            mask = np.isin(self.ids, np.fromiter(allowed, np.int64, len(allowed)))
+            scores = np.where(mask, scores, -np.inf)
+        k = min(k, len(scores))
+        idx = np.argpartition(-scores, k - 1)[:k]
+        idx = idx[np.lexsort((self.ids[idx], -scores[idx]))]
+        return [(int(self.ids[i]), float(scores[i])) for i in idx if np.isfinite(scores[i])]

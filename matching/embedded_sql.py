@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from matching.text import AnalyzedQuery
+from matching.text import AnalyzedQuery, QueryUnit
 
 _TOKEN = re.compile(r"^\w+$")
 
@@ -25,15 +25,23 @@ def _quote(token: str) -> str:
 
 def unit_expression(query: AnalyzedQuery) -> str:
     """Conjunction over units; each unit: word OR all-bigrams OR synonym."""
-    parts = []
-    for unit in query.units:
-        alts = [_quote(unit.word)]
-        if unit.bigrams:
-            alts.append("(" + " AND ".join(_quote(b) for b in unit.bigrams) + ")")
-        if unit.synonym and unit.synonym != unit.word:
-            alts.append(_quote(unit.synonym))
-        parts.append("(" + " OR ".join(alts) + ")")
-    return " AND ".join(parts)
+    return " AND ".join(_unit(u) for u in query.units)
+
+
+def any_unit_expression(query: AnalyzedQuery) -> str:
+    """Disjunction over units: the relaxed search, ranked by how much of the query a document has."""
+    return " OR ".join(_unit(u) for u in query.units)
+
+
+def _unit(unit: QueryUnit) -> str:
+    if unit.prefix:
+        return f"({_quote(unit.word)} * OR {_quote(unit.word)})"
+    alts = [_quote(unit.word)]
+    if unit.bigrams:
+        alts.append("(" + " AND ".join(_quote(b) for b in unit.bigrams) + ")")
+    if unit.synonym and unit.synonym != unit.word:
+        alts.append(_quote(unit.synonym))
+    return "(" + " OR ".join(alts) + ")"
 
 
 def any_expression(terms: Sequence[str]) -> str:
@@ -64,5 +72,9 @@ def schema(prefix: str, columns: Sequence[str], extra_columns: str) -> list[str]
         f"CREATE INDEX {prefix}_kv_id ON {prefix}_kv (id)",
         f"CREATE VIRTUAL TABLE {prefix}_fts USING fts5({cols}, tokenize = 'unicode61 remove_diacritics 0')",
         f"CREATE VIRTUAL TABLE {prefix}_vocab USING fts5vocab({prefix}_fts, 'row')",
-        f"CREATE TABLE {prefix}_stats (n INTEGER NOT NULL, total REAL NOT NULL)",
+        f"CREATE TABLE {prefix}_stats (n INTEGER NOT NULL, total REAL NOT NULL, gen INTEGER NOT NULL DEFAULT 0)",
+        # Document vectors (float16 bytes); ``gen`` = the stats generation that wrote the row,
+        # so readers reload only the rows written since their copy.
+        f"CREATE TABLE {prefix}_vec (id INTEGER PRIMARY KEY, gen INTEGER NOT NULL, vec BLOB NOT NULL)",
+        f"CREATE INDEX {prefix}_vec_gen ON {prefix}_vec (gen)",
     ]

@@ -24,6 +24,7 @@ from matching.bm25 import selective_groups
 from matching.backend import (
     FACET_SIZE, POOL, SEGMENT_POOL, Candidates, Facets, NeedCandidates, SearchBackend, merge_pools,
 )
+from matching.semantic import F32, unpack
 from matching.documents import NeedDoc, PatentDoc
 from matching.errors import SearchError, SearchUnavailable
 from matching.fields import (
@@ -85,10 +86,17 @@ class ElasticsearchBackend(SearchBackend):
         return patent_source(doc, self.analyzer, self.weights.grade_order)
 
     def _patent_bodies(self, index: str, docs: Iterable[PatentDoc]) -> Iterator[bytes]:
-        return map_chunks(patent_bulk_body, (index, self.analyzer, self.weights.grade_order), docs, BULK_CHUNK)
+        self.embedder.dim  # load the table before analysis workers fork: they inherit it
+        return map_chunks(patent_bulk_body, (index, self, self.weights.grade_order), docs, BULK_CHUNK)
 
     def _need_bodies(self, index: str, docs: Iterable[NeedDoc]) -> Iterator[bytes]:
-        return map_chunks(need_bulk_body, (index, self.analyzer), docs, BULK_CHUNK)
+        return map_chunks(need_bulk_body, (index, self), docs, BULK_CHUNK)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Worker processes (spawn platforms) get the backend without its client.
+        state = self.__dict__.copy()
+        state["_client"] = None
+        return state
 
     def _bulk(self, bodies: Iterable[bytes]) -> int:
         """Send NDJSON bulk bodies, two requests in flight, so Elasticsearch
@@ -119,9 +127,9 @@ class ElasticsearchBackend(SearchBackend):
         return count
 
     # ---- storage -----------------------------------------------------------
-    def _new_index(self, alias: str, body_factory: Callable[[], dict[str, Any]], bulk_load: bool = False) -> str:
+    def _new_index(self, alias: str, body_factory: Callable[[int], dict[str, Any]], bulk_load: bool = False) -> str:
         name = f"{alias}-v{time.time_ns()}"
-        body = body_factory()
+        body = body_factory(self.embedder.dim)
         if bulk_load:
             body["settings"]["refresh_interval"] = "-1"
         self.client.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
@@ -227,7 +235,8 @@ class ElasticsearchBackend(SearchBackend):
 
         with self._guard("search"):
             try:
-                return self.client.search(index=index, body=body).body
+                body_out: dict[str, Any] = self.client.search(index=index, body=body).body
+                return body_out
             except NotFoundError:  # no index yet: nothing indexed
                 return {"hits": {"hits": [], "total": {"value": 0}}, "aggregations": {}}
 
@@ -296,6 +305,50 @@ class ElasticsearchBackend(SearchBackend):
             pools.append([(PatentDoc.from_dict(h["_source"]["doc"]), float(h["_score"])) for h in r["hits"]["hits"]])
         return merge_pools(*pools)
 
+    def _knn_hits(self, resp: dict[str, Any]) -> list[tuple[dict[str, Any], float]]:
+        return [(h["_source"]["doc"], esq.cosine(float(h["_score"]))) for h in resp["hits"]["hits"]]
+
+    def _patent_knn(self, vector: F32, segments: Sequence[str], k: int) -> Candidates:
+        resp = self._run(self.patent_alias, esq.patent_knn(vector.tolist(), segments, k))
+        return [(PatentDoc.from_dict(d), s) for d, s in self._knn_hits(resp)]
+
+    def _need_knn(self, vector: F32, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
+        resp = self._run(self.need_alias, esq.need_knn(vector.tolist(), segments, k, today))
+        return [(NeedDoc.from_dict(d), s) for d, s in self._knn_hits(resp)]
+
+    def _patent_retrieval(self, groups: TermGroups, vector: F32, segments: Sequence[str],
+                          mode: str) -> tuple[Candidates, Candidates]:
+        """Every pool (lexical, same-segment lexical, vectors, same-segment vectors) in one ``_msearch``."""
+        bodies: list[tuple[str, dict[str, Any]]] = []
+        if mode != "semantic" and groups:
+            first = self._first_stage(self.patent_alias, PATENT_TEXT_FIELDS, groups)
+            bodies.append(("lex", esq.patent_candidates(groups, (), POOL, first)))
+            if segments:
+                bodies.append(("lex", esq.patent_candidates(groups, segments, SEGMENT_POOL, first)))
+        if mode != "lexical" and vector.any():
+            bodies.append(("sem", esq.patent_knn(vector.tolist(), (), POOL)))
+            if segments:
+                bodies.append(("sem", esq.patent_knn(vector.tolist(), segments, SEGMENT_POOL)))
+        if not bodies:
+            return [], []
+        searches: list[dict[str, Any]] = []
+        for _, body in bodies:
+            searches += [{"index": self.patent_alias}, body]
+        with self._guard("msearch"):
+            resp = self.client.msearch(searches=searches).body
+        pools: dict[str, list[Candidates]] = {"lex": [], "sem": []}
+        for (kind, _), r in zip(bodies, resp["responses"]):
+            if "error" in r:
+                if r.get("status") == 404:  # no index yet
+                    continue
+                raise SearchError(f"elasticsearch msearch: {r['error']}")
+            if kind == "lex":
+                pools[kind].append([(PatentDoc.from_dict(h["_source"]["doc"]), float(h["_score"]))
+                                    for h in r["hits"]["hits"]])
+            else:
+                pools[kind].append([(PatentDoc.from_dict(d), s) for d, s in self._knn_hits(r)])
+        return merge_pools(*pools["lex"]), merge_pools(*pools["sem"])
+
     def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         first = self._first_stage(self.need_alias, NEED_TEXT_FIELDS, groups)
         resp = self._run(self.need_alias, esq.need_candidates(groups, segments, k, today, first))
@@ -303,12 +356,21 @@ class ElasticsearchBackend(SearchBackend):
 
 
 # ---- bulk bodies (module level: they run in analysis worker processes) ----------
+def _vector(packed: str | None) -> list[float] | None:
+    if not packed:
+        return None
+    vec = unpack(packed)
+    return [round(float(x), 5) for x in vec] if vec.any() else None  # a zero vector has no direction
+
+
 def patent_source(doc: PatentDoc, analyzer: Analyzer, grade_order: tuple[str, ...]) -> dict[str, Any]:
     body: dict[str, Any] = {f"{k}_t": v for k, v in patent_text(doc, analyzer).items()}
     body.update(patent_facets(doc))
     body.update(id=doc.id, published=doc.published, grade_rank=grade_rank(doc.grade, grade_order),
                 application_date=doc.application_date.isoformat() if doc.application_date else None,
                 doc=doc.to_dict())
+    if (vec := _vector(doc.vector)) is not None:
+        body["vec"] = vec
     return body
 
 
@@ -317,6 +379,8 @@ def need_source(doc: NeedDoc, analyzer: Analyzer) -> dict[str, Any]:
     body.update(need_facets(doc))
     body.update(id=doc.id, public=doc.public, status=doc.status, doc=doc.to_dict(),
                 valid_until=doc.valid_until.isoformat() if doc.valid_until else None)
+    if (vec := _vector(doc.vector)) is not None:
+        body["vec"] = vec
     return body
 
 
@@ -336,13 +400,15 @@ def _ndjson(index: str, docs: Iterable[tuple[int, dict[str, Any] | None]]) -> by
     return ("\n".join(lines) + "\n").encode()
 
 
-def patent_bulk_body(state: tuple[str, Analyzer, tuple[str, ...]], docs: list[PatentDoc]) -> bytes:
-    """Listable patents are indexed, the others deleted (unpublished, lapsed)."""
-    index, analyzer, grade_order = state
-    return _ndjson(index, ((d.id, patent_source(d, analyzer, grade_order) if d.matchable else None) for d in docs))
+def patent_bulk_body(state: tuple[str, SearchBackend, tuple[str, ...]], docs: list[PatentDoc]) -> bytes:
+    """Listable patents are indexed (with their vector, computed here when missing), the others deleted."""
+    index, backend, grade_order = state
+    return _ndjson(index, ((d.id, patent_source(backend.with_vector(d), backend.analyzer, grade_order)
+                            if d.matchable else None) for d in docs))
 
 
-def need_bulk_body(state: tuple[str, Analyzer], docs: list[NeedDoc]) -> bytes:
-    """Open needs are indexed, the others deleted."""
-    index, analyzer = state
-    return _ndjson(index, ((d.id, need_source(d, analyzer) if d.status == "open" else None) for d in docs))
+def need_bulk_body(state: tuple[str, SearchBackend], docs: list[NeedDoc]) -> bytes:
+    """Open needs are indexed (with their vector), the others deleted."""
+    index, backend = state
+    return _ndjson(index, ((d.id, need_source(backend.with_vector(d), backend.analyzer)
+                            if d.status == "open" else None) for d in docs))

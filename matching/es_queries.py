@@ -28,25 +28,35 @@ def _settings(shards: int = 1) -> dict[str, Any]:
     return {"number_of_shards": shards, "number_of_replicas": 0, "refresh_interval": "1s"}
 
 
-def patent_index_body() -> dict[str, Any]:
+def _vector_field(dim: int) -> dict[str, Any]:
+    # int8_hnsw: the 8.x default for indexed float vectors; works on the basic
+    # license and the integ-test distribution (no plugin). Cosine: stored vectors
+    # are float16-rounded, so not exactly unit length (dot_product would refuse them).
+    return {"type": "dense_vector", "dims": dim, "index": True, "similarity": "cosine",
+            "index_options": {"type": "int8_hnsw"}}
+
+
+def patent_index_body(dim: int = 256) -> dict[str, Any]:
     props: dict[str, Any] = {f"{f}_t": dict(_TEXT) for f in PATENT_TEXT_FIELDS}
-    props.update({f: dict(_KW) for f in (*PATENT_FACETS, "mode")})
+    props.update({f: dict(_KW) for f in (*PATENT_FACETS, "mode", "number", "ipc")})
     props.update({
         "id": {"type": "long"},
         "published": {"type": "boolean"},
         "application_date": {"type": "date", "format": "strict_date"},
         "grade_rank": {"type": "integer"},
         "doc": {"type": "object", "enabled": False},
+        "vec": _vector_field(dim),
     })
     return {"settings": _settings(), "mappings": _mappings(props)}
 
 
 def _mappings(props: dict[str, Any]) -> dict[str, Any]:
-    # Token fields are derived data: keep them out of _source (half the bytes).
-    return {"dynamic": "strict", "_source": {"excludes": ["*_t"]}, "properties": props}
+    # Token fields and the indexed vector are derived data: keep them out of _source
+    # (the document's own packed vector travels inside ``doc``).
+    return {"dynamic": "strict", "_source": {"excludes": ["*_t", "vec"]}, "properties": props}
 
 
-def need_index_body() -> dict[str, Any]:
+def need_index_body(dim: int = 256) -> dict[str, Any]:
     props: dict[str, Any] = {f"{f}_t": dict(_TEXT) for f in NEED_TEXT_FIELDS}
     props.update({f: dict(_KW) for f in NEED_FACETS})
     props.update({
@@ -55,6 +65,7 @@ def need_index_body() -> dict[str, Any]:
         "status": dict(_KW),
         "valid_until": {"type": "date", "format": "strict_date"},
         "doc": {"type": "object", "enabled": False},
+        "vec": _vector_field(dim),
     })
     return {"settings": _settings(), "mappings": _mappings(props)}
 
@@ -71,17 +82,22 @@ def _combined(tokens: Sequence[str], weights: dict[str, float], operator: str = 
     return {"combined_fields": body}
 
 
-def unit_query(query: AnalyzedQuery, weights: dict[str, float]) -> dict[str, Any]:
-    """Every unit must match: its word, or all its bigrams, or its synonym token."""
-    must = []
+def unit_query(query: AnalyzedQuery, weights: dict[str, float], any_unit: bool = False) -> dict[str, Any]:
+    """Every unit must match (its word, or all its bigrams, or its synonym token); ``any_unit``: at least one."""
+    clauses = []
     for unit in query.units:
-        alts: list[dict[str, Any]] = [_combined([unit.word], weights)]
-        if unit.bigrams:
-            alts.append(_combined(unit.bigrams, weights, operator="and"))
-        if unit.synonym and unit.synonym != unit.word:
-            alts.append(_combined([unit.synonym], weights))
-        must.append({"bool": {"should": alts, "minimum_should_match": 1}})
-    return {"bool": {"must": must}}
+        if unit.prefix:
+            alts: list[dict[str, Any]] = [{"prefix": {f"{f}_t": unit.word}} for f in weights]
+        else:
+            alts = [_combined([unit.word], weights)]
+            if unit.bigrams:
+                alts.append(_combined(unit.bigrams, weights, operator="and"))
+            if unit.synonym and unit.synonym != unit.word:
+                alts.append(_combined([unit.synonym], weights))
+        clauses.append({"bool": {"should": alts, "minimum_should_match": 1}})
+    if any_unit:
+        return {"bool": {"should": clauses, "minimum_should_match": 1}}
+    return {"bool": {"must": clauses}}
 
 
 def groups_query(groups: TermGroups, weights: dict[str, float]) -> dict[str, Any]:
@@ -114,7 +130,7 @@ def _search(query: dict[str, Any], filters: list[dict[str, Any]], sort: list[Any
 
 def patent_search(plan: SearchPlan, facet_size: int) -> dict[str, Any]:
     has_q = bool(plan.query.units)
-    query = unit_query(plan.query, PATENT_TEXT_FIELDS) if has_q else {"match_all": {}}
+    query = unit_query(plan.query, PATENT_TEXT_FIELDS, plan.any_unit) if has_q else {"match_all": {}}
     newest: list[Any] = [{"application_date": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
     rel: list[Any] = [{"_score": "desc"}, {"id": "asc"}] if has_q else newest
     sort = {
@@ -138,7 +154,7 @@ def _open_need_filters(today: date) -> list[dict[str, Any]]:
 
 def need_search(plan: SearchPlan, facet_size: int, today: date) -> dict[str, Any]:
     has_q = bool(plan.query.units)
-    query = unit_query(plan.query, NEED_TEXT_FIELDS) if has_q else {"match_all": {}}
+    query = unit_query(plan.query, NEED_TEXT_FIELDS, plan.any_unit) if has_q else {"match_all": {}}
     sort: list[Any] = [{"_score": "desc"}, {"id": "asc"}] if has_q and plan.sort == "relevance" else [{"id": "desc"}]
     filters = [{"term": {"public": True}}, *_open_need_filters(today), *_filters(plan.filters)]
     return _search(query, filters, sort, plan, NEED_FACETS, facet_size)
@@ -204,3 +220,29 @@ def doc_freqs(resp: dict[str, Any]) -> tuple[dict[str, int], int]:
         for term, info in stats.get("terms", {}).items():
             df[term] = max(df.get(term, 0), info.get("doc_freq", 0))
     return df, n_docs
+
+
+def knn_search(vector: list[float], k: int, filters: list[dict[str, Any]]) -> dict[str, Any]:
+    """Approximate nearest vectors (HNSW), ``k`` of them, among documents passing ``filters``."""
+    return {"knn": {"field": "vec", "query_vector": vector, "k": k, "num_candidates": max(100, 2 * k),
+                    "filter": filters},
+            "size": k, "_source": ["doc"], "track_total_hits": False}
+
+
+def patent_knn(vector: list[float], segments: Sequence[str], k: int) -> dict[str, Any]:
+    filters: list[dict[str, Any]] = [{"term": {"published": True}}]
+    if segments:
+        filters.append({"terms": {"segment": list(segments)}})
+    return knn_search(vector, k, filters)
+
+
+def need_knn(vector: list[float], segments: Sequence[str], k: int, today: date) -> dict[str, Any]:
+    filters = _open_need_filters(today)
+    if segments:
+        filters.append({"terms": {"segment": list(segments)}})
+    return knn_search(vector, k, filters)
+
+
+def cosine(es_score: float) -> float:
+    """Elasticsearch reports a cosine kNN hit as (1 + cos) / 2."""
+    return 2.0 * es_score - 1.0

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from matching import ipc
 from matching.documents import PatentDoc, NeedDoc
+from matching.lookup import number_keys
 from matching.text import Analyzer, ipc_tokens
 
 # Field weights used by both backends for text relevance (BM25 per field).
@@ -19,13 +20,8 @@ NEED_TEXT_FIELDS: dict[str, float] = {"title": 3.0, "keywords": 2.0, "body": 1.0
 PATENT_FACETS = ("segment", "grade", "patent_type", "ipc_section", "owner_id", "open_license", "legal_status", "maturity")
 NEED_FACETS = ("segment", "mode")
 # Keyword fields a query may filter on (facets plus modes for patents).
-PATENT_FILTERS = (*PATENT_FACETS, "mode")
+PATENT_FILTERS = (*PATENT_FACETS, "mode", "number", "ipc")
 NEED_FILTERS = NEED_FACETS
-
-# How many query terms a match request may use: long need texts would
-# otherwise produce hundreds of OR clauses and slow both backends down.
-MAX_MATCH_TERMS = 24
-
 
 def grade_rank(grade: str | None, order: tuple[str, ...]) -> int:
     """0 for the best grade; ungraded last."""
@@ -63,6 +59,9 @@ def patent_facets(doc: PatentDoc) -> dict[str, list[str]]:
         "legal_status": [doc.legal_status],
         "maturity": [doc.maturity] if doc.maturity else [],
         "mode": sorted(doc.effective_modes),
+        # exact look-ups (not facets): number keys, IPC index tokens from subclass to subgroup
+        "number": number_keys(doc),
+        "ipc": list(dict.fromkeys(t for code in codes for t in ipc_tokens(code))),
     }
 
 
@@ -70,71 +69,4 @@ def need_facets(doc: NeedDoc) -> dict[str, list[str]]:
     return {"segment": list(dict.fromkeys(doc.segments)), "mode": list(dict.fromkeys(doc.modes))}
 
 
-# Text score of a match = Σ weight × BM25F(group terms): the focus group
-# (terms of the title/keywords, which state the topic) counts extra.
-FOCUS_WEIGHT = 2.0
-
 TermGroups = tuple[tuple[tuple[str, ...], float], ...]
-
-
-@dataclass(frozen=True)
-class MatchTerms:
-    """Query tokens chosen for a match request plus phrases to highlight."""
-
-    terms: tuple[str, ...]
-    phrases: tuple[str, ...]
-    focus: tuple[str, ...] = ()
-
-    @property
-    def groups(self) -> TermGroups:
-        """Weighted term groups both backends score as Σ weight × BM25F(group)."""
-        if not self.focus:
-            return ((self.terms, 1.0),)
-        return ((self.focus, FOCUS_WEIGHT), (self.terms, 1.0))
-
-
-def select_terms(weighted_texts: list[tuple[str, float]], analyzer: Analyzer, n_focus: int = 0) -> MatchTerms:
-    """Pick the most telling tokens of a long text for an OR-style retrieval.
-
-    Weight = Σ over occurrences of (source weight × token-kind factor): whole
-    words count more than bigrams, longer words more than short ones; stop
-    words never count. No corpus statistics are needed, so both backends
-    receive the very same terms. Selected terms from the first ``n_focus``
-    texts form the focus group.
-    """
-    scores: Counter[str] = Counter()
-    first_seen: dict[str, int] = {}
-    focus: set[str] = set()
-    for n, (text, weight) in enumerate(weighted_texts):
-        for word_chunk in analyzer.analyze_query(text).units:
-            for token in word_chunk.tokens():
-                if token in analyzer.stopwords:
-                    continue
-                if n < n_focus:
-                    focus.add(token)
-                if token == word_chunk.word or token == word_chunk.synonym:
-                    kind = 1.3 if len(token) > 2 else 1.0
-                else:
-                    kind = 0.5
-                scores[token] += weight * kind
-                first_seen.setdefault(token, len(first_seen))
-    ranked = sorted(scores, key=lambda t: (-scores[t], first_seen[t]))[:MAX_MATCH_TERMS]
-    phrases = set(ranked)
-    canon = set(ranked)
-    phrases.update(m for m, c in analyzer.synonyms.canonical.items() if c in canon)
-    return MatchTerms(tuple(ranked), tuple(sorted(phrases)), tuple(t for t in ranked if t in focus))
-
-
-def need_match_terms(need: NeedDoc, analyzer: Analyzer) -> MatchTerms:
-    return select_terms(
-        [(need.title, 3.0), (" ".join(need.keywords), 2.0), (need.description, 1.0), (" ".join(need.segment_names), 0.5)],
-        analyzer, n_focus=2,
-    )
-
-
-def patent_match_terms(patent: PatentDoc, analyzer: Analyzer) -> MatchTerms:
-    return select_terms(
-        [(patent.title, 3.0), (" ".join(patent.tags), 2.0), (patent.abstract, 1.0), (patent.first_claim, 0.5),
-         (" ".join(patent.segment_names), 0.5)],
-        analyzer, n_focus=2,
-    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from matching import lookup
 from matching.errors import QueryTooLong
 from matching.fields import NEED_FILTERS, PATENT_FILTERS
 from matching.text import AnalyzedQuery, Analyzer, has_word_chars
@@ -69,6 +70,8 @@ class SearchPlan:
     page: int = 1
     per_page: int = 20
     match_nothing: bool = False  # punctuation-only text
+    any_unit: bool = False       # relaxed: documents with at least one unit, most matched first
+    lookup: str | None = None    # "number" | "ipc": an exact look-up (in ``filters``), no text query
 
     @property
     def offset(self) -> int:
@@ -86,8 +89,13 @@ def plan(request: PatentQuery | NeedQuery, analyzer: Analyzer) -> SearchPlan:
     filters = request.filters()
     allowed = PATENT_FILTERS if is_patent else NEED_FILTERS
     assert set(filters) <= set(allowed)
-    analyzed = analyzer.analyze_query(q) if q.strip() else AnalyzedQuery(())
-    nothing = bool(q.strip()) and (not has_word_chars(q) or analyzed.empty)
+    found = lookup.parse(q) if is_patent and q.strip() else None
+    if found is not None:  # an application/publication number or an IPC code: exact, no text search
+        filters = {**filters, found.kind: [found.key]}
+        analyzed = AnalyzedQuery(())
+    else:
+        analyzed = analyzer.analyze_query(q) if q.strip() else AnalyzedQuery(())
+    nothing = found is None and bool(q.strip()) and (not has_word_chars(q) or analyzed.empty)
     return SearchPlan(
         query=analyzed,
         filters=filters,
@@ -95,4 +103,5 @@ def plan(request: PatentQuery | NeedQuery, analyzer: Analyzer) -> SearchPlan:
         page=max(1, int(request.page)),
         per_page=min(MAX_PER_PAGE, max(1, int(request.per_page))),
         match_nothing=nothing,
+        lookup=found.kind if found else None,
     )

@@ -13,23 +13,30 @@ class Factor:
     """One reason a match moved up (positive) or down (negative)."""
 
     code: str  # text | segment_match | ipc_match | grade | maturity | open_license | mode_match | budget | legal_status
-    contribution: float
+    contribution: float  # relevance points (the text factor: the relevance itself)
     label_zh: str
     label_en: str
+    # What the factor is about (segment names, IPC code and title, modes …): the app
+    # renders a factor from ``code`` + ``params`` through its message catalogue.
+    params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "contribution": round(self.contribution, 4),
-                "label_zh": self.label_zh, "label_en": self.label_en}
+        return {"code": self.code, "contribution": round(self.contribution, 2),
+                "label_zh": self.label_zh, "label_en": self.label_en, "params": dict(self.params)}
 
 
 @dataclass
 class Explanation:
+    # The need's words (or synonyms) found in the candidate, heaviest first: real words only.
     matched_terms: list[str] = field(default_factory=list)
     # field name -> HTML snippet; only <mark> is markup, the rest is escaped.
     highlights: dict[str, str] = field(default_factory=dict)
     shared_segments: list[str] = field(default_factory=list)
     shared_ipc: list[str] = field(default_factory=list)
     factors: list[Factor] = field(default_factory=list)
+    relevance: float = 0.0          # calibrated, 0–100
+    similarity: float = 0.0         # cosine of the two texts' vectors
+    best_sentence: str = ""         # the candidate's sentence most similar to the need
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,27 +45,40 @@ class Explanation:
             "shared_segments": list(self.shared_segments),
             "shared_ipc": list(self.shared_ipc),
             "factors": [f.to_dict() for f in self.factors],
+            "relevance": round(self.relevance, 1),
+            "similarity": round(self.similarity, 4),
+            "best_sentence": self.best_sentence,
         }
 
 
 @dataclass
 class PatentMatch:
     patent: PatentDoc
-    score: float
+    score: float  # 0–100: relevance plus the business factors (at most ± Weights.band)
     explanation: Explanation
 
+    @property
+    def relevance(self) -> float:
+        return self.explanation.relevance
+
     def to_dict(self) -> dict[str, Any]:
-        return {"patent": self.patent.to_dict(), "score": round(self.score, 4), "explanation": self.explanation.to_dict()}
+        return {"patent": self.patent.to_dict(), "score": round(self.score, 2),
+                "relevance": round(self.relevance, 1), "explanation": self.explanation.to_dict()}
 
 
 @dataclass
 class NeedMatch:
     need: NeedDoc
-    score: float
+    score: float  # 0–100, as PatentMatch.score
     explanation: Explanation
 
+    @property
+    def relevance(self) -> float:
+        return self.explanation.relevance
+
     def to_dict(self) -> dict[str, Any]:
-        return {"need": self.need.to_dict(), "score": round(self.score, 4), "explanation": self.explanation.to_dict()}
+        return {"need": self.need.to_dict(), "score": round(self.score, 2),
+                "relevance": round(self.relevance, 1), "explanation": self.explanation.to_dict()}
 
 
 @dataclass
@@ -100,6 +120,11 @@ class SearchPage(Generic[H]):
     page: int
     per_page: int
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    # How the hits were found: "all" (every word matched), "partial" (no document has
+    # every word: the best partial matches), "similar" (meaning only, no word matched),
+    # "number" (application/publication number), "ipc" (IPC code or prefix).
+    mode: str = "all"
+    missing_terms: list[str] = field(default_factory=list)  # words no hit contains (partial)
 
     @property
     def pages(self) -> int:
@@ -113,6 +138,8 @@ class SearchPage(Generic[H]):
             "per_page": self.per_page,
             "pages": self.pages,
             "facets": {k: [v.to_dict() for v in vs] for k, vs in self.facets.items()},
+            "mode": self.mode,
+            "missing_terms": list(self.missing_terms),
         }
 
 

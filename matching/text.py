@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from matching.normalize import normalize
 from matching.synonyms import SynonymTable
@@ -77,6 +78,9 @@ class QueryUnit:
     word: str
     bigrams: tuple[str, ...] = ()
     synonym: str | None = None
+    # A single ideograph (锂, 煤): the index has no one-character tokens, so
+    # the unit matches every token that starts with it (锂电, 锂离 …).
+    prefix: bool = False
 
     def tokens(self) -> list[str]:
         out = [self.word, *self.bigrams]
@@ -116,7 +120,7 @@ class Analyzer:
         self._stop_pairs = frozenset(w for w in stopwords if len(w) == 2)
         self._labels = lru_cache(maxsize=LABEL_CACHE)(self._label_tokens)
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[Analyzer], tuple[SynonymTable, frozenset[str]]]:
         # For worker processes: the segmenter, lock and caches are rebuilt there.
         return (type(self), (self.synonyms, self.stopwords))
 
@@ -126,17 +130,17 @@ class Analyzer:
         stop = frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
         return cls(SynonymTable.load(extra_synonym_paths), stop)
 
-    def _segmenter(self):  # -> jieba.Tokenizer (untyped library)
+    def _segmenter(self) -> Any:  # jieba.Tokenizer (untyped library)
         if self._jieba is None:
             with self._lock:
                 if self._jieba is None:
-                    import jieba
+                    import jieba  # type: ignore[import-untyped]
 
                     jieba.setLogLevel(logging.WARNING)
                     tok = jieba.Tokenizer()
                     tok.initialize()
                     for phrase in self.synonyms.phrases():
-                        if _CJK_CHAR.search(phrase) and " " not in phrase:
+                        if _CJK_CHAR.search(phrase) and " " not in phrase and len(phrase) > 1:
                             tok.add_word(phrase, freq=200000)
                     self._jieba = tok
         return self._jieba
@@ -223,10 +227,21 @@ class Analyzer:
             if word not in units:
                 bigrams = tuple(_bigrams(word)) if len(word) > 2 else ()
                 units[word] = QueryUnit(word, bigrams, self.synonyms.canonical.get(word))
+        if not units:  # only single characters: each matches the tokens it begins
+            for c in chunks:
+                for w in c:
+                    if len(w) == 1 and _CJK_CHAR.match(w) and w not in units:
+                        units[w] = QueryUnit(w, (), self.synonyms.canonical.get(w), prefix=True)
         phrases = list(units)
         for member in self.synonyms.canonical_members(norm):
             canonical = self.synonyms.canonical[member]
             phrases.append(member)
+            if not member.isascii() and any(member in u.word and member != u.word for u in units.values()):
+                continue  # 电池 inside 锂电池: part of a word, not a unit of its own
+            if " " in member or "-" in member:
+                # "lithium battery" stands for 锂电池 as a whole: its words are not units of their own.
+                for part in _ASCII_WORD.findall(member):
+                    units.pop(part, None)
             if not any(canonical in (u.synonym, u.word) for u in units.values()):
                 units[member] = QueryUnit(canonical, (), canonical)
         # Highlight every member of the synonym groups the query touches.

@@ -109,34 +109,50 @@ def need_doc(need: Need):
     return _need_doc(need.row, need.raw)
 
 
-def product_ranker(backend, run: Run) -> Ranker:
-    """Index the supply into ``backend`` and rank with ``match_patents`` (top ``DEPTH``)."""
-    backend.rebuild(patent_docs(run.docs), [])
-    backend.refresh()
-    ids = [d.id for d in run.docs]
-    return lambda need: [ids[m.patent.id] for m in backend.match_patents(need_doc(need), limit=DEPTH)]
-
-
-@system("embedded", "the product's matcher, embedded backend (match_patents)")
-def _embedded(run: Run) -> Ranker:
+def _backend(kind: str, run: Run):
+    """One loaded backend of each kind per run, shared by its modes (indexing the supply once)."""
     from matching import create_backend
 
-    backend = create_backend(None, str(run.tmp / "quality.sqlite3"))
-    run.cleanups.append(backend.close)
-    return product_ranker(backend, run)
+    key = f"_backend_{kind}"
+    backend = getattr(run, key, None)
+    if backend is None:
+        if kind == "embedded":
+            backend = create_backend(None, str(run.tmp / "quality.sqlite3"))
+            run.cleanups.append(backend.close)
+        else:
+            backend = create_backend(run.es_url, "", index_prefix=run.prefix, request_timeout=120)
+            run.cleanups.append(backend.drop)
+        backend.rebuild(patent_docs(run.docs), [])
+        backend.refresh()
+        setattr(run, key, backend)
+    return backend
 
 
-@system("elasticsearch", "the product's matcher, Elasticsearch backend (match_patents)", needs_es=True)
-def _elasticsearch(run: Run) -> Ranker:
-    from matching import create_backend
+def product_ranker(kind: str, mode: str) -> Callable[[Run], Ranker]:
+    """``match_patents`` of one backend in one mode, top ``DEPTH``, without the relevance floor
+    (the floor decides what a page lists; ranking metrics need the whole ranking)."""
+    def build(run: Run) -> Ranker:
+        backend = _backend(kind, run)
+        ids = [d.id for d in run.docs]
+        return lambda need: [ids[m.patent.id] for m in
+                             backend.match_patents(need_doc(need), limit=DEPTH, mode=mode, floor=0)]
+    return build
 
-    backend = create_backend(run.es_url, "", index_prefix=run.prefix, request_timeout=60)
-    run.cleanups.append(backend.drop)
-    return product_ranker(backend, run)
 
+_MODES = {"hybrid": "words and meaning, calibrated relevance + business factors (the product's default)",
+          "lexical": "words only: IDF-weighted BM25F candidates in BM25F order",
+          "semantic": "meaning only: nearest static-e5 vectors in cosine order"}
+for _kind, _prefix in (("embedded", "embedded"), ("elasticsearch", "es")):
+    for _mode, _help in _MODES.items():
+        _name = _kind if _mode == "hybrid" else f"{_prefix}_{_mode}"
+        SYSTEMS[_name] = System(_name, f"the product's matcher, {_kind} backend, {_mode}: {_help}",
+                                product_ranker(_kind, _mode), needs_es=_kind == "elasticsearch")
 
-# The pooling name of the product's lexical matcher (today the embedded backend's only mode).
-SYSTEMS["lexical"] = System("lexical", "pooling name of the product's lexical matcher (= embedded today)",
-                            SYSTEMS["embedded"].build)
+# Pooling names: the product's lexical-only and semantic-only modes, and its hybrid default.
+SYSTEMS["lexical"] = System("lexical", "pooling name of the product's lexical-only mode (embedded)",
+                            SYSTEMS["embedded_lexical"].build)
+SYSTEMS["hybrid"] = System("hybrid", "pooling name of the product's hybrid mode (embedded)", SYSTEMS["embedded"].build)
+SYSTEMS["static_semantic"] = System("static_semantic", "pooling name of the product's semantic-only mode (embedded)",
+                                    SYSTEMS["embedded_semantic"].build)
 
 POOLING = ("bigram_bm25", "lexical", "semantic")

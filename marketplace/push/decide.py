@@ -32,9 +32,11 @@ from marketplace.push.notify import CHINA, china_now, notify
 from marketplace.search.backend import search_backend
 from marketplace.search.documents import need_document, patent_documents
 from marketplace.search.models import Match, MatchStatus
+from matching import calibration
 from matching.documents import NeedDoc, PatentDoc
 
-DEFAULT_MIN_SCORE = 0.55
+# Scores are 0–100; the engine's calibrated push threshold (precision ≥ 0.6 on the relevance dev split).
+DEFAULT_MIN_SCORE = calibration.default().push
 DEFAULT_DAILY_CAP = 20
 CANDIDATES = 30
 

@@ -43,12 +43,18 @@ class SearchPageSchema(Schema):
     per_page = fields.Integer()
     pages = fields.Integer()
     facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()))
+    mode = fields.String(metadata={"enum": ["all", "partial", "similar", "number", "ipc"], "description":
+                                   "all: every word matched; partial: no patent has every word, best partial "
+                                   "matches; similar: no word matched, nearest in meaning; number / ipc: exact look-up"})
+    missing_terms = fields.List(fields.String(), metadata={"description": "words no hit contains (partial)"})
 
 
 class MatchSchema(Schema):
     match_id = fields.Integer()
     status = fields.String()
-    score = fields.Float()
+    score = fields.Float(metadata={"description": "0–100: calibrated relevance plus business factors (at most ±5)"})
+    relevance = fields.Float(metadata={"description": "0–100: calibrated text relevance (chance a judge finds the "
+                                                      "pair relevant); lists show only pairs above the floor"})
     patent = fields.Dict()
     need = fields.Dict()
     explanation = fields.Dict()

@@ -1,7 +1,10 @@
 """Adapters from database rows to the search engine's plain documents."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import select
@@ -11,7 +14,12 @@ from marketplace.extensions import db
 from marketplace.needs.models import Need
 from marketplace.openlicense.models import DeclarationStatus, OpenLicenseDeclaration
 from marketplace.patents.models import Patent
+from marketplace.search.backend import search_backend
+from marketplace.search.models import SearchVector
 from matching.documents import NeedDoc, PatentDoc
+from matching.semantic import from_bytes, need_text_for_vector, pack, patent_text_for_vector, to_bytes
+
+Doc = TypeVar("Doc", PatentDoc, NeedDoc)
 
 
 def _segment_fields(codes: list[str]) -> tuple[list[str], list[str]]:
@@ -41,7 +49,8 @@ def patent_document(patent: Patent, open_license: bool) -> PatentDoc:
         tags=list(patent.tags or []), segments=segments, segment_names=names, modes=list(patent.modes or []),
         maturity=patent.maturity.value if patent.maturity else None, open_license=open_license,
         published=patent.is_published, application_date=patent.application_date,
-        price_min=patent.price_min, price_max=patent.price_max)
+        price_min=patent.price_min, price_max=patent.price_max,
+        publication_numbers=list(patent.publication_numbers or []))
 
 
 def need_document(need: Need) -> NeedDoc:
@@ -68,10 +77,46 @@ def load_needs(ids: Iterable[int] | None = None) -> list[Need]:
 
 
 def patent_documents(patents: list[Patent]) -> list[PatentDoc]:
-    """Documents for the patents that belong in the index (published ones)."""
+    """Documents for the patents that belong in the index (published ones), with their vectors."""
     listed = [p for p in patents if p.is_published]
     licensed = open_license_patent_ids(p.id for p in listed)
-    return [patent_document(p, p.id in licensed) for p in listed]
+    return with_vectors([patent_document(p, p.id in licensed) for p in listed])
+
+
+def _vector_text(doc: PatentDoc | NeedDoc) -> str:
+    if isinstance(doc, PatentDoc):
+        return patent_text_for_vector(doc.title, doc.abstract, doc.first_claim)
+    return need_text_for_vector(doc.title, doc.description, doc.keywords)
+
+
+def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
+    """The documents with their stored vectors; missing or outdated ones are computed and stored.
+
+    A vector is reused while its model and text are unchanged, so a rebuild
+    recomputes nothing; the caller's unit of work commits new rows.
+    """
+    if not docs:
+        return []
+    backend = search_backend()
+    model = backend.embedder.name
+    kind = "patent" if isinstance(docs[0], PatentDoc) else "need"
+    stored = {row.entity_id: row for row in db.session.scalars(select(SearchVector).where(
+        SearchVector.entity_type == kind, SearchVector.entity_id.in_([d.id for d in docs])))}
+    out = []
+    for doc in docs:
+        text = _vector_text(doc)
+        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
+        row = stored.get(doc.id)
+        if row is not None and row.model == model and row.text_hash == digest:
+            vector = from_bytes(row.vector)
+        else:
+            vector = backend.embedder.embed(text)
+            if row is None:
+                row = SearchVector(entity_type=kind, entity_id=doc.id)
+                db.session.add(row)
+            row.model, row.text_hash, row.vector = model, digest, to_bytes(vector)
+        out.append(replace(doc, vector=pack(vector), vector_model=model))
+    return out
 
 
 def iter_patent_documents(batch_size: int = 2000) -> Iterable[PatentDoc]:
@@ -81,7 +126,9 @@ def iter_patent_documents(batch_size: int = 2000) -> Iterable[PatentDoc]:
         ids = list(db.session.scalars(select(Patent.id).where(Patent.id > last_id).order_by(Patent.id).limit(batch_size)))
         if not ids:
             return
-        yield from patent_documents(load_patents(ids))
+        documents = patent_documents(load_patents(ids))
+        db.session.flush()  # new vectors: written with the rebuild's unit of work
+        yield from documents
         last_id = ids[-1]
         db.session.expunge_all()
 
@@ -93,6 +140,8 @@ def iter_need_documents(batch_size: int = 2000) -> Iterable[NeedDoc]:
                                               .limit(batch_size)).all())
         if not needs:
             return
-        yield from (need_document(n) for n in needs)
+        documents = with_vectors([need_document(n) for n in needs])
+        db.session.flush()
+        yield from documents
         last_id = needs[-1].id
         db.session.expunge_all()

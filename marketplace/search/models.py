@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.models import TimestampMixin, portable_enum
@@ -45,3 +45,23 @@ class Match(TimestampMixin, db.Model):
         UniqueConstraint("need_id", "patent_id"),
         Index("ix_matches_need_score", "need_id", "score"),
     )
+
+
+class SearchVector(db.Model):
+    """A patent's or need's text vector, kept with the data so a rebuild reuses it.
+
+    ``model`` names the vector table that produced it and ``text_hash`` the
+    text it was computed from: a vector of another model or of an older text
+    is recomputed by the indexing job, never reused.
+    """
+
+    __tablename__ = "search_vectors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(16))  # patent | need
+    entity_id: Mapped[int]
+    model: Mapped[str] = mapped_column(String(64))
+    text_hash: Mapped[str] = mapped_column(String(40))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float16, little-endian
+
+    __table_args__ = (UniqueConstraint("entity_type", "entity_id", name="uq_search_vectors_entity"),)

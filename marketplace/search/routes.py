@@ -5,8 +5,11 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from marketplace.search import services
+from marketplace.search.explain import factor_points, factor_text
 
 bp = Blueprint("search", __name__)
+bp.add_app_template_global(factor_text)
+bp.add_app_template_global(factor_points)
 
 
 def _params() -> dict[str, list[str]]:

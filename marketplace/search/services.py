@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
@@ -34,11 +35,10 @@ def _engine_errors():
     try:
         yield
     except QueryTooLong as error:
-        raise ValidationFailed.field(error.field, f"查询过长（{error.length} 字，最多 {error.limit}）/ "
-                                                  f"query too long ({error.length} > {error.limit} characters)") from None
+        raise ValidationFailed.field(error.field, _("检索词过长（%(length)s 字，最多 %(limit)s 字）",
+                                                    length=error.length, limit=error.limit)) from None
     except SearchUnavailable as error:
-        raise ServiceUnavailable("搜索服务暂不可用，请稍后重试 / search is temporarily unavailable, retry shortly",
-                                 retry_after=error.retry_after) from None
+        raise ServiceUnavailable(_("搜索服务暂不可用，请稍后重试"), retry_after=error.retry_after) from None
 
 
 def _first(params: Params, key: str, default: str = "") -> str:
@@ -51,16 +51,16 @@ def _int(params: Params, key: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationFailed.field(key, f"应为整数 / must be an integer: {raw}") from None
+        raise ValidationFailed.field(key, _("应为整数：%(value)s", value=raw)) from None
     if not low <= value <= high:
-        raise ValidationFailed.field(key, f"应在 {low}–{high} 之间 / must be between {low} and {high}")
+        raise ValidationFailed.field(key, _("应在 %(low)s–%(high)s 之间", low=low, high=high))
     return value
 
 
 def _sort(params: Params, allowed: Sequence[str]) -> str:
     sort = _first(params, "sort", "relevance")
     if sort not in allowed:
-        raise ValidationFailed.field("sort", f"可选：{', '.join(allowed)} / one of {', '.join(allowed)}")
+        raise ValidationFailed.field("sort", _("可选值：%(values)s", values=", ".join(allowed)))
     return sort
 
 
@@ -117,7 +117,7 @@ def owner_names(page: SearchPage) -> dict[str, str]:
 def search_needs(user: User, params: Params) -> SearchPage[NeedHit]:
     """Need search for the supply side and agencies; private needs never appear."""
     if not user.is_platform_admin and (user.organisation is None or user.organisation.kind not in NEED_SEARCH_KINDS):
-        raise Forbidden("需求检索面向高校院所和运营机构 / need search is for universities, institutes and agencies")
+        raise Forbidden(_("需求检索面向高校、科研院所和运营机构"))
     query = need_query(params)
     with _engine_errors():
         return search_backend().search_needs(query)
@@ -163,7 +163,7 @@ def matches_for_need(user: User, need_id: int) -> tuple[Need, list[tuple[Match, 
         user.is_platform_admin or user.organisation_id == need.organisation_id
         or (user.organisation is not None and user.organisation.kind == OrganisationKind.AGENCY and need.public))
     if not allowed:
-        raise NotFound("需求不存在 / need not found")
+        raise NotFound(_("需求不存在"))
     return need, record_patent_matches(need)
 
 
@@ -175,6 +175,6 @@ def matches_for_patent(user: User, patent_id: int) -> tuple[Patent, list[tuple[M
         or (user.organisation is not None and user.organisation.kind == OrganisationKind.AGENCY
             and patent.is_published))
     if not allowed:
-        raise NotFound("专利不存在 / patent not found")
+        raise NotFound(_("专利不存在"))
     return patent, record_need_matches(patent)
 

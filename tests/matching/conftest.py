@@ -68,6 +68,7 @@ def build_patents() -> list[PatentDoc]:
             owner_id=10 + i % 2, owner_name=r.get("applicant") or "",
             patent_type="utility_model" if r.get("patent_type") == "实用新型" else "invention",
             grade=_GRADES[(i + 2) % 5], legal_status="granted",
+            publication_numbers=[r["pub_no"]] if r.get("pub_no") else [],
         ))
     return docs
 

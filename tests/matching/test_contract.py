@@ -58,7 +58,7 @@ def test_match_explanations(loaded):
 
 
 def test_hidden_documents_never_show(loaded):
-    matches = loaded.match_patents(replace(CATHODE_NEED, description="锂硫电池正极材料 秘密配方 草稿 已终止"), limit=50)
+    matches = loaded.match_patents(replace(CATHODE_NEED, description="锂硫电池正极材料 秘密配方 草稿 已终止"), limit=50, floor=0)
     assert not {m.patent.id for m in matches} & HIDDEN_PATENTS
     page = loaded.search_patents(PatentQuery(q="锂硫电池正极材料", per_page=100))
     assert page.total > 0 and not {h.patent.id for h in page.hits} & HIDDEN_PATENTS
@@ -71,7 +71,7 @@ def test_hidden_documents_never_show(loaded):
 
 def test_private_needs_are_matched_but_closed_and_expired_are_not(loaded, corpus):
     patent = next(p for p in corpus[0] if "锂硫电池正极材料" in p.title and p.matchable)
-    ids = {m.need.id for m in loaded.match_needs(patent, limit=50, today=TODAY)}
+    ids = {m.need.id for m in loaded.match_needs(patent, limit=50, today=TODAY, floor=0)}
     assert 9101 in ids and not ids & {9102, 9103}
 
 

@@ -22,10 +22,27 @@ def _codes(scored) -> dict[str, float]:
     return {f.code: f.contribution for f in scored.factors}
 
 
-def test_text_relevance_dominates():
+def test_business_factors_never_lift_a_clearly_weaker_match():
+    """Every factor in favour of a weak match, every factor against a match 11 points better: the better still wins."""
     w = Weights()
-    best_other = w.segment + w.ipc + w.grade_best + w.maturity_mature + w.open_license + w.mode_match + w.budget_fit
-    assert w.text > best_other
+    need = NeedDoc(id=1, org_id=1, org_name="x", title="锂电池", segments=["SEI-03", "SEI"], modes=["license"],
+                   budget_max=Decimal("500000"))
+    favoured = _patent(grade="A", maturity="mass_production", open_license=True, modes=["license"],
+                       price_min=Decimal("1000"), ipc_codes=["H01M 4/36"])
+    disfavoured = _patent(segments=["BIO"], grade="D", maturity="research", modes=["transfer"], legal_status="pending",
+                          price_min=Decimal("9000000"))
+    weak = score_patent_for_need(need, favoured, 50.0, {"H01M": 1.0}, False, w)
+    strong = score_patent_for_need(need, disfavoured, 50.0 + 2 * w.band + 1, {"H01M": 1.0}, False, w)
+    assert weak.score - weak.relevance == w.band and strong.relevance - strong.score == w.band
+    assert strong.score > weak.score
+    # the factors shown add up to the score
+    assert abs(weak.score - sum(f.contribution for f in weak.factors)) < 1e-9
+
+
+def test_pending_is_a_small_factor_not_a_flat_penalty():
+    granted = score_patent_for_need(NEED, _patent(), 40.0, {}, True)
+    pending = score_patent_for_need(NEED, _patent(legal_status="pending"), 40.0, {}, True)
+    assert 0 < granted.score - pending.score <= Weights().band
 
 
 def test_segment_hierarchy():
@@ -64,7 +81,7 @@ def test_ipc_profile_inferred_from_top_matches():
     s = score_patent_for_need(NEED, _patent(ipc_codes=["H01M 4/58"]), 0.5, profile, True)
     assert s.shared_ipc == ["H01M"] and _codes(s)["ipc_match"] > 0
     label = next(f for f in s.factors if f.code == "ipc_match")
-    assert "H01M" in label.label_zh and label.label_en
+    assert label.params["code"] == "H01M" and "电池" in label.label_zh  # named, not just coded
 
 
 def test_need_side_factors():

@@ -134,3 +134,19 @@ def test_label_text_is_memoised_index_text(analyzer):
     labels = ("新材料", "锂离子电池", "清华大学")
     assert analyzer.label_text(*labels) == analyzer.index_text(*labels)
     assert analyzer.label_text("H01M 电池", segment=False) == analyzer.index_text("H01M 电池", segment=False)
+
+
+def test_single_character_query_is_a_prefix_unit(analyzer):
+    units = analyzer.analyze_query("锂").units
+    assert [(u.word, u.prefix) for u in units] == [("锂", True)]
+    assert analyzer.analyze_query("煤").units[0].prefix
+
+
+def test_english_phrase_stands_for_its_chinese_term(analyzer):
+    units = analyzer.analyze_query("lithium battery").units
+    assert [u.word for u in units] == ["锂电池"]  # not lithium AND battery
+    assert analyzer.analyze_query("battery").units[0].synonym == "电池"
+
+
+def test_synonym_inside_a_word_is_not_an_extra_unit(analyzer):
+    assert [u.word for u in analyzer.analyze_query("锂电池").units] == ["锂电池"]

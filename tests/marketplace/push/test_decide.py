@@ -39,7 +39,7 @@ def test_publication_pushes_the_fitting_need_with_its_reasons(ctx, company, plan
 
 def test_below_the_threshold_goes_to_the_digest_instead(ctx, app, company, planter_need, subscribe, publish,
                                                         monkeypatch):
-    monkeypatch.setitem(app.config, "PUSH_MIN_SCORE", 5.0)
+    monkeypatch.setitem(app.config, "PUSH_MIN_SCORE", 101.0)
     subscribe(company)
     patent = publish(2)
     assert pushes(company.organisation_id) == []

@@ -209,7 +209,7 @@ def test_immediate_email_follows_the_push(ctx, company, planter_need, subscribe,
 
 def test_daily_digest_rolls_up_entries_and_mails_once_a_day(ctx, app, company, planter_need, subscribe, publish,
                                                             monkeypatch, caplog):
-    monkeypatch.setitem(app.config, "PUSH_MIN_SCORE", 5.0)  # nothing fits: both publications go to the digest
+    monkeypatch.setitem(app.config, "PUSH_MIN_SCORE", 101.0)  # nothing fits: both publications go to the digest
     subscribe(company)
     publish(2)
     publish(4)
