@@ -4,7 +4,7 @@ from __future__ import annotations
 from marketplace.core import transaction
 from marketplace.core.scheduler import periodic_jobs
 from marketplace.extensions import db
-from marketplace.openlicense.eligibility import add_months
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from marketplace.openlicense.jobs import recheck_declarations
 from marketplace.openlicense.models import OpenLicenseDeclaration

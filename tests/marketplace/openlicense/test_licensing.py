@@ -10,7 +10,7 @@ from marketplace.core import transaction
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.openlicense import licensing
-from marketplace.openlicense.eligibility import add_months
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from marketplace.openlicense.models import LicenseGrant
 from tests import factories

@@ -8,7 +8,7 @@ from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.models import AuditEntry, OutboxEvent
 from marketplace.extensions import db
 from marketplace.openlicense import licensing, services
-from marketplace.openlicense.eligibility import Ineligible
+from marketplace.legal.refusals import Ineligible
 from marketplace.openlicense.models import DeclarationStatus, OpenLicenseDeclaration
 from marketplace.patents import services as patents
 from tests import factories

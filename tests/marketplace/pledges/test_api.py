@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.openlicense.eligibility import add_months
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from tests import factories
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from marketplace.extensions import db
-from marketplace.openlicense.eligibility import Ineligible, add_months
+from marketplace.legal.refusals import Ineligible
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from marketplace.pledges import services
 from marketplace.pledges.models import Pledge, PledgePatent

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.extensions import db
-from marketplace.openlicense.eligibility import add_months
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from marketplace.pledges.models import Pledge
 from tests import factories

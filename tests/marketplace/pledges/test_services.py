@@ -9,7 +9,8 @@ from marketplace.core import transaction
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.openlicense import services as openlicense
-from marketplace.openlicense.eligibility import Ineligible, add_months
+from marketplace.legal.refusals import Ineligible
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from marketplace.openlicense.models import OpenLicenseDeclaration
 from marketplace.pledges import services
