@@ -151,7 +151,8 @@ def save_declaration(user: User, patent_id: int, raw: Mapping[str, Any], *,
     db.session.flush()
     record_audit(f"open_license.{'created' if created else 'updated'}", ENTITY, declaration.id,
                  {**changes, "terms_version": declaration.terms_version}, actor=user)
-    record_change(ENTITY, declaration.id)
+    if not publish:
+        record_change(ENTITY, declaration.id)  # publishing records its own change once announced
     if publish:
         refusals = publication_refusals(declaration, patent, today)
         if refusals:
@@ -243,9 +244,10 @@ def end_withdrawn(declaration: OpenLicenseDeclaration, reason: str, user: User) 
 
 def _end(declaration: OpenLicenseDeclaration, patent: Patent, today: date) -> None:
     """The patent right ended: so does its declaration, by law, with the date and the status that ended it."""
-    reason = patent.legal_status.value if patent.legal_status in LAPSED else LegalStatus.EXPIRED.value
+    by_status = patent.legal_status in LAPSED
+    reason = patent.legal_status.value if by_status else LegalStatus.EXPIRED.value
     declaration.status = DeclarationStatus.ENDED
-    declaration.ended_on = patent.legal_status_on or today
+    declaration.ended_on = (patent.legal_status_on or today) if by_status else (patent.expiry or today)
     declaration.end_reason = reason
     declaration.needs_withdrawal, declaration.flag_reasons, declaration.flagged_at = False, [], None
     consents.lapse_pending(ENTITY, declaration.id)
