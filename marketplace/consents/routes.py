@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.consents import forms, services
-from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
+from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.views import page_number, safe_next, show_errors
 
 bp = Blueprint("consents", __name__)
@@ -53,7 +53,7 @@ def _decide(consent_id: int, approve: bool):
     if form.validate_on_submit():
         try:
             services.decide(current_user, consent_id, approve, form.comment.data or "")
-        except (Conflict, ValidationFailed, Forbidden) as error:
+        except (Conflict, ValidationFailed) as error:  # a platform admin's attempt answers 403, as in the API
             show_errors(None, error)
         else:
             flash(_("已同意") if approve else _("已拒绝"), "success")
