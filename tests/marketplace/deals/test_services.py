@@ -241,3 +241,29 @@ def test_amounts_add_up_to_the_cent(ctx, university, company, agency):
     from marketplace.deals.models import Deal
     total = db.session.scalar(select(func.sum(Deal.amount)))
     assert total == sum(Decimal(a) for a in amounts) == Decimal("1000001234568.18")
+
+
+@pytest.mark.parametrize("mode, kind, co_owner_asked", [
+    ("transfer", None, True), ("equity", None, True), ("license", "exclusive", True), ("license", "sole", True),
+    ("license", "ordinary", False),  # Patent Law art. 14: a co-owner grants an ordinary license alone
+])
+def test_which_deals_need_the_co_owners(ctx, university, company, mode, kind, co_owner_asked):
+    co_owner = factories.make_user("institute", org_name="贵州某某研究院")
+    patent = factories.make_granted_patent(university, co_owners=["贵州某某研究院"])
+    factories.link_co_owner(university, patent, "贵州某某研究院", co_owner)
+    deal = services.record_deal(university.load(), deal_values(university, company, [patent], mode=mode,
+                                                               license_kind=kind))
+    transaction.commit()
+    asked = {c.organisation_id for c in deal.proposals[0].consents}
+    assert (co_owner.organisation_id in asked) is co_owner_asked
+    sign(deal, company)
+    assert (deal.status == DealStatus.SIGNED) is not co_owner_asked
+
+
+def test_an_agency_records_and_proposes_but_never_signs(ctx, university, company, agency):
+    patent = factories.make_granted_patent(university)
+    deal = services.record_deal(agency.load(), deal_values(university, company, [patent]))
+    transaction.commit()
+    assert agency.organisation_id not in {c.organisation_id for c in deal.proposals[0].consents}
+    assert factories.approve("deal", deal.id, agency) == 0
+    assert deal.status == DealStatus.NEGOTIATING
