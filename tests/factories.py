@@ -208,6 +208,27 @@ def approve(subject_type: str, subject_id: int, *parties: UserRef) -> int:
     return given
 
 
+def make_pledge(pledgor: UserRef, pledgee: UserRef, patents: list[PatentRef], *, registered: bool = True,
+                proposer: UserRef | None = None, **values: Any) -> int:
+    """A pledge of ``patents`` proposed by ``proposer`` (default the pledgee) and, unless ``registered`` is False,
+    registered by the consent of pledgor and pledgee, each through its own account; committed."""
+    from datetime import timedelta
+
+    from marketplace.core.dates import local_today
+    from marketplace.pledges import services as pledges
+
+    n = next(_serial)
+    pledge = pledges.register_pledge((proposer or pledgee).load(), {
+        "pledgor_id": pledgor.organisation_id, "pledgee_id": pledgee.organisation_id,
+        "patent_ids": [p.id for p in patents], "amount": "1000000.00",
+        "term_end": (local_today() + timedelta(days=365)).isoformat(), "registration_number": f"Y-F-{n:06d}",
+        **values})
+    transaction.commit()
+    if registered:
+        approve("pledge", pledge.id, pledgor, pledgee)
+    return pledge.id
+
+
 def link_co_owner(owner: UserRef, patent: PatentRef, name: str, co_owner: UserRef) -> None:
     """Link a co-owner name of ``owner``'s patent to ``co_owner``'s organisation (registered under that name)."""
     from marketplace.patents import co_owners

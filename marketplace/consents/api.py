@@ -8,32 +8,22 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from marketplace.api.common import ErrorSchema, PageArgs, PageMeta, api_user, page_meta
+from marketplace.api.common import ErrorSchema, PageArgs, PageMeta, RefSchema, api_user, page_meta
 from marketplace.consents import services
 from marketplace.consents.models import ConsentAct, ConsentRole, Decision, ProposalStatus
 
 blp = Blueprint("consents_api", __name__, url_prefix="/consents", description="待我确认 / consents")
 
 
-class ConsentPartySchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-
-
-class ConsentUserSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-
-
 class ConsentSchema(Schema):
     """One organisation's decision: who decided, on which version of the terms, when, and why."""
 
     id = fields.Integer()
-    organisation = fields.Nested(ConsentPartySchema)
+    organisation = fields.Nested(RefSchema)
     role = fields.Enum(ConsentRole, by_value=True)
     terms_version = fields.Integer(metadata={"description": "the version of the terms this consent is about"})
     decision = fields.Enum(Decision, by_value=True)
-    decided_by = fields.Nested(ConsentUserSchema, allow_none=True)
+    decided_by = fields.Nested(RefSchema, allow_none=True)
     requested_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
     comment = fields.String()
@@ -52,7 +42,7 @@ class ProposalSummarySchema(Schema):
     terms_version = fields.Integer()
     summary = fields.String()
     details = fields.Dict()
-    proposer_organisation = fields.Nested(ConsentPartySchema, allow_none=True)
+    proposer_organisation = fields.Nested(RefSchema, allow_none=True)
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
 

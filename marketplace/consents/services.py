@@ -29,6 +29,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.consents.models import Consent, ConsentAct, ConsentRole, Decision, Proposal, ProposalStatus
 from marketplace.core.audit import record_audit
 from marketplace.core.errors import Conflict, Forbidden, NotFound
+from marketplace.core.locking import lock_row
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
@@ -98,11 +99,6 @@ def _acting_organisation(user: User) -> Organisation:
     if user.organisation is None:
         raise Forbidden(_("需要先加入机构"))
     return user.organisation
-
-
-def _lock_proposal(proposal_id: int) -> Proposal:
-    return db.session.scalar(select(Proposal).where(Proposal.id == proposal_id).with_for_update()
-                             .execution_options(populate_existing=True))
 
 
 def _lapse(proposal: Proposal) -> None:
@@ -233,7 +229,7 @@ def decide(user: User, consent_id: int, approve: bool, comment: str = "") -> Con
         raise Forbidden(_("平台管理员账户不能代替当事方表示同意"))
     rules = rules_for(consent.proposal.act)
     subject = rules.lock(consent.proposal.subject_id)
-    proposal = _lock_proposal(consent.proposal_id)
+    proposal = lock_row(Proposal, consent.proposal_id, _("待确认事项不存在"))
     db.session.expire(proposal, ["consents"])  # read the other parties' decisions as committed under the lock
     db.session.refresh(consent)
     if proposal.status != ProposalStatus.PENDING:

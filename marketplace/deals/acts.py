@@ -27,7 +27,8 @@ from marketplace.consents.models import ConsentAct, ConsentRole, Proposal
 from marketplace.consents.services import ActRules, Party
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.dates import local_today, parse_date
-from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, ValidationFailed
+from marketplace.core.locking import lock_row
 from marketplace.core.outbox import record_change
 from marketplace.deals.models import Deal, DealAmendment, DealMode, DealStatus, LicenseKind, OwnershipChange
 from marketplace.deals.terms import AMENDABLE, check_term, clean_fields
@@ -55,11 +56,7 @@ STEP_ACTS = {DealStatus.RECORDED: ConsentAct.DEAL_RECORDAL, DealStatus.COMPLETED
 
 def lock_deal(deal_id: int) -> Deal:
     """The deal ``FOR UPDATE``: edits and decisions on it take turns."""
-    deal = db.session.scalar(select(Deal).where(Deal.id == deal_id).with_for_update()
-                             .execution_options(populate_existing=True))
-    if deal is None:
-        raise NotFound(_("交易不存在"))
-    return deal
+    return lock_row(Deal, deal_id, _("交易不存在"))
 
 
 def needs_co_owners(deal: Deal) -> bool:

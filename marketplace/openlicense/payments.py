@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from marketplace.accounts.models import User
@@ -27,6 +26,7 @@ from marketplace.consents.services import ActRules, Party
 from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.locking import lock_row
 from marketplace.core.models import utcnow
 from marketplace.core.money import format_cny, parse_money
 from marketplace.extensions import db
@@ -48,11 +48,7 @@ def payee_parties(proposal: Proposal | None, payment: LicensePayment) -> list[Pa
 
 
 def lock_payment(payment_id: int) -> LicensePayment:
-    payment = db.session.scalar(select(LicensePayment).where(LicensePayment.id == payment_id).with_for_update()
-                                .execution_options(populate_existing=True))
-    if payment is None:
-        raise NotFound(_("付款记录不存在"))
-    return payment
+    return lock_row(LicensePayment, payment_id, _("付款记录不存在"))
 
 
 def _installment(grant: LicenseGrant, raw: Any):

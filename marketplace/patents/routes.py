@@ -71,35 +71,26 @@ def detail(patent_id: int):
                            link_form=CoOwnerLinkForm(), invite_form=CoOwnerInviteForm())
 
 
-@bp.post("/inventory/<int:patent_id>/co-owners/link")
+@bp.post("/inventory/<int:patent_id>/co-owners/<any(link, invite):action>")
 @login_required
-def link_co_owner(patent_id: int):
-    """Link a co-owner name to the organisation registered under it, so it consents through its own account."""
-    form = CoOwnerLinkForm()
-    if form.validate_on_submit():
-        try:
-            co_owners.link_co_owner(current_user, patent_id, form.name.data, form.organisation_id.data or None)
-        except FIXABLE as error:
-            show_errors(None, error)
-        else:
-            flash(_("共有人已关联") if form.organisation_id.data else _("已取消关联"), "success")
-    return redirect(url_for("patents.detail", patent_id=patent_id, _anchor="co-owners"))
-
-
-@bp.post("/inventory/<int:patent_id>/co-owners/invite")
-@login_required
-def invite_co_owner(patent_id: int):
-    """E-mail a co-owner without an account an invitation to register."""
-    form = CoOwnerInviteForm()
-    if form.validate_on_submit():
-        try:
-            co_owners.invite_co_owner(current_user, patent_id, form.name.data, form.email.data)
-        except FIXABLE as error:
-            show_errors(None, error)
-        else:
-            flash(_("邀请已发送"), "success")
-    else:
+def co_owner(patent_id: int, action: str):
+    """Link a co-owner name to the organisation registered under it (so it consents through its own account),
+    or e-mail a co-owner without an account an invitation to register."""
+    form = CoOwnerLinkForm() if action == "link" else CoOwnerInviteForm()
+    if not form.validate_on_submit():
         flash(_("请填写有效的邮箱"), "danger")
+        return redirect(url_for("patents.detail", patent_id=patent_id, _anchor="co-owners"))
+    try:
+        if action == "link":
+            co_owners.link_co_owner(current_user, patent_id, form.name.data, form.organisation_id.data or None)
+            done = _("共有人已关联") if form.organisation_id.data else _("已取消关联")
+        else:
+            co_owners.invite_co_owner(current_user, patent_id, form.name.data, form.email.data)
+            done = _("邀请已发送")
+    except FIXABLE as error:
+        show_errors(None, error)
+    else:
+        flash(done, "success")
     return redirect(url_for("patents.detail", patent_id=patent_id, _anchor="co-owners"))
 
 

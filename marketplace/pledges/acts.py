@@ -15,7 +15,6 @@ unique index on active pledged patents stays the last guard against a race.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
@@ -24,7 +23,7 @@ from marketplace.consents.models import ConsentAct, ConsentRole, Proposal
 from marketplace.consents.services import ActRules, Party
 from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today, parse_date
-from marketplace.core.errors import NotFound
+from marketplace.core.locking import lock_row
 from marketplace.extensions import db
 from marketplace.legal.eligibility import pledge_refusals
 from marketplace.legal.refusals import Ineligible, Refusal
@@ -38,11 +37,7 @@ PAGE = ("pledges.detail", "pledge_id")
 
 
 def lock_pledge(pledge_id: int) -> Pledge:
-    pledge = db.session.scalar(select(Pledge).where(Pledge.id == pledge_id).with_for_update()
-                               .execution_options(populate_existing=True))
-    if pledge is None:
-        raise NotFound(_("质押不存在"))
-    return pledge
+    return lock_row(Pledge, pledge_id, _("质押不存在"))
 
 
 def registration_parties(proposal: Proposal | None, pledge: Pledge) -> list[Party]:

@@ -14,18 +14,22 @@ from tests import factories
 from tests.marketplace.openlicense.concurrency import require_postgres, run_together
 
 
+def transfer(app, recorder, seller, buyer) -> tuple[int, dict[int, int]]:
+    """A transfer recorded and committed: its id and each asked organisation's consent id."""
+    with app.app_context():
+        patent = factories.make_granted_patent(seller)
+        deal = services.record_deal(recorder.load(), {
+            "mode": "transfer", "seller_id": seller.organisation_id, "buyer_id": buyer.organisation_id,
+            "patent_ids": [patent.id], "amount": "1000000.00"})
+        transaction.commit()
+        return deal.id, {c.organisation_id: c.id for c in deal.proposals[0].consents}
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("round_", range(3))
 def test_seller_and_buyer_approving_at_once_sign_the_deal_once(app, university, company, agency, round_):
     require_postgres(app)
-    with app.app_context():
-        patent = factories.make_granted_patent(university)
-        deal = services.record_deal(agency.load(), {
-            "mode": "transfer", "seller_id": university.organisation_id, "buyer_id": company.organisation_id,
-            "patent_ids": [patent.id], "amount": "1000000.00"})
-        transaction.commit()
-        deal_id = deal.id
-        consent_of = {c.organisation_id: c.id for c in deal.proposals[0].consents}
+    deal_id, consent_of = transfer(app, agency, university, company)
     results = run_together(app, *(
         lambda party=party: consents.decide(party.load(), consent_of[party.organisation_id], True).id
         for party in (university, company)))
@@ -40,16 +44,9 @@ def test_seller_and_buyer_approving_at_once_sign_the_deal_once(app, university, 
 @pytest.mark.postgres
 def test_an_edit_racing_the_last_approval_never_signs_terms_not_consented_to(app, university, company):
     require_postgres(app)
-    with app.app_context():
-        patent = factories.make_granted_patent(university)
-        deal = services.record_deal(university.load(), {
-            "mode": "transfer", "seller_id": university.organisation_id, "buyer_id": company.organisation_id,
-            "patent_ids": [patent.id], "amount": "1000000.00"})
-        transaction.commit()
-        deal_id = deal.id
-        [buyer_consent] = [c.id for c in deal.proposals[0].consents if c.organisation_id == company.organisation_id]
+    deal_id, consent_of = transfer(app, university, university, company)
     results = run_together(
-        app, lambda: consents.decide(company.load(), buyer_consent, True).id,
+        app, lambda: consents.decide(company.load(), consent_of[company.organisation_id], True).id,
         lambda: services.update_deal(university.load(), deal_id, {"amount": "2000000.00"}).id)
     with app.app_context():
         signed = db.session.get(Deal, deal_id)

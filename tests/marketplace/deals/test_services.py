@@ -98,13 +98,8 @@ def test_signed_exclusive_license_makes_a_draft_ineligible_and_cancelling_frees_
 
 
 def test_transfer_of_a_pledged_patent_is_refused(ctx, university, company, bank):
-    from marketplace.pledges import services as pledges
     patent = factories.make_granted_patent(university)
-    pledge = pledges.register_pledge(bank.load(), {
-        "pledgor_id": university.organisation_id, "pledgee_id": bank.organisation_id, "patent_ids": [patent.id],
-        "amount": "500000", "term_end": "2028-06-30", "registration_number": "Y2026000777"})
-    transaction.commit()
-    factories.approve("pledge", pledge.id, university)
+    factories.make_pledge(university, bank, [patent])
     deal = services.record_deal(university.load(), deal_values(university, company, [patent], status="signed"))
     transaction.commit()
     with pytest.raises(Ineligible) as caught:
@@ -113,13 +108,8 @@ def test_transfer_of_a_pledged_patent_is_refused(ctx, university, company, bank)
 
 
 def test_licensing_a_pledged_patent_needs_the_pledgees_consent(ctx, university, company, bank):
-    from marketplace.pledges import services as pledges
     patent = factories.make_granted_patent(university)
-    pledge = pledges.register_pledge(bank.load(), {
-        "pledgor_id": university.organisation_id, "pledgee_id": bank.organisation_id, "patent_ids": [patent.id],
-        "amount": "500000", "term_end": "2028-06-30", "registration_number": "Y2026000778"})
-    transaction.commit()
-    factories.approve("pledge", pledge.id, university)
+    factories.make_pledge(university, bank, [patent])
     deal = services.record_deal(university.load(), deal_values(university, company, [patent], mode="license",
                                                                license_kind="ordinary", amount="1000"))
     transaction.commit()

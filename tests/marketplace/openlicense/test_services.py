@@ -98,13 +98,8 @@ def test_editing_the_draft_invalidates_the_co_owners_consent(ctx, university):
 
 
 def test_pledged_patent_is_refused_and_the_report_names_it(ctx, university, bank):
-    from marketplace.pledges import services as pledges
     patent = factories.make_granted_patent(university)
-    pledge = pledges.register_pledge(university.load(), {
-        "pledgor_id": university.organisation_id, "pledgee_id": bank.organisation_id, "patent_ids": [patent.id],
-        "amount": "1000000.00", "term_end": "2028-01-01", "registration_number": "Y2026990000001"})
-    transaction.commit()
-    factories.approve("pledge", pledge.id, bank)
+    factories.make_pledge(university, bank, [patent], proposer=university)
     report = services.check_eligibility(university.load(), patent.id)
     assert not report.eligible and [r.code for r in report.refusals] == ["pledged_without_consent"]
     with pytest.raises(Ineligible) as caught:
