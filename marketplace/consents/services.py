@@ -308,6 +308,19 @@ def decided(organisation_id: int | None, page: int = 1, per_page: int = 50) -> t
     return items, total
 
 
+def asked_of(subject_type: str, organisation_id: int | None):
+    """The ids of the objects of ``subject_type`` whose consent was asked of the organisation (a subquery):
+    a co-owner or a pledgee sees what it is asked to consent to."""
+    return (select(Proposal.subject_id).join(Consent)
+            .where(Proposal.subject_type == subject_type, Consent.organisation_id == (organisation_id or 0)))
+
+
+def was_asked(subject_type: str, subject_id: int, organisation_id: int | None) -> bool:
+    return organisation_id is not None and db.session.scalar(
+        select(func.count()).select_from(asked_of(subject_type, organisation_id)
+                                          .where(Proposal.subject_id == subject_id).subquery())) > 0
+
+
 def visible_proposal(user: User, proposal_id: int) -> Proposal:
     """A proposal seen by its parties and its proposer's organisation (404 for anyone else)."""
     proposal = db.session.get(Proposal, proposal_id)

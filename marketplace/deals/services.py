@@ -59,11 +59,13 @@ def _organisation(raw: Any, field: str, kinds: tuple[OrganisationKind, ...] = ()
 
 
 def _visible(user: User, deal: Deal) -> bool:
-    return user.is_platform_admin or user.organisation_id in deal.party_ids()
+    return user.is_platform_admin or user.organisation_id in deal.party_ids() or \
+        consents.was_asked(ENTITY, deal.id, user.organisation_id)
 
 
 def get_deal(user: User, deal_id: int) -> Deal:
-    """A deal seen by its parties, its agency and platform admins; 404 for everyone else."""
+    """A deal seen by its parties, its agency, the organisations asked to consent to it (co-owners, pledgees)
+    and platform admins; 404 for everyone else."""
     deal = db.session.get(Deal, deal_id)
     if deal is None or not _visible(user, deal):
         raise NotFound(_("交易不存在"))
@@ -71,7 +73,7 @@ def get_deal(user: User, deal_id: int) -> Deal:
 
 
 def _deal_for_change(user: User, deal_id: int) -> Deal:
-    """Only the parties and the agency act on a deal (platform admins read it); locked for the change."""
+    """Only the parties and the agency act on a deal (others asked to consent only decide); locked for the change."""
     deal = get_deal(user, deal_id)
     if user.organisation_id not in deal.party_ids():
         raise NotFound(_("交易不存在"))
@@ -180,11 +182,13 @@ def amend_deal(user: User, deal_id: int, raw: Mapping[str, Any]) -> Proposal:
 
 
 def list_deals(user: User, filters: Mapping[str, Any], page: int = 1, per_page: int = 20) -> tuple[list[Deal], int]:
-    """The deals the user may see (parties, agency, or all for a platform admin), newest first."""
+    """The deals the user may see (parties, agency, those asked to consent, or all for a platform admin), newest
+    first."""
     stmt = select(Deal)
     if not user.is_platform_admin:
         org_id = user.organisation_id
-        stmt = stmt.where(or_(Deal.seller_id == org_id, Deal.buyer_id == org_id, Deal.agency_id == org_id))
+        stmt = stmt.where(or_(Deal.seller_id == org_id, Deal.buyer_id == org_id, Deal.agency_id == org_id,
+                              Deal.id.in_(consents.asked_of(ENTITY, org_id))))
     if filters.get("mode"):
         stmt = stmt.where(Deal.mode == parse_member(DealMode, filters["mode"], "mode"))
     if filters.get("status"):

@@ -128,9 +128,11 @@ def register_pledge(user: User, raw: Mapping[str, Any]) -> Pledge:
 
 
 def get_pledge(user: User, pledge_id: int) -> Pledge:
-    """A pledge seen by its pledgor, pledgee, agency and platform admins; 404 for anyone else."""
+    """A pledge seen by its pledgor, pledgee, agency, the co-owners asked to consent and platform admins; 404 for
+    anyone else."""
     pledge = db.session.get(Pledge, pledge_id)
-    if pledge is None or not (user.is_platform_admin or user.organisation_id in pledge.party_ids()):
+    if pledge is None or not (user.is_platform_admin or user.organisation_id in pledge.party_ids()
+                              or consents.was_asked(ENTITY, pledge.id, user.organisation_id)):
         raise NotFound(_("质押不存在"))
     return pledge
 
@@ -186,7 +188,8 @@ def list_pledges(user: User, filters: Mapping[str, Any], page: int = 1, per_page
     stmt = select(Pledge)
     if not user.is_platform_admin:
         org_id = user.organisation_id
-        stmt = stmt.where(or_(Pledge.pledgor_id == org_id, Pledge.pledgee_id == org_id, Pledge.agency_id == org_id))
+        stmt = stmt.where(or_(Pledge.pledgor_id == org_id, Pledge.pledgee_id == org_id, Pledge.agency_id == org_id,
+                              Pledge.id.in_(consents.asked_of(ENTITY, org_id))))
     if filters.get("status"):
         try:
             stmt = stmt.where(Pledge.status == PledgeStatus(filters["status"]))

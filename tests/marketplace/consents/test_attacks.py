@@ -90,6 +90,11 @@ def test_a_real_transfer_goes_through_only_with_seller_buyer_and_co_owner(app, c
     approve(client, token_for(university), "deal", deal["id"])
     approve(client, token_for(company), "deal", deal["id"])
     assert client.get(f"/api/v1/deals/{deal['id']}", headers=agency_headers).json["status"] == "negotiating"
+    co_owner_headers = token_for(co_owner)  # the co-owner sees what it is asked to consent to, and decides
+    assert client.get(f"/api/v1/deals/{deal['id']}", headers=co_owner_headers).status_code == 200
+    assert client.get("/api/v1/deals", headers=co_owner_headers).json["meta"]["total"] == 1
+    assert client.patch(f"/api/v1/deals/{deal['id']}", headers=co_owner_headers,
+                        json={"amount": "1.00"}).status_code == 404
     approve(client, token_for(co_owner), "deal", deal["id"])
     assert client.get(f"/api/v1/deals/{deal['id']}", headers=agency_headers).json["status"] == "signed"
     # Recordal and completion: the agency proposes, the seller side confirms; the buyer cannot.
