@@ -238,8 +238,7 @@ def decide(user: User, consent_id: int, approve: bool, comment: str = "") -> Con
     if consent.decision != Decision.PENDING:
         raise Conflict(_("本机构已表示过意见（%(decision)s）", decision=consent.decision.label_zh),
                        {"decision": consent.decision.value})
-    if rules.version(subject) != proposal.terms_version:
-        _lapse(proposal)
+    if rules.version(subject) != proposal.terms_version:  # edits lapse proposals: only a stale read gets here
         raise Conflict(_("条款已修改（第 %(version)d 版），请按新版条款确认", version=rules.version(subject)),
                        {"terms_version": str(rules.version(subject))})
     if approve:
