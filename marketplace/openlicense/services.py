@@ -285,7 +285,10 @@ def recheck_patent(patent_id: int) -> OpenLicenseDeclaration | None:
     if has_lapsed(patent.legal_status, patent.expiry, today):
         _end(declaration, patent, today)
         return declaration
-    refusals = open_license_refusals(patent_facts(patent, today), today)
+    # The co-owners consented when it was announced: a co-owner's account is a condition of declaring, not of
+    # staying declared (withdrawing asks them again).
+    refusals = [r for r in open_license_refusals(patent_facts(patent, today), today)
+                if r.code != "co_owner_not_on_platform"]
     reasons = [{"code": r.code, "detail": r.detail} for r in refusals]
     if reasons == (declaration.flag_reasons or []) and declaration.needs_withdrawal == bool(reasons):
         return declaration

@@ -191,3 +191,16 @@ def test_catalogue_lists_published_declarations_with_filters(ctx, university, co
     assert [d.id for d in services.search_catalogue({"q": title[:6]}, 1, 20)[0]] == [lump]
     with pytest.raises(ValidationFailed):
         services.search_catalogue({"fee_type": "barter"}, 1, 20)
+
+
+def test_a_co_owner_unlinked_after_the_announcement_does_not_suspend_it(ctx, university):
+    co_owner = factories.make_user("company", org_name="贵州某某科技有限公司")
+    patent = factories.make_granted_patent(university, co_owners=["贵州某某科技有限公司"])
+    factories.link_co_owner(university, patent, "贵州某某科技有限公司", co_owner)
+    declaration_id = factories.make_open_license(university, patent)
+    factories.approve("open_license", declaration_id, co_owner)
+    from marketplace.patents import co_owners
+    co_owners.link_co_owner(university.load(), patent.id, "贵州某某科技有限公司", None)
+    services.recheck_patent(patent.id)
+    transaction.commit()
+    assert declaration(declaration_id).is_published and not declaration(declaration_id).needs_withdrawal
