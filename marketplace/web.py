@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask, current_app, flash, has_request_context, jsonify, redirect, render_template, request, session, url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -19,7 +21,9 @@ LOCALES = ("zh", "en")
 
 
 def select_locale() -> str:
-    """Chinese first: the session's explicit choice, then the user's saved one, else 简体中文."""
+    """Chinese first: the session's explicit choice, then the user's saved one, else 简体中文 (also for jobs and CLI)."""
+    if not has_request_context():
+        return "zh"
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen

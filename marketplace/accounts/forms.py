@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from marketplace.accounts.models import Role
 
 KIND_CHOICES = [("university", _l("高校")), ("institute", _l("科研院所")), ("company", _l("企业")),
-                ("agency", _l("运营机构")), ("bank", _l("银行"))]
+                ("agency", _l("运营机构")), ("bank", _l("银行")), ("guarantee", _l("融资担保公司")),
+                ("financial", _l("其他金融机构"))]
 ROLE_CHOICES = [(Role.MEMBER.value, _l("成员")), (Role.ADMIN.value, _l("管理员")), (Role.OWNER.value, _l("所有者"))]
 
 

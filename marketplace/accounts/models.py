@@ -21,6 +21,8 @@ class OrganisationKind(enum.StrEnum):
     COMPANY = "company"
     AGENCY = "agency"
     BANK = "bank"
+    GUARANTEE = "guarantee"  # 融资担保公司
+    FINANCIAL = "financial"  # 其他金融机构（小额贷款公司、融资租赁公司等）
 
     @property
     def supplies_patents(self) -> bool:

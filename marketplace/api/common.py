@@ -46,6 +46,13 @@ class Money(fields.Decimal):
             raise ValidationError(next(iter(error.fields.values()), error.message)) from None
 
 
+class RefSchema(Schema):
+    """A row named in another's representation: its id and name (an organisation, a user)."""
+
+    id = fields.Integer()
+    name = fields.String()
+
+
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))

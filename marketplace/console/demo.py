@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.console import events, targets
+from marketplace.consents.demo import approve_as
 from marketplace.deals import services as deals
 from marketplace.extensions import db
-from marketplace.openlicense import licensing
+from marketplace.openlicense import licensing, payments
 from marketplace.openlicense import services as openlicense
-from marketplace.openlicense.eligibility import add_months
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from marketplace.patents.models import Patent
 from marketplace.patents.vocab import LegalStatus, PatentType
@@ -74,11 +75,13 @@ def seed_agency_volume(users: dict[str, User]) -> dict[str, int]:
     plan += [(row, day) for row, day in zip(LAST_YEAR, _spread(*last_year, len(LAST_YEAR)))]
     for (mode, seller, buyer, amount), day in plan:
         patent = take(seller)
-        recorded.append(deals.record_deal(agency, {
+        deal = deals.record_deal(agency, {
             "mode": mode, "license_kind": "ordinary" if mode == "license" else None,
             "seller_id": users[seller].organisation_id, "buyer_id": users[buyer].organisation_id,
             "patent_ids": [patent.id], "amount": amount, "contract_date": day.isoformat(), "status": "signed",
-            "title": f"{patent.title[:40]}（{'许可' if mode == 'license' else '转让' if mode == 'transfer' else '作价入股'}）"}))
+            "title": f"{patent.title[:40]}（{'许可' if mode == 'license' else '转让' if mode == 'transfer' else '作价入股'}）"})
+        approve_as([users[seller], users[buyer]], "deal", deal.id)  # each party signs in its own account
+        recorded.append(deal)
 
     for owner, licensee, terms in OPEN_LICENSES:
         patent = take(owner)
@@ -89,17 +92,20 @@ def seed_agency_volume(users: dict[str, User]) -> dict[str, int]:
             "fee_explanation": "演示数据：按评估价值确定。"}, publish=True)
         grant = licensing.accept_open_license(users[licensee], declaration.id)
         if terms.get("fixed_fee"):
-            licensing.record_payment(users[licensee], grant.id, {"amount": terms["fixed_fee"]})
+            payment = payments.record_payment(users[licensee], grant.id, {"amount": terms["fixed_fee"],
+                                                                          "reference": f"HK{today:%Y%m%d}{grant.id:03d}"})
+            approve_as([users[owner]], "license_payment", payment.id)  # the licensor confirms receipt
 
     for number, (pledgor, amount, this_year) in enumerate(PLEDGES, start=1):
         patent = take(pledgor)
         registered = _spread(year_start, today, 2)[number % 2] if this_year \
             else _spread(*last_year, 2)[number % 2]
-        pledges.register_pledge(agency, {
+        pledge = pledges.register_pledge(agency, {
             "pledgor_id": users[pledgor].organisation_id, "pledgee_id": users["bank"].organisation_id,
             "patent_ids": [patent.id], "amount": amount, "term_start": registered.isoformat(),
             "term_end": (registered + timedelta(days=730)).isoformat(), "registered_on": registered.isoformat(),
             "registration_number": f"Y{registered.year}52100{number:04d}"})
+        approve_as([users[pledgor], users["bank"]], "pledge", pledge.id)
 
     targets.create_targets(agency, {"year": today.year, **TARGETS})
     held_on = _spread(year_start, today, 1)[0]

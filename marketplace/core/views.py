@@ -6,11 +6,17 @@ from urllib.parse import urlsplit
 from flask import flash, request
 from flask_wtf import FlaskForm
 
+from marketplace.core import transaction
 from marketplace.core.errors import DomainError
 
 
 def show_errors(form: FlaskForm | None, error: DomainError) -> None:
-    """Attach a service's field errors to the form and flash its message."""
+    """Undo what the refused act wrote, attach the service's field errors to the form and flash its message.
+
+    A page that catches a refusal still answers 200 or 302, which commits: the
+    rollback here keeps a refused act from leaving anything behind.
+    """
+    transaction.rollback()
     for name, reason in error.fields.items():
         field = getattr(form, name, None) if form is not None else None
         if field is not None and hasattr(field, "errors"):

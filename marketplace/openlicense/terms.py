@@ -16,7 +16,7 @@ from typing import Any
 from marketplace.core.dates import require_date
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import parse_money
-from marketplace.openlicense.eligibility import add_months
+from marketplace.legal.term import add_months
 from marketplace.patents.vocab import LabelledEnum
 
 FIXED_FEE_CEILING = Decimal("20000000.00")

@@ -62,6 +62,9 @@ class NotificationKind(enum.StrEnum):
     INTEREST = "interest"
     MESSAGE = "message"
     NEED_EXPIRING = "need_expiring"
+    CONSENT_REQUESTED = "consent_requested"
+    ACT_EFFECTIVE = "act_effective"
+    ACT_REJECTED = "act_rejected"
 
 
 class Notification(db.Model):

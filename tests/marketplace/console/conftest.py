@@ -13,7 +13,7 @@ import pytest
 
 from marketplace.core import transaction
 from marketplace.deals import services as deals
-from marketplace.openlicense import licensing
+from marketplace.openlicense import licensing, payments
 from marketplace.core.dates import local_today
 from marketplace.pledges import services as pledges
 from tests import factories
@@ -62,12 +62,15 @@ def ledger(app, agency, other_agency, university, company, bank) -> Ledger:
             "term_end": today.replace(year=today.year + 1).isoformat(), "registration_number": "Y2025990001",
             "registered_on": today.isoformat()})
         transaction.commit()
+        for deal in (license_deal, transfer, other):  # each party signs through its own account
+            factories.approve("deal", deal.id, university, company)
+        factories.approve("pledge", pledge.id, university, bank)
         declaration_id = factories.make_open_license(university, p1)
         grant = licensing.accept_open_license(company.load(), declaration_id)
-        licensing.record_payment(company.load(), grant.id, {"amount": "50000.00"})
-        ledger = Ledger(license_deal.id, transfer.id, other.id, pledge.id, grant.id, today)
+        payment = payments.record_payment(company.load(), grant.id, {"amount": "50000.00"})
         transaction.commit()
-        return ledger
+        factories.approve("license_payment", payment.id, university)  # the licensor confirms receipt
+        return Ledger(license_deal.id, transfer.id, other.id, pledge.id, grant.id, today)
 
 
 AGENCY_TOTAL = Decimal("120000.00") + Decimal("800000.00") + Decimal("2000000.00") + Decimal("50000.00")

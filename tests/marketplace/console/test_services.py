@@ -60,6 +60,8 @@ def test_agency_scope_counts_its_deals_pledges_and_its_served_open_licenses(ctx,
 
 def test_cancelled_and_negotiating_deals_do_not_count(ctx, agency, university, company, ledger):
     deals.update_deal(agency.load(), ledger.transfer_deal, {"status": "cancelled"})
+    transaction.commit()
+    factories.approve("deal", ledger.transfer_deal, university, company)  # a signed deal ends with both parties
     patent = factories.make_granted_patent(university)
     deals.record_deal(agency.load(), {"mode": "license", "license_kind": "ordinary", "patent_ids": [patent.id],
                                       "seller_id": university.organisation_id, "buyer_id": company.organisation_id,
@@ -69,13 +71,13 @@ def test_cancelled_and_negotiating_deals_do_not_count(ctx, agency, university, c
     assert table.total.amount == AGENCY_TOTAL - Decimal("800000.00") + Decimal("50000.00")
 
 
-def test_platform_figures_follow_every_ledger_change(ctx, agency, ledger):
+def test_platform_figures_follow_every_ledger_change(ctx, agency, university, company, ledger):
     """The rollup answers platform figures: a changed amount, a moved date, a new segment all show at once."""
     before = statistics.deal_statistics(Scope(), Filters(), "segment")
     deal = db.session.get(Deal, ledger.license_deal)
-    deals.amend_deal(agency.load(), deal.id, {"reason": "合同金额更正", "changes": {"amount": "150000.00"}}) \
-        if deal.status.immutable else deals.update_deal(agency.load(), deal.id, {"amount": "150000.00"})
+    deals.amend_deal(agency.load(), deal.id, {"reason": "合同金额更正", "changes": {"amount": "150000.00"}})
     transaction.commit()
+    factories.approve("deal", deal.id, university, company)  # a correction both parties agreed to
     after = statistics.deal_statistics(Scope(), Filters(), "mode")
     assert {r.key: r.figure.amount for r in after.rows}["license"] == Decimal("200000.00")
     db.session.add(PatentSegment(patent_id=deal.patent_ids[0], segment_code="SEI-08"))
