@@ -1,7 +1,7 @@
 """consents, co-owners as organisations, payments confirmed by the payee, ended declarations, invalidation pending
 
 Revision ID: c0e5e7a9b1d2
-Revises: 5f9a0d12fc83
+Revises: a7c3e91b5d20
 Create Date: 2026-12-02 09:00:00
 
 Adds the proposals and consents every two-sided act waits for, the link from
