@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import TypeVar
 
 from matching.documents import NeedDoc, PatentDoc
 from matching.fields import NEED_FACETS, PATENT_FACETS, MatchTerms, TermGroups, need_match_terms, patent_match_terms
@@ -30,6 +31,7 @@ POOL = 60
 SEGMENT_POOL = 30
 FACET_SIZE = 100
 
+_D = TypeVar("_D", PatentDoc, NeedDoc)
 Candidates = list[tuple[PatentDoc, float]]
 NeedCandidates = list[tuple[NeedDoc, float]]
 Facets = dict[str, list[FacetValue]]
@@ -169,9 +171,9 @@ class SearchBackend(ABC):
                 for score, _, need, s in scored[:limit]]
 
 
-def merge_pools(*pools: list) -> list:
+def merge_pools(*pools: list[tuple[_D, float]]) -> list[tuple[_D, float]]:
     """Union of candidate lists by document id (max score), best first."""
-    best: dict[int, tuple] = {}
+    best: dict[int, tuple[_D, float]] = {}
     for pool in pools:
         for doc, score in pool:
             if doc.id not in best or score > best[doc.id][1]:

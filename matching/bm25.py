@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from matching.fields import TermGroups
 
@@ -32,7 +33,7 @@ def selective_groups(groups: TermGroups, df: dict[str, int], n_docs: int, keep_a
 K1, B = 1.2, 0.75
 
 
-def bm25f(rows: Iterable[tuple], columns: Sequence[str], weights: dict[str, float], groups: TermGroups,
+def bm25f(rows: Iterable[tuple[Any, ...]], columns: Sequence[str], weights: dict[str, float], groups: TermGroups,
           df: dict[str, int], n_docs: int, avg_len: float) -> dict[int, float]:
     """Σ group weight × BM25F over ``rows`` of (rowid, *column token texts).
 
@@ -43,7 +44,7 @@ def bm25f(rows: Iterable[tuple], columns: Sequence[str], weights: dict[str, floa
     idf = {t: math.log(1 + (n_docs - d + 0.5) / (d + 0.5)) for t, d in df.items()}
     out: dict[int, float] = {}
     for row in rows:
-        tf: Counter[str] = Counter()
+        tf: defaultdict[str, float] = defaultdict(float)
         length = 0.0
         for col, text in zip(columns, row[1:]):
             tokens = text.split()

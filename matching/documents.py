@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 IN_FORCE_STATUSES = frozenset({"granted", "fee_overdue"})
 # Listed in search and matchable (pending ranks lower); the rest never show.
@@ -96,6 +96,7 @@ class NeedDoc:
         return _from_json(cls, data)
 
 
+_Doc = TypeVar("_Doc", "PatentDoc", "NeedDoc")
 _DATE_FIELDS = {"application_date", "valid_until"}
 _DECIMAL_FIELDS = {"price_min", "price_max", "budget_min", "budget_max"}
 
@@ -114,7 +115,8 @@ def _field_set(cls: type) -> frozenset[str]:
 def _to_json(doc: PatentDoc | NeedDoc) -> dict[str, Any]:
     # Shallow on purpose: fields are scalars or lists of str (asdict deep-copies, 5x slower).
     out: dict[str, Any] = {}
-    for name in _field_names(type(doc)):
+    doc_class: type = type(doc)
+    for name in _field_names(doc_class):
         value = getattr(doc, name)
         if isinstance(value, date):
             value = value.isoformat()
@@ -126,8 +128,9 @@ def _to_json(doc: PatentDoc | NeedDoc) -> dict[str, Any]:
     return out
 
 
-def _from_json(cls: type, data: dict[str, Any]) -> Any:
-    known = _field_set(cls)
+def _from_json(cls: type[_Doc], data: dict[str, Any]) -> _Doc:
+    doc_class: type = cls
+    known = _field_set(doc_class)
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:

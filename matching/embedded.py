@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 from matching import embedded_sql as q
 from matching.bm25 import bm25f, selective_groups
@@ -225,7 +226,7 @@ class EmbeddedBackend(SearchBackend):
 
     # ---- retrieval -----------------------------------------------------------
     def _page(self, conn: sqlite3.Connection, v: str, plan: SearchPlan, weights: list[float],
-              base_where: list[str], base_params: list, facets: Sequence[str], order: str) -> tuple[list[tuple[dict, float]], int, Facets]:
+              base_where: list[str], base_params: list[Any], facets: Sequence[str], order: str) -> tuple[list[tuple[dict[str, Any], float]], int, Facets]:
         where, params = q.filter_clauses(f"{v}_kv", plan.filters, "d.id")
         where, params = base_where + where, base_params + params
         if plan.query.units:
@@ -287,7 +288,7 @@ class EmbeddedBackend(SearchBackend):
 
     def _candidates(self, name: str, columns: tuple[str, ...], weights: dict[str, float], groups: TermGroups,
                     segments: Sequence[str], k: int, extra: str = "",
-                    extra_params: Sequence[object] = ()) -> list[tuple[dict, float]]:
+                    extra_params: Sequence[object] = ()) -> list[tuple[dict[str, Any], float]]:
         """Top-k by Σ group weight × BM25F(group terms).
 
         ``extra``: SQL selecting the ids allowed (``{v}`` = live version).
@@ -351,7 +352,8 @@ class EmbeddedBackend(SearchBackend):
 
     @staticmethod
     def _n_docs(conn: sqlite3.Connection, v: str) -> int:
-        return conn.execute(f"SELECT n FROM {v}_stats").fetchone()[0]
+        n: int = conn.execute(f"SELECT n FROM {v}_stats").fetchone()[0]
+        return n
 
     @staticmethod
     def _doc_freqs(conn: sqlite3.Connection, v: str, groups: TermGroups) -> dict[str, int]:

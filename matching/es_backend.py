@@ -227,7 +227,8 @@ class ElasticsearchBackend(SearchBackend):
 
         with self._guard("search"):
             try:
-                return self.client.search(index=index, body=body).body
+                body_: dict[str, Any] = self.client.search(index=index, body=body).body
+                return body_
             except NotFoundError:  # no index yet: nothing indexed
                 return {"hits": {"hits": [], "total": {"value": 0}}, "aggregations": {}}
 

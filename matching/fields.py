@@ -5,7 +5,7 @@ Both backends index exactly these, so their recall and facets agree.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 
 from matching import ipc
@@ -102,7 +102,7 @@ def select_terms(weighted_texts: list[tuple[str, float]], analyzer: Analyzer, n_
     receive the very same terms. Selected terms from the first ``n_focus``
     texts form the focus group.
     """
-    scores: Counter[str] = Counter()
+    scores: defaultdict[str, float] = defaultdict(float)
     first_seen: dict[str, int] = {}
     focus: set[str] = set()
     for n, (text, weight) in enumerate(weighted_texts):

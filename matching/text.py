@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from matching.normalize import normalize
 from matching.synonyms import SynonymTable
@@ -116,7 +117,7 @@ class Analyzer:
         self._stop_pairs = frozenset(w for w in stopwords if len(w) == 2)
         self._labels = lru_cache(maxsize=LABEL_CACHE)(self._label_tokens)
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type[Analyzer], tuple[SynonymTable, frozenset[str]]]:
         # For worker processes: the segmenter, lock and caches are rebuilt there.
         return (type(self), (self.synonyms, self.stopwords))
 
@@ -126,7 +127,7 @@ class Analyzer:
         stop = frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
         return cls(SynonymTable.load(extra_synonym_paths), stop)
 
-    def _segmenter(self):  # -> jieba.Tokenizer (untyped library)
+    def _segmenter(self) -> Any:  # a jieba.Tokenizer (untyped library)
         if self._jieba is None:
             with self._lock:
                 if self._jieba is None:

@@ -24,6 +24,7 @@ from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
 from marketplace.deals.models import Deal, DealAmendment, DealMode, DealPatent, DealStatus, LicenseKind, OwnershipChange
 from marketplace.extensions import db
+from marketplace.patents.vocab import LabelledEnum
 from marketplace.openlicense.eligibility import LAPSED, Ineligible, Refusal, assignment_refusals, license_refusals
 from marketplace.core.dates import local_today, parse_date
 from marketplace.openlicense.facts import lock_patents, patent_facts
@@ -42,7 +43,7 @@ EDITABLE = ("title", "amount", "contract_date", "term_start", "term_end", "recor
 AMENDABLE = ("title", "amount", "contract_date", "term_start", "term_end", "recordal_number", "recorded_on", "notes")
 
 
-def _enum(enum_cls: type, raw: Any, field: str) -> Any:
+def _enum(enum_cls: type[LabelledEnum], raw: Any, field: str) -> Any:
     member = raw if isinstance(raw, enum_cls) else enum_cls.parse(str(raw or ""))
     if member is None:
         allowed = ", ".join(m.value for m in enum_cls)

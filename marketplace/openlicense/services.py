@@ -32,7 +32,7 @@ from marketplace.openlicense.facts import live_declaration, lock_patents, patent
 from marketplace.openlicense.models import DeclarationStatus, LicenseGrant, OpenLicenseDeclaration
 from marketplace.openlicense.terms import PaymentMethod, validate_terms
 from marketplace.patents.models import Patent, PatentSegment
-from marketplace.patents.vocab import LegalStatus, PatentType
+from marketplace.patents.vocab import LabelledEnum, LegalStatus, PatentType
 from marketplace.search.services import ranked_patent_ids
 
 ENTITY = "open_license"
@@ -242,7 +242,7 @@ def licensee_counts(declaration_ids: list[int]) -> dict[int, int]:
     return {declaration_id: count for declaration_id, count in rows}
 
 
-def _member(enum_cls: type, value: Any, field: str) -> Any:
+def _member(enum_cls: type[LabelledEnum], value: Any, field: str) -> Any:
     member = enum_cls.parse(str(value))
     if member is None:
         raise ValidationFailed.field(field, f"无效取值 {value} / unknown value {value}")
