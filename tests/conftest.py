@@ -18,7 +18,8 @@ from marketplace import create_app
 from marketplace.config import Settings
 from marketplace.extensions import db
 from marketplace.search.backend import search_backend
-from tests import factories, isolation
+from tests import factories, isolation, parallel
+from tests.parallel import pytest_runtest_protocol  # noqa: F401 (a hook: xdist workers take turns at Elasticsearch)
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -63,7 +64,7 @@ def test_settings(tmp_path: Path, **overrides: object) -> Settings:
     if os.environ.get("ES_URL"):
         environ["ES_URL"] = os.environ["ES_URL"]
     if os.environ.get("DATABASE_URL"):
-        environ["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        environ["DATABASE_URL"] = parallel.worker_database_url(os.environ["DATABASE_URL"])
     else:
         environ["DATABASE_URL"] = f"sqlite:///{tmp_path / 'test.sqlite'}"
     settings = Settings.from_env(tmp_path, environ)
@@ -77,7 +78,9 @@ test_settings.__test__ = False  # a helper, not a test, in the modules that impo
 def app(tmp_path_factory: pytest.TempPathFactory):
     """One app, schema and search indices per test session; each test's writes are rolled back after it."""
     tmp_path = tmp_path_factory.mktemp("app")
-    application = create_app({"SETTINGS": test_settings(tmp_path), "TESTING": True, "WTF_CSRF_ENABLED": False,
+    settings = test_settings(tmp_path)
+    parallel.create_worker_database(settings.database_url)
+    application = create_app({"SETTINGS": settings, "TESTING": True, "WTF_CSRF_ENABLED": False,
                               "SERVER_NAME": "localhost"})
     with application.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -98,6 +101,7 @@ def app(tmp_path_factory: pytest.TempPathFactory):
             backend.drop()
             backend.close()
         db.engine.dispose()
+    parallel.drop_worker_database(settings.database_url)
 
 
 @pytest.fixture(autouse=True)
