@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev translations migrate seed worker bench clean
+.PHONY: run test typecheck install install-dev translations migrate seed worker bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ run: seed
 ## make test: install the dev dependencies and run the whole suite (DATABASE_URL / ES_URL / REDIS_URL select real servers)
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make typecheck: mypy as configured in pyproject.toml (strict for matching/ and marketplace/core/)
+typecheck: install-dev
+	$(BIN)/mypy
 
 worker: install
 	$(FLASK) worker

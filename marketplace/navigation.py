@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 from flask import current_app, url_for
@@ -19,7 +20,7 @@ class NavItem:
     group: str = ""
 
 
-def _kind_in(*kinds: OrganisationKind) -> Callable[[object], bool]:
+def _kind_in(*kinds: OrganisationKind) -> Callable[[Any], bool]:
     return lambda user: bool(getattr(user, "is_authenticated", False) and user.organisation
                              and user.organisation.kind in kinds)
 

@@ -252,7 +252,7 @@ def update_organisation(actor: User, values: dict[str, object]) -> Organisation:
     if "is_sme" in values:
         clean["is_sme"] = bool(values["is_sme"])
     if "grade_labels" in values:
-        labels = [str(v).strip() for v in values["grade_labels"] if str(v).strip()]  # type: ignore[union-attr]
+        labels = [str(v).strip() for v in values["grade_labels"] if str(v).strip()]  # type: ignore[attr-defined]
         if not labels or len(labels) != len(set(labels)) or any(len(v) > 16 for v in labels):
             raise ValidationFailed.field("grade_labels", "需要不重复的分级标签（每个≤16字符）/ distinct labels of ≤16 characters")
         clean["grade_labels"] = labels

@@ -68,7 +68,7 @@ class PageMeta(Schema):
 class ErrorSchema(Schema):
     error = fields.String(metadata={"example": "validation_failed"})
     message = fields.String()
-    fields = fields.Dict(keys=fields.String(), values=fields.String())
+    fields = fields.Dict(keys=fields.String(), values=fields.String())  # type: ignore[assignment]  # a field named like Schema.fields: marshmallow pops declared fields
 
 
 def register_error_schema(api: Api) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from marketplace.console import exports, statistics, targets
 from marketplace.console.ledger import Filters, Scope
@@ -53,7 +54,7 @@ def build_dashboard(scope: Scope, year: int, today: date) -> Dashboard:
 
 def workbook(board: Dashboard) -> bytes:
     """The dashboard's tables, one worksheet each, in the order the page shows them."""
-    sheets = []
+    sheets: list[tuple[str, list[str], list[list[Any]]]] = []
     if board.progress:
         sheets.append(("目标进度", ["指标", "目标", "本年至今", "年底预测", "完成率（%）"],
                        [[p.label, p.target, p.actual, p.forecast, p.percent] for p in board.progress]))

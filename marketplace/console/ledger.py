@@ -29,13 +29,15 @@ and the organisations it invited to its events. Platform admins see it all.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
 from datetime import date
 
 from sqlalchemy import (
-    BigInteger, ColumnElement, Integer, Select, String, and_, cast, exists, func, join, literal, null, or_, select,
+    BigInteger, ColumnElement, CompoundSelect, Integer, Select, String, and_, cast, exists, func, join, literal, null, or_, select,
     true, type_coerce, union, union_all,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from marketplace.accounts.models import Organisation, OrganisationKind
 from marketplace.console.models import EventInvitation, MatchmakingEvent, ServedOrganisation
@@ -76,11 +78,11 @@ class Filters:
     sme: bool = False
     fee_type: str | None = None
 
-    def narrowed(self, **changes: object) -> "Filters":
+    def narrowed(self, **changes: Any) -> "Filters":
         return replace(self, **changes)
 
 
-def served_organisations(agency_id: int) -> Select:
+def served_organisations(agency_id: int) -> CompoundSelect:
     """Ids of the organisations an agency serves, from the ledger (see the module docstring)."""
     return union(
         select(Deal.seller_id).where(Deal.agency_id == agency_id),
@@ -99,27 +101,32 @@ def served_by(agency_id: int) -> Select:
     return select(ServedOrganisation.organisation_id).where(ServedOrganisation.agency_id == agency_id)
 
 
+Expr = ColumnElement[Any] | QueryableAttribute[Any]  # a column of a model, or an expression
+
+
 @dataclass(frozen=True)
 class _Branch:
     """How one ledger table maps onto the common item columns."""
 
     source: str
-    table: type
-    item_id: ColumnElement
-    mode: ColumnElement
-    day: ColumnElement
-    amount: ColumnElement
-    holder_id: ColumnElement
-    acquirer_id: ColumnElement
+    table: type[Any]
+    item_id: Expr
+    mode: Expr
+    day: Expr
+    amount: Expr
+    holder_id: Expr
+    acquirer_id: Expr
     region_from_holder: bool
-    fee_type: ColumnElement
-    link: tuple[type, ColumnElement, ColumnElement] | None  # (link model, item id, patent id); None: one patent
-    patent_id: ColumnElement | None  # the row's own patent when there is no link table
-    counted: ColumnElement
+    fee_type: Expr
+    link: tuple[type[Any], Expr, Expr] | None  # (link model, item id, patent id); None: one patent
+    patent_id: Expr | None  # the row's own patent when there is no link table
+    counted: Expr
 
 
-def _branches() -> list[_Branch]:
-    return [
+@cache
+def _branches() -> tuple[_Branch, ...]:
+    """Built once: SQL expressions are immutable, and building them on every query cost more than running it."""
+    return (
         _Branch("deal", Deal, Deal.id, Deal.mode, Deal.contract_date, Deal.amount, Deal.seller_id, Deal.buyer_id,
                 False, null(), (DealPatent, DealPatent.deal_id, DealPatent.patent_id), None,
                 and_(Deal.status.in_(COUNTED_DEALS), Deal.contract_date.is_not(None))),
@@ -129,14 +136,15 @@ def _branches() -> list[_Branch]:
         _Branch("pledge", Pledge, Pledge.id, literal("pledge", String), Pledge.registered_on, Pledge.amount,
                 Pledge.pledgor_id, Pledge.pledgee_id, True, null(),
                 (PledgePatent, PledgePatent.pledge_id, PledgePatent.patent_id), None, true()),
-    ]
+    )
 
 
 def _branch_modes(branch: _Branch) -> tuple[str, ...]:
     return DEAL_MODES if branch.source == "deal" else (branch.source,)
 
 
-def items(scope: Scope, filters: Filters, *, segments: bool = False, by_agency: bool = False) -> Select | None:
+def items(scope: Scope, filters: Filters, *, segments: bool = False,
+          by_agency: bool = False) -> Select | CompoundSelect | None:
     """The counted ledger rows in scope and filter, one per item (per item and segment with ``segments``).
 
     Columns: source, item_id, mode, day, amount, cents, agency_id, holder_id,
@@ -159,7 +167,7 @@ def item_selects(scope: Scope, filters: Filters, *, segments: bool = False,
             if (stmt := _branch_select(branch, scope, filters, segments, by_agency)) is not None]
 
 
-def cents(amount: ColumnElement) -> ColumnElement:
+def cents(amount: Expr) -> ColumnElement:
     """An amount as whole cents, so sums are exact integers on SQLite (which keeps NUMERIC as REAL) too."""
     return cast(func.round(amount * 100), BigInteger)
 
@@ -177,6 +185,12 @@ def _has_segment(branch: _Branch, code: str) -> ColumnElement:
     return exists(tagged.where(PatentSegment.segment_code == code))
 
 
+@cache
+def _party_aliases(source: str) -> tuple[type[Organisation], type[Organisation]]:
+    """The holder and acquirer organisations of a branch, built once (an alias copies every column)."""
+    return aliased(Organisation, name=f"holder_{source}"), aliased(Organisation, name=f"acquirer_{source}")
+
+
 def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bool,
                    by_agency: bool) -> Select | None:
     modes = _branch_modes(branch)
@@ -186,15 +200,15 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
         return None
     if filters.sme and branch.source == "pledge":
         return None
-    holder = aliased(Organisation, name=f"holder_{branch.source}")
-    acquirer = aliased(Organisation, name=f"acquirer_{branch.source}")
+    holder, acquirer = _party_aliases(branch.source)
     region_code = holder.region_code if branch.region_from_holder else acquirer.region_code
     serving = by_agency and branch.source == "open_license"
+    agency_id: Expr
     if serving:
         agency_id = ServedOrganisation.agency_id
     else:
         agency_id = branch.table.agency_id if hasattr(branch.table, "agency_id") else cast(null(), Integer)
-    conditions: list[ColumnElement] = [branch.counted]
+    conditions: list[Expr] = [branch.counted]
     if filters.mode is not None and branch.source == "deal":
         conditions.append(Deal.mode == DealMode(filters.mode))
     if filters.start is not None:
@@ -206,7 +220,7 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
             served = served_by(scope.agency_id)
             conditions.append(or_(LicenseGrant.licensee_id.in_(served), LicenseGrant.licensor_id.in_(served)))
         else:
-            conditions.append(branch.table.agency_id == scope.agency_id)
+            conditions.append(getattr(branch.table, "agency_id") == scope.agency_id)
     if filters.region is not None:
         conditions.append(region_code == filters.region)
     if filters.organisation_id is not None:

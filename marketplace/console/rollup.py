@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, event, inspect, select, union
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from marketplace.accounts.models import Organisation
 from marketplace.console.cells import Cell, live_cells, month_end, month_start
@@ -96,7 +97,7 @@ def _forget(session: Session) -> None:
         session.info.pop(name, None)
 
 
-def mark_pending(session: Session) -> None:
+def mark_pending(session: Session | scoped_session[Any]) -> None:
     """Write this unit of work's stale months and agencies to the tables every process reads."""
     months = set(session.info.pop(_MONTHS, set()))
     agencies = set(session.info.pop(_AGENCIES, set()))

@@ -5,6 +5,8 @@ Agencies see their own scope and platform admins everything (or one agency,
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -45,7 +47,8 @@ def _scope_args(scope: Scope) -> dict[str, int]:
 
 
 def drill_url(filters, scope: Scope, endpoint: str = "console.items") -> str:
-    return url_for(endpoint, **statistics.filter_params(filters), **_scope_args(scope))
+    params: dict[str, Any] = {**statistics.filter_params(filters), **_scope_args(scope)}
+    return url_for(endpoint, **params)
 
 
 def chart_spec(table: statistics.Table, scope: Scope, measure: str = "amount") -> dict[str, object]:

@@ -12,9 +12,13 @@ import uuid
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from rq import Queue
 
 log = logging.getLogger(__name__)
 QUEUES = ("index", "push", "mail", "digest", "default")
@@ -40,7 +44,7 @@ def current_job_id() -> str | None:
     return current.id if current is not None else None
 
 
-class JobLog(logging.LoggerAdapter):
+class JobLog(logging.LoggerAdapter[logging.Logger]):
     """A logger whose lines start with ``[job <id>]`` whenever a job is running."""
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
@@ -78,20 +82,22 @@ class JobRunner:
 
     def __init__(self, redis_url: str | None) -> None:
         self.redis_url = redis_url
-        self._connection = None
+        self._connection: Redis | None = None
 
     @property
     def inline(self) -> bool:
         return self.redis_url is None
 
     @property
-    def connection(self):  # -> redis.Redis
+    def connection(self) -> Redis:
         if self._connection is None:
+            if self.redis_url is None:
+                raise RuntimeError("no REDIS_URL: jobs run inline")
             from redis import Redis
             self._connection = Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_timeout=5)
         return self._connection
 
-    def queue(self, name: str):  # -> rq.Queue
+    def queue(self, name: str) -> Queue:
         from rq import Queue
         return Queue(name, connection=self.connection)
 
@@ -136,7 +142,7 @@ class JobRunner:
                     continue
                 result = failed.latest_result()
                 error = ((result.exc_string if result else None) or "").strip().splitlines()
-                found.append(FailedJob(failed.id, name, failed.description or failed.func_name,
+                found.append(FailedJob(failed.id, name, failed.description or failed.func_name or "",
                                        error[-1] if error else "", failed.ended_at))
         return sorted(found, key=lambda f: f.ended_at or datetime.min, reverse=True)[:limit]
 
@@ -167,4 +173,5 @@ def init_app(app: Flask) -> None:
 
 
 def jobs() -> JobRunner:
-    return current_app.extensions["jobs"]
+    runner: JobRunner = current_app.extensions["jobs"]
+    return runner

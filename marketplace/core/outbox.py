@@ -61,7 +61,8 @@ def record_changes(entity_type: str, entity_ids: Iterable[int], action: str = "c
 
 def take_touched_consumers() -> set[str]:
     """The consumers this unit of work wrote rows for (cleared on read)."""
-    return db.session.info.pop(_SESSION_KEY, set())
+    touched: set[str] = db.session.info.pop(_SESSION_KEY, set())
+    return touched
 
 
 def drain(consumer_name: str, batch_size: int = 500, max_batches: int | None = None) -> int:

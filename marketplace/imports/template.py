@@ -66,14 +66,15 @@ def inventory_template(fmt: str, organisation: Organisation, taxonomy: Taxonomy)
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "专利清单"
     sheet.append(template_headers())
-    for cell in sheet[1]:
+    for column, cell in enumerate(sheet[1], start=1):
         cell.font = Font(bold=True)
-        sheet.column_dimensions[cell.column_letter].width = 40 if cell.value in ("摘要", "首项权利要求") else 18
+        sheet.column_dimensions[get_column_letter(column)].width = 40 if cell.value in ("摘要", "首项权利要求") else 18
     sheet.freeze_panes = "A2"
     help_sheet = workbook.create_sheet("填写说明")
     help_sheet.append(["列 / column", "必填 / required", "说明 / what to enter"])
@@ -81,6 +82,6 @@ def inventory_template(fmt: str, organisation: Organisation, taxonomy: Taxonomy)
         help_sheet.append(list(row))
     help_sheet.column_dimensions["A"].width = 18
     help_sheet.column_dimensions["C"].width = 90
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    stream = io.BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()

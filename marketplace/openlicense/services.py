@@ -42,7 +42,7 @@ from marketplace.openlicense.facts import license_terms, live_declaration, lock_
 from marketplace.openlicense.models import LIVE, DeclarationStatus, LicenseGrant, OpenLicenseDeclaration
 from marketplace.openlicense.terms import PaymentMethod, validate_terms
 from marketplace.patents.models import Patent, PatentSegment
-from marketplace.patents.vocab import LegalStatus, PatentType
+from marketplace.patents.vocab import LabelledEnum, LegalStatus, PatentType
 from marketplace.search.services import ranked_patent_ids
 
 ENTITY = "open_license"
@@ -339,7 +339,7 @@ def licensee_counts(declaration_ids: list[int]) -> dict[int, int]:
     return {declaration_id: count for declaration_id, count in rows}
 
 
-def _member(enum_cls: type, value: Any, field: str) -> Any:
+def _member(enum_cls: type[LabelledEnum], value: Any, field: str) -> Any:
     member = enum_cls.parse(str(value))
     if member is None:
         raise ValidationFailed.field(field, _("无效取值 %(value)s", value=value))

@@ -4,6 +4,7 @@ Hypothesis draws random deals (any mode, status, date, agency), open licenses
 obtained (any fee type, effective or not) and pledges, plus event
 invitations; each grouping, scope and date range is checked against the
 plain-SQL oracle in ``world``, and each row against its drill-down list.
+Examples are sized for the suite (``HYPOTHESIS_PROFILE=thorough``: ten times more).
 Platform-wide figures go through the monthly rollup (partial months live),
 agency figures are live: both paths are checked.
 """
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from marketplace.console import listing, statistics
 from marketplace.console.ledger import MODES, Filters, Scope
 from marketplace.extensions import db
+from tests.conftest import examples
 from tests.marketplace.console import world as w
 
 FIRST, LAST = date(2022, 11, 1), date(2024, 3, 31)
@@ -78,7 +80,7 @@ def _write(world, ledger) -> None:
     db.session.flush()
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(8), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ledger=ledgers, period=ranges(), mode=st.one_of(st.none(), st.sampled_from(MODES)))
 def test_every_grouping_equals_the_sql_aggregation(world, ledger, period, mode):
     savepoint = db.session.begin_nested()
@@ -105,7 +107,7 @@ def test_every_grouping_equals_the_sql_aggregation(world, ledger, period, mode):
         savepoint.rollback()
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(6), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ledger=ledgers, period=ranges(), grouping=st.sampled_from(statistics.GROUPINGS))
 def test_every_figure_drills_down_to_the_items_it_counts(world, ledger, period, grouping):
     savepoint = db.session.begin_nested()
@@ -123,7 +125,7 @@ def test_every_figure_drills_down_to_the_items_it_counts(world, ledger, period, 
         savepoint.rollback()
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(6), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ledger=ledgers, period=ranges())
 def test_smes_and_fee_split_equal_the_sql_aggregation(world, ledger, period):
     savepoint = db.session.begin_nested()
