@@ -22,6 +22,7 @@ from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.money import parse_money
 from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
+from marketplace.core.text import require_plain
 from marketplace.deals.models import Deal, DealAmendment, DealMode, DealPatent, DealStatus, LicenseKind, OwnershipChange
 from marketplace.extensions import db
 from marketplace.openlicense.eligibility import LAPSED, Ineligible, Refusal, assignment_refusals, license_refusals
@@ -83,7 +84,7 @@ def _clean_fields(raw: Mapping[str, Any], mode: DealMode, names: tuple[str, ...]
         "term_start": lambda v: parse_date(v, "term_start"),
         "term_end": lambda v: parse_date(v, "term_end"),
         "recorded_on": lambda v: parse_date(v, "recorded_on"),
-        "recordal_number": lambda v: (str(v or "").strip() or None),
+        "recordal_number": lambda v: (require_plain(str(v or "").strip(), "recordal_number") or None),
         "match_id": lambda v: None if v in (None, "") else int(v),
     }
     for name in names:
@@ -210,7 +211,7 @@ def _transition(user: User, deal: Deal, target: DealStatus, raw: Mapping[str, An
     if target == DealStatus.SIGNED:
         deal.contract_date = deal.contract_date or parse_date(raw.get("contract_date"), "contract_date") or today
     elif target == DealStatus.RECORDED:
-        number = str(raw.get("recordal_number") or deal.recordal_number or "").strip()
+        number = require_plain(str(raw.get("recordal_number") or deal.recordal_number or "").strip(), "recordal_number")
         if not number:
             raise ValidationFailed.field("recordal_number", "登记须填写登记/备案号 / a registration number is required")
         deal.recordal_number = number[:64]

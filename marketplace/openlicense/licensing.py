@@ -25,6 +25,7 @@ from marketplace.core.mail import queue_mail
 from marketplace.core.money import format_cny, parse_money
 from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
+from marketplace.core.text import require_plain
 from marketplace.extensions import db
 from marketplace.openlicense.eligibility import add_months
 from marketplace.core.dates import local_today, require_date
@@ -174,7 +175,7 @@ def record_payment(user: User, license_id: int, raw: Mapping[str, Any]) -> Licen
 def record_recordal(user: User, license_id: int, number: str, recorded_on: Any = None) -> LicenseGrant:
     """Enter the CNIPA recordal (备案) number, which also earns the 15 % annual-fee reduction."""
     grant = _party_license(user, license_id)
-    number = (number or "").strip()
+    number = require_plain((number or "").strip(), "recordal_number")
     if not number or len(number) > 64:
         raise ValidationFailed.field("recordal_number",
                                      "须填写备案号（≤64字）/ a recordal number (≤64 characters) is required")
