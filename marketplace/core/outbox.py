@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from marketplace.core.jobs import job_logger
 from marketplace.core.models import OutboxEvent, utcnow
+from marketplace.core.sqlite import write_intent
 from marketplace.extensions import db
 
 log = job_logger(__name__)  # drains run as jobs: their lines carry the job id
 
 BatchHandler = Callable[[list[OutboxEvent]], None]
 _SESSION_KEY = "outbox_consumers"
+CLAIM_LEASE = timedelta(minutes=15)  # longer than a drain job's timeout: a crashed drain's rows come back after it
 
 
 @dataclass(frozen=True)
@@ -64,31 +67,58 @@ def take_touched_consumers() -> set[str]:
     return db.session.info.pop(_SESSION_KEY, set())
 
 
+def claim(consumer_name: str, batch_size: int) -> list[int]:
+    """Atomically claim the next pending rows of a consumer and commit the claim; returns their ids in order.
+
+    One ``UPDATE … WHERE id IN (pending, unclaimed) RETURNING id`` marks the
+    rows, so two drains — threads, gunicorn workers, RQ workers, on SQLite as
+    on PostgreSQL — never take the same row and no push job runs twice. The
+    claim is committed before the batch is handled; a drain that dies holding
+    it loses it after ``CLAIM_LEASE``.
+    """
+    now = utcnow()
+    db.session.commit()  # a transaction begun before the claim may be a reader: the claim starts a writer
+    pending = (select(OutboxEvent.id)
+               .where(OutboxEvent.consumer == consumer_name, OutboxEvent.processed_at.is_(None),
+                      or_(OutboxEvent.claimed_at.is_(None), OutboxEvent.claimed_at < now - CLAIM_LEASE))
+               .order_by(OutboxEvent.id).limit(batch_size)
+               .with_for_update(skip_locked=True))  # PostgreSQL: concurrent claims skip each other's rows
+    with write_intent(True):
+        ids = list(db.session.scalars(
+            update(OutboxEvent).where(OutboxEvent.id.in_(pending.scalar_subquery())).values(claimed_at=now)
+            .returning(OutboxEvent.id).execution_options(synchronize_session=False)))
+        db.session.commit()
+    return sorted(ids)
+
+
 def drain(consumer_name: str, batch_size: int = 500, max_batches: int | None = None) -> int:
     """Process pending rows of one consumer in id order; returns how many were processed.
 
-    Stops at the first failing batch, recording the error and attempt on its
-    rows, so order is preserved and the next drain retries from there.
+    Each batch is claimed first (``claim``). A failing batch records the error
+    and attempt on its rows and releases them, and the drain stops there, so
+    the next drain retries from that batch.
     """
     consumer = _consumers[consumer_name]
+    with write_intent(True):  # every transaction below writes (claims, marks): SQLite takes the lock at BEGIN
+        return _drain(consumer, batch_size, max_batches)
+
+
+def _drain(consumer: Consumer, batch_size: int, max_batches: int | None) -> int:
+    consumer_name = consumer.name
     processed = 0
     batches = 0
     while max_batches is None or batches < max_batches:
-        events = list(db.session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.consumer == consumer_name, OutboxEvent.processed_at.is_(None))
-            .order_by(OutboxEvent.id).limit(batch_size)
-            .with_for_update(skip_locked=True)))  # concurrent drains (two workers) take disjoint batches
-        if not events:
+        ids = claim(consumer_name, batch_size)
+        if not ids:
             break
         batches += 1
-        ids = [event.id for event in events]
+        events = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id)))
         try:
             consumer.handle(events)
         except Exception as exc:
             db.session.rollback()
             db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(
-                attempts=OutboxEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]))
+                attempts=OutboxEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000], claimed_at=None))
             db.session.commit()
             log.warning("outbox consumer %s failed on %d events: %s", consumer_name, len(ids), exc)
             break
