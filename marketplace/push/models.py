@@ -62,6 +62,7 @@ class NotificationKind(enum.StrEnum):
     INTEREST = "interest"
     MESSAGE = "message"
     NEED_EXPIRING = "need_expiring"
+    IMPORT_FINISHED = "import_finished"
 
 
 class Notification(db.Model):
