@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_field(common.Money, "string", None)  # money travels as a string (pattern in Money)
+    api.ma_plugin.converter.add_attribute_function(common.document_decimal_strings)
     app.before_request(common.authenticate_writes_first)
     for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api, openlicense_api, deals_api, pledges_api, push_api, console_api):
         csrf.exempt(module.blp)

@@ -77,6 +77,16 @@ class Money(fields.Decimal):
             raise ValidationError(next(iter(error.fields.values()), error.message)) from None
 
 
+DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
+
+
+def document_decimal_strings(converter: object, field: fields.Field, **kwargs: object) -> dict[str, object]:
+    """apispec attribute function: a ``fields.Decimal(as_string=True)`` is a string in the document, as on the wire."""
+    if isinstance(field, fields.Decimal) and field.as_string and not isinstance(field, Money):
+        return {"type": "string", "pattern": DECIMAL_PATTERN}
+    return {}
+
+
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
