@@ -283,6 +283,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=10, help="seconds of further writes after the imports")
     parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn")
     parser.add_argument("--drain-timeout", type=float, default=1800, help="seconds to wait for the job backlog")
+    parser.add_argument("--log", default="/tmp/embedded_load_server.log", help="where to keep the server's log")
     parser.add_argument("--restart", action="store_true",
                         help="restart the server over the pending backlog and time one PATCH")
     args = parser.parse_args()
@@ -310,13 +311,16 @@ def main() -> None:
                     {"title": "重启后的一次修改"}))
                 restart_patch = (time.perf_counter() - started, status, outbox_pending(instance))
             drain_started = time.perf_counter()
-            while outbox_pending(instance) and time.perf_counter() - drain_started < args.drain_timeout:
+            while (pending := outbox_pending(instance)) and time.perf_counter() - drain_started < args.drain_timeout:
+                if int(time.perf_counter() - drain_started) % 60 < 2:
+                    print(f"  draining: {pending} outbox rows pending after {time.perf_counter() - drain_started:.0f} s")
                 time.sleep(2)
             drained = time.perf_counter() - drain_started
             left = outbox_pending(instance)
         finally:
             stop_server(server)
         log = log_path.read_text(encoding="utf-8", errors="replace")
+        Path(args.log).write_text(log, encoding="utf-8")
 
     print(f"{'requests':24} {'n':>6} {'failed':>7} {'p50 s':>8} {'p95 s':>8} {'max s':>8}")
     for kind, values in sorted(recorder.latencies.items()):
@@ -330,10 +334,10 @@ def main() -> None:
         print(f"one-field PATCH right after a restart over that backlog: {seconds:.3f} s (HTTP {status}, "
               f"{pending} rows still pending when it answered)")
     print(f"backlog drained {'in' if not left else 'NOT within'} {drained:.0f} s ({left} rows left)")
-    runs = Counter(re.findall(r"\[job push-patent-(\d+)-\d+\] patent \d+: pushed", log))
-    print(f"push jobs: {len(runs)} patents pushed, most runs of one patent's push: {max(runs.values(), default=0)}")
-    print(f"'database is locked' in the server log: {log.count('database is locked')} times; "
-          f"tracebacks: {log.count('Traceback')}")
+    runs = Counter(re.findall(r"\[job (push-patent-\d+-\d+)\] patent \d+: pushed", log))
+    print(f"push jobs: {len(runs)} run, most runs of one job: {max(runs.values(), default=0)}")
+    print(f"server log ({args.log}): 'database is locked' {log.count('database is locked')} times, "
+          f"{log.count('Traceback')} tracebacks, {log.count('inline job')} jobs failed for good")
 
 
 if __name__ == "__main__":

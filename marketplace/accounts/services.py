@@ -32,6 +32,7 @@ from marketplace.accounts.models import (
 from marketplace.core import transaction
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from marketplace.core.jobs import job
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.core.text import require_plain
@@ -45,6 +46,7 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=15)
 UNLOCK_LINK_VALIDITY = timedelta(hours=1)
 TOKEN_PREFIX = "pmk_"
+TOKEN_USE_PRECISION = timedelta(minutes=1)
 _dummy_hash: str | None = None
 
 
@@ -240,8 +242,19 @@ def authenticate_token(raw: str) -> User | None:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = utcnow()
+    if token.last_used_at is None or token.last_used_at < utcnow() - TOKEN_USE_PRECISION:
+        transaction.enqueue_after_commit(record_token_use, token.id)  # GET never writes: a job notes the use
     return token.user
+
+
+@job(queue="default", timeout=30)
+def record_token_use(token_id: int) -> None:
+    """Job: note when a token was last used (to the minute; the API call itself never writes for it)."""
+    now = utcnow()
+    db.session.execute(update(ApiToken).where(ApiToken.id == token_id).where(
+        (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < now - TOKEN_USE_PRECISION))
+        .values(last_used_at=now))
+    db.session.commit()
 
 
 def list_api_tokens(user: User) -> list[ApiToken]:

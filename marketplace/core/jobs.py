@@ -9,7 +9,8 @@ daemon thread per app and process, fed by a queue, so the request that
 enqueued a job answers at once and never waits for somebody else's backlog
 (an import's thousands of index and push jobs, a restart's pending outbox).
 A job already waiting in the queue with the same function and arguments is
-not queued twice. ``INLINE_JOBS=sync`` (the test default) runs each job in
+not queued twice. On SQLite these jobs run as optimistic writers (see
+``run_job``): requests take the write lock first, jobs retry. ``INLINE_JOBS=sync`` (the test default) runs each job in
 the enqueuing thread instead; tests that need the queue switch a runner to
 ``deferred`` and ``drain`` it synchronously (``tests/marketplace/core/conftest.py``).
 """
@@ -19,7 +20,9 @@ import atexit
 import contextvars
 import logging
 import queue
+import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Hashable, MutableMapping
 from dataclasses import dataclass
@@ -99,27 +102,54 @@ class QueuedJob:
         return (self.func, self.args)
 
 
+LOCK_RETRIES = 12  # about a minute of backoff in all
+
+
+def is_lock_conflict(error: BaseException) -> bool:
+    """An embedded SQLite file (the database or the search index) refused a write for now: another writer
+    held the lock too long, or committed since this transaction read. Trying again later succeeds."""
+    return "database is locked" in str(error)
+
+
 def run_job(func: Callable[..., Any], args: tuple[Any, ...], job_id: str) -> bool:
-    """Run one job in the current app context with its id in the log lines; False (logged) when it failed."""
+    """Run one job in the current app context with its id in the log lines; False (logged) when it failed.
+
+    Jobs are idempotent, so one that met a write conflict on the embedded
+    database (``is_lock_conflict``: jobs read first and write last, without
+    holding the lock, so requests never wait for them) is simply run again
+    after a growing pause.
+    """
+    from marketplace.extensions import db
     token = _inline_job_id.set(job_id)
     try:
-        func(*args)
-    except Exception:  # a job failing must not fail the request that committed, nor stop the worker
-        log.exception("[job %s] inline job %s%r failed", job_id, getattr(func, "__name__", func), args)
+        for attempt in range(LOCK_RETRIES + 1):
+            try:
+                func(*args)
+                return True
+            except Exception as error:  # a job failing must not fail the request that committed, nor the worker
+                db.session.rollback()
+                if attempt < LOCK_RETRIES and is_lock_conflict(error):
+                    time.sleep(min(8.0, 0.05 * 2 ** attempt) * random.uniform(0.5, 1.5))
+                    continue
+                log.exception("[job %s] inline job %s%r failed", job_id, getattr(func, "__name__", func), args)
+                return False
         return False
     finally:
         _inline_job_id.reset(token)
-    return True
 
 
 class InProcessWorker:
     """A queue and one daemon thread running jobs inside the app's context, one at a time, in order."""
 
     STOP_TIMEOUT = 30.0
+    IDLE_SECONDS = 60.0
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, idle_job: Callable[[], Any] | None = None) -> None:
         self.app = app
         self.mode = app.config["SETTINGS"].inline_jobs  # "thread", "sync" or (tests) "deferred"
+        # run after IDLE_SECONDS without work (thread mode): without Redis there is no scheduler, so this is
+        # what picks up outbox rows a restart or a failed batch left behind
+        self.idle_job = idle_job
         self._queue: queue.Queue[QueuedJob | None] = queue.Queue()
         self._waiting: set[Hashable] = set()
         self._lock = threading.Lock()
@@ -142,8 +172,8 @@ class InProcessWorker:
                 self._thread.start()
         return True
 
-    def _take(self, block: bool) -> QueuedJob | None:
-        item = self._queue.get(block=block)
+    def _take(self, block: bool, timeout: float | None = None) -> QueuedJob | None:
+        item = self._queue.get(block=block, timeout=timeout)
         if item is not None:
             with self._lock:
                 self._waiting.discard(item.key)
@@ -152,7 +182,9 @@ class InProcessWorker:
     def _execute(self, item: QueuedJob) -> None:
         from marketplace.core.sqlite import write_intent
         from marketplace.extensions import db
-        with self.app.app_context(), write_intent(True):
+        # Jobs begin as readers (core.sqlite): they take the write lock only for their last, short writes
+        # and are re-run on a conflict, so a request never waits behind a job's reading and computing.
+        with self.app.app_context(), write_intent(False):
             try:
                 run_job(item.func, item.args, item.job_id)
             finally:
@@ -160,7 +192,12 @@ class InProcessWorker:
 
     def _work(self) -> None:
         while True:
-            item = self._take(block=True)
+            try:
+                item = self._take(block=True, timeout=self.IDLE_SECONDS)
+            except queue.Empty:
+                if self.idle_job is not None:
+                    self._execute(QueuedJob(self.idle_job, (), f"{self.idle_job.__name__}-idle"))
+                continue
             try:
                 if item is None:
                     return
@@ -286,9 +323,11 @@ class JobRunner:
         return {"status": "ok", "mode": "rq"}
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, idle_job: Callable[[], Any] | None = None) -> None:
+    """The app's runner; without Redis its in-process worker runs ``idle_job`` when it has been idle a while."""
     settings = app.config["SETTINGS"]
-    app.extensions["jobs"] = JobRunner(settings.redis_url, None if settings.redis_url else InProcessWorker(app))
+    app.extensions["jobs"] = JobRunner(settings.redis_url,
+                                       None if settings.redis_url else InProcessWorker(app, idle_job))
 
 
 def jobs() -> JobRunner:

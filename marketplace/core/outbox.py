@@ -8,13 +8,15 @@ server leaves the rows pending and a later drain (next write, sweep job,
 """
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
 
-from marketplace.core.jobs import job_logger
+from marketplace.core.jobs import is_lock_conflict, job_logger
 from marketplace.core.models import OutboxEvent, utcnow
 from marketplace.core.sqlite import write_intent
 from marketplace.extensions import db
@@ -23,7 +25,8 @@ log = job_logger(__name__)  # drains run as jobs: their lines carry the job id
 
 BatchHandler = Callable[[list[OutboxEvent]], None]
 _SESSION_KEY = "outbox_consumers"
-CLAIM_LEASE = timedelta(minutes=15)  # longer than a drain job's timeout: a crashed drain's rows come back after it
+TRANSIENT_RETRIES = 8
+CLAIM_LEASE = timedelta(minutes=5)  # a drain that died (a restart) holding a claim: its rows come back after this
 
 
 @dataclass(frozen=True)
@@ -94,36 +97,45 @@ def claim(consumer_name: str, batch_size: int) -> list[int]:
 def drain(consumer_name: str, batch_size: int = 500, max_batches: int | None = None) -> int:
     """Process pending rows of one consumer in id order; returns how many were processed.
 
-    Each batch is claimed first (``claim``). A failing batch records the error
-    and attempt on its rows and releases them, and the drain stops there, so
-    the next drain retries from that batch.
+    Each batch is claimed first (``claim``), handled, then marked processed.
+    On SQLite the handling runs in a read transaction (indexing a batch takes
+    seconds and must not hold the database's single write lock); claims and
+    marks are short writes that take the lock at BEGIN. A failing batch
+    records the error and attempt on its rows and releases them; a write
+    conflict on the embedded database is retried at once (``TRANSIENT_RETRIES``),
+    any other failure stops the drain so the next one retries from there.
     """
     consumer = _consumers[consumer_name]
-    with write_intent(True):  # every transaction below writes (claims, marks): SQLite takes the lock at BEGIN
-        return _drain(consumer, batch_size, max_batches)
-
-
-def _drain(consumer: Consumer, batch_size: int, max_batches: int | None) -> int:
-    consumer_name = consumer.name
     processed = 0
     batches = 0
+    conflicts = 0
     while max_batches is None or batches < max_batches:
         ids = claim(consumer_name, batch_size)
         if not ids:
             break
         batches += 1
-        events = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id)))
         try:
-            consumer.handle(events)
+            with write_intent(False):
+                events = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids))
+                                                 .order_by(OutboxEvent.id)))
+                consumer.handle(events)
+                db.session.commit()  # what the handler wrote, before the mark (a separate, short write)
         except Exception as exc:
             db.session.rollback()
-            db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(
-                attempts=OutboxEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000], claimed_at=None))
-            db.session.commit()
+            with write_intent(True):
+                db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(
+                    attempts=OutboxEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                    claimed_at=None))
+                db.session.commit()
+            if is_lock_conflict(exc) and conflicts < TRANSIENT_RETRIES:
+                conflicts += 1
+                time.sleep(min(4.0, 0.1 * 2 ** conflicts) * random.uniform(0.5, 1.5))
+                continue
             log.warning("outbox consumer %s failed on %d events: %s", consumer_name, len(ids), exc)
             break
-        db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(processed_at=utcnow()))
-        db.session.commit()
+        with write_intent(True):
+            db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(processed_at=utcnow()))
+            db.session.commit()
         processed += len(ids)
     return processed
 

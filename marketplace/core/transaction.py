@@ -43,7 +43,18 @@ def rollback() -> None:
     db.session.rollback()
 
 
+INLINE_BATCH = 100  # in-process drains write to embedded SQLite files: short batches, short locks
+
+
 @job(queue="index", timeout=600)
 def drain_outbox(consumer: str) -> int:
     """Job: deliver one consumer's pending outbox rows."""
-    return outbox.drain(consumer)
+    return outbox.drain(consumer, batch_size=INLINE_BATCH if jobs().inline else 500)
+
+
+@job(queue="index", timeout=600)
+def drain_pending() -> dict[str, int]:
+    """Job: deliver every consumer's pending rows (the in-process worker runs it when idle)."""
+    names = set(outbox.consumer_names())
+    return {name: outbox.drain(name, batch_size=INLINE_BATCH) for name, pending in outbox.pending_counts().items()
+            if pending and name in names}

@@ -128,6 +128,8 @@ def import_inventory(user: User, filename: str, stream: IO[bytes], *, mode: Impo
     with open_table(filename, stream) as table:
         report = _Report(table.header)
         accepted, total_rows = _validated_rows(table.rows, table.header, organisation, report, progress)
+    if progress is not None:  # before anything in the session changes: the callback may commit
+        progress(total_rows, True)
     if batch is None:
         batch = ImportBatch(organisation_id=organisation.id, user_id=user.id, filename=_display_name(filename),
                             mode=mode, publish=publish, created_at=utcnow(), created_count=0, updated_count=0,
@@ -137,9 +139,6 @@ def import_inventory(user: User, filename: str, stream: IO[bytes], *, mode: Impo
         raise UnreadableFile(_("表头下没有数据行"))
     if mode == ImportMode.ALL_OR_NOTHING and report.errors:
         raise _rejected(batch, report)
-    if progress is not None:
-        progress(total_rows, True)
-
     if batch.id is None:
         db.session.add(batch)
     db.session.flush()

@@ -109,3 +109,43 @@ def test_a_claim_is_released_when_the_batch_fails(ctx):
         assert outbox.claim("test-release", 10) == []  # claimed rows are not handed out twice
     finally:
         outbox._consumers.pop("test-release", None)
+
+
+def test_a_job_meeting_a_write_conflict_is_run_again(app, monkeypatch):
+    """Jobs write optimistically on SQLite (requests take the lock first); a conflict means: try again."""
+    from sqlalchemy.exc import OperationalError
+
+    from marketplace.core import jobs as jobs_module
+    monkeypatch.setattr(jobs_module.time, "sleep", lambda seconds: None)
+    tries: list[int] = []
+
+    def conflicted() -> None:
+        tries.append(1)
+        if len(tries) < 3:
+            raise OperationalError("UPDATE …", {}, Exception("database is locked"))
+
+    def broken() -> None:
+        tries.append(1)
+        raise ValueError("a bug, not a conflict")
+
+    with app.app_context():
+        assert jobs_module.run_job(conflicted, (), "conflicted") is True and len(tries) == 3
+        tries.clear()
+        assert jobs_module.run_job(broken, (), "broken") is False and len(tries) == 1
+
+
+def test_an_idle_thread_sweeps_what_was_left_behind(app, monkeypatch):
+    """Without Redis nothing runs on a timer: the idle worker picks up rows a restart left pending."""
+    swept = threading.Event()
+
+    def sweep() -> None:
+        swept.set()
+
+    monkeypatch.setattr(InProcessWorker, "IDLE_SECONDS", 0.01)
+    worker = InProcessWorker(app, idle_job=sweep)
+    worker.mode = "thread"
+    worker.submit(QueuedJob(remember, ("idle", 0), "idle-0"))
+    try:
+        assert swept.wait(30)
+    finally:
+        worker.stop()
