@@ -85,7 +85,9 @@ def prepare(instance: Path, rows: int) -> dict:
 
     source = _import_rows_module()
     records, generated = source.load_records(3 * rows)
-    app = create_app({"SETTINGS": Settings.from_env(instance, environment(instance)), "SERVER_NAME": "localhost"})
+    # jobs of this set-up run here and now (sync): the servers' in-process workers are the only ones afterwards
+    settings = Settings.from_env(instance, {**environment(instance), "INLINE_JOBS": "sync"})
+    app = create_app({"SETTINGS": settings, "SERVER_NAME": "localhost"})
     with app.test_request_context():
         db.create_all()
         tokens: dict[str, str] = {}

@@ -15,7 +15,7 @@ The seed and the example budget are fixed, so a run is repeatable and takes
 a few minutes. It prints the counts and one line per distinct failure, and
 exits non-zero if either count is above zero.
 
-    .venv/bin/python -m fuzz [--examples 8] [--seed 20261202] [--database-url postgresql://…/mkt_fuzz]
+    .venv/bin/python -m fuzz [--examples 5] [--seed 20261202] [--database-url postgresql://…/mkt_fuzz]
 """
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def run(app, tokens: dict[str, dict[str, str]], examples: int, seed: int, only: 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--examples", type=int, default=8, help="examples per operation, role and mode")
+    parser.add_argument("--examples", type=int, default=5, help="examples per operation, role and mode")
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--only", default=None, help="only operations whose label contains this text")

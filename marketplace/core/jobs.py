@@ -156,7 +156,9 @@ class InProcessWorker:
         self._thread: threading.Thread | None = None
 
     def submit(self, item: QueuedJob) -> bool:
-        if self.mode == "sync":
+        if self.mode == "sync" or threading.current_thread() is self._thread:
+            # A job enqueued by a running job (a drain's push jobs, a job's e-mail) runs right there, in the
+            # background: its outbox row is marked done only once it ran, so a restart loses nothing.
             return run_job(item.func, item.args, item.job_id)
         key = item.key
         with self._lock:

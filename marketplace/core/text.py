@@ -8,7 +8,7 @@ registration number or an e-mail would store a different identifier than the
 one typed, so those are refused with a field error.
 
 ``normalise_model_text`` applies ``normalise_text`` to every string column of
-the objects a flush writes (installed on the session by ``install``): the last
+the objects a flush writes (single-line for short columns) (installed on the session by ``install``): the last
 line of defence, so whatever path a value takes (form, API, import, CLI) the
 database never holds text that an XLSX writer or a PostgreSQL client refuses.
 """
@@ -19,7 +19,7 @@ import unicodedata
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import JSON, String, event, inspect
+from sqlalchemy import JSON, String, Text, event, inspect
 from sqlalchemy.orm import Session
 
 from marketplace.core.errors import ValidationFailed
@@ -77,28 +77,42 @@ def _needs_cleaning(value: Any) -> bool:
     return False
 
 
-_TEXT_COLUMNS: dict[Any, list[tuple[str, bool]]] = {}
+_TEXT_COLUMNS: dict[Any, list[tuple[str, bool, bool]]] = {}
+MULTILINE_LENGTH = 1000  # String columns this long (and Text) hold paragraphs; shorter ones are single-line
 
 
-def _text_columns(mapper: Any) -> list[tuple[str, bool]]:
-    """(attribute name, is JSON) for the string and JSON columns of a mapped class, computed once per class."""
+def _text_columns(mapper: Any) -> list[tuple[str, bool, bool]]:
+    """(attribute, is JSON, keeps newlines and tabs) for the text columns of a mapped class, computed once."""
     cached = _TEXT_COLUMNS.get(mapper)
     if cached is None:
-        cached = [(attr.key, isinstance(attr.columns[0].type, JSON)) for attr in mapper.column_attrs
-                  if len(attr.columns) == 1 and isinstance(attr.columns[0].type, (String, JSON))]
+        cached = []
+        for attr in mapper.column_attrs:
+            if len(attr.columns) != 1 or not isinstance(attr.columns[0].type, (String, JSON)):
+                continue
+            kind = attr.columns[0].type
+            multiline = isinstance(kind, (JSON, Text)) or kind.length is None or kind.length >= MULTILINE_LENGTH
+            cached.append((attr.key, isinstance(kind, JSON), multiline))
         _TEXT_COLUMNS[mapper] = cached
     return cached
 
 
 def normalise_model_text(session: Session, flush_context: Any, instances: Any) -> None:
-    """``before_flush``: normalise the text of every new object and of every changed attribute of a dirty one."""
+    """``before_flush``: normalise the text of every new object and of every changed attribute of a dirty one.
+
+    Short ``String`` columns (titles, names, numbers) are single-line: a newline or tab becomes a space.
+    """
     for obj in [*session.new, *session.dirty]:
         state = inspect(obj)
-        for key, is_json in _text_columns(state.mapper):
+        for key, is_json, multiline in _text_columns(state.mapper):
             if not state.has_identity or key in state.committed_state:
                 value = state.dict.get(key)
-                if value is not None and _needs_cleaning(value):
-                    setattr(obj, key, _clean_json(value) if is_json else normalise_text(value))
+                if value is None:
+                    continue
+                if is_json:
+                    if _needs_cleaning(value):
+                        setattr(obj, key, _clean_json(value))
+                elif not is_clean(value, multiline=multiline):
+                    setattr(obj, key, normalise_text(value, multiline=multiline))
 
 
 def install(session_factory: Any) -> None:

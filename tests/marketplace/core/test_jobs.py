@@ -149,3 +149,21 @@ def test_an_idle_thread_sweeps_what_was_left_behind(app, monkeypatch):
         assert swept.wait(30)
     finally:
         worker.stop()
+
+
+def test_jobs_enqueued_by_a_background_job_run_inside_it(app):
+    """A drain's push jobs run before its outbox rows are marked done: a restart cannot lose them."""
+    ran.clear()
+    worker = InProcessWorker(app)
+    worker.mode = "thread"
+    runner = JobRunner(None, worker)
+
+    @job(queue="default")
+    def parent() -> None:
+        runner.enqueue(remember, "child", 1)
+        ran.append(("parent done", worker.waiting))
+
+    worker.submit(QueuedJob(parent, (), "parent"))
+    worker.join()
+    worker.stop()
+    assert ran == [("child", 1), ("parent done", 0)]

@@ -41,6 +41,7 @@ def test_every_flush_normalises_string_and_json_columns(ctx, university):
     organisation = db.session.get(Organisation, university.organisation_id)
     organisation.description = "简介\x0b含有\x1b控制字符\r\n第二行"
     organisation.contact_name = DECOMPOSED
+    organisation.name = "测试\n大学\t"
     organisation.grade_labels = ["A\x00", "B"]
     transaction.commit()
     db.session.expire_all()
@@ -48,6 +49,7 @@ def test_every_flush_normalises_string_and_json_columns(ctx, university):
     assert organisation.description == "简介含有控制字符\n第二行"
     assert organisation.contact_name == "Café" and unicodedata.is_normalized("NFC", organisation.contact_name)
     assert organisation.grade_labels == ["A", "B"]
+    assert organisation.name == "测试 大学 "  # a short column is single-line
 
 
 def test_control_characters_in_a_recordal_number_are_a_field_error(client, token_for, agency, university, company):
