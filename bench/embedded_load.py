@@ -336,8 +336,16 @@ def main() -> None:
         print(f"one-field PATCH right after a restart over that backlog: {seconds:.3f} s (HTTP {status}, "
               f"{pending} rows still pending when it answered)")
     print(f"backlog drained {'in' if not left else 'NOT within'} {drained:.0f} s ({left} rows left)")
-    runs = Counter(re.findall(r"\[job (push-patent-\d+-\d+)\] patent \d+: pushed", log))
-    print(f"push jobs: {len(runs)} run, most runs of one job: {max(runs.values(), default=0)}")
+    restarted = log.find("Starting gunicorn", log.find("Starting gunicorn") + 1) if args.server == "gunicorn" else -1
+    before, after = (log[:restarted], log[restarted:]) if restarted > 0 else (log, "")
+    runs = Counter(re.findall(r"\[job (push-patent-\d+-\d+)\] patent \d+: pushed", before))
+    print(f"push jobs: {len(runs)} run, most runs of one job: {max(runs.values(), default=0)}"
+          + (" (before the restart)" if args.restart else ""))
+    if args.restart:
+        again = Counter(re.findall(r"\[job (push-patent-\d+-\d+)\] patent \d+: pushed", after))
+        print(f"  after the restart: {len(again)} run, of which {len(set(again) & set(runs))} again (the batch the "
+              f"stopped server was handling is claimed again after the lease: at least once); most runs of one job "
+              f"after the restart: {max(again.values(), default=0)}")
     print(f"server log ({args.log}): 'database is locked' {log.count('database is locked')} times, "
           f"{log.count('Traceback')} tracebacks, {log.count('inline job')} jobs failed for good")
 

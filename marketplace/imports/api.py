@@ -1,6 +1,7 @@
 """API: import an inventory spreadsheet (multipart upload) and get the per-row report."""
 from __future__ import annotations
 
+from flask import jsonify
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
@@ -96,7 +97,7 @@ def import_patents(options: dict, files: dict):
     if stream_size(upload.stream) > services.background_threshold():
         batch = services.start_import(api_user(), upload.filename, upload.stream, mode=options["mode"],
                                       publish=options["publish"])
-        return ImportProgress().dump(services.progress_of(batch)), 202
+        return jsonify(ImportProgress().dump(services.progress_of(batch))), 202  # a Response: not the 200 schema
     batch = services.import_inventory(api_user(), upload.filename, upload.stream, mode=options["mode"],
                                       publish=options["publish"])
     return services.report_of(batch)

@@ -63,7 +63,8 @@ def test_each_batch_is_imported_once(app, client, token_for, university, export_
     path = make_csv(export_rows)
     response = client.post("/api/v1/patents/import", headers=headers, content_type="multipart/form-data",
                            data={"file": (io.BytesIO(path.read_bytes()), path.name)})
-    assert response.status_code == 202 and response.get_json()["status"] == "queued"
+    assert response.status_code == 202
+    assert response.get_json() == {**response.get_json(), "status": "queued", "finished": False, "rows_read": 0}
     batch_id = response.get_json()["id"]
     assert deferred_jobs.drain() >= 1
     with app.app_context():
