@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from marketplace import extensions, web
-    from marketplace.core import jobs
+    from marketplace.core import jobs, sqlite, text, transaction
     from marketplace.search import backend as search_backend
     from marketplace.push import jobs as push_jobs
     from marketplace.search import indexing
@@ -38,11 +38,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.segments.taxonomy import Taxonomy
 
     extensions.db.init_app(app)
+    sqlite.init_app(app)  # WAL, busy timeout, BEGIN IMMEDIATE for writers (embedded default only)
+    text.install(extensions.db.session)  # stored text stays NFC, free of control characters
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
     concordance.init_app(app)
-    jobs.init_app(app)
+    jobs.init_app(app, idle_job=transaction.drain_pending)
     search_backend.init_app(app)
     indexing.register()
     push_jobs.register()  # after search: see push.jobs on ordering

@@ -90,7 +90,7 @@ def rolled_back(engine: Engine) -> Iterator[Connection]:
         saved_level = driver.isolation_level
         driver.isolation_level = None
     outer = connection.begin()
-    if driver is not None:
+    if driver is not None and not driver.in_transaction:  # the app's engine events may have begun it already
         connection.exec_driver_sql("BEGIN")
     _binding.engine, _binding.connection, _binding.thread = engine, connection, threading.get_ident()
     try:

@@ -44,7 +44,7 @@ def proposal(proposal_id: int):
     """Where a notification leads: the page of the object the act is about."""
     found = services.visible_proposal(current_user, proposal_id)
     endpoint, argument = services.rules_for(found.act).page
-    return redirect(url_for(endpoint, **{argument: found.subject_id}))
+    return redirect(url_for(endpoint, **{argument: found.subject_id}))  # type: ignore[arg-type]
 
 
 def _decide(consent_id: int, approve: bool):

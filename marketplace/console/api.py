@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, api_user
 from marketplace.console import events, exports, funnel, listing, statistics, targets
+from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
 from marketplace.console.ledger import FEE_TYPES, MODES
 from marketplace.core.permissions import require_organisation
 from marketplace.accounts.models import OrganisationKind
@@ -114,7 +115,7 @@ class ProgressSchema(Schema):
 
 
 class ProgressArgs(Schema):
-    year = fields.Integer()
+    year = fields.Integer(validate=validate.Range(2000, 2100))
     agency_id = fields.Integer()
 
 
@@ -158,7 +159,7 @@ class EventCreateSchema(Schema):
 
 
 class EventArgs(Schema):
-    year = fields.Integer()
+    year = fields.Integer(validate=validate.Range(2000, 2100))
     agency_id = fields.Integer()
 
 
@@ -313,16 +314,20 @@ def _export(args: dict, fmt: str) -> Response:
     scope = statistics.scope_for(api_user(), args.get("agency_id"))
     found = listing.list_items(scope, _filters(args), per_page=None)
     if fmt == "csv":
-        return Response(exports.listing_csv(found), mimetype="text/csv; charset=utf-8",
+        return Response(exports.listing_csv(found), content_type=CSV_MIMETYPE,
                         headers={"Content-Disposition": "attachment; filename=deals.csv"})
-    return Response(exports.listing_xlsx(found),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(exports.listing_xlsx(found), content_type=XLSX_MIMETYPE,
                     headers={"Content-Disposition": "attachment; filename=deals.xlsx"})
+
+
+def _file_response(mimetype: str, description: str) -> dict:
+    return {"200": {"description": description, "content": {mimetype: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
 @blp.get("/exports/deals.csv")
 @blp.arguments(FilterArgs, location="query")
 @blp.alt_response(403, schema=ErrorSchema)
+@blp.doc(responses=_file_response("text/csv", "CSV, UTF-8 with BOM"))
 def export_deals_csv(args: dict):
     """The ledger items in scope and filter, as CSV (UTF-8 with BOM), with a total row."""
     return _export(args, "csv")
@@ -331,6 +336,7 @@ def export_deals_csv(args: dict):
 @blp.get("/exports/deals.xlsx")
 @blp.arguments(FilterArgs, location="query")
 @blp.alt_response(403, schema=ErrorSchema)
+@blp.doc(responses=_file_response(XLSX_MIMETYPE, "Excel workbook"))
 def export_deals_xlsx(args: dict):
     """The ledger items in scope and filter, as an Excel workbook, with a total row."""
     return _export(args, "xlsx")

@@ -1,23 +1,16 @@
 """CSV and XLSX files of exactly what the console shows: the ledger items of a list, the tables of a dashboard."""
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
 from decimal import Decimal
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from marketplace.console.listing import LedgerItem, Listing
 from marketplace.console.regions import region_label
 from marketplace.console.statistics import MODE_LABELS, Table
+from marketplace.core.spreadsheets import to_csv, to_xlsx  # every export neutralises formulas (one helper)
 
 ITEM_HEADERS = ["类型", "编号", "方式", "日期", "名称", "专利申请号", "转让方/许可方/出质人", "受让方/被许可方/质权人",
                 "地区", "付费方式", "金额（元）", "登记/备案号"]
 SOURCE_LABELS = {"deal": "交易", "open_license": "开放许可", "pledge": "质押"}
-MONEY_FORMAT = "#,##0.00"
 
 
 def item_row(item: LedgerItem) -> list[object]:
@@ -46,38 +39,6 @@ def table_rows(table: Table) -> tuple[list[str], list[list[object]]]:
         rows.append(line)
     rows.append(["合计", table.total.items, table.total.amount] + [""] * (2 * len(modes)))
     return headers, rows
-
-
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """UTF-8 with a BOM so Excel opens the Chinese text correctly; amounts keep two decimals."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([f"{v:.2f}" if isinstance(v, Decimal) else v for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[object]]]]) -> bytes:
-    """One worksheet per (title, headers, rows); amounts as numbers formatted to the cent."""
-    book = Workbook()
-    book.remove(book.active)
-    for title, headers, rows in sheets:
-        sheet = book.create_sheet(title[:31])
-        sheet.append(list(headers))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(list(row))
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, (Decimal, float)):
-                    cell.number_format = MONEY_FORMAT
-        for index, header in enumerate(headers, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(str(header)) * 2 + 4))
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def listing_csv(listing: Listing) -> bytes:

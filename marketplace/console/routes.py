@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrganisationKind
 from marketplace.console import dashboard, events, exports, forms, funnel, listing, rollup, statistics, targets
+from marketplace.core.spreadsheets import CSV_MIMETYPE
 from marketplace.console.ledger import MODES, Scope
 from marketplace.core import transaction
 from marketplace.core.errors import Conflict, ValidationFailed
@@ -111,7 +112,7 @@ def stats_csv():
     table = statistics.deal_statistics(_scope(), statistics.parse_filters(request.args),
                                        request.args.get("group_by", "month"))
     headers, rows = exports.table_rows(table)
-    return Response(exports.to_csv(headers, rows), mimetype="text/csv; charset=utf-8",
+    return Response(exports.to_csv(headers, rows), content_type=CSV_MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename=stats-{table.group_by}.csv"})
 
 
@@ -135,7 +136,7 @@ def items_export(fmt: str):
     """The drill-down list as a file: every row of every page, and the same total."""
     found = listing.list_items(_scope(), statistics.parse_filters(request.args), per_page=None)
     if fmt == "csv":
-        return Response(exports.listing_csv(found), mimetype="text/csv; charset=utf-8",
+        return Response(exports.listing_csv(found), content_type=CSV_MIMETYPE,
                         headers={"Content-Disposition": "attachment; filename=deals.csv"})
     return Response(exports.listing_xlsx(found), mimetype=XLSX,
                     headers={"Content-Disposition": "attachment; filename=deals.xlsx"})

@@ -33,8 +33,14 @@ def safe_next(default: str) -> str:
     return default
 
 
-def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+def page_number(limit: int = 100_000) -> int:
+    """The ``page`` query argument, 1 when missing or unreadable, at most ``limit`` (offsets stay small)."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or len(raw) > 6:
+        return 1 if not raw.isdigit() else limit
+    return min(limit, max(1, int(raw)))
+
+
+def client_address() -> str:
+    """The client's address: ``remote_addr`` as ``ProxyFix`` set it from trusted proxy headers (``TRUSTED_PROXY_HOPS``)."""
+    return (request.remote_addr or "-")[:64]

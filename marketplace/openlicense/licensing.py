@@ -27,6 +27,7 @@ from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.mail import queue_mail
 from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
+from marketplace.core.text import require_plain
 from marketplace.extensions import db
 from marketplace.legal.conflicts import OPEN_GRANT, LicenseTerm, license_conflicts
 from marketplace.legal.refusals import Ineligible
@@ -154,7 +155,7 @@ def past_date(raw: Any, field: str, today: date) -> date:
 def record_recordal(user: User, license_id: int, number: str, recorded_on: Any = None) -> LicenseGrant:
     """Enter the CNIPA recordal (备案) number, which also earns the 15 % annual-fee reduction."""
     grant = party_license(user, license_id)
-    number = (number or "").strip()
+    number = require_plain((number or "").strip(), "recordal_number")
     if not number or len(number) > 64:
         raise ValidationFailed.field("recordal_number", _("须填写备案号（≤64字）"))
     if grant.recordal_number:

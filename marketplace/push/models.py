@@ -65,6 +65,7 @@ class NotificationKind(enum.StrEnum):
     CONSENT_REQUESTED = "consent_requested"
     ACT_EFFECTIVE = "act_effective"
     ACT_REJECTED = "act_rejected"
+    IMPORT_FINISHED = "import_finished"
 
 
 class Notification(db.Model):
