@@ -54,6 +54,8 @@ NAV_ITEMS = [
     NavItem("deals.index", _l("交易台账"), _kind_in(*SUPPLY, OrganisationKind.AGENCY), group="deals"),
     NavItem("pledges.index", _l("质押融资"), _kind_in(*SUPPLY, OrganisationKind.AGENCY, OrganisationKind.BANK),
             group="deals"),
+    NavItem("agencies.index", _l("运营机构授权"), _kind_in(*SUPPLY, OrganisationKind.BANK), group="deals"),
+    NavItem("agencies.index", _l("服务机构"), lambda user: _platform_admin(user) or _agency(user), group="deals"),
     NavItem("console.index", _l("运营控制台"), lambda user: _platform_admin(user) or _agency(user), group="deals"),
     NavItem("openlicense.mine", _l("开放许可核查"), _platform_admin, group="admin"),
     NavItem("push.admin_jobs", _l("后台任务"), _platform_admin, group="admin"),

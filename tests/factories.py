@@ -192,3 +192,17 @@ def make_open_license(owner: UserRef, patent: PatentRef, *, publish: bool = True
     declaration = openlicense.save_declaration(owner.load(), patent.id, open_license_terms(**terms), publish=publish)
     transaction.commit()
     return declaration.id
+
+
+def authorise_agency(agency: UserRef, organisation: UserRef, permissions: tuple[str, ...] = ("open_licenses",),
+                     start_on: Any = None) -> int:
+    """The agency asks to serve the organisation and the organisation accepts, both through the real services,
+    committed; returns the relationship's id."""
+    from marketplace.agencies import services as agencies
+
+    relationship = agencies.request_relationship(agency.load(), {"organisation_id": organisation.organisation_id,
+                                                                 "permissions": list(permissions)})
+    agencies.accept_relationship(organisation.load(), relationship.id,
+                                 {"permissions": list(permissions), "start_on": start_on})
+    transaction.commit()
+    return relationship.id

@@ -13,6 +13,7 @@ from marketplace.extensions import api, csrf
 def init_app(app: Flask) -> None:
     from marketplace.api import common
     from marketplace.accounts import api as accounts_api
+    from marketplace.agencies import api as agencies_api
     from marketplace.console import api as console_api
     from marketplace.deals import api as deals_api
     from marketplace.imports import api as imports_api
@@ -30,6 +31,6 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     common.register_error_schema(api)
-    for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api, openlicense_api, deals_api, pledges_api, push_api, console_api):
+    for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api, openlicense_api, deals_api, pledges_api, push_api, agencies_api, console_api):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

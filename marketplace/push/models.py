@@ -62,6 +62,7 @@ class NotificationKind(enum.StrEnum):
     INTEREST = "interest"
     MESSAGE = "message"
     NEED_EXPIRING = "need_expiring"
+    AGENCY = "agency"  # an agency relationship was asked for, decided, changed or revoked
 
 
 class Notification(db.Model):
