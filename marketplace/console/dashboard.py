@@ -8,12 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from marketplace.core.i18n import lazy_gettext as _l
-
 from marketplace.console import exports, pending, statistics, targets
 from marketplace.console.ledger import Filters, Scope
 from marketplace.console.statistics import Comparison, Row, SmeSummary, Table
 from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 
 BREAKDOWNS = ("mode", "segment", "region", "organisation")
 BREAKDOWN_TITLES = {"month": _l("按月"), "quarter": _l("按季度"), "mode": _l("按方式"), "segment": _l("按产业领域"),

@@ -6,7 +6,6 @@ import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from marketplace.core.i18n import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -15,6 +14,7 @@ from marketplace.console.listing import LedgerItem, Listing
 from marketplace.console.regions import region_label
 from marketplace.console.statistics import MODE_LABELS, Table
 from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 
 ITEM_HEADERS = [_l("类型"), _l("编号"), _l("方式"), _l("日期"), _l("名称"), _l("专利申请号"), _l("转让方/许可方/出质人"),
                 _l("受让方/被许可方/质权人"), _l("地区"), _l("付费方式"), _l("金额（元）"), _l("登记/备案号")]

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from marketplace.core.i18n import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Date, cast, func, literal_column, or_, select
 
 from marketplace.accounts.models import Organisation
 from marketplace.agencies.access import authorised_clause
@@ -29,6 +28,7 @@ from marketplace.agencies.models import AgencyPermission
 from marketplace.console.ledger import ACADEMIC, COUNTED_DEALS, Filters, Scope
 from marketplace.console.statistics import segment_label
 from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.deals.models import Deal
 from marketplace.extensions import db
 from marketplace.needs.models import Need
@@ -70,6 +70,13 @@ class Funnel:
                 "reasons": [{"reason": k, "label": label, "count": n} for k, label, n in self.reasons]}
 
 
+def _beijing_day(moment: ColumnElement) -> ColumnElement:
+    """The Beijing date of a stored (naive UTC) timestamp: the day the permission periods are written in."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(moment + literal_column("interval '8 hours'"), Date)
+    return func.date(moment, "+8 hours")
+
+
 def _scoped_matches(scope: Scope, filters: Filters):
     stmt = select(Match.id).where(Match.pushed_at.is_not(None))
     if filters.start is not None:
@@ -80,7 +87,7 @@ def _scoped_matches(scope: Scope, filters: Filters):
         brokered = select(Deal.match_id).where(Deal.agency_id == scope.agency_id, Deal.match_id.is_not(None))
         stmt = stmt.join(Need, Need.id == Match.need_id).join(Patent, Patent.id == Match.patent_id).where(or_(
             Match.id.in_(brokered),
-            *(authorised_clause(scope.agency_id, owner, AgencyPermission.FUNNEL, Match.pushed_at)
+            *(authorised_clause(scope.agency_id, owner, AgencyPermission.FUNNEL, _beijing_day(Match.pushed_at))
               for owner in (Need.organisation_id, Patent.owner_id))))
     return stmt
 

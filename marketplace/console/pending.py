@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from marketplace.core.i18n import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.console.ledger import COUNTED_DEALS, Filters, Scope, cents, fee_paid, open_licenses_visible
 from marketplace.console.statistics import MODE_LABELS, to_amount
 from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.deals.models import Deal, DealStatus
 from marketplace.extensions import db
 from marketplace.openlicense.models import LicenseGrant, PaymentInstallment

@@ -123,7 +123,7 @@ def items():
     params = {**statistics.filter_params(filters), **_scope_args(scope)}
     return render_template("console/items.html", listing=found, filters=filters, params=params, page=page,
                            pages=max(1, -(-found.total // PER_PAGE)), modes=MODES,
-                           mode_labels=statistics.MODE_LABELS)
+                           mode_labels=statistics.MODE_LABELS, fee_labels=statistics.FEE_LABELS)
 
 
 @bp.get("/console/items.<any(csv, xlsx):fmt>")

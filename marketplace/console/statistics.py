@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import current_app, has_request_context
 from flask_babel import get_locale
-from marketplace.core.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
@@ -24,6 +23,7 @@ from marketplace.console.regions import region_label
 from marketplace.core.dates import parse_date
 from marketplace.core.errors import Forbidden, ValidationFailed
 from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.extensions import db
 
 GROUPINGS = ("month", "quarter", "year", "mode", "segment", "region", "organisation")

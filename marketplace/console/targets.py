@@ -12,7 +12,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from marketplace.core.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import OrganisationKind, User
@@ -26,6 +25,7 @@ from marketplace.console.statistics import (
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.money import parse_money
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
