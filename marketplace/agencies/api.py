@@ -102,60 +102,51 @@ def create_relationship(body: dict):
     return services.request_relationship(api_user(), body)
 
 
-@blp.get("/<int:relationship_id>")
-@blp.response(200, RelationshipSchema)
-@blp.alt_response(404, schema=ErrorSchema)
+def _act(path: str, schema: type[Schema] | None = None, *refusals: int, method: str = "post"):
+    """An act on one relationship: ``path`` under it, its body ``schema``, the relationship back, and its
+    refusals (404 is always one: a relationship the caller is no party to does not exist for it)."""
+    def register(view):
+        for status in sorted({404, *refusals}, reverse=True):
+            view = blp.alt_response(status, schema=ErrorSchema)(view)
+        view = blp.response(200, RelationshipSchema)(view)
+        if schema is not None:
+            view = blp.arguments(schema)(view)
+        return blp.route(f"/<int:relationship_id>{path}", methods=[method.upper()])(view)
+    return register
+
+
+@_act("", method="get")
 def get_relationship(relationship_id: int):
     return services.get_relationship(api_user(), relationship_id)
 
 
-@blp.post("/<int:relationship_id>/accept")
-@blp.arguments(AcceptSchema)
-@blp.response(200, RelationshipSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="already decided, or the caller asked and cannot accept")
-@blp.alt_response(422, schema=ErrorSchema)
+@_act("/accept", AcceptSchema, 403, 409, 422)
 def accept(body: dict, relationship_id: int):
-    """The side that did not ask accepts; an organisation sets the scope and first day here."""
+    """The side that did not ask accepts (owners and admins of the organisation); an organisation sets the
+    scope and first day here. 409: already decided, or the caller asked and cannot accept."""
     return services.accept_relationship(api_user(), relationship_id, body)
 
 
-@blp.post("/<int:relationship_id>/decline")
-@blp.arguments(CommentSchema)
-@blp.response(200, RelationshipSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
+@_act("/decline", CommentSchema, 403, 409)
 def decline(body: dict, relationship_id: int):
+    """The side that did not ask declines; nothing is granted."""
     return services.decline_relationship(api_user(), relationship_id, body)
 
 
-@blp.post("/<int:relationship_id>/withdraw")
-@blp.response(200, RelationshipSchema)
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
+@_act("/withdraw", None, 403, 409)
 def withdraw(relationship_id: int):
     """The side that asked takes back its pending request."""
     return services.withdraw_request(api_user(), relationship_id)
 
 
-@blp.put("/<int:relationship_id>/permissions")
-@blp.arguments(PermissionsSchema)
-@blp.response(200, RelationshipSchema)
-@blp.alt_response(403, schema=ErrorSchema, description="the agency cannot change its own scope")
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
+@_act("/permissions", PermissionsSchema, 403, 409, 422, method="put")
 def change_permissions(body: dict, relationship_id: int):
-    """The organisation replaces the scope, from today on; the past keeps the scope it had."""
+    """The organisation replaces the scope, from today on; the past keeps the scope it had (403 for the agency)."""
     return services.change_permissions(api_user(), relationship_id, body)
 
 
-@blp.post("/<int:relationship_id>/revoke")
-@blp.arguments(RevokeSchema)
-@blp.response(200, RelationshipSchema)
-@blp.alt_response(403, schema=ErrorSchema, description="only the organisation served revokes")
-@blp.alt_response(404, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema)
+@_act("/revoke", RevokeSchema, 403, 409)
 def revoke(body: dict, relationship_id: int):
-    """The organisation ends the relationship today; the agency sees nothing of it dated from today on."""
+    """The organisation ends the relationship today; the agency sees nothing of it dated from today on
+    (403 for the agency)."""
     return services.revoke_relationship(api_user(), relationship_id, body)

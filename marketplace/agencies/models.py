@@ -20,21 +20,14 @@ from marketplace.patents.vocab import LabelledEnum
 
 
 class RelationshipStatus(LabelledEnum):
+    """Requested, then decided by the side that did not ask (active or declined) or withdrawn by the side that
+    asked; an active relationship ends only by the organisation's revocation."""
+
     REQUESTED = "requested", "待确认"
     ACTIVE = "active", "已生效"
     DECLINED = "declined", "已拒绝"
     WITHDRAWN = "withdrawn", "已撤回"
     REVOKED = "revoked", "已撤销"
-
-    @property
-    def live(self) -> bool:
-        """Awaiting a decision or in force: a pair of organisations has at most one such relationship."""
-        return self in (RelationshipStatus.REQUESTED, RelationshipStatus.ACTIVE)
-
-
-class RequestSide(LabelledEnum):
-    AGENCY = "agency", "运营机构申请"
-    ORGANISATION = "organisation", "机构委托"
 
 
 class AgencyPermission(LabelledEnum):
@@ -51,6 +44,13 @@ class AgencyPermission(LabelledEnum):
 
 
 GRANTABLE = (AgencyPermission.OPEN_LICENSES, AgencyPermission.FUNNEL, AgencyPermission.CONFIRM_PAYMENTS)
+
+
+class RequestSide(LabelledEnum):
+    """Who asked: the other side decides."""
+
+    AGENCY = "agency", "运营机构申请"
+    ORGANISATION = "organisation", "机构委托"
 
 
 class AgencyRelationship(TimestampMixin, db.Model):

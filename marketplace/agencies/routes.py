@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from marketplace.accounts.models import OrganisationKind
@@ -50,7 +51,22 @@ def index():
     return render_template("agencies/authorisations.html", request_form=request_form, **context)
 
 
-def _act(form, action: Callable[[], object], done: str):
+# Each act on a relationship: its form, the service call, and what to tell the user once it is done.
+ACTS: dict[str, tuple[type, Callable[..., object], object]] = {
+    "accept": (forms.AcceptForm, lambda form, rid: services.accept_relationship(
+        current_user, rid, form.values(as_organisation=not _is_agency())), _l("已接受，授权自开始日期起生效")),
+    "decline": (forms.CommentForm, lambda form, rid: services.decline_relationship(
+        current_user, rid, {"comment": form.comment.data}), _l("已拒绝")),
+    "withdraw": (forms.CommentForm, lambda form, rid: services.withdraw_request(current_user, rid),
+                 _l("申请已撤回")),
+    "permissions": (forms.PermissionsForm, lambda form, rid: services.change_permissions(
+        current_user, rid, {"permissions": form.permissions.data or []}), _l("授权范围已更新，自今日起生效")),
+    "revoke": (forms.CommentForm, lambda form, rid: services.revoke_relationship(
+        current_user, rid, {"reason": form.comment.data}), _l("授权已撤销，该运营机构自今日起不再看到本机构的新数据")),
+}
+
+
+def _done(form, action: Callable[[], object], message: object):
     """Run one posted act: flash what happened or why it was refused, then back to the list."""
     if form.validate_on_submit():
         try:
@@ -58,7 +74,7 @@ def _act(form, action: Callable[[], object], done: str):
         except FIXABLE as error:
             show_errors(form, error)
         else:
-            flash(done, "success")
+            flash(str(message), "success")
     else:
         flash(_("表单无效，请重试"), "danger")
     return redirect(url_for("agencies.index"))
@@ -69,46 +85,14 @@ def _act(form, action: Callable[[], object], done: str):
 def ask():
     """An agency asks to serve an organisation, or an organisation asks an agency."""
     form = forms.AgencyRequestForm() if _is_agency() else forms.OrganisationRequestForm()
-    return _act(form, lambda: services.request_relationship(current_user, form.values()), _("申请已发送，等待对方确认"))
+    return _done(form, lambda: services.request_relationship(current_user, form.values()),
+                 _("申请已发送，等待对方确认"))
 
 
-@bp.post("/agencies/<int:relationship_id>/accept")
+@bp.post("/agencies/<int:relationship_id>/<any(accept, decline, withdraw, permissions, revoke):act>")
 @login_required
-def accept(relationship_id: int):
-    form = forms.AcceptForm()
-    return _act(form, lambda: services.accept_relationship(current_user, relationship_id,
-                                                           form.values(as_organisation=not _is_agency())),
-                _("已接受，授权自开始日期起生效"))
-
-
-@bp.post("/agencies/<int:relationship_id>/decline")
-@login_required
-def decline(relationship_id: int):
-    form = forms.CommentForm()
-    return _act(form, lambda: services.decline_relationship(current_user, relationship_id,
-                                                            {"comment": form.comment.data}), _("已拒绝"))
-
-
-@bp.post("/agencies/<int:relationship_id>/withdraw")
-@login_required
-def withdraw(relationship_id: int):
-    form = forms.CommentForm()
-    return _act(form, lambda: services.withdraw_request(current_user, relationship_id), _("申请已撤回"))
-
-
-@bp.post("/agencies/<int:relationship_id>/permissions")
-@login_required
-def permissions(relationship_id: int):
-    form = forms.PermissionsForm()
-    return _act(form, lambda: services.change_permissions(current_user, relationship_id,
-                                                          {"permissions": form.permissions.data or []}),
-                _("授权范围已更新，自今日起生效"))
-
-
-@bp.post("/agencies/<int:relationship_id>/revoke")
-@login_required
-def revoke(relationship_id: int):
-    form = forms.CommentForm()
-    return _act(form, lambda: services.revoke_relationship(current_user, relationship_id,
-                                                           {"reason": form.comment.data}),
-                _("授权已撤销，该运营机构自今日起不再看到本机构的新数据"))
+def act(relationship_id: int, act: str):
+    """Accept, decline, withdraw, change the scope of or revoke a relationship; the services say who may."""
+    form_class, action, message = ACTS[act]
+    form = form_class()
+    return _done(form, lambda: action(form, relationship_id), message)

@@ -104,13 +104,11 @@ def _comment(raw: Any, field: str) -> str:
     return text
 
 
-def _organisation(raw: Any, field: str) -> Organisation:
-    try:
-        organisation = db.session.get(Organisation, int(raw))
-    except (TypeError, ValueError):
-        organisation = None
-    if organisation is None:
-        raise ValidationFailed.field(field, _("请选择机构"))
+def _party(raw: Any, field: str, *, agency: bool) -> Organisation:
+    """The organisation whose id is ``raw``: an agency (``agency``), or one an agency may serve (any other kind)."""
+    organisation = db.session.get(Organisation, int(raw)) if str(raw or "").strip().isdigit() else None
+    if organisation is None or (organisation.kind == OrganisationKind.AGENCY) != agency:
+        raise ValidationFailed.field(field, _("请选择一家运营机构") if agency else _("请选择要服务的机构（运营机构除外）"))
     return organisation
 
 
@@ -152,16 +150,12 @@ def request_relationship(user: User, raw: Mapping[str, Any]) -> AgencyRelationsh
     organisation = require_org_manager(user)
     today = local_today()
     if organisation.kind == OrganisationKind.AGENCY:
-        agency, client = organisation, _organisation(raw.get("organisation_id"), "organisation_id")
-        if client.kind == OrganisationKind.AGENCY:
-            raise ValidationFailed.field("organisation_id", _("运营机构不能服务另一家运营机构"))
+        agency, client = organisation, _party(raw.get("organisation_id"), "organisation_id", agency=False)
         side = RequestSide.AGENCY
         if raw.get("start_on") not in (None, ""):
             raise ValidationFailed.field("start_on", _("开始日期由被服务的机构确定"))
     else:
-        agency, client = _organisation(raw.get("agency_id"), "agency_id"), organisation
-        if agency.kind != OrganisationKind.AGENCY:
-            raise ValidationFailed.field("agency_id", _("请选择一家运营机构"))
+        agency, client = _party(raw.get("agency_id"), "agency_id", agency=True), organisation
         side = RequestSide.ORGANISATION
     permissions = parse_permissions(raw.get("permissions"))
     start_on = _start(raw.get("start_on"), today, _previous_end(agency.id, client.id)) \

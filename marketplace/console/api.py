@@ -76,18 +76,13 @@ class StatsSchema(Schema):
     rows = fields.List(fields.Nested(StatsRowSchema))
 
 
-class PendingItemSchema(Schema):
-    source = fields.String(metadata={"description": "deal or open_license"})
-    id = fields.Integer()
-    mode = fields.String()
-    day = fields.Date()
-    title = fields.String()
-    holder = fields.String()
-    acquirer = fields.String()
-    amount = Money(metadata={"description": "contract amount, or the license's declared fixed fee"})
-    counted = Money(metadata={"description": "the part already counted in the figures"})
-    outstanding = Money(metadata={"description": "the part not counted"})
-    reasons = fields.List(fields.String())
+PendingItemSchema = Schema.from_dict({
+    "source": fields.String(metadata={"description": "deal or open_license"}), "id": fields.Integer(),
+    "day": fields.Date(), **{name: fields.String() for name in ("mode", "title", "holder", "acquirer")},
+    "amount": Money(metadata={"description": "contract amount, or the license's declared fixed fee"}),
+    "counted": Money(metadata={"description": "the part already counted in the figures"}),
+    "outstanding": Money(metadata={"description": "the part not counted"}),
+    "reasons": fields.List(fields.String())}, name="PendingItem")
 
 
 class PendingSchema(Schema):
@@ -225,11 +220,16 @@ def _filters(args: dict):
     return statistics.parse_filters(raw)
 
 
-@blp.get("/stats/deals")
-@blp.arguments(StatsArgs, location="query")
-@blp.response(200, StatsSchema)
-@blp.alt_response(403, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
+def _statistics(path: str, args: type[Schema], schema: type[Schema]):
+    """A read of the console's figures: query arguments, 403 for anyone but agencies and admins, 422 for a bad
+    filter."""
+    def register(view):
+        view = blp.alt_response(422, schema=ErrorSchema)(blp.alt_response(403, schema=ErrorSchema)(view))
+        return blp.get(path)(blp.arguments(args, location="query")(blp.response(200, schema)(view)))
+    return register
+
+
+@_statistics("/stats/deals", StatsArgs, StatsSchema)
 def stats_deals(args: dict):
     """Counts and amounts of deals, open licenses obtained and pledges, grouped one way; rows split by mode.
 
@@ -240,11 +240,7 @@ def stats_deals(args: dict):
     return statistics.deal_statistics(scope, _filters(args), args["group_by"]).as_dict()
 
 
-@blp.get("/stats/pending")
-@blp.arguments(FilterArgs, location="query")
-@blp.response(200, PendingSchema)
-@blp.alt_response(403, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
+@_statistics("/stats/pending", FilterArgs, PendingSchema)
 def stats_pending(args: dict):
     """What the figures do not count, listed apart: deals awaiting consent or in negotiation, open licenses not
     effective, not fully paid, with unconfirmed or overdue payments (dates and scope as the figures; `from`/`to`
@@ -255,10 +251,7 @@ def stats_pending(args: dict):
                                  local_today()).as_dict()
 
 
-@blp.get("/stats/funnel")
-@blp.arguments(FilterArgs, location="query")
-@blp.response(200, FunnelSchema)
-@blp.alt_response(403, schema=ErrorSchema)
+@_statistics("/stats/funnel", FilterArgs, FunnelSchema)
 def stats_funnel(args: dict):
     """Pushed matches → viewed → interested → contacted → deal, by segment and university, with dismissal reasons."""
     scope = statistics.scope_for(api_user(), args.get("agency_id"))
