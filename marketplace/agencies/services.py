@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
@@ -29,7 +29,7 @@ from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
-from marketplace.push.models import NotificationKind
+from marketplace.push.models import Notification, NotificationKind
 from marketplace.push.notify import notify
 
 ENTITY = "agency_relationship"
@@ -131,6 +131,14 @@ def _tell(relationship: AgencyRelationship, recipient: Organisation, event: str,
            title, body, data={"relationship_id": relationship.id, "event": event})
     if recipient.contact_email:
         queue_mail(recipient.contact_email, f"[专利供需对接平台] {title}", body)
+
+
+def _answered(relationship: AgencyRelationship, organisation: Organisation) -> None:
+    """Deciding a request is reading it: its inbox entry at the deciding organisation is marked read."""
+    db.session.execute(update(Notification).where(
+        Notification.organisation_id == organisation.id, Notification.kind == NotificationKind.AGENCY,
+        Notification.dedupe_key.startswith(f"agency:{relationship.id}:requested:"), Notification.read_at.is_(None))
+        .values(read_at=utcnow()))
 
 
 def _counterpart(relationship: AgencyRelationship, side: Organisation) -> Organisation:
@@ -239,6 +247,7 @@ def accept_relationship(user: User, relationship_id: int, raw: Mapping[str, Any]
     for permission in relationship.granted:
         _open_period(relationship, permission, start, user)
     db.session.flush()
+    _answered(relationship, organisation)
     record_audit("agency.accepted", ENTITY, relationship.id,
                  {"started_on": start, "permissions": relationship.permissions}, actor=user)
     other = _counterpart(relationship, organisation)
@@ -257,6 +266,7 @@ def decline_relationship(user: User, relationship_id: int, raw: Mapping[str, Any
     relationship.decided_at = utcnow()
     relationship.decision_comment = _comment(raw.get("comment"), "comment")
     db.session.flush()
+    _answered(relationship, organisation)
     record_audit("agency.declined", ENTITY, relationship.id, {"comment": relationship.decision_comment}, actor=user)
     _tell(relationship, _counterpart(relationship, organisation), "declined",
           f"{organisation.name} 拒绝了运营服务授权申请", relationship.decision_comment)

@@ -109,14 +109,14 @@ def downgrade():
         batch_op.create_index(batch_op.f('ix_deals_agency_parties'), ['agency_id', 'seller_id', 'buyer_id'], unique=False)
 
     op.create_table('console_stale_agencies',
-    sa.Column('agency_id', sa.INTEGER(), nullable=False),
-    sa.Column('marked_at', sa.DATETIME(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('marked_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['organisations.id'], name=op.f('fk_console_stale_agencies_agency_id_organisations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('agency_id', name=op.f('pk_console_stale_agencies'))
     )
     op.create_table('console_served_organisations',
-    sa.Column('agency_id', sa.INTEGER(), nullable=False),
-    sa.Column('organisation_id', sa.INTEGER(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['organisations.id'], name=op.f('fk_console_served_organisations_agency_id_organisations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_console_served_organisations_organisation_id_organisations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('agency_id', 'organisation_id', name=op.f('pk_console_served_organisations'))

@@ -185,6 +185,8 @@ def test_each_step_tells_the_other_side_and_is_audited(ctx, agency, company):
     agency_inbox = db.session.scalars(select(Notification.title).where(
         Notification.organisation_id == agency.organisation_id)).all()
     assert len(company_inbox) == 1 and "申请" in company_inbox[0]
+    assert db.session.scalar(select(Notification.read_at).where(  # accepting the request was reading it
+        Notification.organisation_id == company.organisation_id)) is not None
     assert len(agency_inbox) == 2 and any("撤销" in title for title in agency_inbox)
     assert inbox == {company.organisation_id, agency.organisation_id}
     mails = take_queued_mail()
