@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
@@ -52,9 +53,10 @@ def relationships_of(user: User) -> list[AgencyRelationship]:
     return list(db.session.scalars(stmt))
 
 
-def get_relationship(user: User, relationship_id: int) -> AgencyRelationship:
-    """A relationship, for its two organisations and platform admins; 404 for anyone else."""
-    relationship = db.session.get(AgencyRelationship, relationship_id)
+def get_relationship(user: User, relationship_id: int, *, lock: bool = False) -> AgencyRelationship:
+    """A relationship, for its two organisations and platform admins; 404 for anyone else. ``lock`` holds its
+    row until the commit, so two decisions on it cannot both pass the status check."""
+    relationship = db.session.get(AgencyRelationship, relationship_id, with_for_update=lock or None)
     if relationship is None or not (user.is_platform_admin or user.organisation_id in
                                     (relationship.agency_id, relationship.organisation_id)):
         raise NotFound(_("运营机构授权不存在"))
@@ -179,8 +181,13 @@ def request_relationship(user: User, raw: Mapping[str, Any]) -> AgencyRelationsh
     relationship = AgencyRelationship(agency_id=agency.id, organisation_id=client.id, requested_by_side=side,
                                       requested_by_id=user.id, message=message, permissions=permissions,
                                       start_on=start_on, agency=agency, organisation=client)
-    db.session.add(relationship)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a concurrent request for the same pair loses on the unique index
+            db.session.add(relationship)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_("%(agency)s 与 %(organisation)s 已有一项待确认或已生效的授权", agency=agency.name,
+                         organisation=client.name), {"relationship": "exists"}) from None
     record_audit("agency.requested", ENTITY, relationship.id,
                  {"agency_id": agency.id, "organisation_id": client.id, "side": side, "permissions": permissions,
                   "start_on": start_on}, actor=user)
@@ -198,7 +205,7 @@ def request_relationship(user: User, raw: Mapping[str, Any]) -> AgencyRelationsh
 def _deciding(user: User, relationship_id: int) -> tuple[AgencyRelationship, Organisation]:
     """The pending relationship and the user's organisation, which must be the side that did not ask."""
     organisation = require_org_manager(user)
-    relationship = get_relationship(user, relationship_id)
+    relationship = get_relationship(user, relationship_id, lock=True)
     if organisation.id not in (relationship.agency_id, relationship.organisation_id):
         raise NotFound(_("运营机构授权不存在"))
     if relationship.status != RelationshipStatus.REQUESTED:
@@ -276,7 +283,7 @@ def decline_relationship(user: User, relationship_id: int, raw: Mapping[str, Any
 def withdraw_request(user: User, relationship_id: int) -> AgencyRelationship:
     """The side that asked takes its request back before the other side decides."""
     organisation = require_org_manager(user)
-    relationship = get_relationship(user, relationship_id)
+    relationship = get_relationship(user, relationship_id, lock=True)
     asked_by = relationship.agency_id if relationship.requested_by_side == RequestSide.AGENCY \
         else relationship.organisation_id
     if organisation.id != asked_by:
@@ -298,7 +305,7 @@ def withdraw_request(user: User, relationship_id: int) -> AgencyRelationship:
 def _own_active(user: User, relationship_id: int) -> AgencyRelationship:
     """An active relationship of the user's organisation, as the organisation served (not the agency)."""
     organisation = require_org_manager(user)
-    relationship = get_relationship(user, relationship_id)
+    relationship = get_relationship(user, relationship_id, lock=True)
     if organisation.id == relationship.agency_id:
         raise Forbidden(_("只有被服务的机构可以变更或撤销授权"))
     if organisation.id != relationship.organisation_id:
