@@ -95,11 +95,13 @@ def confirmed_payment() -> ColumnElement[bool]:
     return true()
 
 
-def fee_paid(grant_id: ColumnElement | int) -> ColumnElement:
-    """The confirmed payments on a license's fixed-fee installments (royalty payments are not contract amounts)."""
+def fee_paid(grant_id: ColumnElement | int, *, confirmed: bool = True) -> ColumnElement:
+    """The confirmed payments on a license's fixed-fee installments (royalty payments are not contract amounts);
+    with ``confirmed=False`` every payment recorded, confirmed or not."""
     paid = (select(func.sum(LicensePayment.amount))
             .join(PaymentInstallment, PaymentInstallment.id == LicensePayment.installment_id)
-            .where(LicensePayment.license_id == grant_id, PaymentInstallment.kind == "fee", confirmed_payment())
+            .where(LicensePayment.license_id == grant_id, PaymentInstallment.kind == "fee",
+                   confirmed_payment() if confirmed else true())
             .scalar_subquery())
     return func.coalesce(paid, 0)
 
