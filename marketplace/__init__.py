@@ -58,6 +58,7 @@ def _register_features(app: Flask) -> None:
     """One blueprint (and API blueprint) per feature package."""
     from marketplace import api, cli, health, home
     from marketplace.accounts import routes as accounts_routes
+    from marketplace.agencies import routes as agencies_routes
     from marketplace.consents import routes as consents_routes
     from marketplace.console import routes as console_routes
     from marketplace.deals import routes as deals_routes
@@ -71,7 +72,8 @@ def _register_features(app: Flask) -> None:
     from marketplace.segments import routes as segments_routes
 
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
-                   openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, console_routes, health):
+                   openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
+                   console_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)

@@ -1,14 +1,16 @@
 """The ledger as the console counts it: one row per deal, open license obtained or pledge.
 
-Definitions (shown on the console and in the API description):
+Definitions (shown on the console, in both languages, and in the API description):
 
 - **transfer / license / equity** — a deal that binds (signed, recorded or
-  completed), dated by its contract date, for its contract amount. Deals in
-  negotiation or cancelled are not counted.
+  completed: every party has consented), dated by its contract date, for its
+  contract amount. Deals in negotiation or awaiting consent are not counted:
+  the console lists them apart (``pending``); cancelled deals never count.
 - **open license** — a license obtained through an open license that has
-  taken effect (notice given and the fee due on notice paid), dated by its
-  effective date, for the declared fixed fee (lump sum or entry fee; royalties
-  are reported later and are not a contract amount; free licenses count ¥0).
+  taken effect, dated by its effective date, for the part of its fixed fee
+  (lump sum or entry fee) paid and confirmed so far. What is still unpaid or
+  unconfirmed is not counted: the console lists it apart; royalties are
+  reported later and are not a contract amount; free licenses count ¥0.
 - **pledge** — a registered pledge (also once released), dated by its
   registration date, for the amount financed.
 - **holder** — the patent-holding side: seller, licensor or pledgor; the
@@ -21,10 +23,12 @@ Definitions (shown on the console and in the API description):
 - **SME acquirer** — an SME buyer or licensee of a university's or
   institute's patent (transfer, license, equity or open license).
 
-Scope: an agency counts the deals and pledges it brokered, and the open
-licenses whose licensor or licensee is an organisation it serves; it serves
-the parties of the deals and pledges it brokered (sellers, buyers, pledgors)
-and the organisations it invited to its events. Platform admins see it all.
+Scope: an agency counts the deals and pledges it brokered (its
+``agency_id``), and the open licenses of organisations that accepted it
+(``marketplace.agencies``): those whose licensor or licensee had granted it
+the ``open_licenses`` permission on the day the license took effect. Inviting
+an organisation to an event or naming it in a deal never brings its data in.
+Platform admins see it all.
 """
 from __future__ import annotations
 
@@ -35,14 +39,15 @@ from datetime import date
 
 from sqlalchemy import (
     BigInteger, ColumnElement, CompoundSelect, Integer, Select, String, and_, cast, exists, func, join, literal, null, or_, select,
-    true, type_coerce, union, union_all,
+    true, type_coerce, union_all,
 )
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from marketplace.accounts.models import Organisation, OrganisationKind
-from marketplace.console.models import EventInvitation, MatchmakingEvent, ServedOrganisation
+from marketplace.agencies.access import authorised_clause, covering
+from marketplace.agencies.models import AgencyPermission, AgencyPermissionPeriod
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus
-from marketplace.openlicense.models import LicenseGrant
+from marketplace.openlicense.models import LicenseGrant, LicensePayment, PaymentInstallment, PaymentStatus
 from marketplace.patents.models import PatentSegment
 from marketplace.pledges.models import Pledge, PledgePatent
 
@@ -82,26 +87,30 @@ class Filters:
         return replace(self, **changes)
 
 
-def served_organisations(agency_id: int) -> CompoundSelect:
-    """Ids of the organisations an agency serves, from the ledger (see the module docstring)."""
-    return union(
-        select(Deal.seller_id).where(Deal.agency_id == agency_id),
-        select(Deal.buyer_id).where(Deal.agency_id == agency_id),
-        select(Pledge.pledgor_id).where(Pledge.agency_id == agency_id),
-        select(EventInvitation.organisation_id).join(MatchmakingEvent)
-        .where(MatchmakingEvent.agency_id == agency_id),
-    )
-
-
-def served_by(agency_id: int) -> Select:
-    """``served_organisations`` as stored, brought up to date with this session's changes first."""
-    from marketplace.console import rollup
-
-    rollup.refresh_served()
-    return select(ServedOrganisation.organisation_id).where(ServedOrganisation.agency_id == agency_id)
-
-
 Expr = ColumnElement[Any] | QueryableAttribute[Any]  # a column of a model, or an expression
+
+
+def confirmed_payment() -> ColumnElement[bool]:
+    """A license payment its payee, the licensor, has confirmed (itself, or an agency it authorised to)."""
+    return LicensePayment.status == PaymentStatus.CONFIRMED
+
+
+def fee_paid(grant_id: Expr | int, *, confirmed: bool = True) -> ColumnElement:
+    """The confirmed payments on a license's fixed-fee installments (royalty payments are not contract amounts);
+    with ``confirmed=False`` every payment recorded, confirmed or not."""
+    paid = (select(func.sum(LicensePayment.amount))
+            .join(PaymentInstallment, PaymentInstallment.id == LicensePayment.installment_id)
+            .where(LicensePayment.license_id == grant_id, PaymentInstallment.kind == "fee",
+                   confirmed_payment() if confirmed else true())
+            .scalar_subquery())
+    return func.coalesce(paid, 0)
+
+
+def open_licenses_visible(agency_id: int | Expr, on: Expr) -> ColumnElement[bool]:
+    """An open license (the ``LicenseGrant`` row of the query) an agency may count: its licensor or licensee
+    had granted the agency ``open_licenses`` on day ``on``."""
+    return or_(*(authorised_clause(agency_id, party, AgencyPermission.OPEN_LICENSES, on)
+                 for party in (LicenseGrant.licensor_id, LicenseGrant.licensee_id)))
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,7 @@ def _branches() -> tuple[_Branch, ...]:
                 False, null(), (DealPatent, DealPatent.deal_id, DealPatent.patent_id), None,
                 and_(Deal.status.in_(COUNTED_DEALS), Deal.contract_date.is_not(None))),
         _Branch("open_license", LicenseGrant, LicenseGrant.id, literal("open_license", String), LicenseGrant.effective_on,
-                LicenseGrant.fixed_fee, LicenseGrant.licensor_id, LicenseGrant.licensee_id, False,
+                fee_paid(LicenseGrant.id), LicenseGrant.licensor_id, LicenseGrant.licensee_id, False,
                 LicenseGrant.fee_type, None, LicenseGrant.patent_id, LicenseGrant.effective_on.is_not(None)),
         _Branch("pledge", Pledge, Pledge.id, literal("pledge", String), Pledge.registered_on, Pledge.amount,
                 Pledge.pledgor_id, Pledge.pledgee_id, True, null(),
@@ -151,8 +160,8 @@ def items(scope: Scope, filters: Filters, *, segments: bool = False,
     holder_kind, holder_name, acquirer_id, acquirer_sme, region_code,
     fee_type (and segment). ``None`` when no table can match (e.g. a fee type
     asked of deals). With ``by_agency`` an open license comes once per agency
-    serving its licensor or licensee, with that agency's id (what the rollup
-    stores per agency).
+    its licensor or licensee had authorised on its effective date, with that
+    agency's id (what the rollup stores per agency).
     """
     selects = item_selects(scope, filters, segments=segments, by_agency=by_agency)
     if not selects:
@@ -205,7 +214,7 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
     serving = by_agency and branch.source == "open_license"
     agency_id: Expr
     if serving:
-        agency_id = ServedOrganisation.agency_id
+        agency_id = AgencyPermissionPeriod.agency_id
     else:
         agency_id = branch.table.agency_id if hasattr(branch.table, "agency_id") else cast(null(), Integer)
     conditions: list[Expr] = [branch.counted]
@@ -217,8 +226,7 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
         conditions.append(branch.day <= filters.end)
     if scope.agency_id is not None:
         if branch.source == "open_license":
-            served = served_by(scope.agency_id)
-            conditions.append(or_(LicenseGrant.licensee_id.in_(served), LicenseGrant.licensor_id.in_(served)))
+            conditions.append(open_licenses_visible(scope.agency_id, LicenseGrant.effective_on))
         else:
             conditions.append(getattr(branch.table, "agency_id") == scope.agency_id)
     if filters.region is not None:
@@ -243,9 +251,11 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
     stmt = (select(*columns).select_from(branch.table)
             .join(holder, holder.id == branch.holder_id).join(acquirer, acquirer.id == branch.acquirer_id))
     if serving:
-        # DISTINCT (below): an agency serving both parties counts the license once.
-        stmt = stmt.join(ServedOrganisation, ServedOrganisation.organisation_id.in_(
-            [LicenseGrant.licensor_id, LicenseGrant.licensee_id])).distinct()
+        # DISTINCT: an agency both parties authorised counts the license once.
+        stmt = stmt.join(AgencyPermissionPeriod, and_(
+            AgencyPermissionPeriod.organisation_id.in_([LicenseGrant.licensor_id, LicenseGrant.licensee_id]),
+            AgencyPermissionPeriod.permission == AgencyPermission.OPEN_LICENSES,
+            covering(LicenseGrant.effective_on))).distinct()
     if segments:
         if branch.link is None:
             stmt = stmt.outerjoin(PatentSegment, PatentSegment.patent_id == branch.patent_id)

@@ -38,7 +38,7 @@ def _scope() -> Scope:
 def _year() -> int:
     year = request.args.get("year", type=int) or local_today().year
     if not 2000 <= year <= 2100:
-        raise ValidationFailed.field("year", "年份应在 2000–2100 之间 / between 2000 and 2100")
+        raise ValidationFailed.field("year", _("年份应在 2000–2100 之间"))
     return year
 
 
@@ -58,7 +58,7 @@ def chart_spec(table: statistics.Table, scope: Scope, measure: str = "amount") -
     datasets, links = [], []
     for mode in modes:
         figures = [row.by_mode.get(mode) for row in table.rows]
-        datasets.append({"label": statistics.MODE_LABELS[mode], "backgroundColor": MODE_COLOURS[mode],
+        datasets.append({"label": str(statistics.MODE_LABELS[mode]), "backgroundColor": MODE_COLOURS[mode],
                          "data": [str(getattr(f, measure)) if f else "0" for f in figures]})
         links.append([drill_url(f.filters, scope) if f else None for f in figures])
     return {"type": "bar", "labels": [row.label for row in table.rows], "datasets": datasets, "links": links,
@@ -127,7 +127,7 @@ def items():
     params = {**statistics.filter_params(filters), **_scope_args(scope)}
     return render_template("console/items.html", listing=found, filters=filters, params=params, page=page,
                            pages=max(1, -(-found.total // PER_PAGE)), modes=MODES,
-                           mode_labels=statistics.MODE_LABELS)
+                           mode_labels=statistics.MODE_LABELS, fee_labels=statistics.FEE_LABELS)
 
 
 @bp.get("/console/items.<any(csv, xlsx):fmt>")

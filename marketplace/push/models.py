@@ -66,6 +66,7 @@ class NotificationKind(enum.StrEnum):
     ACT_EFFECTIVE = "act_effective"
     ACT_REJECTED = "act_rejected"
     IMPORT_FINISHED = "import_finished"
+    AGENCY = "agency"  # an agency relationship was asked for, decided, changed or revoked
 
 
 class Notification(db.Model):
