@@ -4,6 +4,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from sqlalchemy import func, select
 
 from marketplace.core import outbox, transaction
@@ -63,6 +65,7 @@ def test_the_thread_runs_jobs_in_order_inside_an_app_context(app):
     assert not worker._thread.is_alive()
 
 
+@pytest.mark.committed  # the drains run in threads of their own: the rows must really be committed
 def test_concurrent_drains_handle_each_row_once(app):
     """Issue 11: on SQLite FOR UPDATE SKIP LOCKED is ignored, so parallel drains took the same rows (a push ran 11×)."""
     handled: list[int] = []
