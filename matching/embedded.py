@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import sqlite3
 import threading
 import time
@@ -48,45 +49,124 @@ _PW = [PATENT_TEXT_FIELDS[c] for c in q.PATENT_COLUMNS]
 _NW = [NEED_TEXT_FIELDS[c] for c in q.NEED_COLUMNS]
 
 
+# One pool of connections per process: a fixed number, each with a bounded page cache, so a
+# web process's memory does not grow with its request threads (64 MiB per thread before).
+POOL_SIZE = 4
+CACHE_KIB = 8 * 1024
+
+
+class _Pool:
+    """At most ``size`` connections to one file, handed to one thread at a time."""
+
+    def __init__(self, path: str, size: int, cache_kib: int) -> None:
+        self.path, self.size, self.cache_kib = path, size, cache_kib
+        self.pid = os.getpid()
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._opened = 0
+        self._lock = threading.Lock()
+
+    def _open(self) -> sqlite3.Connection:
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA cache_size=-{self.cache_kib}")
+        conn.execute("PRAGMA temp_store=FILE")
+        conn.execute("CREATE TABLE IF NOT EXISTS aliases (name TEXT PRIMARY KEY, version TEXT NOT NULL)")
+        return conn
+
+    def acquire(self) -> sqlite3.Connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            grow = self._opened < self.size
+            if grow:
+                self._opened += 1
+        if grow:
+            try:
+                return self._open()
+            except BaseException:
+                with self._lock:
+                    self._opened -= 1
+                raise
+        return self._idle.get(timeout=60)
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:  # never hand on a connection in the middle of a transaction
+            conn.execute("ROLLBACK")
+        self._idle.put(conn)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+            finally:
+                with self._lock:
+                    self._opened = max(0, self._opened - 1)
+
+
 class EmbeddedBackend(SearchBackend):
     name = "embedded"
 
-    def __init__(self, path: str, analyzer: Analyzer, weights: Weights | None = None) -> None:
+    def __init__(self, path: str, analyzer: Analyzer, weights: Weights | None = None, *,
+                 pool_size: int = POOL_SIZE, cache_kib: int = CACHE_KIB) -> None:
         super().__init__(analyzer, weights)
         self.path = path
-        self._local = threading.local()
+        self.pool_size, self.cache_kib = pool_size, cache_kib
+        self._pool: _Pool | None = None
+        self._pool_lock = threading.Lock()
         self._vectors: dict[str, _Vectors] = {}
         self._vec_lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Analysis worker processes (spawn platforms) get the backend without its connections.
+        state = self.__dict__.copy()
+        state.update(_pool=None, _pool_lock=None, _vec_lock=None, _vectors={})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _pool_lock=threading.Lock(), _vec_lock=threading.Lock())
+
     # ---- connection & transactions ----------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
-            try:
-                os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA cache_size=-65536")
-                conn.execute("CREATE TABLE IF NOT EXISTS aliases (name TEXT PRIMARY KEY, version TEXT NOT NULL)")
-            except (sqlite3.Error, OSError) as exc:
-                raise SearchUnavailable(f"embedded index {self.path}: {exc}") from exc
-            self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+    def _connections(self) -> _Pool:
+        pool = self._pool
+        if pool is None or pool.pid != os.getpid():  # a forked child opens its own
+            with self._pool_lock:
+                pool = self._pool
+                if pool is None or pool.pid != os.getpid():
+                    pool = self._pool = _Pool(self.path, self.pool_size, self.cache_kib)
+                    self._vectors = {}
+        return pool
+
+    @contextmanager
+    def _borrow(self) -> Iterator[sqlite3.Connection]:
+        pool = self._connections()
+        try:
+            conn = pool.acquire()
+        except (sqlite3.Error, OSError, queue.Empty) as exc:
+            raise SearchUnavailable(f"embedded index {self.path}: {exc}") from exc
+        try:
+            yield conn
+        finally:
+            pool.release(conn)
 
     @contextmanager
     def _tx(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        with self._borrow() as conn:
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            raise SearchUnavailable(f"embedded index {self.path}: {exc}") from exc
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                raise SearchUnavailable(f"embedded index {self.path}: {exc}") from exc
 
     @staticmethod
     def _alias(conn: sqlite3.Connection, name: str) -> str | None:
@@ -234,7 +314,8 @@ class EmbeddedBackend(SearchBackend):
 
     def ping(self) -> bool:
         try:
-            self._conn().execute("SELECT 1").fetchone()
+            with self._borrow() as conn:
+                conn.execute("SELECT 1").fetchone()
             return True
         except (sqlite3.Error, SearchUnavailable):
             return False
@@ -247,10 +328,11 @@ class EmbeddedBackend(SearchBackend):
             conn.execute("DELETE FROM aliases")
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Closes the idle connections (borrowed ones are closed when they come back: none here)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None and pool.pid == os.getpid():
+            pool.close()
 
     # ---- retrieval -----------------------------------------------------------
     def _page(self, conn: sqlite3.Connection, v: str, plan: SearchPlan, weights: list[float],

@@ -1,0 +1,68 @@
+"""The embedded backend's connection pool: a fixed number of connections whatever the thread count."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from matching import PatentQuery
+from matching.embedded import EmbeddedBackend, _Pool
+from matching.errors import SearchUnavailable
+from matching.text import Analyzer
+
+
+@pytest.fixture(scope="module")
+def small(corpus, tmp_path_factory) -> EmbeddedBackend:
+    patents, needs = corpus
+    backend = EmbeddedBackend(str(tmp_path_factory.mktemp("pool") / "pool.sqlite3"), Analyzer.default(), pool_size=2,
+                              cache_kib=1024)
+    backend.rebuild(patents, needs)
+    return backend
+
+
+def test_many_threads_share_a_fixed_number_of_connections(small: EmbeddedBackend, monkeypatch) -> None:
+    words = ["电池", "装置", "方法", "锂", "材料", "系统"] * 8
+    expected = {w: [h.patent.id for h in small.search_patents(PatentQuery(q=w)).hits] for w in words}
+    small.close()
+    opened = []
+    original = _Pool._open
+
+    def counting(pool: _Pool):
+        opened.append(threading.get_ident())
+        return original(pool)
+
+    monkeypatch.setattr(_Pool, "_open", counting)
+    with ThreadPoolExecutor(12) as ex:
+        got = list(ex.map(lambda w: [h.patent.id for h in small.search_patents(PatentQuery(q=w)).hits], words))
+    assert got == [expected[w] for w in words]
+    assert 1 <= len(opened) <= 2
+    for conn in list(small._connections()._idle.queue):
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -1024
+
+
+def test_a_connection_comes_back_even_when_the_work_fails(small: EmbeddedBackend) -> None:
+    for _ in range(5):  # more failures than connections: each one must have been returned
+        with pytest.raises(RuntimeError):
+            with small._tx() as conn:
+                conn.execute("SELECT 1")
+                raise RuntimeError("boom")
+    assert small.search_patents(PatentQuery(q="电池")).total > 0
+    assert not any(c.in_transaction for c in small._connections()._idle.queue)
+
+
+def test_close_then_use_again(small: EmbeddedBackend) -> None:
+    small.close()
+    assert small.ping()
+    assert small.search_patents(PatentQuery(q="电池")).total > 0
+
+
+def test_unreachable_file_is_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    backend = EmbeddedBackend(str(blocker / "sub" / "index.sqlite3"), Analyzer.default())
+    assert not backend.ping()
+    with pytest.raises(SearchUnavailable):
+        backend.search_patents(PatentQuery(q="电池"))
