@@ -13,6 +13,7 @@ restricted to them by construction. Several processes may share the file.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -23,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,10 +38,11 @@ from matching.fields import (
     TermGroups, NEED_FACETS, NEED_TEXT_FIELDS, PATENT_FACETS, PATENT_TEXT_FIELDS, grade_rank, need_facets, need_text,
     patent_facets, patent_text,
 )
+from matching.parallel import map_chunks
 from matching.querying import SearchPlan
 from matching.results import FacetValue, RebuildReport
 from matching.scoring import Weights
-from matching.semantic import F32, from_bytes, to_bytes, unpack
+from matching.semantic import F32, from_bytes
 from matching.text import Analyzer
 
 _PATENT_EXTRA = "app_date TEXT, grade_rank INTEGER NOT NULL, wlen REAL NOT NULL"
@@ -53,6 +55,8 @@ _NW = [NEED_TEXT_FIELDS[c] for c in q.NEED_COLUMNS]
 # web process's memory does not grow with its request threads (64 MiB per thread before).
 POOL_SIZE = 4
 CACHE_KIB = 8 * 1024
+# Documents analysed per chunk (in worker processes for bulk loads, ``matching.parallel``) and written per statement.
+WRITE_CHUNK = 500
 
 
 class _Pool:
@@ -200,47 +204,43 @@ class EmbeddedBackend(SearchBackend):
             self._live(conn, "patents")
             self._live(conn, "needs")
 
-    def _write_patents(self, conn: sqlite3.Connection, v: str, docs: Iterable[PatentDoc]) -> int:
-        n = 0
-        order = self.weights.grade_order
-        gen = self._next_gen(conn, v)
-        for doc in docs:
-            self._delete(conn, v, doc.id)
-            if doc.matchable:
-                doc = self.with_vector(doc)
-                self._write_vector(conn, v, doc.id, gen, doc.vector)
-                text = patent_text(doc, self.analyzer)
-                wlen = sum(PATENT_TEXT_FIELDS[c] * len(text[c].split()) for c in q.PATENT_COLUMNS)
-                conn.execute(f"INSERT INTO {v}_docs (id, app_date, grade_rank, wlen, doc) VALUES (?, ?, ?, ?, ?)",
-                             (doc.id, doc.application_date.isoformat() if doc.application_date else None,
-                              grade_rank(doc.grade, order), wlen, json.dumps(doc.to_dict(), ensure_ascii=False)))
-                conn.execute(f"UPDATE {v}_stats SET n = n + 1, total = total + ?", (wlen,))
-                conn.executemany(f"INSERT INTO {v}_kv (id, field, value) VALUES (?, ?, ?)",
-                                 [(doc.id, f, val) for f, vals in patent_facets(doc).items() for val in vals])
-                conn.execute(f"INSERT INTO {v}_fts (rowid, {', '.join(q.PATENT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
-                             (doc.id, *(text[c] for c in q.PATENT_COLUMNS)))
-            n += 1
-        return n
+    def _write_patents(self, conn: sqlite3.Connection, v: str, docs: Iterable[PatentDoc], fresh: bool = False) -> int:
+        state = (self, self.weights.grade_order)
+        return self._write(conn, v, map_chunks(_patent_rows, state, docs, WRITE_CHUNK), q.PATENT_COLUMNS,
+                           "app_date, grade_rank", fresh)
 
-    def _write_needs(self, conn: sqlite3.Connection, v: str, docs: Iterable[NeedDoc]) -> int:
+    def _write_needs(self, conn: sqlite3.Connection, v: str, docs: Iterable[NeedDoc], fresh: bool = False) -> int:
+        return self._write(conn, v, map_chunks(_need_rows, self, docs, WRITE_CHUNK), q.NEED_COLUMNS,
+                           "public, valid_until", fresh)
+
+    def _write(self, conn: sqlite3.Connection, v: str, chunks: Iterable[list[_Row]], columns: tuple[str, ...],
+               extra: str, fresh: bool) -> int:
+        """Writes analysed chunks (``_patent_rows``/``_need_rows``), a statement per table per chunk.
+
+        ``fresh``: ``v`` is a new, empty version (a rebuild): only an id met
+        twice in the input needs deleting first.
+        """
         n = 0
         gen = self._next_gen(conn, v)
-        for doc in docs:
-            self._delete(conn, v, doc.id)
-            if doc.status == "open":
-                doc = self.with_vector(doc)
-                self._write_vector(conn, v, doc.id, gen, doc.vector)
-                text = need_text(doc, self.analyzer)
-                wlen = sum(NEED_TEXT_FIELDS[c] * len(text[c].split()) for c in q.NEED_COLUMNS)
-                conn.execute(f"INSERT INTO {v}_docs (id, public, valid_until, wlen, doc) VALUES (?, ?, ?, ?, ?)",
-                             (doc.id, int(doc.public), doc.valid_until.isoformat() if doc.valid_until else None,
-                              wlen, json.dumps(doc.to_dict(), ensure_ascii=False)))
-                conn.execute(f"UPDATE {v}_stats SET n = n + 1, total = total + ?", (wlen,))
-                conn.executemany(f"INSERT INTO {v}_kv (id, field, value) VALUES (?, ?, ?)",
-                                 [(doc.id, f, val) for f, vals in need_facets(doc).items() for val in vals])
-                conn.execute(f"INSERT INTO {v}_fts (rowid, {', '.join(q.NEED_COLUMNS)}) VALUES (?, ?, ?, ?)",
-                             (doc.id, *(text[c] for c in q.NEED_COLUMNS)))
-            n += 1
+        seen: set[int] = set()
+        docs_sql = f"INSERT INTO {v}_docs (id, {extra}, wlen, doc) VALUES (?, ?, ?, ?, ?)"
+        fts_sql = f"INSERT INTO {v}_fts (rowid, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
+        for chunk in chunks:
+            for row in chunk:
+                if not fresh or row.id in seen:
+                    self._delete(conn, v, row.id)
+                seen.add(row.id)
+            kept = [r for r in chunk if r.doc is not None]
+            n += len(chunk)
+            if not kept:
+                continue
+            conn.executemany(f"INSERT OR REPLACE INTO {v}_vec (id, gen, vec) VALUES (?, ?, ?)",
+                             [(r.id, gen, r.vec) for r in kept if r.vec is not None])
+            conn.executemany(docs_sql, [(r.id, *r.extra, r.wlen, r.doc) for r in kept])
+            conn.execute(f"UPDATE {v}_stats SET n = n + ?, total = total + ?", (len(kept), sum(r.wlen for r in kept)))
+            conn.executemany(f"INSERT INTO {v}_kv (id, field, value) VALUES (?, ?, ?)",
+                             [(r.id, f, val) for r in kept for f, val in r.facets])
+            conn.executemany(fts_sql, [(r.id, *r.text) for r in kept])
         return n
 
     @staticmethod
@@ -248,14 +248,6 @@ class EmbeddedBackend(SearchBackend):
         conn.execute(f"UPDATE {v}_stats SET gen = gen + 1")
         gen: int = conn.execute(f"SELECT gen FROM {v}_stats").fetchone()[0]
         return gen
-
-    @staticmethod
-    def _write_vector(conn: sqlite3.Connection, v: str, doc_id: int, gen: int, packed: str | None) -> None:
-        if packed:
-            vec = unpack(packed)
-            if vec.any():
-                conn.execute(f"INSERT OR REPLACE INTO {v}_vec (id, gen, vec) VALUES (?, ?, ?)",
-                             (doc_id, gen, to_bytes(vec)))
 
     @staticmethod
     def _delete(conn: sqlite3.Connection, v: str, doc_id: int) -> None:
@@ -292,8 +284,8 @@ class EmbeddedBackend(SearchBackend):
             pv, nv = self._create(conn, "patents"), self._create(conn, "needs")
         try:
             with self._tx(write=True) as conn:
-                n_pat = self._write_patents(conn, pv, patents)
-                n_need = self._write_needs(conn, nv, needs)
+                n_pat = self._write_patents(conn, pv, patents, fresh=True)
+                n_need = self._write_needs(conn, nv, needs, fresh=True)
                 conn.execute(f"INSERT INTO {pv}_fts ({pv}_fts) VALUES ('optimize')")
                 conn.execute(f"INSERT INTO {nv}_fts ({nv}_fts) VALUES ('optimize')")
         except BaseException:
@@ -570,3 +562,60 @@ class _Vectors:
         idx = np.argpartition(-scores, k - 1)[:k]
         idx = idx[np.lexsort((self.ids[idx], -scores[idx]))]
         return [(int(self.ids[i]), float(scores[i])) for i in idx if np.isfinite(scores[i])]
+
+
+class _Row(NamedTuple):
+    """One analysed document, ready to write; ``doc`` None: not indexed (only deleted)."""
+
+    id: int
+    doc: str | None = None
+    vec: bytes | None = None
+    extra: tuple[Any, ...] = ()
+    wlen: float = 0.0
+    facets: tuple[tuple[str, str], ...] = ()
+    text: tuple[str, ...] = ()
+
+
+def _vector_bytes(packed: str | None) -> bytes | None:
+    """The stored float16 bytes of a packed vector; None for none or all zeros."""
+    if not packed:
+        return None
+    raw = base64.b64decode(packed)
+    return raw if np.frombuffer(raw, np.float16).any() else None
+
+
+def _patent_rows(state: tuple[EmbeddedBackend, tuple[str, ...]], docs: list[PatentDoc]) -> list[_Row]:
+    """Analysis of a chunk of patents (runs in worker processes for bulk loads): listable ones indexed."""
+    backend, order = state
+    out = []
+    for doc in docs:
+        if not doc.matchable:
+            out.append(_Row(doc.id))
+            continue
+        doc = backend.with_vector(doc)
+        text = patent_text(doc, backend.analyzer)
+        out.append(_Row(
+            doc.id, json.dumps(doc.to_dict(), ensure_ascii=False), _vector_bytes(doc.vector),
+            (doc.application_date.isoformat() if doc.application_date else None, grade_rank(doc.grade, order)),
+            sum(PATENT_TEXT_FIELDS[c] * len(text[c].split()) for c in q.PATENT_COLUMNS),
+            tuple((f, val) for f, vals in patent_facets(doc).items() for val in vals),
+            tuple(text[c] for c in q.PATENT_COLUMNS)))
+    return out
+
+
+def _need_rows(backend: EmbeddedBackend, docs: list[NeedDoc]) -> list[_Row]:
+    """Analysis of a chunk of needs: open ones indexed."""
+    out = []
+    for doc in docs:
+        if doc.status != "open":
+            out.append(_Row(doc.id))
+            continue
+        doc = backend.with_vector(doc)
+        text = need_text(doc, backend.analyzer)
+        out.append(_Row(
+            doc.id, json.dumps(doc.to_dict(), ensure_ascii=False), _vector_bytes(doc.vector),
+            (int(doc.public), doc.valid_until.isoformat() if doc.valid_until else None),
+            sum(NEED_TEXT_FIELDS[c] * len(text[c].split()) for c in q.NEED_COLUMNS),
+            tuple((f, val) for f, vals in need_facets(doc).items() for val in vals),
+            tuple(text[c] for c in q.NEED_COLUMNS)))
+    return out
