@@ -57,6 +57,8 @@ POOL_SIZE = 4
 CACHE_KIB = 8 * 1024
 # Documents analysed per chunk (in worker processes for bulk loads, ``matching.parallel``) and written per statement.
 WRITE_CHUNK = 500
+# Facet counts over at least this many hits (and a quarter of the documents) are counted in memory.
+FACETS_IN_MEMORY = 2000
 
 
 class _Pool:
@@ -124,12 +126,13 @@ class EmbeddedBackend(SearchBackend):
         self._pool: _Pool | None = None
         self._pool_lock = threading.Lock()
         self._vectors: dict[str, _Vectors] = {}
+        self._facet_cache: dict[str, _FacetIndex] = {}
         self._vec_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         # Analysis worker processes (spawn platforms) get the backend without its connections.
         state = self.__dict__.copy()
-        state.update(_pool=None, _pool_lock=None, _vec_lock=None, _vectors={})
+        state.update(_pool=None, _pool_lock=None, _vec_lock=None, _vectors={}, _facet_cache={})
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -143,7 +146,7 @@ class EmbeddedBackend(SearchBackend):
                 pool = self._pool
                 if pool is None or pool.pid != os.getpid():
                     pool = self._pool = _Pool(self.path, self.pool_size, self.cache_kib)
-                    self._vectors = {}
+                    self._vectors, self._facet_cache = {}, {}
         return pool
 
     @contextmanager
@@ -329,7 +332,9 @@ class EmbeddedBackend(SearchBackend):
     # ---- retrieval -----------------------------------------------------------
     def _page(self, conn: sqlite3.Connection, v: str, plan: SearchPlan, weights: list[float],
               base_where: list[str], base_params: list[Any], facets: Sequence[str],
-              order: str) -> tuple[list[tuple[dict[str, Any], float]], int, Facets]:
+              order: str, keys: str) -> tuple[list[tuple[dict[str, Any], float]], int, Facets]:
+        """One page, the total and the facet counts. ``keys``: the two document columns ``order``
+        refers to as ``h.k1``, ``h.k2`` (besides ``h.s`` and ``h.id``)."""
         where, params = q.filter_clauses(f"{v}_kv", plan.filters, "d.id")
         where, params = base_where + where, base_params + params
         if plan.query.units:
@@ -339,55 +344,80 @@ class EmbeddedBackend(SearchBackend):
             params = [expression] + params
         else:
             source = f"SELECT id, 0.0 AS s FROM {v}_docs"
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, s REAL)")
-        conn.execute("DELETE FROM temp.hits")
+        # The hits carry their sort keys, so that sorting them needs no join with the documents.
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS page_hits (id INTEGER PRIMARY KEY, s REAL, k1, k2)")
+        conn.execute("DELETE FROM temp.page_hits")
         cond = " AND ".join(where) or "1"
-        conn.execute(f"INSERT INTO temp.hits SELECT h.id, h.s FROM ({source}) h JOIN {v}_docs d ON d.id = h.id WHERE {cond}",
-                     params)
-        total = conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]
-        # Sort ids only, then load the page's documents: sorting rows that
-        # carry the JSON would copy every hit's document through the sorter.
-        page = conn.execute(f"SELECT h.id, h.s FROM temp.hits h JOIN {v}_docs d ON d.id = h.id "
-                            f"ORDER BY {order} LIMIT ? OFFSET ?", (plan.per_page, plan.offset)).fetchall()
+        conn.execute(f"INSERT INTO temp.page_hits SELECT h.id, h.s, {keys} FROM ({source}) h JOIN {v}_docs d ON d.id = h.id "
+                     f"WHERE {cond}", params)
+        total = conn.execute("SELECT count(*) FROM temp.page_hits").fetchone()[0]
+        page = conn.execute(f"SELECT h.id, h.s FROM temp.page_hits h ORDER BY {order} LIMIT ? OFFSET ?",
+                            (plan.per_page, plan.offset)).fetchall()
         marks = ", ".join("?" for _ in page)
         docs = dict(conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in page]))
-        # Few hits: walk the hits' facet rows; many: scan the facet index once.
-        join = "temp.hits h CROSS JOIN" if total * 4 < self._n_docs(conn, v) else "temp.hits h JOIN"
+        counts = self._facet_counts(conn, v, facets, total)
+        return [(json.loads(docs[i]), s) for i, s in page], total, counts
+
+    def _facet_counts(self, conn: sqlite3.Connection, v: str, facets: Sequence[str], total: int) -> Facets:
+        """Facet counts over ``temp.page_hits``.
+
+        Few hits: SQLite walks the hits' facet rows. Many (a quarter of the
+        documents or more, e.g. a one-word search): counted in memory from
+        this process's copy of the facet rows (``_FacetIndex``), which SQLite
+        would otherwise join and group row by row.
+        """
+        n_docs, gen = conn.execute(f"SELECT n, gen FROM {v}_stats").fetchone()
+        if total * 4 >= n_docs and total >= FACETS_IN_MEMORY:
+            index = self._facet_index(conn, v, tuple(facets), gen)
+            ids = np.fromiter((r[0] for r in conn.execute("SELECT id FROM temp.page_hits")), np.int64, total)
+            return index.counts(ids)
         marks = ", ".join("?" for _ in facets)
         counts: Facets = {f: [] for f in facets}
         for field, value, count in conn.execute(
-                f"SELECT k.field, k.value, count(*) AS c FROM {join} {v}_kv k ON h.id = k.id "
+                f"SELECT k.field, k.value, count(*) AS c FROM temp.page_hits h CROSS JOIN {v}_kv k ON h.id = k.id "
                 f"WHERE k.field IN ({marks}) GROUP BY k.field, k.value ORDER BY k.field, c DESC, k.value", list(facets)):
             if len(counts[field]) < FACET_SIZE:
                 counts[field].append(FacetValue(value, count))
-        return [(json.loads(docs[i]), s) for i, s in page], total, counts
+        return counts
+
+    def _facet_index(self, conn: sqlite3.Connection, v: str, facets: tuple[str, ...], gen: int) -> _FacetIndex:
+        key = f"{v}:{','.join(facets)}"
+        with self._vec_lock:
+            cached = self._facet_cache.get(key)
+            if cached is None or cached.gen != gen:
+                cached = _FacetIndex.load(conn, v, facets, gen)
+                # only the live versions are kept (patents and needs)
+                self._facet_cache = {k: c for k, c in self._facet_cache.items() if k.split(":")[0][0] != v[0]}
+                self._facet_cache[key] = cached
+            return cached
 
     def _patent_page(self, plan: SearchPlan) -> tuple[Candidates, int, Facets]:
         has_q = bool(plan.query.units)
-        rel = "h.s DESC, d.id" if has_q else "d.app_date DESC NULLS LAST, d.id DESC"
+        rel = "h.s DESC, h.id" if has_q else "h.k1 DESC NULLS LAST, h.id DESC"
         order = {
             "relevance": rel,
-            "application_date_desc": "d.app_date DESC NULLS LAST, d.id",
-            "application_date_asc": "d.app_date ASC NULLS LAST, d.id",
-            "grade": f"d.grade_rank, {rel}",
+            "application_date_desc": "h.k1 DESC NULLS LAST, h.id",
+            "application_date_asc": "h.k1 ASC NULLS LAST, h.id",
+            "grade": f"h.k2, {rel}",
         }[plan.sort]
         with self._tx() as conn:
             v = self._alias(conn, "patents")
             if v is None:
                 return [], 0, {f: [] for f in PATENT_FACETS}
-            rows, total, facets = self._page(conn, v, plan, _PW, [], [], PATENT_FACETS, order)
+            rows, total, facets = self._page(conn, v, plan, _PW, [], [], PATENT_FACETS, order,
+                                             "d.app_date, d.grade_rank")
         return [(PatentDoc.from_dict(d), s) for d, s in rows], total, facets
 
     def _need_page(self, plan: SearchPlan, today: date) -> tuple[NeedCandidates, int, Facets]:
         has_q = bool(plan.query.units)
-        order = "h.s DESC, d.id" if has_q and plan.sort == "relevance" else "d.id DESC"
+        order = "h.s DESC, h.id" if has_q and plan.sort == "relevance" else "h.id DESC"
         with self._tx() as conn:
             v = self._alias(conn, "needs")
             if v is None:
                 return [], 0, {f: [] for f in NEED_FACETS}
             rows, total, facets = self._page(
                 conn, v, plan, _NW, ["d.public = 1", "(d.valid_until IS NULL OR d.valid_until >= ?)"],
-                [today.isoformat()], NEED_FACETS, order)
+                [today.isoformat()], NEED_FACETS, order, "NULL, NULL")
         return [(NeedDoc.from_dict(d), s) for d, s in rows], total, facets
 
     def _candidates(self, name: str, columns: tuple[str, ...], weights: dict[str, float], groups: TermGroups,
@@ -619,3 +649,56 @@ def _need_rows(backend: EmbeddedBackend, docs: list[NeedDoc]) -> list[_Row]:
             tuple((f, val) for f, vals in need_facets(doc).items() for val in vals),
             tuple(text[c] for c in q.NEED_COLUMNS)))
     return out
+
+
+@dataclass(frozen=True)
+class _FacetIndex:
+    """The facet rows of one index version, as arrays: counting a large hit set is one ``bincount``.
+
+    About 12 bytes per facet row (1.2 MiB per 100,000 rows). Counts and their
+    order equal the SQL ``GROUP BY``: count descending, then value (code
+    point order = SQLite's binary UTF-8 order).
+    """
+
+    gen: int
+    doc: NDArray[np.int64]              # document id of each facet row
+    code: NDArray[np.int32]             # its (field, value) number
+    values: tuple[str, ...]             # number -> value
+    by_field: dict[str, NDArray[np.int64]]  # field -> its numbers, ordered by value
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, v: str, facets: Sequence[str], gen: int) -> _FacetIndex:
+        """Two scans of the (field, value, id) index in one read transaction: the distinct values with
+        their row counts, then the ids in the same order (a value's number repeats count times)."""
+        marks = ", ".join("?" for _ in facets)
+        groups = conn.execute(f"SELECT field, value, count(*) FROM {v}_kv WHERE field IN ({marks}) "
+                              f"GROUP BY field, value ORDER BY field, value", list(facets)).fetchall()
+        sizes = np.fromiter((g[2] for g in groups), np.int64, len(groups))
+        total = int(sizes.sum())
+        docs = np.fromiter((r[0] for r in conn.execute(
+            f"SELECT id FROM {v}_kv WHERE field IN ({marks}) ORDER BY field, value", list(facets))), np.int64, total)
+        by_field: dict[str, list[int]] = {f: [] for f in facets}
+        for number, (field, _, _) in enumerate(groups):
+            by_field[field].append(number)
+        return cls(gen, docs, np.repeat(np.arange(len(groups), dtype=np.int32), sizes), tuple(g[1] for g in groups),
+                   {f: np.asarray(ns, np.int64) for f, ns in by_field.items()})
+
+    def counts(self, ids: NDArray[np.int64]) -> Facets:
+        if not len(ids) or not len(self.doc):
+            return {f: [] for f in self.by_field}
+        top = int(max(self.doc.max(), ids.max())) + 1
+        if top <= 8 * (len(self.doc) + len(ids)) + 1_000_000:
+            present = np.zeros(top, bool)
+            present[ids] = True
+            hit = present[self.doc]
+        else:  # sparse ids: a dense table would be too large
+            hit = np.isin(self.doc, ids)
+        tally = np.bincount(self.code[hit], minlength=len(self.values))
+        out: Facets = {}
+        for field, numbers in self.by_field.items():
+            counted = tally[numbers]
+            keep = counted > 0
+            numbers, counted = numbers[keep], counted[keep]
+            order = np.argsort(-counted, kind="stable")[:FACET_SIZE]  # ties stay in value order
+            out[field] = [FacetValue(self.values[numbers[i]], int(counted[i])) for i in order]
+        return out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from matching import PatentQuery
+from matching import NeedQuery, PatentQuery
 from matching.embedded import EmbeddedBackend, _Pool
 from matching.errors import SearchUnavailable
 from matching.text import Analyzer
@@ -66,3 +66,32 @@ def test_unreachable_file_is_unavailable(tmp_path: Path) -> None:
     assert not backend.ping()
     with pytest.raises(SearchUnavailable):
         backend.search_patents(PatentQuery(q="电池"))
+
+
+@pytest.mark.parametrize("q", ["", "方法", "电池", "装置 系统"])
+def test_facets_counted_in_memory_equal_sqlite(corpus, tmp_path, monkeypatch, q: str) -> None:
+    """Large hit sets are counted from the in-memory facet rows: same counts, same order; a write is seen."""
+    from dataclasses import replace
+
+    from matching import embedded
+
+    patents, needs = corpus
+    backend = EmbeddedBackend(str(tmp_path / "f.sqlite3"), Analyzer.default())
+    backend.rebuild(patents, needs)
+
+    def both() -> tuple[object, object]:
+        monkeypatch.setattr(embedded, "FACETS_IN_MEMORY", 10**9)
+        by_sql = [backend.search_patents(PatentQuery(q=q, page=2)), backend.search_needs(NeedQuery(q=q))]
+        monkeypatch.setattr(embedded, "FACETS_IN_MEMORY", 0)
+        in_memory = [backend.search_patents(PatentQuery(q=q, page=2)), backend.search_needs(NeedQuery(q=q))]
+        return [(p.total, p.facets) for p in by_sql], [(p.total, p.facets) for p in in_memory]
+
+    sql, mem = both()
+    assert sql == mem
+    assert any(values for _, facets in sql for values in facets.values())
+    listed = next(p for p in patents if p.matchable)
+    backend.index_patents([replace(listed, segments=["新增细分领域"], title=f"{listed.title} 方法 电池 装置 系统")])
+    sql_after, mem_after = both()
+    assert sql_after == mem_after
+    assert sql_after != sql
+    backend.close()
