@@ -1,7 +1,10 @@
 """Speed of matching: embedding, rebuild with stored vectors, need → top-20, search, index memory.
 
     OPENBLAS_NUM_THREADS=1 nice -n 10 python -m bench.match_speed --n 100000 --data ../shared/data \
-        [--es-url URL] [--skip-embedded] [--queries 200]
+        [--es-url URL] [--skip-embedded] [--queries 200] [--embed-rate]
+
+Vectors of the real base records are cached (``corpus.py``); ``--embed-rate``
+also measures first-time embedding.
 
 The corpus is SYNTHESISED from the real one (``synth.py``): each document's
 title is a real record's, its abstract recombines sentences of two other
@@ -17,6 +20,10 @@ target:
 * need → top-20: p50/p95 of ``match_patents`` including the need's own
   embedding (targets p95 ≤ 80 ms Elasticsearch, ≤ 150 ms embedded);
 * faceted search p50/p95 (for comparison with earlier runs);
+* one-word searches (方法, 一种, …: hits a large part of the corpus) p50/p95
+  (target p95 ≤ 150 ms embedded, ≤ 50 ms Elasticsearch);
+* RSS of the process while 16 threads run mixed searches (the embedded
+  connection pool bounds it);
 * embedded index memory: the vector matrix, and the process's RSS growth
   when the index is first used.
 """

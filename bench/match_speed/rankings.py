@@ -147,6 +147,7 @@ def main() -> int:
         print(f"recorded {', '.join(results)} to {args.record}")
         return 0
     before = json.loads(args.check.read_text())
+    results = json.loads(json.dumps(results, ensure_ascii=False))  # as recorded: lists, not tuples
     bad = sum(check(before[name], results[name]) for name in results if name in before)
     return 1 if bad else 0
 
