@@ -337,8 +337,12 @@ class EmbeddedBackend(SearchBackend):
         refers to as ``h.k1``, ``h.k2`` (besides ``h.s`` and ``h.id``)."""
         where, params = q.filter_clauses(f"{v}_kv", plan.filters, "d.id")
         where, params = base_where + where, base_params + params
+        bm25 = q.bm25_call(f"{v}_fts", weights)
+        # An order without the score (by date, by id) scores the page's hits only, not every hit.
+        score_all = "h.s" in order
+        expression = ""
         if plan.query.units:
-            source = (f"SELECT f.rowid AS id, -{q.bm25_call(f'{v}_fts', weights)} AS s FROM {v}_fts f "
+            source = (f"SELECT f.rowid AS id, {f'-{bm25}' if score_all else '0.0'} AS s FROM {v}_fts f "
                       f"WHERE {v}_fts MATCH ?")
             expression = q.any_unit_expression(plan.query) if plan.any_unit else q.unit_expression(plan.query)
             params = [expression] + params
@@ -354,6 +358,10 @@ class EmbeddedBackend(SearchBackend):
         page = conn.execute(f"SELECT h.id, h.s FROM temp.page_hits h ORDER BY {order} LIMIT ? OFFSET ?",
                             (plan.per_page, plan.offset)).fetchall()
         marks = ", ".join("?" for _ in page)
+        if expression and not score_all and page:
+            scores = dict(conn.execute(f"SELECT f.rowid, -{bm25} FROM {v}_fts f WHERE {v}_fts MATCH ? "
+                                       f"AND f.rowid IN ({marks})", [expression, *(i for i, _ in page)]))
+            page = [(i, scores[i]) for i, _ in page]
         docs = dict(conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in page]))
         counts = self._facet_counts(conn, v, facets, total)
         return [(json.loads(docs[i]), s) for i, s in page], total, counts

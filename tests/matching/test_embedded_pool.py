@@ -95,3 +95,15 @@ def test_facets_counted_in_memory_equal_sqlite(corpus, tmp_path, monkeypatch, q:
     assert sql_after == mem_after
     assert sql_after != sql
     backend.close()
+
+
+def test_date_sorted_page_carries_the_same_scores(small: EmbeddedBackend) -> None:
+    """A date-sorted search scores only its page's hits: each score equals the one the relevance sort gives."""
+    by_relevance = small.search_patents(PatentQuery(q="方法", per_page=100))
+    scores = {h.patent.id: h.score for h in by_relevance.hits}
+    assert by_relevance.total <= 100 and len(scores) > 5
+    for sort in ("application_date_desc", "application_date_asc"):
+        page = small.search_patents(PatentQuery(q="方法", sort=sort, per_page=7, page=2))
+        assert page.hits and page.total == by_relevance.total
+        assert [h.score for h in page.hits] == pytest.approx([scores[h.patent.id] for h in page.hits])
+        assert all(h.score > 0 for h in page.hits)
