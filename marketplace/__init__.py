@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     _register_features(app)
     _register_acts()
+    _register_hooks(app)
     return app
 
 
@@ -89,3 +90,11 @@ def _register_acts() -> None:
 
     for module in (deal_acts, pledge_acts, open_license_acts):
         module.register()
+
+
+def _register_hooks(app: Flask) -> None:
+    """Rules of higher packages that must see a lower package's change in its own transaction."""
+    from marketplace.openlicense.services import recheck_after_patent_change
+    from marketplace.patents.services import on_patent_change
+
+    on_patent_change(app, recheck_after_patent_change)  # a lapsed or disputed patent suspends its open license

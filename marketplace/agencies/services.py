@@ -28,7 +28,7 @@ from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFai
 from marketplace.core.i18n import gettext as _
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.push.models import Notification, NotificationKind
 from marketplace.push.notify import notify

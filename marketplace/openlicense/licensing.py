@@ -26,7 +26,7 @@ from marketplace.core.dates import local_today, require_date
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.mail import queue_mail
 from marketplace.core.outbox import record_change
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.core.text import require_plain
 from marketplace.extensions import db
 from marketplace.legal.conflicts import OPEN_GRANT, LicenseTerm, license_conflicts

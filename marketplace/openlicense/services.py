@@ -31,7 +31,7 @@ from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.legal.conflicts import OPEN_DECLARATION, LicenseTerm, license_conflicts
 from marketplace.legal.eligibility import open_license_refusals

@@ -24,7 +24,7 @@ from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today, require_date
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.money import parse_money
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.deals.services import parse_ids
 from marketplace.extensions import db
 from marketplace.openlicense.facts import lock_patents
