@@ -22,15 +22,21 @@ _SESSION_KEY = "after_commit_jobs"
 
 def enqueue_after_commit(func: Callable[..., Any], *args: Any) -> None:
     """Enqueue the job ``func(*args)`` once this unit of work has committed (dropped on rollback)."""
-    db.session.info.setdefault(_SESSION_KEY, []).append((func, args))
+    later = db.session.info.setdefault(_SESSION_KEY, [])
+    if (func, args) not in later:
+        later.append((func, args))
 
 
 def commit() -> None:
     """Commit the session, then run or enqueue what the committed work asked for."""
+    try:
+        db.session.commit()  # before_commit hooks may still record changes or ask for jobs: taken after it
+    except Exception:
+        rollback()  # nothing the failed unit of work asked for runs
+        raise
     touched = outbox.take_touched_consumers()
     messages = mail.take_queued_mail()
     later = db.session.info.pop(_SESSION_KEY, [])
-    db.session.commit()
     runner = jobs()
     for consumer in touched:  # pipeline order: search before push
         runner.enqueue(drain_outbox, consumer)
