@@ -23,7 +23,7 @@ from marketplace.consents import services as consents
 from marketplace.consents.models import ConsentAct, Proposal
 from marketplace.core.audit import jsonable, diff, record_audit
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.deals import acts
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus, LicenseKind, OwnershipChange
 from marketplace.deals.terms import AMENDABLE, EDITABLE, check_term, clean_fields, parse_member

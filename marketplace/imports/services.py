@@ -26,7 +26,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.core import transaction
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.models import utcnow
-from marketplace.core.permissions import require_owned
+from marketplace.accounts.permissions import require_owned
 from marketplace.extensions import db
 from marketplace.imports.columns import ColumnMap, header_key
 from marketplace.imports.errors import ImportRejected, UnreadableFile

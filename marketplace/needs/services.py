@@ -25,7 +25,7 @@ from marketplace.core.models import utcnow
 from marketplace.core.money import parse_price_range
 from marketplace.core.validation import FieldCollector, clean_text
 from marketplace.core.outbox import record_change
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedSegment, NeedStatus
 from marketplace.core.dates import local_today, parse_date

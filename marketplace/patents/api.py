@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
 from marketplace.core.errors import Unauthorized
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.patents import co_owners, queries, services
 from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, PublicationState, TransformationMode
 

@@ -4,13 +4,17 @@ Every path that changes a patent (forms, API, spreadsheet import, CLI) goes
 through ``validate_patent_values`` and ``save_patent``/``save_patents`` (which
 share ``_write``) so the rules live once.
 Changes that affect search write an outbox row in the same transaction.
+Rules of higher packages that must see a change in the same transaction (an
+open license suspended when its patent lapses) register a hook with
+``on_patent_change`` in ``create_app``; patents import none of them.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,16 +23,29 @@ from marketplace.core.audit import diff, record_audit
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change, record_changes
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.legal.term import LAPSED
 from marketplace.navigation import SUPPLY
-from marketplace.openlicense.services import recheck_after_patent_change
 from marketplace.patents.models import Patent, PatentSegment
 from marketplace.patents.validation import PatentValues, validate_patent_values
 from marketplace.patents.vocab import LegalStatus, PatentType, PublicationState
 
 SAVE_CHUNK = 500
+
+
+PatentChangeHook = Callable[[int, Mapping[str, Any]], None]
+_HOOKS_KEY = "patent_change_hooks"
+
+
+def on_patent_change(app: Flask, hook: PatentChangeHook) -> None:
+    """Have ``hook(patent_id, changed_fields)`` run in the transaction of every patent update (``create_app``)."""
+    app.extensions.setdefault(_HOOKS_KEY, []).append(hook)
+
+
+def _after_patent_change(patent_id: int, changes: Mapping[str, Any]) -> None:
+    for hook in current_app.extensions.get(_HOOKS_KEY, ()):
+        hook(patent_id, changes)
 
 
 def _apply(patent: Patent, values: dict[str, Any]) -> dict[str, list[Any]]:
@@ -194,7 +211,7 @@ def save_patent(organisation: Organisation, values: PatentValues, *, patent: Pat
                      outcome.changes if not outcome.created else {"application_number": outcome.number},
                      actor=actor, organisation_id=organisation.id)
         record_change("patent", outcome.patent_id)
-        recheck_after_patent_change(outcome.patent_id, outcome.changes)
+        _after_patent_change(outcome.patent_id, outcome.changes)
     return outcome.patent or db.session.get(Patent, outcome.patent_id), outcome.created
 
 
@@ -239,7 +256,7 @@ def save_patents(organisation: Organisation, values_list: Sequence[PatentValues]
         done = [outcome if outcome is not None else next(created) for outcome in done]
         record_changes("patent", [outcome.patent_id for outcome in done if outcome.changed])
         for outcome in (o for o in done if o.changes and not o.created):
-            recheck_after_patent_change(outcome.patent_id, outcome.changes)
+            _after_patent_change(outcome.patent_id, outcome.changes)
         outcomes.extend(done)
     created_numbers = [o.number for o in outcomes if o.created]
     updated_numbers = [o.number for o in outcomes if o.changes and not o.created]

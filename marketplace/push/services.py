@@ -17,7 +17,7 @@ from marketplace.core.audit import record_audit
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.patents.vocab import TransformationMode
 from marketplace.push.models import (
