@@ -180,7 +180,7 @@ def owner_feedback():
 
 def _require_admin() -> None:
     if not current_user.is_platform_admin:
-        raise NotFound("页面不存在 / not found")
+        raise NotFound(_("页面不存在"))
 
 
 @bp.get("/admin/jobs")
@@ -200,7 +200,7 @@ def admin_jobs():
 def requeue_job(job_id: str):
     _require_admin()
     if jobs().inline or not jobs().requeue_failed(job_id):
-        raise NotFound("任务不存在 / job not found")
+        raise NotFound(_("任务不存在"))
     flash(_("任务已重新排队：%(id)s", id=job_id), "success")
     return redirect(url_for("push.admin_jobs"))
 
@@ -211,7 +211,7 @@ def drain_consumer(consumer: str):
     """Re-run a consumer's pending outbox rows now (the inline counterpart of re-queueing a job)."""
     _require_admin()
     if consumer not in outbox.consumer_names():
-        raise NotFound("任务不存在 / job not found")
+        raise NotFound(_("任务不存在"))
     delivered = outbox.drain(consumer)
     flash(_("%(consumer)s：已处理 %(count)d 条", consumer=consumer, count=delivered), "success")
     return redirect(url_for("push.admin_jobs"))
