@@ -308,7 +308,7 @@ def test_api_errors_speak_the_language_the_client_asks_for(english_ready, client
         ("post", "/api/v1/needs", token_for(company), {"title": "", "keywords": ["k"] * 40, "modes": ["gift"]}, 422),
         ("post", "/api/v1/subscriptions", token_for(university), {"segments": [], "min_grade": "Z"}, 422),
         ("post", "/api/v1/patents", token_for(university), {"application_number": "2023", "title": "t",
-                                                            "ipc_codes": ["XX"]}, 422),
+                                                            "ipc_codes": ["XX"], "patent_type": "bogus"}, 422),
         ("post", f"/api/v1/patents/{patent.id}/open-license", token_for(university),
          {**factories.open_license_terms(payment_method="sales_royalty", royalty_rate="35", term_end="2027-01-01"),
           "fixed_fee": "0"}, 422),
