@@ -360,3 +360,15 @@ def test_a_long_organisation_name_is_cut_in_the_header_with_the_full_name_in_its
     assert re.search(r'title="[^"]*Guizhou Qianneng New Energy Technology Company Limited \(demo\)"><span class="nav-account">', html)
     css = (ROOT / "static" / "css" / "app.css").read_text()
     assert re.search(r"\.nav-account \{[^}]*text-overflow: ellipsis", css)
+
+
+def test_a_refused_form_names_the_field_by_its_label_not_its_internal_name(english_ready, client, login, company):
+    client.get("/lang/en")
+    login(company)
+    response = client.post("/needs/new", data={"title": "Battery recycling line", "description": "d",
+                                               "segments": ["TM-E"], "modes": ["transfer"],
+                                               "keywords": ",".join(f"word{n}" for n in range(40))},
+                           follow_redirects=True)
+    text = visible_text(response)
+    assert "Keywords: At most" in text
+    assert "keywords:" not in text
