@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.core.errors import Forbidden, NotFound
+from marketplace.core.i18n import gettext as _
 from marketplace.extensions import db
 
 T = TypeVar("T")
@@ -15,11 +16,11 @@ def require_organisation(user: User, kinds: Iterable[OrganisationKind] | None = 
     """The user's organisation, optionally of one of ``kinds``; Forbidden otherwise."""
     organisation = user.organisation if user is not None and user.is_authenticated else None
     if organisation is None:
-        raise Forbidden("需要先加入机构 / you must belong to an organisation")
+        raise Forbidden(_("需要先加入机构"))
     allowed = tuple(kinds or ())
     if allowed and organisation.kind not in allowed:
-        labels = "、".join(k.value for k in allowed)
-        raise Forbidden(f"此操作仅限以下机构类型：{labels} / only for organisations of kind: {labels}")
+        labels = _("、").join(k.label for k in allowed)
+        raise Forbidden(_("此操作仅限以下机构类型：%(labels)s", labels=labels))
     return organisation
 
 
@@ -28,7 +29,7 @@ def require_owned(user: User, owner_id: int, what: str) -> None:
     if getattr(user, "is_platform_admin", False):
         return
     if user is None or not user.is_authenticated or user.organisation_id != owner_id:
-        raise NotFound(f"{what}不存在或无权访问 / {what} not found")
+        raise NotFound(_("%(what)s不存在或无权访问", what=what))
 
 
 def may_see(user: User | None, party_ids: Iterable[int | None]) -> bool:

@@ -80,7 +80,7 @@ def parse_permissions(raw: Any) -> list[str]:
     chosen = {str(p).strip() for p in parts if str(p).strip()}
     unknown = sorted(chosen - {p.value for p in GRANTABLE})
     if unknown:
-        raise ValidationFailed.field("permissions", _("授权范围无效：%(values)s", values="、".join(unknown)))
+        raise ValidationFailed.field("permissions", _("授权范围无效：%(values)s", values=_("、").join(unknown)))
     return [p.value for p in GRANTABLE if p.value in chosen]
 
 

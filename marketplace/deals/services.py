@@ -222,7 +222,7 @@ def patent_ids_for_numbers(raw: str, field: str = "patent_numbers") -> list[int]
                                     .where(Patent.application_number.in_(normalised))).all())
     missing = [n for n in normalised if n not in found]
     if missing:
-        raise ValidationFailed.field(field, _("平台上没有这些专利：%(numbers)s", numbers="、".join(missing)))
+        raise ValidationFailed.field(field, _("平台上没有这些专利：%(numbers)s", numbers=_("、").join(missing)))
     return sorted(set(found.values()))
 
 

@@ -265,5 +265,5 @@ def get_batch(user: User, batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None:
         raise NotFound(_("导入记录不存在"))
-    require_owned(user, batch.organisation_id, "导入记录")
+    require_owned(user, batch.organisation_id, _("导入记录"))
     return batch

@@ -180,7 +180,7 @@ def owner_feedback():
 
 def _require_admin() -> None:
     if not current_user.is_platform_admin:
-        raise NotFound("页面不存在 / not found")
+        raise NotFound(_("页面不存在"))
 
 
 @bp.get("/admin/jobs")
