@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
+from marketplace.accounts.permissions import get_visible
 from marketplace.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from marketplace.extensions import db
 from marketplace.needs.models import Need
@@ -179,25 +180,18 @@ def record_need_matches(patent: Patent, limit: int = MATCH_LIMIT, source: str = 
 
 def _visible_need(user: User, need_id: int) -> Need:
     """The need's organisation (and platform admins, agencies for a public need) see its matches."""
-    need = db.session.get(Need, need_id)
-    allowed = need is not None and (
-        user.is_platform_admin or user.organisation_id == need.organisation_id
-        or (user.organisation is not None and user.organisation.kind == OrganisationKind.AGENCY and need.public))
-    if need is None or not allowed:
-        raise NotFound(_("需求不存在"))
-    return need
+    return get_visible(user, Need, need_id, lambda n: (n.organisation_id,), _("需求不存在"),
+                       also=lambda n: _is_agency(user) and n.public)
 
 
 def _visible_patent(user: User, patent_id: int) -> Patent:
     """The patent's owner (and platform admins, agencies for a published patent) see its matches."""
-    patent = db.session.get(Patent, patent_id)
-    allowed = patent is not None and (
-        user.is_platform_admin or user.organisation_id == patent.owner_id
-        or (user.organisation is not None and user.organisation.kind == OrganisationKind.AGENCY
-            and patent.is_published))
-    if patent is None or not allowed:
-        raise NotFound(_("专利不存在"))
-    return patent
+    return get_visible(user, Patent, patent_id, lambda p: (p.owner_id,), _("专利不存在"),
+                       also=lambda p: _is_agency(user) and p.is_published)
+
+
+def _is_agency(user: User) -> bool:
+    return user.organisation is not None and user.organisation.kind == OrganisationKind.AGENCY
 
 
 def matches_for_need(user: User, need_id: int) -> tuple[Need, list[tuple[Match | None, PatentMatch]]]:
