@@ -98,3 +98,20 @@ def _register_hooks(app: Flask) -> None:
     from marketplace.patents.services import on_patent_change
 
     on_patent_change(app, recheck_after_patent_change)  # a lapsed or disputed patent suspends its open license
+    _provide_slots(app)
+
+
+def _provide_slots(app: Flask) -> None:
+    """What lower packages read from higher ones (``core.slots``): the legal facts deals and pledges keep, and
+    search's "open license" flag kept by open licenses."""
+    from marketplace.deals import records as deal_records
+    from marketplace.openlicense import facts
+    from marketplace.pledges import records as pledge_records
+    from marketplace.search import documents, indexing
+
+    facts.EXCLUSIVE_LICENSE_IN_FORCE.provide(app, deal_records.exclusive_license_in_force)
+    facts.DEAL_LICENSE_TERMS.provide(app, deal_records.license_terms)
+    facts.PLEDGE_COUNTS.provide(app, pledge_records.pledge_counts)
+    facts.PLEDGEES.provide(app, pledge_records.pledgees)
+    documents.OPEN_LICENSED.provide(app, facts.published_patent_ids)
+    indexing.DECLARED_PATENTS.provide(app, facts.patents_of_declarations)

@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.permissions import get_visible
 from marketplace.agencies.access import authorised_clause, is_authorised
 from marketplace.agencies.models import AgencyPermission
 from marketplace.consents.models import Consent, ConsentAct, ConsentRole, Decision, Proposal, ProposalStatus
@@ -225,10 +226,8 @@ def _settle(proposal: Proposal, subject: Any, user: User) -> None:
 
 def get_consent(user: User, consent_id: int) -> Consent:
     """A consent, for members of the organisation it belongs to (404 for anyone else)."""
-    consent = db.session.get(Consent, consent_id)
-    if consent is None or not (user.organisation_id == consent.organisation_id or may_decide(user, consent)):
-        raise NotFound(_("待确认事项不存在"))
-    return consent
+    return get_visible(user, Consent, consent_id, lambda c: (c.organisation_id,), _("待确认事项不存在"),
+                       admins=False, also=lambda c: may_decide(user, c))
 
 
 def decide(user: User, consent_id: int, approve: bool, comment: str = "") -> Consent:
@@ -338,9 +337,6 @@ def was_asked(subject_type: str, subject_id: int, organisation_id: int | None) -
 
 def visible_proposal(user: User, proposal_id: int) -> Proposal:
     """A proposal seen by its parties and its proposer's organisation (404 for anyone else)."""
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or user.organisation_id is None or not (
-            user.organisation_id == proposal.proposer_organisation_id
-            or proposal.consent_of(user.organisation_id) is not None):
-        raise NotFound(_("待确认事项不存在"))
-    return proposal
+    return get_visible(user, Proposal, proposal_id, lambda p: (p.proposer_organisation_id,), _("待确认事项不存在"),
+                       admins=False, also=lambda p: user.organisation_id is not None
+                       and p.consent_of(user.organisation_id) is not None)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -10,9 +10,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from marketplace.core.slots import Slot
 from marketplace.extensions import db
 from marketplace.needs.models import Need
-from marketplace.openlicense.models import DeclarationStatus, OpenLicenseDeclaration
 from marketplace.patents.models import Patent
 from marketplace.search.backend import search_backend
 from marketplace.search.models import SearchVector
@@ -20,6 +20,8 @@ from matching.documents import NeedDoc, PatentDoc
 from matching.semantic import from_bytes, need_text_for_vector, pack, patent_text_for_vector, to_bytes
 
 Doc = TypeVar("Doc", PatentDoc, NeedDoc)
+# Of these patents, those with a published open-license declaration: open licenses (above search) provide it.
+OPEN_LICENSED: Slot[Callable[[list[int]], set[int]]] = Slot("open_licensed_patents")
 
 
 def _segment_fields(codes: list[str]) -> tuple[list[str], list[str]]:
@@ -35,8 +37,7 @@ def open_license_patent_ids(patent_ids: Iterable[int]) -> set[int]:
     ids = list(patent_ids)
     if not ids:
         return set()
-    return set(db.session.scalars(select(OpenLicenseDeclaration.patent_id).where(
-        OpenLicenseDeclaration.patent_id.in_(ids), OpenLicenseDeclaration.status == DeclarationStatus.PUBLISHED)))
+    return OPEN_LICENSED()(ids)
 
 
 def patent_document(patent: Patent, open_license: bool) -> PatentDoc:
