@@ -64,6 +64,7 @@ def _register_features(app: Flask) -> None:
     from marketplace.agencies import routes as agencies_routes
     from marketplace.consents import routes as consents_routes
     from marketplace.console import routes as console_routes
+    from marketplace.dashboard import routes as dashboard_routes
     from marketplace.deals import routes as deals_routes
     from marketplace.imports import routes as imports_routes
     from marketplace.needs import routes as needs_routes
@@ -76,7 +77,7 @@ def _register_features(app: Flask) -> None:
 
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
                    openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
-                   console_routes, health):
+                   console_routes, dashboard_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)

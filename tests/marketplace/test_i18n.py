@@ -182,6 +182,8 @@ def test_vocabulary_labels_follow_the_language(app):
 # Routes that are not pages a visitor reads (downloads, switches, machine endpoints).
 NOT_PAGES = ("/api/", "/static/", "/lang/", "/logout", "/healthz", "/favicon")
 CJK_TEXT = re.compile(r"\S*[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]+\S*")
+# Pages every signed-in role has, which the crawl below must reach (new pages of each role go here).
+ROLE_PAGES = ("/home",)
 ROLES = {"university": "university@demo.local", "company": "company@demo.local", "agency": "agency@demo.local",
          "bank": "bank@demo.local", "admin": "admin@demo.local"}
 
@@ -285,6 +287,7 @@ def test_every_page_of_each_role_reads_in_english_only(english_ready, client, de
             queue += [href for href in linked_detail_pages(response.get_data(as_text=True))
                       if re.sub(r"\d+", "N", href) not in known]
     assert len(visited) > 20
+    assert [page for page in ROLE_PAGES if page not in visited] == []
     assert leaks == {}, "\n".join(f"{path}: {' '.join(words)}" for path, words in leaks.items())
 
 
