@@ -34,6 +34,7 @@ from marketplace.openlicense.models import (
 from marketplace.patents.models import Patent, PatentSegment
 from marketplace.patents.vocab import PublicationState
 from marketplace.push.models import Notification, NotificationKind
+from marketplace.saved.services import saved_with_news
 from marketplace.search.models import Match, MatchStatus
 
 SHOWN = 5  # rows listed per section; the count says how many there are
@@ -102,6 +103,13 @@ def consents_section(user: User) -> Section:
     items = [Item(c.proposal.act.label, c.proposal.summary, "consents.proposal", {"proposal_id": c.proposal_id})
              for c in found]
     return Section("consents", _("待我确认"), total, items, "consents.index")
+
+
+def saved_searches_section(user: User) -> Section:
+    """The user's saved searches that have new results (its own only: saved searches are private)."""
+    fresh = [item for item in saved_with_news(user) if item.new_count]
+    items = [Item(item.search.name, _("%(n)d 条新结果", n=item.new_count), "saved.index") for item in fresh[:SHOWN]]
+    return Section("saved_searches", _("有新结果的保存检索"), len(fresh), items, "saved.index")
 
 
 def _unread(organisation_id: int, kinds: tuple[NotificationKind, ...]) -> Select[Any]:
@@ -206,6 +214,7 @@ def company_sections(user: User, today: date) -> list[Section]:
                  _unread(org, (NotificationKind.MATCH_PUSHED, NotificationKind.DIGEST, NotificationKind.MESSAGE)),
                  _notification, "push.inbox"),
         consents_section(user),
+        saved_searches_section(user),
         _section("licenses", _("我获得的许可"), licenses, license_row, "openlicense.licenses"),
         _section("payments_due", _("应付款项"), due, installment, "openlicense.licenses"),
     ]
@@ -265,4 +274,7 @@ def build_home(user: User, today: date | None = None) -> Home:
         sections = builder(user, today)
     else:
         sections = [consents_section(user)] if user.organisation_id is not None else []
+    if role != "company":  # the other roles see the section once a saved search has news
+        news = saved_searches_section(user)
+        sections += [news] if news.count else []
     return Home(role, sections)
