@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.core import jobs, outbox, sqlite, text, transaction
     from marketplace.search import backend as search_backend
     from marketplace.push import jobs as push_jobs
+    from marketplace.saved import jobs as saved_jobs
     from marketplace.search import indexing
     from marketplace.segments import concordance
     from marketplace.segments.taxonomy import Taxonomy
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     transaction.register_jobs()
     indexing.register(app)
     push_jobs.register(app)  # after search: see push.jobs on ordering
+    saved_jobs.register()
     web.init_app(app)
     _register_features(app)
     _register_acts()
@@ -64,19 +66,21 @@ def _register_features(app: Flask) -> None:
     from marketplace.agencies import routes as agencies_routes
     from marketplace.consents import routes as consents_routes
     from marketplace.console import routes as console_routes
+    from marketplace.dashboard import routes as dashboard_routes
     from marketplace.deals import routes as deals_routes
     from marketplace.imports import routes as imports_routes
     from marketplace.needs import routes as needs_routes
     from marketplace.openlicense import routes as openlicense_routes
     from marketplace.patents import routes as patents_routes
     from marketplace.pledges import routes as pledges_routes
+    from marketplace.saved import routes as saved_routes
     from marketplace.push import routes as push_routes
     from marketplace.search import routes as search_routes
     from marketplace.segments import routes as segments_routes
 
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
                    openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
-                   console_routes, health):
+                   console_routes, dashboard_routes, saved_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)

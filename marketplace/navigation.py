@@ -43,6 +43,8 @@ NAV_ITEMS = [
     NavItem("search.patents", _l("专利检索"), group="find"),
     NavItem("patents.index", _l("专利列表"), group="find"),
     NavItem("openlicense.catalogue", _l("开放许可目录"), group="find"),
+    NavItem("saved.index", _l("保存的检索"), lambda user: bool(getattr(user, "is_authenticated", False)),
+            group="find"),
     NavItem("needs.index", _l("技术需求"), group="find"),
     NavItem("search.needs", _l("需求检索"), _kind_in(OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE,
                                                    OrganisationKind.AGENCY), group="find"),

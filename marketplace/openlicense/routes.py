@@ -42,8 +42,10 @@ def catalogue():
     form.segment.choices = [("", _("全部领域")), *segment_choices(current_app.extensions["taxonomy"], select_locale())]
     page = page_number()
     items, total = services.search_catalogue(form.filters(), page, PER_PAGE)
+    visitor = current_user.organisation_id if current_user.is_authenticated else None
+    held = {d.id: g.id for d in items for g in d.licenses if visitor is not None and g.licensee_id == visitor}
     return render_template("openlicense/catalogue.html", form=form, items=items, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)))
+                           pages=max(1, -(-total // PER_PAGE)), held=held)
 
 
 @bp.get("/open-licenses/<int:declaration_id>")

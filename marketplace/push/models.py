@@ -173,13 +173,18 @@ class MatchFeedback(db.Model):
 
 
 class MessageThread(db.Model):
-    """The conversation between a need's company and a patent's owner about one match."""
+    """A conversation with a patent's owner: about one match (``match_id``), or opened from a published patent's
+    page by another organisation (``patent_id`` and the enquiring ``organisation_id``, one thread per pair)."""
 
     __tablename__ = "message_threads"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), unique=True)
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), unique=True)
+    patent_id: Mapped[int | None] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("patent_id", "organisation_id"),)
 
 
 class Message(db.Model):

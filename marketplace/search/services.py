@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from flask_babel import gettext as _
@@ -93,12 +94,20 @@ def search_patents(params: Params) -> SearchPage:
 
 def ranked_patent_ids(q: str, *, open_license: bool | None = None, limit: int = 500) -> list[int]:
     """Patent ids for text ``q``, best first: lets SQL listings (e.g. the open-license catalogue) rank through the engine."""
+    return _ranked_ids(PatentQuery(q=q, open_license=open_license), limit)
+
+
+def ranked_search_ids(params: Params, limit: int = 500) -> list[int]:
+    """Patent ids the search page finds for ``params`` (query, filters, sort), best first: its first ``limit``."""
+    return _ranked_ids(patent_query(params), limit)
+
+
+def _ranked_ids(query: PatentQuery, limit: int) -> list[int]:
     ids: list[int] = []
     page = 1
     with _engine_errors():
         while len(ids) < limit:
-            result = search_backend().search_patents(PatentQuery(q=q, open_license=open_license, page=page,
-                                                                 per_page=100))
+            result = search_backend().search_patents(replace(query, page=page, per_page=100))
             ids.extend(hit.patent.id for hit in result.hits)
             if page >= result.pages:
                 break
