@@ -255,6 +255,9 @@ def update_organisation(actor: User, values: dict[str, object]) -> Organisation:
         labels = [str(v).strip() for v in values["grade_labels"] if str(v).strip()]  # type: ignore[union-attr]
         if not labels or len(labels) != len(set(labels)) or any(len(v) > 16 for v in labels):
             raise ValidationFailed.field("grade_labels", "需要不重复的分级标签（每个≤16字符）/ distinct labels of ≤16 characters")
+        from marketplace.grading.services import set_label_names  # labels are records: renames keep patents
+
+        set_label_names(actor, organisation, labels)
         clean["grade_labels"] = labels
     changes = diff(organisation, clean)
     if changes:

@@ -21,6 +21,7 @@ from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change, record_changes
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
+from marketplace.grading import hooks as grading
 from marketplace.legal.term import LAPSED
 from marketplace.navigation import SUPPLY
 from marketplace.openlicense.services import recheck_after_patent_change
@@ -171,10 +172,11 @@ def _insert(organisation: Organisation, datas: list[dict[str, Any]], *, publish:
 
 
 def save_patent(organisation: Organisation, values: PatentValues, *, patent: Patent | None = None,
-                actor: User | None = None) -> tuple[Patent, bool]:
+                actor: User | None = None, grade_source: str = "edit") -> tuple[Patent, bool]:
     """Create, or update when the application number exists in this organisation; returns (patent, created).
 
     A number owned by another organisation is a conflict, never a silent takeover.
+    A grade change is kept in the grade history as coming from ``grade_source``.
     """
     data = dict(values.values)
     if patent is None:
@@ -195,7 +197,22 @@ def save_patent(organisation: Organisation, values: PatentValues, *, patent: Pat
                      actor=actor, organisation_id=organisation.id)
         record_change("patent", outcome.patent_id)
         recheck_after_patent_change(outcome.patent_id, outcome.changes)
+        grading.grades_changed(organisation, _grade_changes([(outcome, data)]), actor=actor, source=grade_source)
     return outcome.patent or db.session.get(Patent, outcome.patent_id), outcome.created
+
+
+def _grade_changes(done: Iterable[tuple[SaveOutcome, dict[str, Any]]]) -> list[tuple[int, str | None, str | None]]:
+    """(patent id, old grade, new grade) for each saved patent whose grade was set or changed."""
+    found = []
+    for outcome, data in done:
+        if outcome.error is not None:
+            continue
+        if outcome.created and data.get("grade"):
+            found.append((outcome.patent_id, None, data["grade"]))
+        elif "grade" in outcome.changes:
+            old, new = outcome.changes["grade"]
+            found.append((outcome.patent_id, old, new))
+    return found
 
 
 def save_patents(organisation: Organisation, values_list: Sequence[PatentValues], *, actor: User | None = None,
@@ -240,6 +257,7 @@ def save_patents(organisation: Organisation, values_list: Sequence[PatentValues]
         record_changes("patent", [outcome.patent_id for outcome in done if outcome.changed])
         for outcome in (o for o in done if o.changes and not o.created):
             recheck_after_patent_change(outcome.patent_id, outcome.changes)
+        grading.grades_changed(organisation, _grade_changes(zip(done, chunk)), actor=actor, source="import")
         outcomes.extend(done)
     created_numbers = [o.number for o in outcomes if o.created]
     updated_numbers = [o.number for o in outcomes if o.changes and not o.created]
@@ -283,6 +301,7 @@ def delete_patent(user: User, patent_id: int) -> None:
     record_audit("patent.deleted", "patent", patent.id, {"application_number": patent.application_number},
                  actor=user, organisation_id=patent.owner_id)
     record_change("patent", patent.id, "deleted")
+    grading.forget_patent(patent.id)
     db.session.delete(patent)
     db.session.flush()
 
@@ -323,6 +342,6 @@ def bulk_edit(user: User, patent_ids: Iterable[int], raw: Mapping[str, Any], *, 
         per_patent = dict(values)
         if add_tags and "tags" in values:
             per_patent["tags"] = list(dict.fromkeys([*patent.tags, *values["tags"]]))
-        save_patent(organisation, PatentValues(per_patent), patent=patent, actor=user)
+        save_patent(organisation, PatentValues(per_patent), patent=patent, actor=user, grade_source="bulk")
     return patents
 
