@@ -1,6 +1,8 @@
 """``flask`` commands: demo data, outbox, admin accounts. Each command is one unit of work."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -12,10 +14,13 @@ outbox_cli = AppGroup("outbox", help="Inspect and drain the transactional outbox
 
 @outbox_cli.command("status")
 def outbox_status() -> None:
-    """Pending rows per consumer."""
+    """Pending and dead-lettered rows per consumer, in pipeline order."""
     counts = outbox.pending_counts()
+    dead: dict[str, int] = {}
+    for event in outbox.dead_letters(limit=100_000):
+        dead[event.consumer] = dead.get(event.consumer, 0) + 1
     for name in outbox.consumer_names():
-        click.echo(f"{name}: {counts.get(name, 0)} pending")
+        click.echo(f"{name}: {counts.get(name, 0)} pending, {dead.get(name, 0)} dead")
 
 
 @outbox_cli.command("drain")
@@ -26,6 +31,25 @@ def outbox_drain(consumers: tuple[str, ...]) -> None:
         click.echo(f"{name}: {outbox.drain(name)} delivered")
 
 
+@outbox_cli.command("revive")
+@click.option("--consumer", default=None, help="Only this consumer's dead-lettered rows (default: all).")
+def outbox_revive(consumer: str | None) -> None:
+    """Put dead-lettered rows back in the queue with a fresh attempt budget, then drain them."""
+    if consumer is not None and consumer not in outbox.consumer_names():
+        raise click.BadParameter(f"one of: {', '.join(outbox.consumer_names())}", param_hint="--consumer")
+    click.echo(f"{outbox.revive(consumer)} revived")
+    for name in [consumer] if consumer else outbox.consumer_names():
+        click.echo(f"{name}: {outbox.drain(name)} delivered")
+
+
+@outbox_cli.command("purge")
+@click.option("--days", type=click.IntRange(min=0), default=outbox.KEEP_PROCESSED.days, show_default=True,
+              help="Keep rows processed within this many days.")
+def outbox_purge(days: int) -> None:
+    """Delete processed rows (what the daily outbox-purge job does)."""
+    click.echo(f"{outbox.purge_processed(timedelta(days=days))} purged")
+
+
 @click.command("seed-demo")
 @click.option("--force", is_flag=True, help="Seed even if the database already holds organisations.")
 def seed_demo(force: bool) -> None:
@@ -34,6 +58,17 @@ def seed_demo(force: bool) -> None:
     created = seed(force=force)
     transaction.commit()
     click.echo("demo data: " + (", ".join(f"{k}={v}" for k, v in created.items()) if created else "already present, skipped"))
+
+
+@click.command("shorten-publicity")
+@click.argument("notice_id", type=int)
+@click.option("--days", default=0, show_default=True, help="Days the notice still runs from its first day.")
+def shorten_publicity(notice_id: int, days: int) -> None:
+    """Demo only: cut a publicity notice's period short so the act can be confirmed (refused outside DEMO_MODE)."""
+    from marketplace.approvals.publicity import shorten
+    notice = shorten(None, notice_id, days)
+    transaction.commit()
+    click.echo(f"notice {notice.id} now ends on {notice.ends_on.isoformat()}")
 
 
 @click.command("create-admin")
@@ -66,7 +101,7 @@ def worker(queues: str, burst: bool, fork: bool) -> None:
     runner = jobs()
     if runner.inline:
         raise click.UsageError("REDIS_URL is not set: jobs run inline, no worker needed")
-    worker_class = make_worker_class(current_app._get_current_object(), fork=fork)
+    worker_class = make_worker_class(current_app._get_current_object(), fork=fork)  # type: ignore[attr-defined]
     from marketplace.search.backend import search_backend
     search_backend().analyzer.tokens("预热")  # load jieba once, before any job (forked horses inherit it too)
     if not burst:  # periodic jobs (outbox sweep, digests …), see core.scheduler
@@ -90,5 +125,5 @@ def reindex() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (outbox_cli, seed_demo, create_admin, worker, reindex):
+    for command in (outbox_cli, seed_demo, shorten_publicity, create_admin, worker, reindex):
         app.cli.add_command(command)

@@ -67,6 +67,8 @@ class Settings:
     extra_segment_file: str | None = None
     extra_synonym_file: str | None = None
     publicity_days: int = 15
+    trusted_proxy_hops: int = 0
+    inline_jobs: str = "thread"
 
     @property
     def production(self) -> bool:
@@ -93,7 +95,7 @@ class Settings:
             database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
 
         demo_mode = _bool(env_vars.get("DEMO_MODE", "false" if production else "true"))
-        publicity_days = int(env_vars.get("PUBLICITY_DAYS", "15"))
+        publicity_days = _non_negative(env_vars.get("PUBLICITY_DAYS", "15"), "PUBLICITY_DAYS")
         if publicity_days < (1 if demo_mode else 15):
             raise ConfigError("PUBLICITY_DAYS: at least 15 days (shorter periods only in demo mode)")
 
@@ -122,6 +124,9 @@ class Settings:
             extra_segment_file=env_vars.get("SEGMENT_FILE") or None,
             extra_synonym_file=env_vars.get("SYNONYM_FILE") or None,
             publicity_days=publicity_days,
+            trusted_proxy_hops=_non_negative(env_vars.get("TRUSTED_PROXY_HOPS", "0"), "TRUSTED_PROXY_HOPS"),
+            inline_jobs=_choice(env_vars.get("INLINE_JOBS", "sync" if env == "testing" else "thread"),
+                                "INLINE_JOBS", ("thread", "sync")),
         )
 
     def flask_config(self) -> dict[str, object]:
@@ -137,6 +142,7 @@ class Settings:
             "SESSION_COOKIE_SECURE": self.production,
             "REMEMBER_COOKIE_SECURE": self.production,
             "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
             "BABEL_DEFAULT_LOCALE": "zh",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
@@ -152,7 +158,24 @@ class Settings:
     def replace(self, **changes: object) -> "Settings":
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
-        return Settings(**values)  # type: ignore[arg-type]
+        return Settings(**values)
+
+
+def _non_negative(value: str, name: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return number
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    chosen = value.strip().lower()
+    if chosen not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return chosen
 
 
 def _development_secret(instance_path: Path) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 from flask import current_app, url_for
@@ -19,7 +20,7 @@ class NavItem:
     group: str = ""
 
 
-def _kind_in(*kinds: OrganisationKind) -> Callable[[object], bool]:
+def _kind_in(*kinds: OrganisationKind) -> Callable[[Any], bool]:
     return lambda user: bool(getattr(user, "is_authenticated", False) and user.organisation
                              and user.organisation.kind in kinds)
 
@@ -43,17 +44,23 @@ NAV_ITEMS = [
     NavItem("patents.index", _l("专利列表"), group="find"),
     NavItem("openlicense.catalogue", _l("开放许可目录"), group="find"),
     NavItem("needs.index", _l("技术需求"), group="find"),
+    NavItem("approvals.notices", _l("成果转化公示"), group="find"),
     NavItem("search.needs", _l("需求检索"), _kind_in(OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE,
                                                    OrganisationKind.AGENCY), group="find"),
     NavItem("patents.inventory", _l("我的专利"), _supplier, group="supply"),
     NavItem("imports.upload", _l("导入专利清单"), _supplier, group="supply"),
     NavItem("openlicense.mine", _l("我的开放许可"), _supplier, group="supply"),
     NavItem("push.owner_feedback", _l("企业反馈"), _supplier, group="supply"),
+    NavItem("grading.index", _l("分级标准"), _supplier, group="supply"),
+    NavItem("approvals.index", _l("内部审批"), _kind_in(OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE),
+            group="supply"),
     NavItem("needs.mine", _l("我的技术需求"), _company, group="demand"),
     NavItem("openlicense.licenses", _l("我获得的许可"), _supplier, group="demand"),
     NavItem("push.subscriptions", _l("订阅推送"), _supplier, group="demand"),
     NavItem("deals.index", _l("交易台账"), _kind_in(*SUPPLY, OrganisationKind.AGENCY), group="deals"),
     NavItem("pledges.index", _l("质押融资"), _kind_in(*SUPPLY, OrganisationKind.AGENCY, *FINANCIAL), group="deals"),
+    NavItem("agencies.index", _l("运营机构授权"), _kind_in(*SUPPLY, *FINANCIAL), group="deals"),
+    NavItem("agencies.index", _l("服务机构"), lambda user: _platform_admin(user) or _agency(user), group="deals"),
     NavItem("console.index", _l("运营控制台"), lambda user: _platform_admin(user) or _agency(user), group="deals"),
     NavItem("openlicense.mine", _l("开放许可核查"), _platform_admin, group="admin"),
     NavItem("push.admin_jobs", _l("后台任务"), _platform_admin, group="admin"),

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
+from marketplace.core.i18n import gettext as _
 from sqlalchemy import select
 
 from marketplace.accounts.models import Membership, Organisation, OrganisationKind, User
@@ -19,7 +19,7 @@ from marketplace.consents.models import ConsentAct, ConsentRole
 from marketplace.consents.services import registered_acts
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 
 OFFICE_KINDS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE)
@@ -160,7 +160,7 @@ def save_workflow(user: User, raw: Mapping[str, Any]) -> Workflow:
     if days and not (contact["contact_phone"] or contact["contact_email"]):
         errors["contact_phone"] = _("公示须写明异议受理电话或邮箱")
     if errors:
-        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+        raise ValidationFailed("；".join(errors.values()), errors)
     workflow = db.session.scalar(select(Workflow).where(Workflow.organisation_id == organisation.id,
                                                         Workflow.act == act.value))
     created = workflow is None

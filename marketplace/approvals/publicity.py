@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
+from marketplace.core.i18n import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -74,7 +74,7 @@ def _objection_values(raw: Mapping[str, Any], default_name: str = "") -> dict[st
     if not text or len(text) > MAX_OBJECTION:
         errors["text"] = _("须写明异议内容（≤%(n)d字）", n=MAX_OBJECTION)
     if errors:
-        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+        raise ValidationFailed("；".join(errors.values()), errors)
     return {"name": name, "contact": contact, "text": text}
 
 

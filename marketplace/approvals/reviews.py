@@ -12,11 +12,11 @@ review approved and the period ended with every objection dismissed.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
+from marketplace.core.i18n import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -101,7 +101,7 @@ def start_review(user: User, consent_id: int, pricing: str | None = None) -> Rev
     price was set): the previous review of the same terms is superseded, its decisions kept."""
     config.office_of(user)
     consent, workflow = _pending_consent(user, consent_id)
-    chosen = Pricing.parse(pricing) if pricing else None
+    chosen = cast("Pricing | None", Pricing.parse(pricing)) if pricing else None
     if pricing and chosen is None:
         raise ValidationFailed.field("pricing", _("请选择定价方式"))
     previous = current_review(consent.organisation_id, consent.proposal)
@@ -204,7 +204,7 @@ def _tell_approvers(review: Review) -> None:
     for approver in users:
         if approver is not None and approver.active:
             queue_mail(approver.email, f"[专利供需对接平台] {subject}",
-                       f"{body}\n\n{current_app.config['SETTINGS'].public_url}/office/reviews/{review.id}")
+                       f"{body}\n\n{current_app.config['SETTINGS'].public_url}/office/approvals/reviews/{review.id}")
 
 
 def state(review: Review | None, today: date | None = None) -> tuple[bool, str]:

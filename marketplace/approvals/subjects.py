@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
+from marketplace.core.i18n import gettext as _
 
 from marketplace.approvals.models import Pricing
 from marketplace.consents.models import Proposal

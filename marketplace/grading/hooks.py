@@ -1,54 +1,53 @@
-"""What the patent services call when a grade changes: keep the label record and the history in step.
+"""The grade history of changes made outside the grading pages (patent form, API, bulk edit, import).
 
-Every path that sets ``Patent.grade`` (form, API, bulk edit, import, grading
-by criteria) goes through ``patents.services``, which calls ``grades_changed``
-once per batch; so the label a patent references and the history it keeps
-never drift from the name search and lists show.
+``create_app`` registers ``after_patent_change`` with ``patents.services.on_patent_change``;
+the grading services say where their own changes come from with ``grade_source``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import delete, select
+from flask import has_request_context
+from flask_login import current_user
 
-from marketplace.accounts.models import Organisation
 from marketplace.extensions import db
 from marketplace.grading.models import GradeChange, PatentGrade
+from marketplace.patents.models import Patent
+
+_source: ContextVar[tuple[str, int | None, str]] = ContextVar("grade_source", default=("edit", None, ""))
 
 
-def grades_changed(organisation: Organisation, changes: Iterable[tuple[int, str | None, str | None]], *,
-                   actor: Any = None, source: str = "edit") -> None:
-    """``changes``: (patent id, old name, new name) per patent whose grade changed; writes label refs and history."""
-    changes = list(changes)
-    if not changes:
+@contextmanager
+def grade_source(source: str, actor_id: int | None, note: str = "") -> Iterator[None]:
+    """Grade changes inside the block are recorded as coming from ``source``, by ``actor_id``."""
+    token = _source.set((source, actor_id, note))
+    try:
+        yield
+    finally:
+        _source.reset(token)
+
+
+def _request_user_id() -> int | None:
+    if has_request_context() and current_user.is_authenticated:
+        return int(current_user.id)
+    return None
+
+
+def after_patent_change(patent_id: int, changes: Mapping[str, Any]) -> None:
+    """Keep a history row for every change of ``Patent.grade``, with the scores it had then."""
+    if "grade" not in changes:
         return
-    from marketplace.grading.services import ensure_labels
-
-    labels = {label.name.upper(): label for label in ensure_labels(organisation)}
-    current = {grade.patent_id: grade for grade in db.session.scalars(
-        select(PatentGrade).where(PatentGrade.patent_id.in_([patent_id for patent_id, _o, _n in changes])))}
-    history = []
-    for patent_id, old, new in changes:
-        label = labels.get((new or "").upper())
-        old_label = labels.get((old or "").upper())
-        grade = current.get(patent_id)
-        if grade is None:
-            grade = PatentGrade(patent_id=patent_id)
-            db.session.add(grade)
-        grade.label_id = label.id if label else None
-        grade.graded_by_id = getattr(actor, "id", None)
-        history.append({"patent_id": patent_id, "organisation_id": organisation.id,
-                        "from_label_id": old_label.id if old_label else None, "to_label_id": grade.label_id,
-                        "from_name": old, "to_name": new, "legal_score": grade.legal_score,
-                        "technical_score": grade.technical_score, "market_score": grade.market_score,
-                        "source": source, "note": grade.note if source == "criteria" else "",
-                        "changed_by_id": getattr(actor, "id", None)})
-    db.session.flush()
-    db.session.execute(GradeChange.__table__.insert(), history)
-
-
-def forget_patent(patent_id: int) -> None:
-    """A deleted draft takes its grade and history with it."""
-    db.session.execute(delete(GradeChange).where(GradeChange.patent_id == patent_id))
-    db.session.execute(delete(PatentGrade).where(PatentGrade.patent_id == patent_id))
+    old, new = changes["grade"]
+    patent = db.session.get(Patent, patent_id)
+    if patent is None:
+        return
+    source, actor_id, note = _source.get()
+    scores = db.session.get(PatentGrade, patent_id)
+    db.session.add(GradeChange(
+        patent_id=patent_id, organisation_id=patent.owner_id, from_name=old, to_name=new,
+        legal_score=scores.legal_score if scores else None, technical_score=scores.technical_score if scores else None,
+        market_score=scores.market_score if scores else None, source=source, note=note,
+        changed_by_id=actor_id if actor_id is not None else _request_user_id()))

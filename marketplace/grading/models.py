@@ -1,8 +1,8 @@
 """Grade labels and their criteria, each patent's scores and grade, and the history of grade changes.
 
-``Patent.grade`` keeps the label's name for search, filters and sorting; the
-label record (``PatentGrade.label_id``) is what the grade is, so renaming a
-label updates every patent graded with it.
+``Patent.grade`` keeps the label's name (search, filters and sorting read it);
+renaming a label renames the grade of every patent of the organisation that
+carries it, so no patent is left with a label that no longer exists.
 """
 from __future__ import annotations
 
@@ -67,20 +67,17 @@ class GradeCriterion(db.Model):
 
 
 class PatentGrade(db.Model):
-    """A patent's grade (a label record) and its latest scores on the three axes."""
+    """A patent's latest scores on the three axes (its grade is ``Patent.grade``)."""
 
     __tablename__ = "patent_grades"
 
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), primary_key=True)
-    label_id: Mapped[int | None] = mapped_column(ForeignKey("grade_labels.id", ondelete="SET NULL"), index=True)
     legal_score: Mapped[int | None]
     technical_score: Mapped[int | None]
     market_score: Mapped[int | None]
     note: Mapped[str] = mapped_column(String(1000), default="")
     graded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     graded_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    label: Mapped[GradeLabel | None] = relationship()
 
     def score(self, axis: GradeAxis) -> int | None:
         return getattr(self, f"{axis.value}_score")
@@ -94,18 +91,14 @@ class GradeChange(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
-    from_label_id: Mapped[int | None] = mapped_column(ForeignKey("grade_labels.id", ondelete="SET NULL"))
-    to_label_id: Mapped[int | None] = mapped_column(ForeignKey("grade_labels.id", ondelete="SET NULL"))
     from_name: Mapped[str | None] = mapped_column(String(16))
     to_name: Mapped[str | None] = mapped_column(String(16))
     legal_score: Mapped[int | None]
     technical_score: Mapped[int | None]
     market_score: Mapped[int | None]
-    source: Mapped[str] = mapped_column(String(16), default="edit")  # edit | criteria | import | bulk
+    source: Mapped[str] = mapped_column(String(16), default="edit")  # edit | criteria | rename | merge
     note: Mapped[str] = mapped_column(String(1000), default="")
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     changed_by: Mapped[User | None] = relationship()
-    from_label: Mapped[GradeLabel | None] = relationship(foreign_keys=[from_label_id])
-    to_label: Mapped[GradeLabel | None] = relationship(foreign_keys=[to_label_id])

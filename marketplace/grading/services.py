@@ -4,8 +4,8 @@ Owners and admins of an organisation that lists patents configure its labels
 (name, rank, description, minimum score per axis); any member grades. A
 patent's three scores (0–100) suggest the highest-ranked label whose every
 minimum they meet. Grades reach the patent through ``patents.services``
-(``grading.hooks`` keeps label references and history), so search, lists and
-the audit log see every change.
+(``grading.hooks`` keeps the history), so search, lists and the audit log see
+every change.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -22,8 +22,11 @@ from marketplace.core.audit import diff, record_audit
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_changes
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
+from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.extensions import db
+from marketplace.grading.hooks import grade_source
 from marketplace.grading.models import MAX_SCORE, GradeAxis, GradeChange, GradeCriterion, GradeLabel, PatentGrade
 from marketplace.navigation import SUPPLY
 from marketplace.patents.models import Patent
@@ -33,11 +36,18 @@ MAX_LABELS = 10
 # The seeds' default grading (DOMAIN.md §2): A core/high value, ready to license; B promising; C ordinary;
 # D candidate to abandon. Minimum scores per axis (legal, technical, market), 0–100.
 DEFAULT_CRITERIA = {
-    "A": ("核心/高价值专利，可立即推广许可", (80, 80, 80)),
-    "B": ("有潜力的专利，需培育或组合", (60, 60, 60)),
-    "C": ("一般专利", (40, 40, 40)),
-    "D": ("拟放弃维持的专利", (0, 0, 0)),
+    "A": (_l("核心/高价值专利，可立即推广许可"), (80, 80, 80)),
+    "B": (_l("有潜力的专利，需培育或组合"), (60, 60, 60)),
+    "C": (_l("一般专利"), (40, 40, 40)),
+    "D": (_l("拟放弃维持的专利"), (0, 0, 0)),
 }
+
+
+def _default_description(name: str) -> tuple[str, tuple[int, int, int]]:
+    """A default label's description as stored: the platform's language, whatever the visitor's."""
+    description, minimums = DEFAULT_CRITERIA.get(name, ("", (0, 0, 0)))
+    with force_locale("zh"):
+        return str(description), minimums
 
 
 def grading_office(user: User) -> Organisation:
@@ -56,13 +66,16 @@ def labels_of(organisation: Organisation) -> list[GradeLabel]:
     """The organisation's labels, highest first, with their criteria (unsaved defaults when none were stored yet)."""
     labels = list(db.session.scalars(select(GradeLabel).where(GradeLabel.organisation_id == organisation.id)
                                      .options(selectinload(GradeLabel.criteria)).order_by(GradeLabel.position)))
-    return labels or _defaults(organisation)
+    return labels or _defaults(organisation, shown=True)
 
 
-def _defaults(organisation: Organisation) -> list[GradeLabel]:
+def _defaults(organisation: Organisation, *, shown: bool = False) -> list[GradeLabel]:
+    """The labels an organisation starts with; ``shown``: descriptions in the visitor's language (not stored)."""
     labels = []
     for position, name in enumerate(organisation.grade_labels or DEFAULT_GRADE_LABELS, start=1):
-        description, minimums = DEFAULT_CRITERIA.get(name, ("", (0, 0, 0)))
+        description, minimums = _default_description(name)
+        if shown and name in DEFAULT_CRITERIA:
+            description = str(DEFAULT_CRITERIA[name][0])
         labels.append(GradeLabel(organisation_id=organisation.id, name=name, position=position,
                                  description=description,
                                  criteria=[GradeCriterion(axis=axis, min_score=minimum)
@@ -140,7 +153,7 @@ def save_label(user: User, raw: Mapping[str, Any], label_id: int | None = None) 
     if label_id is None and len(labels) >= MAX_LABELS:
         errors["name"] = _("最多 %(n)d 个分级标签", n=MAX_LABELS)
     if errors:
-        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
+        raise ValidationFailed("；".join(errors.values()), errors)
     if label_id is None:
         label = GradeLabel(organisation_id=organisation.id, name=name, position=len(labels) + 1)
         db.session.add(label)
@@ -150,7 +163,7 @@ def save_label(user: User, raw: Mapping[str, Any], label_id: int | None = None) 
         label = _label(organisation, label_id)
         old_name = label.name
         changes = diff(label, {"name": name})
-        renamed = _rename_patents(label, old_name, name) if "name" in changes else []
+        renamed = _rename_patents(user, organisation, old_name, name) if "name" in changes else []
     changes.update(diff(label, {"description": str(raw.get("description") or "").strip()[:500]}))
     for axis, (text, minimum) in criteria.items():
         criterion = label.criterion(axis)
@@ -167,12 +180,20 @@ def save_label(user: User, raw: Mapping[str, Any], label_id: int | None = None) 
     return label
 
 
-def _rename_patents(label: GradeLabel, old: str, new: str) -> list[int]:
-    """Every patent graded with ``label`` now shows ``new``; search reindexes them."""
-    ids = list(db.session.scalars(select(PatentGrade.patent_id).where(PatentGrade.label_id == label.id)))
+def _graded(organisation: Organisation, name: str) -> list[int]:
+    return list(db.session.scalars(select(Patent.id).where(Patent.owner_id == organisation.id,
+                                                           Patent.grade == name)))
+
+
+def _rename_patents(user: User, organisation: Organisation, old: str, new: str) -> list[int]:
+    """Every patent of the organisation graded ``old`` now shows ``new`` (history kept); search reindexes them."""
+    ids = _graded(organisation, old)
     if ids:
         db.session.execute(update(Patent).where(Patent.id.in_(ids)).values(grade=new, updated_at=utcnow())
                            .execution_options(synchronize_session="fetch"))
+        db.session.execute(GradeChange.__table__.insert(), [
+            {"patent_id": patent_id, "organisation_id": organisation.id, "from_name": old, "to_name": new,
+             "source": "rename", "note": "", "changed_by_id": user.id, "changed_at": utcnow()} for patent_id in ids])
         record_changes("patent", ids)
     return ids
 
@@ -192,7 +213,7 @@ def delete_label(user: User, label_id: int, move_to: Any = None) -> None:
     """Remove a label; patents graded with it move to ``move_to`` (required when there are any), with history."""
     organisation = _manager(user)
     label = _label(organisation, label_id)
-    graded = list(db.session.scalars(select(PatentGrade.patent_id).where(PatentGrade.label_id == label.id)))
+    graded = _graded(organisation, label.name)
     if len(ensure_labels(organisation)) <= 1:
         raise Conflict(_("至少保留一个分级标签"))
     target = None
@@ -220,8 +241,7 @@ def set_label_names(user: User, organisation: Organisation, names: Sequence[str]
     """
     labels = {label.name: label for label in ensure_labels(organisation)}
     dropped = [label for name, label in labels.items() if name not in names]
-    used = [label.name for label in dropped if db.session.scalar(
-        select(func.count()).select_from(PatentGrade).where(PatentGrade.label_id == label.id))]
+    used = [label.name for label in dropped if _graded(organisation, label.name)]
     if used:
         raise ValidationFailed.field("grade_labels", _("分级 %(labels)s 仍有专利在用，请在分级标准页面改名或合并",
                                                        labels="、".join(used)))
@@ -231,7 +251,7 @@ def set_label_names(user: User, organisation: Organisation, names: Sequence[str]
     for position, name in enumerate(names, start=1):
         label = labels.get(name)
         if label is None:
-            description, minimums = DEFAULT_CRITERIA.get(name, ("", (0, 0, 0)))
+            description, minimums = _default_description(name)
             label = GradeLabel(organisation_id=organisation.id, name=name, description=description, position=position,
                                criteria=[GradeCriterion(axis=axis, min_score=m) for axis, m in zip(GradeAxis, minimums)])
             db.session.add(label)
@@ -319,7 +339,7 @@ def grade_patents(user: User, rows: Iterable[Mapping[str, Any]], *, note: str = 
                 errors[f"rows[{index}].grade"] = _("分级 %(grade)s 不在本机构的分级标签中", grade=wanted)
         plans.append((patent, scores, label, change))
     if errors:
-        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in list(errors.items())[:5]), errors)
+        raise ValidationFailed("；".join(list(errors.values())[:5]), errors)
     for patent, scores, label, change in plans:
         _apply_scores(user, organisation, patent, scores, label, change, note)
     return [plan[0] for plan in plans]
@@ -332,7 +352,7 @@ def _apply_scores(user: User, organisation: Organisation, patent: Patent, scores
 
     grade = db.session.get(PatentGrade, patent.id)
     if grade is None:
-        grade = PatentGrade(patent_id=patent.id, label_id=None)
+        grade = PatentGrade(patent_id=patent.id)
         db.session.add(grade)
     given = {f"{axis.value}_score": value for axis, value in scores.items() if value is not None}
     scores_changed = diff(grade, given)
@@ -340,34 +360,36 @@ def _apply_scores(user: User, organisation: Organisation, patent: Patent, scores
     grade.graded_by_id, grade.graded_at = user.id, utcnow()
     db.session.flush()
     if change and label is not None and (patent.grade or "") != label.name:
-        save_patent(organisation, PatentValues({"grade": label.name}), patent=patent, actor=user,
-                    grade_source="criteria")
+        with grade_source("criteria", user.id, grade.note):
+            save_patent(organisation, PatentValues({"grade": label.name}), patent=patent, actor=user)
     elif scores_changed:
-        db.session.add(GradeChange(patent_id=patent.id, organisation_id=organisation.id, from_label_id=grade.label_id,
-                                   to_label_id=grade.label_id, from_name=patent.grade, to_name=patent.grade,
-                                   legal_score=grade.legal_score, technical_score=grade.technical_score,
-                                   market_score=grade.market_score, source="criteria", note=grade.note,
-                                   changed_by_id=user.id))
-        record_audit("patent.scored", "patent", patent.id, scores_changed, actor=user)
+        db.session.add(GradeChange(patent_id=patent.id, organisation_id=organisation.id, from_name=patent.grade,
+                                   to_name=patent.grade, legal_score=grade.legal_score,
+                                   technical_score=grade.technical_score, market_score=grade.market_score,
+                                   source="criteria", note=grade.note, changed_by_id=user.id))
+    if scores_changed:
+        record_audit("patent.scored", "patent", patent.id, scores_changed, actor=user,
+                     organisation_id=organisation.id)
 
 
 def _regrade(user: User, organisation: Organisation, patent_ids: list[int], name: str, source: str) -> None:
     from marketplace.patents.services import save_patent
     from marketplace.patents.validation import PatentValues
 
-    for patent in db.session.scalars(select(Patent).where(Patent.id.in_(patent_ids))):
-        save_patent(organisation, PatentValues({"grade": name}), patent=patent, actor=user, grade_source=source)
+    with grade_source(source, user.id):
+        for patent in db.session.scalars(select(Patent).where(Patent.id.in_(patent_ids))):
+            save_patent(organisation, PatentValues({"grade": name}), patent=patent, actor=user)
 
 
-def history(user: User, patent_id: int) -> list[GradeChange]:
-    """A patent's grade changes, newest first, for members of its owner."""
+def history(user: User, patent_id: int) -> tuple[Patent, list[GradeChange]]:
+    """A patent and its grade changes, newest first, for members of its owner (404 for anyone else)."""
     organisation = grading_office(user)
     patent = db.session.get(Patent, patent_id)
     if patent is None or patent.owner_id != organisation.id:
         raise NotFound(_("专利不存在"))
-    return list(db.session.scalars(select(GradeChange).where(GradeChange.patent_id == patent_id)
-                                   .options(selectinload(GradeChange.changed_by))
-                                   .order_by(GradeChange.id.desc())))
+    return patent, list(db.session.scalars(select(GradeChange).where(GradeChange.patent_id == patent_id)
+                                           .options(selectinload(GradeChange.changed_by))
+                                           .order_by(GradeChange.id.desc())))
 
 
 def patent_grade(patent_id: int) -> PatentGrade | None:
