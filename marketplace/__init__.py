@@ -67,7 +67,9 @@ def _register_features(app: Flask) -> None:
     from marketplace.consents import routes as consents_routes
     from marketplace.console import routes as console_routes
     from marketplace.dashboard import routes as dashboard_routes
+    from marketplace.approvals import routes as approvals_routes
     from marketplace.deals import routes as deals_routes
+    from marketplace.grading import routes as grading_routes
     from marketplace.imports import routes as imports_routes
     from marketplace.needs import routes as needs_routes
     from marketplace.openlicense import routes as openlicense_routes
@@ -80,7 +82,7 @@ def _register_features(app: Flask) -> None:
 
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
                    openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
-                   console_routes, dashboard_routes, saved_routes, health):
+                   console_routes, dashboard_routes, saved_routes, grading_routes, approvals_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)
@@ -98,10 +100,15 @@ def _register_acts() -> None:
 
 def _register_hooks(app: Flask) -> None:
     """Rules of higher packages that must see a lower package's change in its own transaction."""
+    from marketplace.approvals import gate
+    from marketplace.grading.hooks import after_patent_change
     from marketplace.openlicense.services import recheck_after_patent_change
     from marketplace.patents.services import on_patent_change
 
     on_patent_change(app, recheck_after_patent_change)  # a lapsed or disputed patent suspends its open license
+
+    on_patent_change(app, after_patent_change)  # a grade changed anywhere is kept in the grade history
+    gate.register()  # a university's internal approval and publicity hold back its consents
     _provide_slots(app)
 
 

@@ -377,7 +377,12 @@ def update_organisation(actor: User, values: dict[str, object]) -> Organisation:
         clean["is_sme"] = bool(values["is_sme"])
     if "grade_labels" in values:
         clean["grade_labels"] = parse_grade_labels(values["grade_labels"])
+        from marketplace.grading.services import ensure_labels, set_label_names  # labels carry criteria
+
+        ensure_labels(organisation)  # stored under their current names before the names change
     changes = diff(organisation, clean)
+    if "grade_labels" in changes:
+        set_label_names(actor, organisation, clean["grade_labels"])  # type: ignore[arg-type]
     if changes:
         record_audit("organisation.updated", "organisation", organisation.id, changes)
     return organisation

@@ -122,6 +122,7 @@ PAGES = [
      ["标题关键词", "法律状态", "实用新型"]),
     ("/needs", ["Technology needs", "Need title", "Equity contribution", "No matching needs"],
      ["需求名称", "作价入股", "没有符合条件的需求"]),
+    ("/notices", ["Transfer notices", "No notices", "All notices"], ["成果转化公示", "暂无公示"]),
 ]
 
 
@@ -144,6 +145,12 @@ def test_signed_in_pages_switch_to_english(english_ready, client, login, univers
     text = visible_text(client.get("/inventory"))
     assert "My patents" in text and "Add patent" in text and "Sign out" in text
     assert "我的专利" not in text and "退出" not in text
+    for path, phrases in (("/office/grading", ["Grading criteria", "Legal", "Batch scoring and grading"]),
+                          ("/office/grading/sheet", ["Suggested grade", "As suggested"]),
+                          ("/office/approvals", ["Internal approval", "Awaiting my approval", "Approval roles"])):
+        text = visible_text(client.get(path))
+        assert [phrase for phrase in phrases if phrase not in text] == [], path
+        assert HAN.findall(text.replace("简体中文", "").replace("测试大学", "")) == [], path
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/patents"])
