@@ -18,9 +18,10 @@ from marketplace.approvals.models import LEGAL_PUBLICITY_DAYS, OfficeRole, Offic
 from marketplace.consents.models import ConsentAct, ConsentRole
 from marketplace.consents.services import registered_acts
 from marketplace.core.audit import diff, record_audit
-from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
+from marketplace.accounts.permissions import get_visible
 
 OFFICE_KINDS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE)
 MAX_STEPS = 10
@@ -217,10 +218,9 @@ def _steps(organisation: Organisation, raw_steps: Sequence[Mapping[str, Any]], e
 
 def delete_workflow(user: User, workflow_id: int) -> None:
     """Stop reviewing an act: reviews already opened stay, new consents are no longer held back."""
-    organisation = manager_office(user)
-    workflow = db.session.get(Workflow, workflow_id)
-    if workflow is None or workflow.organisation_id != organisation.id:
-        raise NotFound(_("审批流程不存在"))
+    manager_office(user)
+    workflow = get_visible(user, Workflow, workflow_id, lambda row: [row.organisation_id], _("审批流程不存在"),
+                           admins=False)
     record_audit("approval_workflow.deleted", "approval_workflow", workflow.id, {"act": workflow.act}, actor=user)
     db.session.delete(workflow)
     db.session.flush()

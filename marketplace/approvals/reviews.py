@@ -29,10 +29,11 @@ from marketplace.consents.models import Consent, ConsentAct, Decision, Proposal,
 from marketplace.consents.services import rules_for
 from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today
-from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
+from marketplace.accounts.permissions import get_visible
 
 ENTITY = "approval_review"
 MAX_COMMENT = 1000
@@ -85,9 +86,8 @@ def on_consent_asked(consent: Consent, subject: Any, user: User | None) -> None:
 
 
 def _pending_consent(user: User, consent_id: int) -> tuple[Consent, Workflow]:
-    consent = db.session.get(Consent, consent_id)
-    if consent is None or consent.organisation_id != user.organisation_id:
-        raise NotFound(_("待确认事项不存在"))
+    consent = get_visible(user, Consent, consent_id, lambda row: [row.organisation_id], _("待确认事项不存在"),
+                          admins=False)
     if not consent.awaiting:
         raise Conflict(_("该事项已不再等待本机构确认"))
     workflow = config.workflow_for(consent.organisation_id, consent.proposal.act.value, consent.role.value)
@@ -244,13 +244,8 @@ def consent_refusal(consent: Consent, subject: Any) -> str | None:
 
 def get_review(user: User, review_id: int, *, lock: bool = False) -> Review:
     """A review, for members of its institution only (404 for anyone else, platform admins included)."""
-    stmt = select(Review).where(Review.id == review_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    review = db.session.scalar(stmt)
-    if review is None or getattr(user, "is_platform_admin", False) or user.organisation_id != review.organisation_id:
-        raise NotFound(_("审批单不存在"))
-    return review
+    return get_visible(user, Review, review_id, lambda row: [row.organisation_id], _("审批单不存在"), lock=lock,
+                       admins=False)
 
 
 def reviews_of(user: User, status: str | None = None, page: int = 1, per_page: int = 50

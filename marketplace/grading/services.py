@@ -30,6 +30,7 @@ from marketplace.grading.hooks import grade_source
 from marketplace.grading.models import MAX_SCORE, GradeAxis, GradeChange, GradeCriterion, GradeLabel, PatentGrade
 from marketplace.navigation import SUPPLY
 from marketplace.patents.models import Patent
+from marketplace.accounts.permissions import get_visible
 
 ENTITY = "grade_label"
 MAX_LABELS = 10
@@ -383,10 +384,8 @@ def _regrade(user: User, organisation: Organisation, patent_ids: list[int], name
 
 def history(user: User, patent_id: int) -> tuple[Patent, list[GradeChange]]:
     """A patent and its grade changes, newest first, for members of its owner (404 for anyone else)."""
-    organisation = grading_office(user)
-    patent = db.session.get(Patent, patent_id)
-    if patent is None or patent.owner_id != organisation.id:
-        raise NotFound(_("专利不存在"))
+    grading_office(user)
+    patent = get_visible(user, Patent, patent_id, lambda row: [row.owner_id], _("专利不存在"), admins=False)
     return patent, list(db.session.scalars(select(GradeChange).where(GradeChange.patent_id == patent_id)
                                            .options(selectinload(GradeChange.changed_by))
                                            .order_by(GradeChange.id.desc())))

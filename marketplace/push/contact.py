@@ -23,6 +23,7 @@ from marketplace.patents.models import Patent
 from marketplace.push.feedback import MAX_MESSAGE
 from marketplace.push.models import Message, MessageThread, NotificationKind
 from marketplace.push.notify import notify
+from marketplace.accounts.permissions import get_visible
 
 HOURLY_LIMIT = 10
 WINDOW = timedelta(hours=1)
@@ -57,15 +58,18 @@ def contact_thread(user: User, patent_id: int) -> tuple[Patent, MessageThread | 
     return patent, thread_for(organisation_id, patent.id)
 
 
+def _contact_parties(thread: MessageThread) -> list[int | None]:
+    """The enquiring organisation and the patent's owner; a thread about no patent is no contact thread."""
+    if thread.patent_id is None:
+        return []
+    patent = db.session.get(Patent, thread.patent_id)
+    return [thread.organisation_id, patent.owner_id if patent is not None else None]
+
+
 def get_thread(user: User, thread_id: int) -> tuple[MessageThread, Patent, list[Message]]:
     """A contact thread with its messages, oldest first, for its two organisations (and platform admins)."""
-    thread = db.session.get(MessageThread, thread_id)
-    patent = db.session.get(Patent, thread.patent_id) if thread is not None and thread.patent_id else None
-    allowed = patent is not None and user is not None and user.is_authenticated and (
-        getattr(user, "is_platform_admin", False)
-        or (user.organisation_id is not None and user.organisation_id in (thread.organisation_id, patent.owner_id)))
-    if not allowed or thread is None or patent is None:
-        raise NotFound(_("对话不存在"))
+    thread = get_visible(user, MessageThread, thread_id, _contact_parties, _("对话不存在"))
+    patent = db.session.get(Patent, thread.patent_id)
     messages = list(db.session.scalars(select(Message).where(Message.thread_id == thread.id)
                                        .options(selectinload(Message.organisation)).order_by(Message.id)))
     return thread, patent, messages

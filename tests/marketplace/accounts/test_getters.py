@@ -14,12 +14,16 @@ WEB_MODULES = {"routes", "api", "forms", "demo"}
 NOT_GETTERS = {
     "accounts/permissions.py:get_visible": "the policy itself",
     "consents/services.py:decide": "tells a platform admin 403 (may not consent for a party), others 404",
+    "approvals/publicity.py:resolve_objection": "the objection's notice is checked by get_review (get_visible)",
     "console/events.py:add_outcome": "ids in the input, refused as a field error (422), not a page's object",
     "openlicense/payments.py:evidence_file": "the payment's license is checked by get_license (get_visible)",
     "openlicense/payments.py:get_payment": "the payment's license is checked by get_license (get_visible)",
+    "grading/services.py:_apply_scores": "the grade row of a patent the caller already checked, by its id",
     "patents/co_owners.py:link_co_owner": "the organisation named as co-owner, by id in the input",
+    "push/contact.py:get_thread": "the thread goes through get_visible; then its patent is read for the page",
     "push/services.py:email_mode": "the user's own preference, keyed by the user's id",
     "push/services.py:set_email_mode": "the user's own preference, keyed by the user's id",
+    "saved/services.py:get_saved": "the user's own saved search, keyed by the user's id (not an organisation's)",
 }
 
 
