@@ -66,6 +66,7 @@ class Settings:
     demo_mode: bool = False
     extra_segment_file: str | None = None
     extra_synonym_file: str | None = None
+    fee_schedule_file: str | None = None
 
     @property
     def production(self) -> bool:
@@ -115,6 +116,7 @@ class Settings:
             demo_mode=_bool(env_vars.get("DEMO_MODE", "false" if production else "true")),
             extra_segment_file=env_vars.get("SEGMENT_FILE") or None,
             extra_synonym_file=env_vars.get("SYNONYM_FILE") or None,
+            fee_schedule_file=env_vars.get("FEE_SCHEDULE_FILE") or None,
         )
 
     def flask_config(self) -> dict[str, object]:

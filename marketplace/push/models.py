@@ -65,6 +65,9 @@ class NotificationKind(enum.StrEnum):
     CONSENT_REQUESTED = "consent_requested"
     ACT_EFFECTIVE = "act_effective"
     ACT_REJECTED = "act_rejected"
+    ROYALTY_REPORT_DUE = "royalty_report_due"
+    PAYMENT_OVERDUE = "payment_overdue"
+    ANNUAL_FEE_DUE = "annual_fee_due"
 
 
 class Notification(db.Model):
