@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from marketplace import extensions, web
-    from marketplace.core import jobs
+    from marketplace.core import jobs, outbox, sqlite, text, transaction
     from marketplace.search import backend as search_backend
     from marketplace.push import jobs as push_jobs
     from marketplace.search import indexing
@@ -38,17 +38,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.segments.taxonomy import Taxonomy
 
     extensions.db.init_app(app)
+    sqlite.init_app(app)  # WAL, busy timeout, BEGIN IMMEDIATE for writers (embedded default only)
+    text.install(extensions.db.session)  # stored text stays NFC, free of control characters
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
     concordance.init_app(app)
-    jobs.init_app(app)
+    jobs.init_app(app, idle_job=transaction.sweep_outbox)
     search_backend.init_app(app)
-    indexing.register()
-    push_jobs.register()  # after search: see push.jobs on ordering
+    outbox.init_app(app)  # this app's consumers, in pipeline order: index, then push
+    transaction.register_jobs()
+    indexing.register(app)
+    push_jobs.register(app)  # after search: see push.jobs on ordering
     web.init_app(app)
     _register_features(app)
     _register_acts()
+    _register_hooks(app)
     return app
 
 
@@ -56,6 +61,7 @@ def _register_features(app: Flask) -> None:
     """One blueprint (and API blueprint) per feature package."""
     from marketplace import api, cli, health, home
     from marketplace.accounts import routes as accounts_routes
+    from marketplace.agencies import routes as agencies_routes
     from marketplace.consents import routes as consents_routes
     from marketplace.console import routes as console_routes
     from marketplace.deals import routes as deals_routes
@@ -69,7 +75,8 @@ def _register_features(app: Flask) -> None:
     from marketplace.segments import routes as segments_routes
 
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
-                   openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, console_routes, health):
+                   openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
+                   console_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)
@@ -83,3 +90,11 @@ def _register_acts() -> None:
 
     for module in (deal_acts, pledge_acts, open_license_acts):
         module.register()
+
+
+def _register_hooks(app: Flask) -> None:
+    """Rules of higher packages that must see a lower package's change in its own transaction."""
+    from marketplace.openlicense.services import recheck_after_patent_change
+    from marketplace.patents.services import on_patent_change
+
+    on_patent_change(app, recheck_after_patent_change)  # a lapsed or disputed patent suspends its open license

@@ -66,6 +66,8 @@ class Settings:
     demo_mode: bool = False
     extra_segment_file: str | None = None
     extra_synonym_file: str | None = None
+    trusted_proxy_hops: int = 0
+    inline_jobs: str = "thread"
     fee_schedule_file: str | None = None
 
     @property
@@ -116,6 +118,9 @@ class Settings:
             demo_mode=_bool(env_vars.get("DEMO_MODE", "false" if production else "true")),
             extra_segment_file=env_vars.get("SEGMENT_FILE") or None,
             extra_synonym_file=env_vars.get("SYNONYM_FILE") or None,
+            trusted_proxy_hops=_non_negative(env_vars.get("TRUSTED_PROXY_HOPS", "0"), "TRUSTED_PROXY_HOPS"),
+            inline_jobs=_choice(env_vars.get("INLINE_JOBS", "sync" if env == "testing" else "thread"),
+                                "INLINE_JOBS", ("thread", "sync")),
             fee_schedule_file=env_vars.get("FEE_SCHEDULE_FILE") or None,
         )
 
@@ -132,6 +137,7 @@ class Settings:
             "SESSION_COOKIE_SECURE": self.production,
             "REMEMBER_COOKIE_SECURE": self.production,
             "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
             "BABEL_DEFAULT_LOCALE": "zh",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
@@ -147,7 +153,24 @@ class Settings:
     def replace(self, **changes: object) -> "Settings":
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
-        return Settings(**values)  # type: ignore[arg-type]
+        return Settings(**values)
+
+
+def _non_negative(value: str, name: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return number
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    chosen = value.strip().lower()
+    if chosen not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return chosen
 
 
 def _development_secret(instance_path: Path) -> str:

@@ -208,6 +208,17 @@ def approve(subject_type: str, subject_id: int, *parties: UserRef) -> int:
     return given
 
 
+def pay_license(licensee: UserRef, licensor: UserRef, license_id: int, amount: str, *, confirmed: bool = True) -> int:
+    """The licensee reports a payment and, unless ``confirmed`` is False, the licensor confirms its receipt; committed."""
+    from marketplace.openlicense import payments
+
+    payment = payments.record_payment(licensee.load(), license_id, {"amount": amount})
+    transaction.commit()
+    if confirmed:
+        approve("license_payment", payment.id, licensor)
+    return payment.id
+
+
 def make_pledge(pledgor: UserRef, pledgee: UserRef, patents: list[PatentRef], *, registered: bool = True,
                 proposer: UserRef | None = None, **values: Any) -> int:
     """A pledge of ``patents`` proposed by ``proposer`` (default the pledgee) and, unless ``registered`` is False,
@@ -235,3 +246,17 @@ def link_co_owner(owner: UserRef, patent: PatentRef, name: str, co_owner: UserRe
 
     co_owners.link_co_owner(owner.load(), patent.id, name, co_owner.organisation_id)
     transaction.commit()
+
+
+def authorise_agency(agency: UserRef, organisation: UserRef, permissions: tuple[str, ...] = ("open_licenses",),
+                     start_on: Any = None) -> int:
+    """The agency asks to serve the organisation and the organisation accepts, both through the real services,
+    committed; returns the relationship's id."""
+    from marketplace.agencies import services as agencies
+
+    relationship = agencies.request_relationship(agency.load(), {"organisation_id": organisation.organisation_id,
+                                                                 "permissions": list(permissions)})
+    agencies.accept_relationship(organisation.load(), relationship.id,
+                                 {"permissions": list(permissions), "start_on": start_on})
+    transaction.commit()
+    return relationship.id

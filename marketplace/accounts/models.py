@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.models import TimestampMixin, portable_enum, utcnow
 from marketplace.extensions import db
 
@@ -27,6 +28,15 @@ class OrganisationKind(enum.StrEnum):
     @property
     def supplies_patents(self) -> bool:
         return self in (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
+
+    @property
+    def label(self) -> str:
+        """The kind in the visitor's language."""
+        return str(_KIND_LABELS[self.value])
+
+
+_KIND_LABELS = {"university": _l("高校"), "institute": _l("科研院所"), "company": _l("企业"), "agency": _l("运营机构"),
+                "bank": _l("银行"), "guarantee": _l("融资担保公司"), "financial": _l("其他金融机构")}
 
 
 class Role(enum.StrEnum):
@@ -73,6 +83,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     last_login_at: Mapped[datetime | None]
+    # Bumped by a password reset: sessions and remember-me cookies carry it (``get_id``) and die with it.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     membership: Mapped["Membership | None"] = relationship(back_populates="user", uselist=False,
                                                            cascade="all, delete-orphan")
@@ -80,6 +92,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # flask-login
         return self.active
+
+    def get_id(self) -> str:
+        """What flask-login keeps in the session and the remember-me cookie: id and session version."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def organisation(self) -> Organisation | None:
@@ -149,7 +165,7 @@ class ApiToken(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """Failed sign-ins, counted per e-mail and per address to throttle guessing."""
+    """Failed sign-ins, counted per (e-mail, address) pair to slow guessing down exponentially."""
 
     __tablename__ = "login_attempts"
 
@@ -164,6 +180,22 @@ class PasswordResetToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginUnlockToken(db.Model):
+    """A one-hour link mailed to an account whose sign-in from ``remote_addr`` is being slowed down."""
+
+    __tablename__ = "login_unlock_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

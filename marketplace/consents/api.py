@@ -78,7 +78,7 @@ def list_consents(args: dict):
     """Acts awaiting the caller's organisation's consent (``state=decided``: its past decisions)."""
     user = api_user()
     listing = services.awaiting if args["state"] == "pending" else services.decided
-    items, total = listing(user.organisation_id, args["page"], args["per_page"])
+    items, total = listing(user, args["page"], args["per_page"])
     return {"items": items, "meta": page_meta(args["page"], args["per_page"], total)}
 
 

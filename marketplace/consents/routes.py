@@ -23,7 +23,7 @@ PER_PAGE = 50
 def consent_helpers() -> dict[str, Any]:
     """``consents_awaiting()`` for the navigation badge; a callable, so pages that do not show it run no query."""
     def consents_awaiting() -> int:
-        return services.awaiting_count(current_user.organisation_id) if current_user.is_authenticated else 0
+        return services.awaiting_count(current_user) if current_user.is_authenticated else 0
     return {"consents_awaiting": consents_awaiting}
 
 
@@ -32,8 +32,8 @@ def consent_helpers() -> dict[str, Any]:
 def index():
     """Acts awaiting the organisation's consent, then its recent decisions."""
     page = page_number()
-    waiting, total = services.awaiting(current_user.organisation_id, page, PER_PAGE)
-    past, _total = services.decided(current_user.organisation_id, 1, 20)
+    waiting, total = services.awaiting(current_user, page, PER_PAGE)
+    past, _total = services.decided(current_user, 1, 20)
     return render_template("consents/index.html", waiting=waiting, total=total, past=past, page=page,
                            pages=max(1, -(-total // PER_PAGE)), form=forms.DecisionForm())
 
@@ -44,7 +44,7 @@ def proposal(proposal_id: int):
     """Where a notification leads: the page of the object the act is about."""
     found = services.visible_proposal(current_user, proposal_id)
     endpoint, argument = services.rules_for(found.act).page
-    return redirect(url_for(endpoint, **{argument: found.subject_id}))
+    return redirect(url_for(endpoint, **{argument: found.subject_id}))  # type: ignore[arg-type]
 
 
 def _decide(consent_id: int, approve: bool):

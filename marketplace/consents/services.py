@@ -22,12 +22,15 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.agencies.access import authorised_clause, is_authorised
+from marketplace.agencies.models import AgencyPermission
 from marketplace.consents.models import Consent, ConsentAct, ConsentRole, Decision, Proposal, ProposalStatus
 from marketplace.core.audit import record_audit
+from marketplace.core.dates import local_today
 from marketplace.core.errors import Conflict, Forbidden, NotFound
 from marketplace.core.locking import lock_row
 from marketplace.core.mail import queue_mail
@@ -85,12 +88,27 @@ def may_decide(user: User, consent: Consent) -> bool:
 
     The single place deciding it. A platform admin account never acts as a
     party, nor does an agency: it may prepare and propose, never consent for
-    another organisation. (A licensor's payment confirmed by an agency the
-    licensor authorised is the one exception the issue foresees; it belongs
-    here once agency authorisations exist.)
+    another organisation, with one exception the organisation grants itself:
+    an agency it accepted with ``confirm_payments`` may confirm, in its name,
+    the receipt of a license payment (``listed_for`` lists them).
     """
-    return (not getattr(user, "is_platform_admin", False) and user.organisation_id is not None
-            and user.organisation_id == consent.organisation_id)
+    if getattr(user, "is_platform_admin", False) or user.organisation_id is None:
+        return False
+    if user.organisation_id == consent.organisation_id:
+        return True
+    return consent.proposal.act == ConsentAct.LICENSE_PAYMENT and is_authorised(
+        user.organisation_id, consent.organisation_id, AgencyPermission.CONFIRM_PAYMENTS)
+
+
+def listed_for(user: User) -> ColumnElement[bool]:
+    """SQL: the consents (joined with their proposals) on the user's to-do list: its organisation's own, and
+    the payments an organisation authorised the user's agency to confirm (``may_decide`` says who decides)."""
+    own = Consent.organisation_id == (user.organisation_id or 0)
+    if getattr(user, "is_platform_admin", False) or user.organisation_id is None:
+        return own
+    return or_(own, and_(Proposal.act == ConsentAct.LICENSE_PAYMENT,
+                    authorised_clause(user.organisation_id, Consent.organisation_id,
+                                      AgencyPermission.CONFIRM_PAYMENTS, local_today())))
 
 
 def _acting_organisation(user: User) -> Organisation:
@@ -208,7 +226,7 @@ def _settle(proposal: Proposal, subject: Any, user: User) -> None:
 def get_consent(user: User, consent_id: int) -> Consent:
     """A consent, for members of the organisation it belongs to (404 for anyone else)."""
     consent = db.session.get(Consent, consent_id)
-    if consent is None or user.organisation_id != consent.organisation_id:
+    if consent is None or not (user.organisation_id == consent.organisation_id or may_decide(user, consent)):
         raise NotFound(_("待确认事项不存在"))
     return consent
 
@@ -221,7 +239,7 @@ def decide(user: User, consent_id: int, approve: bool, comment: str = "") -> Con
     effect, or is refused with the legal rule that blocks it.
     """
     consent = db.session.get(Consent, consent_id)
-    if consent is None or consent.organisation_id != user.organisation_id:
+    if consent is None or not (consent.organisation_id == user.organisation_id or may_decide(user, consent)):
         if getattr(user, "is_platform_admin", False) and consent is not None:
             raise Forbidden(_("平台管理员账户不能代替当事方表示同意"))
         raise NotFound(_("待确认事项不存在"))
@@ -275,10 +293,10 @@ def _tell_everyone(proposal: Proposal, kind: NotificationKind, title: str, body:
         _tell(organisation_id, kind, proposal, title, body)
 
 
-def awaiting(organisation_id: int | None, page: int = 1, per_page: int = 50) -> tuple[list[Consent], int]:
-    """The organisation's to-do list: consents still undecided on open proposals, oldest request first."""
+def awaiting(user: User, page: int = 1, per_page: int = 50) -> tuple[list[Consent], int]:
+    """The user's to-do list: consents it may decide still undecided on open proposals, oldest request first."""
     stmt = (select(Consent).join(Proposal)
-            .where(Consent.organisation_id == (organisation_id or 0), Consent.decision == Decision.PENDING,
+            .where(listed_for(user), Consent.decision == Decision.PENDING,
                    Proposal.status == ProposalStatus.PENDING))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     items = list(db.session.scalars(stmt.options(selectinload(Consent.proposal))
@@ -287,19 +305,17 @@ def awaiting(organisation_id: int | None, page: int = 1, per_page: int = 50) -> 
     return items, total
 
 
-def awaiting_count(organisation_id: int | None) -> int:
-    """How many acts wait for the organisation's consent (the navigation's badge)."""
-    if organisation_id is None:
-        return 0
+def awaiting_count(user: User) -> int:
+    """How many acts wait for the user's decision (the navigation's badge)."""
     return db.session.scalar(select(func.count()).select_from(Consent).join(Proposal).where(
-        Consent.organisation_id == organisation_id, Consent.decision == Decision.PENDING,
+        listed_for(user), Consent.decision == Decision.PENDING,
         Proposal.status == ProposalStatus.PENDING)) or 0
 
 
-def decided(organisation_id: int | None, page: int = 1, per_page: int = 50) -> tuple[list[Consent], int]:
-    """The organisation's past consents (given, refused, or left open on a proposal that closed), newest first."""
+def decided(user: User, page: int = 1, per_page: int = 50) -> tuple[list[Consent], int]:
+    """The past consents the user could decide (given, refused, or left open on a proposal that closed), newest first."""
     stmt = (select(Consent).join(Proposal).where(
-        Consent.organisation_id == (organisation_id or 0),
+        listed_for(user),
         (Consent.decision != Decision.PENDING) | (Proposal.status != ProposalStatus.PENDING)))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     items = list(db.session.scalars(stmt.options(selectinload(Consent.proposal))

@@ -13,8 +13,8 @@ Row = TypeVar("Row")
 
 def lock_row(model: type[Row], row_id: int, not_found: str) -> Row:
     """The row ``FOR UPDATE``, re-read (another transaction may just have changed it); 404 with ``not_found``."""
-    row: Any = db.session.scalar(select(model).where(model.id == row_id).with_for_update()  # type: ignore[attr-defined]
-                                 .execution_options(populate_existing=True))
+    query: Any = select(model).where(model.id == row_id)  # type: ignore[attr-defined]
+    row: Any = db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
     if row is None:
         raise NotFound(not_found)
-    return row
+    return row  # type: ignore[no-any-return]

@@ -48,8 +48,8 @@ class OutboxEvent(db.Model):
     """A change some consumer (search index, push) must act on after commit.
 
     One row per consumer, written in the same transaction as the change, so a
-    crash or an unreachable server never loses it: the drain retries until
-    ``processed_at`` is set.
+    crash or an unreachable server never loses it: the drain retries with
+    backoff until ``processed_at`` is set, or the row is dead-lettered.
     """
 
     __tablename__ = "outbox_events"
@@ -61,7 +61,10 @@ class OutboxEvent(db.Model):
     action: Mapped[str] = mapped_column(String(32), default="changed")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]  # a drain took the row (see outbox.claim); cleared when it fails
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]  # a failed row waits out its backoff (see outbox.Outbox.backoff)
+    dead_at: Mapped[datetime | None]  # failed max_attempts times: in the dead letter until an admin re-runs it
 
     __table_args__ = (Index("ix_outbox_events_pending", "consumer", "processed_at", "id"),)

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 
 from marketplace.core import transaction
 from marketplace.core.errors import DomainError
+from marketplace.core.i18n import gettext as _
 
 
 def show_errors(form: FlaskForm | None, error: DomainError) -> None:
@@ -17,11 +18,14 @@ def show_errors(form: FlaskForm | None, error: DomainError) -> None:
     rollback here keeps a refused act from leaving anything behind.
     """
     transaction.rollback()
+    named = []
     for name, reason in error.fields.items():
         field = getattr(form, name, None) if form is not None else None
         if field is not None and hasattr(field, "errors"):
             field.errors = [*list(field.errors or []), reason]
-    flash(error.message, "danger")
+            named.append(_("%(label)s：%(reason)s", label=field.label.text, reason=reason))
+    # The flash names each field by its label, never by its internal name (``patent_numbers: …``).
+    flash(_("；").join(named) if named and len(named) == len(error.fields) else error.message, "danger")
 
 
 def safe_next(default: str) -> str:
@@ -33,8 +37,14 @@ def safe_next(default: str) -> str:
     return default
 
 
-def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+def page_number(limit: int = 100_000) -> int:
+    """The ``page`` query argument, 1 when missing or unreadable, at most ``limit`` (offsets stay small)."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or len(raw) > 6:
+        return 1 if not raw.isdigit() else limit
+    return min(limit, max(1, int(raw)))
+
+
+def client_address() -> str:
+    """The client's address: ``remote_addr`` as ``ProxyFix`` set it from trusted proxy headers (``TRUSTED_PROXY_HOPS``)."""
+    return (request.remote_addr or "-")[:64]

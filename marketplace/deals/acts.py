@@ -30,6 +30,7 @@ from marketplace.core.dates import local_today, parse_date
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.locking import lock_row
 from marketplace.core.outbox import record_change
+from marketplace.core.text import require_plain
 from marketplace.deals.models import Deal, DealAmendment, DealMode, DealStatus, LicenseKind, OwnershipChange
 from marketplace.deals.terms import AMENDABLE, check_term, clean_fields
 from marketplace.extensions import db
@@ -145,7 +146,7 @@ def step_details(target: DealStatus, raw: Mapping[str, Any], deal: Deal | None =
     ``deal`` None: a new entry, which passes through every status up to ``target``.
     """
     details: dict[str, Any] = {"target": target.value}
-    number = str(raw.get("recordal_number") or "").strip() or None
+    number = require_plain(str(raw.get("recordal_number") or "").strip(), "recordal_number") or None
     if number and len(number) > 64:
         raise ValidationFailed.field("recordal_number", _("最多 %(n)d 字", n=64))
     registers = target == DealStatus.RECORDED or (target == DealStatus.COMPLETED and deal is None)

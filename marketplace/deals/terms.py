@@ -10,17 +10,18 @@ from flask_babel import gettext as _
 from marketplace.core.dates import parse_date
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import parse_money
+from marketplace.core.text import require_plain
 from marketplace.deals.models import Deal, DealMode
 
 EDITABLE = ("title", "amount", "contract_date", "term_start", "term_end", "recordal_number", "match_id", "notes")
 AMENDABLE = ("title", "amount", "contract_date", "term_start", "term_end", "recordal_number", "recorded_on", "notes")
 
 
-def parse_member(enum_cls: type, raw: Any, field: str) -> Any:
+def parse_member(enum_cls: Any, raw: Any, field: str) -> Any:
     """A vocabulary member from its value or label; 422 naming the allowed values otherwise."""
     member = raw if isinstance(raw, enum_cls) else enum_cls.parse(str(raw or ""))
     if member is None:
-        allowed = ", ".join(m.value for m in enum_cls)
+        allowed = _("、").join(m.label for m in enum_cls)
         raise ValidationFailed.field(field, _("无效取值，可选：%(allowed)s", allowed=allowed))
     return member
 
@@ -37,7 +38,7 @@ def clean_fields(raw: Mapping[str, Any], mode: DealMode, names: tuple[str, ...])
         "term_start": lambda v: parse_date(v, "term_start"),
         "term_end": lambda v: parse_date(v, "term_end"),
         "recorded_on": lambda v: parse_date(v, "recorded_on"),
-        "recordal_number": lambda v: (str(v or "").strip() or None),
+        "recordal_number": lambda v: (require_plain(str(v or "").strip(), "recordal_number") or None),
         "match_id": lambda v: None if v in (None, "") else int(v),
     }
     for name in names:

@@ -35,7 +35,7 @@ from marketplace.core.dates import local_today
 from marketplace.core.errors import NotFound
 from marketplace.core.locking import lock_row
 from marketplace.core.models import utcnow
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.fees import ledger
 from marketplace.fees.models import AnnualFee, Decision, DecisionStatus, FeeDecision, FeeState

@@ -361,7 +361,7 @@ def reduction_status(organisation_id: int | None) -> FeeReductionStatus | None:
 
 def set_reduction_status(user: User, raw: Mapping[str, Any]) -> FeeReductionStatus | None:
     """Record (or, with ``clear``, remove) the organisation's fee-reduction status; its open fees follow."""
-    from marketplace.core.permissions import require_organisation
+    from marketplace.accounts.permissions import require_organisation
     from marketplace.navigation import SUPPLY
 
     organisation = require_organisation(user, SUPPLY)

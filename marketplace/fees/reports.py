@@ -21,7 +21,7 @@ from sqlalchemy import BigInteger, ColumnElement, case, cast, extract, func, sel
 from marketplace.accounts.models import User
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import format_cny
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.fees.models import AnnualFee, FeeState
 from marketplace.legal.annual_fees import TYPE_NAMES

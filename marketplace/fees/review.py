@@ -23,7 +23,7 @@ from marketplace.core.dates import local_today, parse_date
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.money import parse_money
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.deals.terms import parse_member
 from marketplace.extensions import db
 from marketplace.fees import abandonment

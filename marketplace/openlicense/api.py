@@ -15,7 +15,7 @@ from marketplace.openlicense.terms import PaymentMethod, RoyaltyBase
 
 blp = Blueprint("openlicense_api", __name__, url_prefix="", description="开放许可 / open licenses")
 
-OPTIONAL_AUTH = [{}, {"bearerAuth": []}]
+OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 
 
 class OpenLicensePartySchema(Schema):

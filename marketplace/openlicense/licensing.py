@@ -26,7 +26,8 @@ from marketplace.core.dates import local_today, require_date
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.mail import queue_mail
 from marketplace.core.outbox import record_change
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
+from marketplace.core.text import require_plain
 from marketplace.extensions import db
 from marketplace.legal.conflicts import OPEN_GRANT, LicenseTerm, license_conflicts
 from marketplace.legal.refusals import Ineligible
@@ -132,10 +133,8 @@ def accept_open_license(user: User, declaration_id: int) -> LicenseGrant:
 
 def get_license(user: User, license_id: int) -> LicenseGrant:
     """A license seen by its licensee, its licensor or a platform admin (404 for anyone else)."""
-    grant = db.session.get(LicenseGrant, license_id)
-    if grant is None or not (user.is_platform_admin or user.organisation_id in (grant.licensee_id, grant.licensor_id)):
-        raise NotFound(_("许可不存在"))
-    return grant
+    return get_visible(user, LicenseGrant, license_id, lambda grant: (grant.licensee_id, grant.licensor_id),
+                       _("许可不存在"))
 
 
 def party_license(user: User, license_id: int) -> LicenseGrant:
@@ -156,7 +155,7 @@ def past_date(raw: Any, field: str, today: date) -> date:
 def record_recordal(user: User, license_id: int, number: str, recorded_on: Any = None) -> LicenseGrant:
     """Enter the CNIPA recordal (备案) number, which also earns the 15 % annual-fee reduction."""
     grant = party_license(user, license_id)
-    number = (number or "").strip()
+    number = require_plain((number or "").strip(), "recordal_number")
     if not number or len(number) > 64:
         raise ValidationFailed.field("recordal_number", _("须填写备案号（≤64字）"))
     if grant.recordal_number:

@@ -128,4 +128,4 @@ _covered = [Patent.__table__.c[name] for name in LISTING_FILTER_COLUMNS]
 Index("ix_patents_order_application_date", Patent.state, Patent.application_date.is_(None),
       Patent.application_date.desc(), Patent.id.desc(), *_covered)
 Index("ix_patents_order_grade", Patent.state, Patent.grade.is_(None), Patent.grade, Patent.id.desc(),
-      *[column for column in _covered if column is not Patent.grade])
+      *[column for column in _covered if column.name != "grade"])  # as the migration: grade once

@@ -6,6 +6,8 @@ cannot hold patents 403, exactly as in the API.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -33,7 +35,7 @@ def vocabulary_labels() -> dict[str, object]:
     cache = current_app.extensions.setdefault("patent_labels", {})
     locale = select_locale()
     if locale not in cache:
-        labels = {"TYPE_LABELS": TYPE_LABELS, "STATUS_LABELS": STATUS_LABELS, "MATURITY_LABELS": MATURITY_LABELS,
+        labels: dict[str, dict[Any, Any]] = {"TYPE_LABELS": TYPE_LABELS, "STATUS_LABELS": STATUS_LABELS, "MATURITY_LABELS": MATURITY_LABELS,
                   "MODE_LABELS": MODE_LABELS, "STATE_LABELS": STATE_LABELS}
         cache[locale] = {name: {key: str(label) for key, label in mapping.items()} for name, mapping in labels.items()}
     return cache[locale]

@@ -6,8 +6,9 @@ import row report can show them all.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import current_app
@@ -23,7 +24,7 @@ from marketplace.patents.forms import TYPE_LABELS
 from marketplace.patents.numbers import (
     normalise_application_number, normalise_ipc, normalise_publication_number, split_ipc_list,
 )
-from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, TransformationMode
+from marketplace.patents.vocab import LabelledEnum, LegalStatus, Maturity, PatentType, TransformationMode
 
 EDITABLE_FIELDS = (
     "application_number", "publication_numbers", "patent_type", "title", "abstract", "first_claim", "ipc_main",
@@ -54,12 +55,16 @@ def _split_list(raw: Any) -> list[str]:
     return [str(p).strip() for p in raw if str(p).strip()]
 
 
-def _parse_enum(enum_cls: type, raw: Any, field: str):
+def _date_parser(field: str) -> Callable[[Any], date | None]:
+    return lambda raw: parse_date(raw, field)
+
+
+def _parse_enum(enum_cls: type[LabelledEnum], raw: Any, field: str) -> LabelledEnum | None:
     if raw is None or raw == "":
         return None
     member = raw if isinstance(raw, enum_cls) else enum_cls.parse(str(raw))
     if member is None:
-        allowed = ", ".join(f"{m.value}({m.label_zh})" for m in enum_cls)
+        allowed = _("、").join(m.label for m in enum_cls)
         raise ValidationFailed.field(field, _("无效取值 %(value)s；可选：%(allowed)s", value=raw, allowed=allowed))
     return member
 
@@ -133,7 +138,7 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
     attempt("co_owners", _split_list)
     attempt("inventors", _split_list)
     for field in ("application_date", "publication_date", "grant_date"):
-        attempt(field, lambda v, f=field: parse_date(v, f))
+        attempt(field, _date_parser(field))
     attempt("legal_status", lambda v: _parse_enum(LegalStatus, v, "legal_status"))
     attempt("legal_status_on", lambda v: parse_date(v, "legal_status_on"))
     attempt("proceedings_suspended", boolean)

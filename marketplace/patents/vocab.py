@@ -17,7 +17,8 @@ class LabelledEnum(enum.StrEnum):
     label_zh: str
     aliases: tuple[str, ...]
 
-    def __new__(cls, value: str, label_zh: str, *aliases: str) -> "LabelledEnum":
+    def __new__(cls, value: str, label_zh: str = "", *aliases: str) -> "LabelledEnum":
+        # (label_zh's default only tells type checkers that ``PatentType("invention")`` is a lookup)
         member = str.__new__(cls, value)
         member._value_ = value
         member.label_zh = label_zh

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, insert, select
@@ -173,7 +174,7 @@ def _digest(waiting: dict[int, Subscription], entity_type: str, entity_id: int, 
     known = set(db.session.scalars(select(DigestEntry.organisation_id).where(
         DigestEntry.entity_type == entity_type, DigestEntry.entity_id == entity_id,
         DigestEntry.organisation_id.in_(list(waiting)))))
-    rows = [{"organisation_id": organisation_id, "subscription_id": subscription.id, "entity_type": entity_type,
+    rows: list[dict[str, Any]] = [{"organisation_id": organisation_id, "subscription_id": subscription.id, "entity_type": entity_type,
              "entity_id": entity_id, "title": title[:500], "created_at": utcnow()}
             for organisation_id, subscription in waiting.items() if organisation_id not in known]
     if rows:  # one statement: a popular segment has hundreds of subscribers

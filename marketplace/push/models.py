@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation
+from marketplace.core.i18n import gettext
 from marketplace.core.models import portable_enum, utcnow
 from marketplace.extensions import db
 from marketplace.search.models import MatchStatus
@@ -65,6 +66,8 @@ class NotificationKind(enum.StrEnum):
     CONSENT_REQUESTED = "consent_requested"
     ACT_EFFECTIVE = "act_effective"
     ACT_REJECTED = "act_rejected"
+    IMPORT_FINISHED = "import_finished"
+    AGENCY = "agency"  # an agency relationship was asked for, decided, changed or revoked
     ROYALTY_REPORT_DUE = "royalty_report_due"
     PAYMENT_OVERDUE = "payment_overdue"
     ANNUAL_FEE_DUE = "annual_fee_due"
@@ -142,7 +145,12 @@ class FeedbackReason(enum.StrEnum):
 
     @property
     def label_zh(self) -> str:
-        return REASON_LABELS[self]
+        return str(REASON_LABELS[self])
+
+    @property
+    def label(self) -> str:
+        """The reason in the visitor's language."""
+        return gettext(str(REASON_LABELS[self]))
 
 
 REASON_LABELS = {

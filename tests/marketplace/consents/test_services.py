@@ -31,9 +31,9 @@ def inbox(organisation_id: int) -> list[Notification]:
 
 
 def test_each_party_is_asked_in_its_inbox_and_by_mail(deal, university, company, agency):
-    assert services.awaiting_count(university.organisation_id) == 1
-    assert services.awaiting_count(company.organisation_id) == 1
-    assert services.awaiting_count(agency.organisation_id) == 0
+    assert services.awaiting_count(university.load()) == 1
+    assert services.awaiting_count(company.load()) == 1
+    assert services.awaiting_count(agency.load()) == 0
     [asked] = inbox(university.organisation_id)
     assert asked.kind == NotificationKind.CONSENT_REQUESTED and "无人机专利转让" in asked.title
     assert asked.data["proposal_id"] == deal.proposals[0].id
@@ -57,16 +57,16 @@ def test_the_act_takes_effect_and_everyone_hears_of_it(deal, university, company
     assert proposal.status == ProposalStatus.EFFECTIVE and deal.status == DealStatus.SIGNED
     for party in (university, company, agency):
         assert NotificationKind.ACT_EFFECTIVE in {n.kind for n in inbox(party.organisation_id)}
-    decided = services.decided(company.organisation_id)[0]
+    decided = services.decided(company.load())[0]
     assert [(c.decision, c.decided_by_id) for c in decided] == [(Decision.APPROVED, company.id)]
 
 
 def test_a_refusal_ends_the_proposal_and_is_told(deal, university, company, agency):
-    [consent] = services.awaiting(company.organisation_id)[0]
+    [consent] = services.awaiting(company.load())[0]
     services.decide(company.load(), consent.id, False, "价格过高")
     transaction.commit()
     assert deal.proposals[0].status == ProposalStatus.REJECTED and deal.status == DealStatus.NEGOTIATING
-    assert services.awaiting_count(university.organisation_id) == 0
+    assert services.awaiting_count(university.load()) == 0
     [told] = [n for n in inbox(agency.organisation_id) if n.kind == NotificationKind.ACT_REJECTED]
     assert "价格过高" in told.body
     with pytest.raises(Conflict):
@@ -74,7 +74,7 @@ def test_a_refusal_ends_the_proposal_and_is_told(deal, university, company, agen
 
 
 def test_a_decision_is_given_once_and_only_by_its_organisation(deal, university, company, other_university):
-    [consent] = services.awaiting(university.organisation_id)[0]
+    [consent] = services.awaiting(university.load())[0]
     with pytest.raises(NotFound):
         services.decide(other_university.load(), consent.id, True)
     with pytest.raises(NotFound):
@@ -90,7 +90,7 @@ def test_the_todo_page_and_the_navigation_badge(app, client, login, deal, univer
     page = client.get("/consents").get_data(as_text=True)
     assert 'data-consents-awaiting="1"' in page and 'data-act="deal_signing"' in page and "无人机专利转让" in page
     with app.app_context():
-        [consent] = services.awaiting(university.organisation_id)[0]
+        [consent] = services.awaiting(university.load())[0]
         proposal_id, consent_id = consent.proposal_id, consent.id
     assert client.get(f"/consents/proposals/{proposal_id}").headers["Location"].endswith(f"/deals/{deal.id}")
     client.post(f"/consents/{consent_id}/approve", data={"comment": "同意"})

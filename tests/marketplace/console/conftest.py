@@ -38,9 +38,11 @@ def other_agency(app):
 @pytest.fixture
 def ledger(app, agency, other_agency, university, company, bank) -> Ledger:
     """This year: a ¥120,000 license and an ¥800,000 transfer brokered by ``agency``, a ¥50,000 license by
-    ``other_agency``, a ¥2,000,000 pledge brokered by ``agency``, and a ¥50,000 open license the
-    SME ``company`` (served by ``agency``) obtained from the university."""
+    ``other_agency``, a ¥2,000,000 pledge brokered by ``agency``, and a ¥50,000 open license (paid) the
+    SME ``company`` obtained from the university. The SME accepted ``agency`` (open licenses in scope) before
+    obtaining it; nobody accepted ``other_agency``, though it brokered a deal naming both."""
     with app.test_request_context():
+        factories.authorise_agency(agency, company)
         today = local_today()
         first = today.replace(month=1, day=1)
         p1, p2, p3, p4 = (factories.make_granted_patent(university) for _ in range(4))

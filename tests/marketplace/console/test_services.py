@@ -5,8 +5,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func, select
 
 from marketplace.console import events, funnel, statistics, targets
+from marketplace.console.models import MonthlyRollup, StaleMonth
 from marketplace.console.ledger import Filters, Scope
 from marketplace.core import transaction
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
@@ -17,6 +19,7 @@ from marketplace.patents.models import PatentSegment
 from marketplace.push.models import FeedbackReason, MatchFeedback
 from marketplace.search.models import Match, MatchStatus
 from tests import factories
+from tests.jobs import deferred_jobs  # noqa: F401  (the in-process job queue, held until drain())
 from tests.marketplace.console.conftest import AGENCY_TOTAL
 
 
@@ -49,7 +52,7 @@ def test_scope_for_refuses_other_kinds(ctx, company, agency, platform_admin):
     assert statistics.scope_for(platform_admin.load(), 7) == Scope(7)
 
 
-def test_agency_scope_counts_its_deals_pledges_and_its_served_open_licenses(ctx, agency, ledger):
+def test_agency_scope_counts_its_deals_pledges_and_the_open_licenses_it_was_authorised_to_see(ctx, agency, ledger):
     table = statistics.deal_statistics(Scope(agency.organisation_id), Filters(), "mode")
     figures = {row.key: (row.figure.items, row.figure.amount) for row in table.rows}
     assert figures == {"transfer": (1, Decimal("800000.00")), "license": (1, Decimal("120000.00")),
@@ -106,7 +109,7 @@ def test_target_progress_and_forecast(ctx, agency, ledger):
     assert progress["transfer_license_count"].actual == 2
     assert progress["open_license_count"].actual == 1
     assert progress["events_count"].actual == 0 and progress["events_count"].on_track is False
-    assert progress["organisations_served"].actual == 2  # the university and the SME
+    assert progress["organisations_served"].actual == 1  # the SME accepted it; brokering for the university did not
     assert progress["conversion_count"].target is None
 
 
@@ -133,15 +136,19 @@ def test_targets_validation_names_the_field(ctx, agency):
     assert "year" in caught.value.fields
 
 
-def test_invited_organisations_are_served_and_bring_their_open_licenses(ctx, company, ledger):
+def test_inviting_an_organisation_serves_nothing_until_it_accepts(ctx, company, ledger):
+    """The attack of issue 9: an agency invited the SME to an event and would see its open licenses. It sees
+    nothing, and the SME does not count as served, until the SME accepts it."""
     newcomer = factories.make_user("agency", email="owner@agency3.test", org_name="新成立的运营机构")
     scope = Scope(newcomer.organisation_id)
-    assert statistics.deal_statistics(scope, Filters(), "mode").total.items == 0
     events.create_event(newcomer.load(), {"title": "企业专场", "held_on": ledger.today, "online": True,
                                           "invited_organisation_ids": [company.organisation_id]})
+    transaction.commit()
     table = statistics.deal_statistics(scope, Filters(), "mode")
-    assert (table.total.items, table.total.amount) == (1, Decimal("50000.00"))
-    assert {row.key for row in table.rows if row.figure.items} == {"open_license"}
+    assert (table.total.items, table.total.amount) == (0, Decimal("0.00"))
+    progress = {p.metric: p for p in targets.target_progress(newcomer.organisation_id, ledger.today.year,
+                                                              ledger.today)}
+    assert progress["organisations_served"].actual == 0
 
 
 def test_attendance_rules(ctx, agency, other_agency, company, ledger):
@@ -181,8 +188,12 @@ def test_funnel_counts_each_stage_reached(ctx, agency, university, company, ledg
     deal = db.session.get(Deal, ledger.license_deal)
     deal.match_id = contacted.id
     db.session.flush()
+    brokered_only = funnel.conversion_funnel(Scope(agency.organisation_id), Filters())
+    assert brokered_only.total.stages == {"pushed": 1, "viewed": 1, "interested": 1, "contacted": 1, "deal": 1}
+    factories.authorise_agency(agency, university, ("funnel",), start_on="2025-01-01")
     result = funnel.conversion_funnel(Scope(agency.organisation_id), Filters())
     assert result.total.stages == {"pushed": 3, "viewed": 3, "interested": 2, "contacted": 1, "deal": 1}
+    assert funnel.conversion_funnel(Scope(), Filters()).total.stages == result.total.stages
     assert dict((k, n) for k, _label, n in result.reasons)["too_early"] == 1
     assert [(r.key, r.stages["pushed"]) for r in result.by_segment] == [("TM-F1", 3)]
     assert [r.stages["deal"] for r in result.by_university] == [1]
@@ -191,3 +202,32 @@ def test_funnel_counts_each_stage_reached(ctx, agency, university, company, ledg
     assert outsider.total.stages["pushed"] == 0
     march = funnel.conversion_funnel(Scope(), Filters(start=date(2025, 3, 2)))
     assert march.total.stages["pushed"] == 0
+
+
+def test_reading_figures_never_writes_stale_months_are_read_live_until_the_job(ctx, ledger, deferred_jobs):
+    """Issue 11: console reads refreshed the rollup (GET wrote). Now a job does, and reads take stale months live."""
+    moved = Filters(start=date(2000, 1, 1), end=date(2000, 12, 31))
+    everything = statistics.deal_statistics(Scope(), Filters(), "mode").total
+    deal = db.session.get(Deal, ledger.license_deal)
+    deal.contract_date = date(2000, 5, 5)
+    transaction.commit()  # marks May 2000 (and the old month) stale; the refresh job waits in the queue
+    assert deferred_jobs.waiting >= 1
+    stale = set(db.session.scalars(select(StaleMonth.month)))
+    assert date(2000, 5, 1) in stale
+    rollup_rows = db.session.scalar(select(func.count()).select_from(MonthlyRollup))
+    assert statistics.deal_statistics(Scope(), moved, "mode").total.items == 1  # read live: already exact
+    assert statistics.deal_statistics(Scope(), Filters(), "mode").total == everything
+    assert not db.session.new and not db.session.dirty and not db.session.deleted
+    assert set(db.session.scalars(select(StaleMonth.month))) == stale  # the reads wrote nothing
+    assert db.session.scalar(select(func.count()).select_from(MonthlyRollup)) == rollup_rows
+    deferred_jobs.drain()  # the refresh job
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(StaleMonth)) == 0
+    assert statistics.deal_statistics(Scope(), moved, "mode").total.items == 1
+    assert statistics.deal_statistics(Scope(), Filters(), "mode").total == everything
+
+
+def test_the_rollup_refresh_is_a_periodic_job(app):
+    from marketplace.console import rollup
+    from marketplace.core.scheduler import periodic_jobs
+    assert {p.name: p.job for p in periodic_jobs()}["console-rollup"] is rollup.refresh_rollup

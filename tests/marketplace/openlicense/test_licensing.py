@@ -69,7 +69,7 @@ def test_a_refused_payment_no_longer_claims_the_installment(declared, company, u
     grant = licensing.accept_open_license(company.load(), declared(fixed_fee="1000.00"))
     payment = payments.record_payment(company.load(), grant.id, {"amount": "1000.00", "reference": "伪造回单"})
     transaction.commit()
-    [consent] = consents.awaiting(university.organisation_id)[0]
+    [consent] = consents.awaiting(university.load())[0]
     consents.decide(university.load(), consent.id, False, "未收到款项")
     transaction.commit()
     assert payment.status == "rejected" and not grant.is_effective

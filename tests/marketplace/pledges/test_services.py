@@ -244,7 +244,7 @@ def test_the_pledgee_releases_at_once_and_a_refused_registration_ends_the_pledge
                                                                   + "-2"))
     transaction.commit()
     from marketplace.consents import services as consents
-    [consent] = consents.awaiting(university.organisation_id)[0]
+    [consent] = consents.awaiting(university.load())[0]
     consents.decide(university.load(), consent.id, False, "未经本校同意")
     transaction.commit()
     assert refused.status == PledgeStatus.REJECTED and not refused.patent_links[0].active

@@ -9,6 +9,7 @@ from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.patents import services as patents
 from marketplace.push import feedback, services
+from marketplace.push.models import NotificationKind
 from tests import factories
 
 
@@ -31,7 +32,7 @@ def test_demo_company_gets_a_push_with_reasons_and_the_university_hears_its_inte
     patents.set_published(university, [patent.id], True)
     transaction.commit()
     # one push per fitting need of the company (the demo company has two lithium-battery needs)
-    pushes = [n for n in services.list_notifications(company)[0] if n.kind.value == "match_pushed"]
+    pushes = [n for n in services.list_notifications(company)[0] if n.kind == NotificationKind.MATCH_PUSHED]
     assert pushes
     push = pushes[-1]
     assert push.title == "新专利匹配您的需求：锂离子电池新能源应用在插秧机上的动力装置"
