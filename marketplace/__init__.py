@@ -71,12 +71,13 @@ def _register_features(app: Flask) -> None:
     from marketplace.patents import routes as patents_routes
     from marketplace.pledges import routes as pledges_routes
     from marketplace.push import routes as push_routes
+    from marketplace.royalties import routes as royalties_routes
     from marketplace.search import routes as search_routes
     from marketplace.segments import routes as segments_routes
 
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
                    openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
-                   console_routes, health):
+                   console_routes, royalties_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)

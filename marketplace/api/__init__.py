@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     from marketplace.patents import api as patents_api
     from marketplace.pledges import api as pledges_api
     from marketplace.push import api as push_api
+    from marketplace.royalties import api as royalties_api
     from marketplace.search import api as search_api
     from marketplace.segments import api as segments_api
 
@@ -43,6 +44,6 @@ def init_app(app: Flask) -> None:
     api.ma_plugin.converter.add_attribute_function(common.document_decimal_strings)
     app.before_request(common.authenticate_writes_first)
     for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api, openlicense_api,
-                   deals_api, pledges_api, consents_api, push_api, agencies_api, console_api):
+                   deals_api, pledges_api, consents_api, push_api, agencies_api, console_api, royalties_api):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

@@ -10,6 +10,7 @@ within 30 days and those in their grace period. Idempotent.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -38,7 +39,7 @@ def remind_owners(day: date) -> int:
                func.min(AnnualFee.grace_end))
         .where(AnnualFee.state == FeeState.OPEN, AnnualFee.due_date <= day + SOON)
         .group_by(AnnualFee.owner_id, AnnualFee.due_date < day)).all()
-    summary: dict[int, dict[bool, tuple[int, object, date]]] = {}
+    summary: dict[int, dict[bool, tuple[int, Any, date]]] = {}
     for owner_id, late, count, amount, grace in rows:
         summary.setdefault(owner_id, {})[bool(late)] = (count, amount, grace)
     sent = 0

@@ -31,7 +31,7 @@ from marketplace.patents.models import Patent
 PERIODS = ("month", "quarter", "year")
 
 
-def _cents(column: ColumnElement) -> ColumnElement:
+def _cents(column: Any) -> ColumnElement:
     return cast(func.round(column * 100), BigInteger)
 
 

@@ -222,6 +222,15 @@ class Statement:
         return sum(1 for l in self.lines if not l.period.reported)
 
 
+def royalty_license(user: User, license_id: int) -> LicenseGrant:
+    """A license that pays a royalty, for its parties and platform admins; 404 for anyone else or any other
+    license (it has no royalty statement)."""
+    grant = get_license(user, license_id)
+    if not grant.declaration.payment_method.has_royalty:
+        raise NotFound(_("该许可不按提成付费，没有提成对账单"))
+    return grant
+
+
 def statement(user: User, license_id: int, year: int) -> Statement:
     """The royalty statement of one license for one year (periods ending in it), for its parties and platform
     admins."""
