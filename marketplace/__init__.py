@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from marketplace import extensions, web
     from marketplace.core import jobs, outbox, sqlite, text, transaction
+    from marketplace.fees import schedule as fee_schedule
     from marketplace.search import backend as search_backend
     from marketplace.push import jobs as push_jobs
     from marketplace.search import indexing
@@ -43,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
+    fee_schedule.init_app(app)  # the annual-fee schedule (data); a malformed file stops the app here
     concordance.init_app(app)
     jobs.init_app(app, idle_job=transaction.sweep_outbox)
     search_backend.init_app(app)
@@ -65,6 +67,7 @@ def _register_features(app: Flask) -> None:
     from marketplace.consents import routes as consents_routes
     from marketplace.console import routes as console_routes
     from marketplace.deals import routes as deals_routes
+    from marketplace.fees import routes as fees_routes
     from marketplace.imports import routes as imports_routes
     from marketplace.needs import routes as needs_routes
     from marketplace.openlicense import routes as openlicense_routes
@@ -77,7 +80,7 @@ def _register_features(app: Flask) -> None:
 
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
                    openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
-                   console_routes, royalties_routes, health):
+                   console_routes, royalties_routes, fees_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)
@@ -86,10 +89,11 @@ def _register_features(app: Flask) -> None:
 def _register_acts() -> None:
     """Each two-sided act's rules (who consents, what it does) in the one registry of ``consents.services``."""
     from marketplace.deals import acts as deal_acts
+    from marketplace.fees import abandonment
     from marketplace.openlicense import acts as open_license_acts
     from marketplace.pledges import acts as pledge_acts
 
-    for module in (deal_acts, pledge_acts, open_license_acts):
+    for module in (deal_acts, pledge_acts, open_license_acts, abandonment):
         module.register()
 
 

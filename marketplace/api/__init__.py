@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     from marketplace.consents import api as consents_api
     from marketplace.console import api as console_api
     from marketplace.deals import api as deals_api
+    from marketplace.fees import api as fees_api
     from marketplace.imports import api as imports_api
     from marketplace.needs import api as needs_api
     from marketplace.openlicense import api as openlicense_api
@@ -44,6 +45,6 @@ def init_app(app: Flask) -> None:
     api.ma_plugin.converter.add_attribute_function(common.document_decimal_strings)
     app.before_request(common.authenticate_writes_first)
     for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api, openlicense_api,
-                   deals_api, pledges_api, consents_api, push_api, agencies_api, console_api, royalties_api):
+                   deals_api, pledges_api, consents_api, push_api, agencies_api, console_api, royalties_api, fees_api):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

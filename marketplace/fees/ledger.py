@@ -109,7 +109,10 @@ def _first_year(patent: Patent, today: date) -> int:
     current = rules.fee_year_of(patent.application_date, today)
     if granted_in >= current:
         return granted_in
-    return current if patent.legal_status == LegalStatus.FEE_OVERDUE else current + 1
+    if patent.legal_status == LegalStatus.FEE_OVERDUE or rules.fee_year_start(patent.application_date,
+                                                                              current) == today:
+        return current  # overdue, or falling due today: not paid yet
+    return current + 1
 
 
 def _last_year(patent: Patent, today: date) -> int:

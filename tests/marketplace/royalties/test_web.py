@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from flask import g
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -72,6 +73,7 @@ def test_api_files_reports_and_names_bad_fields(client, token_for, royalty_licen
                         headers=headers)
     assert again.status_code == 409 and "installment_id" in again.get_json()["fields"]
     year = made.get_json()["period_end"][:4]
+    g.pop("api_token_user", None)  # the test's app context is shared by its requests: forget the last caller
     found = client.get(f"/api/v1/licenses/{grant.id}/royalty-statement?year={year}", headers=token_for(university))
     assert found.status_code == 200 and found.get_json()["royalty_total"] == "35.02"
     assert client.get(f"/api/v1/licenses/{grant.id}/royalty-reports", headers=headers).get_json()[0]["units"] == 3
