@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from marketplace import extensions, web
     from marketplace.core import jobs, outbox, sqlite, text, transaction
+    from marketplace.fees import schedule as fee_schedule
     from marketplace.search import backend as search_backend
     from marketplace.push import jobs as push_jobs
     from marketplace.saved import jobs as saved_jobs
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
+    fee_schedule.init_app(app)  # the annual-fee schedule (data); a malformed file stops the app here
     concordance.init_app(app)
     jobs.init_app(app, idle_job=transaction.sweep_outbox)
     search_backend.init_app(app)
@@ -70,6 +72,7 @@ def _register_features(app: Flask) -> None:
     from marketplace.approvals import routes as approvals_routes
     from marketplace.deals import routes as deals_routes
     from marketplace.grading import routes as grading_routes
+    from marketplace.fees import routes as fees_routes
     from marketplace.imports import routes as imports_routes
     from marketplace.needs import routes as needs_routes
     from marketplace.openlicense import routes as openlicense_routes
@@ -77,12 +80,14 @@ def _register_features(app: Flask) -> None:
     from marketplace.pledges import routes as pledges_routes
     from marketplace.saved import routes as saved_routes
     from marketplace.push import routes as push_routes
+    from marketplace.royalties import routes as royalties_routes
     from marketplace.search import routes as search_routes
     from marketplace.segments import routes as segments_routes
 
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
                    openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
-                   console_routes, dashboard_routes, saved_routes, grading_routes, approvals_routes, health):
+                   console_routes, dashboard_routes, saved_routes, grading_routes, approvals_routes,
+                   royalties_routes, fees_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)
@@ -91,10 +96,11 @@ def _register_features(app: Flask) -> None:
 def _register_acts() -> None:
     """Each two-sided act's rules (who consents, what it does) in the one registry of ``consents.services``."""
     from marketplace.deals import acts as deal_acts
+    from marketplace.fees import abandonment
     from marketplace.openlicense import acts as open_license_acts
     from marketplace.pledges import acts as pledge_acts
 
-    for module in (deal_acts, pledge_acts, open_license_acts):
+    for module in (deal_acts, pledge_acts, open_license_acts, abandonment):
         module.register()
 
 

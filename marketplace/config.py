@@ -69,6 +69,7 @@ class Settings:
     publicity_days: int = 15
     trusted_proxy_hops: int = 0
     inline_jobs: str = "thread"
+    fee_schedule_file: str | None = None
 
     @property
     def production(self) -> bool:
@@ -127,6 +128,7 @@ class Settings:
             trusted_proxy_hops=_non_negative(env_vars.get("TRUSTED_PROXY_HOPS", "0"), "TRUSTED_PROXY_HOPS"),
             inline_jobs=_choice(env_vars.get("INLINE_JOBS", "sync" if env == "testing" else "thread"),
                                 "INLINE_JOBS", ("thread", "sync")),
+            fee_schedule_file=env_vars.get("FEE_SCHEDULE_FILE") or None,
         )
 
     def flask_config(self) -> dict[str, object]:

@@ -157,7 +157,8 @@ def license_detail(license_id: int):
     grant = licensing.get_license(current_user, license_id)
     payment_form = forms.PaymentForm()
     payment_form.installment_id.choices = [("", _("最早未付的一期"))] + [
-        (str(i.id), f"#{i.sequence} {i.due_date.isoformat()}") for i in grant.installments if not i.is_settled]
+        (str(i.id), f"#{i.sequence} {i.due_date.isoformat()}") for i in grant.installments
+        if not i.is_settled and not i.awaits_report]
     is_party = current_user.organisation_id in (grant.licensee_id, grant.licensor_id)
     return render_template("openlicense/license.html", grant=grant, payment_form=payment_form,
                            recordal_form=forms.RecordalForm(), is_party=is_party, today=local_today())

@@ -68,6 +68,9 @@ class NotificationKind(enum.StrEnum):
     ACT_REJECTED = "act_rejected"
     IMPORT_FINISHED = "import_finished"
     AGENCY = "agency"  # an agency relationship was asked for, decided, changed or revoked
+    ROYALTY_REPORT_DUE = "royalty_report_due"
+    PAYMENT_OVERDUE = "payment_overdue"
+    ANNUAL_FEE_DUE = "annual_fee_due"
 
 
 class Notification(db.Model):

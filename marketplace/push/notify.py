@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from marketplace.accounts.models import Membership, User
+from marketplace.accounts.models import Membership, Organisation, User
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
@@ -54,6 +54,18 @@ def notify(organisation_id: int, kind: NotificationKind, dedupe_key: str, title:
         if mode == EmailMode.IMMEDIATE:
             queue_mail(user.email, f"[专利供需对接平台] {notification.title}",
                        f"{notification.title}\n\n{body}\n\n查看：{notification_url(notification.id)}")
+    return notification
+
+
+def notify_organisation(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: str, body: str = "", *,
+                        data: dict[str, Any] | None = None) -> Notification | None:
+    """``notify``, and mail the organisation's contact address too (reminders that must reach the office, not only
+    the members who asked for immediate mail); nothing when the key was used before."""
+    notification = notify(organisation_id, kind, dedupe_key, title, body, data=data)
+    organisation = db.session.get(Organisation, organisation_id)
+    if notification is not None and organisation is not None and organisation.contact_email:
+        queue_mail(organisation.contact_email, f"[专利供需对接平台] {notification.title}",
+                   f"{body}\n\n{notification_url(notification.id)}")
     return notification
 
 
