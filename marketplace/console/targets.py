@@ -23,7 +23,7 @@ from marketplace.console.statistics import (
     CENT, growth_pct, same_period_last_year, sme_acquirers, to_amount, year_to_date,
 )
 from marketplace.core.audit import diff, record_audit
-from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.i18n import gettext as _
 from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.money import parse_money

@@ -30,7 +30,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import User
 from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today, require_date
-from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.locking import lock_row
 from marketplace.core.money import format_cny, parse_money
 from marketplace.extensions import db
@@ -43,6 +43,7 @@ from marketplace.openlicense.models import LicenseGrant
 from marketplace.patents.models import Patent
 from marketplace.patents.validation import PatentValues
 from marketplace.patents.vocab import LegalStatus
+from marketplace.accounts.permissions import get_visible
 
 ENTITY = "annual_fee"
 HORIZON = timedelta(days=366)  # rows exist for every fee due within the next year
@@ -246,10 +247,7 @@ def apply_fee_status(today: date | None = None) -> dict[str, int]:
 
 
 def _owned_patent(user: User, patent_id: int) -> Patent:
-    patent = db.session.get(Patent, patent_id)
-    if patent is None or not (user.is_platform_admin or user.organisation_id == patent.owner_id):
-        raise NotFound(_("专利不存在"))
-    return patent
+    return get_visible(user, Patent, patent_id, lambda row: [row.owner_id], _("专利不存在"))
 
 
 @dataclass(frozen=True)
@@ -321,9 +319,7 @@ def record_fee_payment(user: User, fee_id: int, raw: Mapping[str, Any]) -> Annua
     ended on that day cannot be paid: the right lapsed. Paying the last
     overdue fee restores a ``fee_overdue`` patent to ``granted``.
     """
-    row = db.session.get(AnnualFee, fee_id)
-    if row is None or user.organisation_id != row.owner_id or user.is_platform_admin:
-        raise NotFound(_("年费记录不存在"))
+    get_visible(user, AnnualFee, fee_id, lambda row: [row.owner_id], _("年费记录不存在"), admins=False)
     row = lock_fee(fee_id)
     if row.state != FeeState.OPEN:
         raise Conflict(_("该年度年费%(state)s", state=row.state.label), {"state": row.state.value})

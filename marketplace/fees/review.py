@@ -20,10 +20,10 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import DEFAULT_GRADE_LABELS, User
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.dates import local_today, parse_date
-from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.money import parse_money
-from marketplace.accounts.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.deals.terms import parse_member
 from marketplace.extensions import db
 from marketplace.fees import abandonment
@@ -76,10 +76,7 @@ def review(user: User, year: int, grade: str | None = None, page: int = 1,
 
 def _owned(user: User, patent_id: int) -> Patent:
     require_organisation(user, SUPPLY)
-    patent = db.session.get(Patent, patent_id)
-    if patent is None or patent.owner_id != user.organisation_id:
-        raise NotFound(_("专利不存在"))
-    return patent
+    return get_visible(user, Patent, patent_id, lambda row: [row.owner_id], _("专利不存在"), admins=False)
 
 
 def _year(raw: Any, patent: Patent) -> int:
@@ -142,11 +139,8 @@ def get_decision(user: User, decision_id: int) -> FeeDecision:
     """A decision, for its owner, the co-owners asked to consent to an abandonment, and platform admins."""
     from marketplace.consents.services import was_asked
 
-    decision = db.session.get(FeeDecision, decision_id)
-    if decision is None or not (user.is_platform_admin or user.organisation_id == decision.owner_id
-                                or was_asked(abandonment.SUBJECT, decision.id, user.organisation_id)):
-        raise NotFound(_("决定不存在"))
-    return decision
+    return get_visible(user, FeeDecision, decision_id, lambda row: [row.owner_id], _("决定不存在"),
+                       also=lambda row: was_asked(abandonment.SUBJECT, row.id, user.organisation_id))
 
 
 def _listed(today: date):

@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.core import transaction
-from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.errors import ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.accounts.permissions import get_visible
 from marketplace.extensions import db

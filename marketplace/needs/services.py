@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.core.audit import diff, record_audit
-from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
+from marketplace.core.errors import Forbidden, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.money import parse_price_range
 from marketplace.core.validation import FieldCollector, clean_text

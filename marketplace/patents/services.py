@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.i18n import gettext as _
-from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change, record_changes
 from marketplace.accounts.permissions import get_visible, require_organisation

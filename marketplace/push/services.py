@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from marketplace.accounts.models import DEFAULT_GRADE_LABELS, OrganisationKind, User
 from marketplace.core.audit import record_audit
 from marketplace.core.i18n import gettext as _
-from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.errors import ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change
 from marketplace.accounts.permissions import get_visible, require_organisation
