@@ -5,13 +5,23 @@ change committed before it must be indexed first. The push consumer's batch
 handler therefore indexes (``search.indexing.index_changes``, an idempotent
 upsert from the database) whatever the "search" consumer has not yet
 processed up to this batch (and marks those rows done), and only then
-enqueues one push job per changed patent or need. A push never depends on
-whether the search drain ran before it, inline or on another worker.
+enqueues the push jobs. A push never depends on whether the search drain ran
+before it, inline or on another worker.
+
+Work is shared in batches: the handler splits a batch's changed patents and
+needs into jobs of at most ``PUSH_BATCH`` ids each (``push_patents`` /
+``push_needs``), which any number of workers take from the "push" queue. A
+steady trickle of publications gives jobs of one or a few ids (the latency of
+a publication is one drain and one job); a bulk publication gives full jobs,
+decided a batch at a time (see ``decide``), spread over every worker. Each
+outbox row is claimed by one drain (``FOR UPDATE SKIP LOCKED``) and enqueued
+once per delivery of its batch.
 
 Nothing is lost: if a push job cannot be enqueued (Redis down) the handler
 raises, the outbox rows stay pending, and the ``outbox-sweep`` periodic job
 (or ``flask outbox drain``) delivers them later. Push jobs take ids, re-read
-the rows and are idempotent (see ``decide``), so running one twice is harmless.
+the rows and are idempotent (see ``decide``), so running one twice, or two
+overlapping ones at once, pushes each pair exactly once.
 """
 from __future__ import annotations
 
@@ -34,6 +44,7 @@ from marketplace.search.indexing import index_changes
 log = job_logger(__name__)
 CONSUMER = "push"
 EXPIRY_NOTICE_DAYS = 7
+PUSH_BATCH = 50  # publications per push job: large enough to amortise, small enough to share among workers
 
 
 class PushNotEnqueued(RuntimeError):
@@ -50,22 +61,35 @@ def _run(work, *args):
     return result
 
 
+def _report(kind: str, ids: list[int], outcome: decide.PushOutcome) -> dict[str, list[int]]:
+    log.info("%s %s: pushed %d matches, %d digest entries, %d held by the daily cap", kind,
+             ",".join(map(str, ids)) if len(ids) <= 5 else f"{ids[0]}…{ids[-1]} ({len(ids)})",
+             len(outcome.pushed), len(outcome.digested), len(outcome.capped))
+    return {"pushed": outcome.pushed, "digested": outcome.digested, "capped": outcome.capped}
+
+
+@job(queue="push", timeout=600)
+def push_patents(patent_ids: list[int]) -> dict[str, list[int]]:
+    """Job: push published patents to their segments' subscribers, decided as one batch."""
+    return _report("patents", patent_ids, _run(decide.push_patents, patent_ids))
+
+
+@job(queue="push", timeout=600)
+def push_needs(need_ids: list[int]) -> dict[str, list[int]]:
+    """Job: push posted or reopened needs to their segments' subscribed universities, as one batch."""
+    return _report("needs", need_ids, _run(decide.push_needs, need_ids))
+
+
 @job(queue="push", timeout=120)
 def push_patent(patent_id: int) -> dict[str, list[int]]:
-    """Job: push a published patent to its segment's subscribers."""
-    outcome = _run(decide.push_patent, patent_id)
-    log.info("patent %s: pushed %d matches, %d digest entries, %d held by the daily cap",
-             patent_id, len(outcome.pushed), len(outcome.digested), len(outcome.capped))
-    return {"pushed": outcome.pushed, "digested": outcome.digested, "capped": outcome.capped}
+    """Job: push one patent (jobs queued before batching took single ids)."""
+    return push_patents([patent_id])
 
 
 @job(queue="push", timeout=120)
 def push_need(need_id: int) -> dict[str, list[int]]:
-    """Job: push a posted or reopened need to its segment's subscribed universities."""
-    outcome = _run(decide.push_need, need_id)
-    log.info("need %s: pushed %d matches, %d digest entries, %d held by the daily cap",
-             need_id, len(outcome.pushed), len(outcome.digested), len(outcome.capped))
-    return {"pushed": outcome.pushed, "digested": outcome.digested, "capped": outcome.capped}
+    """Job: push one need (jobs queued before batching took single ids)."""
+    return push_needs([need_id])
 
 
 def _index_what_search_has_not(events: list[OutboxEvent]) -> None:
@@ -76,13 +100,15 @@ def _index_what_search_has_not(events: list[OutboxEvent]) -> None:
     pending "search" rows up to this batch are indexed here with the search
     consumer's own handler and marked processed in the same transaction as
     this batch, so the search drain finds nothing left to do. A search drain
-    holding some of them right now makes the update wait for it (PostgreSQL
-    row locks); indexing twice would be a harmless upsert anyway.
+    holding some of them right now makes this wait for it (PostgreSQL row
+    locks, taken in id order so two drains never deadlock) and then find them
+    done, so a publication is indexed once, not once per consumer.
     """
     entity_ids = {e.entity_id for e in events}
     behind = list(db.session.scalars(select(OutboxEvent).where(
         OutboxEvent.consumer == SEARCH_CONSUMER, OutboxEvent.processed_at.is_(None),
-        or_(OutboxEvent.id <= max(e.id for e in events), OutboxEvent.entity_id.in_(entity_ids)))))
+        or_(OutboxEvent.id <= max(e.id for e in events), OutboxEvent.entity_id.in_(entity_ids)))
+        .order_by(OutboxEvent.id).with_for_update()))
     if behind:
         index_changes(behind)
         db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_([e.id for e in behind]))
@@ -90,21 +116,23 @@ def _index_what_search_has_not(events: list[OutboxEvent]) -> None:
 
 
 def handle_events(events: list[OutboxEvent]) -> None:
-    """The "push" consumer: make sure the index is current, then one push job per entity (see module doc)."""
+    """The "push" consumer: make sure the index is current, then push jobs of ``PUSH_BATCH`` ids (see module doc)."""
     _index_what_search_has_not(events)
+    changed: dict[str, dict[int, OutboxEvent]] = {"patent": {}, "need": {}}
+    for event in events:
+        if event.action != "deleted":
+            changed[event.entity_type].setdefault(event.entity_id, event)
     runner = jobs()
     failed: list[str] = []
-    seen: set[tuple[str, int]] = set()
-    for event in events:
-        key = (event.entity_type, event.entity_id)
-        if event.action == "deleted" or key in seen:
-            continue
-        seen.add(key)
-        work = push_patent if event.entity_type == "patent" else push_need
-        if not runner.enqueue(work, event.entity_id, job_id=f"push-{event.entity_type}-{event.entity_id}-{event.id}"):
-            failed.append(f"{event.entity_type} {event.entity_id}")
+    for entity_type, work in (("patent", push_patents), ("need", push_needs)):
+        firsts = list(changed[entity_type].values())
+        for start in range(0, len(firsts), PUSH_BATCH):
+            chunk = firsts[start:start + PUSH_BATCH]
+            ids = [event.entity_id for event in chunk]
+            if not runner.enqueue(work, ids, job_id=f"push-{entity_type}-{ids[0]}-{chunk[0].id}-{len(ids)}"):
+                failed.append(f"{entity_type} {', '.join(map(str, ids))}")
     if failed:
-        raise PushNotEnqueued("push jobs not run: " + ", ".join(failed))
+        raise PushNotEnqueued("push jobs not run: " + "; ".join(failed))
 
 
 @job(queue="index", timeout=600, retries=0)
