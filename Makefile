@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev translations migrate seed worker bench clean
+
+.PHONY: run test typecheck fuzz install install-dev translations migrate seed worker bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +19,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
+
+$(VENV)/.installed-fuzz: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,fuzz]'
+	touch $(VENV)/.installed $(VENV)/.installed-dev $@
 
 install: $(VENV)/.installed translations
 
@@ -40,6 +45,15 @@ run: seed
 ## make test: install the dev dependencies and run the whole suite (DATABASE_URL / ES_URL / REDIS_URL select real servers)
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make typecheck: mypy as configured in pyproject.toml (strict for matching/ and marketplace/core/)
+typecheck: install-dev
+	$(BIN)/mypy
+
+## make fuzz: schemathesis against the real app's OpenAPI document as each demo role (fixed seed and budget);
+## fails on any server error or schema violation. FUZZ_ARGS="--examples 20" for a longer run.
+fuzz: $(VENV)/.installed-fuzz translations
+	$(BIN)/python -m fuzz $(FUZZ_ARGS)
 
 worker: install
 	$(FLASK) worker

@@ -20,9 +20,16 @@
 # Hence: Chinese analysis, lower-casing and synonyms happen in Python and the text
 # fields use the built-in `whitespace` analyzer; scoring uses BM25 + plain sorts.
 #
-# Usage: .ci/elasticsearch.sh start|stop|status|probe
-# Env:   ES_VERSION (8.19.21), ES_HOME_BASE (~/.cache/patentmkt-es), ES_PORT (9200),
-#        ES_USER (esrun, created when running as root), ES_HEAP (512m)
+# The distribution bundles no JDK (so it runs on amd64 and arm64 alike): `java` finds a Java 17 or
+# newer by asking each candidate its version (ES_JAVA_HOME, JAVA_HOME, `java` on the PATH, then
+# /usr/lib/jvm/*), never by a hard-coded path. Each server has its own folder (data, logs, config
+# copy, pid) under ES_RUN_DIR, so several can run side by side from one unpacked distribution.
+#
+# Usage: .ci/elasticsearch.sh start|stop|status|probe|java
+# Env:   ES_VERSION (8.19.21), ES_HOME_BASE (~/.cache/patentmkt-es: the downloaded distribution),
+#        ES_PORT (9200; the transport port is ES_PORT + 100), ES_RUN_DIR (ES_HOME_BASE/run-ES_PORT),
+#        ES_USER (esrun, created when running as root), ES_HEAP (512m), ES_JAVA_HOME (found by version),
+#        ES_START_TIMEOUT (seconds, 180)
 set -euo pipefail
 
 ES_VERSION="${ES_VERSION:-8.19.21}"
@@ -32,12 +39,44 @@ HEAP="${ES_HEAP:-512m}"
 ES_USER="${ES_USER:-esrun}"
 DIST_DIR="${BASE}/dist"
 ES_HOME="${BASE}/elasticsearch-${ES_VERSION}"
-RUN_DIR="${BASE}/run-${PORT}"
+RUN_DIR="${ES_RUN_DIR:-${BASE}/run-${PORT}}"
 PID_FILE="${RUN_DIR}/es.pid"
 LOG_FILE="${RUN_DIR}/es.log"
 URL="http://127.0.0.1:${PORT}"
+MIN_JAVA=17
 
 log() { echo "[elasticsearch.sh] $*" >&2; }
+
+java_major() {  # the major version a Java home reports ("1.8.0_x" -> 8, "17.0.2" -> 17, "21" -> 21)
+  local version
+  version="$("$1/bin/java" -version 2>&1 | sed -n 's/.* version "\([^"]*\)".*/\1/p' | head -n1)" || return 1
+  [ -n "${version}" ] || return 1
+  version="${version#1.}"
+  echo "${version%%[.+-]*}"
+}
+
+find_java() {  # print the home of the oldest Java >= MIN_JAVA among the candidates (ES 8 is tested most on 17)
+  if [ -n "${ES_JAVA_HOME:-}" ]; then
+    local major; major="$(java_major "${ES_JAVA_HOME}")" || { log "ES_JAVA_HOME=${ES_JAVA_HOME} has no working java"; return 1; }
+    [ "${major}" -ge "${MIN_JAVA}" ] || { log "ES_JAVA_HOME=${ES_JAVA_HOME} is Java ${major}, need ${MIN_JAVA}+"; return 1; }
+    echo "${ES_JAVA_HOME}"; return 0
+  fi
+  local candidates=() best="" best_major=0 home major on_path
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("${JAVA_HOME}")
+  if on_path="$(command -v java 2>/dev/null)"; then
+    candidates+=("$(dirname "$(dirname "$(readlink -f "${on_path}")")")")
+  fi
+  for home in /usr/lib/jvm/*; do [ -d "${home}" ] && candidates+=("$(readlink -f "${home}")"); done
+  for home in "${candidates[@]}"; do
+    [ -x "${home}/bin/java" ] || continue
+    major="$(java_major "${home}")" || continue
+    if [ "${major}" -ge "${MIN_JAVA}" ] && { [ -z "${best}" ] || [ "${major}" -lt "${best_major}" ]; }; then
+      best="${home}" best_major="${major}"
+    fi
+  done
+  [ -n "${best}" ] || { log "no Java ${MIN_JAVA}+ found (install openjdk-17-jre-headless or newer)"; return 1; }
+  echo "${best}"
+}
 
 run_as_es() {
   # ES refuses to run as root: drop to a dedicated user when we are root.
@@ -48,7 +87,10 @@ run_as_es() {
   fi
 }
 
-fetch() {
+fetch() {  # under BASE/.lock: two runs starting at once download and unpack once
+  mkdir -p "${BASE}"
+  exec 9>"${BASE}/.lock"
+  flock 9
   local zip="${DIST_DIR}/elasticsearch-${ES_VERSION}.zip"
   if [ ! -f "${zip}" ]; then
     mkdir -p "${DIST_DIR}"
@@ -65,14 +107,17 @@ fetch() {
     inner="$(find "${ES_HOME}.tmp" -mindepth 1 -maxdepth 1 -type d | head -n1)"
     mv "${inner}" "${ES_HOME}" && rm -rf "${ES_HOME}.tmp"
   fi
+  flock -u 9
 }
 
 ensure_user() {
   if [ "$(id -u)" = "0" ]; then
     id "${ES_USER}" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "${ES_USER}"
-    # the user must be able to traverse to ES_HOME (e.g. /root/.cache)
-    local d="${BASE}"
-    while [ "${d}" != "/" ]; do chmod o+x "${d}" 2>/dev/null || true; d="$(dirname "${d}")"; done
+    # the user must be able to traverse to ES_HOME (e.g. /root/.cache) and to its run folder
+    local d
+    for d in "${BASE}" "${RUN_DIR}"; do
+      while [ "${d}" != "/" ]; do chmod o+x "${d}" 2>/dev/null || true; d="$(dirname "${d}")"; done
+    done
     chown -R "${ES_USER}" "${ES_HOME}" "${RUN_DIR}"
   fi
 }
@@ -87,12 +132,15 @@ healthy() {
 
 start() {
   if is_running && healthy; then log "already running on ${URL} (pid $(cat "${PID_FILE}"))"; return 0; fi
+  local java_home; java_home="$(find_java)"
   fetch
   mkdir -p "${RUN_DIR}/data" "${RUN_DIR}/logs"
+  # its own copy of the configuration: the server writes its keystore there
+  [ -d "${RUN_DIR}/config" ] || cp -r "${ES_HOME}/config" "${RUN_DIR}/config"
   ensure_user
   rm -f "${PID_FILE}"
-  log "starting on ${URL}"
-  run_as_es "cd '${ES_HOME}' && ES_JAVA_HOME='${ES_JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}' \
+  log "starting on ${URL} with Java $(java_major "${java_home}") (${java_home}), folder ${RUN_DIR}"
+  run_as_es "cd '${ES_HOME}' && ES_JAVA_HOME='${java_home}' ES_PATH_CONF='${RUN_DIR}/config' \
     ES_JAVA_OPTS='-Xms${HEAP} -Xmx${HEAP}' ./bin/elasticsearch -d -p '${PID_FILE}' \
     -E discovery.type=single-node -E network.host=127.0.0.1 -E http.port=${PORT} \
     -E transport.port=$((PORT + 100)) \
@@ -103,10 +151,11 @@ start() {
     -E action.destructive_requires_name=false \
     -E xpack.security.enabled=false \
     > '${LOG_FILE}' 2>&1"
-  local deadline=$((SECONDS + 120))
+  local timeout="${ES_START_TIMEOUT:-180}"
+  local deadline=$((SECONDS + timeout))
   until healthy; do
     if [ ${SECONDS} -ge ${deadline} ]; then
-      log "not healthy after 120 s; log tail:"
+      log "not healthy after ${timeout} s; log tail:"
       tail -n 60 "${LOG_FILE}" "${RUN_DIR}/logs/"*.log 2>/dev/null || true
       exit 1
     fi
@@ -149,5 +198,6 @@ case "${1:-}" in
   stop) stop ;;
   status) if is_running && healthy; then echo "running ${URL}"; else echo "stopped"; exit 1; fi ;;
   probe) probe ;;
-  *) echo "usage: $0 start|stop|status|probe" >&2; exit 2 ;;
+  java) find_java ;;
+  *) echo "usage: $0 start|stop|status|probe|java" >&2; exit 2 ;;
 esac

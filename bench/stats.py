@@ -2,10 +2,12 @@
 
 Fills a database of your own (its public schema is dropped first) by COPY
 with a synthetic ledger — ``--deals`` deals (default 1,000,000) over five
-years, a tenth as many open licenses obtained and a twentieth as many
-pledges, brokered by 40 agencies of very different sizes (a fifth of the
-deals without one), between 300 universities and institutes and 5,000
-companies — builds the monthly rollup, then times every query the dashboard
+years, a tenth as many open licenses obtained (most fixed fees paid, some in
+part, some not) and a twentieth as many pledges, brokered by 40 agencies of
+very different sizes (a fifth of the deals without one), between 300
+universities and institutes and 5,000 companies, each agency authorised by a
+number of organisations in proportion to its size (some relationships since
+revoked) — builds the monthly rollup, then times every query the dashboard
 runs: platform-wide (rollup for whole months, the ledger for partial ones)
 and for the largest, a middle and the smallest agency (live, indexed).
 
@@ -66,9 +68,12 @@ def copy_rows(connection, table, rows: list[dict]) -> None:
 
 def fill(app, deals: int, seed: int = 7) -> dict[str, object]:
     from marketplace.accounts.models import Organisation
+    from marketplace.agencies.models import AgencyPermissionPeriod, AgencyRelationship
     from marketplace.deals.models import Deal, DealPatent
     from marketplace.extensions import db
-    from marketplace.openlicense.models import LicenseGrant, OpenLicenseDeclaration
+    from marketplace.openlicense.models import (
+        LicenseGrant, LicensePayment, OpenLicenseDeclaration, PaymentInstallment,
+    )
     from marketplace.patents.models import Patent, PatentSegment
     from marketplace.pledges.models import Pledge, PledgePatent
 
@@ -124,6 +129,32 @@ def fill(app, deals: int, seed: int = 7) -> dict[str, object]:
                        "fixed_fee": "0.00" if fee == "free" else f"{rng.randint(100_000, 5_000_000) / 100:.2f}",
                        "notice_date": day, "noticed_at": now, "effective_on": day if rng.random() < 0.9 else None,
                        "term_end": date(2040, 1, 1), "created_at": now, "updated_at": now})
+    installments, payments = [], []
+    for grant in grants:
+        if grant["fee_type"] != "fixed":
+            continue
+        installments.append({"id": len(installments) + 1, "license_id": grant["id"], "sequence": 1, "kind": "fee",
+                             "due_date": grant["notice_date"], "amount": grant["fixed_fee"]})
+        share = rng.choices([100, 50, 0], [8, 1, 1])[0]
+        if share:
+            paid = int(round(float(grant["fixed_fee"]) * 100)) * share // 100
+            payments.append({"id": len(payments) + 1, "license_id": grant["id"], "installment_id": len(installments),
+                             "amount": f"{paid / 100:.2f}", "paid_on": grant["notice_date"], "created_at": now})
+    relationships, periods = [], []
+    clients_pool = sorted(set(holders) | set(ids["company"]))
+    for rank, agency in enumerate(ids["agency"]):
+        for organisation in rng.sample(clients_pool, max(3, int(1200 * weights[rank]))):
+            start = START + timedelta(days=rng.randrange(span))
+            end = start + timedelta(days=rng.randrange(1, 900)) if rng.random() < 0.3 else None
+            relationships.append({"id": len(relationships) + 1, "agency_id": agency, "organisation_id": organisation,
+                                  "status": "revoked" if end else "active", "requested_by_side": "agency",
+                                  "requested_at": now, "permissions": ["open_licenses", "funnel"],
+                                  "started_on": start, "ended_on": end, "created_at": now, "updated_at": now})
+            periods += [{"relationship_id": len(relationships), "agency_id": agency, "organisation_id": organisation,
+                         "permission": permission, "started_on": start, "ended_on": end, "created_at": now}
+                        for permission in ("serve", "open_licenses", "funnel")]
+    for number, period in enumerate(periods, start=1):
+        period["id"] = number
     pledge_rows, pledge_links = [], []
     for i in range(1, deals // 20 + 1):
         day = START + timedelta(days=rng.randrange(span))
@@ -138,12 +169,15 @@ def fill(app, deals: int, seed: int = 7) -> dict[str, object]:
     try:
         for model, rows in ((Organisation, orgs), (Patent, patents), (PatentSegment, segments), (Deal, deal_rows),
                             (DealPatent, links), (OpenLicenseDeclaration, declarations), (LicenseGrant, grants),
+                            (PaymentInstallment, installments), (LicensePayment, payments),
+                            (AgencyRelationship, relationships), (AgencyPermissionPeriod, periods),
                             (Pledge, pledge_rows), (PledgePatent, pledge_links)):
             started = time.perf_counter()
             copy_rows(connection, model.__table__, rows)
             print(f"  COPY {model.__tablename__}: {len(rows):,} rows in {time.perf_counter() - started:.1f}s", flush=True)
         with connection.cursor() as cursor:
-            for model in (Organisation, Patent, Deal, LicenseGrant, Pledge, OpenLicenseDeclaration):
+            for model in (Organisation, Patent, Deal, LicenseGrant, Pledge, OpenLicenseDeclaration, PaymentInstallment,
+                          LicensePayment, AgencyRelationship, AgencyPermissionPeriod):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{model.__tablename__}', 'id'), "
                                f"(SELECT max(id) FROM {model.__tablename__}))")
             cursor.execute("ANALYZE")

@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from marketplace import extensions, web
-    from marketplace.core import jobs
+    from marketplace.core import jobs, sqlite, text, transaction
     from marketplace.search import backend as search_backend
     from marketplace.push import jobs as push_jobs
     from marketplace.search import indexing
@@ -38,16 +38,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.segments.taxonomy import Taxonomy
 
     extensions.db.init_app(app)
+    sqlite.init_app(app)  # WAL, busy timeout, BEGIN IMMEDIATE for writers (embedded default only)
+    text.install(extensions.db.session)  # stored text stays NFC, free of control characters
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
     concordance.init_app(app)
-    jobs.init_app(app)
+    jobs.init_app(app, idle_job=transaction.drain_pending)
     search_backend.init_app(app)
     indexing.register()
     push_jobs.register()  # after search: see push.jobs on ordering
     web.init_app(app)
     _register_features(app)
+    _register_acts()
     return app
 
 
@@ -55,6 +58,8 @@ def _register_features(app: Flask) -> None:
     """One blueprint (and API blueprint) per feature package."""
     from marketplace import api, cli, health, home
     from marketplace.accounts import routes as accounts_routes
+    from marketplace.agencies import routes as agencies_routes
+    from marketplace.consents import routes as consents_routes
     from marketplace.console import routes as console_routes
     from marketplace.deals import routes as deals_routes
     from marketplace.imports import routes as imports_routes
@@ -66,7 +71,19 @@ def _register_features(app: Flask) -> None:
     from marketplace.search import routes as search_routes
     from marketplace.segments import routes as segments_routes
 
-    for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes, openlicense_routes, deals_routes, pledges_routes, push_routes, console_routes, health):
+    for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
+                   openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
+                   console_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)
+
+
+def _register_acts() -> None:
+    """Each two-sided act's rules (who consents, what it does) in the one registry of ``consents.services``."""
+    from marketplace.deals import acts as deal_acts
+    from marketplace.openlicense import acts as open_license_acts
+    from marketplace.pledges import acts as pledge_acts
+
+    for module in (deal_acts, pledge_acts, open_license_acts):
+        module.register()

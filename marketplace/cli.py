@@ -66,7 +66,7 @@ def worker(queues: str, burst: bool, fork: bool) -> None:
     runner = jobs()
     if runner.inline:
         raise click.UsageError("REDIS_URL is not set: jobs run inline, no worker needed")
-    worker_class = make_worker_class(current_app._get_current_object(), fork=fork)
+    worker_class = make_worker_class(current_app._get_current_object(), fork=fork)  # type: ignore[attr-defined]
     from marketplace.search.backend import search_backend
     search_backend().analyzer.tokens("预热")  # load jieba once, before any job (forked horses inherit it too)
     if not burst:  # periodic jobs (outbox sweep, digests …), see core.scheduler

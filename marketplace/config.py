@@ -16,6 +16,20 @@ class ConfigError(RuntimeError):
     """Raised when the environment describes an unusable configuration."""
 
 
+DEFAULT_PLEDGEE_KINDS = "bank,guarantee,financial"
+
+
+def _organisation_kinds(value: str, name: str) -> tuple[str, ...]:
+    """A comma-separated list of organisation kinds, each one the platform knows."""
+    from marketplace.accounts.models import OrganisationKind
+
+    kinds = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
+    unknown = [kind for kind in kinds if kind not in {k.value for k in OrganisationKind}]
+    if unknown or not kinds:
+        raise ConfigError(f"{name}: unknown organisation kinds {unknown or value!r}")
+    return kinds
+
+
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -47,9 +61,13 @@ class Settings:
     smtp_tls: bool = True
     public_url: str = "http://127.0.0.1:5000"
     max_upload_mb: int = 20
+    evidence_max_mb: int = 5
+    pledgee_kinds: tuple[str, ...] = tuple(DEFAULT_PLEDGEE_KINDS.split(","))
     demo_mode: bool = False
     extra_segment_file: str | None = None
     extra_synonym_file: str | None = None
+    trusted_proxy_hops: int = 0
+    inline_jobs: str = "thread"
 
     @property
     def production(self) -> bool:
@@ -94,9 +112,14 @@ class Settings:
             smtp_tls=_bool(env_vars.get("SMTP_TLS", "true")),
             public_url=env_vars.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
             max_upload_mb=int(env_vars.get("MAX_UPLOAD_MB", "20")),
+            evidence_max_mb=int(env_vars.get("EVIDENCE_MAX_MB", "5")),
+            pledgee_kinds=_organisation_kinds(env_vars.get("PLEDGEE_KINDS", DEFAULT_PLEDGEE_KINDS), "PLEDGEE_KINDS"),
             demo_mode=_bool(env_vars.get("DEMO_MODE", "false" if production else "true")),
             extra_segment_file=env_vars.get("SEGMENT_FILE") or None,
             extra_synonym_file=env_vars.get("SYNONYM_FILE") or None,
+            trusted_proxy_hops=_non_negative(env_vars.get("TRUSTED_PROXY_HOPS", "0"), "TRUSTED_PROXY_HOPS"),
+            inline_jobs=_choice(env_vars.get("INLINE_JOBS", "sync" if env == "testing" else "thread"),
+                                "INLINE_JOBS", ("thread", "sync")),
         )
 
     def flask_config(self) -> dict[str, object]:
@@ -112,6 +135,7 @@ class Settings:
             "SESSION_COOKIE_SECURE": self.production,
             "REMEMBER_COOKIE_SECURE": self.production,
             "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
             "WTF_CSRF_TIME_LIMIT": None,
             "BABEL_DEFAULT_LOCALE": "zh",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
@@ -127,7 +151,24 @@ class Settings:
     def replace(self, **changes: object) -> "Settings":
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
-        return Settings(**values)  # type: ignore[arg-type]
+        return Settings(**values)
+
+
+def _non_negative(value: str, name: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return number
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    chosen = value.strip().lower()
+    if chosen not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return chosen
 
 
 def _development_secret(instance_path: Path) -> str:

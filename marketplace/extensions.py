@@ -1,13 +1,15 @@
 """Extension objects, created unbound and initialised by ``create_app``."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -23,6 +25,8 @@ class Base(DeclarativeBase):
     """Declarative base whose constraints get stable names in every migration."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]  # every model maps a table (SQLAlchemy declares any FromClause)
 
 
 # Indexes on expressions: Alembic can neither render nor compare them, so the migration writes them by hand
@@ -34,7 +38,10 @@ def include_in_autogenerate(obj: object, name: str | None, type_: str, reflected
     return not (type_ == "index" and name in EXPRESSION_INDEXES)
 
 
-db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:  # models subclass db.Model: see _db_typing.pyi
+    from marketplace import _db_typing as db
+else:
+    db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True, include_object=include_in_autogenerate)
 login_manager = LoginManager()
 csrf = CSRFProtect()

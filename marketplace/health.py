@@ -1,6 +1,8 @@
 """``GET /healthz``: the state of the database, the search backend and the job queue."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
@@ -24,7 +26,7 @@ def database_state() -> dict[str, object]:
 @bp.get("/healthz")
 def healthz():
     """200 when the database answers; search and queue outages degrade but do not fail the app."""
-    state = {"database": database_state(), "search": search_health(), "jobs": jobs().ping()}
+    state: dict[str, Any] = {"database": database_state(), "search": search_health(), "jobs": jobs().ping()}
     healthy = state["database"]["status"] == "ok"
     state["status"] = "ok" if healthy and all(
         part.get("status") == "ok" for part in (state["search"], state["jobs"])) else (

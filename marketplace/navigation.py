@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 from flask import current_app, url_for
@@ -19,7 +20,7 @@ class NavItem:
     group: str = ""
 
 
-def _kind_in(*kinds: OrganisationKind) -> Callable[[object], bool]:
+def _kind_in(*kinds: OrganisationKind) -> Callable[[Any], bool]:
     return lambda user: bool(getattr(user, "is_authenticated", False) and user.organisation
                              and user.organisation.kind in kinds)
 
@@ -29,6 +30,7 @@ def _platform_admin(user: object) -> bool:
 
 
 SUPPLY = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
+FINANCIAL = (OrganisationKind.BANK, OrganisationKind.GUARANTEE, OrganisationKind.FINANCIAL)
 _supplier = _kind_in(*SUPPLY)
 _company = _kind_in(OrganisationKind.COMPANY)
 _agency = _kind_in(OrganisationKind.AGENCY)
@@ -52,8 +54,9 @@ NAV_ITEMS = [
     NavItem("openlicense.licenses", _l("我获得的许可"), _supplier, group="demand"),
     NavItem("push.subscriptions", _l("订阅推送"), _supplier, group="demand"),
     NavItem("deals.index", _l("交易台账"), _kind_in(*SUPPLY, OrganisationKind.AGENCY), group="deals"),
-    NavItem("pledges.index", _l("质押融资"), _kind_in(*SUPPLY, OrganisationKind.AGENCY, OrganisationKind.BANK),
-            group="deals"),
+    NavItem("pledges.index", _l("质押融资"), _kind_in(*SUPPLY, OrganisationKind.AGENCY, *FINANCIAL), group="deals"),
+    NavItem("agencies.index", _l("运营机构授权"), _kind_in(*SUPPLY, *FINANCIAL), group="deals"),
+    NavItem("agencies.index", _l("服务机构"), lambda user: _platform_admin(user) or _agency(user), group="deals"),
     NavItem("console.index", _l("运营控制台"), lambda user: _platform_admin(user) or _agency(user), group="deals"),
     NavItem("openlicense.mine", _l("开放许可核查"), _platform_admin, group="admin"),
     NavItem("push.admin_jobs", _l("后台任务"), _platform_admin, group="admin"),

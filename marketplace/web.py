@@ -1,25 +1,63 @@
-"""Request plumbing shared by pages and the API: sign-in, locale, commit boundary, errors."""
+"""Request plumbing shared by pages and the API: sign-in, locale, commit boundary, errors, input limits, headers."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask, current_app, flash, g, has_request_context, jsonify, redirect, render_template, request, session, url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, ValidationError
 
-from marketplace.core import transaction
-from marketplace.core.errors import DomainError, ServiceUnavailable
+from marketplace.core import sqlite, transaction
+from marketplace.core.errors import DomainError
+from marketplace.core.inputs import INT_MAX, MAX_JSON_BYTES
 from marketplace.core.money import format_cny
 from marketplace.extensions import babel, db, login_manager
 
 log = logging.getLogger(__name__)
 LOCALES = ("zh", "en")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# No inline script anywhere (templates load static/js/*.js); inline style attributes are allowed.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                           "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a non-negative integer that fits a database id (64 bits), else no match (404).
+
+    Without the bound, ``/api/v1/patents/9223372036854775808`` reached SQLite
+    and raised ``OverflowError``; a 5,000-digit number would not even convert.
+    """
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > len(str(INT_MAX)):
+            raise ValidationError()
+        return super().to_python(value)
 
 
 def select_locale() -> str:
     """Chinese first: the session's explicit choice, then the user's saved one, else 简体中文."""
+    if not has_request_context():  # jobs and CLI: messages in the default language
+        return "zh"
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen
@@ -33,25 +71,55 @@ def is_api_request() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    """Called by ``create_app`` before any blueprint is registered (the id converter must be in place)."""
+    app.url_map.converters["int"] = IdConverter
+    hops = app.config["SETTINGS"].trusted_proxy_hops
+    if hops:  # behind N reverse proxies: the client address and scheme come from their X-Forwarded-* headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "请先登录 / Please sign in first"
+    login_manager.login_message = _l("请先登录")
     login_manager.session_protection = "strong"
     babel.init_app(app, locale_selector=select_locale)
 
     from marketplace.accounts import services as accounts
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return accounts.get_active_user(int(user_id))
+    def load_user(session_id: str):
+        return accounts.load_session_user(session_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
         if is_api_request():
-            return jsonify(error="unauthorized", message="需要登录或 API 令牌 / sign-in or API token required",
-                           fields={}), 401
-        flash(login_manager.login_message, "warning")
+            return jsonify(error="unauthorized", message=_("需要登录或 API 令牌"), fields={}), 401
+        flash(str(login_manager.login_message), "warning")
         return redirect(url_for("accounts.login", next=request.full_path))
+
+    @app.before_request
+    def declare_write_intent() -> None:
+        """Requests that may write start their SQLite transaction as a writer (see ``core.sqlite``)."""
+        g.write_intent = sqlite.set_write_intent(request.method not in SAFE_METHODS)
+
+    @app.teardown_request
+    def end_write_intent(exc: BaseException | None) -> None:
+        token = g.pop("write_intent", None)
+        if token is not None:
+            sqlite.reset_write_intent(token)
+
+    @app.before_request
+    def limit_request_body() -> None:
+        """Uploads may be ``MAX_UPLOAD_MB``; every other body (JSON, forms) at most ``MAX_JSON_BYTES`` (413 above)."""
+        if request.mimetype != "multipart/form-data":
+            request.max_content_length = min(MAX_JSON_BYTES, app.config["MAX_CONTENT_LENGTH"] or MAX_JSON_BYTES)
+
+    @app.after_request
+    def security_headers(response):
+        """CSP without inline script, no framing, no MIME sniffing, no cross-origin referrer; HSTS in production."""
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config["SETTINGS"].production:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
 
     @app.after_request
     def commit_unit_of_work(response):
@@ -69,7 +137,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
         transaction.rollback()
-        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, ServiceUnavailable) else {}
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
         if is_api_request():
             return jsonify(error.to_dict()), error.status, headers
         return render_template("error.html", status=error.status, message=error.message,
@@ -78,9 +146,23 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         transaction.rollback()
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]  # Allow, Retry-After …
         if is_api_request() or request.accept_mimetypes.best == "application/json":
-            return jsonify(_http_error_body(error)), error.code
-        return render_template("error.html", status=error.code, message=error.description, fields={}), error.code
+            return jsonify(_http_error_body(error)), error.code, headers
+        return (render_template("error.html", status=error.code, message=error.description, fields={}),
+                error.code, headers)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def handle_value_out_of_range(error: Exception):
+        """Last line of defence: a number no column can hold reached the database (inputs should stop it first)."""
+        transaction.rollback()
+        log.warning("value out of range reached the database on %s %s: %s", request.method, request.path, error)
+        status, message = (404, _("不存在")) if request.method in ("GET", "HEAD") else (422, _("数值超出范围"))
+        if is_api_request():
+            code = "not_found" if status == 404 else "validation_failed"
+            return jsonify(error=code, message=message, fields={}), status
+        return render_template("error.html", status=status, message=message, fields={}), status
 
     @app.context_processor
     def template_helpers() -> dict[str, Any]:
@@ -133,7 +215,7 @@ def _http_error_body(error: HTTPException) -> dict[str, object]:
     messages = (getattr(error, "data", None) or {}).get("messages") or {}
     for location in messages.values():
         for name, reasons in (location.items() if isinstance(location, dict) else []):
-            fields[name] = "; ".join(_flatten(reasons))
+            fields[str(name)] = "; ".join(_flatten(reasons))
     code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
             409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
             429: "too_many_requests", 503: "service_unavailable"}.get(error.code or 500, "error")
@@ -141,8 +223,8 @@ def _http_error_body(error: HTTPException) -> dict[str, object]:
     if fields:
         message = "; ".join(f"{k}: {v}" for k, v in fields.items())
     if error.code == 413:
-        message = _("上传文件过大 / upload too large")
-    return {"error": code, "message": message, "fields": fields}
+        message = _("请求体过大")
+    return {"error": code, "message": str(message), "fields": fields}
 
 
 def _flatten(reasons: Any) -> list[str]:
@@ -150,4 +232,6 @@ def _flatten(reasons: Any) -> list[str]:
         return [reasons]
     if isinstance(reasons, dict):
         return [f"{k}: {m}" for k, v in reasons.items() for m in _flatten(v)]
-    return [m for r in reasons for m in _flatten(r)]
+    if isinstance(reasons, (list, tuple)):
+        return [m for r in reasons for m in _flatten(r)]
+    return [str(reasons)]

@@ -5,9 +5,6 @@ Both backends index exactly these, so their recall and facets agree.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-
 from matching import ipc
 from matching.documents import PatentDoc, NeedDoc
 from matching.lookup import number_keys

@@ -134,7 +134,7 @@ class Analyzer:
         if self._jieba is None:
             with self._lock:
                 if self._jieba is None:
-                    import jieba  # type: ignore[import-untyped]
+                    import jieba
 
                     jieba.setLogLevel(logging.WARNING)
                     tok = jieba.Tokenizer()

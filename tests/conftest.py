@@ -10,14 +10,44 @@ import os
 from pathlib import Path
 
 import pytest
+import werkzeug.security
+from hypothesis import settings
 from sqlalchemy import text
 
 from marketplace import create_app
 from marketplace.config import Settings
 from marketplace.extensions import db
-from tests import factories
+from marketplace.search.backend import search_backend
+from tests import factories, isolation, parallel
+from tests.parallel import pytest_runtest_protocol  # noqa: F401 (a hook: xdist workers take turns at Elasticsearch)
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+# Hypothesis: the default profile sizes the property tests for a 2-core machine;
+# HYPOTHESIS_PROFILE=thorough runs ten times the examples of the same properties.
+settings.register_profile("default", deadline=None)
+settings.register_profile("thorough", deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+EXAMPLE_SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 1
+
+
+def examples(default: int) -> int:
+    """``@settings(max_examples=examples(n))``: n examples by default, 10 n with HYPOTHESIS_PROFILE=thorough."""
+    return default * EXAMPLE_SCALE
+
+
+def _cheap_scrypt(hash_internal):
+    """Password hashes stay real scrypt, at a test cost factor (N=2^10 instead of 2^15: 32x cheaper).
+
+    Every test signs users up and in; at the production factor the hashing alone was
+    a sixth of the suite. A hash records its own factor, so checks follow it.
+    """
+    def hash_with_test_factor(method: str, salt: str, password: str) -> tuple[str, str]:
+        return hash_internal("scrypt:1024:8:1" if method == "scrypt" else method, salt, password)
+    return hash_with_test_factor
+
+
+werkzeug.security._hash_internal = _cheap_scrypt(werkzeug.security._hash_internal)
 
 
 def require_service(name: str, reason: str) -> None:
@@ -34,7 +64,7 @@ def test_settings(tmp_path: Path, **overrides: object) -> Settings:
     if os.environ.get("ES_URL"):
         environ["ES_URL"] = os.environ["ES_URL"]
     if os.environ.get("DATABASE_URL"):
-        environ["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        environ["DATABASE_URL"] = parallel.worker_database_url(os.environ["DATABASE_URL"])
     else:
         environ["DATABASE_URL"] = f"sqlite:///{tmp_path / 'test.sqlite'}"
     settings = Settings.from_env(tmp_path, environ)
@@ -46,9 +76,11 @@ test_settings.__test__ = False  # a helper, not a test, in the modules that impo
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory):
-    """One app and schema per test session; rows are cleared after every test."""
+    """One app, schema and search indices per test session; each test's writes are rolled back after it."""
     tmp_path = tmp_path_factory.mktemp("app")
-    application = create_app({"SETTINGS": test_settings(tmp_path), "TESTING": True, "WTF_CSRF_ENABLED": False,
+    settings = test_settings(tmp_path)
+    parallel.create_worker_database(settings.database_url)
+    application = create_app({"SETTINGS": settings, "TESTING": True, "WTF_CSRF_ENABLED": False,
                               "SERVER_NAME": "localhost"})
     with application.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -56,30 +88,51 @@ def app(tmp_path_factory: pytest.TempPathFactory):
             db.session.commit()
         db.drop_all()
         db.create_all()
+        db.session.remove()
+        isolation.install(db.engine)
+        backend = search_backend()
+        backend.drop()  # a crashed earlier session of this pid (containers reuse pids) left nothing behind
+        backend.ensure_indices()
+        isolation.track_writes(backend)
     yield application
     with application.app_context():
         backend = application.extensions.get("search")
         if backend is not None:
             backend.drop()
             backend.close()
+        db.engine.dispose()
+    parallel.drop_worker_database(settings.database_url)
 
 
 @pytest.fixture(autouse=True)
-def _clean_database(request: pytest.FixtureRequest):
-    """Empty every table and search index after each test that used the app, so tests never see each other's rows."""
-    yield
+def _isolation(request: pytest.FixtureRequest):
+    """Run each test that uses the app inside one transaction rolled back afterwards (see tests/README.md).
+
+    Every session the test opens (``app_context``, requests, ``ctx``) joins that
+    transaction through a SAVEPOINT, so the app's commits stay visible to the
+    test and vanish at its end. Tests marked ``committed`` (and the ``redis``
+    and ``postgres`` tests: worker subprocesses and threads need rows other
+    connections can see) commit for real and find every table emptied afterwards.
+    """
     if "app" not in request.fixturenames:
+        yield
         return
     application = request.getfixturevalue("app")
+    committed = any(request.node.get_closest_marker(name) for name in isolation.COMMITTED_MARKERS)
+    if committed:
+        yield
+        with application.app_context():
+            isolation.empty_database()
+            isolation.empty_search(application.extensions["search"])
+        return
     with application.app_context():
-        backend = application.extensions.get("search")
-        if backend is not None:
-            backend.drop()
-        db.session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        db.session.remove()
+        engine = db.engine
+    with isolation.rolled_back(engine):
+        yield
+    backend = application.extensions["search"]
+    if isolation.written(backend):
+        with application.app_context():
+            isolation.empty_search(backend)
 
 
 @pytest.fixture

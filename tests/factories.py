@@ -155,16 +155,17 @@ def make_granted_patent(owner: UserRef, patent_type: str = "invention", **overri
 
     from sqlalchemy import select
 
-    from marketplace.openlicense.eligibility import add_months
     from marketplace.core.dates import local_today
+    from marketplace.legal.identity import implied_type
+    from marketplace.legal.term import add_months
     from marketplace.patents.models import Patent
-    from marketplace.patents.numbers import normalise_application_number, patent_type_of
+    from marketplace.patents.numbers import normalise_application_number
 
     taken = set(db.session.scalars(select(Patent.application_number)))
     record = next(r for r in load_fixture("patents_sample.jsonl")
                   if len(r["app_no"].removeprefix("CN").split(".")[0]) == 12
                   and (number := normalise_application_number(r["app_no"])) not in taken
-                  and patent_type_of(number) == patent_type)
+                  and implied_type(number) == patent_type)
     filed = add_months(local_today(), -36)
     values: dict[str, Any] = {"legal_status": "granted", "application_date": filed.isoformat(),
                               "grant_date": (filed + timedelta(days=400)).isoformat(), "co_owners": [],
@@ -176,8 +177,8 @@ def make_granted_patent(owner: UserRef, patent_type: str = "invention", **overri
 
 def open_license_terms(**overrides: Any) -> dict[str, Any]:
     """Valid declared terms (a ¥50,000 lump sum over three years), as a form or the API sends them."""
-    from marketplace.openlicense.eligibility import add_months
     from marketplace.core.dates import local_today
+    from marketplace.legal.term import add_months
 
     return {"payment_method": "lump_sum", "fixed_fee": "50000.00", "term_start": local_today().isoformat(),
             "term_end": add_months(local_today(), 36).isoformat(), "contact_name": "技术转移办公室",
@@ -192,3 +193,70 @@ def make_open_license(owner: UserRef, patent: PatentRef, *, publish: bool = True
     declaration = openlicense.save_declaration(owner.load(), patent.id, open_license_terms(**terms), publish=publish)
     transaction.commit()
     return declaration.id
+
+
+def approve(subject_type: str, subject_id: int, *parties: UserRef) -> int:
+    """Each party approves, through its own account, what the object's open proposals ask of it; committed.
+
+    For tests that are not about consent: a deal, pledge or declaration they
+    record only takes effect once its parties have consented.
+    """
+    from marketplace.consents.demo import approve_as
+
+    given = approve_as([party.load() for party in parties], subject_type, subject_id)
+    transaction.commit()
+    return given
+
+
+def pay_license(licensee: UserRef, licensor: UserRef, license_id: int, amount: str, *, confirmed: bool = True) -> int:
+    """The licensee reports a payment and, unless ``confirmed`` is False, the licensor confirms its receipt; committed."""
+    from marketplace.openlicense import payments
+
+    payment = payments.record_payment(licensee.load(), license_id, {"amount": amount})
+    transaction.commit()
+    if confirmed:
+        approve("license_payment", payment.id, licensor)
+    return payment.id
+
+
+def make_pledge(pledgor: UserRef, pledgee: UserRef, patents: list[PatentRef], *, registered: bool = True,
+                proposer: UserRef | None = None, **values: Any) -> int:
+    """A pledge of ``patents`` proposed by ``proposer`` (default the pledgee) and, unless ``registered`` is False,
+    registered by the consent of pledgor and pledgee, each through its own account; committed."""
+    from datetime import timedelta
+
+    from marketplace.core.dates import local_today
+    from marketplace.pledges import services as pledges
+
+    n = next(_serial)
+    pledge = pledges.register_pledge((proposer or pledgee).load(), {
+        "pledgor_id": pledgor.organisation_id, "pledgee_id": pledgee.organisation_id,
+        "patent_ids": [p.id for p in patents], "amount": "1000000.00",
+        "term_end": (local_today() + timedelta(days=365)).isoformat(), "registration_number": f"Y-F-{n:06d}",
+        **values})
+    transaction.commit()
+    if registered:
+        approve("pledge", pledge.id, pledgor, pledgee)
+    return pledge.id
+
+
+def link_co_owner(owner: UserRef, patent: PatentRef, name: str, co_owner: UserRef) -> None:
+    """Link a co-owner name of ``owner``'s patent to ``co_owner``'s organisation (registered under that name)."""
+    from marketplace.patents import co_owners
+
+    co_owners.link_co_owner(owner.load(), patent.id, name, co_owner.organisation_id)
+    transaction.commit()
+
+
+def authorise_agency(agency: UserRef, organisation: UserRef, permissions: tuple[str, ...] = ("open_licenses",),
+                     start_on: Any = None) -> int:
+    """The agency asks to serve the organisation and the organisation accepts, both through the real services,
+    committed; returns the relationship's id."""
+    from marketplace.agencies import services as agencies
+
+    relationship = agencies.request_relationship(agency.load(), {"organisation_id": organisation.organisation_id,
+                                                                 "permissions": list(permissions)})
+    agencies.accept_relationship(organisation.load(), relationship.id,
+                                 {"permissions": list(permissions), "start_on": start_on})
+    transaction.commit()
+    return relationship.id

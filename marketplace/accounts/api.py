@@ -1,12 +1,12 @@
 """API: obtain a bearer token, read one's organisation."""
 from __future__ import annotations
 
-from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from marketplace.accounts import services
 from marketplace.api.common import api_user
+from marketplace.core.views import client_address
 
 blp = Blueprint("accounts_api", __name__, url_prefix="", description="认证与机构 / authentication and organisations")
 
@@ -48,7 +48,7 @@ class MeSchema(Schema):
 @blp.doc(security=[])
 def create_token(body: dict):
     """Exchange e-mail and password for a personal bearer token (shown once)."""
-    user = services.authenticate(body["email"], body["password"], request.remote_addr or "-")
+    user = services.authenticate(body["email"], body["password"], client_address())
     token, raw = services.issue_api_token(user, body["name"])
     return {"token": raw, "token_id": token.id, "name": token.name}
 

@@ -6,10 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Organisation, Role
 
 KIND_CHOICES = [("university", _l("高校")), ("institute", _l("科研院所")), ("company", _l("企业")),
-                ("agency", _l("运营机构")), ("bank", _l("银行"))]
+                ("agency", _l("运营机构")), ("bank", _l("银行")), ("guarantee", _l("融资担保公司")),
+                ("financial", _l("其他金融机构"))]
 ROLE_CHOICES = [(Role.MEMBER.value, _l("成员")), (Role.ADMIN.value, _l("管理员")), (Role.OWNER.value, _l("所有者"))]
 
 
@@ -40,7 +41,23 @@ class OrganisationForm(FlaskForm):
     contact_phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=40)])
     description = TextAreaField(_l("简介"), validators=[Optional(), Length(max=2000)])
     is_sme = BooleanField(_l("中小企业"))
-    grade_labels = StringField(_l("分级标签（逗号分隔）"), validators=[DataRequired()])
+    grade_labels = StringField(_l("分级标签（逗号分隔）"), validators=[DataRequired(), Length(max=400)])
+
+    FIELDS = ("name", "region_code", "contact_name", "contact_email", "contact_phone", "description", "is_sme",
+              "grade_labels")
+
+    @classmethod
+    def initial(cls, organisation: Organisation | None) -> dict[str, object]:
+        """The stored profile as the form shows it (grade labels as one comma-separated text).
+
+        Given as ``data``, not ``obj``: a field missing from a POST then keeps
+        the stored value instead of the raw list ``obj`` would put in it.
+        """
+        if organisation is None:
+            return {}
+        values: dict[str, object] = {name: getattr(organisation, name) for name in cls.FIELDS}
+        values["grade_labels"] = ", ".join(organisation.grade_labels)
+        return values
 
 
 class InviteForm(FlaskForm):

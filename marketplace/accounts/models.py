@@ -21,6 +21,8 @@ class OrganisationKind(enum.StrEnum):
     COMPANY = "company"
     AGENCY = "agency"
     BANK = "bank"
+    GUARANTEE = "guarantee"  # 融资担保公司
+    FINANCIAL = "financial"  # 其他金融机构（小额贷款公司、融资租赁公司等）
 
     @property
     def supplies_patents(self) -> bool:
@@ -71,6 +73,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     last_login_at: Mapped[datetime | None]
+    # Bumped by a password reset: sessions and remember-me cookies carry it (``get_id``) and die with it.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     membership: Mapped["Membership | None"] = relationship(back_populates="user", uselist=False,
                                                            cascade="all, delete-orphan")
@@ -78,6 +82,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # flask-login
         return self.active
+
+    def get_id(self) -> str:
+        """What flask-login keeps in the session and the remember-me cookie: id and session version."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def organisation(self) -> Organisation | None:
@@ -147,7 +155,7 @@ class ApiToken(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """Failed sign-ins, counted per e-mail and per address to throttle guessing."""
+    """Failed sign-ins, counted per (e-mail, address) pair to slow guessing down exponentially."""
 
     __tablename__ = "login_attempts"
 
@@ -162,6 +170,22 @@ class PasswordResetToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginUnlockToken(db.Model):
+    """A one-hour link mailed to an account whose sign-in from ``remote_addr`` is being slowed down."""
+
+    __tablename__ = "login_unlock_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

@@ -1,13 +1,13 @@
 """Pages: sign-in, registration, password reset, organisation profile, members, API tokens."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.accounts import forms, services
-from marketplace.core.errors import DomainError
-from marketplace.core.views import safe_next, show_errors
+from marketplace.core.errors import DomainError, TooManyRequests
+from marketplace.core.views import client_address, safe_next, show_errors
 
 bp = Blueprint("accounts", __name__)
 
@@ -17,7 +17,11 @@ def login():
     form = forms.LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data, request.remote_addr or "-")
+            user = services.authenticate(form.email.data, form.password.data, client_address())
+        except TooManyRequests as error:
+            show_errors(form, error)
+            return (render_template("accounts/login.html", form=form), error.status,
+                    {"Retry-After": str(error.retry_after)})
         except DomainError as error:
             show_errors(form, error)
         else:
@@ -25,6 +29,17 @@ def login():
             flash(_("欢迎回来，%(name)s", name=user.name), "success")
             return redirect(safe_next(url_for("home.index")))
     return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/login/unlock/<token>", methods=["GET", "POST"])
+def unlock_login(token: str):
+    """The link mailed after repeated failed sign-ins: a button (GET never writes) that lifts the wait."""
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
+        services.unlock_login(token)
+        flash(_("登录已恢复，请重新登录"), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/unlock.html", form=form)
 
 
 @bp.post("/logout")
@@ -97,14 +112,10 @@ def accept_invitation(token: str):
 @login_required
 def organisation():
     org = current_user.organisation
-    form = forms.OrganisationForm(obj=org, grade_labels=", ".join(org.grade_labels) if org else "")
+    form = forms.OrganisationForm(data=forms.OrganisationForm.initial(org))
     if form.validate_on_submit():
         try:
-            services.update_organisation(current_user, {
-                **{k: getattr(form, k).data for k in ("name", "region_code", "contact_name", "contact_email",
-                                                       "contact_phone", "description", "is_sme")},
-                "grade_labels": [v for v in form.grade_labels.data.replace("，", ",").split(",")],
-            })
+            services.update_organisation(current_user, {name: form[name].data for name in forms.OrganisationForm.FIELDS})
         except DomainError as error:
             show_errors(form, error)
         else:

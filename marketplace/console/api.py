@@ -1,8 +1,9 @@
-"""API: the agency console — ledger statistics, the funnel, targets, events and deal exports.
+"""API: the agency console — ledger statistics, what is not counted yet, the funnel, targets, events, exports.
 
-An agency sees its own scope (deals and pledges it brokered, open licenses of
-the organisations it serves); platform admins see everything, or one agency
-with ``agency_id``; everyone else gets 403.
+An agency sees its own scope (deals and pledges it brokered; data of
+organisations that accepted it, for the days and the permissions they
+granted); platform admins see everything, or one agency with ``agency_id``;
+everyone else gets 403.
 """
 from __future__ import annotations
 
@@ -11,13 +12,32 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, api_user
-from marketplace.console import events, exports, funnel, listing, statistics, targets
-from marketplace.console.ledger import FEE_TYPES, MODES
+from marketplace.console import events, exports, funnel, listing, pending, statistics, targets
+from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
+from marketplace.console.ledger import FEE_TYPES, MODES, Filters
 from marketplace.core.permissions import require_organisation
 from marketplace.accounts.models import OrganisationKind
 from marketplace.core.dates import local_today
 
-blp = Blueprint("console_api", __name__, description="运营机构控制台 / agency console: statistics, targets, events")
+DEFINITIONS = (
+    "How figures are counted. "
+    "**Transfer, license, equity**: deals that bind (signed, recorded or completed, i.e. every party consented), "
+    "dated by contract date, for the contract amount; deals in negotiation or awaiting a party's consent are not "
+    "counted (see `/stats/pending`), cancelled deals never. "
+    "**Open license**: licenses obtained through an open license that took effect, dated by the effective date; "
+    "the amount is the part of the fixed fee (lump sum or entry fee) paid and confirmed by the licensor; what is "
+    "not effective, unpaid, unconfirmed or overdue is not counted (see `/stats/pending`); royalties are not a "
+    "contract amount; free licenses count 0. "
+    "**Pledge**: registered pledges (also once released), dated by registration date, for the amount financed. "
+    "**Agency scope**: the deals and pledges the agency brokered, plus the open licenses whose licensor or "
+    "licensee had granted the agency the `open_licenses` permission on the effective date, and (funnel) the "
+    "matches pushed while the need's or patent's owner had granted `funnel` (see `/agency-relationships`). "
+    "Inviting an organisation to an event or naming it in a deal never brings its data in. "
+    "**Organisations served**: organisations with an accepted relationship in force on some day of the period. "
+    "**Region**: the buyer's, licensee's or pledgor's; **segment**: each segment of the item's patents (an item "
+    "counts once per segment); **by university**: items whose holder is a university or institute.")
+
+blp = Blueprint("console_api", __name__, description="Agency console: statistics, targets, events. " + DEFINITIONS)
 
 
 class FilterArgs(Schema):
@@ -55,6 +75,21 @@ class StatsSchema(Schema):
     to = fields.Date(allow_none=True)
     total = fields.Nested(FigureSchema)
     rows = fields.List(fields.Nested(StatsRowSchema))
+
+
+PendingItemSchema = Schema.from_dict({
+    "source": fields.String(metadata={"description": "deal or open_license"}), "id": fields.Integer(),
+    "day": fields.Date(), **{name: fields.String() for name in ("mode", "title", "holder", "acquirer")},
+    "amount": Money(metadata={"description": "contract amount, or the license's declared fixed fee"}),
+    "counted": Money(metadata={"description": "the part already counted in the figures"}),
+    "outstanding": Money(metadata={"description": "the part not counted"}),
+    "reasons": fields.List(fields.String())}, name="PendingItem")
+
+
+class PendingSchema(Schema):
+    total = fields.Integer()
+    outstanding = Money()
+    items = fields.List(fields.Nested(PendingItemSchema))
 
 
 class FunnelRowSchema(Schema):
@@ -114,7 +149,7 @@ class ProgressSchema(Schema):
 
 
 class ProgressArgs(Schema):
-    year = fields.Integer()
+    year = fields.Integer(validate=validate.Range(2000, 2100))
     agency_id = fields.Integer()
 
 
@@ -158,7 +193,7 @@ class EventCreateSchema(Schema):
 
 
 class EventArgs(Schema):
-    year = fields.Integer()
+    year = fields.Integer(validate=validate.Range(2000, 2100))
     agency_id = fields.Integer()
 
 
@@ -186,24 +221,38 @@ def _filters(args: dict):
     return statistics.parse_filters(raw)
 
 
-@blp.get("/stats/deals")
-@blp.arguments(StatsArgs, location="query")
-@blp.response(200, StatsSchema)
-@blp.alt_response(403, schema=ErrorSchema)
-@blp.alt_response(422, schema=ErrorSchema)
+def _statistics(path: str, args: type[Schema], schema: type[Schema]):
+    """A read of the console's figures: query arguments, 403 for anyone but agencies and admins, 422 for a bad
+    filter."""
+    def register(view):
+        view = blp.alt_response(422, schema=ErrorSchema)(blp.alt_response(403, schema=ErrorSchema)(view))
+        return blp.get(path)(blp.arguments(args, location="query")(blp.response(200, schema)(view)))
+    return register
+
+
+@_statistics("/stats/deals", StatsArgs, StatsSchema)
 def stats_deals(args: dict):
     """Counts and amounts of deals, open licenses obtained and pledges, grouped one way; rows split by mode.
 
-    Each figure's `filters` is the query of `/exports/deals.csv` listing the items it counts.
+    Each figure's `filters` is the query of `/exports/deals.csv` listing the items it counts. What the figures
+    count is defined in this section's description; what they do not count yet is `/stats/pending`.
     """
     scope = statistics.scope_for(api_user(), args.get("agency_id"))
     return statistics.deal_statistics(scope, _filters(args), args["group_by"]).as_dict()
 
 
-@blp.get("/stats/funnel")
-@blp.arguments(FilterArgs, location="query")
-@blp.response(200, FunnelSchema)
-@blp.alt_response(403, schema=ErrorSchema)
+@_statistics("/stats/pending", FilterArgs, PendingSchema)
+def stats_pending(args: dict):
+    """What the figures do not count, listed apart: deals awaiting consent or in negotiation, open licenses not
+    effective, not fully paid, with unconfirmed or overdue payments (dates and scope as the figures; `from`/`to`
+    only — the other filters do not apply). Never part of any total."""
+    scope = statistics.scope_for(api_user(), args.get("agency_id"))
+    filters = _filters(args)
+    return pending.pending_items(scope, Filters(start=filters.start, end=filters.end),
+                                 local_today()).as_dict()
+
+
+@_statistics("/stats/funnel", FilterArgs, FunnelSchema)
 def stats_funnel(args: dict):
     """Pushed matches → viewed → interested → contacted → deal, by segment and university, with dismissal reasons."""
     scope = statistics.scope_for(api_user(), args.get("agency_id"))
@@ -313,16 +362,20 @@ def _export(args: dict, fmt: str) -> Response:
     scope = statistics.scope_for(api_user(), args.get("agency_id"))
     found = listing.list_items(scope, _filters(args), per_page=None)
     if fmt == "csv":
-        return Response(exports.listing_csv(found), mimetype="text/csv; charset=utf-8",
+        return Response(exports.listing_csv(found), content_type=CSV_MIMETYPE,
                         headers={"Content-Disposition": "attachment; filename=deals.csv"})
-    return Response(exports.listing_xlsx(found),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(exports.listing_xlsx(found), content_type=XLSX_MIMETYPE,
                     headers={"Content-Disposition": "attachment; filename=deals.xlsx"})
+
+
+def _file_response(mimetype: str, description: str) -> dict:
+    return {"200": {"description": description, "content": {mimetype: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
 @blp.get("/exports/deals.csv")
 @blp.arguments(FilterArgs, location="query")
 @blp.alt_response(403, schema=ErrorSchema)
+@blp.doc(responses=_file_response("text/csv", "CSV, UTF-8 with BOM"))
 def export_deals_csv(args: dict):
     """The ledger items in scope and filter, as CSV (UTF-8 with BOM), with a total row."""
     return _export(args, "csv")
@@ -331,6 +384,7 @@ def export_deals_csv(args: dict):
 @blp.get("/exports/deals.xlsx")
 @blp.arguments(FilterArgs, location="query")
 @blp.alt_response(403, schema=ErrorSchema)
+@blp.doc(responses=_file_response(XLSX_MIMETYPE, "Excel workbook"))
 def export_deals_xlsx(args: dict):
     """The ledger items in scope and filter, as an Excel workbook, with a total row."""
     return _export(args, "xlsx")

@@ -1,7 +1,9 @@
 """Matchmaking events (供需对接活动): an agency invites organisations, records who came and what came of it.
 
-Invited organisations become organisations the agency serves (see
-``ledger``), and events held count toward its yearly targets.
+Events held count toward the agency's yearly targets. Inviting an
+organisation grants the agency nothing: it serves an organisation only once
+that organisation accepts it (``marketplace.agencies``), and an event shows
+of its guests only their names and what the agency itself recorded.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from marketplace.console.ledger import Scope
 from marketplace.console.models import EventInvitation, EventOutcome, MatchmakingEvent, OutcomeKind
 from marketplace.core.audit import record_audit
 from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.i18n import gettext as _
 from marketplace.core.permissions import require_organisation
 from marketplace.deals.models import Deal
 from marketplace.extensions import db
@@ -32,14 +35,14 @@ def _ids(raw: Any, field: str) -> list[int]:
     try:
         return sorted({int(str(p).strip()) for p in parts if str(p).strip()})
     except ValueError:
-        raise ValidationFailed.field(field, "应为机构编号列表 / expected a list of organisation ids") from None
+        raise ValidationFailed.field(field, _("应为机构编号列表")) from None
 
 
 def _organisations(ids: list[int], field: str) -> list[Organisation]:
     found = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)))) if ids else []
     missing = sorted(set(ids) - {o.id for o in found})
     if missing:
-        raise ValidationFailed.field(field, f"机构不存在：{missing} / unknown organisations: {missing}")
+        raise ValidationFailed.field(field, _("机构不存在：%(ids)s", ids=missing))
     return found
 
 
@@ -49,7 +52,7 @@ def create_event(user: User, raw: Mapping[str, Any]) -> MatchmakingEvent:
     errors: dict[str, str] = {}
     title = str(raw.get("title") or "").strip()
     if not title or len(title) > 200:
-        errors["title"] = "须填写活动名称（≤200字）/ a title (≤200 characters) is required"
+        errors["title"] = _("须填写活动名称（≤200字）")
     held_on = None
     try:
         held_on = require_date(raw.get("held_on"), "held_on")
@@ -59,9 +62,9 @@ def create_event(user: User, raw: Mapping[str, Any]) -> MatchmakingEvent:
         else raw["online"]
     place = str(raw.get("place") or "").strip() or None
     if not online and not place:
-        errors["place"] = "线下活动须填写地点 / an in-person event needs a place"
+        errors["place"] = _("线下活动须填写地点")
     if place and len(place) > 300:
-        errors["place"] = "最多 300 字 / at most 300 characters"
+        errors["place"] = _("地点最多 300 字")
     segments: list[str] = []
     try:
         raw_segments = raw.get("segments") or []
@@ -103,14 +106,14 @@ def get_event(user: User, event_id: int) -> MatchmakingEvent:
     """An event, for its agency and platform admins; 404 for everyone else."""
     event = db.session.get(MatchmakingEvent, event_id)
     if event is None or not (user.is_platform_admin or user.organisation_id == event.agency_id):
-        raise NotFound("活动不存在 / event not found")
+        raise NotFound(_("活动不存在"))
     return event
 
 
 def _own_event(user: User, event_id: int) -> MatchmakingEvent:
     event = get_event(user, event_id)
     if user.organisation_id != event.agency_id:
-        raise NotFound("活动不存在 / event not found")
+        raise NotFound(_("活动不存在"))
     return event
 
 
@@ -134,16 +137,16 @@ def record_attendance(user: User, event_id: int, raw: Mapping[str, Any]) -> Matc
     absent = _ids(raw.get("absent"), "absent")
     both = sorted(set(attended) & set(absent))
     if both:
-        raise ValidationFailed.field("absent", f"不能同时出席与缺席：{both} / both attended and absent: {both}")
+        raise ValidationFailed.field("absent", _("不能同时出席与缺席：%(ids)s", ids=both))
     if event.held_on > local_today():
-        raise ValidationFailed.field("attended", "活动尚未举行 / the event has not taken place yet")
+        raise ValidationFailed.field("attended", _("活动尚未举行"))
     _organisations(attended + absent, "attended")
     by_org = {i.organisation_id: i for i in event.invitations}
     for org_id in attended + absent:
         invitation = by_org.get(org_id)
         if invitation is None:
             if org_id in absent:
-                raise ValidationFailed.field("absent", f"未邀请的机构：{org_id} / not invited: {org_id}")
+                raise ValidationFailed.field("absent", _("未邀请的机构：%(id)s", id=org_id))
             invitation = EventInvitation(organisation_id=org_id)
             event.invitations.append(invitation)
         invitation.attended = org_id in attended
@@ -158,15 +161,15 @@ def add_outcome(user: User, event_id: int, raw: Mapping[str, Any]) -> EventOutco
     try:
         kind = OutcomeKind(str(raw.get("kind") or ""))
     except ValueError:
-        raise ValidationFailed.field("kind", "应为 interest 或 deal / must be interest or deal") from None
+        raise ValidationFailed.field("kind", _("成果类型应为合作意向或促成交易")) from None
     note = str(raw.get("note") or "").strip()
     if len(note) > 500:
-        raise ValidationFailed.field("note", "最多 500 字 / at most 500 characters")
+        raise ValidationFailed.field("note", _("备注最多 500 字"))
     outcome = EventOutcome(event_id=event.id, kind=kind, note=note)
     if kind == OutcomeKind.DEAL:
         deal = db.session.get(Deal, _one_id(raw.get("deal_id"), "deal_id"))
         if deal is None or deal.agency_id != event.agency_id:
-            raise ValidationFailed.field("deal_id", "须为本机构经办的交易 / must be a deal your agency brokered")
+            raise ValidationFailed.field("deal_id", _("须为本机构经办的交易"))
         outcome.deal_id, outcome.organisation_id = deal.id, deal.buyer_id
     else:
         organisation = _organisations([_one_id(raw.get("organisation_id"), "organisation_id")], "organisation_id")[0]
@@ -174,7 +177,7 @@ def add_outcome(user: User, event_id: int, raw: Mapping[str, Any]) -> EventOutco
         if raw.get("patent_id") not in (None, ""):
             patent = db.session.get(Patent, _one_id(raw.get("patent_id"), "patent_id"))
             if patent is None:
-                raise ValidationFailed.field("patent_id", "专利不存在 / patent not found")
+                raise ValidationFailed.field("patent_id", _("专利不存在"))
             outcome.patent_id = patent.id
     event.outcomes.append(outcome)
     db.session.flush()
@@ -187,7 +190,7 @@ def _one_id(raw: Any, field: str) -> int:
     try:
         return int(raw)
     except (TypeError, ValueError):
-        raise ValidationFailed.field(field, "必填，应为编号 / required, an id") from None
+        raise ValidationFailed.field(field, _("必填，应为编号")) from None
 
 
 def invitable_organisations() -> list[Organisation]:

@@ -1,27 +1,22 @@
 """CSV and XLSX files of exactly what the console shows: the ledger items of a list, the tables of a dashboard."""
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
 from decimal import Decimal
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from marketplace.console.listing import LedgerItem, Listing
 from marketplace.console.regions import region_label
 from marketplace.console.statistics import MODE_LABELS, Table
+from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
+from marketplace.core.spreadsheets import to_csv, to_xlsx  # every export neutralises formulas (one helper)
 
-ITEM_HEADERS = ["类型", "编号", "方式", "日期", "名称", "专利申请号", "转让方/许可方/出质人", "受让方/被许可方/质权人",
-                "地区", "付费方式", "金额（元）", "登记/备案号"]
-SOURCE_LABELS = {"deal": "交易", "open_license": "开放许可", "pledge": "质押"}
-MONEY_FORMAT = "#,##0.00"
+ITEM_HEADERS = [_l("类型"), _l("编号"), _l("方式"), _l("日期"), _l("名称"), _l("专利申请号"), _l("转让方/许可方/出质人"),
+                _l("受让方/被许可方/质权人"), _l("地区"), _l("付费方式"), _l("金额（元）"), _l("登记/备案号")]
+SOURCE_LABELS = {"deal": _l("交易"), "open_license": _l("开放许可"), "pledge": _l("质押")}
 
 
 def item_row(item: LedgerItem) -> list[object]:
-    return [SOURCE_LABELS[item.source], item.id, item.mode_label, item.day.isoformat(), item.title,
+    return [str(SOURCE_LABELS[item.source]), item.id, item.mode_label, item.day.isoformat(), item.title,
             "、".join(item.patent_numbers), item.holder, item.acquirer, region_label(item.region_code),
             item.fee_label, item.amount, item.reference or ""]
 
@@ -29,14 +24,16 @@ def item_row(item: LedgerItem) -> list[object]:
 def listing_rows(listing: Listing) -> list[list[object]]:
     """The list's rows and a closing total row, as both file formats write them."""
     rows = [item_row(item) for item in listing.items]
-    rows.append(["合计", listing.total, "", "", "", "", "", "", "", "", listing.amount, ""])
+    rows.append([_("合计"), listing.total, "", "", "", "", "", "", "", "", listing.amount, ""])
     return rows
 
 
 def table_rows(table: Table) -> tuple[list[str], list[list[object]]]:
     """A statistics table as headers and rows: each row's count and amount, then per mode."""
     modes = table.modes
-    headers = ["分组", "笔数", "金额（元）"] + [f"{MODE_LABELS[m]}{suffix}" for m in modes for suffix in ("笔数", "金额（元）")]
+    headers = [_("分组"), _("笔数"), _("金额（元）")] + [
+        _("%(mode)s笔数", mode=MODE_LABELS[m]) if count else _("%(mode)s金额（元）", mode=MODE_LABELS[m])
+        for m in modes for count in (True, False)]
     rows: list[list[object]] = []
     for row in table.rows:
         line: list[object] = [row.label, row.figure.items, row.figure.amount]
@@ -44,45 +41,13 @@ def table_rows(table: Table) -> tuple[list[str], list[list[object]]]:
             figure = row.by_mode.get(mode)
             line += [figure.items if figure else 0, figure.amount if figure else Decimal("0.00")]
         rows.append(line)
-    rows.append(["合计", table.total.items, table.total.amount] + [""] * (2 * len(modes)))
+    rows.append([_("合计"), table.total.items, table.total.amount] + [""] * (2 * len(modes)))
     return headers, rows
-
-
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """UTF-8 with a BOM so Excel opens the Chinese text correctly; amounts keep two decimals."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([f"{v:.2f}" if isinstance(v, Decimal) else v for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[object]]]]) -> bytes:
-    """One worksheet per (title, headers, rows); amounts as numbers formatted to the cent."""
-    book = Workbook()
-    book.remove(book.active)
-    for title, headers, rows in sheets:
-        sheet = book.create_sheet(title[:31])
-        sheet.append(list(headers))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(list(row))
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, (Decimal, float)):
-                    cell.number_format = MONEY_FORMAT
-        for index, header in enumerate(headers, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(str(header)) * 2 + 4))
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def listing_csv(listing: Listing) -> bytes:
     return to_csv(ITEM_HEADERS, listing_rows(listing))
 
 
-def listing_xlsx(listing: Listing, title: str = "交易明细") -> bytes:
-    return to_xlsx([(title, ITEM_HEADERS, listing_rows(listing))])
+def listing_xlsx(listing: Listing, title: str | None = None) -> bytes:
+    return to_xlsx([(title or _("交易明细"), ITEM_HEADERS, listing_rows(listing))])

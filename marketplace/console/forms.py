@@ -1,12 +1,12 @@
 """Forms of the console pages; the services validate the values (these only shape them)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.console.targets import FIELDS
+from marketplace.core.i18n import lazy_gettext as _l
 
 
 class TargetForm(FlaskForm):

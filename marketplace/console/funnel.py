@@ -8,6 +8,10 @@ counts as viewed, and as interested or contacted if it ever was. A deal is a
 counted deal (signed or beyond) recorded with the match's id. By segment a
 match counts under each segment of its patent; by university under the
 patent's owner when that is a university or institute.
+
+An agency's funnel holds the matches that led to deals it brokered, and the
+matches pushed while the need's or the patent's owner had granted it the
+``funnel`` permission (``marketplace.agencies``); nothing else.
 """
 from __future__ import annotations
 
@@ -16,11 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Date, cast, func, literal_column, or_, select
 
 from marketplace.accounts.models import Organisation
-from marketplace.console.ledger import ACADEMIC, COUNTED_DEALS, Filters, Scope, served_by
+from marketplace.agencies.access import authorised_clause
+from marketplace.agencies.models import AgencyPermission
+from marketplace.console.ledger import ACADEMIC, COUNTED_DEALS, Filters, Scope
+from marketplace.console.statistics import segment_label
+from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.deals.models import Deal
 from marketplace.extensions import db
 from marketplace.needs.models import Need
@@ -29,7 +37,8 @@ from marketplace.push.models import REASON_LABELS, FeedbackReason, MatchFeedback
 from marketplace.search.models import Match, MatchStatus
 
 STAGES = ("pushed", "viewed", "interested", "contacted", "deal")
-STAGE_LABELS = {"pushed": "已推送", "viewed": "已查看", "interested": "有意向", "contacted": "已洽谈", "deal": "已成交"}
+STAGE_LABELS = {"pushed": _l("已推送"), "viewed": _l("已查看"), "interested": _l("有意向"), "contacted": _l("已洽谈"),
+                "deal": _l("已成交")}
 _REACHED = {
     "viewed": (MatchStatus.VIEWED, MatchStatus.INTERESTED, MatchStatus.CONTACTED, MatchStatus.DISMISSED),
     "interested": (MatchStatus.INTERESTED, MatchStatus.CONTACTED),
@@ -61,6 +70,13 @@ class Funnel:
                 "reasons": [{"reason": k, "label": label, "count": n} for k, label, n in self.reasons]}
 
 
+def _beijing_day(moment: Any) -> ColumnElement:
+    """The Beijing date of a stored (naive UTC) timestamp: the day the permission periods are written in."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(moment + literal_column("interval '8 hours'"), Date)
+    return func.date(moment, "+8 hours")
+
+
 def _scoped_matches(scope: Scope, filters: Filters):
     stmt = select(Match.id).where(Match.pushed_at.is_not(None))
     if filters.start is not None:
@@ -68,9 +84,11 @@ def _scoped_matches(scope: Scope, filters: Filters):
     if filters.end is not None:
         stmt = stmt.where(Match.pushed_at < datetime.combine(filters.end + timedelta(days=1), time.min))
     if scope.agency_id is not None:
-        served = served_by(scope.agency_id)
-        stmt = stmt.join(Need, Need.id == Match.need_id).join(Patent, Patent.id == Match.patent_id).where(
-            Need.organisation_id.in_(served) | Patent.owner_id.in_(served))
+        brokered = select(Deal.match_id).where(Deal.agency_id == scope.agency_id, Deal.match_id.is_not(None))
+        stmt = stmt.join(Need, Need.id == Match.need_id).join(Patent, Patent.id == Match.patent_id).where(or_(
+            Match.id.in_(brokered),
+            *(authorised_clause(scope.agency_id, owner, AgencyPermission.FUNNEL, _beijing_day(Match.pushed_at))
+              for owner in (Need.organisation_id, Patent.owner_id))))
     return stmt
 
 
@@ -96,18 +114,16 @@ def conversion_funnel(scope: Scope, filters: Filters) -> Funnel:
     match_ids = _scoped_matches(scope, filters).subquery()
     ids = select(match_ids.c.id)
     reached = _stage_flags(ids)
-    total = FunnelRow("total", "合计")
+    total = FunnelRow("total", _("合计"))
     for flags in reached.values():
         for stage in flags:
             total.stages[stage] += 1
 
-    taxonomy = current_app.extensions["taxonomy"]
     segments: dict[str, FunnelRow] = {}
     for match_id, code in db.session.execute(
             select(Match.id, PatentSegment.segment_code).join(PatentSegment, PatentSegment.patent_id == Match.patent_id)
             .where(Match.id.in_(ids))):
-        segment = taxonomy.get(code)
-        row = segments.setdefault(code, FunnelRow(code, segment.name if segment else code))
+        row = segments.setdefault(code, FunnelRow(code, segment_label(code)))
         for stage in reached.get(match_id, ()):
             row.stages[stage] += 1
     universities: dict[int, FunnelRow] = {}
@@ -124,5 +140,5 @@ def conversion_funnel(scope: Scope, filters: Filters) -> Funnel:
         reasons[reason.value] += 1
     order = lambda row: (-row.stages["pushed"], row.label)  # noqa: E731
     return Funnel(total, sorted(segments.values(), key=order), sorted(universities.values(), key=order),
-                  [(key, REASON_LABELS[FeedbackReason(key)], n) for key, n in reasons.items()])
+                  [(key, _(REASON_LABELS[FeedbackReason(key)]), n) for key, n in reasons.items()])
 

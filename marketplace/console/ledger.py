@@ -1,14 +1,16 @@
 """The ledger as the console counts it: one row per deal, open license obtained or pledge.
 
-Definitions (shown on the console and in the API description):
+Definitions (shown on the console, in both languages, and in the API description):
 
 - **transfer / license / equity** — a deal that binds (signed, recorded or
-  completed), dated by its contract date, for its contract amount. Deals in
-  negotiation or cancelled are not counted.
+  completed: every party has consented), dated by its contract date, for its
+  contract amount. Deals in negotiation or awaiting consent are not counted:
+  the console lists them apart (``pending``); cancelled deals never count.
 - **open license** — a license obtained through an open license that has
-  taken effect (notice given and the fee due on notice paid), dated by its
-  effective date, for the declared fixed fee (lump sum or entry fee; royalties
-  are reported later and are not a contract amount; free licenses count ¥0).
+  taken effect, dated by its effective date, for the part of its fixed fee
+  (lump sum or entry fee) paid and confirmed so far. What is still unpaid or
+  unconfirmed is not counted: the console lists it apart; royalties are
+  reported later and are not a contract amount; free licenses count ¥0.
 - **pledge** — a registered pledge (also once released), dated by its
   registration date, for the amount financed.
 - **holder** — the patent-holding side: seller, licensor or pledgor; the
@@ -21,26 +23,31 @@ Definitions (shown on the console and in the API description):
 - **SME acquirer** — an SME buyer or licensee of a university's or
   institute's patent (transfer, license, equity or open license).
 
-Scope: an agency counts the deals and pledges it brokered, and the open
-licenses whose licensor or licensee is an organisation it serves; it serves
-the parties of the deals and pledges it brokered (sellers, buyers, pledgors)
-and the organisations it invited to its events. Platform admins see it all.
+Scope: an agency counts the deals and pledges it brokered (its
+``agency_id``), and the open licenses of organisations that accepted it
+(``marketplace.agencies``): those whose licensor or licensee had granted it
+the ``open_licenses`` permission on the day the license took effect. Inviting
+an organisation to an event or naming it in a deal never brings its data in.
+Platform admins see it all.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
 from datetime import date
 
 from sqlalchemy import (
-    BigInteger, ColumnElement, Integer, Select, String, and_, cast, exists, func, join, literal, null, or_, select,
-    true, type_coerce, union, union_all,
+    BigInteger, ColumnElement, CompoundSelect, Integer, Select, String, and_, cast, exists, func, join, literal, null, or_, select,
+    true, type_coerce, union_all,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from marketplace.accounts.models import Organisation, OrganisationKind
-from marketplace.console.models import EventInvitation, MatchmakingEvent, ServedOrganisation
+from marketplace.agencies.access import authorised_clause, covering
+from marketplace.agencies.models import AgencyPermission, AgencyPermissionPeriod
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus
-from marketplace.openlicense.models import LicenseGrant
+from marketplace.openlicense.models import LicenseGrant, LicensePayment, PaymentInstallment, PaymentStatus
 from marketplace.patents.models import PatentSegment
 from marketplace.pledges.models import Pledge, PledgePatent
 
@@ -76,27 +83,34 @@ class Filters:
     sme: bool = False
     fee_type: str | None = None
 
-    def narrowed(self, **changes: object) -> "Filters":
+    def narrowed(self, **changes: Any) -> "Filters":
         return replace(self, **changes)
 
 
-def served_organisations(agency_id: int) -> Select:
-    """Ids of the organisations an agency serves, from the ledger (see the module docstring)."""
-    return union(
-        select(Deal.seller_id).where(Deal.agency_id == agency_id),
-        select(Deal.buyer_id).where(Deal.agency_id == agency_id),
-        select(Pledge.pledgor_id).where(Pledge.agency_id == agency_id),
-        select(EventInvitation.organisation_id).join(MatchmakingEvent)
-        .where(MatchmakingEvent.agency_id == agency_id),
-    )
+Expr = ColumnElement[Any] | QueryableAttribute[Any]  # a column of a model, or an expression
 
 
-def served_by(agency_id: int) -> Select:
-    """``served_organisations`` as stored, brought up to date with this session's changes first."""
-    from marketplace.console import rollup
+def confirmed_payment() -> ColumnElement[bool]:
+    """A license payment its payee, the licensor, has confirmed (itself, or an agency it authorised to)."""
+    return LicensePayment.status == PaymentStatus.CONFIRMED
 
-    rollup.refresh_served()
-    return select(ServedOrganisation.organisation_id).where(ServedOrganisation.agency_id == agency_id)
+
+def fee_paid(grant_id: Expr | int, *, confirmed: bool = True) -> ColumnElement:
+    """The confirmed payments on a license's fixed-fee installments (royalty payments are not contract amounts);
+    with ``confirmed=False`` every payment recorded, confirmed or not."""
+    paid = (select(func.sum(LicensePayment.amount))
+            .join(PaymentInstallment, PaymentInstallment.id == LicensePayment.installment_id)
+            .where(LicensePayment.license_id == grant_id, PaymentInstallment.kind == "fee",
+                   confirmed_payment() if confirmed else true())
+            .scalar_subquery())
+    return func.coalesce(paid, 0)
+
+
+def open_licenses_visible(agency_id: int | Expr, on: Expr) -> ColumnElement[bool]:
+    """An open license (the ``LicenseGrant`` row of the query) an agency may count: its licensor or licensee
+    had granted the agency ``open_licenses`` on day ``on``."""
+    return or_(*(authorised_clause(agency_id, party, AgencyPermission.OPEN_LICENSES, on)
+                 for party in (LicenseGrant.licensor_id, LicenseGrant.licensee_id)))
 
 
 @dataclass(frozen=True)
@@ -104,47 +118,50 @@ class _Branch:
     """How one ledger table maps onto the common item columns."""
 
     source: str
-    table: type
-    item_id: ColumnElement
-    mode: ColumnElement
-    day: ColumnElement
-    amount: ColumnElement
-    holder_id: ColumnElement
-    acquirer_id: ColumnElement
+    table: type[Any]
+    item_id: Expr
+    mode: Expr
+    day: Expr
+    amount: Expr
+    holder_id: Expr
+    acquirer_id: Expr
     region_from_holder: bool
-    fee_type: ColumnElement
-    link: tuple[type, ColumnElement, ColumnElement] | None  # (link model, item id, patent id); None: one patent
-    patent_id: ColumnElement | None  # the row's own patent when there is no link table
-    counted: ColumnElement
+    fee_type: Expr
+    link: tuple[type[Any], Expr, Expr] | None  # (link model, item id, patent id); None: one patent
+    patent_id: Expr | None  # the row's own patent when there is no link table
+    counted: Expr
 
 
-def _branches() -> list[_Branch]:
-    return [
+@cache
+def _branches() -> tuple[_Branch, ...]:
+    """Built once: SQL expressions are immutable, and building them on every query cost more than running it."""
+    return (
         _Branch("deal", Deal, Deal.id, Deal.mode, Deal.contract_date, Deal.amount, Deal.seller_id, Deal.buyer_id,
                 False, null(), (DealPatent, DealPatent.deal_id, DealPatent.patent_id), None,
                 and_(Deal.status.in_(COUNTED_DEALS), Deal.contract_date.is_not(None))),
         _Branch("open_license", LicenseGrant, LicenseGrant.id, literal("open_license", String), LicenseGrant.effective_on,
-                LicenseGrant.fixed_fee, LicenseGrant.licensor_id, LicenseGrant.licensee_id, False,
+                fee_paid(LicenseGrant.id), LicenseGrant.licensor_id, LicenseGrant.licensee_id, False,
                 LicenseGrant.fee_type, None, LicenseGrant.patent_id, LicenseGrant.effective_on.is_not(None)),
         _Branch("pledge", Pledge, Pledge.id, literal("pledge", String), Pledge.registered_on, Pledge.amount,
                 Pledge.pledgor_id, Pledge.pledgee_id, True, null(),
                 (PledgePatent, PledgePatent.pledge_id, PledgePatent.patent_id), None, true()),
-    ]
+    )
 
 
 def _branch_modes(branch: _Branch) -> tuple[str, ...]:
     return DEAL_MODES if branch.source == "deal" else (branch.source,)
 
 
-def items(scope: Scope, filters: Filters, *, segments: bool = False, by_agency: bool = False) -> Select | None:
+def items(scope: Scope, filters: Filters, *, segments: bool = False,
+          by_agency: bool = False) -> Select | CompoundSelect | None:
     """The counted ledger rows in scope and filter, one per item (per item and segment with ``segments``).
 
     Columns: source, item_id, mode, day, amount, cents, agency_id, holder_id,
     holder_kind, holder_name, acquirer_id, acquirer_sme, region_code,
     fee_type (and segment). ``None`` when no table can match (e.g. a fee type
     asked of deals). With ``by_agency`` an open license comes once per agency
-    serving its licensor or licensee, with that agency's id (what the rollup
-    stores per agency).
+    its licensor or licensee had authorised on its effective date, with that
+    agency's id (what the rollup stores per agency).
     """
     selects = item_selects(scope, filters, segments=segments, by_agency=by_agency)
     if not selects:
@@ -159,7 +176,7 @@ def item_selects(scope: Scope, filters: Filters, *, segments: bool = False,
             if (stmt := _branch_select(branch, scope, filters, segments, by_agency)) is not None]
 
 
-def cents(amount: ColumnElement) -> ColumnElement:
+def cents(amount: Expr) -> ColumnElement:
     """An amount as whole cents, so sums are exact integers on SQLite (which keeps NUMERIC as REAL) too."""
     return cast(func.round(amount * 100), BigInteger)
 
@@ -177,6 +194,12 @@ def _has_segment(branch: _Branch, code: str) -> ColumnElement:
     return exists(tagged.where(PatentSegment.segment_code == code))
 
 
+@cache
+def _party_aliases(source: str) -> tuple[type[Organisation], type[Organisation]]:
+    """The holder and acquirer organisations of a branch, built once (an alias copies every column)."""
+    return aliased(Organisation, name=f"holder_{source}"), aliased(Organisation, name=f"acquirer_{source}")
+
+
 def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bool,
                    by_agency: bool) -> Select | None:
     modes = _branch_modes(branch)
@@ -186,15 +209,15 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
         return None
     if filters.sme and branch.source == "pledge":
         return None
-    holder = aliased(Organisation, name=f"holder_{branch.source}")
-    acquirer = aliased(Organisation, name=f"acquirer_{branch.source}")
+    holder, acquirer = _party_aliases(branch.source)
     region_code = holder.region_code if branch.region_from_holder else acquirer.region_code
     serving = by_agency and branch.source == "open_license"
+    agency_id: Expr
     if serving:
-        agency_id = ServedOrganisation.agency_id
+        agency_id = AgencyPermissionPeriod.agency_id
     else:
         agency_id = branch.table.agency_id if hasattr(branch.table, "agency_id") else cast(null(), Integer)
-    conditions: list[ColumnElement] = [branch.counted]
+    conditions: list[Expr] = [branch.counted]
     if filters.mode is not None and branch.source == "deal":
         conditions.append(Deal.mode == DealMode(filters.mode))
     if filters.start is not None:
@@ -203,10 +226,9 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
         conditions.append(branch.day <= filters.end)
     if scope.agency_id is not None:
         if branch.source == "open_license":
-            served = served_by(scope.agency_id)
-            conditions.append(or_(LicenseGrant.licensee_id.in_(served), LicenseGrant.licensor_id.in_(served)))
+            conditions.append(open_licenses_visible(scope.agency_id, LicenseGrant.effective_on))
         else:
-            conditions.append(branch.table.agency_id == scope.agency_id)
+            conditions.append(getattr(branch.table, "agency_id") == scope.agency_id)
     if filters.region is not None:
         conditions.append(region_code == filters.region)
     if filters.organisation_id is not None:
@@ -229,9 +251,11 @@ def _branch_select(branch: _Branch, scope: Scope, filters: Filters, segments: bo
     stmt = (select(*columns).select_from(branch.table)
             .join(holder, holder.id == branch.holder_id).join(acquirer, acquirer.id == branch.acquirer_id))
     if serving:
-        # DISTINCT (below): an agency serving both parties counts the license once.
-        stmt = stmt.join(ServedOrganisation, ServedOrganisation.organisation_id.in_(
-            [LicenseGrant.licensor_id, LicenseGrant.licensee_id])).distinct()
+        # DISTINCT: an agency both parties authorised counts the license once.
+        stmt = stmt.join(AgencyPermissionPeriod, and_(
+            AgencyPermissionPeriod.organisation_id.in_([LicenseGrant.licensor_id, LicenseGrant.licensee_id]),
+            AgencyPermissionPeriod.permission == AgencyPermission.OPEN_LICENSES,
+            covering(LicenseGrant.effective_on))).distinct()
     if segments:
         if branch.link is None:
             stmt = stmt.outerjoin(PatentSegment, PatentSegment.patent_id == branch.patent_id)

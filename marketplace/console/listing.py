@@ -39,11 +39,11 @@ class LedgerItem:
 
     @property
     def mode_label(self) -> str:
-        return MODE_LABELS[self.mode]
+        return str(MODE_LABELS[self.mode])
 
     @property
     def fee_label(self) -> str:
-        return FEE_LABELS.get(self.fee_type or "", "")
+        return str(FEE_LABELS.get(self.fee_type or "", ""))
 
 
 @dataclass

@@ -125,7 +125,7 @@ class MonthlyRollup(db.Model):
 
     ``agency_id`` NULL: the platform's totals (deals, open licenses, pledges);
     an agency's id: its figures (the deals and pledges it brokered, the open
-    licenses of the organisations it serves). ``dimension`` is ``all`` (key
+    licenses of the organisations that had authorised it to see them). ``dimension`` is ``all`` (key
     ``""``), ``segment``, ``region``, ``organisation``, ``sme`` or ``fee``;
     amounts are kept in cents so sums stay exact on SQLite too. Rows are
     recomputed from the ledger for each month a change touches
@@ -149,29 +149,6 @@ class MonthlyRollup(db.Model):
     )
 
 
-class ServedOrganisation(db.Model):
-    """An organisation an agency serves (see ``console.ledger``), stored because an agency's open licenses,
-    live figures and rollup rows all join on it; recomputed per agency from the ledger when marked stale."""
-
-    __tablename__ = "console_served_organisations"
-
-    agency_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
-                                                 primary_key=True)
-
-    # The rollup joins open licenses to the agencies serving their licensor or licensee.
-    __table_args__ = (Index("ix_console_served_organisations_organisation", "organisation_id", "agency_id"),)
-
-
-class StaleAgency(db.Model):
-    """An agency whose served organisations may no longer match the ledger; recomputed before the next read."""
-
-    __tablename__ = "console_stale_agencies"
-
-    agency_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
-    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class StaleMonth(db.Model):
     """A month whose rollup rows no longer match the ledger; recomputed before the next read."""
 
@@ -181,9 +158,7 @@ class StaleMonth(db.Model):
     marked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# Indexes the console's ledger scans rely on: an agency's items by date and the organisations it serves
-# (read from the index alone), licenses by date.
+# Indexes the console's ledger scans rely on: an agency's items by date, licenses by date.
 Index("ix_deals_agency_contract_date", Deal.agency_id, Deal.contract_date)
-Index("ix_deals_agency_parties", Deal.agency_id, Deal.seller_id, Deal.buyer_id)
 Index("ix_pledges_agency_registered_on", Pledge.agency_id, Pledge.registered_on)
 Index("ix_open_license_grants_effective_licensee", LicenseGrant.effective_on, LicenseGrant.licensee_id)

@@ -1,46 +1,41 @@
 """Keeping the monthly rollup equal to the ledger.
 
-Whatever changes a counted row — a deal, an open license obtained, a pledge,
-their patent links, a patent's segments, an organisation's region, kind or
-SME flag — marks the months it touches stale, in the same transaction, from
-session hooks: the ledger's services need not know the console exists. A
-change to whom an agency serves (a deal's or pledge's parties or agency, an
-event invitation) marks the agency stale the same way. The next read
-recomputes the stale agencies' served organisations (marking the months of
-the open licenses that come or go with them) and then the stale months from
-the ledger (never by deltas), so a figure is never older than the ledger it
-summarises. ``flask console rebuild-rollup`` recomputes everything, e.g.
-after bulk SQL.
+Whatever changes a counted row — a deal, an open license obtained or its
+payments, a pledge, their patent links, a patent's segments, an
+organisation's region, kind or SME flag — marks the months it touches stale,
+in the same transaction, from session hooks: the ledger's services need not
+know the console exists. So does a change to what an organisation granted an
+agency (``agencies`` permission periods): the months of that organisation's
+open licenses are marked, since they enter or leave the agency's rows. The
+next read recomputes the stale months from the ledger (never by deltas), so a
+figure is never older than the ledger it summarises. ``flask console
+rebuild-rollup`` recomputes everything, e.g. after bulk SQL.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import delete, event, inspect, select, union
+from sqlalchemy import delete, event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from marketplace.accounts.models import Organisation
+from marketplace.agencies.models import AgencyPermissionPeriod
 from marketplace.console.cells import Cell, live_cells, month_end, month_start
-from marketplace.console.ledger import DIMENSIONS, Filters, Scope, served_organisations
-from marketplace.console.models import (
-    EventInvitation, MatchmakingEvent, MonthlyRollup, ServedOrganisation, StaleAgency, StaleMonth,
-)
+from marketplace.console.ledger import DIMENSIONS, Filters, Scope
+from marketplace.console.models import MonthlyRollup, StaleMonth
 from marketplace.deals.models import Deal, DealPatent
 from marketplace.extensions import db
-from marketplace.openlicense.models import LicenseGrant
+from marketplace.openlicense.models import LicenseGrant, LicensePayment, PaymentInstallment
 from marketplace.patents.models import PatentSegment
 from marketplace.pledges.models import Pledge, PledgePatent
 
 _MONTHS = "console_stale_months"
 _REFS = "console_stale_refs"
-_AGENCIES = "console_stale_agencies"
 _DAY_ATTRIBUTE = {Deal: "contract_date", LicenseGrant: "effective_on", Pledge: "registered_on"}
 _ORGANISATION_ATTRIBUTES = ("region_code", "kind", "is_sme")
-# What decides whom an agency serves: the agency and the parties of its deals and pledges, its events' guests.
-_SERVING_ATTRIBUTES = {Deal: ("agency_id", "seller_id", "buyer_id"), Pledge: ("agency_id", "pledgor_id"),
-                       MatchmakingEvent: ("agency_id",), EventInvitation: ("event_id", "organisation_id")}
 
 
 def register() -> None:
@@ -52,18 +47,10 @@ def register() -> None:
 
 
 def _collect(session: Session, _flush_context) -> None:
-    """Note the months and agencies (or the rows to resolve into them) this flush touched."""
+    """Note the months (or the rows to resolve into them) this flush touched."""
     months: set[date] = session.info.setdefault(_MONTHS, set())
     refs: set[tuple[str, int]] = session.info.setdefault(_REFS, set())
-    agencies: set[int] = session.info.setdefault(_AGENCIES, set())
     for obj in [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]:
-        serving = _SERVING_ATTRIBUTES.get(type(obj))
-        if serving is not None and (obj in session.new or obj in session.deleted
-                                    or any(inspect(obj).attrs[name].history.has_changes() for name in serving)):
-            if isinstance(obj, EventInvitation):
-                refs.update(("event", event_id) for event_id in _values(obj, "event_id"))
-            else:
-                agencies.update(_values(obj, "agency_id"))
         attribute = _DAY_ATTRIBUTE.get(type(obj))
         if attribute is not None:
             history = inspect(obj).attrs[attribute].history
@@ -75,6 +62,10 @@ def _collect(session: Session, _flush_context) -> None:
             refs.add(("pledge", obj.pledge_id))
         elif isinstance(obj, PatentSegment):
             refs.add(("patent", obj.patent_id))
+        elif isinstance(obj, (LicensePayment, PaymentInstallment)):
+            refs.update(("license", license_id) for license_id in _values(obj, "license_id"))
+        elif isinstance(obj, AgencyPermissionPeriod):
+            refs.update(("licenses_of", org_id) for org_id in _values(obj, "organisation_id"))
         elif isinstance(obj, Organisation) and any(inspect(obj).attrs[name].history.has_changes()
                                                    for name in _ORGANISATION_ATTRIBUTES):
             refs.add(("organisation", obj.id))
@@ -92,26 +83,18 @@ def _before_commit(session: Session) -> None:
 
 
 def _forget(session: Session) -> None:
-    for name in (_MONTHS, _REFS, _AGENCIES):
+    for name in (_MONTHS, _REFS):
         session.info.pop(name, None)
 
 
-def mark_pending(session: Session) -> None:
-    """Write this unit of work's stale months and agencies to the tables every process reads."""
+def mark_pending(session: Session | scoped_session[Any]) -> None:
+    """Write this unit of work's stale months to the table every process reads."""
     months = set(session.info.pop(_MONTHS, set()))
-    agencies = set(session.info.pop(_AGENCIES, set()))
     refs = session.info.pop(_REFS, set())
-    events = [ref_id for kind, ref_id in refs if kind == "event"]
-    refs = {ref for ref in refs if ref[0] != "event"}
     if refs:
         months |= _months_of(refs)
-    if events:
-        agencies.update(db.session.scalars(select(MatchmakingEvent.agency_id).where(MatchmakingEvent.id.in_(events))))
     if months:
         mark_stale(months)
-    if agencies:
-        db.session.execute(_insert_ignoring_duplicates(StaleAgency.__table__),
-                           [{"agency_id": agency_id} for agency_id in sorted(agencies)])
 
 
 def _months_of(refs: set[tuple[str, int]]) -> set[date]:
@@ -123,6 +106,8 @@ def _months_of(refs: set[tuple[str, int]]) -> set[date]:
     pledges = by_kind.get("pledge", [])
     patents = by_kind.get("patent", [])
     organisations = by_kind.get("organisation", [])
+    licenses = by_kind.get("license", [])
+    licensing = organisations + by_kind.get("licenses_of", [])
     if deals or patents or organisations:
         stmt = select(Deal.contract_date).distinct()
         clauses = []
@@ -142,12 +127,14 @@ def _months_of(refs: set[tuple[str, int]]) -> set[date]:
         if organisations:
             clauses += [Pledge.pledgor_id.in_(organisations), Pledge.pledgee_id.in_(organisations)]
         days += db.session.scalars(select(Pledge.registered_on).distinct().where(db.or_(*clauses)))
-    if patents or organisations:
+    if patents or licensing or licenses:
         clauses = []
         if patents:
             clauses.append(LicenseGrant.patent_id.in_(patents))
-        if organisations:
-            clauses += [LicenseGrant.licensor_id.in_(organisations), LicenseGrant.licensee_id.in_(organisations)]
+        if licenses:
+            clauses.append(LicenseGrant.id.in_(licenses))
+        if licensing:
+            clauses += [LicenseGrant.licensor_id.in_(licensing), LicenseGrant.licensee_id.in_(licensing)]
         days += db.session.scalars(select(LicenseGrant.effective_on).distinct().where(db.or_(*clauses)))
     return {month_start(day) for day in days if day is not None}
 
@@ -171,38 +158,10 @@ def _locked(stmt):
     return stmt.with_for_update() if db.session.get_bind().dialect.name == "postgresql" else stmt
 
 
-def refresh_served() -> int:
-    """Recompute the stale agencies' served organisations (this session's changes included); returns how many.
-
-    The open licenses of an organisation an agency starts or stops serving
-    enter or leave that agency's rollup rows: their months are marked stale.
-    """
+def refresh_stale() -> int:
+    """Recompute the stale months (this session's own changes included); returns how many."""
     db.session.flush()
     mark_pending(db.session)
-    agencies = list(db.session.scalars(_locked(select(StaleAgency.agency_id).order_by(StaleAgency.agency_id))))
-    for agency_id in agencies:
-        now = set(db.session.scalars(served_organisations(agency_id)))
-        before = set(db.session.scalars(select(ServedOrganisation.organisation_id)
-                                        .where(ServedOrganisation.agency_id == agency_id)))
-        if before - now:
-            db.session.execute(delete(ServedOrganisation).where(
-                ServedOrganisation.agency_id == agency_id, ServedOrganisation.organisation_id.in_(before - now)))
-        if now - before:
-            db.session.execute(ServedOrganisation.__table__.insert(),
-                               [{"agency_id": agency_id, "organisation_id": org} for org in sorted(now - before)])
-        if changed := sorted(before ^ now):
-            mark_stale(month_start(day) for day in db.session.scalars(
-                select(LicenseGrant.effective_on).distinct().where(
-                    LicenseGrant.effective_on.is_not(None),
-                    db.or_(LicenseGrant.licensor_id.in_(changed), LicenseGrant.licensee_id.in_(changed)))))
-        db.session.execute(delete(StaleAgency).where(StaleAgency.agency_id == agency_id))
-    return len(agencies)
-
-
-def refresh_stale() -> int:
-    """Recompute the stale agencies, then the stale months (this session's own changes included); returns
-    how many months."""
-    refresh_served()
     stmt = select(StaleMonth.month).order_by(StaleMonth.month)
     months = list(db.session.scalars(_locked(stmt)))
     for month in months:
@@ -216,17 +175,9 @@ def refresh_stale() -> int:
 
 
 def rebuild() -> int:
-    """Recompute every agency's served organisations and every month from the ledger; returns the number of
-    rollup rows written."""
+    """Recompute every month from the ledger; returns the number of rollup rows written."""
     db.session.flush()
     mark_pending(db.session)
-    db.session.execute(delete(ServedOrganisation))
-    db.session.execute(delete(StaleAgency))
-    pairs = union(select(Deal.agency_id, Deal.seller_id).where(Deal.agency_id.is_not(None)),
-                  select(Deal.agency_id, Deal.buyer_id).where(Deal.agency_id.is_not(None)),
-                  select(Pledge.agency_id, Pledge.pledgor_id).where(Pledge.agency_id.is_not(None)),
-                  select(MatchmakingEvent.agency_id, EventInvitation.organisation_id).join(EventInvitation.event))
-    db.session.execute(ServedOrganisation.__table__.insert().from_select(["agency_id", "organisation_id"], pairs))
     db.session.execute(delete(MonthlyRollup))
     db.session.execute(delete(StaleMonth))
     written = 0

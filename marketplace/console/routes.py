@@ -5,6 +5,8 @@ Agencies see their own scope and platform admins everything (or one agency,
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,6 +14,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrganisationKind
 from marketplace.console import dashboard, events, exports, forms, funnel, listing, rollup, statistics, targets
+from marketplace.core.spreadsheets import CSV_MIMETYPE
 from marketplace.console.ledger import MODES, Scope
 from marketplace.core import transaction
 from marketplace.core.errors import Conflict, ValidationFailed
@@ -35,7 +38,7 @@ def _scope() -> Scope:
 def _year() -> int:
     year = request.args.get("year", type=int) or local_today().year
     if not 2000 <= year <= 2100:
-        raise ValidationFailed.field("year", "年份应在 2000–2100 之间 / between 2000 and 2100")
+        raise ValidationFailed.field("year", _("年份应在 2000–2100 之间"))
     return year
 
 
@@ -45,7 +48,8 @@ def _scope_args(scope: Scope) -> dict[str, int]:
 
 
 def drill_url(filters, scope: Scope, endpoint: str = "console.items") -> str:
-    return url_for(endpoint, **statistics.filter_params(filters), **_scope_args(scope))
+    params: dict[str, Any] = {**statistics.filter_params(filters), **_scope_args(scope)}
+    return url_for(endpoint, **params)
 
 
 def chart_spec(table: statistics.Table, scope: Scope, measure: str = "amount") -> dict[str, object]:
@@ -54,7 +58,7 @@ def chart_spec(table: statistics.Table, scope: Scope, measure: str = "amount") -
     datasets, links = [], []
     for mode in modes:
         figures = [row.by_mode.get(mode) for row in table.rows]
-        datasets.append({"label": statistics.MODE_LABELS[mode], "backgroundColor": MODE_COLOURS[mode],
+        datasets.append({"label": str(statistics.MODE_LABELS[mode]), "backgroundColor": MODE_COLOURS[mode],
                          "data": [str(getattr(f, measure)) if f else "0" for f in figures]})
         links.append([drill_url(f.filters, scope) if f else None for f in figures])
     return {"type": "bar", "labels": [row.label for row in table.rows], "datasets": datasets, "links": links,
@@ -108,7 +112,7 @@ def stats_csv():
     table = statistics.deal_statistics(_scope(), statistics.parse_filters(request.args),
                                        request.args.get("group_by", "month"))
     headers, rows = exports.table_rows(table)
-    return Response(exports.to_csv(headers, rows), mimetype="text/csv; charset=utf-8",
+    return Response(exports.to_csv(headers, rows), content_type=CSV_MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename=stats-{table.group_by}.csv"})
 
 
@@ -123,7 +127,7 @@ def items():
     params = {**statistics.filter_params(filters), **_scope_args(scope)}
     return render_template("console/items.html", listing=found, filters=filters, params=params, page=page,
                            pages=max(1, -(-found.total // PER_PAGE)), modes=MODES,
-                           mode_labels=statistics.MODE_LABELS)
+                           mode_labels=statistics.MODE_LABELS, fee_labels=statistics.FEE_LABELS)
 
 
 @bp.get("/console/items.<any(csv, xlsx):fmt>")
@@ -132,7 +136,7 @@ def items_export(fmt: str):
     """The drill-down list as a file: every row of every page, and the same total."""
     found = listing.list_items(_scope(), statistics.parse_filters(request.args), per_page=None)
     if fmt == "csv":
-        return Response(exports.listing_csv(found), mimetype="text/csv; charset=utf-8",
+        return Response(exports.listing_csv(found), content_type=CSV_MIMETYPE,
                         headers={"Content-Disposition": "attachment; filename=deals.csv"})
     return Response(exports.listing_xlsx(found), mimetype=XLSX,
                     headers={"Content-Disposition": "attachment; filename=deals.xlsx"})

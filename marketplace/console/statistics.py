@@ -12,7 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
@@ -21,13 +22,15 @@ from marketplace.console.ledger import FEE_TYPES, MODES, Filters, Scope
 from marketplace.console.regions import region_label
 from marketplace.core.dates import parse_date
 from marketplace.core.errors import Forbidden, ValidationFailed
+from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.extensions import db
 
 GROUPINGS = ("month", "quarter", "year", "mode", "segment", "region", "organisation")
 UNCLASSIFIED = "none"  # the query-string spelling of "no segment" ("" means no filter)
-MODE_LABELS = {"transfer": "转让", "license": "许可", "open_license": "开放许可", "equity": "作价入股",
-               "pledge": "质押融资"}
-FEE_LABELS = {"fixed": "固定费用", "royalty": "提成", "free": "免费"}
+MODE_LABELS = {"transfer": _l("转让"), "license": _l("许可"), "open_license": _l("开放许可"), "equity": _l("作价入股"),
+               "pledge": _l("质押融资")}
+FEE_LABELS = {"fixed": _l("固定费用"), "royalty": _l("提成"), "free": _l("免费")}
 CENT = Decimal("0.01")
 
 
@@ -80,7 +83,7 @@ def scope_for(user: User, agency_id: int | None = None) -> Scope:
         return Scope(agency_id)
     organisation = user.organisation if user is not None and user.is_authenticated else None
     if organisation is None or organisation.kind != OrganisationKind.AGENCY:
-        raise Forbidden("运营机构控制台仅限运营机构与平台管理员 / the console is for operation agencies and platform admins")
+        raise Forbidden(_("运营机构控制台仅限运营机构与平台管理员"))
     return Scope(organisation.id)
 
 
@@ -88,22 +91,22 @@ def parse_filters(raw: Mapping[str, Any]) -> Filters:
     """Filters from a query string or API arguments (``from``, ``to``, ``mode`` …), each checked by name."""
     start, end = parse_date(raw.get("from"), "from"), parse_date(raw.get("to"), "to")
     if start and end and start > end:
-        raise ValidationFailed.field("from", "开始日期不能晚于结束日期 / must not be after 'to'")
+        raise ValidationFailed.field("from", _("开始日期不能晚于结束日期"))
     mode = raw.get("mode") or None
     if mode is not None and mode not in MODES:
-        raise ValidationFailed.field("mode", f"可选：{', '.join(MODES)} / must be one of {', '.join(MODES)}")
+        raise ValidationFailed.field("mode", _("方式可选：%(values)s", values=", ".join(MODES)))
     fee_type = raw.get("fee_type") or None
     if fee_type is not None and fee_type not in FEE_TYPES:
-        raise ValidationFailed.field("fee_type", f"可选：{', '.join(FEE_TYPES)} / must be one of {', '.join(FEE_TYPES)}")
+        raise ValidationFailed.field("fee_type", _("付费方式可选：%(values)s", values=", ".join(FEE_TYPES)))
     segment = raw.get("segment") or None
     region = raw.get("region") or None
     if region is not None and not (str(region).isdigit() and len(str(region)) == 6):
-        raise ValidationFailed.field("region", "行政区划代码应为6位数字 / a 6-digit division code")
+        raise ValidationFailed.field("region", _("地区应为6位行政区划代码"))
     organisation = raw.get("organisation") or None
     try:
         organisation_id = int(organisation) if organisation is not None else None
     except (TypeError, ValueError):
-        raise ValidationFailed.field("organisation", "应为机构编号 / expected an organisation id") from None
+        raise ValidationFailed.field("organisation", _("高校院所应为机构编号")) from None
     return Filters(start=start, end=end, mode=mode, segment="" if segment == UNCLASSIFIED else segment,
                    region=region, organisation_id=organisation_id, sme=str(raw.get("sme", "")).lower() in ("1", "true"),
                    fee_type=fee_type)
@@ -154,7 +157,7 @@ def _period_keys(group_by: str, filters: Filters, seen: list[tuple[int, int]]) -
 def deal_statistics(scope: Scope, filters: Filters, group_by: str) -> Table:
     """Counts and amounts of the ledger grouped one way, each row split by mode."""
     if group_by not in GROUPINGS:
-        raise ValidationFailed.field("group_by", f"可选：{', '.join(GROUPINGS)} / must be one of {', '.join(GROUPINGS)}")
+        raise ValidationFailed.field("group_by", _("分组可选：%(values)s", values=", ".join(GROUPINGS)))
     dimension = group_by if group_by in ("segment", "region", "organisation") else "all"
     by_time = group_by in ("month", "quarter", "year")
     merged = merge(cells(scope, filters, dimension, per_month=by_time))
@@ -208,15 +211,24 @@ def _row_filters(group_by: str, key: str, filters: Filters, periods: dict[str, t
 
 def _labels(group_by: str, keys: list[str]) -> dict[str, str]:
     if group_by == "mode":
-        return {k: MODE_LABELS[k] for k in keys}
+        return {k: str(MODE_LABELS[k]) for k in keys}
     if group_by == "segment":
-        taxonomy = current_app.extensions["taxonomy"]
-        return {k: (taxonomy.get(k).name if taxonomy.get(k) else k) if k else "未分类" for k in keys}
+        return {k: segment_label(k) for k in keys}
     if group_by == "region":
         return {k: region_label(k) for k in keys}
     if group_by == "organisation":
         return organisation_names([int(k) for k in keys])
     return {}
+
+
+def segment_label(code: str) -> str:
+    """A segment's name in the visitor's language (``""``: unclassified)."""
+    if not code:
+        return _("未分类")
+    segment = current_app.extensions["taxonomy"].get(code)
+    if segment is None:
+        return code
+    return segment.label(str(get_locale()) if has_request_context() else "zh")
 
 
 def organisation_names(ids: list[int]) -> dict[str, str]:
@@ -272,7 +284,7 @@ def year_on_year(scope: Scope, year: int, today: date) -> list[Comparison]:
     now = deal_statistics(scope, current, "mode")
     before = deal_statistics(scope, previous, "mode")
     rows = [Comparison(a.key, a.label, a.figure, b.figure) for a, b in zip(now.rows, before.rows)]
-    rows.append(Comparison("total", "合计", now.total, before.total))
+    rows.append(Comparison("total", _("合计"), now.total, before.total))
     return rows
 
 
@@ -305,7 +317,8 @@ def sme_summary(scope: Scope, year: int, today: date) -> SmeSummary:
 
 
 def fee_split(scope: Scope, filters: Filters) -> list[Row]:
-    """Open licenses obtained by declared fee type: fixed fee, royalty, free."""
+    """Open licenses obtained by declared fee type (fixed fee, royalty, free), with the fixed fees paid and
+    confirmed."""
     found = {fee: (0, 0) for fee in FEE_TYPES} | key_totals(scope, filters, "fee")
-    return [Row(fee, FEE_LABELS[fee], Figure(n, to_amount(c), filters.narrowed(mode="open_license", fee_type=fee)))
+    return [Row(fee, str(FEE_LABELS[fee]), Figure(n, to_amount(c), filters.narrowed(mode="open_license", fee_type=fee)))
             for fee, (n, c) in found.items()]

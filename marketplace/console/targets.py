@@ -12,22 +12,23 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select, union
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import OrganisationKind, User
+from marketplace.agencies.access import organisations_served
 from marketplace.console.cells import cells, merge
-from marketplace.console.ledger import COUNTED_DEALS, Filters, Scope
-from marketplace.console.models import AgencyTarget, EventInvitation, MatchmakingEvent
+from marketplace.console.ledger import Filters, Scope
+from marketplace.console.models import AgencyTarget, MatchmakingEvent
 from marketplace.console.statistics import (
     CENT, growth_pct, same_period_last_year, sme_acquirers, to_amount, year_to_date,
 )
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.money import parse_money
 from marketplace.core.permissions import require_organisation
-from marketplace.deals.models import Deal
 from marketplace.extensions import db
-from marketplace.pledges.models import Pledge
 
 COUNTS = ("conversion_count", "transfer_license_count", "open_license_count", "pledge_count", "events_count",
           "organisations_served")
@@ -35,17 +36,17 @@ AMOUNTS = ("conversion_amount", "pledge_amount")
 RATES = ("pledge_growth_pct", "sme_growth_pct")
 FIELDS = COUNTS + AMOUNTS + RATES
 LABELS = {
-    "conversion_count": "高校院所专利转化（转让、许可、开放许可、作价入股）笔数",
-    "conversion_amount": "高校院所专利转化合同金额",
-    "transfer_license_count": "高校院所专利转让、许可笔数",
-    "open_license_count": "高校院所专利开放许可笔数",
-    "pledge_count": "质押融资笔数",
-    "pledge_amount": "质押融资金额",
-    "pledge_growth_pct": "质押融资金额同比增长（%）",
-    "pledge_count_growth_pct": "质押融资项目数同比增长（%）",
-    "sme_growth_pct": "受让高校院所专利的中小企业数同比增长（%）",
-    "events_count": "供需对接活动场次",
-    "organisations_served": "服务机构数",
+    "conversion_count": _l("高校院所专利转化（转让、许可、开放许可、作价入股）笔数"),
+    "conversion_amount": _l("高校院所专利转化合同金额"),
+    "transfer_license_count": _l("高校院所专利转让、许可笔数"),
+    "open_license_count": _l("高校院所专利开放许可笔数"),
+    "pledge_count": _l("质押融资笔数"),
+    "pledge_amount": _l("质押融资金额"),
+    "pledge_growth_pct": _l("质押融资金额同比增长（%）"),
+    "pledge_count_growth_pct": _l("质押融资项目数同比增长（%）"),
+    "sme_growth_pct": _l("受让高校院所专利的中小企业数同比增长（%）"),
+    "events_count": _l("供需对接活动场次"),
+    "organisations_served": _l("服务机构数（授权期内）"),
 }
 MAX_RATE = Decimal("1000")
 
@@ -54,9 +55,9 @@ def _parse_count(value: Any, field: str) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise ValidationFailed.field(field, "应为整数 / expected a whole number") from None
+        raise ValidationFailed.field(field, _("应为整数")) from None
     if number < 0:
-        raise ValidationFailed.field(field, "不能为负 / must not be negative")
+        raise ValidationFailed.field(field, _("不能为负"))
     return number
 
 
@@ -64,11 +65,11 @@ def _parse_rate(value: Any, field: str) -> Decimal:
     try:
         rate = Decimal(str(value).strip().removesuffix("%"))
     except (InvalidOperation, ValueError):
-        raise ValidationFailed.field(field, "不是有效的百分比 / not a valid percentage") from None
+        raise ValidationFailed.field(field, _("不是有效的百分比")) from None
     if not rate.is_finite() or rate < 0:
-        raise ValidationFailed.field(field, "不能为负 / must not be negative")
+        raise ValidationFailed.field(field, _("不能为负"))
     if rate > MAX_RATE or rate != rate.quantize(CENT):
-        raise ValidationFailed.field(field, "应为 0–1000，最多两位小数 / 0–1000 with at most 2 decimals")
+        raise ValidationFailed.field(field, _("应为 0–1000，最多两位小数"))
     return rate
 
 
@@ -101,9 +102,9 @@ def _year(raw: Any) -> int:
     try:
         year = int(str(raw).strip())
     except (TypeError, ValueError):
-        raise ValidationFailed.field("year", "应为年份 / expected a year") from None
+        raise ValidationFailed.field("year", _("应为年份")) from None
     if not 2000 <= year <= 2100:
-        raise ValidationFailed.field("year", "年份应在 2000–2100 之间 / between 2000 and 2100")
+        raise ValidationFailed.field("year", _("年份应在 2000–2100 之间"))
     return year
 
 
@@ -127,7 +128,7 @@ def create_targets(user: User, raw: Mapping[str, Any]) -> AgencyTarget:
     year = _year(raw.get("year"))
     values = clean_targets(raw)
     if targets_for(agency.id, year) is not None:
-        raise Conflict(f"{year} 年的目标已存在，请修改 / targets for {year} exist: update them", {"year": "exists"})
+        raise Conflict(_("%(year)d 年的目标已存在，请修改", year=year), {"year": "exists"})
     target = AgencyTarget(agency_id=agency.id, year=year, updated_by_id=user.id, **values)
     db.session.add(target)
     db.session.flush()
@@ -140,7 +141,7 @@ def update_targets(user: User, target_id: int, raw: Mapping[str, Any]) -> Agency
     agency = require_organisation(user, (OrganisationKind.AGENCY,))
     target = db.session.get(AgencyTarget, target_id)
     if target is None or target.agency_id != agency.id:
-        raise NotFound("目标不存在 / targets not found")
+        raise NotFound(_("目标不存在"))
     changes = diff(target, clean_targets(raw))
     if changes:
         target.updated_by_id = user.id
@@ -225,19 +226,8 @@ def events_held(agency_id: int, start: date, end: date) -> int:
 
 
 def organisations_served_in(agency_id: int, start: date, end: date) -> int:
-    """Organisations the agency served in the period: parties of its counted deals and pledges, its guests."""
-    served = union(
-        select(Deal.seller_id.label("id")).where(Deal.agency_id == agency_id, Deal.status.in_(COUNTED_DEALS),
-                                                 Deal.contract_date >= start, Deal.contract_date <= end),
-        select(Deal.buyer_id).where(Deal.agency_id == agency_id, Deal.status.in_(COUNTED_DEALS),
-                                    Deal.contract_date >= start, Deal.contract_date <= end),
-        select(Pledge.pledgor_id).where(Pledge.agency_id == agency_id, Pledge.registered_on >= start,
-                                        Pledge.registered_on <= end),
-        select(EventInvitation.organisation_id).join(MatchmakingEvent).where(
-            MatchmakingEvent.agency_id == agency_id, MatchmakingEvent.held_on >= start,
-            MatchmakingEvent.held_on <= end),
-    ).subquery()
-    return int(db.session.scalar(select(func.count()).select_from(served)))
+    """Organisations that had the agency serving them (an accepted relationship) on some day of the period."""
+    return organisations_served(agency_id, start, end)
 
 
 def target_progress(agency_id: int, year: int, today: date) -> list[Progress]:
@@ -258,11 +248,13 @@ def target_progress(agency_id: int, year: int, today: date) -> list[Progress]:
         return getattr(target, name) if target is not None else None
 
     def counted(metric: str, actual: int, filters: Filters | None = None) -> Progress:
-        return Progress(metric, LABELS[metric], goal(metric), actual, linear_forecast(actual, year, today), filters)
+        return Progress(metric, str(LABELS[metric]), goal(metric), actual, linear_forecast(actual, year, today),
+                        filters)
 
     def amount(metric: str, cents_: int, filters: Filters | None = None) -> Progress:
         value = to_amount(cents_)
-        return Progress(metric, LABELS[metric], goal(metric), value, linear_forecast(value, year, today), filters)
+        return Progress(metric, str(LABELS[metric]), goal(metric), value, linear_forecast(value, year, today),
+                        filters)
 
     progress = [
         counted("conversion_count", total(conversion, 0)),
@@ -288,7 +280,7 @@ def target_progress(agency_id: int, year: int, today: date) -> list[Progress]:
     held = events_held(agency_id, period.start, period.end)
     scheduled = events_held(agency_id, period.start, date(year, 12, 31))
     straight = linear_forecast(held, year, today)
-    progress.append(Progress("events_count", LABELS["events_count"], goal("events_count"), held,
+    progress.append(Progress("events_count", str(LABELS["events_count"]), goal("events_count"), held,
                              None if straight is None else max(straight, scheduled)))
     progress.append(counted("organisations_served", organisations_served_in(agency_id, period.start, period.end)))
     return progress
@@ -298,5 +290,5 @@ def _rate(metric: str, label_key: str, target: Decimal | None, now: Decimal | in
           last_year: Decimal | int, year: int, today: date, filters: Filters | None = None) -> Progress:
     """Growth so far (against last year's same days) and forecast growth (year-end line against last year)."""
     projected = linear_forecast(now, year, today)
-    return Progress(metric, LABELS[metric if metric in LABELS else label_key], target, growth_pct(now, same_period),
+    return Progress(metric, str(LABELS[metric if metric in LABELS else label_key]), target, growth_pct(now, same_period),
                     growth_pct(projected, last_year) if projected is not None else None, filters, is_rate=True)

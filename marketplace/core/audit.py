@@ -12,7 +12,8 @@ from marketplace.core.models import AuditEntry
 from marketplace.extensions import db
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as JSON stores it: money and dates as text, enums by value."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (date, datetime)):
@@ -20,7 +21,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -37,7 +38,7 @@ def record_audit(action: str, entity_type: str, entity_id: int | None,
         user_id=getattr(actor, "id", None),
         organisation_id=organisation_id if organisation_id is not None else getattr(actor, "organisation_id", None),
         action=action, entity_type=entity_type, entity_id=entity_id,
-        changes={k: _jsonable(v) for k, v in (changes or {}).items()},
+        changes={k: jsonable(v) for k, v in (changes or {}).items()},
     )
     db.session.add(entry)
     return entry
@@ -49,6 +50,6 @@ def diff(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
     for name, new in values.items():
         old = getattr(obj, name)
         if old != new:
-            changed[name] = [_jsonable(old), _jsonable(new)]
+            changed[name] = [jsonable(old), jsonable(new)]
             setattr(obj, name, new)
     return changed

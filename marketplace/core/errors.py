@@ -11,6 +11,7 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds; answered as a Retry-After header when set
 
     def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -51,8 +52,14 @@ class Unauthorized(DomainError):
 
 
 class TooManyRequests(DomainError):
+    """Try again later: ``retry_after`` seconds (sign-in backoff)."""
+
     status = 429
     code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(DomainError):
@@ -63,7 +70,7 @@ class ServiceUnavailable(DomainError):
 
     def __init__(self, message: str, retry_after: int = 5) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after: int = retry_after
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "retry_after": self.retry_after}

@@ -24,7 +24,8 @@ def queue_mail(to: str, subject: str, body: str) -> None:
 
 
 def take_queued_mail() -> list[tuple[str, str, str]]:
-    return db.session.info.pop(_SESSION_KEY, [])
+    queued: list[tuple[str, str, str]] = db.session.info.pop(_SESSION_KEY, [])
+    return queued
 
 
 @job(queue="mail", timeout=60)

@@ -61,6 +61,7 @@ class OutboxEvent(db.Model):
     action: Mapped[str] = mapped_column(String(32), default="changed")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]  # a drain took the row (see outbox.claim); cleared when it fails
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.text import normalise_text
 
 
-def clean_text(value: Any, field: str, limit: int, *, required: bool = False) -> str:
-    """Stripped text of at most ``limit`` characters; ``required`` refuses blank."""
-    text = str(value or "").strip()
+def clean_text(value: Any, field: str, limit: int, *, required: bool = False, multiline: bool = True) -> str:
+    """Normalised (``core.text``), stripped text of at most ``limit`` characters; ``required`` refuses blank."""
+    text = normalise_text(str(value or ""), multiline=multiline).strip()
     if required and not text:
-        raise ValidationFailed.field(field, "必填 / required")
+        raise ValidationFailed.field(field, _("必填"))
     if len(text) > limit:
-        raise ValidationFailed.field(field, f"最多 {limit} 字 / at most {limit} characters")
+        raise ValidationFailed.field(field, _("最多 %(n)d 字", n=limit))
     return text
 
 
@@ -44,7 +47,7 @@ class FieldCollector:
     def require(self, *fields: str) -> None:
         for field in fields:
             if field not in self.raw and field not in self.errors:
-                self.errors[field] = "必填 / required"
+                self.errors[field] = _("必填")
 
     def raise_errors(self, error_class: type[ValidationFailed] = ValidationFailed) -> None:
         if self.errors:

@@ -6,11 +6,17 @@ from urllib.parse import urlsplit
 from flask import flash, request
 from flask_wtf import FlaskForm
 
+from marketplace.core import transaction
 from marketplace.core.errors import DomainError
 
 
 def show_errors(form: FlaskForm | None, error: DomainError) -> None:
-    """Attach a service's field errors to the form and flash its message."""
+    """Undo what the refused act wrote, attach the service's field errors to the form and flash its message.
+
+    A page that catches a refusal still answers 200 or 302, which commits: the
+    rollback here keeps a refused act from leaving anything behind.
+    """
+    transaction.rollback()
     for name, reason in error.fields.items():
         field = getattr(form, name, None) if form is not None else None
         if field is not None and hasattr(field, "errors"):
@@ -27,8 +33,14 @@ def safe_next(default: str) -> str:
     return default
 
 
-def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+def page_number(limit: int = 100_000) -> int:
+    """The ``page`` query argument, 1 when missing or unreadable, at most ``limit`` (offsets stay small)."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or len(raw) > 6:
+        return 1 if not raw.isdigit() else limit
+    return min(limit, max(1, int(raw)))
+
+
+def client_address() -> str:
+    """The client's address: ``remote_addr`` as ``ProxyFix`` set it from trusted proxy headers (``TRUSTED_PROXY_HOPS``)."""
+    return (request.remote_addr or "-")[:64]

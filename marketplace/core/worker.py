@@ -11,21 +11,26 @@ forked horse never reuses the parent's pooled connections.
 from __future__ import annotations
 
 from flask import Flask
-from rq import SimpleWorker, Worker
+from rq import Queue, SimpleWorker, Worker
+from rq.job import Job
+from rq.worker import BaseWorker
 
 from marketplace.extensions import db
 
 
-def make_worker_class(app: Flask, fork: bool = False) -> type[Worker]:
+def make_worker_class(app: Flask, fork: bool = False) -> type[BaseWorker]:
     """A Worker whose jobs see ``current_app`` and get a fresh session each."""
 
-    class AppWorker(Worker if fork else SimpleWorker):  # type: ignore[valid-type,misc]
-        def perform_job(self, job, queue):
+    base: type[BaseWorker] = Worker if fork else SimpleWorker
+
+    class AppWorker(base):  # type: ignore[valid-type,misc]
+        def perform_job(self, job: Job, queue: Queue) -> bool:
             with app.app_context():
                 if fork:  # in the forked work horse: the parent's pooled sockets are not ours
                     db.engine.dispose(close=False)
                 try:
-                    return super().perform_job(job, queue)
+                    performed: bool = super().perform_job(job, queue)
+                    return performed
                 finally:
                     db.session.remove()
 

@@ -5,8 +5,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
+from marketplace.consents.api import ProposalSchema
 from marketplace.deals import services
 from marketplace.deals.models import DealMode, DealStatus, LicenseKind
+from marketplace.deals.terms import AMENDABLE
 
 blp = Blueprint("deals_api", __name__, url_prefix="/deals", description="交易 / deals")
 
@@ -54,7 +56,10 @@ class DealSchema(Schema):
     cancelled_on = fields.Date(allow_none=True)
     match_id = fields.Integer(allow_none=True)
     notes = fields.String()
+    terms_version = fields.Integer(metadata={"description": "raised by every edit; consents are to one version"})
     amendments = fields.List(fields.Nested(AmendmentSchema))
+    proposals = fields.List(fields.Nested(ProposalSchema),
+                            metadata={"description": "signing and later steps, with each party's consent"})
     created_at = fields.DateTime()
 
 
@@ -78,21 +83,23 @@ class DealCreateSchema(DealFieldsSchema):
     patent_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
     amount = Money(required=True)
     status = fields.String(load_default="negotiating", validate=validate.OneOf(STATUSES[:4]),
-                           metadata={"description": "record a deal already signed, recorded or completed"})
+                           metadata={"description": "a deal already signed, recorded or completed outside the "
+                                                    "platform: it gets there once every party has signed"})
     recorded_on = fields.Date(allow_none=True)
     completed_on = fields.Date(allow_none=True)
 
 
 class DealPatchSchema(DealFieldsSchema):
     status = fields.String(validate=validate.OneOf(STATUSES),
-                           metadata={"description": "negotiating → signed → recorded → completed, or cancelled"})
+                           metadata={"description": "propose recorded, completed or cancelled (signing comes from "
+                                                    "every party's consent); see the deal's proposals"})
     recorded_on = fields.Date(allow_none=True)
     completed_on = fields.Date(allow_none=True)
 
 
 class AmendmentWriteSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
-    changes = fields.Dict(keys=fields.String(validate=validate.OneOf(services.AMENDABLE)), required=True,
+    changes = fields.Dict(keys=fields.String(validate=validate.OneOf(AMENDABLE)), required=True,
                           metadata={"example": {"amount": "1200000.00"}})
 
 
@@ -123,7 +130,7 @@ def list_deals(args: dict):
 @blp.alt_response(409, schema=ErrorSchema, description="a legal rule refuses the deal; `fields` names each reason")
 @blp.alt_response(422, schema=ErrorSchema)
 def create_deal(body: dict):
-    """Record a deal as a party or as the brokering agency."""
+    """Record a deal as a party or as the brokering agency; every party is then asked to sign it."""
     return services.record_deal(api_user(), body)
 
 
@@ -142,16 +149,16 @@ def get_deal(deal_id: int):
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 def patch_deal(body: dict, deal_id: int):
-    """Edit a deal before it is recorded, and/or move it to its next status."""
+    """Edit a negotiating deal (every party is asked again) and/or propose its next status."""
     return services.update_deal(api_user(), deal_id, body)
 
 
 @blp.post("/<int:deal_id>/amendments")
 @blp.arguments(AmendmentWriteSchema)
-@blp.response(201, AmendmentSchema)
+@blp.response(201, ProposalSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 def amend_deal(body: dict, deal_id: int):
-    """Correct a recorded or completed deal; the change and its reason are kept."""
+    """Propose a correction of a signed deal; it applies, with its reason, once seller and buyer agree."""
     return services.amend_deal(api_user(), deal_id, body)

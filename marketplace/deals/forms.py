@@ -12,7 +12,7 @@ from marketplace.deals.models import Deal, DealMode, DealStatus, LicenseKind
 
 MODE_CHOICES = [(m.value, m.lazy_label) for m in DealMode]
 KIND_CHOICES = [("", _l("（非许可交易不填）"))] + [(k.value, k.lazy_label) for k in LicenseKind]
-ENTRY_STATUS_CHOICES = [(s.value, s.lazy_label) for s in DealStatus if s != DealStatus.CANCELLED]
+ENTRY_STATUS_CHOICES = [(s.value, s.lazy_label) for s in (DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED)]
 
 
 class DealFieldsForm(FlaskForm):
@@ -41,7 +41,7 @@ class DealForm(DealFieldsForm):
     seller_id = SelectField(_l("转让方/许可方（专利权人）"), coerce=int, choices=[])
     buyer_id = SelectField(_l("受让方/被许可方"), coerce=int, choices=[])
     patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), validators=[DataRequired()])
-    status = SelectField(_l("当前状态"), choices=ENTRY_STATUS_CHOICES)
+    status = SelectField(_l("各方确认后的状态"), choices=ENTRY_STATUS_CHOICES)
 
     def values(self) -> dict[str, Any]:
         return {**super().values(), "mode": self.mode.data, "license_kind": self.license_kind.data or None,
@@ -52,6 +52,7 @@ class StatusForm(FlaskForm):
     status = SelectField(_l("新状态"), choices=[(s.value, s.lazy_label) for s in DealStatus])
     recordal_number = StringField(_l("登记/备案号"), validators=[Optional(), Length(max=64)])
     recorded_on = DateField(_l("登记日"), validators=[Optional()])
+    completed_on = DateField(_l("完成日"), validators=[Optional()])
 
 
 class AmendmentForm(FlaskForm):

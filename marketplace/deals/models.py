@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation
+from marketplace.consents.models import Proposal
 from marketplace.core.models import TimestampMixin, portable_enum, utcnow
 from marketplace.extensions import db
 from marketplace.patents.models import Patent
@@ -41,7 +42,7 @@ class DealStatus(LabelledEnum):
 
     @property
     def binding(self) -> bool:
-        """A signed contract binds the parties (an exclusive license is then in force)."""
+        """Signed by every party through its own account: binds them (an exclusive license is then in force)."""
         return self in (DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED)
 
     @property
@@ -74,6 +75,7 @@ class Deal(TimestampMixin, db.Model):
     cancelled_on: Mapped[date | None]
     match_id: Mapped[int | None] = mapped_column(index=True)  # the matching engine's stored match, when it led here
     notes: Mapped[str] = mapped_column(Text, default="")
+    terms_version: Mapped[int] = mapped_column(default=1)  # raised by every edit: earlier consents no longer count
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     seller: Mapped[Organisation] = relationship(foreign_keys=[seller_id])
@@ -82,6 +84,9 @@ class Deal(TimestampMixin, db.Model):
     patent_links: Mapped[list["DealPatent"]] = relationship(cascade="all, delete-orphan",
                                                            order_by="DealPatent.patent_id")
     amendments: Mapped[list["DealAmendment"]] = relationship(order_by="DealAmendment.id")
+    proposals: Mapped[list[Proposal]] = relationship(
+        primaryjoin="and_(Proposal.subject_type == 'deal', foreign(Proposal.subject_id) == Deal.id)",
+        viewonly=True, order_by="Proposal.id")
 
     __table_args__ = (Index("ix_deals_mode_status_date", "mode", "status", "contract_date"),)
 

@@ -48,7 +48,7 @@ def new():
         except FIXABLE as error:
             show_errors(form, error)
         else:
-            flash(_("交易已录入"), "success")
+            flash(_("交易已录入，待各方通过自己的账户确认后生效"), "success")
             return redirect(url_for("deals.detail", deal_id=deal.id))
     return render_template("deals/form.html", form=form)
 
@@ -56,12 +56,13 @@ def new():
 @bp.get("/deals/<int:deal_id>")
 @login_required
 def detail(deal_id: int):
+    """The deal, each party's consent to its steps, and what the viewer's organisation may propose next."""
     deal = services.get_deal(current_user, deal_id)
     can_change = current_user.organisation_id in deal.party_ids()
     status_form = forms.StatusForm()
     status_form.status.choices = [(s.value, s.label) for s in services.next_statuses(deal)]
     return render_template("deals/detail.html", deal=deal, can_change=can_change, status_form=status_form,
-                           amendment_form=forms.AmendmentForm())
+                           amendment_form=forms.AmendmentForm(), binding=deal.status in services.BINDING)
 
 
 @bp.route("/deals/<int:deal_id>/edit", methods=["GET", "POST"])
@@ -77,7 +78,7 @@ def edit(deal_id: int):
         except FIXABLE as error:
             show_errors(form, error)
         else:
-            flash(_("交易已更新"), "success")
+            flash(_("交易已更新，各方须按新条款重新确认"), "success")
             return redirect(url_for("deals.detail", deal_id=deal_id))
     return render_template("deals/edit.html", form=form, deal=deal)
 
@@ -85,17 +86,20 @@ def edit(deal_id: int):
 @bp.post("/deals/<int:deal_id>/status")
 @login_required
 def change_status(deal_id: int):
+    """Propose the next status; it applies once the parties the step needs have approved."""
     form = forms.StatusForm()
     if form.validate_on_submit():
         try:
-            changes = {"status": form.status.data, "recorded_on": form.recorded_on.data}
+            changes = {"status": form.status.data, "recorded_on": form.recorded_on.data,
+                       "completed_on": form.completed_on.data}
             if form.recordal_number.data:
                 changes["recordal_number"] = form.recordal_number.data
-            services.update_deal(current_user, deal_id, changes)
+            deal = services.update_deal(current_user, deal_id, changes)
         except FIXABLE as error:
             show_errors(form, error)
         else:
-            flash(_("交易状态已更新"), "success")
+            done = deal.status.value == form.status.data
+            flash(_("交易状态已更新") if done else _("已提出，待相关各方通过自己的账户确认"), "success")
     return redirect(url_for("deals.detail", deal_id=deal_id))
 
 
@@ -109,7 +113,7 @@ def amend(deal_id: int):
         except FIXABLE as error:
             show_errors(form, error)
         else:
-            flash(_("更正已记录"), "success")
+            flash(_("更正已提出，待买卖双方确认后生效"), "success")
     else:
         flash(_("请填写更正理由"), "danger")
     return redirect(url_for("deals.detail", deal_id=deal_id))

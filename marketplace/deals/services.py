@@ -1,11 +1,12 @@
-"""The deal ledger: record transfers, licenses and equity deals, move them through their statuses, amend them.
+"""The deal ledger: record transfers, licenses and equity deals, edit them while negotiating, propose each step.
 
 Deals are what agencies are measured on, so each is recorded once, with its
-money exact, and seen only by its parties, its agency and platform admins.
-The law enters at three points: no exclusive or sole license while an open
-license is declared; no assignment before the open license is withdrawn (or
-while pledged); a completed assignment moves the patent, history kept.
-Recorded deals are immutable; corrections are amendments with an audit trail.
+money exact, and seen only by its parties, its agency and platform admins. A
+party or the brokering agency records a deal; it binds only when every party
+whose rights it changes has signed through its own account, and each later
+step (recordal, completion, cancellation, amendment) waits for the consents
+``deals.acts`` names. Recorded deals are immutable; corrections are
+amendments both parties agree to, kept with their reasons.
 """
 from __future__ import annotations
 
@@ -13,41 +14,27 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
-from marketplace.core.audit import diff, record_audit
+from marketplace.consents import services as consents
+from marketplace.consents.models import ConsentAct, Proposal
+from marketplace.core.audit import jsonable, diff, record_audit
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
-from marketplace.core.money import parse_money
-from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
-from marketplace.deals.models import Deal, DealAmendment, DealMode, DealPatent, DealStatus, LicenseKind, OwnershipChange
+from marketplace.deals import acts
+from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus, LicenseKind, OwnershipChange
+from marketplace.deals.terms import AMENDABLE, EDITABLE, check_term, clean_fields, parse_member
 from marketplace.extensions import db
-from marketplace.openlicense.eligibility import LAPSED, Ineligible, Refusal, assignment_refusals, license_refusals
-from marketplace.core.dates import local_today, parse_date
-from marketplace.openlicense.facts import lock_patents, patent_facts
-from marketplace.openlicense.services import recheck_patent
+from marketplace.openlicense.facts import lock_patents
 from marketplace.patents.models import Patent
 from marketplace.patents.numbers import normalise_application_number
 
-ENTITY = "deal"
-ORDER = [DealStatus.NEGOTIATING, DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED]
-TRANSITIONS = {
-    DealStatus.NEGOTIATING: {DealStatus.SIGNED, DealStatus.CANCELLED},
-    DealStatus.SIGNED: {DealStatus.RECORDED, DealStatus.COMPLETED, DealStatus.CANCELLED},
-    DealStatus.RECORDED: {DealStatus.COMPLETED},
-}
-EDITABLE = ("title", "amount", "contract_date", "term_start", "term_end", "recordal_number", "match_id", "notes")
-AMENDABLE = ("title", "amount", "contract_date", "term_start", "term_end", "recordal_number", "recorded_on", "notes")
-
-
-def _enum(enum_cls: type, raw: Any, field: str) -> Any:
-    member = raw if isinstance(raw, enum_cls) else enum_cls.parse(str(raw or ""))
-    if member is None:
-        allowed = ", ".join(m.value for m in enum_cls)
-        raise ValidationFailed.field(field, f"无效取值，可选：{allowed} / must be one of {allowed}")
-    return member
+ENTITY = acts.SUBJECT
+BINDING = (DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED)
+STEP_FIELDS = ("recordal_number",)  # given with a status, it belongs to the step (the registration), not an edit
 
 
 def parse_ids(raw: Any, field: str = "patent_ids") -> list[int]:
@@ -56,7 +43,7 @@ def parse_ids(raw: Any, field: str = "patent_ids") -> list[int]:
     try:
         return sorted({int(str(p).strip()) for p in parts if str(p).strip()})
     except ValueError:
-        raise ValidationFailed.field(field, "应为专利编号列表 / expected a list of patent ids") from None
+        raise ValidationFailed.field(field, _("应为专利编号列表")) from None
 
 
 def _organisation(raw: Any, field: str, kinds: tuple[OrganisationKind, ...] = ()) -> Organisation:
@@ -65,98 +52,49 @@ def _organisation(raw: Any, field: str, kinds: tuple[OrganisationKind, ...] = ()
     except (TypeError, ValueError):
         organisation = None
     if organisation is None:
-        raise ValidationFailed.field(field, "机构不存在 / organisation not found")
+        raise ValidationFailed.field(field, _("机构不存在"))
     if kinds and organisation.kind not in kinds:
-        raise ValidationFailed.field(field, f"须为{'、'.join(k.value for k in kinds)}机构 / must be a {kinds[0].value}")
+        raise ValidationFailed.field(field, _("须为运营机构"))
     return organisation
 
 
-def _clean_fields(raw: Mapping[str, Any], mode: DealMode, names: tuple[str, ...]) -> dict[str, Any]:
-    """Validate the editable fields present in ``raw``, naming every wrong one."""
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    parsers = {
-        "title": lambda v: str(v or "").strip()[:300],
-        "notes": lambda v: str(v or "").strip()[:5000],
-        "amount": lambda v: parse_money(v, "amount", allow_zero=mode == DealMode.LICENSE),
-        "contract_date": lambda v: parse_date(v, "contract_date"),
-        "term_start": lambda v: parse_date(v, "term_start"),
-        "term_end": lambda v: parse_date(v, "term_end"),
-        "recorded_on": lambda v: parse_date(v, "recorded_on"),
-        "recordal_number": lambda v: (str(v or "").strip() or None),
-        "match_id": lambda v: None if v in (None, "") else int(v),
-    }
-    for name in names:
-        if name in raw:
-            try:
-                values[name] = parsers[name](raw[name])
-            except ValidationFailed as error:
-                errors.update(error.fields)
-            except (TypeError, ValueError):
-                errors[name] = "应为整数 / expected a whole number"
-    if values.get("recordal_number") and len(values["recordal_number"]) > 64:
-        errors["recordal_number"] = "最多 64 字 / at most 64 characters"
-    if errors:
-        raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
-    return values
-
-
-def _check_term(deal: Deal) -> None:
-    if deal.term_start and deal.term_end and deal.term_end < deal.term_start:
-        raise ValidationFailed.field("term_end", "不能早于起始日 / may not be before the start")
-
-
-def _legal_check(deal: Deal, patents: list[Patent], target: DealStatus) -> None:
-    """The rules a deal must meet to reach ``target``, per patent, all reasons named at once."""
-    today = local_today()
-    refusals: list[tuple[str, Refusal]] = []
-    for patent in patents:
-        if patent.owner_id != deal.seller_id:
-            refusals.append((patent.application_number, Refusal("seller_not_patentee")))
-        if patent.legal_status in LAPSED:
-            refusals.append((patent.application_number, Refusal("lapsed")))
-        facts = patent_facts(patent, today)
-        if deal.mode == DealMode.LICENSE and deal.license_kind:
-            refusals += [(patent.application_number, r) for r in license_refusals(deal.license_kind.value, facts)]
-        if deal.mode.assigns and target in (DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED):
-            refusals += [(patent.application_number, r) for r in assignment_refusals(facts)]
-    if refusals:
-        raise Ineligible("该交易不符合法定条件 / the deal breaks a legal rule", refusals)
-
-
 def _visible(user: User, deal: Deal) -> bool:
-    return user.is_platform_admin or user.organisation_id in deal.party_ids()
+    return user.is_platform_admin or user.organisation_id in deal.party_ids() or \
+        consents.was_asked(ENTITY, deal.id, user.organisation_id)
 
 
 def get_deal(user: User, deal_id: int) -> Deal:
-    """A deal seen by its parties, its agency and platform admins; 404 for everyone else."""
+    """A deal seen by its parties, its agency, the organisations asked to consent to it (co-owners, pledgees)
+    and platform admins; 404 for everyone else."""
     deal = db.session.get(Deal, deal_id)
     if deal is None or not _visible(user, deal):
-        raise NotFound("交易不存在 / deal not found")
+        raise NotFound(_("交易不存在"))
     return deal
 
 
 def _deal_for_change(user: User, deal_id: int) -> Deal:
-    """Only the parties and the agency change a deal (platform admins read it)."""
+    """Only the parties and the agency act on a deal (others asked to consent only decide); locked for the change."""
     deal = get_deal(user, deal_id)
     if user.organisation_id not in deal.party_ids():
-        raise NotFound("交易不存在 / deal not found")
-    return deal
+        raise NotFound(_("交易不存在"))
+    return acts.lock_deal(deal.id)
 
 
 def record_deal(user: User, raw: Mapping[str, Any]) -> Deal:
     """Enter a deal, as one of its parties or as the agency brokering it (which then is its agency).
 
-    ``status`` may be given to record a deal that is already signed, recorded
-    or completed; it passes through every intermediate transition and rule.
+    The deal starts negotiating and every party is asked to sign its terms.
+    ``status`` (signed, recorded, completed) records a deal that went further
+    outside the platform: the parties' signatures then carry it there at once,
+    through every intermediate rule.
     """
     organisation = require_organisation(user)
-    mode = _enum(DealMode, raw.get("mode"), "mode")
-    kind = _enum(LicenseKind, raw.get("license_kind"), "license_kind") if mode == DealMode.LICENSE else None
+    mode = parse_member(DealMode, raw.get("mode"), "mode")
+    kind = parse_member(LicenseKind, raw.get("license_kind"), "license_kind") if mode == DealMode.LICENSE else None
     seller = _organisation(raw.get("seller_id"), "seller_id")
     buyer = _organisation(raw.get("buyer_id"), "buyer_id")
     if seller.id == buyer.id:
-        raise ValidationFailed.field("buyer_id", "买卖双方不能相同 / buyer and seller must differ")
+        raise ValidationFailed.field("buyer_id", _("买卖双方不能相同"))
     if organisation.kind == OrganisationKind.AGENCY and organisation.id not in (seller.id, buyer.id):
         agency: Organisation | None = organisation
     elif raw.get("agency_id") not in (None, ""):
@@ -164,145 +102,104 @@ def record_deal(user: User, raw: Mapping[str, Any]) -> Deal:
     else:
         agency = None
     if organisation.id not in {seller.id, buyer.id, agency.id if agency else None}:
-        raise ValidationFailed.field("seller_id",
-                                     "须为交易一方或经办机构 / you must be a party or the brokering agency")
+        raise ValidationFailed.field("seller_id", _("须为交易一方或经办机构"))
     patent_ids = parse_ids(raw.get("patent_ids"))
     patents = lock_patents(patent_ids)
     if not patent_ids or len(patents) != len(patent_ids):
-        raise ValidationFailed.field("patent_ids",
-                                     "须选择至少一件存在的专利 / at least one existing patent is required")
+        raise ValidationFailed.field("patent_ids", _("须选择至少一件存在的专利"))
     if "amount" not in raw:
-        raise ValidationFailed.field("amount", "必填 / required")
-    values = _clean_fields(raw, mode, EDITABLE)
-    target = _enum(DealStatus, raw.get("status") or "negotiating", "status")
+        raise ValidationFailed.field("amount", _("必填"))
+    values = clean_fields(raw, mode, EDITABLE)
+    target = parse_member(DealStatus, raw.get("status") or DealStatus.SIGNED.value, "status")
     if target == DealStatus.CANCELLED:
-        raise ValidationFailed.field("status", "不能以已取消状态录入 / a deal cannot be entered as cancelled")
+        raise ValidationFailed.field("status", _("不能以已取消状态录入"))
+    details = acts.step_details(max(target, DealStatus.SIGNED, key=acts.ORDER.index), raw)
     deal = Deal(mode=mode, license_kind=kind, status=DealStatus.NEGOTIATING, seller_id=seller.id, buyer_id=buyer.id,
                 agency_id=agency.id if agency else None, created_by_id=user.id,
                 patent_links=[DealPatent(patent_id=p.id) for p in patents], **values)
-    _check_term(deal)
-    _legal_check(deal, patents, DealStatus.NEGOTIATING)
+    check_term(deal)
+    acts.legal_check(deal, patents, DealStatus.NEGOTIATING)
     db.session.add(deal)
     db.session.flush()
     record_audit("deal.recorded", ENTITY, deal.id, {"mode": mode, "amount": deal.amount,
                                                     "patent_ids": patent_ids}, actor=user)
-    for status in ORDER[1:ORDER.index(target) + 1]:
-        _transition(user, deal, status, raw)
+    acts.propose_signing(user, deal, details)
     return deal
 
 
 def next_statuses(deal: Deal) -> list[DealStatus]:
-    """The statuses a deal may move to from where it is, in lifecycle order."""
-    allowed = TRANSITIONS.get(deal.status, set())
-    if deal.status == DealStatus.SIGNED and deal.mode.assigns:
-        allowed = allowed - {DealStatus.COMPLETED}
-    return [s for s in DealStatus if s in allowed]
-
-
-def _transition(user: User, deal: Deal, target: DealStatus, raw: Mapping[str, Any]) -> None:
-    if target not in next_statuses(deal):
-        raise Conflict(f"不能从“{deal.status.label_zh}”变为“{target.label_zh}”"
-                       f" / cannot go from {deal.status.value} to {target.value}", {"status": "invalid transition"})
-    today = local_today()
-    patents = lock_patents(deal.patent_ids)
-    if target != DealStatus.CANCELLED:
-        _legal_check(deal, patents, target)
-    if target == DealStatus.SIGNED:
-        deal.contract_date = deal.contract_date or parse_date(raw.get("contract_date"), "contract_date") or today
-    elif target == DealStatus.RECORDED:
-        number = str(raw.get("recordal_number") or deal.recordal_number or "").strip()
-        if not number:
-            raise ValidationFailed.field("recordal_number", "登记须填写登记/备案号 / a registration number is required")
-        deal.recordal_number = number[:64]
-        deal.recorded_on = parse_date(raw.get("recorded_on"), "recorded_on") or today
-    elif target == DealStatus.COMPLETED:
-        deal.completed_on = parse_date(raw.get("completed_on"), "completed_on") or today
-        if deal.mode.assigns:
-            _assign(deal, patents)
-    else:
-        deal.cancelled_on = today
-    previous, deal.status = deal.status, target
-    db.session.flush()
-    record_audit("deal.status_changed", ENTITY, deal.id, {"status": [previous, target]}, actor=user)
-    if deal.mode == DealMode.LICENSE and deal.license_kind in (LicenseKind.EXCLUSIVE, LicenseKind.SOLE):
-        for patent in patents:
-            recheck_patent(patent.id)
-
-
-def _assign(deal: Deal, patents: list[Patent]) -> None:
-    """Move each patent to the buyer, keeping who owned it before."""
-    for patent in patents:
-        db.session.add(OwnershipChange(patent_id=patent.id, from_owner_id=patent.owner_id, to_owner_id=deal.buyer_id,
-                                       deal_id=deal.id, changed_on=deal.completed_on))
-        record_audit("patent.ownership_changed", "patent", patent.id,
-                     {"owner_id": [patent.owner_id, deal.buyer_id], "deal_id": deal.id})
-        patent.owner_id = deal.buyer_id
-        record_change("patent", patent.id)
+    """The statuses a party may propose from where the deal is, in lifecycle order."""
+    return acts.next_statuses(deal)
 
 
 def update_deal(user: User, deal_id: int, raw: Mapping[str, Any]) -> Deal:
-    """Edit a deal still in negotiation or signed, and/or move it to its next status.
+    """Edit a deal still negotiating (every party is asked again), and/or propose its next status.
 
-    Once recorded a deal's fields are fixed: a correction is an amendment.
+    Signing is not a status one sets: it happens when every party has
+    approved. Once signed, a deal's fields change only by an amendment.
     """
     deal = _deal_for_change(user, deal_id)
-    fields = {k: v for k, v in raw.items() if k in EDITABLE}
+    step = raw.get("status") not in (None, "")
+    fields = {k: v for k, v in raw.items() if k in EDITABLE and not (step and k in STEP_FIELDS)}
     if fields:
-        if deal.status.immutable:
-            raise Conflict("已登记的交易不可直接修改，请提交更正 / a recorded deal is corrected through an amendment",
-                           {name: "immutable" for name in fields})
-        changes = diff(deal, _clean_fields(fields, deal.mode, EDITABLE))
-        _check_term(deal)
+        if deal.status != DealStatus.NEGOTIATING:
+            raise Conflict(_("已签约的交易不可直接修改，请提交更正"), {name: "immutable" for name in fields})
+        changes = diff(deal, clean_fields(fields, deal.mode, EDITABLE))
+        check_term(deal)
         if changes:
+            deal.terms_version += 1
+            acts.legal_check(deal, lock_patents(deal.patent_ids), DealStatus.NEGOTIATING)
             db.session.flush()
-            record_audit("deal.updated", ENTITY, deal.id, changes, actor=user)
-    if raw.get("status") not in (None, "") and _enum(DealStatus, raw["status"], "status") != deal.status:
-        _transition(user, deal, _enum(DealStatus, raw["status"], "status"), raw)
+            record_audit("deal.updated", ENTITY, deal.id, {**changes, "terms_version": deal.terms_version},
+                         actor=user)
+            previous = consents.pending_proposal(ENTITY, deal.id, ConsentAct.DEAL_SIGNING)
+            acts.propose_signing(user, deal, previous.details if previous else {"target": "signed"})
+    if step:
+        target = parse_member(DealStatus, raw["status"], "status")
+        if target != deal.status:
+            acts.propose_step(user, deal, target, raw)
     return deal
 
 
-def amend_deal(user: User, deal_id: int, raw: Mapping[str, Any]) -> DealAmendment:
-    """Correct a recorded or completed deal, keeping what changed, why and by whom."""
+def amend_deal(user: User, deal_id: int, raw: Mapping[str, Any]) -> Proposal:
+    """Propose a correction of a signed, recorded or completed deal; it applies once seller and buyer agree."""
     deal = _deal_for_change(user, deal_id)
-    if deal.status not in (DealStatus.RECORDED, DealStatus.COMPLETED):
-        raise Conflict("只有已登记或已完成的交易需要更正；其他状态请直接修改 / "
-                       "only recorded or completed deals take amendments: edit the others directly")
+    if deal.status not in BINDING:
+        raise Conflict(_("只有已签约的交易需要更正；洽谈中的交易请直接修改"))
     reason = str(raw.get("reason") or "").strip()
     if not reason or len(reason) > 1000:
-        raise ValidationFailed.field("reason", "须说明更正理由（≤1000字）/ a reason (≤1000 characters) is required")
+        raise ValidationFailed.field("reason", _("须说明更正理由（≤1000字）"))
     requested = raw.get("changes") or {}
     unknown = sorted(set(requested) - set(AMENDABLE))
     if unknown:
-        raise ValidationFailed.field(unknown[0], "不能更正此字段 / this field cannot be amended")
-    changes = diff(deal, _clean_fields(requested, deal.mode, AMENDABLE))
+        raise ValidationFailed.field(unknown[0], _("不能更正此字段"))
+    cleaned = clean_fields(requested, deal.mode, AMENDABLE)
+    changes = {name: value for name, value in cleaned.items() if getattr(deal, name) != value}
     if not changes:
-        raise ValidationFailed.field("changes", "没有实际更正 / nothing would change")
-    _check_term(deal)
-    amendment = DealAmendment(deal_id=deal.id, changes=changes, reason=reason, created_by_id=user.id,
-                              organisation_id=user.organisation_id)
-    db.session.add(amendment)
-    db.session.flush()
-    record_audit("deal.amended", ENTITY, deal.id, {**changes, "amendment_id": amendment.id, "reason": reason},
-                 actor=user)
-    return amendment
+        raise ValidationFailed.field("changes", _("没有实际更正"))
+    return consents.propose(user, ConsentAct.DEAL_AMENDMENT, deal, summary=acts.summary(deal),
+                            details={"changes": {k: jsonable(v) for k, v in changes.items()}, "reason": reason})
 
 
 def list_deals(user: User, filters: Mapping[str, Any], page: int = 1, per_page: int = 20) -> tuple[list[Deal], int]:
-    """The deals the user may see (parties, agency, or all for a platform admin), newest first."""
+    """The deals the user may see (parties, agency, those asked to consent, or all for a platform admin), newest
+    first."""
     stmt = select(Deal)
     if not user.is_platform_admin:
         org_id = user.organisation_id
-        stmt = stmt.where(or_(Deal.seller_id == org_id, Deal.buyer_id == org_id, Deal.agency_id == org_id))
+        stmt = stmt.where(or_(Deal.seller_id == org_id, Deal.buyer_id == org_id, Deal.agency_id == org_id,
+                              Deal.id.in_(consents.asked_of(ENTITY, org_id))))
     if filters.get("mode"):
-        stmt = stmt.where(Deal.mode == _enum(DealMode, filters["mode"], "mode"))
+        stmt = stmt.where(Deal.mode == parse_member(DealMode, filters["mode"], "mode"))
     if filters.get("status"):
-        stmt = stmt.where(Deal.status == _enum(DealStatus, filters["status"], "status"))
+        stmt = stmt.where(Deal.status == parse_member(DealStatus, filters["status"], "status"))
     if filters.get("patent_id"):
         stmt = stmt.where(Deal.patent_links.any(DealPatent.patent_id == int(filters["patent_id"])))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     items = list(db.session.scalars(
         stmt.options(selectinload(Deal.patent_links).selectinload(DealPatent.patent),
-                     selectinload(Deal.seller), selectinload(Deal.buyer), selectinload(Deal.agency))
+                     selectinload(Deal.seller), selectinload(Deal.buyer), selectinload(Deal.agency),
+                     selectinload(Deal.proposals).selectinload(Proposal.consents))
         .order_by(Deal.id.desc()).limit(per_page).offset((page - 1) * per_page)))
     return items, total
 
@@ -319,14 +216,13 @@ def patent_ids_for_numbers(raw: str, field: str = "patent_numbers") -> list[int]
     """Resolve application numbers typed in a form (any accepted spelling) to patent ids, naming unknown ones."""
     numbers = [p.strip() for p in re.split(r"[\n,，;；、]+", raw or "") if p.strip()]
     if not numbers:
-        raise ValidationFailed.field(field, "必填 / required")
+        raise ValidationFailed.field(field, _("必填"))
     normalised = [normalise_application_number(n, field) for n in numbers]
     found = dict(db.session.execute(select(Patent.application_number, Patent.id)
                                     .where(Patent.application_number.in_(normalised))).all())
     missing = [n for n in normalised if n not in found]
     if missing:
-        raise ValidationFailed.field(
-            field, f"平台上没有这些专利：{'、'.join(missing)} / unknown patents: {', '.join(missing)}")
+        raise ValidationFailed.field(field, _("平台上没有这些专利：%(numbers)s", numbers="、".join(missing)))
     return sorted(set(found.values()))
 
 

@@ -1,6 +1,7 @@
 """API: import an inventory spreadsheet (multipart upload) and get the per-row report."""
 from __future__ import annotations
 
+from flask import jsonify
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
@@ -8,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from marketplace.api.common import ErrorSchema, api_user
 from marketplace.imports import services
 from marketplace.imports.models import ImportMode
+from marketplace.imports.reader import stream_size
 
 blp = Blueprint("imports_api", __name__, url_prefix="/patents",
                 description="专利清单导入 / inventory import from patent-database exports (CSV, XLSX)")
@@ -43,6 +45,8 @@ class ColumnUse(Schema):
 
 class ImportReport(Schema):
     id = fields.Integer(allow_none=True, metadata={"description": "batch id; null when nothing was written"})
+    status = fields.String(metadata={"description": "queued, reading, saving, done, rejected or failed"})
+    error = fields.String(allow_none=True, metadata={"description": "why a background import failed"})
     filename = fields.String()
     mode = fields.String()
     publish = fields.Boolean()
@@ -63,19 +67,53 @@ class ImportRejectedSchema(ErrorSchema):
     report = fields.Nested(ImportReport)
 
 
+class ImportProgress(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"description": "queued, reading, saving, done, rejected or failed"})
+    finished = fields.Boolean()
+    rows_read = fields.Integer()
+    expected_rows = fields.Integer(allow_none=True, metadata={"description": "rows the file appears to hold"})
+    percent = fields.Integer()
+    error = fields.String(allow_none=True)
+
+
 @blp.post("/import")
 @blp.arguments(ImportOptions, location="form")
 @blp.arguments(ImportFile, location="files")
 @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": ImportUpload}}})
 @blp.response(200, ImportReport)
+@blp.alt_response(202, schema=ImportProgress, description="a large file: imported in the background; poll "
+                                                          "`/patents/imports/{batch_id}/progress`")
 @blp.alt_response(400, schema=ErrorSchema, description="unreadable, empty or unsupported file; missing columns")
 @blp.alt_response(422, schema=ImportRejectedSchema, description="all_or_nothing and some rows are bad")
 def import_patents(options: dict, files: dict):
     """Create or update the caller's patents from an export of incoPat, PatSnap, CNIPR, 佰腾 or CNIPA.
 
-    Re-importing is idempotent: rows are matched by application number.
+    Re-importing is idempotent: rows are matched by application number. Files
+    larger than 256 KB are imported by a background job: the answer is then
+    202 with the batch's progress, and the organisation is notified when done.
     """
     upload = files["file"]
+    if stream_size(upload.stream) > services.background_threshold():
+        batch = services.start_import(api_user(), upload.filename, upload.stream, mode=options["mode"],
+                                      publish=options["publish"])
+        return jsonify(ImportProgress().dump(services.progress_of(batch))), 202  # a Response: not the 200 schema
     batch = services.import_inventory(api_user(), upload.filename, upload.stream, mode=options["mode"],
                                       publish=options["publish"])
     return services.report_of(batch)
+
+
+@blp.get("/imports/<int:batch_id>")
+@blp.response(200, ImportReport)
+@blp.alt_response(404, schema=ErrorSchema)
+def import_report(batch_id: int):
+    """One import's report (for a background import: its status so far)."""
+    return services.report_of(services.get_batch(api_user(), batch_id))
+
+
+@blp.get("/imports/<int:batch_id>/progress")
+@blp.response(200, ImportProgress)
+@blp.alt_response(404, schema=ErrorSchema)
+def import_progress(batch_id: int):
+    """Where a background import stands: status, rows read, percent."""
+    return services.progress_of(services.get_batch(api_user(), batch_id))

@@ -5,8 +5,8 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from marketplace.accounts.models import User
 from marketplace.core.models import portable_enum, utcnow
@@ -18,11 +18,27 @@ class ImportMode(enum.StrEnum):
     ALL_OR_NOTHING = "all_or_nothing"  # any bad row: write nothing
 
 
-class ImportBatch(db.Model):
-    """A completed import; ``report`` keeps the recognised columns and every row error and warning.
+class ImportStatus(enum.StrEnum):
+    QUEUED = "queued"      # a large upload waiting for its background job
+    READING = "reading"    # the job reads and validates rows (``progress_rows`` so far)
+    SAVING = "saving"      # the job writes the valid rows
+    DONE = "done"
+    REJECTED = "rejected"  # all_or_nothing met bad rows: nothing written, the report says why
+    FAILED = "failed"      # unreadable file or an internal error (``error``)
 
-    Imports refused as a whole (unreadable file, ``all_or_nothing`` with bad
-    rows) change nothing and leave no batch behind.
+    @property
+    def finished(self) -> bool:
+        return self in (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+
+class ImportBatch(db.Model):
+    """One import; ``report`` keeps the recognised columns and every row error and warning.
+
+    Small uploads are imported within the request and leave a batch only when
+    they changed something (a refused import changes nothing and leaves no
+    batch). Large ones (``imports.services.BACKGROUND_BYTES``) are stored in
+    ``upload`` and run as a job: the batch then records their progress, and a
+    refused or failed one keeps its report or error for the uploader to read.
     """
 
     __tablename__ = "import_batches"
@@ -40,6 +56,13 @@ class ImportBatch(db.Model):
     failed_count: Mapped[int] = mapped_column(default=0)
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[ImportStatus] = mapped_column(portable_enum(ImportStatus, "import_status"),
+                                                 default=ImportStatus.DONE, server_default=ImportStatus.DONE.value)
+    progress_rows: Mapped[int] = mapped_column(default=0, server_default="0")
+    expected_rows: Mapped[int | None]
+    upload: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # the file, until its job has run
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]
 
     user: Mapped[User | None] = relationship()
 

@@ -1,7 +1,7 @@
 """Pages: upload an inventory spreadsheet, read an import's report, download the template."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -12,6 +12,7 @@ from marketplace.segments.suggestions import count_with_ipc_without_segments
 from marketplace.imports import services
 from marketplace.imports.errors import ImportRejected
 from marketplace.imports.forms import ImportForm
+from marketplace.imports.reader import stream_size
 from marketplace.imports.template import MIMETYPES, inventory_template
 from marketplace.patents.services import ensure_can_supply
 
@@ -33,8 +34,14 @@ def upload():
     if not form.validate():
         flash(_("请选择要上传的文件") if form.file.errors else _("请检查表单中标出的错误"), "danger")
         return _upload_page(form, 400)
+    stream = form.file.data.stream
     try:
-        batch = services.import_inventory(current_user, form.file.data.filename, form.file.data.stream,
+        if stream_size(stream) > services.background_threshold():
+            batch = services.start_import(current_user, form.file.data.filename, stream, mode=form.mode.data,
+                                          publish=form.publish.data)
+            flash(_("文件较大，正在后台导入；完成后会在消息中通知您"), "info")
+            return redirect(url_for("imports.report", batch_id=batch.id))
+        batch = services.import_inventory(current_user, form.file.data.filename, stream,
                                           mode=form.mode.data, publish=form.publish.data)
     except ImportRejected as rejected:
         flash(rejected.message, "danger")
@@ -62,9 +69,19 @@ def upload_too_large(error: RequestEntityTooLarge):
 @bp.get("/inventory/imports/<int:batch_id>")
 @login_required
 def report(batch_id: int):
+    """The import's report; while a background import runs, its progress bar (which polls ``progress``)."""
     batch = services.get_batch(current_user, batch_id)
+    if not batch.status.finished:
+        return render_template("imports/progress.html", batch=batch, progress=services.progress_of(batch))
     return render_template("imports/report.html", report=services.report_of(batch),
                            awaiting_segments=count_with_ipc_without_segments(batch.organisation_id))
+
+
+@bp.get("/inventory/imports/<int:batch_id>/progress")
+@login_required
+def progress(batch_id: int):
+    """JSON for the progress bar: status, rows read, percent."""
+    return jsonify(services.progress_of(services.get_batch(current_user, batch_id)))
 
 
 @bp.get("/inventory/import/template.<any(xlsx, csv):fmt>")
@@ -72,5 +89,5 @@ def report(batch_id: int):
 def template(fmt: str):
     organisation = ensure_can_supply(current_user)
     body = inventory_template(fmt, organisation, current_app.extensions["taxonomy"])
-    return Response(body, mimetype=MIMETYPES[fmt],
+    return Response(body, content_type=MIMETYPES[fmt],
                     headers={"Content-Disposition": f"attachment; filename=inventory-template.{fmt}"})

@@ -4,29 +4,43 @@ Every row goes through ``validate_patent_values`` and the batched
 ``save_patents``, so an imported patent obeys the same rules as one typed
 into the form. Rows are keyed by application number: importing the same file
 again updates in place and reports the rows as unchanged.
+
+Uploads larger than ``BACKGROUND_BYTES`` are not imported in the request
+(which would hold a gunicorn worker past its 30 s timeout and the database
+lock for everyone): ``start_import`` stores the file on a queued batch and
+the ``imports.jobs.run_import`` job imports it, reporting progress on the
+batch (``progress_of``) and notifying the organisation when it is done.
 """
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from typing import IO, Any
 
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.core import transaction
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.permissions import require_owned
 from marketplace.extensions import db
 from marketplace.imports.columns import ColumnMap, header_key
 from marketplace.imports.errors import ImportRejected, UnreadableFile
-from marketplace.imports.models import ImportBatch, ImportMode
-from marketplace.imports.reader import open_table
+from marketplace.imports.models import ImportBatch, ImportMode, ImportStatus
+from marketplace.imports.reader import MAX_ROWS, XLSX_SUFFIXES, check_filename, check_xlsx_archive, open_table
 from marketplace.patents.numbers import normalise_application_number
 from marketplace.patents.services import ensure_can_supply, save_patents
 from marketplace.patents.validation import PatentValues, validate_patent_values
 
-MAX_ROWS = 50_000
+__all__ = ["MAX_ROWS", "import_inventory", "start_import", "report_of", "progress_of", "list_batches", "get_batch"]
 HISTORY_LENGTH = 20
+BACKGROUND_BYTES = 256 * 1024  # larger uploads run as a job (Flask config IMPORT_BACKGROUND_BYTES overrides)
+PROGRESS_EVERY = 250  # rows between progress reports of a background import
+Progress = Callable[[int, bool], None]  # (rows read so far, now saving?)
 
 
 class _Report:
@@ -54,8 +68,47 @@ class _Report:
                 "ignored_columns": self.columns.ignored, "errors": self.errors, "warnings": self.warnings}
 
 
+def _parse_mode(mode: ImportMode | str) -> ImportMode:
+    try:
+        return ImportMode(mode)
+    except ValueError:
+        raise ValidationFailed.field("mode", _("导入方式应为 valid_only 或 all_or_nothing")) from None
+
+
+def background_threshold() -> int:
+    """Uploads above this many bytes are imported by a job (``start_import``)."""
+    return int(current_app.config.get("IMPORT_BACKGROUND_BYTES", BACKGROUND_BYTES))
+
+
+def start_import(user: User, filename: str, stream: IO[bytes], *, mode: ImportMode | str = ImportMode.VALID_ONLY,
+                 publish: bool = False) -> ImportBatch:
+    """Queue a large upload: checks what can be checked at once, stores the file and enqueues ``run_import``.
+
+    The returned batch is ``queued``; its job starts after this unit of work
+    commits. An unsupported, empty or bomb-like file is refused here (400)
+    and nothing is stored.
+    """
+    organisation = ensure_can_supply(user)
+    mode = _parse_mode(mode)
+    suffix = check_filename(filename)
+    data = stream.read()
+    if not data:
+        raise UnreadableFile(_("文件为空"))
+    expected = check_xlsx_archive(io.BytesIO(data)) if suffix in XLSX_SUFFIXES else data.count(b"\n") or None
+    batch = ImportBatch(organisation_id=organisation.id, user_id=user.id, filename=_display_name(filename), mode=mode,
+                        publish=publish, created_at=utcnow(), status=ImportStatus.QUEUED, upload=data,
+                        expected_rows=expected, total_rows=0, created_count=0, updated_count=0, unchanged_count=0,
+                        failed_count=0, progress_rows=0, report={})
+    db.session.add(batch)
+    db.session.flush()
+    from marketplace.imports.jobs import run_import
+    transaction.enqueue_after_commit(run_import, batch.id)
+    return batch
+
+
 def import_inventory(user: User, filename: str, stream: IO[bytes], *, mode: ImportMode | str = ImportMode.VALID_ONLY,
-                     publish: bool = False) -> ImportBatch:
+                     publish: bool = False, batch: ImportBatch | None = None,
+                     progress: Progress | None = None) -> ImportBatch:
     """Read, validate and upsert every row of an uploaded CSV/XLSX into the user's organisation.
 
     Raises ``UnreadableFile`` (nothing read, nothing changed) and, in
@@ -64,25 +117,30 @@ def import_inventory(user: User, filename: str, stream: IO[bytes], *, mode: Impo
     back. Otherwise returns the flushed ``ImportBatch``. New patents are drafts
     unless ``publish``; the importing organisation is the owner and the other
     names in the applicant column become co-owners.
+
+    A background import passes its queued ``batch`` and a ``progress``
+    callback, called every ``PROGRESS_EVERY`` rows while reading and once
+    before saving; nothing in the session changes until then, so the callback
+    may commit.
     """
     organisation = ensure_can_supply(user)
-    try:
-        mode = ImportMode(mode)
-    except ValueError:
-        raise ValidationFailed.field("mode", "导入方式应为 valid_only 或 all_or_nothing / "
-                                             "mode must be valid_only or all_or_nothing") from None
-    batch = ImportBatch(organisation_id=organisation.id, user_id=user.id, filename=_display_name(filename),
-                        mode=mode, publish=publish, created_at=utcnow(), total_rows=0, created_count=0,
-                        updated_count=0, unchanged_count=0, failed_count=0)
+    mode = _parse_mode(mode)
     with open_table(filename, stream) as table:
         report = _Report(table.header)
-        accepted = _validated_rows(table.rows, table.header, organisation, report, batch)
-    if batch.total_rows == 0:
-        raise UnreadableFile("表头下没有数据行 / no data rows below the header")
+        accepted, total_rows = _validated_rows(table.rows, table.header, organisation, report, progress)
+    if progress is not None:  # before anything in the session changes: the callback may commit
+        progress(total_rows, True)
+    if batch is None:
+        batch = ImportBatch(organisation_id=organisation.id, user_id=user.id, filename=_display_name(filename),
+                            mode=mode, publish=publish, created_at=utcnow(), created_count=0, updated_count=0,
+                            unchanged_count=0, failed_count=0)
+    batch.total_rows = total_rows
+    if total_rows == 0:
+        raise UnreadableFile(_("表头下没有数据行"))
     if mode == ImportMode.ALL_OR_NOTHING and report.errors:
         raise _rejected(batch, report)
-
-    db.session.add(batch)
+    if batch.id is None:
+        db.session.add(batch)
     db.session.flush()
     outcomes = save_patents(organisation, [values for _row, values in accepted], actor=user, publish=publish,
                             source=f"import-batch:{batch.id}")
@@ -96,26 +154,29 @@ def import_inventory(user: User, filename: str, stream: IO[bytes], *, mode: Impo
         else:
             batch.unchanged_count += 1
         if outcome.publish_refused:
-            report.warn(row, {"legal_status": "专利已失效，保留为草稿未发布 / lapsed patent kept as a draft"})
+            report.warn(row, {"legal_status": _("专利已失效，保留为草稿未发布")})
     if mode == ImportMode.ALL_OR_NOTHING and report.errors:
         raise _rejected(batch, report)
     batch.failed_count = len(report.failed_rows)
+    batch.progress_rows = total_rows
     batch.report = report.as_json()
     db.session.flush()
     return batch
 
 
 def _validated_rows(rows, header: ColumnMap, organisation: Organisation, report: _Report,
-                    batch: ImportBatch) -> list[tuple[int, PatentValues]]:
+                    progress: Progress | None) -> tuple[list[tuple[int, PatentValues]], int]:
+    """The rows that passed validation, and how many non-blank rows were read (the reader bounds the count)."""
     accepted: list[tuple[int, PatentValues]] = []
     first_row_of: dict[str, int] = {}
     own_name = header_key(organisation.name)
+    total = 0
     for row, cells in rows:
         if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
             continue
-        batch.total_rows += 1
-        if batch.total_rows > MAX_ROWS:
-            raise UnreadableFile(f"行数超过上限 {MAX_ROWS}，请拆分文件 / more than {MAX_ROWS} rows: split the file")
+        total += 1
+        if progress is not None and total % PROGRESS_EVERY == 0:
+            progress(total, False)
         raw, errors = header.raw_values(cells)
         applicants = raw.pop("applicants", None)
         if applicants:
@@ -127,8 +188,7 @@ def _validated_rows(rows, header: ColumnMap, organisation: Organisation, report:
             errors = {**error.fields, **errors}
             key = _number_key(raw.get("application_number"))
         if key in first_row_of:
-            errors["application_number"] = (f"与第 {first_row_of[key]} 行的申请号重复 / "
-                                            f"same application number as row {first_row_of[key]}")
+            errors["application_number"] = _("与第 %(row)d 行的申请号重复", row=first_row_of[key])
         elif key:
             first_row_of[key] = row
         if errors:
@@ -137,7 +197,7 @@ def _validated_rows(rows, header: ColumnMap, organisation: Organisation, report:
         if "co_owners" in values.values:
             values.values["co_owners"] = [name for name in values.values["co_owners"] if header_key(name) != own_name]
         accepted.append((row, values))
-    return accepted
+    return accepted, total
 
 
 def _number_key(raw: Any) -> str:
@@ -151,12 +211,11 @@ def _number_key(raw: Any) -> str:
 
 
 def _rejected(batch: ImportBatch, report: _Report) -> ImportRejected:
+    batch.status = ImportStatus.REJECTED
     batch.failed_count = len(report.failed_rows)
     batch.created_count = batch.updated_count = batch.unchanged_count = 0
     batch.report = report.as_json()
-    return ImportRejected(f"{batch.failed_count} 行有错误，未导入任何数据 / "
-                          f"{batch.failed_count} rows have errors, nothing was imported",
-                          {**report_of(batch), "id": None})
+    return ImportRejected(_("%(n)d 行有错误，未导入任何数据", n=batch.failed_count), {**report_of(batch), "id": None})
 
 
 def _display_name(filename: str) -> str:
@@ -172,8 +231,25 @@ def report_of(batch: ImportBatch) -> dict[str, Any]:
         "updated": batch.updated_count, "unchanged": batch.unchanged_count, "failed": batch.failed_count,
         "header_row": report.get("header_row"), "columns": report.get("columns", []),
         "ignored_columns": report.get("ignored_columns", []), "errors": report.get("errors", []),
-        "warnings": report.get("warnings", []),
+        "warnings": report.get("warnings", []), "status": (batch.status or ImportStatus.DONE).value,
+        "error": batch.error,
     }
+
+
+def progress_of(batch: ImportBatch) -> dict[str, Any]:
+    """Where a background import stands, for the progress bar and its poll endpoint."""
+    status = batch.status or ImportStatus.DONE
+    expected = batch.expected_rows
+    if status.finished:
+        percent = 100
+    elif status == ImportStatus.SAVING:
+        percent = 95
+    elif expected:
+        percent = min(90, int(90 * batch.progress_rows / expected))
+    else:
+        percent = 0
+    return {"id": batch.id, "status": status.value, "finished": status.finished, "rows_read": batch.progress_rows,
+            "expected_rows": expected, "percent": percent, "error": batch.error}
 
 
 def list_batches(user: User, limit: int = HISTORY_LENGTH) -> list[ImportBatch]:
@@ -188,6 +264,6 @@ def get_batch(user: User, batch_id: int) -> ImportBatch:
     """One import's record, visible to its organisation (and platform admins) only."""
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None:
-        raise NotFound("导入记录不存在 / import not found")
+        raise NotFound(_("导入记录不存在"))
     require_owned(user, batch.organisation_id, "导入记录")
     return batch

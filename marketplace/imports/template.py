@@ -5,10 +5,8 @@ filled-in template always imports.
 """
 from __future__ import annotations
 
-import csv
-import io
-
 from marketplace.accounts.models import Organisation
+from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
 from marketplace.imports.columns import ALIASES
 from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, TransformationMode
 from marketplace.segments.taxonomy import Taxonomy
@@ -18,8 +16,7 @@ TEMPLATE_TARGETS = ("application_number", "title", "patent_type", "application_d
                     "publication_date", "grant_date", "ipc_main", "ipc_codes", "applicants", "inventors",
                     "legal_status", "abstract", "first_claim", "grade", "segments", "modes", "price", "maturity",
                     "tags")
-MIMETYPES = {"csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MIMETYPES = {"csv": CSV_MIMETYPE, "xlsx": XLSX_MIMETYPE}
 
 
 def template_headers() -> list[str]:
@@ -59,28 +56,13 @@ def _instructions(organisation: Organisation, taxonomy: Taxonomy) -> list[tuple[
 
 
 def inventory_template(fmt: str, organisation: Organisation, taxonomy: Taxonomy) -> bytes:
-    """The template as CSV (UTF-8 with BOM, so Excel shows the Chinese) or XLSX."""
+    """The template as CSV (UTF-8 with BOM, so Excel shows the Chinese) or XLSX with a sheet of instructions."""
+    headers = template_headers()
     if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerow(template_headers())
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "专利清单"
-    sheet.append(template_headers())
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        sheet.column_dimensions[cell.column_letter].width = 40 if cell.value in ("摘要", "首项权利要求") else 18
-    sheet.freeze_panes = "A2"
-    help_sheet = workbook.create_sheet("填写说明")
-    help_sheet.append(["列 / column", "必填 / required", "说明 / what to enter"])
-    for row in _instructions(organisation, taxonomy):
-        help_sheet.append(list(row))
-    help_sheet.column_dimensions["A"].width = 18
-    help_sheet.column_dimensions["C"].width = 90
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        return to_csv(headers, [])
+    widths: dict[str, dict[int, float]] = {"专利清单": {index: 40 if header in ("摘要", "首项权利要求") else 18
+                       for index, header in enumerate(headers, start=1)},
+              "填写说明": {1: 18, 3: 90}}
+    return to_xlsx([("专利清单", headers, []),
+                    ("填写说明", ["列 / column", "必填 / required", "说明 / what to enter"],
+                     _instructions(organisation, taxonomy))], widths=widths)

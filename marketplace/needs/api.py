@@ -12,7 +12,7 @@ from marketplace.web import select_locale
 
 blp = Blueprint("needs_api", __name__, url_prefix="/needs", description="技术需求 / technology needs")
 
-OPTIONAL_AUTH = [{}, {"bearerAuth": []}]
+OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 
 
 class NeedOrganisationSchema(Schema):

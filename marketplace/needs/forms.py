@@ -24,7 +24,7 @@ def segment_choices(taxonomy: Taxonomy, locale: str) -> list[tuple[str, str]]:
     def walk(nodes: list[dict[str, Any]], depth: int) -> None:
         for node in nodes:
             choices.append((str(node["code"]), "\u3000" * depth + str(node["name"])))
-            walk(node["children"], depth + 1)  # type: ignore[arg-type]
+            walk(node["children"], depth + 1)
 
     walk(taxonomy.as_tree(locale), 0)
     return choices

@@ -1,18 +1,21 @@
 """API: the open-license catalogue, declarations and their eligibility, accepting, paying."""
 from __future__ import annotations
 
+from flask import send_file
 from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
-from marketplace.openlicense import licensing, services
+from marketplace.consents.api import ProposalSchema
 from marketplace.core.dates import local_today
-from marketplace.openlicense.models import DeclarationStatus
+from marketplace.openlicense import licensing, payments, services
+from marketplace.openlicense.models import DeclarationStatus, PaymentStatus
 from marketplace.openlicense.terms import PaymentMethod, RoyaltyBase
 
 blp = Blueprint("openlicense_api", __name__, url_prefix="", description="开放许可 / open licenses")
 
-OPTIONAL_AUTH = [{}, {"bearerAuth": []}]
+OPTIONAL_AUTH: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 
 
 class OpenLicensePartySchema(Schema):
@@ -47,12 +50,19 @@ class DeclarationSchema(Schema):
     contact_email = fields.String(allow_none=True)
     commitment = fields.Boolean()
     fee_explanation = fields.String()
-    co_owner_consents = fields.List(fields.String())
+    terms_version = fields.Integer(metadata={"description": "raised by every edit of the draft"})
     announced_on = fields.Date(allow_none=True)
     withdrawn_on = fields.Date(allow_none=True)
+    ended_on = fields.Date(allow_none=True, metadata={"description": "the patent terminated, expired or was "
+                                                                     "invalidated: the declaration ended"})
+    end_reason = fields.String(allow_none=True, metadata={"description": "the legal status that ended it"})
+    suspended = fields.Boolean(metadata={"description": "listed, but accepting no new licensee (see flag_reasons)"})
     needs_withdrawal = fields.Boolean()
     flag_reasons = fields.List(fields.String(), attribute="flag_messages")
     licensees = fields.Integer(attribute="licensee_count")
+    proposals = fields.List(fields.Nested(ProposalSchema),
+                            metadata={"description": "publication and withdrawal, with the patentee's and every "
+                                                     "co-owner's consent"})
 
 
 class DeclarationWriteSchema(Schema):
@@ -75,7 +85,6 @@ class DeclarationWriteSchema(Schema):
     contact_email = fields.String(allow_none=True)
     commitment = fields.Boolean(load_default=False)
     fee_explanation = fields.String(load_default="")
-    co_owner_consents = fields.List(fields.String(), load_default=list)
 
 
 class CatalogueArgs(PageArgs):
@@ -120,6 +129,12 @@ class InstallmentSchema(Schema):
     overdue = fields.Function(lambda installment: installment.is_overdue(local_today()))
 
 
+class EvidenceSchema(Schema):
+    name = fields.String(attribute="evidence_name")
+    content_type = fields.String(attribute="evidence_type")
+    size = fields.Integer(attribute="evidence_size")
+
+
 class PaymentSchema(Schema):
     id = fields.Integer()
     license_id = fields.Integer()
@@ -127,6 +142,11 @@ class PaymentSchema(Schema):
     amount = Money()
     paid_on = fields.Date()
     reference = fields.String(allow_none=True)
+    status = fields.Enum(PaymentStatus, by_value=True, metadata={
+        "description": "reported (awaiting the licensor), confirmed (counts as paid), rejected"})
+    confirmed_at = fields.DateTime(allow_none=True)
+    evidence = fields.Function(lambda p: EvidenceSchema().dump(p) if p.evidence_path else None, allow_none=True)
+    proposals = fields.List(fields.Nested(ProposalSchema))
 
 
 class LicenseSchema(Schema):
@@ -144,7 +164,7 @@ class LicenseSchema(Schema):
     recordal_number = fields.String(allow_none=True)
     recorded_on = fields.Date(allow_none=True)
     recordal_deadline = fields.Date(metadata={"description": "备案 within 3 months"})
-    paid_total = Money()
+    paid_total = Money(metadata={"description": "confirmed by the licensor; reported payments do not count"})
     installments = fields.List(fields.Nested(InstallmentSchema))
     payments = fields.List(fields.Nested(PaymentSchema))
 
@@ -158,6 +178,10 @@ class PaymentWriteSchema(Schema):
 
 class PaymentResult(PaymentSchema):
     license = fields.Nested(LicenseSchema)
+
+
+class EvidenceUpload(Schema):
+    evidence = Upload(required=True, metadata={"description": "PDF, PNG or JPEG, at most EVIDENCE_MAX_MB"})
 
 
 class RecordalSchema(Schema):
@@ -247,8 +271,32 @@ def get_license(license_id: int):
 @blp.alt_response(409, schema=ErrorSchema)
 @blp.alt_response(422, schema=ErrorSchema)
 def record_payment(body: dict, license_id: int):
-    """Record a payment against an installment (default: the earliest unsettled one)."""
-    return licensing.record_payment(api_user(), license_id, body)
+    """Report a payment against an installment (default: the earliest not yet covered).
+
+    Reported by the licensee it counts only once the licensor confirms it
+    (``POST /consents/{id}/approve``); recorded by the licensor it is confirmed.
+    """
+    return payments.record_payment(api_user(), license_id, body)
+
+
+@blp.post("/licenses/<int:license_id>/payments/<int:payment_id>/evidence")
+@blp.arguments(EvidenceUpload, location="files")
+@blp.response(200, PaymentSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def add_evidence(files: dict, license_id: int, payment_id: int):
+    """Attach the evidence (receipt, bank slip) of a payment awaiting confirmation."""
+    return payments.add_evidence(api_user(), license_id, payment_id, files["evidence"])
+
+
+@blp.get("/payments/<int:payment_id>/evidence")
+@blp.response(200)
+@blp.alt_response(404, schema=ErrorSchema)
+def download_evidence(payment_id: int):
+    """The payment's evidence file, for the license's parties and platform admins."""
+    path, payment = payments.evidence_file(api_user(), payment_id)
+    return send_file(path, mimetype=payment.evidence_type, download_name=payment.evidence_name, as_attachment=True)
 
 
 @blp.post("/licenses/<int:license_id>/recordal")

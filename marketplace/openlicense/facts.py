@@ -1,7 +1,7 @@
-"""Reading the facts the eligibility rules need, and locking patents while a rule is applied.
+"""Reading the facts the legal rules need, and locking patents while a rule is applied.
 
 Open licenses, deals and pledges each change what the others may do, so the
-facts about one patent (its status, exclusive licenses in force, active
+facts about one patent (its status, co-owners, licenses in force, active
 pledges, a live declaration) are gathered in one place, under a row lock on
 PostgreSQL so two concurrent operations cannot both pass a check that only one
 of them may.
@@ -11,28 +11,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 
+from marketplace.accounts.models import Organisation
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus, LicenseKind
 from marketplace.extensions import db
-from marketplace.openlicense.eligibility import PatentFacts
-from marketplace.openlicense.models import DeclarationStatus, OpenLicenseDeclaration
+from marketplace.legal.conflicts import OPEN_DECLARATION, OPEN_GRANT, LicenseTerm
+from marketplace.legal.eligibility import CoOwner, PatentFacts
+from marketplace.openlicense.models import LIVE, DeclarationStatus, LicenseGrant, OpenLicenseDeclaration
 from marketplace.patents.models import Patent
 from marketplace.pledges.models import Pledge, PledgePatent, PledgeStatus
 
 BINDING = [DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED]
 
 
-def lock_patents(patent_ids: Iterable[int]) -> list[Patent]:
+def lock_patents(patent_ids: Iterable[int], *, shared: bool = False) -> list[Patent]:
     """Load patents ``FOR UPDATE`` in id order (a fixed order, so two lockers never deadlock).
 
-    SQLite ignores the clause; its single writer serialises the same work.
+    ``shared`` takes ``FOR SHARE``: readers that must not run past a change
+    (accepting an open license while an exclusive license is being signed)
+    run side by side. SQLite ignores the clause; its single writer serialises
+    the same work.
     """
     ids = sorted(set(patent_ids))
     if not ids:
         return []
     return list(db.session.scalars(
-        select(Patent).where(Patent.id.in_(ids)).order_by(Patent.id).with_for_update()
+        select(Patent).where(Patent.id.in_(ids)).order_by(Patent.id).with_for_update(read=shared)
         .execution_options(populate_existing=True)))
 
 
@@ -48,11 +54,16 @@ def exclusive_license_in_force(patent_id: int, today: date) -> bool:
 def live_declaration(patent_id: int) -> OpenLicenseDeclaration | None:
     """The patent's draft or published declaration (at most one, by a partial unique index)."""
     return db.session.scalar(select(OpenLicenseDeclaration).where(
-        OpenLicenseDeclaration.patent_id == patent_id, OpenLicenseDeclaration.status != DeclarationStatus.WITHDRAWN))
+        OpenLicenseDeclaration.patent_id == patent_id, OpenLicenseDeclaration.status.in_(LIVE)))
+
+
+def co_owners(patent: Patent) -> tuple[CoOwner, ...]:
+    """The patent's co-owners with the organisations linked to consent for them."""
+    return tuple(CoOwner(name, organisation_id) for name, organisation_id in patent.co_owner_organisations().items())
 
 
 def patent_facts(patent: Patent, today: date) -> PatentFacts:
-    """Everything the rules in ``eligibility`` look at, for one patent as it stands now."""
+    """Everything the rules in ``marketplace.legal`` look at, for one patent as it stands now."""
     active, without_consent = db.session.execute(
         select(func.count(), func.coalesce(func.sum(case((Pledge.open_license_consent.is_(False), 1), else_=0)), 0))
         .select_from(PledgePatent).join(Pledge)
@@ -62,8 +73,33 @@ def patent_facts(patent: Patent, today: date) -> PatentFacts:
         OpenLicenseDeclaration.patent_id == patent.id, OpenLicenseDeclaration.status == DeclarationStatus.PUBLISHED))
     return PatentFacts(
         patent_type=patent.patent_type.value, legal_status=patent.legal_status.value,
-        application_date=patent.application_date, proceedings_suspended=bool(patent.proceedings_suspended),
-        evaluation_report=patent.evaluation_report, co_owners=tuple(patent.co_owners or ()),
-        exclusive_license_in_force=exclusive_license_in_force(patent.id, today),
+        application_date=patent.application_date, legal_status_on=patent.legal_status_on,
+        proceedings_suspended=bool(patent.proceedings_suspended), evaluation_report=patent.evaluation_report,
+        co_owners=co_owners(patent), exclusive_license_in_force=exclusive_license_in_force(patent.id, today),
         active_pledges=int(active), pledges_without_consent=int(without_consent),
         open_license_declared=bool(declared))
+
+
+def license_terms(patent_id: int, *, excluding_deal: int | None = None) -> list[LicenseTerm]:
+    """Every license of the patent the conflict rules weigh: binding license deals, licenses obtained
+    through open licenses and the published declaration, each labelled to be named in a refusal."""
+    terms: list[LicenseTerm] = []
+    deals = db.session.scalars(
+        select(Deal).join(DealPatent).where(DealPatent.patent_id == patent_id, Deal.mode == DealMode.LICENSE,
+                                            Deal.status.in_(BINDING), Deal.id != (excluding_deal or 0)))
+    for deal in deals:
+        terms.append(LicenseTerm(deal.license_kind.value, deal.term_start or deal.contract_date, deal.term_end,
+                                 deal.buyer_id, _("交易 #%(id)s《%(title)s》", id=deal.id, title=deal.title or "")))
+    grants = db.session.execute(
+        select(LicenseGrant.id, LicenseGrant.notice_date, LicenseGrant.term_end, LicenseGrant.licensee_id,
+               Organisation.name).join(Organisation, Organisation.id == LicenseGrant.licensee_id)
+        .where(LicenseGrant.patent_id == patent_id))
+    for grant_id, start, end, licensee_id, name in grants:
+        terms.append(LicenseTerm(OPEN_GRANT, start, end, licensee_id,
+                                 _("开放许可 #%(id)s（被许可人 %(name)s）", id=grant_id, name=name)))
+    declaration = db.session.scalar(select(OpenLicenseDeclaration).where(
+        OpenLicenseDeclaration.patent_id == patent_id, OpenLicenseDeclaration.status == DeclarationStatus.PUBLISHED))
+    if declaration is not None:
+        terms.append(LicenseTerm(OPEN_DECLARATION, declaration.term_start, declaration.term_end, None,
+                                 _("开放许可声明 #%(id)s", id=declaration.id)))
+    return terms

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -33,7 +34,6 @@ class DeclarationForm(FlaskForm):
     contact_email = EmailField(_l("联系邮箱"), validators=[Optional(), Length(max=254)])
     fee_explanation = TextAreaField(_l("许可使用费说明（≤2000字）"),
                                     validators=[Optional(), Length(max=MAX_FEE_EXPLANATION)])
-    co_owner_consents = TextAreaField(_l("已书面同意的共有人（每行一个）"), validators=[Optional()])
     commitment = BooleanField(_l("本专利权人承诺：该专利符合开放许可条件，声明内容真实"))
 
     def fill(self, declaration: OpenLicenseDeclaration) -> None:
@@ -44,7 +44,6 @@ class DeclarationForm(FlaskForm):
             getattr(self, name).data = "" if value is None else value
         self.payment_method.data = declaration.payment_method.value
         self.royalty_base.data = declaration.royalty_base.value if declaration.royalty_base else "sales"
-        self.co_owner_consents.data = "\n".join(declaration.co_owner_consents or [])
 
     def values(self) -> dict[str, Any]:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
@@ -63,6 +62,7 @@ class PaymentForm(FlaskForm):
     amount = StringField(_l("金额（元）"), validators=[DataRequired(), Length(max=20)])
     paid_on = DateField(_l("付款日期"), validators=[Optional()])
     reference = StringField(_l("凭证号"), validators=[Optional(), Length(max=100)])
+    evidence = FileField(_l("付款凭证（PDF 或图片，可选）"))
 
 
 class RecordalForm(FlaskForm):

@@ -23,13 +23,15 @@ log = job_logger(__name__)
 
 @job(queue="default", timeout=900)
 def recheck_declarations() -> int:
-    """Periodic: re-apply the rules to every published declaration; returns how many must be withdrawn."""
+    """Periodic: re-apply the rules to every published declaration; returns how many stopped accepting
+    licensees (ended, or suspended and flagged) in this run or before."""
     patent_ids = list(db.session.scalars(select(OpenLicenseDeclaration.patent_id).where(
         OpenLicenseDeclaration.status == DeclarationStatus.PUBLISHED)))
-    flagged = sum(1 for patent_id in patent_ids if (d := recheck_patent(patent_id)) and d.needs_withdrawal)
+    stopped = sum(1 for patent_id in patent_ids
+                  if (d := recheck_patent(patent_id)) and (d.needs_withdrawal or d.status == DeclarationStatus.ENDED))
     transaction.commit()
-    log.info("open-license re-check: %d declarations, %d to withdraw", len(patent_ids), flagged)
-    return flagged
+    log.info("open-license re-check: %d declarations, %d ended or suspended", len(patent_ids), stopped)
+    return stopped
 
 
 def register() -> None:

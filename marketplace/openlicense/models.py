@@ -1,7 +1,6 @@
 """Open-license declarations, the licenses companies obtain through them, their schedules and payments."""
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,27 +9,45 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation
+from marketplace.consents.models import Proposal
 from marketplace.core.models import TimestampMixin, portable_enum, utcnow
 from marketplace.extensions import db
-from marketplace.openlicense.eligibility import Refusal, add_months
+from marketplace.legal.refusals import Refusal
+from marketplace.legal.term import add_months
 from marketplace.openlicense.terms import PaymentMethod, RoyaltyBase
+from marketplace.patents.vocab import LabelledEnum
 from marketplace.patents.models import Patent
 
 MONEY = Numeric(16, 2)
 RECORDAL_MONTHS = 3
 
 
-class DeclarationStatus(enum.StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    WITHDRAWN = "withdrawn"
+class DeclarationStatus(LabelledEnum):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已公告"
+    WITHDRAWN = "withdrawn", "已撤回"
+    ENDED = "ended", "已终止"  # the patent terminated, expired or was invalidated: no withdrawal needed
+
+
+# A draft or a published declaration; at most one per patent.
+LIVE = (DeclarationStatus.DRAFT, DeclarationStatus.PUBLISHED)
+
+
+class PaymentStatus(LabelledEnum):
+    REPORTED = "reported", "待收款方确认"
+    CONFIRMED = "confirmed", "已确认"
+    REJECTED = "rejected", "收款方未确认"
 
 
 class OpenLicenseDeclaration(TimestampMixin, db.Model):
     """A patentee's public offer (专利开放许可声明); immutable once published, only withdrawn.
 
     ``needs_withdrawal``/``flag_reasons`` are set by the re-check when the
-    patent no longer qualifies, so the owner and platform admins see it.
+    patent no longer qualifies, so the owner and platform admins see it, and
+    acceptance is suspended meanwhile (the declaration stays listed, marked
+    suspended). When the patent terminates, expires or is invalidated the
+    declaration *ends* (``ended_on``, ``end_reason``) and leaves the catalogue;
+    licenses already obtained stay valid.
     """
 
     __tablename__ = "open_license_declarations"
@@ -54,11 +71,13 @@ class OpenLicenseDeclaration(TimestampMixin, db.Model):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     commitment: Mapped[bool] = mapped_column(default=False)
     fee_explanation: Mapped[str] = mapped_column(Text, default="")
-    co_owner_consents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    terms_version: Mapped[int] = mapped_column(default=1)  # raised by every edit of a draft
     announced_on: Mapped[date | None]
     published_at: Mapped[datetime | None]
     withdrawn_on: Mapped[date | None]
     withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
+    ended_on: Mapped[date | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))  # the legal status that ended it
     needs_withdrawal: Mapped[bool] = mapped_column(default=False)
     flag_reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     flagged_at: Mapped[datetime | None]
@@ -68,17 +87,27 @@ class OpenLicenseDeclaration(TimestampMixin, db.Model):
     owner: Mapped[Organisation] = relationship()
     licenses: Mapped[list["LicenseGrant"]] = relationship(back_populates="declaration",
                                                           order_by="LicenseGrant.id")
+    proposals: Mapped[list[Proposal]] = relationship(
+        primaryjoin="and_(Proposal.subject_type == 'open_license', "
+                    "foreign(Proposal.subject_id) == OpenLicenseDeclaration.id)",
+        viewonly=True, order_by="Proposal.id")
 
     __table_args__ = (
         # At most one live (draft or published) declaration per patent.
         Index("uq_open_license_declarations_live_patent", "patent_id", unique=True,
-              sqlite_where=text("status != 'withdrawn'"), postgresql_where=text("status != 'withdrawn'")),
+              sqlite_where=text("status IN ('draft', 'published')"),
+              postgresql_where=text("status IN ('draft', 'published')")),
         Index("ix_open_license_declarations_catalogue", "status", "announced_on"),
     )
 
     @property
     def is_published(self) -> bool:
         return self.status == DeclarationStatus.PUBLISHED
+
+    @property
+    def suspended(self) -> bool:
+        """Listed but accepting no new licensee until the patent qualifies again (e.g. fees overdue)."""
+        return self.is_published and self.needs_withdrawal
 
     @property
     def fee_type(self) -> str:
@@ -98,8 +127,9 @@ class LicenseGrant(TimestampMixin, db.Model):
     """A license obtained through an open license: written notice, then payment as declared.
 
     Always non-exclusive. It takes effect (``effective_on``) once the notice is
-    recorded and every installment due on the notice date is paid — at once
-    for free licenses, pure royalties and use-first-pay-later schedules.
+    recorded and every installment due on the notice date is paid, as the
+    licensor confirmed — at once for free licenses, pure royalties and
+    use-first-pay-later schedules.
     ``fee_type`` and ``fixed_fee`` are copied from the (immutable) declaration
     so the ledger can be aggregated without joins.
     """
@@ -144,7 +174,12 @@ class LicenseGrant(TimestampMixin, db.Model):
 
     @property
     def paid_total(self) -> Decimal:
-        return sum((p.amount for p in self.payments), Decimal("0.00"))
+        """What the licensor confirmed it received; a payment the licensee only reported does not count."""
+        return sum((p.amount for p in self.payments if p.is_confirmed), Decimal("0.00"))
+
+    @property
+    def awaiting_confirmation(self) -> list["LicensePayment"]:
+        return [p for p in self.payments if p.status == PaymentStatus.REPORTED]
 
     def overdue_installments(self, today: date) -> list["PaymentInstallment"]:
         return [i for i in self.installments if i.is_overdue(today)]
@@ -170,16 +205,26 @@ class PaymentInstallment(db.Model):
 
     @property
     def paid_amount(self) -> Decimal:
-        return sum((p.amount for p in self.payments), Decimal("0.00"))
+        """Confirmed by the payee: the only payments that count."""
+        return sum((p.amount for p in self.payments if p.is_confirmed), Decimal("0.00"))
+
+    @property
+    def claimed_amount(self) -> Decimal:
+        """Confirmed plus reported and awaiting confirmation: what a new report may not push past the amount due."""
+        return sum((p.amount for p in self.payments if p.status != PaymentStatus.REJECTED), Decimal("0.00"))
 
     @property
     def outstanding(self) -> Decimal | None:
         return None if self.amount is None else self.amount - self.paid_amount
 
     @property
+    def unclaimed(self) -> Decimal | None:
+        return None if self.amount is None else self.amount - self.claimed_amount
+
+    @property
     def is_settled(self) -> bool:
         if self.amount is None:
-            return bool(self.payments)
+            return any(p.is_confirmed for p in self.payments)
         return self.paid_amount >= self.amount
 
     def is_overdue(self, today: date) -> bool:
@@ -192,7 +237,11 @@ class PaymentInstallment(db.Model):
 
 
 class LicensePayment(db.Model):
-    """Money the licensee paid, as recorded by either party; never edited, only added."""
+    """Money the licensee paid: reported with its evidence, counted only once the payee (the licensor) confirms.
+
+    Never edited, only added. A payment the licensor records itself is its own
+    confirmation. ``evidence_path`` is relative to the instance folder.
+    """
 
     __tablename__ = "open_license_payments"
 
@@ -202,8 +251,23 @@ class LicensePayment(db.Model):
     amount: Mapped[Decimal] = mapped_column(MONEY)
     paid_on: Mapped[date]
     reference: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[PaymentStatus] = mapped_column(portable_enum(PaymentStatus, "payment_status"),
+                                                  default=PaymentStatus.REPORTED)
+    confirmed_at: Mapped[datetime | None]
+    evidence_path: Mapped[str | None] = mapped_column(String(300))
+    evidence_name: Mapped[str | None] = mapped_column(String(200))
+    evidence_type: Mapped[str | None] = mapped_column(String(100))
+    evidence_size: Mapped[int | None]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     license: Mapped[LicenseGrant] = relationship(back_populates="payments")
     installment: Mapped[PaymentInstallment | None] = relationship(back_populates="payments")
+    proposals: Mapped[list[Proposal]] = relationship(
+        primaryjoin="and_(Proposal.subject_type == 'license_payment', "
+                    "foreign(Proposal.subject_id) == LicensePayment.id)",
+        viewonly=True, order_by="Proposal.id")
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == PaymentStatus.CONFIRMED

@@ -6,13 +6,13 @@ global so the patent page can show "open license, N licensees".
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.views import page_number, show_errors
-from marketplace.openlicense import forms, licensing, services
+from marketplace.openlicense import forms, licensing, payments, services
 from marketplace.core.dates import local_today
 from marketplace.patents.forms import segment_choices
 from marketplace.web import select_locale
@@ -50,11 +50,14 @@ def catalogue():
 def detail(declaration_id: int):
     declaration = services.get_declaration(current_user, declaration_id)
     is_owner = current_user.is_authenticated and current_user.organisation_id == declaration.owner_id
+    is_co_owner = current_user.is_authenticated and current_user.organisation_id is not None and \
+        current_user.organisation_id in declaration.patent.co_owner_organisations().values()
     licenses = licensing.licenses_of_declaration(current_user, declaration) if current_user.is_authenticated else []
     own_license = None
     if current_user.is_authenticated and not is_owner:
         own_license = next((g for g in declaration.licenses if g.licensee_id == current_user.organisation_id), None)
-    return render_template("openlicense/detail.html", declaration=declaration, is_owner=is_owner, licenses=licenses,
+    return render_template("openlicense/detail.html", declaration=declaration, is_owner=is_owner,
+                           is_co_owner=is_co_owner, licenses=licenses,
                            own_license=own_license, withdraw_form=forms.WithdrawForm(),
                            confirm_form=forms.ConfirmForm(), today=local_today())
 
@@ -88,7 +91,8 @@ def declare(patent_id: int):
             show_errors(form, error)
         else:
             if publish:
-                flash(_("开放许可声明已公告"), "success")
+                flash(_("开放许可声明已公告") if saved.is_published
+                      else _("已提交全部共有人确认；各共有人通过自己的账户同意后公告"), "success")
                 return redirect(url_for("openlicense.detail", declaration_id=saved.id))
             flash(_("草稿已保存"), "success")
             return redirect(url_for("openlicense.declare", patent_id=patent_id))
@@ -101,11 +105,12 @@ def withdraw(declaration_id: int):
     form = forms.WithdrawForm()
     if form.validate_on_submit():
         try:
-            services.withdraw_declaration(current_user, declaration_id, form.reason.data or "")
+            declaration = services.withdraw_declaration(current_user, declaration_id, form.reason.data or "")
         except Conflict as error:
             show_errors(form, error)
         else:
-            flash(_("开放许可声明已撤回；已获得的许可继续有效"), "success")
+            flash(_("开放许可声明已撤回；已获得的许可继续有效") if declaration.status == "withdrawn"
+                  else _("撤回已提出，待专利权人及全部共有人确认"), "success")
     return redirect(url_for("openlicense.detail", declaration_id=declaration_id))
 
 
@@ -156,6 +161,22 @@ def license_detail(license_id: int):
                            recordal_form=forms.RecordalForm(), is_party=is_party, today=local_today())
 
 
+@bp.get("/payments/<int:payment_id>")
+@login_required
+def payment(payment_id: int):
+    """A payment's place: its license's page, where the payee confirms it."""
+    found = payments.get_payment(current_user, payment_id)
+    return redirect(url_for("openlicense.license_detail", license_id=found.license_id, _anchor=f"payment-{found.id}"))
+
+
+@bp.get("/payments/<int:payment_id>/evidence")
+@login_required
+def evidence(payment_id: int):
+    """The payment's evidence file, for the license's parties and platform admins."""
+    path, found = payments.evidence_file(current_user, payment_id)
+    return send_file(path, mimetype=found.evidence_type, download_name=found.evidence_name, as_attachment=True)
+
+
 @bp.get("/licenses/<int:license_id>/notice")
 @login_required
 def notice(license_id: int):
@@ -171,13 +192,13 @@ def record_payment(license_id: int):
     form.installment_id.choices = []
     if form.validate_on_submit():
         try:
-            licensing.record_payment(current_user, license_id, {
+            paid = payments.record_payment(current_user, license_id, {
                 "amount": form.amount.data, "paid_on": form.paid_on.data, "reference": form.reference.data,
-                "installment_id": form.installment_id.data or None})
+                "installment_id": form.installment_id.data or None}, form.evidence.data)
         except FIXABLE as error:
             show_errors(form, error)
         else:
-            flash(_("付款已记录"), "success")
+            flash(_("付款已确认") if paid.is_confirmed else _("付款已登记，待许可人确认收款后计入"), "success")
     else:
         flash(_("请检查付款信息"), "danger")
     return redirect(url_for("openlicense.license_detail", license_id=license_id))

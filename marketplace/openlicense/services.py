@@ -2,37 +2,47 @@
 
 A declaration is the patentee's public offer (Patent Law art. 50). Only the
 patentee of a granted patent that meets every condition of DOMAIN.md §4 may
-publish one; afterwards ``recheck_patent`` runs whenever the patent's legal
-status, pledges or licenses change, flagging declarations that must be
-withdrawn so the owner and platform admins see them.
+publish one, and of a co-owned patent only once every co-owner consented
+through its own account (``openlicense.acts``); withdrawing needs them all
+too. Afterwards ``recheck_patent`` runs whenever the patent's legal status,
+pledges or licenses change: a patent that terminated, expired or was
+invalidated ends its declaration (it leaves the catalogue, licenses obtained
+stay valid); any other failing rule suspends acceptance and flags the
+declaration so the owner and platform admins see it.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
+from marketplace.consents import services as consents
+from marketplace.consents.models import ConsentAct
 from marketplace.core.audit import diff, record_audit
+from marketplace.core.dates import local_today
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
+from marketplace.legal.conflicts import OPEN_DECLARATION, LicenseTerm, license_conflicts
+from marketplace.legal.eligibility import open_license_refusals
+from marketplace.legal.refusals import Ineligible, Refusal
+from marketplace.legal.term import LAPSED, has_lapsed
 from marketplace.navigation import SUPPLY
-from marketplace.openlicense.eligibility import Ineligible, Refusal, open_license_refusals, patent_expiry
-from marketplace.core.dates import local_today
-from marketplace.openlicense.facts import live_declaration, lock_patents, patent_facts
-from marketplace.openlicense.models import DeclarationStatus, LicenseGrant, OpenLicenseDeclaration
+from marketplace.openlicense.facts import license_terms, live_declaration, lock_patents, patent_facts
+from marketplace.openlicense.models import LIVE, DeclarationStatus, LicenseGrant, OpenLicenseDeclaration
 from marketplace.openlicense.terms import PaymentMethod, validate_terms
 from marketplace.patents.models import Patent, PatentSegment
-from marketplace.patents.vocab import LegalStatus, PatentType
+from marketplace.patents.vocab import LabelledEnum, LegalStatus, PatentType
 from marketplace.search.services import ranked_patent_ids
 
 ENTITY = "open_license"
@@ -54,19 +64,11 @@ class EligibilityReport:
         return not self.refusals
 
 
-def split_names(raw: Any) -> list[str]:
-    """Co-owner names as typed in a form (one per line or separated by ，、;) or given as a list."""
-    if raw is None or raw == "":
-        return []
-    parts = re.split(r"[;；,，、\n]+", raw) if isinstance(raw, str) else [str(p) for p in raw]
-    return list(dict.fromkeys(p.strip() for p in parts if p.strip()))
-
-
 def _patent_for_owner(user: User, patent_id: int, *, lock: bool = False) -> Patent:
     """The user's organisation's patent (404 otherwise, so ids leak nothing); locked when about to change it."""
     patent = (lock_patents([patent_id]) or [None])[0] if lock else db.session.get(Patent, patent_id)
     if patent is None or user.organisation_id != patent.owner_id:
-        raise NotFound("专利不存在 / patent not found")
+        raise NotFound(_("专利不存在"))
     return patent
 
 
@@ -74,19 +76,17 @@ def check_eligibility(user: User, patent_id: int) -> EligibilityReport:
     """Apply every rule of DOMAIN.md §4 to a patent of the user's organisation (or any, for a platform admin)."""
     patent = db.session.get(Patent, patent_id)
     if patent is None or not (user.is_platform_admin or user.organisation_id == patent.owner_id):
-        raise NotFound("专利不存在 / patent not found")
+        raise NotFound(_("专利不存在"))
     today = local_today()
-    declaration = live_declaration(patent.id)
-    consents = declaration.co_owner_consents if declaration else []
-    refusals = open_license_refusals(patent_facts(patent, today), consents, today)
-    return EligibilityReport(patent, refusals, patent_expiry(patent.patent_type, patent.application_date), declaration)
+    refusals = open_license_refusals(patent_facts(patent, today), today)
+    return EligibilityReport(patent, refusals, patent.expiry, live_declaration(patent.id))
 
 
 def _declaration_values(patent: Patent, raw: Mapping[str, Any], *, publish: bool, today: date) -> dict[str, Any]:
     """Validate the statutory contents (terms, contact, commitment, consents), naming every wrong field."""
     errors: dict[str, str] = {}
     try:
-        terms = validate_terms(raw, expiry=patent_expiry(patent.patent_type, patent.application_date), today=today)
+        terms = validate_terms(raw, expiry=patent.expiry, today=today)
     except ValidationFailed as error:
         errors.update(error.fields)
         terms = None
@@ -94,38 +94,47 @@ def _declaration_values(patent: Patent, raw: Mapping[str, Any], *, publish: bool
     phone = str(raw.get("contact_phone") or "").strip() or None
     email = str(raw.get("contact_email") or "").strip() or None
     if not contact_name or len(contact_name) > 100:
-        errors["contact_name"] = "须填写联系人（≤100字）/ a contact name (≤100 characters) is required"
+        errors["contact_name"] = _("须填写联系人（≤100字）")
     if not (phone or email):
-        errors["contact_phone"] = "须填写联系电话或邮箱 / a phone number or e-mail is required"
+        errors["contact_phone"] = _("须填写联系电话或邮箱")
     if phone and len(phone) > 40:
-        errors["contact_phone"] = "最多 40 字 / at most 40 characters"
+        errors["contact_phone"] = _("最多 %(n)d 字", n=40)
     if email and ("@" not in email or len(email) > 254):
-        errors["contact_email"] = "邮箱格式无效 / not a valid e-mail address"
+        errors["contact_email"] = _("邮箱格式无效")
     commitment = str(raw.get("commitment", "")).strip().lower() in {"1", "true", "yes", "on", "y"}
     if publish and not commitment:
-        errors["commitment"] = "须承诺专利符合开放许可条件 / the commitment must be ticked"
+        errors["commitment"] = _("须承诺专利符合开放许可条件")
     if publish and terms is not None and terms.term_start < today:
-        errors["term_start"] = "许可期限不得早于公告日 / the term may not start before the announcement"
+        errors["term_start"] = _("许可期限不得早于公告日")
     if errors:
         raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
     return {**terms.as_dict(), "contact_name": contact_name, "contact_phone": phone, "contact_email": email,
-            "commitment": commitment, "co_owner_consents": split_names(raw.get("co_owner_consents"))}
+            "commitment": commitment}
+
+
+def publication_refusals(declaration: OpenLicenseDeclaration, patent: Patent, today: date) -> list[Refusal]:
+    """Every reason the declaration may not be announced: the eligibility rules, and any exclusive or sole
+    license whose term overlaps the declared term."""
+    term = LicenseTerm(OPEN_DECLARATION, declaration.term_start, declaration.term_end)
+    return open_license_refusals(patent_facts(patent, today), today) + license_conflicts(term, license_terms(patent.id))
 
 
 def save_declaration(user: User, patent_id: int, raw: Mapping[str, Any], *,
                      publish: bool = False) -> OpenLicenseDeclaration:
-    """Create or edit the patent's draft declaration and, with ``publish``, announce it.
+    """Create or edit the patent's draft declaration and, with ``publish``, propose announcing it.
 
-    Publishing re-applies every eligibility rule under a lock on the patent
-    and refuses with all the reasons at once (409 ``ineligible``).
+    Publishing applies every eligibility rule under a lock on the patent and
+    refuses with all the reasons at once (409 ``ineligible``). Without
+    co-owners the declaration is announced at once; with co-owners it is
+    announced when every one has consented. Editing a draft invalidates the
+    consents already given: they were for the earlier terms.
     """
     require_organisation(user, SUPPLY)
     patent = _patent_for_owner(user, patent_id, lock=True)
     today = local_today()
     declaration = live_declaration(patent.id)
     if declaration is not None and declaration.is_published:
-        raise Conflict("已发布的开放许可声明不可修改；如需变更，请先撤回再重新声明 / "
-                       "a published declaration cannot be changed: withdraw it and declare again")
+        raise Conflict(_("已发布的开放许可声明不可修改；如需变更，请先撤回再重新声明"))
     values = _declaration_values(patent, raw, publish=publish, today=today)
     created = declaration is None
     if created:
@@ -136,21 +145,45 @@ def save_declaration(user: User, patent_id: int, raw: Mapping[str, Any], *,
         changes: dict[str, Any] = {"patent_id": patent.id}
     else:
         changes = diff(declaration, values)
-    if publish:
-        refusals = open_license_refusals(patent_facts(patent, today), values["co_owner_consents"], today)
-        if refusals:
-            raise Ineligible("该专利目前不能声明开放许可 / the patent may not be declared for open license now",
-                             [("", r) for r in refusals])
-        declaration.status = DeclarationStatus.PUBLISHED
-        declaration.announced_on = today
-        declaration.published_at = utcnow()
-        declaration.needs_withdrawal, declaration.flag_reasons, declaration.flagged_at = False, [], None
+        if changes:
+            declaration.terms_version += 1
+            consents.lapse_pending(ENTITY, declaration.id, (ConsentAct.OPEN_LICENSE_DECLARATION,))
     db.session.flush()
-    action = "published" if publish else ("created" if created else "updated")
-    record_audit(f"open_license.{action}", ENTITY, declaration.id, changes, actor=user)
+    record_audit(f"open_license.{'created' if created else 'updated'}", ENTITY, declaration.id,
+                 {**changes, "terms_version": declaration.terms_version}, actor=user)
+    if not publish:
+        record_change(ENTITY, declaration.id)  # publishing records its own change once announced
+    if publish:
+        refusals = publication_refusals(declaration, patent, today)
+        if refusals:
+            raise Ineligible(_("该专利目前不能声明开放许可"), [("", r) for r in refusals])
+        pending = consents.pending_proposal(ENTITY, declaration.id, ConsentAct.OPEN_LICENSE_DECLARATION)
+        if pending is None or pending.terms_version != declaration.terms_version:
+            consents.propose(user, ConsentAct.OPEN_LICENSE_DECLARATION, declaration, summary=summary(declaration))
+    return declaration
+
+
+def summary(declaration: OpenLicenseDeclaration) -> str:
+    patent = declaration.patent
+    return f"{patent.application_number}《{patent.title[:100]}》"
+
+
+def publish_declaration(declaration: OpenLicenseDeclaration, user: User) -> None:
+    """Announce the declaration (every co-owner consented), re-applying the rules under the patent's lock."""
+    today = local_today()
+    patent = lock_patents([declaration.patent_id])[0]
+    refusals = publication_refusals(declaration, patent, today)
+    if refusals:
+        raise Ineligible(_("该专利目前不能声明开放许可"), [("", r) for r in refusals])
+    declaration.status = DeclarationStatus.PUBLISHED
+    declaration.announced_on = today
+    declaration.published_at = utcnow()
+    declaration.needs_withdrawal, declaration.flag_reasons, declaration.flagged_at = False, [], None
+    db.session.flush()
+    record_audit("open_license.published", ENTITY, declaration.id, {"terms_version": declaration.terms_version},
+                 actor=user)
     record_change(ENTITY, declaration.id)
     record_change("patent", patent.id)
-    return declaration
 
 
 def lock_declaration(declaration_id: int, *, shared: bool = False) -> OpenLicenseDeclaration:
@@ -159,42 +192,103 @@ def lock_declaration(declaration_id: int, *, shared: bool = False) -> OpenLicens
         select(OpenLicenseDeclaration).where(OpenLicenseDeclaration.id == declaration_id)
         .with_for_update(read=shared).execution_options(populate_existing=True))
     if declaration is None:
-        raise NotFound("开放许可不存在 / open license not found")
+        raise NotFound(_("开放许可不存在"))
     return declaration
 
 
+def lock_for_decision(declaration_id: int) -> OpenLicenseDeclaration:
+    """The patent, then the declaration, ``FOR UPDATE``: the same order as editing a draft, so they never deadlock."""
+    patent_id = db.session.scalar(select(OpenLicenseDeclaration.patent_id)
+                                  .where(OpenLicenseDeclaration.id == declaration_id))
+    if patent_id is None:
+        raise NotFound(_("开放许可不存在"))
+    lock_patents([patent_id])
+    return lock_declaration(declaration_id)
+
+
 def withdraw_declaration(user: User, declaration_id: int, reason: str = "") -> OpenLicenseDeclaration:
-    """Withdraw unconditionally (art. 51); licenses already obtained stay valid and untouched."""
-    declaration = lock_declaration(declaration_id)
-    if user.organisation_id != declaration.owner_id:
-        raise NotFound("开放许可不存在 / open license not found")
-    if declaration.status == DeclarationStatus.WITHDRAWN:
-        raise Conflict("该声明已撤回 / the declaration is already withdrawn")
+    """Propose withdrawing the declaration (art. 51): the patentee or a co-owner proposes, all consent.
+
+    A draft binds no one: its owner discards it at once. Licenses already
+    obtained stay valid and untouched.
+    """
+    declaration = lock_for_decision(declaration_id)
+    co_owners = set(declaration.patent.co_owner_organisations().values()) - {None}
+    if user.organisation_id != declaration.owner_id and (user.organisation_id not in co_owners
+                                                         or declaration.status != DeclarationStatus.PUBLISHED):
+        raise NotFound(_("开放许可不存在"))
+    if declaration.status not in LIVE:
+        raise Conflict(_("该声明已%(status)s", status=declaration.status.label))
+    reason = (reason or "").strip()[:500]
+    if declaration.status == DeclarationStatus.DRAFT:
+        end_withdrawn(declaration, reason, user)
+    else:
+        consents.propose(user, ConsentAct.OPEN_LICENSE_WITHDRAWAL, declaration, summary=summary(declaration),
+                         details={"reason": reason})
+    return declaration
+
+
+def end_withdrawn(declaration: OpenLicenseDeclaration, reason: str, user: User) -> None:
+    """Withdrawn (every co-owner consented, or a draft discarded); licenses obtained are kept."""
     declaration.status = DeclarationStatus.WITHDRAWN
     declaration.withdrawn_on = local_today()
-    declaration.withdrawal_reason = (reason or "").strip()[:500] or None
+    declaration.withdrawal_reason = reason or None
     declaration.needs_withdrawal = False
+    consents.lapse_pending(ENTITY, declaration.id, (ConsentAct.OPEN_LICENSE_DECLARATION,))
     db.session.flush()
     record_audit("open_license.withdrawn", ENTITY, declaration.id,
                  {"reason": declaration.withdrawal_reason, "licenses_kept": len(declaration.licenses)}, actor=user)
     record_change(ENTITY, declaration.id)
     record_change("patent", declaration.patent_id)
-    return declaration
+
+
+def _end(declaration: OpenLicenseDeclaration, patent: Patent, today: date) -> None:
+    """The patent right ended: so does its declaration, by law, with the date and the status that ended it."""
+    by_status = patent.legal_status in LAPSED
+    reason = patent.legal_status.value if by_status else LegalStatus.EXPIRED.value
+    declaration.status = DeclarationStatus.ENDED
+    declaration.ended_on = (patent.legal_status_on or today) if by_status else (patent.expiry or today)
+    declaration.end_reason = reason
+    declaration.needs_withdrawal, declaration.flag_reasons, declaration.flagged_at = False, [], None
+    consents.lapse_pending(ENTITY, declaration.id)
+    db.session.flush()
+    record_audit("open_license.ended", ENTITY, declaration.id,
+                 {"reason": reason, "ended_on": declaration.ended_on, "licenses_kept": len(declaration.licenses)},
+                 organisation_id=declaration.owner_id)
+    record_change(ENTITY, declaration.id)
+    record_change("patent", patent.id)
+    recipient = declaration.contact_email or declaration.owner.contact_email
+    if recipient:
+        with force_locale("zh"):
+            subject = _("开放许可已终止：%(title)s", title=patent.title)
+            body = _("专利 %(number)s《%(title)s》的专利权已终止、届满或被宣告无效，其开放许可声明随之终止，"
+                     "不再接受新的许可；已获得的许可继续有效。\n", number=patent.application_number,
+                     title=patent.title)
+        queue_mail(recipient, subject, body)
 
 
 def recheck_patent(patent_id: int) -> OpenLicenseDeclaration | None:
-    """Re-apply the rules to the patent's published declaration and flag (or clear) it.
+    """Re-apply the rules to the patent's published declaration: end it, flag it, or clear its flag.
 
     Called by every service that changes a patent's legal status, pledges or
-    licenses. A newly flagged declaration is mailed to its contact; the flag
-    and its reasons show on the owner's pages and the platform admins' list.
+    licenses, and periodically for what time alone changes. A lapsed patent
+    ends its declaration; any other refusal suspends acceptance and flags the
+    declaration (mailed to its contact once), shown on the owner's pages and
+    the platform admins' list.
     """
     declaration = db.session.scalar(select(OpenLicenseDeclaration).where(
         OpenLicenseDeclaration.patent_id == patent_id, OpenLicenseDeclaration.status == DeclarationStatus.PUBLISHED))
     if declaration is None:
         return None
     today = local_today()
-    refusals = open_license_refusals(patent_facts(declaration.patent, today), declaration.co_owner_consents, today)
+    patent = declaration.patent
+    if has_lapsed(patent.legal_status, patent.expiry, today):
+        _end(declaration, patent, today)
+        return declaration
+    # The co-owners consented when it was announced: a co-owner's account is a condition of declaring, not of
+    # staying declared (withdrawing asks them again).
+    refusals = [r for r in open_license_refusals(patent_facts(patent, today), today)
+                if r.code != "co_owner_not_on_platform"]
     reasons = [{"code": r.code, "detail": r.detail} for r in refusals]
     if reasons == (declaration.flag_reasons or []) and declaration.needs_withdrawal == bool(reasons):
         return declaration
@@ -207,11 +301,12 @@ def recheck_patent(patent_id: int) -> OpenLicenseDeclaration | None:
     record_change(ENTITY, declaration.id)
     recipient = declaration.contact_email or declaration.owner.contact_email
     if newly_flagged and recipient:
-        patent = declaration.patent
-        queue_mail(recipient, f"开放许可需撤回：{patent.title} / open license must be withdrawn",
-                   f"专利 {patent.application_number}《{patent.title}》已不符合开放许可条件：\n"
-                   + "\n".join(f"- {r.message}" for r in refusals)
-                   + "\n请登录平台撤回开放许可声明。\n")
+        with force_locale("zh"):
+            subject = _("开放许可暂停受理：%(title)s", title=patent.title)
+            body = _("专利 %(number)s《%(title)s》目前不符合开放许可条件，声明暂停受理新的许可：",
+                     number=patent.application_number, title=patent.title) + "\n" + \
+                "\n".join(f"- {r.message}" for r in refusals) + "\n" + _("条件恢复前请勿接受新的许可；如条件无法恢复，请撤回声明。")
+        queue_mail(recipient, subject, body)
     return declaration
 
 
@@ -225,11 +320,13 @@ def get_declaration(user: User | None, declaration_id: int) -> OpenLicenseDeclar
     """Published and withdrawn declarations are public record; drafts only for their owner and admins."""
     declaration = db.session.get(OpenLicenseDeclaration, declaration_id)
     if declaration is None:
-        raise NotFound("开放许可不存在 / open license not found")
+        raise NotFound(_("开放许可不存在"))
     if declaration.status == DeclarationStatus.DRAFT:
         authenticated = user is not None and user.is_authenticated
-        if not authenticated or not (user.is_platform_admin or user.organisation_id == declaration.owner_id):
-            raise NotFound("开放许可不存在 / open license not found")
+        co_owners = set(declaration.patent.co_owner_organisations().values()) - {None}
+        if not authenticated or not (user.is_platform_admin or user.organisation_id == declaration.owner_id
+                                     or user.organisation_id in co_owners):
+            raise NotFound(_("开放许可不存在"))
     return declaration
 
 
@@ -242,10 +339,10 @@ def licensee_counts(declaration_ids: list[int]) -> dict[int, int]:
     return {declaration_id: count for declaration_id, count in rows}
 
 
-def _member(enum_cls: type, value: Any, field: str) -> Any:
+def _member(enum_cls: type[LabelledEnum], value: Any, field: str) -> Any:
     member = enum_cls.parse(str(value))
     if member is None:
-        raise ValidationFailed.field(field, f"无效取值 {value} / unknown value {value}")
+        raise ValidationFailed.field(field, _("无效取值 %(value)s", value=value))
     return member
 
 
@@ -267,7 +364,7 @@ def search_catalogue(filters: Mapping[str, Any], page: int = 1, per_page: int = 
     if filters.get("fee_type"):
         methods = [m for m in PaymentMethod if m.fee_type == filters["fee_type"]]
         if not methods:
-            raise ValidationFailed.field("fee_type", "应为 fixed、royalty 或 free / must be fixed, royalty or free")
+            raise ValidationFailed.field("fee_type", _("应为 fixed、royalty 或 free"))
         stmt = stmt.where(OpenLicenseDeclaration.payment_method.in_(methods))
     if filters.get("segment"):
         stmt = stmt.where(Patent.segment_links.any(PatentSegment.segment_code == filters["segment"]))
@@ -295,7 +392,7 @@ def declarations_of(user: User) -> list[OpenLicenseDeclaration]:
 
 def declarable_patents(user: User, limit: int = 100) -> list[Patent]:
     """The organisation's granted patents without a live declaration: where the builder starts."""
-    live = select(OpenLicenseDeclaration.patent_id).where(OpenLicenseDeclaration.status != DeclarationStatus.WITHDRAWN)
+    live = select(OpenLicenseDeclaration.patent_id).where(OpenLicenseDeclaration.status.in_(LIVE))
     return list(db.session.scalars(
         select(Patent).where(Patent.owner_id == user.organisation_id, Patent.legal_status == LegalStatus.GRANTED,
                              Patent.id.not_in(live)).order_by(Patent.title).limit(limit)))

@@ -16,7 +16,7 @@ from typing import Any
 from marketplace.core.dates import require_date
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import parse_money
-from marketplace.openlicense.eligibility import add_months
+from marketplace.legal.term import add_months
 from marketplace.patents.vocab import LabelledEnum
 
 FIXED_FEE_CEILING = Decimal("20000000.00")
@@ -85,9 +85,12 @@ def parse_rate(value: object, field: str) -> Decimal:
         raise ValidationFailed.field(field, "不是有效的百分比 / not a valid percentage") from None
     if not rate.is_finite() or rate <= 0:
         raise ValidationFailed.field(field, "提成比例须大于 0 / the rate must be above 0")
-    if rate != rate.quantize(RATE_PLACES):
-        raise ValidationFailed.field(field, "最多两位小数 / at most 2 decimal places")
-    return rate.quantize(RATE_PLACES)
+    try:
+        if rate != rate.quantize(RATE_PLACES):
+            raise ValidationFailed.field(field, "最多两位小数 / at most 2 decimal places")
+        return rate.quantize(RATE_PLACES)
+    except InvalidOperation:  # 1e30 %: too many digits to quantize
+        raise ValidationFailed.field(field, "不是有效的百分比 / not a valid percentage") from None
 
 
 def _parse_int(value: object, field: str, low: int, high: int) -> int:

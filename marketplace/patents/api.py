@@ -10,10 +10,10 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from marketplace.api.common import Money, PageArgs, PageMeta, api_user, page_meta
+from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
 from marketplace.core.errors import Unauthorized
 from marketplace.core.permissions import require_organisation
-from marketplace.patents import queries, services
+from marketplace.patents import co_owners, queries, services
 from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, PublicationState, TransformationMode
 
 blp = Blueprint("patents_api", __name__, url_prefix="/patents", description="专利 / patents")
@@ -46,8 +46,8 @@ class PatentSchema(Schema):
     application_number = fields.String(required=True, metadata={"example": "201710601862.3"})
     patent_number = fields.String(dump_only=True, allow_none=True)
     publication_numbers = fields.List(fields.String(), metadata={"example": ["CN108572939B"]})
-    patent_type = fields.String(allow_none=True, validate=_one_of(PatentType),
-                                metadata={"description": "omitted: derived from the application number"})
+    patent_type = fields.String(allow_none=True, validate=_one_of(PatentType), metadata={
+        "description": "omitted: decided by the application number's type digit; a contradicting type is a 422"})
     title = fields.String(required=True)
     abstract = fields.String()
     first_claim = fields.String()
@@ -60,6 +60,10 @@ class PatentSchema(Schema):
     publication_date = fields.Date(allow_none=True)
     grant_date = fields.Date(allow_none=True)
     legal_status = fields.String(validate=_one_of(LegalStatus))
+    legal_status_on = fields.Date(allow_none=True, metadata={
+        "description": "when the legal status began; required for invalidation_pending (the request's date)"})
+    expiry = fields.Date(dump_only=True, allow_none=True,
+                         metadata={"description": "end of the term, from the filing date and the type"})
     proceedings_suspended = fields.Boolean()
     evaluation_report = fields.String(allow_none=True, validate=validate.OneOf(["positive", "negative"]))
     grade = fields.String(allow_none=True)
@@ -156,3 +160,56 @@ def update(body: dict, patent_id: int):
 def delete(patent_id: int):
     """Delete a draft (a published patent must be unpublished first: 409)."""
     services.delete_patent(api_user(), patent_id)
+
+
+class CoOwnerSchema(Schema):
+    name = fields.String()
+    organisation = fields.Nested(OwnerSchema, allow_none=True,
+                                 metadata={"description": "the organisation that consents for this co-owner"})
+    invited_email = fields.Function(lambda view: view.link.invited_email if view.link else None, allow_none=True)
+    candidates = fields.List(fields.Nested(OwnerSchema),
+                             metadata={"description": "organisations registered under this name"})
+
+
+class CoOwnerLinkSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    organisation_id = fields.Integer(required=True, allow_none=True,
+                                     metadata={"description": "null removes the link"})
+
+
+class CoOwnerInviteSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.String(required=True, validate=validate.Length(max=254))
+
+
+@blp.get("/<int:patent_id>/co-owners")
+@blp.response(200, CoOwnerSchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema)
+def list_co_owners(patent_id: int):
+    """The patent's co-owners and the organisations that consent for them (patent owner only)."""
+    return co_owners.co_owners_of(api_user(), patent_id)
+
+
+@blp.put("/<int:patent_id>/co-owners")
+@blp.arguments(CoOwnerLinkSchema)
+@blp.response(200, CoOwnerSchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema, description="the organisation is not registered under that name")
+def link_co_owner(body: dict, patent_id: int):
+    """Link a co-owner name to the organisation registered under that name (patent owner only)."""
+    user = api_user()
+    co_owners.link_co_owner(user, patent_id, body["name"], body["organisation_id"])
+    return co_owners.co_owners_of(user, patent_id)
+
+
+@blp.post("/<int:patent_id>/co-owners/invite")
+@blp.arguments(CoOwnerInviteSchema)
+@blp.response(200, CoOwnerSchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def invite_co_owner(body: dict, patent_id: int):
+    """E-mail a co-owner without an account an invitation to register (patent owner only)."""
+    user = api_user()
+    co_owners.invite_co_owner(user, patent_id, body["name"], body["email"])
+    return co_owners.co_owners_of(user, patent_id)

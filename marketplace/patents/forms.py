@@ -11,7 +11,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets,
+    BooleanField, DateField, EmailField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
+    TextAreaField, widgets,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -23,7 +24,8 @@ from marketplace.segments.taxonomy import Taxonomy
 TYPE_LABELS = {PatentType.INVENTION: _l("发明"), PatentType.UTILITY_MODEL: _l("实用新型"),
                PatentType.DESIGN: _l("外观设计")}
 STATUS_LABELS = {LegalStatus.PENDING: _l("审中"), LegalStatus.GRANTED: _l("有效"),
-                 LegalStatus.FEE_OVERDUE: _l("等年费滞纳金"), LegalStatus.TERMINATED: _l("未缴年费终止"),
+                 LegalStatus.FEE_OVERDUE: _l("等年费滞纳金"), LegalStatus.INVALIDATION_PENDING: _l("无效宣告请求审查中"),
+                 LegalStatus.TERMINATED: _l("未缴年费终止"),
                  LegalStatus.EXPIRED: _l("届满"), LegalStatus.INVALIDATED: _l("无效")}
 MATURITY_LABELS = {Maturity.RESEARCH: _l("正在研发"), Maturity.LAB: _l("通过小试"), Maturity.PILOT: _l("通过中试"),
                    Maturity.SAMPLE: _l("已有样品"), Maturity.MASS_PRODUCTION: _l("可以量产"),
@@ -132,6 +134,7 @@ class PatentForm(FlaskForm):
     publication_date = DateField(_l("公开日"), validators=[Optional()])
     grant_date = DateField(_l("授权公告日"), validators=[Optional()])
     legal_status = SelectField(_l("法律状态"), choices=_choices(STATUS_LABELS), default=LegalStatus.PENDING.value)
+    legal_status_on = DateField(_l("法律状态日期"), validators=[Optional()])
     proceedings_suspended = BooleanField(_l("程序中止（权属纠纷、财产保全）"))
     evaluation_report = SelectField(_l("专利权评价报告"), choices=EVALUATION_CHOICES, default="")
     grade = SelectField(_l("分级"), default="")
@@ -190,3 +193,15 @@ class BulkEditForm(FlaskForm):
         if action in ("add_tags", "replace_tags"):
             return {"tags": self.tags.data}, action == "add_tags"
         return {action: getattr(self, action).data}, False
+
+
+class CoOwnerLinkForm(FlaskForm):
+    """Link one co-owner name to an organisation (``organisation_id`` empty removes the link)."""
+
+    name = HiddenField(validators=[DataRequired(), Length(max=200)])
+    organisation_id = IntegerField(_l("机构"), validators=[Optional()])
+
+
+class CoOwnerInviteForm(FlaskForm):
+    name = HiddenField(validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("共有人联系邮箱"), validators=[DataRequired(), Length(max=254)])

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import TimestampMixin, portable_enum
 from marketplace.extensions import db
+from marketplace.legal.term import patent_expiry
 from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, PublicationState
 
 MONEY = Numeric(16, 2)
@@ -38,6 +39,7 @@ class Patent(TimestampMixin, db.Model):
     grant_date: Mapped[date | None]
     legal_status: Mapped[LegalStatus] = mapped_column(portable_enum(LegalStatus, "legal_status"),
                                                       default=LegalStatus.PENDING)
+    legal_status_on: Mapped[date | None]  # when the current legal status began (an invalidation request's filing)
     proceedings_suspended: Mapped[bool] = mapped_column(default=False)
     evaluation_report: Mapped[str | None] = mapped_column(String(16))  # positive | negative (UM/design)
     grade: Mapped[str | None] = mapped_column(String(16))
@@ -54,6 +56,8 @@ class Patent(TimestampMixin, db.Model):
     owner: Mapped[Organisation] = relationship()
     segment_links: Mapped[list["PatentSegment"]] = relationship(
         cascade="all, delete-orphan", order_by="PatentSegment.segment_code")
+    co_owner_links: Mapped[list["CoOwnerLink"]] = relationship(cascade="all, delete-orphan",
+                                                               order_by="CoOwnerLink.name")
 
     __table_args__ = (
         Index("ix_patents_listing", "state", "legal_status", "grade"),
@@ -70,9 +74,39 @@ class Patent(TimestampMixin, db.Model):
         return self.state == PublicationState.PUBLISHED
 
     @property
+    def expiry(self) -> date | None:
+        """The end of the term, from the filing date and the type the application number decides."""
+        return patent_expiry(self.patent_type, self.application_date)
+
+    def co_owner_organisations(self) -> dict[str, int | None]:
+        """Each recorded co-owner name with the platform organisation that consents for it (None: not linked)."""
+        linked = {link.name: link.organisation_id for link in self.co_owner_links}
+        return {name: linked.get(name) for name in self.co_owners or []}
+
+    @property
     def patent_number(self) -> str | None:
         """The granted patent number, ``ZL`` + application number."""
         return f"ZL{self.application_number}" if self.grant_date or self.legal_status != LegalStatus.PENDING else None
+
+
+class CoOwnerLink(db.Model):
+    """A co-owner named on the patent, linked to its organisation on the platform (or invited to register).
+
+    Co-owners are recorded as names (they come from patent databases); only a
+    linked organisation can give the co-owner's consent through its own account.
+    """
+
+    __tablename__ = "patent_co_owner_links"
+
+    patent_id: Mapped[int] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"),
+                                                        index=True)
+    linked_at: Mapped[datetime | None]
+    invited_email: Mapped[str | None] = mapped_column(String(254))
+    invited_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation | None] = relationship()
 
 
 class PatentSegment(db.Model):
@@ -94,4 +128,4 @@ _covered = [Patent.__table__.c[name] for name in LISTING_FILTER_COLUMNS]
 Index("ix_patents_order_application_date", Patent.state, Patent.application_date.is_(None),
       Patent.application_date.desc(), Patent.id.desc(), *_covered)
 Index("ix_patents_order_grade", Patent.state, Patent.grade.is_(None), Patent.grade, Patent.id.desc(),
-      *[column for column in _covered if column is not Patent.grade])
+      *[column for column in _covered if column.name != "grade"])  # as the migration: grade once

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+
 from marketplace.core.errors import ValidationFailed
-from marketplace.patents.vocab import PatentType
+from marketplace.legal.identity import TYPE_DIGITS
 
 _WEIGHTS_12 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _WEIGHTS_8 = (2, 3, 4, 5, 6, 7, 8, 9)
@@ -16,9 +18,6 @@ _APPLICATION_RE = re.compile(r"^(?:CN|ZL)?\s*(\d{12}|\d{8})\s*\.?\s*([0-9X])?$")
 _PUBLICATION_RE = re.compile(r"^CN\s*(\d{9})\s*([ABCUYS]\d?)$")
 _IPC_RE = re.compile(r"^([A-H])(\d{2})([A-Z])\s*(\d{1,4})\s*/\s*(\d{2,6})$")
 _IPC_SUBCLASS_RE = re.compile(r"^([A-H])(\d{2})([A-Z])$")
-_TYPE_DIGITS = {"1": PatentType.INVENTION, "8": PatentType.INVENTION,
-                "2": PatentType.UTILITY_MODEL, "9": PatentType.UTILITY_MODEL,
-                "3": PatentType.DESIGN}
 
 
 def check_character(digits: str) -> str:
@@ -33,25 +32,17 @@ def normalise_application_number(raw: str, field: str = "application_number") ->
     text = (raw or "").strip().upper().replace(" ", "")
     match = _APPLICATION_RE.match(text)
     if not match:
-        raise ValidationFailed.field(
-            field, "申请号格式应为12位数字加校验位，如 201710601862.3 / "
-                   "expected 12 digits and a check character, e.g. 201710601862.3")
+        raise ValidationFailed.field(field, _("申请号格式应为12位数字加校验位，如 201710601862.3"))
     digits, given = match.groups()
     expected = check_character(digits)
     if given is None:
-        raise ValidationFailed.field(field, f"缺少校验位，应为 {expected} / check character missing, it should be {expected}")
+        raise ValidationFailed.field(field, _("缺少校验位，应为 %(expected)s", expected=expected))
     if given != expected:
-        raise ValidationFailed.field(
-            field, f"校验位错误：应为 {expected}，而非 {given} / wrong check character: it should be {expected}, not {given}")
-    if len(digits) == 12 and digits[4] not in _TYPE_DIGITS:
-        raise ValidationFailed.field(field, f"第5位类型码 {digits[4]} 无效 / unknown type digit {digits[4]}")
+        raise ValidationFailed.field(field, _("校验位错误：应为 %(expected)s，而非 %(given)s", expected=expected,
+                                              given=given))
+    if len(digits) == 12 and digits[4] not in TYPE_DIGITS:
+        raise ValidationFailed.field(field, _("第5位类型码 %(digit)s 无效", digit=digits[4]))
     return f"{digits}.{expected}"
-
-
-def patent_type_of(application_number: str) -> PatentType | None:
-    """The type encoded in a post-2003 application number (None for 8-digit numbers)."""
-    digits = application_number.split(".")[0]
-    return _TYPE_DIGITS.get(digits[4]) if len(digits) == 12 else None
 
 
 def normalise_publication_number(raw: str, field: str = "publication_numbers") -> str:

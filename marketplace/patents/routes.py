@@ -6,6 +6,8 @@ cannot hold patents 403, exactly as in the API.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,10 +15,10 @@ from flask_login import current_user, login_required
 from marketplace.accounts.models import DEFAULT_GRADE_LABELS, Organisation
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.views import page_number, safe_next, show_errors
-from marketplace.patents import queries, services
+from marketplace.patents import co_owners, queries, services
 from marketplace.patents.forms import (
-    MATURITY_LABELS, MODE_LABELS, STATE_LABELS, STATUS_LABELS, TYPE_LABELS, BulkEditForm, PatentFilterForm,
-    PatentForm, segment_choices,
+    MATURITY_LABELS, MODE_LABELS, STATE_LABELS, STATUS_LABELS, TYPE_LABELS, BulkEditForm, CoOwnerInviteForm,
+    CoOwnerLinkForm, PatentFilterForm, PatentForm, segment_choices,
 )
 from marketplace.segments.suggestions import suggestions_by_patent
 from marketplace.web import select_locale
@@ -33,7 +35,7 @@ def vocabulary_labels() -> dict[str, object]:
     cache = current_app.extensions.setdefault("patent_labels", {})
     locale = select_locale()
     if locale not in cache:
-        labels = {"TYPE_LABELS": TYPE_LABELS, "STATUS_LABELS": STATUS_LABELS, "MATURITY_LABELS": MATURITY_LABELS,
+        labels: dict[str, dict[Any, Any]] = {"TYPE_LABELS": TYPE_LABELS, "STATUS_LABELS": STATUS_LABELS, "MATURITY_LABELS": MATURITY_LABELS,
                   "MODE_LABELS": MODE_LABELS, "STATE_LABELS": STATE_LABELS}
         cache[locale] = {name: {key: str(label) for key, label in mapping.items()} for name, mapping in labels.items()}
     return cache[locale]
@@ -67,7 +69,32 @@ def detail(patent_id: int):
     """The full record; a draft answers 404 to all but its owner and platform admins."""
     patent = services.get_visible_patent(current_user, patent_id)
     is_owner = current_user.is_authenticated and current_user.organisation_id == patent.owner_id
-    return render_template("patents/detail.html", patent=patent, is_owner=is_owner)
+    views = co_owners.co_owners_of(current_user, patent.id) if is_owner and patent.co_owners else []
+    return render_template("patents/detail.html", patent=patent, is_owner=is_owner, co_owner_views=views,
+                           link_form=CoOwnerLinkForm(), invite_form=CoOwnerInviteForm())
+
+
+@bp.post("/inventory/<int:patent_id>/co-owners/<any(link, invite):action>")
+@login_required
+def co_owner(patent_id: int, action: str):
+    """Link a co-owner name to the organisation registered under it (so it consents through its own account),
+    or e-mail a co-owner without an account an invitation to register."""
+    form = CoOwnerLinkForm() if action == "link" else CoOwnerInviteForm()
+    if not form.validate_on_submit():
+        flash(_("请填写有效的邮箱"), "danger")
+        return redirect(url_for("patents.detail", patent_id=patent_id, _anchor="co-owners"))
+    try:
+        if action == "link":
+            co_owners.link_co_owner(current_user, patent_id, form.name.data, form.organisation_id.data or None)
+            done = _("共有人已关联") if form.organisation_id.data else _("已取消关联")
+        else:
+            co_owners.invite_co_owner(current_user, patent_id, form.name.data, form.email.data)
+            done = _("邀请已发送")
+    except FIXABLE as error:
+        show_errors(None, error)
+    else:
+        flash(done, "success")
+    return redirect(url_for("patents.detail", patent_id=patent_id, _anchor="co-owners"))
 
 
 @bp.get("/inventory")

@@ -21,18 +21,22 @@ from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change, record_changes
 from marketplace.core.permissions import require_organisation
 from marketplace.extensions import db
+from marketplace.legal.term import LAPSED
 from marketplace.navigation import SUPPLY
 from marketplace.openlicense.services import recheck_after_patent_change
 from marketplace.patents.models import Patent, PatentSegment
 from marketplace.patents.validation import PatentValues, validate_patent_values
 from marketplace.patents.vocab import LegalStatus, PatentType, PublicationState
 
-LAPSED = (LegalStatus.TERMINATED, LegalStatus.EXPIRED, LegalStatus.INVALIDATED)
 SAVE_CHUNK = 500
 
 
 def _apply(patent: Patent, values: dict[str, Any]) -> dict[str, list[Any]]:
     plain = {k: v for k, v in values.items() if k != "segments"}
+    if "legal_status" in plain and plain["legal_status"] != patent.legal_status:
+        plain.setdefault("legal_status_on", None)  # the date of the old status does not carry over
+    if "co_owners" in plain and plain["co_owners"] != patent.co_owners:
+        patent.co_owner_links = [link for link in patent.co_owner_links if link.name in plain["co_owners"]]
     changes = diff(patent, plain)
     if "segments" in values and values["segments"] != patent.segments:
         changes["segments"] = [patent.segments, values["segments"]]
@@ -90,7 +94,8 @@ class SaveOutcome:
 _NEW_PATENT_DEFAULTS: dict[str, Any] = {
     "publication_numbers": [], "patent_type": PatentType.INVENTION, "abstract": "", "first_claim": "", "ipc_main": None,
     "ipc_codes": [], "co_owners": [], "inventors": [], "application_date": None, "publication_date": None,
-    "grant_date": None, "legal_status": LegalStatus.PENDING, "proceedings_suspended": False, "evaluation_report": None,
+    "grant_date": None, "legal_status": LegalStatus.PENDING, "legal_status_on": None, "proceedings_suspended": False,
+    "evaluation_report": None,
     "grade": None, "tags": [], "modes": [], "maturity": None, "price_min": None, "price_max": None,
 }
 
@@ -264,7 +269,9 @@ def update_patent(user: User, patent_id: int, raw: Mapping[str, Any]) -> Patent:
     for given, other in (("price_min", "price_max"), ("price_max", "price_min")):
         if given in raw and other not in raw:
             raw[other] = getattr(patent, other)
-    save_patent(patent.owner, validate_patent_values(raw, patent.owner, partial=True), patent=patent, actor=user)
+    save_patent(patent.owner, validate_patent_values(raw, patent.owner, partial=True,
+                                                     stored_number=patent.application_number),
+                patent=patent, actor=user)
     return patent
 
 

@@ -6,26 +6,30 @@ import row report can show them all.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from marketplace.accounts.models import Organisation
 from marketplace.core.dates import parse_date
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import parse_price_range
 from marketplace.core.validation import FieldCollector, clean_text
+from marketplace.legal.identity import conflicting_type, implied_type, type_digit
+from marketplace.patents.forms import TYPE_LABELS
 from marketplace.patents.numbers import (
-    normalise_application_number, normalise_ipc, normalise_publication_number, patent_type_of, split_ipc_list,
+    normalise_application_number, normalise_ipc, normalise_publication_number, split_ipc_list,
 )
-from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, TransformationMode
+from marketplace.patents.vocab import LabelledEnum, LegalStatus, Maturity, PatentType, TransformationMode
 
 EDITABLE_FIELDS = (
     "application_number", "publication_numbers", "patent_type", "title", "abstract", "first_claim", "ipc_main",
     "ipc_codes", "co_owners", "inventors", "application_date", "publication_date", "grant_date", "legal_status",
-    "proceedings_suspended", "evaluation_report", "grade", "tags", "segments", "modes", "maturity",
+    "legal_status_on", "proceedings_suspended", "evaluation_report", "grade", "tags", "segments", "modes", "maturity",
     "price_min", "price_max",
 )
 MAX_TITLE = 500
@@ -51,21 +55,53 @@ def _split_list(raw: Any) -> list[str]:
     return [str(p).strip() for p in raw if str(p).strip()]
 
 
-def _parse_enum(enum_cls: type, raw: Any, field: str):
+def _date_parser(field: str) -> Callable[[Any], date | None]:
+    return lambda raw: parse_date(raw, field)
+
+
+def _parse_enum(enum_cls: type[LabelledEnum], raw: Any, field: str) -> LabelledEnum | None:
     if raw is None or raw == "":
         return None
     member = raw if isinstance(raw, enum_cls) else enum_cls.parse(str(raw))
     if member is None:
         allowed = ", ".join(f"{m.value}({m.label_zh})" for m in enum_cls)
-        raise ValidationFailed.field(field, f"无效取值 {raw}；可选：{allowed} / unknown value {raw}")
+        raise ValidationFailed.field(field, _("无效取值 %(value)s；可选：%(allowed)s", value=raw, allowed=allowed))
     return member
 
 
-def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *, partial: bool = False) -> PatentValues:
+def _type_label(patent_type: str) -> str:
+    return str(TYPE_LABELS[PatentType(patent_type)])
+
+
+def type_conflict_message(number: str, declared: str, implied: str) -> str:
+    """The 422 reason naming both types: the one the number's type digit decides and the one given."""
+    return _("申请号 %(number)s 的类型码 %(digit)s 表示%(implied)s，与填写的专利类型“%(declared)s”不符",
+             number=number, digit=type_digit(number), implied=_type_label(implied), declared=_type_label(declared))
+
+
+def _settle_type(values: dict[str, Any], errors: dict[str, str], raw: Mapping[str, Any], *, partial: bool,
+                 stored_number: str | None) -> None:
+    """The application number's type digit decides the type; an explicit type that contradicts it is refused."""
+    number = values.get("application_number") or stored_number
+    declared = values.get("patent_type")
+    if not number or "application_number" in errors or "patent_type" in errors:
+        return
+    implied = conflicting_type(number, declared)
+    if implied is not None:
+        errors["patent_type"] = type_conflict_message(number, declared, implied)
+    elif declared is None and ("application_number" in values or "patent_type" in raw or not partial):
+        values["patent_type"] = implied_type(number) or (None if partial else PatentType.INVENTION)
+    if values.get("patent_type") is not None:
+        values["patent_type"] = PatentType(values["patent_type"])
+
+
+def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *, partial: bool = False,
+                           stored_number: str | None = None) -> PatentValues:
     """Check and normalise every given field, collecting all errors before raising.
 
     ``partial`` (PATCH, bulk edit) validates only the keys present; otherwise
-    application number and title are required.
+    application number and title are required. ``stored_number`` is the
+    number of the patent being edited, against which a type given alone is checked.
     """
     taxonomy = current_app.extensions["taxonomy"]
     fields = FieldCollector(raw)
@@ -74,9 +110,8 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
     def grade(value: Any) -> str | None:
         label = str(value or "").strip().upper() or None
         if label is not None and label not in [g.upper() for g in organisation.grade_labels]:
-            raise ValidationFailed.field(
-                "grade", f"分级 {label} 不在本机构的分级标签 {'/'.join(organisation.grade_labels)} 中 / "
-                         f"grade must be one of {', '.join(organisation.grade_labels)}")
+            raise ValidationFailed.field("grade", _("分级 %(grade)s 不在本机构的分级标签 %(labels)s 中", grade=label,
+                                                     labels="/".join(organisation.grade_labels)))
         return label
 
     def modes(value: Any) -> list[str]:
@@ -86,7 +121,7 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
         label = {"positive": "positive", "肯定": "positive", "正面": "positive",
                  "negative": "negative", "否定": "negative", "负面": "negative"}.get(str(value or "").strip().lower())
         if value not in (None, "") and label is None:
-            raise ValidationFailed.field("evaluation_report", "应为 positive/negative（肯定/否定）")
+            raise ValidationFailed.field("evaluation_report", _("应为 positive/negative（肯定/否定）"))
         return label
 
     def boolean(value: Any) -> bool:
@@ -103,8 +138,9 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
     attempt("co_owners", _split_list)
     attempt("inventors", _split_list)
     for field in ("application_date", "publication_date", "grant_date"):
-        attempt(field, lambda v, f=field: parse_date(v, f))
+        attempt(field, _date_parser(field))
     attempt("legal_status", lambda v: _parse_enum(LegalStatus, v, "legal_status"))
+    attempt("legal_status_on", lambda v: parse_date(v, "legal_status_on"))
     attempt("proceedings_suspended", boolean)
     attempt("evaluation_report", evaluation)
     attempt("grade", grade)
@@ -117,11 +153,10 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
                                       parse_price_range(raw.get("price_min"), raw.get("price_max"), "price"))))
     if not partial:
         fields.require("application_number", "title")
-    number = values.get("application_number")
-    if number and "patent_type" in raw and values.get("patent_type") is None and "patent_type" not in errors:
-        values["patent_type"] = patent_type_of(number)
-    if number and not values.get("patent_type") and not partial:
-        values["patent_type"] = patent_type_of(number) or PatentType.INVENTION
+    _settle_type(values, errors, raw, partial=partial, stored_number=stored_number)
+    if values.get("legal_status") == LegalStatus.INVALIDATION_PENDING and not values.get("legal_status_on") \
+            and "legal_status_on" not in errors:
+        errors["legal_status_on"] = _("无效宣告请求审查中须填写请求日期（法律状态日期）")
     for required in ("patent_type", "legal_status"):  # blank keeps the stored value (new ones: defaults)
         if required in values and values[required] is None:
             del values[required]

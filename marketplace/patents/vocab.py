@@ -17,7 +17,8 @@ class LabelledEnum(enum.StrEnum):
     label_zh: str
     aliases: tuple[str, ...]
 
-    def __new__(cls, value: str, label_zh: str, *aliases: str) -> "LabelledEnum":
+    def __new__(cls, value: str, label_zh: str = "", *aliases: str) -> "LabelledEnum":
+        # (label_zh's default only tells type checkers that ``PatentType("invention")`` is a lookup)
         member = str.__new__(cls, value)
         member._value_ = value
         member.label_zh = label_zh
@@ -65,13 +66,14 @@ class LegalStatus(LabelledEnum):
     PENDING = "pending", "审中", "实质审查", "审中-实质审查", "实质审查的生效", "公开", "在审"
     GRANTED = "granted", "有效", "授权", "有权", "有权-审定授权", "专利权维持", "granted", "inforce"
     FEE_OVERDUE = "fee_overdue", "等年费滞纳金", "年费滞纳", "未缴年费"
+    INVALIDATION_PENDING = "invalidation_pending", "无效宣告请求审查中", "无效宣告中", "无效宣告审查中", "无效宣告请求中"
     TERMINATED = "terminated", "未缴年费专利权终止", "专利权终止", "终止", "失效"
     EXPIRED = "expired", "届满", "期限届满", "专利权届满"
     INVALIDATED = "invalidated", "无效", "全部无效", "被宣告无效"
 
     @property
     def in_force(self) -> bool:
-        return self in (LegalStatus.GRANTED, LegalStatus.FEE_OVERDUE)
+        return self in (LegalStatus.GRANTED, LegalStatus.FEE_OVERDUE, LegalStatus.INVALIDATION_PENDING)
 
 
 class Maturity(LabelledEnum):

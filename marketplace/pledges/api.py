@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
+from marketplace.consents.api import ProposalSchema
 from marketplace.pledges import services
 from marketplace.pledges.models import PledgeStatus
 
@@ -24,7 +25,8 @@ class PledgedPatentSchema(Schema):
 
 class PledgeSchema(Schema):
     id = fields.Integer()
-    status = fields.Enum(PledgeStatus, by_value=True)
+    status = fields.Enum(PledgeStatus, by_value=True,
+                         metadata={"description": "proposed (awaiting consents), registered, released, rejected"})
     pledgor = fields.Nested(PledgePartySchema)
     pledgee = fields.Nested(PledgePartySchema)
     agency = fields.Nested(PledgePartySchema, allow_none=True)
@@ -35,15 +37,19 @@ class PledgeSchema(Schema):
     registration_number = fields.String()
     registered_on = fields.Date()
     released_on = fields.Date(allow_none=True)
-    co_owner_consents = fields.List(fields.String())
+    terms_version = fields.Integer()
+    invalidation_accepted = fields.Boolean()
     open_license_consent = fields.Boolean()
     open_license_consent_on = fields.Date(allow_none=True)
     open_license_consent_reference = fields.String(allow_none=True)
+    proposals = fields.List(fields.Nested(ProposalSchema),
+                            metadata={"description": "registration and release, with each party's consent"})
 
 
 class PledgeCreateSchema(Schema):
     pledgor_id = fields.Integer(required=True, metadata={"description": "the patentee"})
-    pledgee_id = fields.Integer(required=True, metadata={"description": "a bank organisation"})
+    pledgee_id = fields.Integer(required=True, metadata={
+        "description": "a bank, guarantee company or other financial organisation (PLEDGEE_KINDS)"})
     patent_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
     amount = Money(required=True, metadata={"description": "amount financed, CNY"})
     term_start = fields.Date(allow_none=True)
@@ -51,7 +57,8 @@ class PledgeCreateSchema(Schema):
                            metadata={"description": "end of the debt's term; not past any patent's expiry"})
     registration_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
     registered_on = fields.Date(allow_none=True)
-    co_owner_consents = fields.List(fields.String(), load_default=list)
+    invalidation_accepted = fields.Boolean(load_default=False, metadata={
+        "description": "the parties accept in writing that an invalidation request is pending"})
     open_license_consent = fields.Boolean(load_default=False,
                                           metadata={"description": "the pledgee states in writing that open licenses "
                                                                    "of these patents may continue"})
@@ -62,7 +69,7 @@ class ReleaseSchema(Schema):
     released_on = fields.Date(allow_none=True)
 
 
-class ConsentSchema(Schema):
+class OpenLicenseConsentSchema(Schema):
     consent_on = fields.Date(allow_none=True)
     reference = fields.String(load_default="", validate=validate.Length(max=200))
 
@@ -92,7 +99,8 @@ def list_pledges(args: dict):
 @blp.alt_response(409, schema=ErrorSchema, description="refused: `fields` names each reason (DOMAIN §5)")
 @blp.alt_response(422, schema=ErrorSchema)
 def register_pledge(body: dict):
-    """Record a registered pledge, as pledgor, pledgee or brokering agency."""
+    """Propose a pledge registration, as pledgor, pledgee or brokering agency; it is registered once
+    pledgor, pledgee and every co-owner have consented."""
     return services.register_pledge(api_user(), body)
 
 
@@ -109,16 +117,16 @@ def get_pledge(pledge_id: int):
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 def release_pledge(body: dict, pledge_id: int):
-    """Record the release (注销) of the pledge."""
+    """Propose the release (注销): effective at once when the pledgee proposes it, else once it agrees."""
     return services.release_pledge(api_user(), pledge_id, body.get("released_on"))
 
 
 @blp.post("/<int:pledge_id>/open-license-consent")
-@blp.arguments(ConsentSchema)
+@blp.arguments(OpenLicenseConsentSchema)
 @blp.response(200, PledgeSchema)
 @blp.alt_response(403, schema=ErrorSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(409, schema=ErrorSchema)
 def open_license_consent(body: dict, pledge_id: int):
-    """Record the pledgee's written consent to open licenses of the pledged patents."""
+    """The pledgee's written consent to open licenses of the pledged patents (pledgee only)."""
     return services.record_open_license_consent(api_user(), pledge_id, body.get("consent_on"), body["reference"])

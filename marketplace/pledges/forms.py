@@ -11,14 +11,14 @@ from wtforms.validators import DataRequired, Length, Optional
 
 class PledgeForm(FlaskForm):
     pledgor_id = SelectField(_l("出质人（专利权人）"), coerce=int, choices=[])
-    pledgee_id = SelectField(_l("质权人（银行）"), coerce=int, choices=[])
+    pledgee_id = SelectField(_l("质权人（银行、担保公司等金融机构）"), coerce=int, choices=[])
     patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), validators=[DataRequired()])
     amount = StringField(_l("融资金额（元）"), validators=[DataRequired(), Length(max=20)])
     term_start = DateField(_l("债务履行期限起"), validators=[Optional()])
     term_end = DateField(_l("债务履行期限止"), validators=[DataRequired()])
     registration_number = StringField(_l("质押登记号"), validators=[DataRequired(), Length(max=64)])
     registered_on = DateField(_l("登记生效日"), validators=[Optional()])
-    co_owner_consents = TextAreaField(_l("已同意出质的共有人（每行一个）"), validators=[Optional()])
+    invalidation_accepted = BooleanField(_l("双方书面接受：专利权无效宣告请求正在审查中"))
     open_license_consent = BooleanField(_l("质权人书面同意开放许可继续有效"))
     open_license_consent_reference = StringField(_l("同意书编号"), validators=[Optional(), Length(max=200)])
 

@@ -34,7 +34,7 @@ def new():
     require_organisation(current_user)
     form = forms.PledgeForm()
     form.pledgor_id.choices = [(o.id, o.name) for o in organisations_for_entry(PLEDGORS)]
-    form.pledgee_id.choices = [(o.id, o.name) for o in organisations_for_entry((OrganisationKind.BANK,))]
+    form.pledgee_id.choices = [(o.id, o.name) for o in organisations_for_entry(services.pledgee_kinds())]
     if form.validate_on_submit():
         try:
             values = form.values()
@@ -43,7 +43,7 @@ def new():
         except FIXABLE as error:
             show_errors(form, error)
         else:
-            flash(_("质押登记已录入"), "success")
+            flash(_("质押登记已提出，待出质人、质权人及共有人通过自己的账户确认"), "success")
             return redirect(url_for("pledges.detail", pledge_id=pledge.id))
     return render_template("pledges/form.html", form=form)
 
@@ -63,11 +63,11 @@ def release(pledge_id: int):
     form = forms.ReleaseForm()
     if form.validate_on_submit():
         try:
-            services.release_pledge(current_user, pledge_id, form.released_on.data)
+            pledge = services.release_pledge(current_user, pledge_id, form.released_on.data)
         except FIXABLE as error:
             show_errors(form, error)
         else:
-            flash(_("质押已注销"), "success")
+            flash(_("质押已注销") if not pledge.is_active else _("注销已提出，待质权人确认"), "success")
     return redirect(url_for("pledges.detail", pledge_id=pledge_id))
 
 

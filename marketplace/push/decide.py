@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time, timezone
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import select
@@ -165,7 +166,7 @@ def push_patents(patent_ids: Iterable[int]) -> PushOutcome:
     for document in documents:
         patent = patents[document.id]
         subscribers = _subscribers(subscriptions, document.segments, patent.published_at, patent.owner_id,
-                                   lambda s, d=document: patent_passes(s, d))
+                                   partial(patent_passes, patent=document))
         if subscribers:
             publications.append(Publication("patent", patent.id, patent.title,
                                             f"新专利匹配您的需求：{patent.title}"[:300], subscribers))
@@ -199,7 +200,7 @@ def push_needs(need_ids: Iterable[int]) -> PushOutcome:
     for document in documents:
         need = needs[document.id]
         subscribers = _subscribers(subscriptions, document.segments, need.updated_at, need.organisation_id,
-                                   lambda s, d=document: need_passes(s, d))
+                                   partial(need_passes, need=document))
         if subscribers:
             publications.append(Publication("need", need.id, need.title,
                                             f"新技术需求匹配您的专利：{need.title}"[:300], subscribers))

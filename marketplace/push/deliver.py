@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import utcnow
@@ -70,13 +71,11 @@ class PushOutcome:
     capped: list[int] = field(default_factory=list)  # match ids held back by the daily cap
 
 
-def _dialect_insert(table):
+def _dialect_insert(table: Table) -> postgresql.Insert | sqlite.Insert:
     """INSERT with ``on_conflict_do_*`` on PostgreSQL and SQLite (the two databases the project runs on)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table)
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:

@@ -87,7 +87,7 @@ def _parse_feedback(raw: Mapping[str, Any]) -> tuple[MatchStatus, FeedbackReason
         errors["comment"] = f"最多 {MAX_COMMENT} 字 / at most {MAX_COMMENT} characters"
     if errors:
         raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
-    return status, reason, comment  # type: ignore[return-value]
+    return status, reason, comment
 
 
 def give_feedback(user: User, match_id: int, raw: Mapping[str, Any]) -> MatchFeedback:

@@ -33,6 +33,7 @@ from marketplace.core import outbox, transaction
 from marketplace.core.jobs import job, job_logger, jobs
 from marketplace.core.models import OutboxEvent, utcnow
 from marketplace.core.scheduler import Periodic, register_periodic
+from marketplace.core.sqlite import write_intent
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.push import decide
@@ -98,21 +99,22 @@ def _index_what_search_has_not(events: list[OutboxEvent]) -> None:
     A push ranks the *other* side (a new patent against the needs already
     posted), so everything committed before it must be in the index. The
     pending "search" rows up to this batch are indexed here with the search
-    consumer's own handler and marked processed in the same transaction as
-    this batch, so the search drain finds nothing left to do. A search drain
-    holding some of them right now makes this wait for it (PostgreSQL row
-    locks, taken in id order so two drains never deadlock) and then find them
-    done, so a publication is indexed once, not once per consumer.
+    consumer's own handler and marked processed right after, in a short write
+    of its own (on SQLite the indexing must not hold the write lock), so the
+    search drain finds nothing left to do. A search drain handling some of
+    them right now indexes them twice: a harmless upsert.
     """
     entity_ids = {e.entity_id for e in events}
     behind = list(db.session.scalars(select(OutboxEvent).where(
         OutboxEvent.consumer == SEARCH_CONSUMER, OutboxEvent.processed_at.is_(None),
-        or_(OutboxEvent.id <= max(e.id for e in events), OutboxEvent.entity_id.in_(entity_ids)))
-        .order_by(OutboxEvent.id).with_for_update()))
+        or_(OutboxEvent.id <= max(e.id for e in events), OutboxEvent.entity_id.in_(entity_ids)))))
     if behind:
+        ids = [e.id for e in behind]
         index_changes(behind)
-        db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_([e.id for e in behind]))
-                           .values(processed_at=utcnow()))
+        db.session.commit()
+        with write_intent(True):
+            db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(processed_at=utcnow()))
+            db.session.commit()
 
 
 def handle_events(events: list[OutboxEvent]) -> None:

@@ -62,6 +62,11 @@ class NotificationKind(enum.StrEnum):
     INTEREST = "interest"
     MESSAGE = "message"
     NEED_EXPIRING = "need_expiring"
+    CONSENT_REQUESTED = "consent_requested"
+    ACT_EFFECTIVE = "act_effective"
+    ACT_REJECTED = "act_rejected"
+    IMPORT_FINISHED = "import_finished"
+    AGENCY = "agency"  # an agency relationship was asked for, decided, changed or revoked
 
 
 class Notification(db.Model):

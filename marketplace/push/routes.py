@@ -52,10 +52,12 @@ def inbox():
 @bp.get("/notifications/<int:notification_id>")
 @login_required
 def open_notification(notification_id: int):
-    """Follow an inbox entry (also the link e-mails carry): mark it read, go to its match."""
+    """Follow an inbox entry (also the link e-mails carry): mark it read, go to its match or to the act it is about."""
     notification = services.mark_read(current_user, notification_id)
     if notification.match_id is not None:
         return redirect(url_for("push.match", match_id=notification.match_id))
+    if (notification.data or {}).get("proposal_id"):
+        return redirect(url_for("consents.proposal", proposal_id=notification.data["proposal_id"]))
     return redirect(url_for("push.inbox", _anchor=f"n{notification.id}"))
 
 

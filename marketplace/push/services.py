@@ -187,4 +187,4 @@ def mark_all_read(user: User) -> int:
     organisation = require_organisation(user)
     result = db.session.execute(update(Notification).where(
         Notification.organisation_id == organisation.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE's CursorResult

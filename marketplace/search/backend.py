@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
 
 def search_backend() -> SearchBackend:
     """Elasticsearch when ``ES_URL`` is set, else the embedded index under ``instance/``."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     backend = app.extensions.get("search")
     if backend is None:
         with _lock:

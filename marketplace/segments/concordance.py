@@ -135,7 +135,7 @@ class IndustryCatalogue:
 
     def parse(self, raw: object) -> tuple[list[str], list[str]]:
         """Split a list of tags (or one string) into GB/T 4754 codes and the tags that are none."""
-        items = _LISTS.split(raw) if isinstance(raw, str) else [str(item) for item in raw or []]
+        items = _LISTS.split(raw) if isinstance(raw, str) else [str(item) for item in raw or []]  # type: ignore[attr-defined]
         codes: list[str] = []
         others: list[str] = []
         for item in items:

@@ -9,6 +9,7 @@ from matching.highlight import snippet
 from matching.normalize import normalize
 from matching.synonyms import SynonymTable
 from matching.text import Analyzer, has_word_chars, ipc_tokens
+from tests.conftest import examples
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_normalize_keeps_length():
     assert normalize(text) == "abc123,锂"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.text(max_size=60))
 def test_tokens_are_plain_index_tokens(text):
     a = _shared()
@@ -99,7 +100,7 @@ def test_tokens_are_plain_index_tokens(text):
         assert all(t.isalnum() for t in unit.tokens())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.text(max_size=80), st.lists(st.text(min_size=1, max_size=4), max_size=4))
 def test_snippet_escapes_everything_but_mark(text, phrases):
     out = snippet(text, [normalize(p) for p in phrases], max_chars=40)

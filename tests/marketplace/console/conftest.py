@@ -13,7 +13,7 @@ import pytest
 
 from marketplace.core import transaction
 from marketplace.deals import services as deals
-from marketplace.openlicense import licensing
+from marketplace.openlicense import licensing, payments
 from marketplace.core.dates import local_today
 from marketplace.pledges import services as pledges
 from tests import factories
@@ -38,9 +38,11 @@ def other_agency(app):
 @pytest.fixture
 def ledger(app, agency, other_agency, university, company, bank) -> Ledger:
     """This year: a ¥120,000 license and an ¥800,000 transfer brokered by ``agency``, a ¥50,000 license by
-    ``other_agency``, a ¥2,000,000 pledge brokered by ``agency``, and a ¥50,000 open license the
-    SME ``company`` (served by ``agency``) obtained from the university."""
+    ``other_agency``, a ¥2,000,000 pledge brokered by ``agency``, and a ¥50,000 open license (paid) the
+    SME ``company`` obtained from the university. The SME accepted ``agency`` (open licenses in scope) before
+    obtaining it; nobody accepted ``other_agency``, though it brokered a deal naming both."""
     with app.test_request_context():
+        factories.authorise_agency(agency, company)
         today = local_today()
         first = today.replace(month=1, day=1)
         p1, p2, p3, p4 = (factories.make_granted_patent(university) for _ in range(4))
@@ -62,12 +64,15 @@ def ledger(app, agency, other_agency, university, company, bank) -> Ledger:
             "term_end": today.replace(year=today.year + 1).isoformat(), "registration_number": "Y2025990001",
             "registered_on": today.isoformat()})
         transaction.commit()
+        for deal in (license_deal, transfer, other):  # each party signs through its own account
+            factories.approve("deal", deal.id, university, company)
+        factories.approve("pledge", pledge.id, university, bank)
         declaration_id = factories.make_open_license(university, p1)
         grant = licensing.accept_open_license(company.load(), declaration_id)
-        licensing.record_payment(company.load(), grant.id, {"amount": "50000.00"})
-        ledger = Ledger(license_deal.id, transfer.id, other.id, pledge.id, grant.id, today)
+        payment = payments.record_payment(company.load(), grant.id, {"amount": "50000.00"})
         transaction.commit()
-        return ledger
+        factories.approve("license_payment", payment.id, university)  # the licensor confirms receipt
+        return Ledger(license_deal.id, transfer.id, other.id, pledge.id, grant.id, today)
 
 
 AGENCY_TOTAL = Decimal("120000.00") + Decimal("800000.00") + Decimal("2000000.00") + Decimal("50000.00")

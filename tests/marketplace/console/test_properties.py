@@ -1,9 +1,12 @@
 """Property: on any ledger, every console figure equals a direct SQL aggregation, to the cent.
 
 Hypothesis draws random deals (any mode, status, date, agency), open licenses
-obtained (any fee type, effective or not) and pledges, plus event
-invitations; each grouping, scope and date range is checked against the
+obtained (any fee type, effective or not, fee paid in full, in part or not at
+all) and pledges, the permission periods organisations granted the agencies
+(any permission, any term), plus event invitations (which must change
+nothing); each grouping, scope and date range is checked against the
 plain-SQL oracle in ``world``, and each row against its drill-down list.
+Examples are sized for the suite (``HYPOTHESIS_PROFILE=thorough``: ten times more).
 Platform-wide figures go through the monthly rollup (partial months live),
 agency figures are live: both paths are checked.
 """
@@ -15,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketplace.console import listing, statistics
+from marketplace.console import listing, statistics, targets
 from marketplace.console.ledger import MODES, Filters, Scope
 from marketplace.extensions import db
+from tests.conftest import examples
 from tests.marketplace.console import world as w
 
 FIRST, LAST = date(2022, 11, 1), date(2024, 3, 31)
@@ -34,14 +38,26 @@ deals = st.fixed_dictionaries({
 grants = st.fixed_dictionaries({
     "licensor": st.sampled_from(["u1", "u2", "i1", "c3"]), "licensee": st.sampled_from(["c1", "c2", "c3"]),
     "fee": st.sampled_from(["fixed", "royalty", "free"]), "cents": cents, "day": st.one_of(st.none(), days),
-    "patent": st.integers(0, len(w.PATENT_SEGMENTS) - 1)})
+    "patent": st.integers(0, len(w.PATENT_SEGMENTS) - 1), "paid_pct": st.sampled_from([0, 37, 100])})
+
+
+@st.composite
+def authorisations(draw):
+    start = draw(days)
+    end = draw(st.one_of(st.none(), st.dates(min_value=start, max_value=LAST + timedelta(days=40))))
+    return {"agency": draw(st.sampled_from(["a1", "a2"])),
+            "organisation": draw(st.sampled_from(["u1", "u2", "i1", "c1", "c2", "c3"])),
+            "permission": draw(st.sampled_from(["serve", "open_licenses", "open_licenses", "funnel"])),
+            "start": start, "end": end}
+
 pledges = st.fixed_dictionaries({
     "pledgor": st.sampled_from(["u1", "i1", "c1", "c3"]), "agency": st.sampled_from(["a1", "a2", None]),
     "cents": st.integers(1, 100_000_000_000), "day": days, "released": st.booleans(), "patents": patent_sets})
 ledgers = st.fixed_dictionaries({
     "deals": st.lists(deals, max_size=12), "grants": st.lists(grants, max_size=8,
                                                                unique_by=lambda g: (g["patent"], g["licensee"])),
-    "pledges": st.lists(pledges, max_size=5), "guests": st.lists(st.sampled_from(["u2", "c2", "c3"]), unique=True)})
+    "pledges": st.lists(pledges, max_size=5), "guests": st.lists(st.sampled_from(["u2", "c2", "c3"]), unique=True),
+    "authorisations": st.lists(authorisations(), max_size=5)})
 
 
 @st.composite
@@ -73,12 +89,14 @@ def _write(world, ledger) -> None:
         w.add_grant(world, **grant)
     for pledge in ledger["pledges"]:
         w.add_pledge(world, **pledge)
+    for authorisation in ledger["authorisations"]:
+        w.authorise(world, **authorisation)
     if ledger["guests"]:
         w.invite(world, "a1", ledger["guests"])
     db.session.flush()
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(8), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ledger=ledgers, period=ranges(), mode=st.one_of(st.none(), st.sampled_from(MODES)))
 def test_every_grouping_equals_the_sql_aggregation(world, ledger, period, mode):
     savepoint = db.session.begin_nested()
@@ -101,11 +119,14 @@ def test_every_grouping_equals_the_sql_aggregation(world, ledger, period, mode):
             everything = w.oracle("mode", agency_id, start, end, mode)
             assert table.total.items == sum(n for n, _ in everything.values())
             assert int(table.total.amount * 100) == sum(c for _, c in everything.values())
+            if agency_id is not None:
+                served = (start or FIRST, end or LAST)
+                assert targets.organisations_served_in(agency_id, *served) == w.oracle_served(agency_id, *served)
     finally:
         savepoint.rollback()
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(6), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ledger=ledgers, period=ranges(), grouping=st.sampled_from(statistics.GROUPINGS))
 def test_every_figure_drills_down_to_the_items_it_counts(world, ledger, period, grouping):
     savepoint = db.session.begin_nested()
@@ -123,7 +144,7 @@ def test_every_figure_drills_down_to_the_items_it_counts(world, ledger, period, 
         savepoint.rollback()
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(6), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ledger=ledgers, period=ranges())
 def test_smes_and_fee_split_equal_the_sql_aggregation(world, ledger, period):
     savepoint = db.session.begin_nested()

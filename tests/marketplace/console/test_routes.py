@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.marketplace.console.conftest import AGENCY_TOTAL
+from tests.marketplace.test_i18n import english_ready  # noqa: F401  (fixture)
 
 PAGES = ["/console", "/console/report", "/console/items", "/console/funnel", "/console/events", "/console/targets"]
 
@@ -119,3 +120,21 @@ def test_another_agency_cannot_open_the_event(client, login, agency, other_agenc
     client.post("/logout")
     login(other_agency)
     assert client.get(event_path).status_code == 404
+
+
+DATA_NAMES = ("测试知识产权运营中心", "测试大学", "测试科技有限公司", "另一家运营机构", "测试银行", "锂电池负极材料许可",
+              "无人机专利转让")
+
+
+@pytest.mark.parametrize("path", ["/console", "/console/report", "/console/funnel"])
+def test_english_console_shows_no_chinese_labels(english_ready, client, login, agency, ledger, path):
+    """Labels, headings, regions, figure definitions and the pending list are English; only data (names) is not."""
+    from tests.marketplace.test_i18n import HAN, visible_text
+
+    login(agency)
+    client.get("/")  # the sign-in greeting is shown (and spent) here
+    client.get("/lang/en")
+    text = visible_text(client.get(path))
+    for name in DATA_NAMES:
+        text = text.replace(name, "")
+    assert HAN.findall(text.replace("简体中文", "")) == [], text

@@ -49,7 +49,7 @@ def test_scope_for_refuses_other_kinds(ctx, company, agency, platform_admin):
     assert statistics.scope_for(platform_admin.load(), 7) == Scope(7)
 
 
-def test_agency_scope_counts_its_deals_pledges_and_its_served_open_licenses(ctx, agency, ledger):
+def test_agency_scope_counts_its_deals_pledges_and_the_open_licenses_it_was_authorised_to_see(ctx, agency, ledger):
     table = statistics.deal_statistics(Scope(agency.organisation_id), Filters(), "mode")
     figures = {row.key: (row.figure.items, row.figure.amount) for row in table.rows}
     assert figures == {"transfer": (1, Decimal("800000.00")), "license": (1, Decimal("120000.00")),
@@ -60,6 +60,8 @@ def test_agency_scope_counts_its_deals_pledges_and_its_served_open_licenses(ctx,
 
 def test_cancelled_and_negotiating_deals_do_not_count(ctx, agency, university, company, ledger):
     deals.update_deal(agency.load(), ledger.transfer_deal, {"status": "cancelled"})
+    transaction.commit()
+    factories.approve("deal", ledger.transfer_deal, university, company)  # a signed deal ends with both parties
     patent = factories.make_granted_patent(university)
     deals.record_deal(agency.load(), {"mode": "license", "license_kind": "ordinary", "patent_ids": [patent.id],
                                       "seller_id": university.organisation_id, "buyer_id": company.organisation_id,
@@ -69,13 +71,13 @@ def test_cancelled_and_negotiating_deals_do_not_count(ctx, agency, university, c
     assert table.total.amount == AGENCY_TOTAL - Decimal("800000.00") + Decimal("50000.00")
 
 
-def test_platform_figures_follow_every_ledger_change(ctx, agency, ledger):
+def test_platform_figures_follow_every_ledger_change(ctx, agency, university, company, ledger):
     """The rollup answers platform figures: a changed amount, a moved date, a new segment all show at once."""
     before = statistics.deal_statistics(Scope(), Filters(), "segment")
     deal = db.session.get(Deal, ledger.license_deal)
-    deals.amend_deal(agency.load(), deal.id, {"reason": "合同金额更正", "changes": {"amount": "150000.00"}}) \
-        if deal.status.immutable else deals.update_deal(agency.load(), deal.id, {"amount": "150000.00"})
+    deals.amend_deal(agency.load(), deal.id, {"reason": "合同金额更正", "changes": {"amount": "150000.00"}})
     transaction.commit()
+    factories.approve("deal", deal.id, university, company)  # a correction both parties agreed to
     after = statistics.deal_statistics(Scope(), Filters(), "mode")
     assert {r.key: r.figure.amount for r in after.rows}["license"] == Decimal("200000.00")
     db.session.add(PatentSegment(patent_id=deal.patent_ids[0], segment_code="SEI-08"))
@@ -104,7 +106,7 @@ def test_target_progress_and_forecast(ctx, agency, ledger):
     assert progress["transfer_license_count"].actual == 2
     assert progress["open_license_count"].actual == 1
     assert progress["events_count"].actual == 0 and progress["events_count"].on_track is False
-    assert progress["organisations_served"].actual == 2  # the university and the SME
+    assert progress["organisations_served"].actual == 1  # the SME accepted it; brokering for the university did not
     assert progress["conversion_count"].target is None
 
 
@@ -131,15 +133,19 @@ def test_targets_validation_names_the_field(ctx, agency):
     assert "year" in caught.value.fields
 
 
-def test_invited_organisations_are_served_and_bring_their_open_licenses(ctx, company, ledger):
+def test_inviting_an_organisation_serves_nothing_until_it_accepts(ctx, company, ledger):
+    """The attack of issue 9: an agency invited the SME to an event and would see its open licenses. It sees
+    nothing, and the SME does not count as served, until the SME accepts it."""
     newcomer = factories.make_user("agency", email="owner@agency3.test", org_name="新成立的运营机构")
     scope = Scope(newcomer.organisation_id)
-    assert statistics.deal_statistics(scope, Filters(), "mode").total.items == 0
     events.create_event(newcomer.load(), {"title": "企业专场", "held_on": ledger.today, "online": True,
                                           "invited_organisation_ids": [company.organisation_id]})
+    transaction.commit()
     table = statistics.deal_statistics(scope, Filters(), "mode")
-    assert (table.total.items, table.total.amount) == (1, Decimal("50000.00"))
-    assert {row.key for row in table.rows if row.figure.items} == {"open_license"}
+    assert (table.total.items, table.total.amount) == (0, Decimal("0.00"))
+    progress = {p.metric: p for p in targets.target_progress(newcomer.organisation_id, ledger.today.year,
+                                                              ledger.today)}
+    assert progress["organisations_served"].actual == 0
 
 
 def test_attendance_rules(ctx, agency, other_agency, company, ledger):
@@ -179,8 +185,12 @@ def test_funnel_counts_each_stage_reached(ctx, agency, university, company, ledg
     deal = db.session.get(Deal, ledger.license_deal)
     deal.match_id = contacted.id
     db.session.flush()
+    brokered_only = funnel.conversion_funnel(Scope(agency.organisation_id), Filters())
+    assert brokered_only.total.stages == {"pushed": 1, "viewed": 1, "interested": 1, "contacted": 1, "deal": 1}
+    factories.authorise_agency(agency, university, ("funnel",), start_on="2025-01-01")
     result = funnel.conversion_funnel(Scope(agency.organisation_id), Filters())
     assert result.total.stages == {"pushed": 3, "viewed": 3, "interested": 2, "contacted": 1, "deal": 1}
+    assert funnel.conversion_funnel(Scope(), Filters()).total.stages == result.total.stages
     assert dict((k, n) for k, _label, n in result.reasons)["too_early"] == 1
     assert [(r.key, r.stages["pushed"]) for r in result.by_segment] == [("TM-F1", 3)]
     assert [r.stages["deal"] for r in result.by_university] == [1]

@@ -15,10 +15,15 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from marketplace.accounts.models import Organisation, OrganisationKind
+from marketplace.agencies.models import (
+    AgencyPermission, AgencyPermissionPeriod, AgencyRelationship, RelationshipStatus, RequestSide,
+)
 from marketplace.console.models import EventInvitation, MatchmakingEvent
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus
 from marketplace.extensions import db
-from marketplace.openlicense.models import DeclarationStatus, LicenseGrant, OpenLicenseDeclaration
+from marketplace.openlicense.models import (
+    DeclarationStatus, LicenseGrant, LicensePayment, OpenLicenseDeclaration, PaymentInstallment, PaymentStatus,
+)
 from marketplace.openlicense.terms import PaymentMethod
 from marketplace.patents.models import Patent, PatentSegment
 from marketplace.patents.numbers import normalise_application_number
@@ -87,13 +92,40 @@ def add_deal(world: World, *, mode: str, status: str, seller: str, buyer: str, a
 
 
 def add_grant(world: World, *, licensor: str, licensee: str, fee: str, cents: int, day: date | None,
-              patent: int) -> LicenseGrant:
+              patent: int, paid_pct: int = 100) -> LicenseGrant:
+    """A license obtained; ``paid_pct`` of its fixed fee paid on a fee installment, and a royalty payment on a
+    royalty installment (never a contract amount); the payments confirmed by the licensor."""
+    installments = [PaymentInstallment(sequence=1, kind="fee", due_date=day or date(2023, 1, 1),
+                                       amount=Decimal(cents) / 100)]
+    paid = cents * paid_pct // 100
+    if paid:
+        installments[0].payments = [LicensePayment(amount=Decimal(paid) / 100, paid_on=day or date(2023, 1, 1),
+                                                   status=PaymentStatus.CONFIRMED)]
+    if fee == "royalty":
+        installments.append(PaymentInstallment(sequence=2, kind="royalty", due_date=date(2029, 1, 1), payments=[
+            LicensePayment(amount=Decimal("1234.56"), paid_on=day or date(2023, 1, 1), status=PaymentStatus.CONFIRMED)]))
     grant = LicenseGrant(declaration_id=world.declarations[patent], patent_id=world.patents[patent],
                          licensor_id=world.orgs[licensor], licensee_id=world.orgs[licensee], fee_type=fee,
                          fixed_fee=Decimal(cents) / 100, notice_date=day or date(2023, 1, 1), effective_on=day,
-                         term_end=date(2030, 1, 1))
+                         term_end=date(2030, 1, 1), installments=installments)
+    for installment in installments:
+        for payment in installment.payments:
+            payment.license = grant
     db.session.add(grant)
     return grant
+
+
+def authorise(world: World, *, agency: str, organisation: str, permission: str, start: date,
+              end: date | None) -> AgencyPermissionPeriod:
+    """One permission period (and the ended relationship holding it): what an organisation granted an agency."""
+    relationship = AgencyRelationship(agency_id=world.orgs[agency], organisation_id=world.orgs[organisation],
+                                      status=RelationshipStatus.REVOKED, requested_by_side=RequestSide.AGENCY,
+                                      started_on=start, ended_on=end)
+    period = AgencyPermissionPeriod(agency_id=world.orgs[agency], organisation_id=world.orgs[organisation],
+                                    permission=AgencyPermission(permission), started_on=start, ended_on=end)
+    relationship.periods.append(period)
+    db.session.add(relationship)
+    return period
 
 
 def add_pledge(world: World, *, pledgor: str, agency: str | None, cents: int, day: date, released: bool,
@@ -124,8 +156,11 @@ SELECT 'deal' AS source, d.id AS item_id, d.mode AS mode, d.contract_date AS day
   FROM deals d JOIN organisations b ON b.id = d.buyer_id
  WHERE d.status IN ('signed', 'recorded', 'completed') AND d.contract_date IS NOT NULL
 UNION ALL
-SELECT 'open_license', g.id, 'open_license', g.effective_on, ROUND(g.fixed_fee * 100), NULL, g.licensor_id,
-       g.licensee_id, l.region_code, g.fee_type
+SELECT 'open_license', g.id, 'open_license', g.effective_on,
+       ROUND(COALESCE((SELECT SUM(pay.amount) FROM open_license_payments pay
+                         JOIN open_license_installments i ON i.id = pay.installment_id
+                        WHERE pay.license_id = g.id AND i.kind = 'fee'), 0) * 100),
+       NULL, g.licensor_id, g.licensee_id, l.region_code, g.fee_type
   FROM open_license_grants g JOIN organisations l ON l.id = g.licensee_id
  WHERE g.effective_on IS NOT NULL
 UNION ALL
@@ -133,11 +168,10 @@ SELECT 'pledge', p.id, 'pledge', p.registered_on, ROUND(p.amount * 100), p.agenc
        o.region_code, NULL
   FROM pledges p JOIN organisations o ON o.id = p.pledgor_id
 """
-_SERVED = """
-SELECT seller_id AS id FROM deals WHERE agency_id = {a} UNION SELECT buyer_id FROM deals WHERE agency_id = {a}
-UNION SELECT pledgor_id FROM pledges WHERE agency_id = {a}
-UNION SELECT i.organisation_id FROM event_invitations i JOIN matchmaking_events e ON e.id = i.event_id
- WHERE e.agency_id = {a}
+_AUTHORISED = """
+EXISTS (SELECT 1 FROM agency_permission_periods p
+         WHERE p.agency_id = {a} AND p.organisation_id IN (s.holder_id, s.acquirer_id)
+           AND p.permission = 'open_licenses' AND p.started_on <= s.day AND (p.ended_on IS NULL OR p.ended_on > s.day))
 """
 _LINKS = """
 SELECT DISTINCT links.source, links.item_id, ps.segment_code FROM (
@@ -154,6 +188,22 @@ def _year_month(dialect: str) -> tuple[str, str]:
     return "CAST(strftime('%Y', s.day) AS INTEGER)", "CAST(strftime('%m', s.day) AS INTEGER)"
 
 
+def _scope(agency_id: int | None) -> str:
+    """Brokered deals and pledges; open licenses a party had authorised the agency to see on their effective day."""
+    if agency_id is None:
+        return "1 = 1"
+    return (f"((s.source <> 'open_license' AND s.agency_id = {int(agency_id)}) OR "
+            f"(s.source = 'open_license' AND {_AUTHORISED.format(a=int(agency_id))}))")
+
+
+def oracle_served(agency_id: int, start: date, end: date) -> int:
+    """Organisations with a non-empty ``serve`` period overlapping ``[start, end]``."""
+    sql = ("SELECT COUNT(DISTINCT organisation_id) FROM agency_permission_periods WHERE agency_id = :a "
+           "AND permission = 'serve' AND started_on <= :end AND (ended_on IS NULL OR (ended_on > :start "
+           "AND ended_on > started_on))")
+    return int(db.session.execute(text(sql), {"a": agency_id, "start": start, "end": end}).scalar())
+
+
 def oracle(grouping: str, agency_id: int | None, start: date | None, end: date | None,
            mode: str | None = None) -> dict[tuple[str, str], tuple[int, int]]:
     """``{(key, mode): (items, cents)}`` for one grouping, by a direct GROUP BY over the ledger tables."""
@@ -162,9 +212,7 @@ def oracle(grouping: str, agency_id: int | None, start: date | None, end: date |
     keys = {"month": f"{year} * 100 + {month}", "quarter": f"{year} * 10 + ({month} + 2) / 3", "year": year,
             "mode": "s.mode", "segment": "COALESCE(seg.segment_code, '')", "region": "s.region_code",
             "organisation": "s.holder_id"}
-    scope = "1 = 1" if agency_id is None else (
-        f"((s.source <> 'open_license' AND s.agency_id = {int(agency_id)}) OR (s.source = 'open_license' AND "
-        f"(s.holder_id IN ({_SERVED.format(a=int(agency_id))}) OR s.acquirer_id IN ({_SERVED.format(a=int(agency_id))}))))")
+    scope = _scope(agency_id)
     joins = ""
     where = [scope]
     if grouping == "segment":
@@ -188,9 +236,7 @@ def oracle(grouping: str, agency_id: int | None, start: date | None, end: date |
 
 
 def oracle_distinct_smes(agency_id: int | None, start: date, end: date) -> int:
-    scope = "1 = 1" if agency_id is None else (
-        f"((s.source <> 'open_license' AND s.agency_id = {int(agency_id)}) OR (s.source = 'open_license' AND "
-        f"(s.holder_id IN ({_SERVED.format(a=int(agency_id))}) OR s.acquirer_id IN ({_SERVED.format(a=int(agency_id))}))))")
+    scope = _scope(agency_id)
     sql = (f"SELECT COUNT(DISTINCT s.acquirer_id) FROM ({_LEDGER}) s JOIN organisations h ON h.id = s.holder_id "
            f"JOIN organisations a ON a.id = s.acquirer_id WHERE {scope} AND s.mode <> 'pledge' AND a.is_sme "
            f"AND h.kind IN ('university', 'institute') AND s.day BETWEEN :start AND :end")

@@ -29,10 +29,28 @@ def test_agency_enters_a_deal_through_the_form(app, client, login, agency, unive
         assert deal.agency_id == agency.organisation_id and str(deal.amount) == "1200000.00"
         deal_id = deal.id
     detail = client.get(f"/deals/{deal_id}").get_data(as_text=True)
-    assert "¥1,200,000.00" in detail and "已签约" in detail
+    assert "¥1,200,000.00" in detail and "洽谈中" in detail and 'data-act="deal_signing"' in detail
+    assert 'formaction="/consents/' not in detail, "the agency has nothing to approve"
+    client.post("/logout")
+    for party in (university, company):  # each party signs in its own account, from the deal's page
+        login(party)
+        page = client.get(f"/deals/{deal_id}").get_data(as_text=True)
+        with app.app_context():
+            [consent] = [c for p in db.session.get(Deal, deal_id).proposals for c in p.consents
+                         if c.organisation_id == party.organisation_id]
+            consent_id = consent.id
+        assert f'formaction="/consents/{consent_id}/approve"' in page
+        response = client.post(f"/consents/{consent_id}/approve", data={"next": f"/deals/{deal_id}"})
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"/deals/{deal_id}")
+        client.post("/logout")
+    login(agency)
+    assert "已签约" in client.get(f"/deals/{deal_id}").get_data(as_text=True)
     client.post(f"/deals/{deal_id}/status", data={"status": "recorded", "recordal_number": "ZR2026001"})
     client.post(f"/deals/{deal_id}/amendments", data={"amount": "1100000", "reason": "补充协议"})
     with app.app_context():
+        deal = db.session.get(Deal, deal_id)
+        assert deal.status == "signed" and str(deal.amount) == "1200000.00"
+        factories.approve("deal", deal_id, university, company)
         deal = db.session.get(Deal, deal_id)
         assert deal.status == "recorded" and str(deal.amount) == "1100000.00" and len(deal.amendments) == 1
     assert "补充协议" in client.get(f"/deals/{deal_id}").get_data(as_text=True)
@@ -42,7 +60,7 @@ def test_unknown_patent_number_is_named(client, login, agency, university, compa
     login(agency)
     page = client.post("/deals/new", data={
         "mode": "transfer", "seller_id": university.organisation_id, "buyer_id": company.organisation_id,
-        "patent_numbers": "201710601862.3", "status": "negotiating", "amount": "10"})
+        "patent_numbers": "201710601862.3", "status": "signed", "amount": "10"})
     assert page.status_code == 200 and "201710601862.3" in page.get_data(as_text=True)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.factories import load_fixture
+from tests.jobs import deferred_jobs  # noqa: F401  (background imports wait until the test drains them)
 
 CNIPA_HEADERS = ["申请号", "名称", "专利类型", "申请日", "公开（公告）号", "公开（公告）日", "授权公告日", "主分类号",
                  "分类号", "申请（专利权）人", "发明（设计）人", "法律状态", "摘要", "主权项", "分级", "产业领域",

@@ -220,3 +220,21 @@ def test_history_lists_only_the_own_organisations_batches(ctx, university, other
     mine = run_import(university, make_csv(export_rows[:1]))
     run_import(other_university, make_csv(export_rows[1:2], name="theirs.csv"))
     assert services.list_batches(university.load()) == [mine]
+
+
+def test_a_type_contradicting_the_application_number_is_a_row_error(ctx, university, export_rows, make_csv):
+    from marketplace.legal.identity import implied_type
+    from marketplace.patents.numbers import normalise_application_number
+
+    row = list(export_rows[0])
+    number = normalise_application_number(row[NUMBER])
+    declared = "外观设计" if implied_type(number) != "design" else "发明"
+    row[CNIPA_HEADERS.index("专利类型")] = declared
+    blank = list(export_rows[1])
+    blank[CNIPA_HEADERS.index("专利类型")] = ""
+    batch = run_import(university, make_csv([row, blank]))
+    [error] = batch.report["errors"]
+    assert (error["row"], error["field"]) == (2, "patent_type")
+    assert declared in error["reason"] and number in error["reason"]
+    [patent] = db.session.scalars(db.select(Patent)).all()
+    assert patent.patent_type == implied_type(patent.application_number), "a blank type follows the number"

@@ -1,6 +1,8 @@
 """The open-license API route by route: who may call it, what it answers, every money refusal."""
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tests import factories
@@ -77,7 +79,7 @@ def test_writes_need_a_token(client, login, university, patent, declaration_id):
     assert client.post(f"/api/v1/open-licenses/{declaration_id}/withdraw", json={}).status_code == 401
 
 
-def test_accept_pay_and_record(client, token_for, company, declaration_id):
+def test_accept_pay_and_record(client, token_for, company, university, declaration_id):
     headers = token_for(company)
     accepted = client.post(f"/api/v1/open-licenses/{declaration_id}/accept", headers=headers)
     assert accepted.status_code == 201, accepted.json
@@ -89,7 +91,20 @@ def test_accept_pay_and_record(client, token_for, company, declaration_id):
     paid = client.post(f"/api/v1/licenses/{license_id}/payments", headers=headers,
                        json={"amount": "50000.00", "reference": "银行回单 001"})
     assert paid.status_code == 201, paid.json
-    assert paid.json["license"]["effective"] is True and paid.json["license"]["paid_total"] == "50000.00"
+    assert paid.json["status"] == "reported" and paid.json["license"]["effective"] is False
+    twice = client.post(f"/api/v1/licenses/{license_id}/payments", headers=headers, json={"amount": "1.00"})
+    assert twice.status_code == 409, "a payment awaiting confirmation already covers the installment"
+    evidence = client.post(f"/api/v1/licenses/{license_id}/payments/{paid.json['id']}/evidence", headers=headers,
+                           data={"evidence": (io.BytesIO(b"\x89PNG slip"), "slip.png", "image/png")},
+                           content_type="multipart/form-data")
+    assert evidence.status_code == 200 and evidence.json["evidence"]["name"] == "slip.png"
+    licensor = token_for(university)
+    [consent] = client.get("/api/v1/consents", headers=licensor).json["items"]
+    assert consent["role"] == "payee" and consent["proposal"]["act"] == "license_payment"
+    assert client.get(f"/api/v1/payments/{paid.json['id']}/evidence", headers=licensor).data == b"\x89PNG slip"
+    assert client.post(f"/api/v1/consents/{consent['id']}/approve", headers=licensor, json={}).status_code == 200
+    confirmed = client.get(f"/api/v1/licenses/{license_id}", headers=headers).json
+    assert confirmed["effective"] is True and confirmed["paid_total"] == "50000.00"
     recorded = client.post(f"/api/v1/licenses/{license_id}/recordal", headers=headers,
                            json={"recordal_number": "X2026520000001"})
     assert recorded.status_code == 200 and recorded.json["recordal_number"] == "X2026520000001"
@@ -105,6 +120,23 @@ def test_license_visible_to_parties_only(client, token_for, company, university,
     assert client.post(f"/api/v1/licenses/{license_id}/payments", headers=token_for(other_university),
                        json={"amount": "1.00"}).status_code == 404
     assert [g["id"] for g in client.get("/api/v1/licenses", headers=token_for(company)).json] == [license_id]
+
+
+@pytest.mark.parametrize("upload, reason", [
+    ((b"MZ\x90 not a pdf", "receipt.pdf", "application/pdf"), "文件内容与类型不符"),
+    ((b"<html>", "receipt.html", "text/html"), "PDF、PNG 或 JPEG"),
+    ((b"%PDF" + b"0" * (5 * 1024 * 1024), "huge.pdf", "application/pdf"), "5 MB"),
+])
+def test_evidence_is_checked(client, token_for, company, declaration_id, upload, reason):
+    headers = token_for(company)
+    license_id = client.post(f"/api/v1/open-licenses/{declaration_id}/accept", headers=headers).json["id"]
+    payment_id = client.post(f"/api/v1/licenses/{license_id}/payments", headers=headers,
+                             json={"amount": "100.00"}).json["id"]
+    content, name, content_type = upload
+    refused = client.post(f"/api/v1/licenses/{license_id}/payments/{payment_id}/evidence", headers=headers,
+                          data={"evidence": (io.BytesIO(content), name, content_type)},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422 and reason in refused.json["fields"]["evidence"]
 
 
 def test_withdraw_keeps_the_licenses(client, token_for, university, company, other_university, declaration_id):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marketplace.core import transaction
 from marketplace.core.scheduler import periodic_jobs
 from marketplace.extensions import db
-from marketplace.openlicense.eligibility import add_months
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from marketplace.openlicense.jobs import recheck_declarations
 from marketplace.openlicense.models import OpenLicenseDeclaration
@@ -12,7 +12,7 @@ from marketplace.patents.models import Patent
 from tests import factories
 
 
-def test_a_patent_reaching_its_expiry_is_flagged(ctx, university):
+def test_a_patent_reaching_its_expiry_ends_its_declaration(ctx, university):
     lapsing = factories.make_granted_patent(university)
     factories.make_granted_patent(university)
     declaration_id = factories.make_open_license(university, lapsing)
@@ -21,8 +21,9 @@ def test_a_patent_reaching_its_expiry_is_flagged(ctx, university):
     db.session.get(Patent, lapsing.id).application_date = add_months(local_today(), -240)  # 20 years on
     transaction.commit()
     assert recheck_declarations() == 1
-    flagged = db.session.get(OpenLicenseDeclaration, declaration_id)
-    assert flagged.needs_withdrawal and [r["code"] for r in flagged.flag_reasons] == ["lapsed"]
+    ended = db.session.get(OpenLicenseDeclaration, declaration_id)
+    assert ended.status == "ended" and ended.end_reason == "expired" and ended.ended_on == local_today()
+    assert not ended.needs_withdrawal and recheck_declarations() == 0
 
 
 def test_the_job_is_declared_periodic(app):

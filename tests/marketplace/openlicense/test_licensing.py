@@ -9,11 +9,19 @@ import pytest
 from marketplace.core import transaction
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
-from marketplace.openlicense import licensing
-from marketplace.openlicense.eligibility import add_months
+from marketplace.openlicense import licensing, payments
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from marketplace.openlicense.models import LicenseGrant
 from tests import factories
+
+
+def pay(licensee, licensor, grant, raw: dict):
+    """The licensee reports a payment; the licensor confirms it through its own account."""
+    payment = payments.record_payment(licensee.load(), grant.id, raw)
+    transaction.commit()
+    factories.approve("license_payment", payment.id, licensor)
+    return payment
 
 
 @pytest.fixture
@@ -30,16 +38,18 @@ def test_free_license_takes_effect_on_notice(declared, company):
     assert grant.installments == [] and grant.fee_type == "free" and grant.fixed_fee == Decimal("0.00")
 
 
-def test_lump_sum_license_takes_effect_once_paid(declared, company):
+def test_lump_sum_license_takes_effect_once_paid_and_confirmed(declared, company, university):
     grant = licensing.accept_open_license(company.load(), declared(fixed_fee="50000.00"))
     transaction.commit()
     assert not grant.is_effective
     [due] = grant.installments
     assert due.due_date == local_today() and due.amount == Decimal("50000.00")
-    licensing.record_payment(company.load(), grant.id, {"amount": "20000.00"})
+    pay(company, university, grant, {"amount": "20000.00"})
     assert not grant.is_effective and due.outstanding == Decimal("30000.00")
-    licensing.record_payment(company.load(), grant.id, {"amount": "30000.00", "reference": "HK-2"})
+    reported = payments.record_payment(company.load(), grant.id, {"amount": "30000.00", "reference": "HK-2"})
     transaction.commit()
+    assert not grant.is_effective and grant.paid_total == Decimal("20000.00"), "reported is not paid"
+    factories.approve("license_payment", reported.id, university)
     grant = db.session.get(LicenseGrant, grant.id)
     assert grant.effective_on == local_today() and grant.paid_total == Decimal("50000.00")
 
@@ -47,22 +57,41 @@ def test_lump_sum_license_takes_effect_once_paid(declared, company):
 def test_payment_beyond_what_is_due_is_refused(declared, company):
     grant = licensing.accept_open_license(company.load(), declared(fixed_fee="1000.00"))
     with pytest.raises(ValidationFailed) as caught:
-        licensing.record_payment(company.load(), grant.id, {"amount": "1000.01"})
+        payments.record_payment(company.load(), grant.id, {"amount": "1000.01"})
     assert "amount" in caught.value.fields
-    licensing.record_payment(company.load(), grant.id, {"amount": "1000.00"})
-    with pytest.raises(Conflict):
-        licensing.record_payment(company.load(), grant.id, {"amount": "1.00"})
+    payments.record_payment(company.load(), grant.id, {"amount": "1000.00"})
+    with pytest.raises(Conflict):  # reported, awaiting the licensor: the installment is claimed
+        payments.record_payment(company.load(), grant.id, {"amount": "1.00"})
+
+
+def test_a_refused_payment_no_longer_claims_the_installment(declared, company, university):
+    from marketplace.consents import services as consents
+    grant = licensing.accept_open_license(company.load(), declared(fixed_fee="1000.00"))
+    payment = payments.record_payment(company.load(), grant.id, {"amount": "1000.00", "reference": "伪造回单"})
+    transaction.commit()
+    [consent] = consents.awaiting(university.load())[0]
+    consents.decide(university.load(), consent.id, False, "未收到款项")
+    transaction.commit()
+    assert payment.status == "rejected" and not grant.is_effective
+    assert payments.record_payment(company.load(), grant.id, {"amount": "1000.00"}).status == "reported"
+
+
+def test_the_licensor_recording_a_payment_confirms_it(declared, company, university):
+    grant = licensing.accept_open_license(company.load(), declared(fixed_fee="1000.00"))
+    transaction.commit()
+    payment = payments.record_payment(university.load(), grant.id, {"amount": "1000.00", "reference": "到账"})
+    assert payment.status == "confirmed" and grant.is_effective
 
 
 @pytest.mark.parametrize("amount", ["-1", "0.001", "1000000000000.01", "0", "abc"])
 def test_bad_payment_amounts_are_refused(declared, company, amount):
     grant = licensing.accept_open_license(company.load(), declared())
     with pytest.raises(ValidationFailed) as caught:
-        licensing.record_payment(company.load(), grant.id, {"amount": amount})
+        payments.record_payment(company.load(), grant.id, {"amount": amount})
     assert "amount" in caught.value.fields
 
 
-def test_use_first_pay_later_schedule_sums_exactly_and_flags_overdue(declared, company):
+def test_use_first_pay_later_schedule_sums_exactly_and_flags_overdue(declared, company, university):
     declaration_id = declared(fixed_fee="100000.00", trial_months=6, installments=3, installment_interval_months=6)
     grant = licensing.accept_open_license(company.load(), declaration_id)
     transaction.commit()
@@ -74,11 +103,14 @@ def test_use_first_pay_later_schedule_sums_exactly_and_flags_overdue(declared, c
     assert grant.overdue_installments(today) == []
     later = add_months(today, 7)
     assert [i.sequence for i in grant.overdue_installments(later)] == [1]
-    licensing.record_payment(company.load(), grant.id, {"amount": "33333.33"})
+    reported = payments.record_payment(company.load(), grant.id, {"amount": "33333.33"})
+    transaction.commit()
+    assert [i.sequence for i in grant.overdue_installments(later)] == [1], "unconfirmed, still due"
+    factories.approve("license_payment", reported.id, university)
     assert grant.overdue_installments(later) == []
 
 
-def test_royalty_schedule_has_yearly_due_dates_until_the_term_ends(declared, company):
+def test_royalty_schedule_has_yearly_due_dates_until_the_term_ends(declared, company, university):
     declaration_id = declared(payment_method="royalty_sales", royalty_rate="3.50", fixed_fee=None)
     grant = licensing.accept_open_license(company.load(), declaration_id)
     today = local_today()
@@ -86,7 +118,7 @@ def test_royalty_schedule_has_yearly_due_dates_until_the_term_ends(declared, com
     dues = [i.due_date for i in grant.installments]
     assert dues[:2] == [add_months(today, 12), add_months(today, 24)] and dues[-1] == grant.term_end
     assert all(i.kind == "royalty" and i.amount is None for i in grant.installments)
-    payment = licensing.record_payment(company.load(), grant.id, {"amount": "12345.67"})
+    payment = pay(company, university, grant, {"amount": "12345.67"})
     assert payment.installment.sequence == 1 and payment.installment.is_settled
 
 
@@ -123,7 +155,7 @@ def test_license_is_seen_by_its_parties_only(declared, company, other_university
     with pytest.raises(NotFound):
         licensing.get_license(other_university.load(), grant.id)
     with pytest.raises(NotFound):
-        licensing.record_payment(platform_admin.load(), grant.id, {"amount": "1.00"})
+        payments.record_payment(platform_admin.load(), grant.id, {"amount": "1.00"})
 
 
 def test_recordal_deadline_and_number(declared, company):

@@ -1,6 +1,8 @@
 """Open-license pages: catalogue, builder, accept, notice, payments, the admins' flagged list."""
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from marketplace.core import transaction
@@ -40,7 +42,7 @@ def test_builder_shows_reasons_and_publishes(app, client, login, university):
     assert 'data-reason="fees_unpaid"' in refused
     terms = factories.open_license_terms()
     form = {**terms, "commitment": "y", "action": "publish", "royalty_base": "sales", "trial_months": "0",
-            "installments": "1", "installment_interval_months": "12", "co_owner_consents": ""}
+            "installments": "1", "installment_interval_months": "12"}
     response = client.post(f"/patents/{eligible.id}/open-license", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     with app.app_context():
@@ -67,13 +69,29 @@ def test_accept_notice_payment_recordal(app, client, login, company, university,
     assert "3个月内" in page or "前向国家知识产权局办理" in page
     notice = client.get(f"/licenses/{license_id}/notice").get_data(as_text=True)
     assert "专利开放许可实施通知书" in notice and "测试科技有限公司" in notice and "测试大学" in notice
-    paid = client.post(f"/licenses/{license_id}/payments", data={"installment_id": str(first_id),
-                                                                "amount": first_amount})
+    paid = client.post(f"/licenses/{license_id}/payments", data={
+        "installment_id": str(first_id), "amount": first_amount, "reference": "HK-001",
+        "evidence": (io.BytesIO(b"%PDF-1.4 receipt"), "回单.pdf", "application/pdf")},
+        content_type="multipart/form-data")
     assert paid.status_code == 302
     client.post(f"/licenses/{license_id}/recordal", data={"recordal_number": "X2026520000777"})
     with app.app_context():
         grant = db.session.get(LicenseGrant, license_id)
-        assert str(grant.paid_total) == first_amount and grant.recordal_number == "X2026520000777"
+        assert str(grant.paid_total) == "0.00" and grant.recordal_number == "X2026520000777"
+        [payment] = grant.payments
+        payment_id, consent_id = payment.id, payment.proposals[0].consents[0].id
+        assert payment.status == "reported" and payment.evidence_name == "回单.pdf"
+    page = client.get(f"/licenses/{license_id}").get_data(as_text=True)
+    assert "待收款方确认" in page and f"/payments/{payment_id}/evidence" in page
+    assert f'formaction="/consents/{consent_id}/approve"' not in page, "the licensee does not confirm its payment"
+    assert client.get(f"/payments/{payment_id}/evidence").data == b"%PDF-1.4 receipt"
+    client.post("/logout")
+    login(university)
+    page = client.get(f"/licenses/{license_id}").get_data(as_text=True)
+    assert f'formaction="/consents/{consent_id}/approve"' in page
+    client.post(f"/consents/{consent_id}/approve", data={"comment": "已到账"})
+    with app.app_context():
+        assert str(db.session.get(LicenseGrant, license_id).paid_total) == first_amount
     listing = client.get("/licenses").get_data(as_text=True)
     assert f'data-license-id="{license_id}"' in listing
 
@@ -90,15 +108,25 @@ def test_license_pages_hidden_from_others(app, client, login, company, other_uni
 
 def test_owner_and_admin_see_flags(app, client, login, university, platform_admin, patent, declaration_id):
     with app.app_context():
-        patents.update_patent(university.load(), patent.id, {"legal_status": "terminated"})
+        patents.update_patent(university.load(), patent.id, {"legal_status": "fee_overdue"})
         transaction.commit()
+    assert "暂停受理" in client.get("/open-licenses").get_data(as_text=True), "listed as suspended"
     login(university)
     mine = client.get("/open-licenses/mine").get_data(as_text=True)
-    assert "需撤回" in mine and "专利权已终止" in mine
+    assert "暂停受理" in mine and "年费未缴纳" in mine
     client.post("/logout")
     login(platform_admin)
     flagged = client.get("/open-licenses/mine").get_data(as_text=True)
     assert f'data-declaration-id="{declaration_id}"' in flagged
+
+
+def test_a_terminated_patent_ends_its_declaration(app, client, login, university, patent, declaration_id):
+    with app.app_context():
+        patents.update_patent(university.load(), patent.id, {"legal_status": "terminated"})
+        transaction.commit()
+    assert f'href="/open-licenses/{declaration_id}"' not in client.get("/open-licenses").get_data(as_text=True)
+    page = client.get(f"/open-licenses/{declaration_id}").get_data(as_text=True)
+    assert "已终止" in page and "已获得的许可继续有效" in page and "接受开放许可" not in page
 
 
 def test_withdraw_page_action(app, client, login, university, declaration_id):

@@ -8,7 +8,7 @@ from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.models import AuditEntry, OutboxEvent
 from marketplace.extensions import db
 from marketplace.openlicense import licensing, services
-from marketplace.openlicense.eligibility import Ineligible
+from marketplace.legal.refusals import Ineligible
 from marketplace.openlicense.models import DeclarationStatus, OpenLicenseDeclaration
 from marketplace.patents import services as patents
 from tests import factories
@@ -50,7 +50,7 @@ def test_publishing_needs_the_commitment(ctx, university):
     ({"legal_status": "terminated"}, "lapsed"),
     ({"legal_status": "invalidated"}, "lapsed"),
     ({"proceedings_suspended": True}, "suspended"),
-    ({"co_owners": ["贵州某某科技有限公司"]}, "co_owners_not_consenting"),
+    ({"co_owners": ["贵州某某科技有限公司"]}, "co_owner_not_on_platform"),
 ])
 def test_publishing_is_refused_with_the_reason(ctx, university, overrides, reason):
     patent = factories.make_granted_patent(university, publish=False, **overrides)
@@ -69,19 +69,37 @@ def test_utility_model_and_design_need_a_positive_evaluation_report(ctx, univers
     assert list(caught.value.fields) == ["no_positive_evaluation"]
 
 
-def test_co_owners_consents_recorded_on_the_declaration_make_it_eligible(ctx, university):
+def test_a_co_owned_declaration_is_announced_once_every_co_owner_consented(ctx, university):
+    first = factories.make_user("company", org_name="贵州某某科技有限公司")
+    second = factories.make_user("institute", org_name="贵州某某研究院")
+    patent = factories.make_granted_patent(university, co_owners=["贵州某某科技有限公司", "贵州某某研究院"])
+    factories.link_co_owner(university, patent, "贵州某某科技有限公司", first)
+    factories.link_co_owner(university, patent, "贵州某某研究院", second)
+    declaration_id = factories.make_open_license(university, patent)
+    assert declaration(declaration_id).status == DeclarationStatus.DRAFT
+    factories.approve("open_license", declaration_id, first)
+    assert declaration(declaration_id).status == DeclarationStatus.DRAFT
+    factories.approve("open_license", declaration_id, second)
+    assert declaration(declaration_id).status == DeclarationStatus.PUBLISHED
+
+
+def test_editing_the_draft_invalidates_the_co_owners_consent(ctx, university):
+    co_owner = factories.make_user("company", org_name="贵州某某科技有限公司")
     patent = factories.make_granted_patent(university, co_owners=["贵州某某科技有限公司"])
-    declaration_id = factories.make_open_license(university, patent, co_owner_consents="贵州某某科技有限公司")
-    assert declaration(declaration_id).co_owner_consents == ["贵州某某科技有限公司"]
+    factories.link_co_owner(university, patent, "贵州某某科技有限公司", co_owner)
+    declaration_id = factories.make_open_license(university, patent)
+    services.save_declaration(university.load(), patent.id, factories.open_license_terms(fixed_fee="1.00"))
+    transaction.commit()
+    assert factories.approve("open_license", declaration_id, co_owner) == 0, "nothing left to consent to"
+    assert declaration(declaration_id).status == DeclarationStatus.DRAFT and declaration(declaration_id).terms_version == 2
+    factories.make_open_license(university, patent, fixed_fee="1.00")
+    factories.approve("open_license", declaration_id, co_owner)
+    assert declaration(declaration_id).status == DeclarationStatus.PUBLISHED
 
 
 def test_pledged_patent_is_refused_and_the_report_names_it(ctx, university, bank):
-    from marketplace.pledges import services as pledges
     patent = factories.make_granted_patent(university)
-    pledges.register_pledge(university.load(), {
-        "pledgor_id": university.organisation_id, "pledgee_id": bank.organisation_id, "patent_ids": [patent.id],
-        "amount": "1000000.00", "term_end": "2028-01-01", "registration_number": "Y2026990000001"})
-    transaction.commit()
+    factories.make_pledge(university, bank, [patent], proposer=university)
     report = services.check_eligibility(university.load(), patent.id)
     assert not report.eligible and [r.code for r in report.refusals] == ["pledged_without_consent"]
     with pytest.raises(Ineligible) as caught:
@@ -173,3 +191,16 @@ def test_catalogue_lists_published_declarations_with_filters(ctx, university, co
     assert [d.id for d in services.search_catalogue({"q": title[:6]}, 1, 20)[0]] == [lump]
     with pytest.raises(ValidationFailed):
         services.search_catalogue({"fee_type": "barter"}, 1, 20)
+
+
+def test_a_co_owner_unlinked_after_the_announcement_does_not_suspend_it(ctx, university):
+    co_owner = factories.make_user("company", org_name="贵州某某科技有限公司")
+    patent = factories.make_granted_patent(university, co_owners=["贵州某某科技有限公司"])
+    factories.link_co_owner(university, patent, "贵州某某科技有限公司", co_owner)
+    declaration_id = factories.make_open_license(university, patent)
+    factories.approve("open_license", declaration_id, co_owner)
+    from marketplace.patents import co_owners
+    co_owners.link_co_owner(university.load(), patent.id, "贵州某某科技有限公司", None)
+    services.recheck_patent(patent.id)
+    transaction.commit()
+    assert declaration(declaration_id).is_published and not declaration(declaration_id).needs_withdrawal

@@ -123,7 +123,7 @@ def test_create_with_wrong_check_digit_names_the_right_one(client, token_for, un
     assert response.status_code == 422
     body = response.get_json()
     assert body["error"] == "validation_failed"
-    assert "should be 3" in body["fields"]["application_number"]
+    assert "应为 3" in body["fields"]["application_number"]
 
 
 def test_create_missing_title_and_bad_money(client, token_for, university):

@@ -10,6 +10,7 @@ from marketplace.core.models import AuditEntry
 from marketplace.extensions import db
 from marketplace.patents import services
 from marketplace.patents.vocab import LegalStatus, PublicationState
+from tests import factories
 from tests.factories import load_fixture, make_patent
 
 SAMPLE = load_fixture("patents_sample.jsonl")
@@ -119,3 +120,37 @@ def test_only_drafts_are_deleted(ctx, university):
     services.set_published(university.load(), [ref.id], False)
     services.delete_patent(university.load(), ref.id)
     assert ref.load() is None
+
+
+@pytest.mark.parametrize("number, declared, implied_label, declared_label", [
+    ("202223220665.2", "invention", "实用新型", "发明"),
+    ("201710601862.3", "design", "发明", "外观设计"),
+    ("95115608.X", "utility_model", "发明", "实用新型"),
+])
+def test_a_type_contradicting_the_number_names_both(ctx, university, number, declared, implied_label,
+                                                    declared_label):
+    with pytest.raises(ValidationFailed) as caught:
+        services.create_patent(university.load(), {"application_number": number, "title": "类型测试",
+                                                   "patent_type": declared})
+    reason = caught.value.fields["patent_type"]
+    assert implied_label in reason and declared_label in reason and number in reason
+
+
+def test_the_number_decides_the_type_and_the_expiry(ctx, university):
+    patent = services.create_patent(university.load(), {"application_number": "202223220665.2", "title": "散热结构",
+                                                         "application_date": "2022-12-01"})
+    assert patent.patent_type == "utility_model" and patent.expiry.isoformat() == "2032-12-01"
+    services.update_patent(university.load(), patent.id, {"application_number": "202210601862.4"})
+    assert patent.patent_type == "invention" and patent.expiry.isoformat() == "2042-12-01"
+
+
+def test_a_pending_invalidation_needs_its_date_and_a_new_status_drops_it(ctx, university):
+    patent = factories.make_granted_patent(university)
+    with pytest.raises(ValidationFailed) as caught:
+        services.update_patent(university.load(), patent.id, {"legal_status": "invalidation_pending"})
+    assert "legal_status_on" in caught.value.fields
+    services.update_patent(university.load(), patent.id, {"legal_status": "invalidation_pending",
+                                                          "legal_status_on": "2026-03-01"})
+    assert patent.load().legal_status_on.isoformat() == "2026-03-01" and patent.load().legal_status.in_force
+    services.update_patent(university.load(), patent.id, {"legal_status": "granted"})
+    assert patent.load().legal_status_on is None

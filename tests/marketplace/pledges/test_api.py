@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.openlicense.eligibility import add_months
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from tests import factories
 
@@ -21,13 +21,26 @@ def body(university, bank, patent, **overrides) -> dict:
             **overrides}
 
 
+def consent_all(client, token_for, pledge_id: int, *parties) -> None:
+    for party in parties:
+        headers = token_for(party)
+        for item in client.get("/api/v1/consents", headers=headers).json["items"]:
+            if (item["proposal"]["subject_type"], item["proposal"]["subject_id"]) == ("pledge", pledge_id):
+                assert client.post(f"/api/v1/consents/{item['id']}/approve", headers=headers,
+                                   json={}).status_code == 200
+
+
 def test_register_list_and_release(client, token_for, university, bank, agency, patent):
     created = client.post("/api/v1/pledges", headers=token_for(agency), json=body(university, bank, patent))
     assert created.status_code == 201, created.json
     pledge = created.json
-    assert pledge["amount"] == "5000000.00" and pledge["status"] == "registered"
+    assert pledge["amount"] == "5000000.00" and pledge["status"] == "proposed"
     assert pledge["agency"]["id"] == agency.organisation_id
+    assert {(c["role"], c["decision"]) for c in pledge["proposals"][0]["consents"]} == {
+        ("pledgor", "pending"), ("pledgee", "pending")}
+    consent_all(client, token_for, pledge["id"], university, bank)
     bank_headers = token_for(bank)
+    assert client.get(f"/api/v1/pledges/{pledge['id']}", headers=bank_headers).json["status"] == "registered"
     assert client.get("/api/v1/pledges", headers=bank_headers).json["meta"]["total"] == 1
     again = client.post("/api/v1/pledges", headers=bank_headers,
                         json=body(university, bank, patent, registration_number="Y2"))
@@ -60,9 +73,12 @@ def test_pledges_are_private_to_their_parties(client, token_for, university, ban
         assert client.post(f"/api/v1/pledges/{pledge_id}/release", headers=headers, json={}).status_code == 404
 
 
-def test_consent_endpoint(client, token_for, university, bank, patent):
-    pledge_id = client.post("/api/v1/pledges", headers=token_for(university),
+def test_consent_endpoint(client, token_for, university, bank, agency, patent):
+    pledge_id = client.post("/api/v1/pledges", headers=token_for(agency),
                             json=body(university, bank, patent)).json["id"]
+    consent_all(client, token_for, pledge_id, university, bank)
+    assert client.post(f"/api/v1/pledges/{pledge_id}/open-license-consent", headers=token_for(agency),
+                       json={}).status_code == 403, "an agency never states the bank's consent"
     assert client.post(f"/api/v1/pledges/{pledge_id}/open-license-consent", headers=token_for(university),
                        json={}).status_code == 403
     consent = client.post(f"/api/v1/pledges/{pledge_id}/open-license-consent", headers=token_for(bank),

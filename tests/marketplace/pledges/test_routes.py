@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.extensions import db
-from marketplace.openlicense.eligibility import add_months
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from marketplace.pledges.models import Pledge
 from tests import factories
@@ -27,8 +27,14 @@ def test_agency_enters_a_pledge_and_the_bank_releases_it(app, client, login, age
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     with app.app_context():
         pledge_id = db.session.query(Pledge).one().id
+        factories.approve("pledge", pledge_id, university)
     client.post("/logout")
     login(bank)
+    page = client.get(f"/pledges/{pledge_id}").get_data(as_text=True)
+    assert "待各方确认" in page and 'formaction="/consents/' in page
+    assert client.get("/consents").get_data(as_text=True).count('data-act="pledge_registration"') == 1
+    with app.app_context():
+        factories.approve("pledge", pledge_id, bank)
     assert f'data-pledge-id="{pledge_id}"' in client.get("/pledges").get_data(as_text=True)
     client.post(f"/pledges/{pledge_id}/consent", data={"reference": "同意书"})
     client.post(f"/pledges/{pledge_id}/release", data={})

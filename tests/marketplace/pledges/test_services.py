@@ -9,7 +9,8 @@ from marketplace.core import transaction
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.openlicense import services as openlicense
-from marketplace.openlicense.eligibility import Ineligible, add_months
+from marketplace.legal.refusals import Ineligible
+from marketplace.legal.term import add_months
 from marketplace.core.dates import local_today
 from marketplace.openlicense.models import OpenLicenseDeclaration
 from marketplace.pledges import services
@@ -17,6 +18,14 @@ from marketplace.pledges.models import PledgeStatus
 from tests import factories
 
 _numbers = iter(range(1, 10_000))
+
+
+def registered(user, values: dict, *parties):
+    """Propose a pledge as ``user`` and let each of ``parties`` consent through its own account."""
+    pledge = services.register_pledge(user.load(), values)
+    transaction.commit()
+    factories.approve("pledge", pledge.id, *parties)
+    return pledge
 
 
 def pledge_values(pledgor, bank, patents, **overrides) -> dict:
@@ -29,7 +38,13 @@ def pledge_values(pledgor, bank, patents, **overrides) -> dict:
 def test_agency_registers_a_pledge(ctx, university, bank, agency):
     patents = [factories.make_granted_patent(university), factories.make_granted_patent(university)]
     pledge = services.register_pledge(agency.load(), pledge_values(university, bank, patents))
+    transaction.commit()
+    assert pledge.status == PledgeStatus.PROPOSED and not any(link.active for link in pledge.patent_links)
+    factories.approve("pledge", pledge.id, university)
+    assert pledge.status == PledgeStatus.PROPOSED, "the pledgee has not consented"
+    factories.approve("pledge", pledge.id, bank)
     assert pledge.status == PledgeStatus.REGISTERED and pledge.agency_id == agency.organisation_id
+    assert all(link.active for link in pledge.patent_links)
     assert pledge.amount == Decimal("3000000.00") and len(pledge.patents) == 2
     assert pledge.registered_on == local_today()
 
@@ -40,7 +55,8 @@ def test_agency_registers_a_pledge(ctx, university, bank, agency):
     ({"legal_status": "terminated"}, "lapsed"),
     ({"legal_status": "invalidated"}, "lapsed"),
     ({"proceedings_suspended": True}, "suspended"),
-    ({"co_owners": ["贵州某某科技有限公司"]}, "co_owners_not_consenting"),
+    ({"co_owners": ["贵州某某科技有限公司"]}, "co_owner_not_on_platform"),
+    ({"legal_status": "invalidation_pending", "legal_status_on": "2026-03-01"}, "invalidation_pending"),
 ])
 def test_each_patent_refusal(ctx, university, bank, patent_overrides, reason):
     patent = factories.make_granted_patent(university, publish=False, **patent_overrides)
@@ -64,28 +80,64 @@ def test_term_past_the_patents_expiry_is_refused(ctx, university, bank):
             university, bank, [patent], term_end=add_months(expiry, 1).isoformat()))
     assert "term_past_expiry" in caught.value.fields
     transaction.rollback()
-    assert services.register_pledge(university.load(), pledge_values(
-        university, bank, [patent], term_end=expiry.isoformat())).term_end == expiry
+    assert registered(university, pledge_values(university, bank, [patent], term_end=expiry.isoformat()),
+                      bank).term_end == expiry
 
 
 def test_double_pledge_is_refused_until_released(ctx, university, bank):
     patent = factories.make_granted_patent(university)
-    first = services.register_pledge(bank.load(), pledge_values(university, bank, [patent]))
-    transaction.commit()
+    first = registered(bank, pledge_values(university, bank, [patent]), university)
     with pytest.raises(Ineligible) as caught:
         services.register_pledge(bank.load(), pledge_values(university, bank, [patent]))
     assert list(caught.value.fields) == ["already_pledged"]
     transaction.rollback()
     services.release_pledge(bank.load(), first.id)
     transaction.commit()
-    assert services.register_pledge(bank.load(), pledge_values(university, bank, [patent])).is_active
+    assert registered(bank, pledge_values(university, bank, [patent]), university).is_active
 
 
-def test_co_owners_consents_allow_the_pledge(ctx, university, bank):
+def test_a_competing_proposal_is_refused_when_it_would_take_effect(ctx, university, bank):
+    patent = factories.make_granted_patent(university)
+    first = services.register_pledge(bank.load(), pledge_values(university, bank, [patent]))
+    second = services.register_pledge(bank.load(), pledge_values(university, bank, [patent]))
+    transaction.commit()
+    factories.approve("pledge", first.id, university)
+    with pytest.raises(Ineligible) as caught:
+        factories.approve("pledge", second.id, university)
+    assert list(caught.value.fields) == ["already_pledged"]
+
+
+def test_a_pending_invalidation_needs_the_parties_written_acceptance(ctx, university, bank):
+    patent = factories.make_granted_patent(university, legal_status="invalidation_pending",
+                                           legal_status_on="2026-03-01")
+    with pytest.raises(Ineligible) as caught:
+        services.register_pledge(bank.load(), pledge_values(university, bank, [patent]))
+    assert "2026-03-01" in caught.value.fields["invalidation_pending"]
+    transaction.rollback()
+    pledge = registered(bank, pledge_values(university, bank, [patent], invalidation_accepted=True), university)
+    assert pledge.is_active and pledge.invalidation_accepted
+    [proposal] = pledge.proposals
+    assert {c.organisation_id for c in proposal.consents if c.is_approved} == {
+        university.organisation_id, bank.organisation_id}, "the acceptance is each party's consent to these terms"
+
+
+def test_a_guarantee_company_may_take_a_pledge_but_not_a_company(ctx, university, company):
+    guarantor = factories.make_user("guarantee", org_name="贵州省融资担保有限责任公司")
+    patent = factories.make_granted_patent(university)
+    assert registered(guarantor, pledge_values(university, guarantor, [patent]), university).is_active
+    with pytest.raises(ValidationFailed) as caught:
+        services.register_pledge(university.load(), pledge_values(university, company, [patent]))
+    assert "pledgee_id" in caught.value.fields
+
+
+def test_every_co_owner_consents_to_the_pledge(ctx, university, bank):
+    co_owner = factories.make_user("company", org_name="贵州某某科技有限公司")
     patent = factories.make_granted_patent(university, co_owners=["贵州某某科技有限公司"])
-    pledge = services.register_pledge(university.load(), pledge_values(
-        university, bank, [patent], co_owner_consents=["贵州某某科技有限公司"]))
-    assert pledge.co_owner_consents == ["贵州某某科技有限公司"]
+    factories.link_co_owner(university, patent, "贵州某某科技有限公司", co_owner)
+    pledge = registered(university, pledge_values(university, bank, [patent]), bank)
+    assert pledge.status == PledgeStatus.PROPOSED
+    factories.approve("pledge", pledge.id, co_owner)
+    assert pledge.status == PledgeStatus.REGISTERED
 
 
 @pytest.mark.parametrize("overrides, field", [
@@ -106,7 +158,7 @@ def test_bad_input_names_the_field(ctx, university, bank, overrides, field):
     assert field in caught.value.fields
 
 
-def test_pledgee_must_be_a_bank_and_the_recorder_involved(ctx, university, company, other_university, bank):
+def test_pledgee_must_be_a_lender_and_the_recorder_involved(ctx, university, company, other_university, bank):
     patent = factories.make_granted_patent(university)
     with pytest.raises(ValidationFailed) as caught:
         services.register_pledge(university.load(), pledge_values(university, company, [patent]))
@@ -130,17 +182,15 @@ def test_declared_patent_needs_the_pledgees_statement(ctx, university, bank):
         services.register_pledge(bank.load(), pledge_values(university, bank, [patent]))
     assert list(caught.value.fields) == ["open_license_without_consent"]
     transaction.rollback()
-    services.register_pledge(bank.load(), pledge_values(university, bank, [patent], open_license_consent=True,
-                                                        open_license_consent_reference="同意书2026-01"))
-    transaction.commit()
+    registered(bank, pledge_values(university, bank, [patent], open_license_consent=True,
+                                   open_license_consent_reference="同意书2026-01"), university)
     assert not db.session.get(OpenLicenseDeclaration, declaration_id).needs_withdrawal
 
 
 def test_consent_recorded_later_clears_the_flag_and_release_too(ctx, university, bank):
     patent = factories.make_granted_patent(university)
     draft = factories.make_open_license(university, patent, publish=False)
-    pledge = services.register_pledge(bank.load(), pledge_values(university, bank, [patent]))
-    transaction.commit()
+    pledge = registered(bank, pledge_values(university, bank, [patent]), university)
     assert not openlicense.check_eligibility(university.load(), patent.id).eligible
     with pytest.raises(Forbidden):
         services.record_open_license_consent(university.load(), pledge.id)
@@ -153,9 +203,7 @@ def test_consent_recorded_later_clears_the_flag_and_release_too(ctx, university,
 def test_pledge_without_consent_flags_a_published_declaration(ctx, university, bank):
     patent = factories.make_granted_patent(university)
     declaration_id = factories.make_open_license(university, patent)
-    pledge = services.register_pledge(bank.load(), pledge_values(university, bank, [patent],
-                                                                 open_license_consent=True))
-    transaction.commit()
+    pledge = registered(bank, pledge_values(university, bank, [patent], open_license_consent=True), university)
     # A later registration state without consent cannot arise through the services; simulate a bank revoking it.
     pledge.open_license_consent = False
     openlicense.recheck_patent(patent.id)
@@ -167,23 +215,44 @@ def test_pledge_without_consent_flags_a_published_declaration(ctx, university, b
     assert not db.session.get(OpenLicenseDeclaration, declaration_id).needs_withdrawal
 
 
-def test_release_rules(ctx, university, bank, other_university):
+def test_release_rules(ctx, university, bank, other_university, agency):
     patent = factories.make_granted_patent(university)
-    pledge = services.register_pledge(bank.load(), pledge_values(university, bank, [patent]))
-    transaction.commit()
+    pledge = registered(bank, pledge_values(university, bank, [patent]), university)
     with pytest.raises(NotFound):
         services.release_pledge(other_university.load(), pledge.id)
     with pytest.raises(ValidationFailed):
         services.release_pledge(bank.load(), pledge.id, "2999-01-01")
-    services.release_pledge(university.load(), pledge.id)
+    services.release_pledge(university.load(), pledge.id)  # the pledgor only proposes
+    transaction.commit()
+    assert pledge.status == PledgeStatus.REGISTERED
+    factories.approve("pledge", pledge.id, university, agency)
+    assert pledge.status == PledgeStatus.REGISTERED, "neither the pledgor nor an agency releases for the bank"
+    factories.approve("pledge", pledge.id, bank)
     assert pledge.status == PledgeStatus.RELEASED and pledge.released_on == local_today()
     with pytest.raises(Conflict):
         services.release_pledge(bank.load(), pledge.id)
 
 
+def test_the_pledgee_releases_at_once_and_a_refused_registration_ends_the_pledge(ctx, university, bank):
+    patent = factories.make_granted_patent(university)
+    pledge = registered(bank, pledge_values(university, bank, [patent]), university)
+    services.release_pledge(bank.load(), pledge.id)
+    transaction.commit()
+    assert pledge.status == PledgeStatus.RELEASED
+    refused = services.register_pledge(bank.load(), pledge_values(university, bank, [patent],
+                                                                  registration_number=pledge.registration_number
+                                                                  + "-2"))
+    transaction.commit()
+    from marketplace.consents import services as consents
+    [consent] = consents.awaiting(university.load())[0]
+    consents.decide(university.load(), consent.id, False, "未经本校同意")
+    transaction.commit()
+    assert refused.status == PledgeStatus.REJECTED and not refused.patent_links[0].active
+
+
 def test_bank_sees_its_pledges_only(ctx, university, bank):
     patent = factories.make_granted_patent(university)
-    services.register_pledge(university.load(), pledge_values(university, bank, [patent]))
+    registered(university, pledge_values(university, bank, [patent]), bank)
     other_bank = factories.make_user("bank", org_name="另一银行")
     transaction.commit()
     assert services.list_pledges(bank.load(), {})[1] == 1

@@ -9,6 +9,7 @@ from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.patents import services as patents
 from marketplace.push import feedback, services
+from marketplace.push.models import NotificationKind
 from tests import factories
 
 
@@ -18,9 +19,12 @@ def test_demo_company_gets_a_push_with_reasons_and_the_university_hears_its_inte
     company = db.session.scalar(select(User).where(User.email == "company@demo.local"))
     university = db.session.scalar(select(User).where(User.email == "university@demo.local"))
     assert [s.segments for s in services.list_subscriptions(company)] == [["TM-F1"]]
+    seeded = services.list_notifications(company, per_page=100)[0]
     # the seeded stock is not pushed one by one: it arrives once, as the subscription's welcome digest
-    [welcome] = services.list_notifications(company)[0]
-    assert welcome.kind.value == "digest" and welcome.data["total"] >= 1
+    assert [n for n in seeded if n.kind.value == "match_pushed"] == []
+    [welcome] = [n for n in seeded if n.kind.value == "digest"]
+    assert welcome.data["total"] >= 1
+    assert "consent_requested" in {n.kind.value for n in seeded}  # the transfer awaiting its consent
     record = dict(factories.load_fixture("battery_patents.jsonl")[2], app_no="202310104843.5")  # a new number
     values = patents.validate_patent_values({**factories.patent_values(record), "segments": ["TM-F1"], "grade": "A",
                                              "legal_status": "granted"}, university.organisation)
@@ -28,11 +32,12 @@ def test_demo_company_gets_a_push_with_reasons_and_the_university_hears_its_inte
     patents.set_published(university, [patent.id], True)
     transaction.commit()
     # one push per fitting need of the company (the demo company has two lithium-battery needs)
-    pushes = [n for n in services.list_notifications(company)[0] if n.kind.value == "match_pushed"]
+    pushes = [n for n in services.list_notifications(company)[0] if n.kind == NotificationKind.MATCH_PUSHED]
     assert pushes
     push = pushes[-1]
     assert push.title == "新专利匹配您的需求：锂离子电池新能源应用在插秧机上的动力装置"
     assert "产业领域一致" in push.body and "锂离子电池" in push.body
     feedback.give_feedback(company, push.match_id, {"status": "interested"})
     transaction.commit()
-    assert [n.kind.value for n in services.list_notifications(university)[0]] == ["interest"]
+    assert [n.kind.value for n in services.list_notifications(university, per_page=100)[0]
+            if n.kind.value in ("interest", "match_pushed")] == ["interest"]

@@ -1,9 +1,11 @@
 """End to end on a real Redis with real RQ worker processes.
 
-Each test starts its own ``redis-server`` on a free port (killed at teardown)
+The module starts one ``redis-server`` on a free port (emptied before each
+test, killed at the end; a test may stop and restart it to simulate an outage)
 and runs ``flask worker --burst`` subprocesses on the suite's database (a
 SQLite file, or PostgreSQL with ``DATABASE_URL``), so publishing, the outbox,
-the queues and the push jobs run exactly as in production.
+the queues and the push jobs run exactly as in production. Redis tests commit
+for real (the workers must see the rows): see tests/README.md.
 """
 from __future__ import annotations
 
@@ -76,8 +78,9 @@ class RedisServer:
             self.process = None
 
 
-@pytest.fixture
-def redis_server():
+@pytest.fixture(scope="module")
+def _module_redis():
+    """One redis-server for the module's tests (started once, stopped at the end)."""
     binary = shutil.which("redis-server")
     if binary is None:
         require_service("Redis", "redis-server is not installed")
@@ -85,6 +88,17 @@ def redis_server():
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_server(_module_redis):
+    """The module's redis-server, running and empty when the test starts (a test may stop and restart it)."""
+    from redis import Redis
+    if _module_redis.process is None:
+        _module_redis.start()
+    with Redis.from_url(_module_redis.url) as connection:
+        connection.flushall()
+    return _module_redis
 
 
 @pytest.fixture

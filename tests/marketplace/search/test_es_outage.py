@@ -24,6 +24,7 @@ def _control(action: str, es_url: str) -> None:
 
 
 @pytest.mark.es
+@pytest.mark.stops_elasticsearch
 def test_writes_survive_an_elasticsearch_outage(app, client, university, token_for):
     es_url = os.environ.get("ES_URL")
     if not es_url:

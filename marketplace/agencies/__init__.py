@@ -1,0 +1,1 @@
+"""Operation agencies and the organisations that accepted them (see ``models``)."""

