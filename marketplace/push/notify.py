@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from marketplace.accounts.models import Membership, User
 from marketplace.core.mail import queue_mail
@@ -26,6 +26,7 @@ from marketplace.push.models import (
 CHINA = timezone(timedelta(hours=8))  # the platform's day; China has no daylight saving
 DIGEST_HOUR = 8  # digests leave from 08:00 China time on
 DIGEST_LIST_LIMIT = 50
+CHUNK = 500  # keys per IN (…) list
 
 
 def _recipients(organisation_id: int) -> list[tuple[User, EmailMode]]:
@@ -88,28 +89,35 @@ class Notice:
 
 
 def notify_many(notices: Sequence[Notice]) -> list[Notification]:
-    """``notify`` for many entries: one look-up of the keys, one multi-row INSERT, one recipients query.
+    """``notify`` for many entries: one look-up of the keys, one multi-row INSERT, one read-back, one recipients
+    query, however many entries.
 
     Entries whose key exists (or repeats in ``notices``) are skipped, so a
-    retried batch adds nothing; returns the entries added.
+    retried batch adds nothing; returns the entries added, in ``notices`` order.
     """
     keys = list(dict.fromkeys(notice.dedupe_key for notice in notices))
     known: set[str] = set()
-    for start in range(0, len(keys), 500):
+    for start in range(0, len(keys), CHUNK):
         known.update(db.session.scalars(select(Notification.dedupe_key).where(
-            Notification.dedupe_key.in_(keys[start:start + 500]))))
-    added: list[Notification] = []
+            Notification.dedupe_key.in_(keys[start:start + CHUNK]))))
+    rows: list[dict[str, Any]] = []
     for notice in notices:
         if notice.dedupe_key in known:
             continue
         known.add(notice.dedupe_key)
-        added.append(Notification(organisation_id=notice.organisation_id, kind=notice.kind,
-                                  dedupe_key=notice.dedupe_key, title=notice.title[:300], body=notice.body,
-                                  match_id=notice.match_id, data=notice.data))
-    if not added:
+        rows.append({"organisation_id": notice.organisation_id, "kind": notice.kind, "dedupe_key": notice.dedupe_key,
+                     "title": notice.title[:300], "body": notice.body, "match_id": notice.match_id,
+                     "data": notice.data, "created_at": utcnow()})
+    if not rows:
         return []
-    db.session.add_all(added)
-    db.session.flush()  # one INSERT … RETURNING for the lot (SQLAlchemy's insertmanyvalues)
+    # a plain executemany: the ORM would send one INSERT … RETURNING per row on SQLite
+    db.session.execute(insert(Notification.__table__), rows)
+    order = {row["dedupe_key"]: index for index, row in enumerate(rows)}
+    added: list[Notification] = []
+    for start in range(0, len(rows), CHUNK):
+        added += db.session.scalars(select(Notification).where(
+            Notification.dedupe_key.in_([row["dedupe_key"] for row in rows[start:start + CHUNK]])))
+    added.sort(key=lambda notification: order[notification.dedupe_key])
     recipients = _recipients_of(n.organisation_id for n in added)
     for notification in added:
         _mail_at_once(notification, recipients.get(notification.organisation_id, []))
