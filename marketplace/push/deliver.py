@@ -26,11 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import Organisation
-from marketplace.core.models import utcnow
+from marketplace.core.models import upsert_insert, utcnow
 from marketplace.extensions import db
 from marketplace.push.models import DigestEntry, Notification, NotificationKind, Subscription
 from marketplace.push.notify import Notice, notify_many
@@ -71,13 +70,6 @@ class PushOutcome:
     capped: list[int] = field(default_factory=list)  # match ids held back by the daily cap
 
 
-def _dialect_insert(table: Table) -> postgresql.Insert | sqlite.Insert:
-    """INSERT with ``on_conflict_do_*`` on PostgreSQL and SQLite (the two databases the project runs on)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
     return [values[start:start + CHUNK] for start in range(0, len(values), CHUNK)]
 
@@ -113,7 +105,7 @@ def store_pairs(candidates: Sequence[Candidate]) -> dict[tuple[int, int], Match]
              "source": "push", "status": MatchStatus.SUGGESTED, "created_at": now, "updated_at": now}
             for (patent_id, need_id), c in best.items() if (patent_id, need_id) not in existing]
     if rows:  # a match page may store the same pair meanwhile: keep its row
-        statement = _dialect_insert(Match.__table__).on_conflict_do_nothing(index_elements=["need_id", "patent_id"])
+        statement = upsert_insert(Match.__table__).on_conflict_do_nothing(index_elements=["need_id", "patent_id"])
         for chunk in _chunks(rows):
             db.session.execute(statement, list(chunk))
         existing.update(_pairs({key for key in best if key not in existing}))
@@ -151,7 +143,7 @@ def coalesce_digest(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     table = DigestEntry.__table__
-    statement = _dialect_insert(table)
+    statement = upsert_insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=["organisation_id", "entity_type", "entity_id"],
         set_={"title": statement.excluded.title, "subscription_id": statement.excluded.subscription_id},
