@@ -278,6 +278,36 @@ def queues_idle(app: Flask) -> bool:
     return not busy and not pending
 
 
+def warm_up() -> None:
+    """Job (run by name, ``bench.push.warm_up``): load the search index into this worker, as a long-running worker
+    has it loaded already, so the first publications do not measure a cold start."""
+    from marketplace.extensions import db
+    from marketplace.patents.models import Patent
+    from marketplace.search.backend import search_backend
+    from marketplace.search.documents import patent_documents
+    patent = db.session.scalar(select(Patent).where(Patent.state == "published").limit(1))
+    if patent is not None:
+        for document in patent_documents([patent]):
+            search_backend().match_needs(document, limit=30)
+    time.sleep(2)  # hold this worker so the next warm-up job goes to another one
+
+
+def wait_for_workers(app: Flask, count: int, limit: float = 900) -> float:
+    """Block until ``count`` workers listen and each ran a warm-up job; returns the seconds it took."""
+    from rq import Worker
+
+    from marketplace.core.jobs import jobs
+    started = time.monotonic()
+    with app.app_context():
+        runner = jobs()
+        while Worker.count(connection=runner.connection) < count and time.monotonic() - started < limit:
+            time.sleep(1)
+        for number in range(count):
+            runner.queue("push").enqueue("bench.push.warm_up", job_id=f"warm-up-{number}-{time.time():.0f}")
+    wait_idle(app, limit)
+    return time.monotonic() - started
+
+
 def wait_idle(app: Flask, limit: float = 3600) -> float:
     """Block until every queue and outbox row is done; returns the monotonic time it was first seen idle."""
     deadline = time.monotonic() + limit
@@ -454,7 +484,7 @@ def main() -> None:
         log = (instance / "workers.log").open("a")
         workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "bench.push:worker_app", "worker"],
                                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT) for _ in range(args.workers)]
-        time.sleep(8)  # let the workers import and connect
+        print(f"{args.workers} workers up and warm in {wait_for_workers(app, args.workers):.1f} s", flush=True)
         common = {"workers": args.workers, "database": "postgresql" if args.database_url else "sqlite",
                   "search": "elasticsearch" if args.es_url else "embedded"}
         for number, phase in enumerate(phases):
