@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from marketplace import extensions, web
-    from marketplace.core import jobs, sqlite, text, transaction
+    from marketplace.core import jobs, outbox, sqlite, text, transaction
     from marketplace.search import backend as search_backend
     from marketplace.push import jobs as push_jobs
     from marketplace.search import indexing
@@ -44,13 +44,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.csrf.init_app(app)
     app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
     concordance.init_app(app)
-    jobs.init_app(app, idle_job=transaction.drain_pending)
+    jobs.init_app(app, idle_job=transaction.sweep_outbox)
     search_backend.init_app(app)
-    indexing.register()
-    push_jobs.register()  # after search: see push.jobs on ordering
+    outbox.init_app(app)  # this app's consumers, in pipeline order: index, then push
+    transaction.register_jobs()
+    indexing.register(app)
+    push_jobs.register(app)  # after search: see push.jobs on ordering
     web.init_app(app)
     _register_features(app)
     _register_acts()
+    _register_hooks(app)
     return app
 
 
@@ -87,3 +90,11 @@ def _register_acts() -> None:
 
     for module in (deal_acts, pledge_acts, open_license_acts):
         module.register()
+
+
+def _register_hooks(app: Flask) -> None:
+    """Rules of higher packages that must see a lower package's change in its own transaction."""
+    from marketplace.openlicense.services import recheck_after_patent_change
+    from marketplace.patents.services import on_patent_change
+
+    on_patent_change(app, recheck_after_patent_change)  # a lapsed or disputed patent suspends its open license

@@ -1,6 +1,8 @@
 """``flask`` commands: demo data, outbox, admin accounts. Each command is one unit of work."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -12,10 +14,13 @@ outbox_cli = AppGroup("outbox", help="Inspect and drain the transactional outbox
 
 @outbox_cli.command("status")
 def outbox_status() -> None:
-    """Pending rows per consumer."""
+    """Pending and dead-lettered rows per consumer, in pipeline order."""
     counts = outbox.pending_counts()
+    dead: dict[str, int] = {}
+    for event in outbox.dead_letters(limit=100_000):
+        dead[event.consumer] = dead.get(event.consumer, 0) + 1
     for name in outbox.consumer_names():
-        click.echo(f"{name}: {counts.get(name, 0)} pending")
+        click.echo(f"{name}: {counts.get(name, 0)} pending, {dead.get(name, 0)} dead")
 
 
 @outbox_cli.command("drain")
@@ -24,6 +29,25 @@ def outbox_drain(consumers: tuple[str, ...]) -> None:
     """Deliver pending rows now (what the sweep job does periodically)."""
     for name in consumers or outbox.consumer_names():
         click.echo(f"{name}: {outbox.drain(name)} delivered")
+
+
+@outbox_cli.command("revive")
+@click.option("--consumer", default=None, help="Only this consumer's dead-lettered rows (default: all).")
+def outbox_revive(consumer: str | None) -> None:
+    """Put dead-lettered rows back in the queue with a fresh attempt budget, then drain them."""
+    if consumer is not None and consumer not in outbox.consumer_names():
+        raise click.BadParameter(f"one of: {', '.join(outbox.consumer_names())}", param_hint="--consumer")
+    click.echo(f"{outbox.revive(consumer)} revived")
+    for name in [consumer] if consumer else outbox.consumer_names():
+        click.echo(f"{name}: {outbox.drain(name)} delivered")
+
+
+@outbox_cli.command("purge")
+@click.option("--days", type=click.IntRange(min=0), default=outbox.KEEP_PROCESSED.days, show_default=True,
+              help="Keep rows processed within this many days.")
+def outbox_purge(days: int) -> None:
+    """Delete processed rows (what the daily outbox-purge job does)."""
+    click.echo(f"{outbox.purge_processed(timedelta(days=days))} purged")
 
 
 @click.command("seed-demo")

@@ -63,6 +63,8 @@ def select_locale() -> str:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
+    if is_api_request():  # API clients ask with Accept-Language; pages stay Chinese first
+        return request.accept_languages.best_match(LOCALES) or "zh"
     return "zh"
 
 
@@ -169,6 +171,11 @@ def init_app(app: Flask) -> None:
         from marketplace.navigation import nav_items
         return {**vocabulary_labels(), "format_cny": format_cny, "nav_items": nav_items, "current_locale": select_locale(), "taxonomy": app.extensions["taxonomy"],
                 "settings": app.config["SETTINGS"]}
+
+    @app.get("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico whatever the page links: send them to the site's icon."""
+        return redirect(url_for("static", filename="img/favicon.svg"), code=301)
 
     @app.route("/lang/<code>")
     def set_locale(code: str):

@@ -247,14 +247,8 @@ class SearchBackend(ABC):
             rel, cos, cov = evidence[patent.id]
             s = score_patent_for_need(need, patent, rel, profile, inferred, self.weights)
             rows.append((s, cos, cov, patent))
-        rows = _rank(rows, order)
-        low = self.calibration.floor if floor is None else floor
         out: list[PatentMatch] = []
-        for s, cos, cov, patent in rows:
-            if len(out) >= limit:
-                break
-            if s.relevance < low:
-                continue
+        for s, cos, cov, patent in self._shortlist(rows, order, floor, limit):
             best = self._best_sentence(vector, patent.abstract, keys)
             out.append(PatentMatch(patent, s.score, _explain(s, cos, cov, best, keys, {
                 "title": snippet(patent.title, _marks(keys, cov), max_chars=200),
@@ -295,22 +289,22 @@ class SearchBackend(ABC):
             rel = self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share)
             s = score_need_for_patent(patent, need, rel, self.weights)
             rows.append((s, cos, cov, need))
-        rows = _rank(rows, order)
-        low = self.calibration.floor if floor is None else floor
         out: list[NeedMatch] = []
-        for s, cos, cov, need in rows:
-            if len(out) >= limit:
-                break
-            if s.relevance < low:
-                continue
-            marks = _marks(self.need_keys(need), cov)
+        for s, cos, cov, need in self._shortlist(rows, order, floor, limit):
+            need_keys = self.need_keys(need)
+            marks = _marks(need_keys, cov)
             out.append(NeedMatch(need, s.score, _explain(s, cos, cov, self._best_sentence(
-                self.need_vector(need), patent.abstract, self.need_keys(need)),
-                                                         self.need_keys(need), {
+                self.need_vector(need), patent.abstract, need_keys), need_keys, {
                 "title": snippet(need.title, marks, max_chars=200),
                 "description": snippet(need.description, marks),
             })))
         return out
+
+    def _shortlist(self, rows: list[Any], order: dict[int, int] | None, floor: float | None,
+                   limit: int) -> list[Any]:
+        """The first ``limit`` ranked rows at or above the floor (the calibrated one unless given)."""
+        low = self.calibration.floor if floor is None else floor
+        return [row for row in _rank(rows, order) if row[0].relevance >= low][:limit]
 
     def _evidence(self, matcher: KeyMatcher, vector: F32, patent: PatentDoc) -> tuple[float, float, Coverage]:
         cov = matcher.coverage(patent.title, f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}")

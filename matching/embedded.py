@@ -13,8 +13,10 @@ restricted to them by construction. Several processes may share the file.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import queue
 import sqlite3
 import threading
 import time
@@ -22,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,10 +38,11 @@ from matching.fields import (
     TermGroups, NEED_FACETS, NEED_TEXT_FIELDS, PATENT_FACETS, PATENT_TEXT_FIELDS, grade_rank, need_facets, need_text,
     patent_facets, patent_text,
 )
+from matching.parallel import map_chunks
 from matching.querying import SearchPlan
 from matching.results import FacetValue, RebuildReport
 from matching.scoring import Weights
-from matching.semantic import F32, from_bytes, to_bytes, unpack
+from matching.semantic import F32, from_bytes
 from matching.text import Analyzer
 
 _PATENT_EXTRA = "app_date TEXT, grade_rank INTEGER NOT NULL, wlen REAL NOT NULL"
@@ -48,45 +51,129 @@ _PW = [PATENT_TEXT_FIELDS[c] for c in q.PATENT_COLUMNS]
 _NW = [NEED_TEXT_FIELDS[c] for c in q.NEED_COLUMNS]
 
 
+# One pool of connections per process: a fixed number, each with a bounded page cache, so a
+# web process's memory does not grow with its request threads (64 MiB per thread before).
+POOL_SIZE = 4
+CACHE_KIB = 8 * 1024
+# Documents analysed per chunk (in worker processes for bulk loads, ``matching.parallel``) and written per statement.
+WRITE_CHUNK = 500
+# Facet counts over at least this many hits (and a quarter of the documents) are counted in memory.
+FACETS_IN_MEMORY = 2000
+
+
+class _Pool:
+    """At most ``size`` connections to one file, handed to one thread at a time."""
+
+    def __init__(self, path: str, size: int, cache_kib: int) -> None:
+        self.path, self.size, self.cache_kib = path, size, cache_kib
+        self.pid = os.getpid()
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._opened = 0
+        self._lock = threading.Lock()
+
+    def _open(self) -> sqlite3.Connection:
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA cache_size=-{self.cache_kib}")
+        conn.execute("PRAGMA temp_store=FILE")
+        conn.execute("CREATE TABLE IF NOT EXISTS aliases (name TEXT PRIMARY KEY, version TEXT NOT NULL)")
+        return conn
+
+    def acquire(self) -> sqlite3.Connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            grow = self._opened < self.size
+            if grow:
+                self._opened += 1
+        if grow:
+            try:
+                return self._open()
+            except BaseException:
+                with self._lock:
+                    self._opened -= 1
+                raise
+        return self._idle.get(timeout=60)
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:  # never hand on a connection in the middle of a transaction
+            conn.execute("ROLLBACK")
+        self._idle.put(conn)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+            finally:
+                with self._lock:
+                    self._opened = max(0, self._opened - 1)
+
+
 class EmbeddedBackend(SearchBackend):
     name = "embedded"
 
-    def __init__(self, path: str, analyzer: Analyzer, weights: Weights | None = None) -> None:
+    def __init__(self, path: str, analyzer: Analyzer, weights: Weights | None = None, *,
+                 pool_size: int = POOL_SIZE, cache_kib: int = CACHE_KIB) -> None:
         super().__init__(analyzer, weights)
         self.path = path
-        self._local = threading.local()
+        self.pool_size, self.cache_kib = pool_size, cache_kib
+        self._pool: _Pool | None = None
+        self._pool_lock = threading.Lock()
         self._vectors: dict[str, _Vectors] = {}
+        self._facet_cache: dict[str, _FacetIndex] = {}
         self._vec_lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Analysis worker processes (spawn platforms) get the backend without its connections.
+        state = self.__dict__.copy()
+        state.update(_pool=None, _pool_lock=None, _vec_lock=None, _vectors={}, _facet_cache={})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _pool_lock=threading.Lock(), _vec_lock=threading.Lock())
+
     # ---- connection & transactions ----------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
-            try:
-                os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA cache_size=-65536")
-                conn.execute("CREATE TABLE IF NOT EXISTS aliases (name TEXT PRIMARY KEY, version TEXT NOT NULL)")
-            except (sqlite3.Error, OSError) as exc:
-                raise SearchUnavailable(f"embedded index {self.path}: {exc}") from exc
-            self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+    def _connections(self) -> _Pool:
+        pool = self._pool
+        if pool is None or pool.pid != os.getpid():  # a forked child opens its own
+            with self._pool_lock:
+                pool = self._pool
+                if pool is None or pool.pid != os.getpid():
+                    pool = self._pool = _Pool(self.path, self.pool_size, self.cache_kib)
+                    self._vectors, self._facet_cache = {}, {}
+        return pool
+
+    @contextmanager
+    def _borrow(self) -> Iterator[sqlite3.Connection]:
+        pool = self._connections()
+        try:
+            conn = pool.acquire()
+        except (sqlite3.Error, OSError, queue.Empty) as exc:
+            raise SearchUnavailable(f"embedded index {self.path}: {exc}") from exc
+        try:
+            yield conn
+        finally:
+            pool.release(conn)
 
     @contextmanager
     def _tx(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        with self._borrow() as conn:
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            raise SearchUnavailable(f"embedded index {self.path}: {exc}") from exc
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                raise SearchUnavailable(f"embedded index {self.path}: {exc}") from exc
 
     @staticmethod
     def _alias(conn: sqlite3.Connection, name: str) -> str | None:
@@ -120,47 +207,43 @@ class EmbeddedBackend(SearchBackend):
             self._live(conn, "patents")
             self._live(conn, "needs")
 
-    def _write_patents(self, conn: sqlite3.Connection, v: str, docs: Iterable[PatentDoc]) -> int:
-        n = 0
-        order = self.weights.grade_order
-        gen = self._next_gen(conn, v)
-        for doc in docs:
-            self._delete(conn, v, doc.id)
-            if doc.matchable:
-                doc = self.with_vector(doc)
-                self._write_vector(conn, v, doc.id, gen, doc.vector)
-                text = patent_text(doc, self.analyzer)
-                wlen = sum(PATENT_TEXT_FIELDS[c] * len(text[c].split()) for c in q.PATENT_COLUMNS)
-                conn.execute(f"INSERT INTO {v}_docs (id, app_date, grade_rank, wlen, doc) VALUES (?, ?, ?, ?, ?)",
-                             (doc.id, doc.application_date.isoformat() if doc.application_date else None,
-                              grade_rank(doc.grade, order), wlen, json.dumps(doc.to_dict(), ensure_ascii=False)))
-                conn.execute(f"UPDATE {v}_stats SET n = n + 1, total = total + ?", (wlen,))
-                conn.executemany(f"INSERT INTO {v}_kv (id, field, value) VALUES (?, ?, ?)",
-                                 [(doc.id, f, val) for f, vals in patent_facets(doc).items() for val in vals])
-                conn.execute(f"INSERT INTO {v}_fts (rowid, {', '.join(q.PATENT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
-                             (doc.id, *(text[c] for c in q.PATENT_COLUMNS)))
-            n += 1
-        return n
+    def _write_patents(self, conn: sqlite3.Connection, v: str, docs: Iterable[PatentDoc], fresh: bool = False) -> int:
+        state = (self, self.weights.grade_order)
+        return self._write(conn, v, map_chunks(_patent_rows, state, docs, WRITE_CHUNK), q.PATENT_COLUMNS,
+                           "app_date, grade_rank", fresh)
 
-    def _write_needs(self, conn: sqlite3.Connection, v: str, docs: Iterable[NeedDoc]) -> int:
+    def _write_needs(self, conn: sqlite3.Connection, v: str, docs: Iterable[NeedDoc], fresh: bool = False) -> int:
+        return self._write(conn, v, map_chunks(_need_rows, self, docs, WRITE_CHUNK), q.NEED_COLUMNS,
+                           "public, valid_until", fresh)
+
+    def _write(self, conn: sqlite3.Connection, v: str, chunks: Iterable[list[_Row]], columns: tuple[str, ...],
+               extra: str, fresh: bool) -> int:
+        """Writes analysed chunks (``_patent_rows``/``_need_rows``), a statement per table per chunk.
+
+        ``fresh``: ``v`` is a new, empty version (a rebuild): only an id met
+        twice in the input needs deleting first.
+        """
         n = 0
         gen = self._next_gen(conn, v)
-        for doc in docs:
-            self._delete(conn, v, doc.id)
-            if doc.status == "open":
-                doc = self.with_vector(doc)
-                self._write_vector(conn, v, doc.id, gen, doc.vector)
-                text = need_text(doc, self.analyzer)
-                wlen = sum(NEED_TEXT_FIELDS[c] * len(text[c].split()) for c in q.NEED_COLUMNS)
-                conn.execute(f"INSERT INTO {v}_docs (id, public, valid_until, wlen, doc) VALUES (?, ?, ?, ?, ?)",
-                             (doc.id, int(doc.public), doc.valid_until.isoformat() if doc.valid_until else None,
-                              wlen, json.dumps(doc.to_dict(), ensure_ascii=False)))
-                conn.execute(f"UPDATE {v}_stats SET n = n + 1, total = total + ?", (wlen,))
-                conn.executemany(f"INSERT INTO {v}_kv (id, field, value) VALUES (?, ?, ?)",
-                                 [(doc.id, f, val) for f, vals in need_facets(doc).items() for val in vals])
-                conn.execute(f"INSERT INTO {v}_fts (rowid, {', '.join(q.NEED_COLUMNS)}) VALUES (?, ?, ?, ?)",
-                             (doc.id, *(text[c] for c in q.NEED_COLUMNS)))
-            n += 1
+        seen: set[int] = set()
+        docs_sql = f"INSERT INTO {v}_docs (id, {extra}, wlen, doc) VALUES (?, ?, ?, ?, ?)"
+        fts_sql = f"INSERT INTO {v}_fts (rowid, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
+        for chunk in chunks:
+            for row in chunk:
+                if not fresh or row.id in seen:
+                    self._delete(conn, v, row.id)
+                seen.add(row.id)
+            kept = [r for r in chunk if r.doc is not None]
+            n += len(chunk)
+            if not kept:
+                continue
+            conn.executemany(f"INSERT OR REPLACE INTO {v}_vec (id, gen, vec) VALUES (?, ?, ?)",
+                             [(r.id, gen, r.vec) for r in kept if r.vec is not None])
+            conn.executemany(docs_sql, [(r.id, *r.extra, r.wlen, r.doc) for r in kept])
+            conn.execute(f"UPDATE {v}_stats SET n = n + ?, total = total + ?", (len(kept), sum(r.wlen for r in kept)))
+            conn.executemany(f"INSERT INTO {v}_kv (id, field, value) VALUES (?, ?, ?)",
+                             [(r.id, f, val) for r in kept for f, val in r.facets])
+            conn.executemany(fts_sql, [(r.id, *r.text) for r in kept])
         return n
 
     @staticmethod
@@ -168,14 +251,6 @@ class EmbeddedBackend(SearchBackend):
         conn.execute(f"UPDATE {v}_stats SET gen = gen + 1")
         gen: int = conn.execute(f"SELECT gen FROM {v}_stats").fetchone()[0]
         return gen
-
-    @staticmethod
-    def _write_vector(conn: sqlite3.Connection, v: str, doc_id: int, gen: int, packed: str | None) -> None:
-        if packed:
-            vec = unpack(packed)
-            if vec.any():
-                conn.execute(f"INSERT OR REPLACE INTO {v}_vec (id, gen, vec) VALUES (?, ?, ?)",
-                             (doc_id, gen, to_bytes(vec)))
 
     @staticmethod
     def _delete(conn: sqlite3.Connection, v: str, doc_id: int) -> None:
@@ -212,8 +287,8 @@ class EmbeddedBackend(SearchBackend):
             pv, nv = self._create(conn, "patents"), self._create(conn, "needs")
         try:
             with self._tx(write=True) as conn:
-                n_pat = self._write_patents(conn, pv, patents)
-                n_need = self._write_needs(conn, nv, needs)
+                n_pat = self._write_patents(conn, pv, patents, fresh=True)
+                n_need = self._write_needs(conn, nv, needs, fresh=True)
                 conn.execute(f"INSERT INTO {pv}_fts ({pv}_fts) VALUES ('optimize')")
                 conn.execute(f"INSERT INTO {nv}_fts ({nv}_fts) VALUES ('optimize')")
         except BaseException:
@@ -234,7 +309,8 @@ class EmbeddedBackend(SearchBackend):
 
     def ping(self) -> bool:
         try:
-            self._conn().execute("SELECT 1").fetchone()
+            with self._borrow() as conn:
+                conn.execute("SELECT 1").fetchone()
             return True
         except (sqlite3.Error, SearchUnavailable):
             return False
@@ -247,73 +323,109 @@ class EmbeddedBackend(SearchBackend):
             conn.execute("DELETE FROM aliases")
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Closes the idle connections (borrowed ones are closed when they come back: none here)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None and pool.pid == os.getpid():
+            pool.close()
 
     # ---- retrieval -----------------------------------------------------------
     def _page(self, conn: sqlite3.Connection, v: str, plan: SearchPlan, weights: list[float],
               base_where: list[str], base_params: list[Any], facets: Sequence[str],
-              order: str) -> tuple[list[tuple[dict[str, Any], float]], int, Facets]:
+              order: str, keys: str) -> tuple[list[tuple[dict[str, Any], float]], int, Facets]:
+        """One page, the total and the facet counts. ``keys``: the two document columns ``order``
+        refers to as ``h.k1``, ``h.k2`` (besides ``h.s`` and ``h.id``)."""
         where, params = q.filter_clauses(f"{v}_kv", plan.filters, "d.id")
         where, params = base_where + where, base_params + params
+        bm25 = q.bm25_call(f"{v}_fts", weights)
+        # An order without the score (by date, by id) scores the page's hits only, not every hit.
+        score_all = "h.s" in order
+        expression = ""
         if plan.query.units:
-            source = (f"SELECT f.rowid AS id, -{q.bm25_call(f'{v}_fts', weights)} AS s FROM {v}_fts f "
+            source = (f"SELECT f.rowid AS id, {f'-{bm25}' if score_all else '0.0'} AS s FROM {v}_fts f "
                       f"WHERE {v}_fts MATCH ?")
             expression = q.any_unit_expression(plan.query) if plan.any_unit else q.unit_expression(plan.query)
             params = [expression] + params
         else:
             source = f"SELECT id, 0.0 AS s FROM {v}_docs"
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY, s REAL)")
-        conn.execute("DELETE FROM temp.hits")
+        # The hits carry their sort keys, so that sorting them needs no join with the documents.
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS page_hits (id INTEGER PRIMARY KEY, s REAL, k1, k2)")
+        conn.execute("DELETE FROM temp.page_hits")
         cond = " AND ".join(where) or "1"
-        conn.execute(f"INSERT INTO temp.hits SELECT h.id, h.s FROM ({source}) h JOIN {v}_docs d ON d.id = h.id WHERE {cond}",
-                     params)
-        total = conn.execute("SELECT count(*) FROM temp.hits").fetchone()[0]
-        # Sort ids only, then load the page's documents: sorting rows that
-        # carry the JSON would copy every hit's document through the sorter.
-        page = conn.execute(f"SELECT h.id, h.s FROM temp.hits h JOIN {v}_docs d ON d.id = h.id "
-                            f"ORDER BY {order} LIMIT ? OFFSET ?", (plan.per_page, plan.offset)).fetchall()
+        conn.execute(f"INSERT INTO temp.page_hits SELECT h.id, h.s, {keys} FROM ({source}) h JOIN {v}_docs d ON d.id = h.id "
+                     f"WHERE {cond}", params)
+        total = conn.execute("SELECT count(*) FROM temp.page_hits").fetchone()[0]
+        page = conn.execute(f"SELECT h.id, h.s FROM temp.page_hits h ORDER BY {order} LIMIT ? OFFSET ?",
+                            (plan.per_page, plan.offset)).fetchall()
         marks = ", ".join("?" for _ in page)
+        if expression and not score_all and page:
+            scores = dict(conn.execute(f"SELECT f.rowid, -{bm25} FROM {v}_fts f WHERE {v}_fts MATCH ? "
+                                       f"AND f.rowid IN ({marks})", [expression, *(i for i, _ in page)]))
+            page = [(i, scores[i]) for i, _ in page]
         docs = dict(conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in page]))
-        # Few hits: walk the hits' facet rows; many: scan the facet index once.
-        join = "temp.hits h CROSS JOIN" if total * 4 < self._n_docs(conn, v) else "temp.hits h JOIN"
+        counts = self._facet_counts(conn, v, facets, total)
+        return [(json.loads(docs[i]), s) for i, s in page], total, counts
+
+    def _facet_counts(self, conn: sqlite3.Connection, v: str, facets: Sequence[str], total: int) -> Facets:
+        """Facet counts over ``temp.page_hits``.
+
+        Few hits: SQLite walks the hits' facet rows. Many (a quarter of the
+        documents or more, e.g. a one-word search): counted in memory from
+        this process's copy of the facet rows (``_FacetIndex``), which SQLite
+        would otherwise join and group row by row.
+        """
+        n_docs, gen = conn.execute(f"SELECT n, gen FROM {v}_stats").fetchone()
+        if total * 4 >= n_docs and total >= FACETS_IN_MEMORY:
+            index = self._facet_index(conn, v, tuple(facets), gen)
+            ids = np.fromiter((r[0] for r in conn.execute("SELECT id FROM temp.page_hits")), np.int64, total)
+            return index.counts(ids)
         marks = ", ".join("?" for _ in facets)
         counts: Facets = {f: [] for f in facets}
         for field, value, count in conn.execute(
-                f"SELECT k.field, k.value, count(*) AS c FROM {join} {v}_kv k ON h.id = k.id "
+                f"SELECT k.field, k.value, count(*) AS c FROM temp.page_hits h CROSS JOIN {v}_kv k ON h.id = k.id "
                 f"WHERE k.field IN ({marks}) GROUP BY k.field, k.value ORDER BY k.field, c DESC, k.value", list(facets)):
             if len(counts[field]) < FACET_SIZE:
                 counts[field].append(FacetValue(value, count))
-        return [(json.loads(docs[i]), s) for i, s in page], total, counts
+        return counts
+
+    def _facet_index(self, conn: sqlite3.Connection, v: str, facets: tuple[str, ...], gen: int) -> _FacetIndex:
+        key = f"{v}:{','.join(facets)}"
+        with self._vec_lock:
+            cached = self._facet_cache.get(key)
+            if cached is None or cached.gen != gen:
+                cached = _FacetIndex.load(conn, v, facets, gen)
+                # only the live versions are kept (patents and needs)
+                self._facet_cache = {k: c for k, c in self._facet_cache.items() if k.split(":")[0][0] != v[0]}
+                self._facet_cache[key] = cached
+            return cached
 
     def _patent_page(self, plan: SearchPlan) -> tuple[Candidates, int, Facets]:
         has_q = bool(plan.query.units)
-        rel = "h.s DESC, d.id" if has_q else "d.app_date DESC NULLS LAST, d.id DESC"
+        rel = "h.s DESC, h.id" if has_q else "h.k1 DESC NULLS LAST, h.id DESC"
         order = {
             "relevance": rel,
-            "application_date_desc": "d.app_date DESC NULLS LAST, d.id",
-            "application_date_asc": "d.app_date ASC NULLS LAST, d.id",
-            "grade": f"d.grade_rank, {rel}",
+            "application_date_desc": "h.k1 DESC NULLS LAST, h.id",
+            "application_date_asc": "h.k1 ASC NULLS LAST, h.id",
+            "grade": f"h.k2, {rel}",
         }[plan.sort]
         with self._tx() as conn:
             v = self._alias(conn, "patents")
             if v is None:
                 return [], 0, {f: [] for f in PATENT_FACETS}
-            rows, total, facets = self._page(conn, v, plan, _PW, [], [], PATENT_FACETS, order)
+            rows, total, facets = self._page(conn, v, plan, _PW, [], [], PATENT_FACETS, order,
+                                             "d.app_date, d.grade_rank")
         return [(PatentDoc.from_dict(d), s) for d, s in rows], total, facets
 
     def _need_page(self, plan: SearchPlan, today: date) -> tuple[NeedCandidates, int, Facets]:
         has_q = bool(plan.query.units)
-        order = "h.s DESC, d.id" if has_q and plan.sort == "relevance" else "d.id DESC"
+        order = "h.s DESC, h.id" if has_q and plan.sort == "relevance" else "h.id DESC"
         with self._tx() as conn:
             v = self._alias(conn, "needs")
             if v is None:
                 return [], 0, {f: [] for f in NEED_FACETS}
             rows, total, facets = self._page(
                 conn, v, plan, _NW, ["d.public = 1", "(d.valid_until IS NULL OR d.valid_until >= ?)"],
-                [today.isoformat()], NEED_FACETS, order)
+                [today.isoformat()], NEED_FACETS, order, "NULL, NULL")
         return [(NeedDoc.from_dict(d), s) for d, s in rows], total, facets
 
     def _candidates(self, name: str, columns: tuple[str, ...], weights: dict[str, float], groups: TermGroups,
@@ -488,3 +600,113 @@ class _Vectors:
         idx = np.argpartition(-scores, k - 1)[:k]
         idx = idx[np.lexsort((self.ids[idx], -scores[idx]))]
         return [(int(self.ids[i]), float(scores[i])) for i in idx if np.isfinite(scores[i])]
+
+
+class _Row(NamedTuple):
+    """One analysed document, ready to write; ``doc`` None: not indexed (only deleted)."""
+
+    id: int
+    doc: str | None = None
+    vec: bytes | None = None
+    extra: tuple[Any, ...] = ()
+    wlen: float = 0.0
+    facets: tuple[tuple[str, str], ...] = ()
+    text: tuple[str, ...] = ()
+
+
+def _vector_bytes(packed: str | None) -> bytes | None:
+    """The stored float16 bytes of a packed vector; None for none or all zeros."""
+    if not packed:
+        return None
+    raw = base64.b64decode(packed)
+    return raw if np.frombuffer(raw, np.float16).any() else None
+
+
+def _patent_rows(state: tuple[EmbeddedBackend, tuple[str, ...]], docs: list[PatentDoc]) -> list[_Row]:
+    """Analysis of a chunk of patents (runs in worker processes for bulk loads): listable ones indexed."""
+    backend, order = state
+    out = []
+    for doc in docs:
+        if not doc.matchable:
+            out.append(_Row(doc.id))
+            continue
+        doc = backend.with_vector(doc)
+        text = patent_text(doc, backend.analyzer)
+        out.append(_Row(
+            doc.id, json.dumps(doc.to_dict(), ensure_ascii=False), _vector_bytes(doc.vector),
+            (doc.application_date.isoformat() if doc.application_date else None, grade_rank(doc.grade, order)),
+            sum(PATENT_TEXT_FIELDS[c] * len(text[c].split()) for c in q.PATENT_COLUMNS),
+            tuple((f, val) for f, vals in patent_facets(doc).items() for val in vals),
+            tuple(text[c] for c in q.PATENT_COLUMNS)))
+    return out
+
+
+def _need_rows(backend: EmbeddedBackend, docs: list[NeedDoc]) -> list[_Row]:
+    """Analysis of a chunk of needs: open ones indexed."""
+    out = []
+    for doc in docs:
+        if doc.status != "open":
+            out.append(_Row(doc.id))
+            continue
+        doc = backend.with_vector(doc)
+        text = need_text(doc, backend.analyzer)
+        out.append(_Row(
+            doc.id, json.dumps(doc.to_dict(), ensure_ascii=False), _vector_bytes(doc.vector),
+            (int(doc.public), doc.valid_until.isoformat() if doc.valid_until else None),
+            sum(NEED_TEXT_FIELDS[c] * len(text[c].split()) for c in q.NEED_COLUMNS),
+            tuple((f, val) for f, vals in need_facets(doc).items() for val in vals),
+            tuple(text[c] for c in q.NEED_COLUMNS)))
+    return out
+
+
+@dataclass(frozen=True)
+class _FacetIndex:
+    """The facet rows of one index version, as arrays: counting a large hit set is one ``bincount``.
+
+    About 12 bytes per facet row (1.2 MiB per 100,000 rows). Counts and their
+    order equal the SQL ``GROUP BY``: count descending, then value (code
+    point order = SQLite's binary UTF-8 order).
+    """
+
+    gen: int
+    doc: NDArray[np.int64]              # document id of each facet row
+    code: NDArray[np.int32]             # its (field, value) number
+    values: tuple[str, ...]             # number -> value
+    by_field: dict[str, NDArray[np.int64]]  # field -> its numbers, ordered by value
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, v: str, facets: Sequence[str], gen: int) -> _FacetIndex:
+        """Two scans of the (field, value, id) index in one read transaction: the distinct values with
+        their row counts, then the ids in the same order (a value's number repeats count times)."""
+        marks = ", ".join("?" for _ in facets)
+        groups = conn.execute(f"SELECT field, value, count(*) FROM {v}_kv WHERE field IN ({marks}) "
+                              f"GROUP BY field, value ORDER BY field, value", list(facets)).fetchall()
+        sizes = np.fromiter((g[2] for g in groups), np.int64, len(groups))
+        total = int(sizes.sum())
+        docs = np.fromiter((r[0] for r in conn.execute(
+            f"SELECT id FROM {v}_kv WHERE field IN ({marks}) ORDER BY field, value", list(facets))), np.int64, total)
+        by_field: dict[str, list[int]] = {f: [] for f in facets}
+        for number, (field, _, _) in enumerate(groups):
+            by_field[field].append(number)
+        return cls(gen, docs, np.repeat(np.arange(len(groups), dtype=np.int32), sizes), tuple(g[1] for g in groups),
+                   {f: np.asarray(ns, np.int64) for f, ns in by_field.items()})
+
+    def counts(self, ids: NDArray[np.int64]) -> Facets:
+        if not len(ids) or not len(self.doc):
+            return {f: [] for f in self.by_field}
+        top = int(max(self.doc.max(), ids.max())) + 1
+        if top <= 8 * (len(self.doc) + len(ids)) + 1_000_000:
+            present = np.zeros(top, bool)
+            present[ids] = True
+            hit = present[self.doc]
+        else:  # sparse ids: a dense table would be too large
+            hit = np.isin(self.doc, ids)
+        tally = np.bincount(self.code[hit], minlength=len(self.values))
+        out: Facets = {}
+        for field, numbers in self.by_field.items():
+            counted = tally[numbers]
+            keep = counted > 0
+            numbers, counted = numbers[keep], counted[keep]
+            order = np.argsort(-counted, kind="stable")[:FACET_SIZE]  # ties stay in value order
+            out[field] = [FacetValue(self.values[numbers[i]], int(counted[i])) for i in order]
+        return out

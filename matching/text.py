@@ -36,7 +36,9 @@ from typing import Any
 from matching.normalize import normalize
 from matching.synonyms import SynonymTable
 
-_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+# CJK ideographs, compatibility ideographs included; the unassigned code points of that block (FA6E–FA6F,
+# FADA–FAFF) are no letters, so they never form a token.
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFA6D), (0xFA70, 0xFAD9))
 _CJK = "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in _CJK_RANGES)
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")

@@ -1,7 +1,10 @@
 """Speed of matching: embedding, rebuild with stored vectors, need → top-20, search, index memory.
 
     OPENBLAS_NUM_THREADS=1 nice -n 10 python -m bench.match_speed --n 100000 --data ../shared/data \
-        [--es-url URL] [--skip-embedded] [--queries 200]
+        [--es-url URL] [--skip-embedded] [--queries 200] [--embed-rate]
+
+Vectors of the real base records are cached (``corpus.py``); ``--embed-rate``
+also measures first-time embedding.
 
 The corpus is SYNTHESISED from the real one (``synth.py``): each document's
 title is a real record's, its abstract recombines sentences of two other
@@ -17,6 +20,10 @@ target:
 * need → top-20: p50/p95 of ``match_patents`` including the need's own
   embedding (targets p95 ≤ 80 ms Elasticsearch, ≤ 150 ms embedded);
 * faceted search p50/p95 (for comparison with earlier runs);
+* one-word searches (方法, 一种, …: hits a large part of the corpus) p50/p95
+  (target p95 ≤ 150 ms embedded, ≤ 50 ms Elasticsearch);
+* RSS of the process while 16 threads run mixed searches (the embedded
+  connection pool bounds it);
 * embedded index memory: the vector matrix, and the process's RSS growth
   when the index is first used.
 """
@@ -34,8 +41,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.match_quality.corpus import DEFAULT_DATA, load, need_doc
-from bench.match_speed.synth import pool, synthesize
+from bench.match_quality.corpus import DEFAULT_DATA
+from bench.match_speed.corpus import corpus
+from bench.match_speed.queries import one_word_requests, search_requests
+from bench.match_speed.synth import pool
 from matching import NeedDoc, PatentDoc, PatentQuery, SearchBackend, create_backend
 from matching.semantic import pack, patent_text_for_vector
 
@@ -69,17 +78,6 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def search_requests(needs: list[NeedDoc], segments: list[list[str]]) -> list[PatentQuery]:
-    """Short keyword queries (first words of need titles) with rotating filters and sorts."""
-    out = []
-    for i, need in enumerate(needs):
-        seg = segments[i % len(segments)]
-        out.append(PatentQuery(q=need.title[:6], segments=seg[-1:] if i % 2 else (),
-                               grades=["A", "B"] if i % 3 == 0 else (),
-                               sort=("relevance", "application_date_desc", "grade")[i % 3], page=1 + i % 3))
-    return out
-
-
 def embed_base(backend: SearchBackend, base: list[PatentDoc]) -> dict[int, str]:
     """First-time vectors of the real base records; prints the rate."""
     e = backend.embedder
@@ -106,7 +104,7 @@ def run_backend(backend: SearchBackend, docs: list[PatentDoc], needs: list[NeedD
     print(f"  first match after the rebuild: {(time.perf_counter() - warm) * 1000:.0f} ms", flush=True)
     if backend.name == "embedded":
         vecs = getattr(backend, "_vectors", {})
-        size = sum(v.matrix.nbytes + v.ids.nbytes for v in vecs.values())
+        size = sum(getattr(v, "nbytes", 0) or (v.matrix.nbytes + v.ids.nbytes) for v in vecs.values())
         print(f"  embedded vector index in memory: {size / 2**20:.0f} MiB for {len(docs):,} docs; "
               f"process RSS {before:.0f} → {rss_mb():.0f} MiB (rebuild + first match)", flush=True)
     show("need -> top-20 (hybrid, incl. need embedding)",
@@ -115,6 +113,22 @@ def run_backend(backend: SearchBackend, docs: list[PatentDoc], needs: list[NeedD
     show("need -> top-20 (semantic only)", timed(lambda n: backend.match_patents(n, limit=20, mode="semantic"),
                                                  needs))
     show("faceted search (8 facets, filters, sorts)", timed(backend.search_patents, requests))
+    show("one-word search (方法, 一种, ...; 3 pages/sorts)", timed(backend.search_patents, one_word_requests()),
+         150 if backend.name == "embedded" else 50)
+    threaded_rss(backend, requests + one_word_requests())
+
+
+def threaded_rss(backend: SearchBackend, requests: list[PatentQuery], threads: int = 16, rounds: int = 4) -> None:
+    """Mixed searches from ``threads`` threads at once (a threaded web server); RSS after each round."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    seen = [f"{rss_mb():.0f}"]
+    with ThreadPoolExecutor(threads) as ex:
+        for _ in range(rounds):
+            list(ex.map(backend.search_patents, requests))
+            seen.append(f"{rss_mb():.0f}")
+    print(f"  RSS during {rounds * len(requests)} mixed searches from {threads} threads: "
+          f"{' → '.join(seen)} MiB", flush=True)
 
 
 def main() -> None:
@@ -124,21 +138,16 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--es-url", default=os.environ.get("ES_URL"))
     ap.add_argument("--skip-embedded", action="store_true")
+    ap.add_argument("--embed-rate", action="store_true",
+                    help="also measure first-time embedding of the real records (a few minutes)")
     args = ap.parse_args()
 
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; "
           f"{os.cpu_count()} CPUs", flush=True)
-    base = pool(args.data)
     probe = create_backend(None, str(Path(tempfile.gettempdir()) / f"probe-{uuid.uuid4().hex}.sqlite3"))
-    vectors = embed_base(probe, base)
-    docs = synthesize(base, args.n)
-    for d in docs:  # synthetic document i carries the vector of its title's record, base[i % m] (speed, not meaning)
-        d.vector, d.vector_model = vectors[base[(d.id - 1) % len(base)].id], probe.embedder.name
-    _, raw_needs = load(args.data)
-    needs = [need_doc(i, r) for i, r in enumerate(raw_needs[: args.queries])]
-    for i, n in enumerate(needs):  # half the needs get a segment, so the segment pools are exercised
-        if i % 2:
-            n.segments = docs[i * 37 % len(docs)].segments
+    if args.embed_rate:
+        embed_base(probe, pool(args.data))
+    docs, needs, base = corpus(args.n, probe.embedder, args.data, args.queries)
     segs = [d.segments for d in docs[:500] if d.segments]
     requests = search_requests(needs, segs)
     print(f"{len(docs):,} SYNTHETIC patents recombined from {len(base):,} real records; {len(needs)} real needs",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.i18n import gettext as _
 
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -21,14 +22,14 @@ def normalise_credit_code(raw: str, field: str = "credit_code") -> str:
     """Validate a unified social credit code (统一社会信用代码), returning it upper-cased."""
     code = (raw or "").strip().upper()
     if len(code) != 18:
-        raise ValidationFailed.field(field, "统一社会信用代码应为18位 / must be 18 characters")
+        raise ValidationFailed.field(field, _("统一社会信用代码应为18位"))
     bad = sorted({c for c in code if c not in CREDIT_CODE_CHARSET})
     if bad:
-        raise ValidationFailed.field(field, f"含有不允许的字符 {''.join(bad)} / characters not allowed: {''.join(bad)}")
+        raise ValidationFailed.field(field, _("含有不允许的字符 %(chars)s", chars="".join(bad)))
     expected = credit_code_check(code[:17])
     if code[17] != expected:
         raise ValidationFailed.field(
-            field, f"校验位错误：应为 {expected}，而非 {code[17]} / wrong check character: it should be {expected}")
+            field, _("校验位错误：应为 %(expected)s，而非 %(given)s", expected=expected, given=code[17]))
     return code
 
 
@@ -36,5 +37,5 @@ def normalise_region_code(raw: str, field: str = "region_code") -> str:
     """A 6-digit administrative division code (行政区划代码), e.g. 520100 for 贵阳市."""
     code = (raw or "").strip()
     if not _REGION_RE.match(code):
-        raise ValidationFailed.field(field, "行政区划代码应为6位数字，如 520100 / must be a 6-digit division code like 520100")
+        raise ValidationFailed.field(field, _("行政区划代码应为6位数字，如 520100"))
     return code

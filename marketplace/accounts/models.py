@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.models import TimestampMixin, portable_enum, utcnow
 from marketplace.extensions import db
 
@@ -27,6 +28,15 @@ class OrganisationKind(enum.StrEnum):
     @property
     def supplies_patents(self) -> bool:
         return self in (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
+
+    @property
+    def label(self) -> str:
+        """The kind in the visitor's language."""
+        return str(_KIND_LABELS[self.value])
+
+
+_KIND_LABELS = {"university": _l("高校"), "institute": _l("科研院所"), "company": _l("企业"), "agency": _l("运营机构"),
+                "bank": _l("银行"), "guarantee": _l("融资担保公司"), "financial": _l("其他金融机构")}
 
 
 class Role(enum.StrEnum):

@@ -17,7 +17,7 @@ from marketplace.accounts.models import OrganisationKind
 from marketplace.agencies import forms, services
 from marketplace.agencies.models import RelationshipStatus, RequestSide
 from marketplace.core.errors import Conflict, ValidationFailed
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.core.views import show_errors
 
 bp = Blueprint("agencies", __name__)

@@ -28,7 +28,7 @@ from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFai
 from marketplace.core.i18n import gettext as _
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.extensions import db
 from marketplace.push.models import Notification, NotificationKind
 from marketplace.push.notify import notify
@@ -56,11 +56,8 @@ def relationships_of(user: User) -> list[AgencyRelationship]:
 def get_relationship(user: User, relationship_id: int, *, lock: bool = False) -> AgencyRelationship:
     """A relationship, for its two organisations and platform admins; 404 for anyone else. ``lock`` holds its
     row until the commit, so two decisions on it cannot both pass the status check."""
-    relationship = db.session.get(AgencyRelationship, relationship_id, with_for_update=lock or None)
-    if relationship is None or not (user.is_platform_admin or user.organisation_id in
-                                    (relationship.agency_id, relationship.organisation_id)):
-        raise NotFound(_("运营机构授权不存在"))
-    return relationship
+    return get_visible(user, AgencyRelationship, relationship_id, lambda r: (r.agency_id, r.organisation_id),
+                       _("运营机构授权不存在"), lock=lock)
 
 
 def agencies() -> list[Organisation]:
@@ -83,7 +80,7 @@ def parse_permissions(raw: Any) -> list[str]:
     chosen = {str(p).strip() for p in parts if str(p).strip()}
     unknown = sorted(chosen - {p.value for p in GRANTABLE})
     if unknown:
-        raise ValidationFailed.field("permissions", _("授权范围无效：%(values)s", values="、".join(unknown)))
+        raise ValidationFailed.field("permissions", _("授权范围无效：%(values)s", values=_("、").join(unknown)))
     return [p.value for p in GRANTABLE if p.value in chosen]
 
 

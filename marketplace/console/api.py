@@ -15,7 +15,7 @@ from marketplace.api.common import ErrorSchema, Money, api_user
 from marketplace.console import events, exports, funnel, listing, pending, statistics, targets
 from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
 from marketplace.console.ledger import FEE_TYPES, MODES, Filters
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.accounts.models import OrganisationKind
 from marketplace.core.dates import local_today
 

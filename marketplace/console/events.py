@@ -21,7 +21,7 @@ from marketplace.console.models import EventInvitation, EventOutcome, Matchmakin
 from marketplace.core.audit import record_audit
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.i18n import gettext as _
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.deals.models import Deal
 from marketplace.extensions import db
 from marketplace.core.dates import local_today, require_date

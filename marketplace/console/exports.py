@@ -17,7 +17,7 @@ SOURCE_LABELS = {"deal": _l("交易"), "open_license": _l("开放许可"), "pled
 
 def item_row(item: LedgerItem) -> list[object]:
     return [str(SOURCE_LABELS[item.source]), item.id, item.mode_label, item.day.isoformat(), item.title,
-            "、".join(item.patent_numbers), item.holder, item.acquirer, region_label(item.region_code),
+            _("、").join(item.patent_numbers), item.holder, item.acquirer, region_label(item.region_code),
             item.fee_label, item.amount, item.reference or ""]
 
 

@@ -6,15 +6,17 @@ organisation's region, kind or SME flag — marks the months it touches stale,
 in the same transaction, from session hooks: the ledger's services need not
 know the console exists. So does a change to what an organisation granted an
 agency (``agencies`` permission periods): the months of that organisation's
-open licenses are marked, since they enter or leave the agency's rows. The
-next read recomputes the stale months from the ledger (never by deltas), so a
-figure is never older than the ledger it summarises. ``flask console
-rebuild-rollup`` recomputes everything, e.g. after bulk SQL.
+open licenses are marked, since they enter or leave the agency's rows. After
+the commit a job (``refresh_rollup``, also the periodic ``console-rollup``)
+recomputes the stale months from the ledger (never by deltas); until it has,
+reads take those months live from the ledger (``stale_months``), so a figure
+is never older than the ledger it summarises and a read never writes.
+``flask console rebuild-rollup`` recomputes everything, e.g. after bulk SQL.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, event, inspect, select
@@ -26,6 +28,10 @@ from marketplace.agencies.models import AgencyPermissionPeriod
 from marketplace.console.cells import Cell, live_cells, month_end, month_start
 from marketplace.console.ledger import DIMENSIONS, Filters, Scope
 from marketplace.console.models import MonthlyRollup, StaleMonth
+from marketplace.core import transaction
+from marketplace.core.jobs import job
+from marketplace.core.scheduler import Periodic, register_periodic
+from marketplace.core.transaction import enqueue_after_commit
 from marketplace.deals.models import Deal, DealPatent
 from marketplace.extensions import db
 from marketplace.openlicense.models import LicenseGrant, LicensePayment, PaymentInstallment
@@ -39,7 +45,9 @@ _ORGANISATION_ATTRIBUTES = ("region_code", "kind", "is_sme")
 
 
 def register() -> None:
-    """Attach the session hooks once (called when the console blueprint is registered)."""
+    """Attach the session hooks once and declare the periodic refresh (called when the console blueprint is
+    registered)."""
+    register_periodic(PERIODIC)
     for name, handler in (("after_flush", _collect), ("before_commit", _before_commit),
                           ("after_rollback", _forget)):
         if not event.contains(db.session, name, handler):
@@ -79,7 +87,8 @@ def _values(obj, attribute: str) -> set[int]:
 
 def _before_commit(session: Session) -> None:
     session.flush()
-    mark_pending(session)
+    if mark_pending(session):
+        enqueue_after_commit(refresh_rollup)
 
 
 def _forget(session: Session) -> None:
@@ -87,14 +96,39 @@ def _forget(session: Session) -> None:
         session.info.pop(name, None)
 
 
-def mark_pending(session: Session | scoped_session[Any]) -> None:
-    """Write this unit of work's stale months to the table every process reads."""
+def mark_pending(session: Session | scoped_session[Any]) -> set[date]:
+    """Write this unit of work's stale months to the table every process reads; returns them."""
     months = set(session.info.pop(_MONTHS, set()))
     refs = session.info.pop(_REFS, set())
     if refs:
         months |= _months_of(refs)
     if months:
         mark_stale(months)
+    return months
+
+
+def stale_months(first: date, last: date) -> set[date]:
+    """Months in ``[first, last]`` the rollup does not reflect: marked stale, or changed in this unit of work
+    and not yet marked (read only: flushing a session with nothing pending writes nothing)."""
+    db.session.flush()
+    months = set(db.session.info.get(_MONTHS, set()))
+    refs = db.session.info.get(_REFS, set())
+    if refs:
+        months |= _months_of(refs)
+    months |= set(db.session.scalars(select(StaleMonth.month).where(StaleMonth.month >= first,
+                                                                    StaleMonth.month <= last)))
+    return {month for month in months if first <= month <= last}
+
+
+@job(queue="default", timeout=900, retries=3)
+def refresh_rollup() -> int:
+    """Job (after a commit that marked months stale, and periodic): recompute the stale months."""
+    done = refresh_stale()
+    transaction.commit()
+    return done
+
+
+PERIODIC = Periodic("console-rollup", timedelta(minutes=5), refresh_rollup)
 
 
 def _months_of(refs: set[tuple[str, int]]) -> set[date]:

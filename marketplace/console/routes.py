@@ -196,7 +196,7 @@ def events_page():
 
 
 def _event_choices(form: forms.EventForm) -> None:
-    form.segments.choices = [(s.code, s.name) for s in current_app.extensions["taxonomy"]]
+    form.segments.choices = [(s.code, statistics.segment_label(s.code)) for s in current_app.extensions["taxonomy"]]
     form.invited.choices = [(o.id, o.name) for o in events.invitable_organisations()]
 
 

@@ -27,7 +27,7 @@ from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.i18n import gettext as _
 from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.money import parse_money
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 
 COUNTS = ("conversion_count", "transfer_license_count", "open_license_count", "pledge_count", "events_count",

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.i18n import gettext as _
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -21,7 +22,7 @@ def require_date(raw: Any, field: str, default: date | None = None) -> date:
     day = parse_date(raw, field)
     if day is None:
         if default is None:
-            raise ValidationFailed.field(field, "必填 / required")
+            raise ValidationFailed.field(field, _("必填"))
         return default
     return day
 

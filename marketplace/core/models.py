@@ -57,8 +57,8 @@ class OutboxEvent(db.Model):
     """A change some consumer (search index, push) must act on after commit.
 
     One row per consumer, written in the same transaction as the change, so a
-    crash or an unreachable server never loses it: the drain retries until
-    ``processed_at`` is set.
+    crash or an unreachable server never loses it: the drain retries with
+    backoff until ``processed_at`` is set, or the row is dead-lettered.
     """
 
     __tablename__ = "outbox_events"
@@ -73,5 +73,7 @@ class OutboxEvent(db.Model):
     claimed_at: Mapped[datetime | None]  # a drain took the row (see outbox.claim); cleared when it fails
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]  # a failed row waits out its backoff (see outbox.Outbox.backoff)
+    dead_at: Mapped[datetime | None]  # failed max_attempts times: in the dead letter until an admin re-runs it
 
     __table_args__ = (Index("ix_outbox_events_pending", "consumer", "processed_at", "id"),)

@@ -7,28 +7,38 @@ rollback, and nobody is mailed about a change that did not happen.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from marketplace.core import mail, outbox
-from marketplace.core.jobs import job, jobs
+from marketplace.core.jobs import job, job_logger, jobs
+from marketplace.core.scheduler import Periodic, register_periodic
 from marketplace.extensions import db
+
+log = job_logger(__name__)
 
 _SESSION_KEY = "after_commit_jobs"
 
 
 def enqueue_after_commit(func: Callable[..., Any], *args: Any) -> None:
     """Enqueue the job ``func(*args)`` once this unit of work has committed (dropped on rollback)."""
-    db.session.info.setdefault(_SESSION_KEY, []).append((func, args))
+    later = db.session.info.setdefault(_SESSION_KEY, [])
+    if (func, args) not in later:
+        later.append((func, args))
 
 
 def commit() -> None:
     """Commit the session, then run or enqueue what the committed work asked for."""
+    try:
+        db.session.commit()  # before_commit hooks may still record changes or ask for jobs: taken after it
+    except Exception:
+        rollback()  # nothing the failed unit of work asked for runs
+        raise
     touched = outbox.take_touched_consumers()
     messages = mail.take_queued_mail()
     later = db.session.info.pop(_SESSION_KEY, [])
-    db.session.commit()
     runner = jobs()
-    for consumer in sorted(touched):
+    for consumer in touched:  # pipeline order: search before push
         runner.enqueue(drain_outbox, consumer)
     for message in messages:
         runner.enqueue(mail.deliver_mail, *message)
@@ -48,13 +58,34 @@ INLINE_BATCH = 100  # in-process drains write to embedded SQLite files: short ba
 
 @job(queue="index", timeout=600)
 def drain_outbox(consumer: str) -> int:
-    """Job: deliver one consumer's pending outbox rows."""
-    return outbox.drain(consumer, batch_size=INLINE_BATCH if jobs().inline else 500)
+    """Job: deliver one consumer's due outbox rows (rows backing off after a failure wait for the sweep)."""
+    return outbox.drain(consumer, batch_size=INLINE_BATCH if jobs().inline else 500, due_only=True)
 
 
-@job(queue="index", timeout=600)
-def drain_pending() -> dict[str, int]:
-    """Job: deliver every consumer's pending rows (the in-process worker runs it when idle)."""
-    names = set(outbox.consumer_names())
-    return {name: outbox.drain(name, batch_size=INLINE_BATCH) for name, pending in outbox.pending_counts().items()
-            if pending and name in names}
+@job(queue="index", timeout=600, retries=0)
+def sweep_outbox() -> dict[str, int]:
+    """Periodic relay (and the in-process worker's idle job): deliver every consumer's due rows in pipeline
+    order (Redis was down, a drain failed and backed off, a restart left rows behind …)."""
+    delivered = outbox.sweep(batch_size=INLINE_BATCH if jobs().inline else 500)
+    if any(delivered.values()):
+        log.info("outbox sweep delivered %s", delivered)
+    return delivered
+
+
+@job(queue="default", timeout=600, retries=0)
+def purge_outbox() -> int:
+    """Periodic: delete outbox rows processed more than ``outbox.KEEP_PROCESSED`` ago."""
+    purged = outbox.purge_processed()
+    log.info("outbox purge: %d processed rows deleted", purged)
+    return purged
+
+
+PERIODIC = (
+    Periodic("outbox-sweep", timedelta(minutes=1), sweep_outbox),
+    Periodic("outbox-purge", timedelta(days=1), purge_outbox),
+)
+
+
+def register_jobs() -> None:
+    """Declare the outbox's periodic jobs (``create_app``)."""
+    register_periodic(*PERIODIC)

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 
 from marketplace.core import transaction
 from marketplace.core.errors import DomainError
+from marketplace.core.i18n import gettext as _
 
 
 def show_errors(form: FlaskForm | None, error: DomainError) -> None:
@@ -17,11 +18,14 @@ def show_errors(form: FlaskForm | None, error: DomainError) -> None:
     rollback here keeps a refused act from leaving anything behind.
     """
     transaction.rollback()
+    named = []
     for name, reason in error.fields.items():
         field = getattr(form, name, None) if form is not None else None
         if field is not None and hasattr(field, "errors"):
             field.errors = [*list(field.errors or []), reason]
-    flash(error.message, "danger")
+            named.append(_("%(label)s：%(reason)s", label=field.label.text, reason=reason))
+    # The flash names each field by its label, never by its internal name (``patent_numbers: …``).
+    flash(_("；").join(named) if named and len(named) == len(error.fields) else error.message, "danger")
 
 
 def safe_next(default: str) -> str:

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from marketplace.accounts.models import OrganisationKind
 from marketplace.core.errors import Conflict, ValidationFailed
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.core.views import page_number, show_errors
 from marketplace.deals import forms, services
 from marketplace.deals.models import DealMode, DealStatus

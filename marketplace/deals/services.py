@@ -23,7 +23,7 @@ from marketplace.consents import services as consents
 from marketplace.consents.models import ConsentAct, Proposal
 from marketplace.core.audit import jsonable, diff, record_audit
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.deals import acts
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus, LicenseKind, OwnershipChange
 from marketplace.deals.terms import AMENDABLE, EDITABLE, check_term, clean_fields, parse_member
@@ -222,7 +222,7 @@ def patent_ids_for_numbers(raw: str, field: str = "patent_numbers") -> list[int]
                                     .where(Patent.application_number.in_(normalised))).all())
     missing = [n for n in normalised if n not in found]
     if missing:
-        raise ValidationFailed.field(field, _("平台上没有这些专利：%(numbers)s", numbers="、".join(missing)))
+        raise ValidationFailed.field(field, _("平台上没有这些专利：%(numbers)s", numbers=_("、").join(missing)))
     return sorted(set(found.values()))
 
 

@@ -21,7 +21,7 @@ def parse_member(enum_cls: Any, raw: Any, field: str) -> Any:
     """A vocabulary member from its value or label; 422 naming the allowed values otherwise."""
     member = raw if isinstance(raw, enum_cls) else enum_cls.parse(str(raw or ""))
     if member is None:
-        allowed = ", ".join(m.value for m in enum_cls)
+        allowed = _("、").join(m.label for m in enum_cls)
         raise ValidationFailed.field(field, _("无效取值，可选：%(allowed)s", allowed=allowed))
     return member
 

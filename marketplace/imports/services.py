@@ -26,7 +26,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.core import transaction
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.models import utcnow
-from marketplace.core.permissions import require_owned
+from marketplace.accounts.permissions import require_owned
 from marketplace.extensions import db
 from marketplace.imports.columns import ColumnMap, header_key
 from marketplace.imports.errors import ImportRejected, UnreadableFile
@@ -265,5 +265,5 @@ def get_batch(user: User, batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None:
         raise NotFound(_("导入记录不存在"))
-    require_owned(user, batch.organisation_id, "导入记录")
+    require_owned(user, batch.organisation_id, _("导入记录"))
     return batch

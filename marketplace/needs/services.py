@@ -25,7 +25,7 @@ from marketplace.core.models import utcnow
 from marketplace.core.money import parse_price_range
 from marketplace.core.validation import FieldCollector, clean_text
 from marketplace.core.outbox import record_change
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedSegment, NeedStatus
 from marketplace.core.dates import local_today, parse_date
@@ -134,11 +134,11 @@ def _merge_industry(fields: FieldCollector, raw: Mapping[str, Any], current: Nee
 def _keywords(value: Any) -> list[str]:
     words = _terms(value)
     if len(words) > MAX_KEYWORDS:
-        raise ValidationFailed.field("keywords", f"最多 {MAX_KEYWORDS} 个关键词 / at most {MAX_KEYWORDS} keywords")
+        raise ValidationFailed.field("keywords", _("最多 %(n)d 个关键词", n=MAX_KEYWORDS))
     too_long = [w for w in words if len(w) > MAX_KEYWORD_LENGTH]
     if too_long:
-        raise ValidationFailed.field("keywords", f"关键词最多 {MAX_KEYWORD_LENGTH} 字：{too_long[0]} / "
-                                                 f"a keyword has at most {MAX_KEYWORD_LENGTH} characters")
+        raise ValidationFailed.field("keywords", _("关键词最多 %(n)d 字：%(word)s", n=MAX_KEYWORD_LENGTH,
+                                                   word=too_long[0]))
     return words
 
 
@@ -146,8 +146,8 @@ def parse_mode(value: Any, field: str = "modes") -> str:
     """A transformation mode from its value, Chinese label or alias (转让, 技术许可, 作价入股 …)."""
     member = TransformationMode.parse(str(value))
     if member is None:
-        allowed = ", ".join(f"{m.value}({m.label_zh})" for m in TransformationMode)
-        raise ValidationFailed.field(field, f"无效的转化方式 {value}；可选：{allowed} / unknown mode {value}")
+        allowed = _("、").join(m.label for m in TransformationMode)
+        raise ValidationFailed.field(field, _("无效的转化方式 %(value)s；可选：%(allowed)s", value=value, allowed=allowed))
     return member.value
 
 
@@ -163,7 +163,7 @@ def _boolean(value: Any, field: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValidationFailed.field(field, "应为 true 或 false / must be true or false")
+    raise ValidationFailed.field(field, _("应为 true 或 false"))
 
 
 def validate_need_values(raw: Mapping[str, Any], *, current: Need | None = None) -> dict[str, Any]:
@@ -175,14 +175,14 @@ def validate_need_values(raw: Mapping[str, Any], *, current: Need | None = None)
     """
     unknown = sorted(set(raw) - set(EDITABLE_FIELDS))
     if unknown:
-        raise ValidationFailed.field(unknown[0], "未知字段 / unknown field")
+        raise ValidationFailed.field(unknown[0], _("未知字段"))
     fields = FieldCollector(raw)
     attempt = fields.parse
 
     def valid_until(value: Any) -> date | None:
         day = parse_date(value, "valid_until")
         if day is not None and day < local_today() and (current is None or day != current.valid_until):
-            raise ValidationFailed.field("valid_until", "有效期不能早于今天 / must not be in the past")
+            raise ValidationFailed.field("valid_until", _("有效期不能早于今天"))
         return day
 
     attempt("title", lambda v: clean_text(v, "title", MAX_TITLE, required=True))
@@ -239,7 +239,7 @@ def get_visible_need(user: User | None, need_id: int) -> Need:
     """A public need (whatever its status), or a private one seen by its organisation or a platform admin."""
     need = db.session.get(Need, need_id)
     if need is None or not _may_see(user, need):
-        raise NotFound("需求不存在 / need not found")
+        raise NotFound(_("需求不存在"))
     return need
 
 
@@ -247,7 +247,7 @@ def get_need_for_owner(user: User, need_id: int) -> Need:
     """A need the user's organisation owns: 404 when the user may not even see it, 403 when only reading is allowed."""
     need = get_visible_need(user, need_id)
     if not _is_member(user, need):
-        raise Forbidden("只有发布机构可以修改此需求 / only the posting organisation can change this need")
+        raise Forbidden(_("只有发布机构可以修改此需求"))
     return need
 
 
@@ -297,8 +297,7 @@ def reopen_need(user: User, need_id: int) -> Need:
     if need.status == NeedStatus.OPEN:
         return need
     if need.is_expired:
-        raise ValidationFailed.field("valid_until", "需求已过期，请先延长有效期 / the need has expired, "
-                                                    "extend its validity first")
+        raise ValidationFailed.field("valid_until", _("需求已过期，请先延长有效期"))
     need.status = NeedStatus.OPEN
     need.closed_at = None
     db.session.flush()
@@ -317,7 +316,7 @@ def parse_need_filters(raw: Mapping[str, Any]) -> NeedFilters:
     if segment_raw:
         found = current_app.extensions["taxonomy"].resolve(segment_raw)
         if found is None:
-            raise ValidationFailed.field("segment", f"未知的产业领域：{segment_raw} / unknown industry segment")
+            raise ValidationFailed.field("segment", _("未知的产业领域：%(segment)s", segment=segment_raw))
         segment = found.code
     mode = parse_mode(mode_raw, "mode") if mode_raw else None
     return NeedFilters(segment=segment, mode=mode, text=text)

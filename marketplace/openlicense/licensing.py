@@ -26,7 +26,7 @@ from marketplace.core.dates import local_today, require_date
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.mail import queue_mail
 from marketplace.core.outbox import record_change
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.core.text import require_plain
 from marketplace.extensions import db
 from marketplace.legal.conflicts import OPEN_GRANT, LicenseTerm, license_conflicts
@@ -131,10 +131,8 @@ def accept_open_license(user: User, declaration_id: int) -> LicenseGrant:
 
 def get_license(user: User, license_id: int) -> LicenseGrant:
     """A license seen by its licensee, its licensor or a platform admin (404 for anyone else)."""
-    grant = db.session.get(LicenseGrant, license_id)
-    if grant is None or not (user.is_platform_admin or user.organisation_id in (grant.licensee_id, grant.licensor_id)):
-        raise NotFound(_("许可不存在"))
-    return grant
+    return get_visible(user, LicenseGrant, license_id, lambda grant: (grant.licensee_id, grant.licensor_id),
+                       _("许可不存在"))
 
 
 def party_license(user: User, license_id: int) -> LicenseGrant:

@@ -31,7 +31,7 @@ from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.extensions import db
 from marketplace.legal.conflicts import OPEN_DECLARATION, LicenseTerm, license_conflicts
 from marketplace.legal.eligibility import open_license_refusals
@@ -74,9 +74,7 @@ def _patent_for_owner(user: User, patent_id: int, *, lock: bool = False) -> Pate
 
 def check_eligibility(user: User, patent_id: int) -> EligibilityReport:
     """Apply every rule of DOMAIN.md §4 to a patent of the user's organisation (or any, for a platform admin)."""
-    patent = db.session.get(Patent, patent_id)
-    if patent is None or not (user.is_platform_admin or user.organisation_id == patent.owner_id):
-        raise NotFound(_("专利不存在"))
+    patent = get_visible(user, Patent, patent_id, lambda p: (p.owner_id,), _("专利不存在"))
     today = local_today()
     refusals = open_license_refusals(patent_facts(patent, today), today)
     return EligibilityReport(patent, refusals, patent.expiry, live_declaration(patent.id))

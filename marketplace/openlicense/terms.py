@@ -15,6 +15,7 @@ from typing import Any
 
 from marketplace.core.dates import require_date
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.i18n import gettext as _
 from marketplace.core.money import parse_money
 from marketplace.legal.term import add_months
 from marketplace.patents.vocab import LabelledEnum
@@ -82,24 +83,24 @@ def parse_rate(value: object, field: str) -> Decimal:
     try:
         rate = Decimal(str(value).strip().removesuffix("%"))
     except (InvalidOperation, ValueError):
-        raise ValidationFailed.field(field, "不是有效的百分比 / not a valid percentage") from None
+        raise ValidationFailed.field(field, _("不是有效的百分比")) from None
     if not rate.is_finite() or rate <= 0:
-        raise ValidationFailed.field(field, "提成比例须大于 0 / the rate must be above 0")
+        raise ValidationFailed.field(field, _("提成比例须大于 0"))
     try:
         if rate != rate.quantize(RATE_PLACES):
-            raise ValidationFailed.field(field, "最多两位小数 / at most 2 decimal places")
+            raise ValidationFailed.field(field, _("最多两位小数"))
         return rate.quantize(RATE_PLACES)
     except InvalidOperation:  # 1e30 %: too many digits to quantize
-        raise ValidationFailed.field(field, "不是有效的百分比 / not a valid percentage") from None
+        raise ValidationFailed.field(field, _("不是有效的百分比")) from None
 
 
 def _parse_int(value: object, field: str, low: int, high: int) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise ValidationFailed.field(field, "应为整数 / expected a whole number") from None
+        raise ValidationFailed.field(field, _("应为整数")) from None
     if not low <= number <= high:
-        raise ValidationFailed.field(field, f"应在 {low}–{high} 之间 / must be between {low} and {high}")
+        raise ValidationFailed.field(field, _("应在 %(low)d–%(high)d 之间", low=low, high=high))
     return number
 
 
@@ -122,7 +123,7 @@ def validate_terms(raw: Mapping[str, Any], *, expiry: date | None, today: date) 
 
     method = attempt("payment_method", lambda v: _enum(PaymentMethod, v, "payment_method"))
     if method is None and "payment_method" not in errors:
-        errors["payment_method"] = "必填 / required"
+        errors["payment_method"] = _("必填")
     fixed_fee = attempt("fixed_fee", lambda v: parse_money(v, "fixed_fee"), Decimal("0.00"))
     rate = attempt("royalty_rate", lambda v: parse_rate(v, "royalty_rate"))
     base = attempt("royalty_base", lambda v: _enum(RoyaltyBase, v, "royalty_base"))
@@ -134,37 +135,35 @@ def validate_terms(raw: Mapping[str, Any], *, expiry: date | None, today: date) 
                        lambda v: _parse_int(v, "installment_interval_months", 1, 24), 12)
     explanation = str(raw.get("fee_explanation") or "").strip()
     if len(explanation) > MAX_FEE_EXPLANATION:
-        errors["fee_explanation"] = f"最多 {MAX_FEE_EXPLANATION} 字 / at most {MAX_FEE_EXPLANATION} characters"
+        errors["fee_explanation"] = _("最多 %(n)d 字", n=MAX_FEE_EXPLANATION)
 
     if method is not None:
         if method.has_fixed_fee:
             if fixed_fee is not None and "fixed_fee" not in errors and fixed_fee <= 0:
-                errors["fixed_fee"] = "须填写大于 0 的费用 / a fee above 0 is required"
+                errors["fixed_fee"] = _("须填写大于 0 的费用")
             elif fixed_fee is not None and fixed_fee > FIXED_FEE_CEILING:
-                errors["fixed_fee"] = "固定费用不得超过 ¥20,000,000 / a fixed fee may not exceed ¥20,000,000"
+                errors["fixed_fee"] = _("固定费用不得超过 ¥20,000,000")
         else:
             fixed_fee = Decimal("0.00")
         if method.has_royalty:
             base = _IMPLIED_BASE.get(method, base or RoyaltyBase.SALES)
             if rate is None and "royalty_rate" not in errors:
-                errors["royalty_rate"] = "须填写提成比例 / a royalty rate is required"
+                errors["royalty_rate"] = _("须填写提成比例")
             elif rate is not None and rate > ROYALTY_CEILINGS[base]:
                 ceiling = ROYALTY_CEILINGS[base]
-                errors["royalty_rate"] = (f"按{base.label_zh}提成不得超过 {ceiling}% / "
-                                          f"a royalty on {base.value} may not exceed {ceiling}%")
+                errors["royalty_rate"] = _("按%(base)s提成不得超过 %(ceiling)s%%", base=base.label, ceiling=ceiling)
         else:
             rate, base = None, None
 
     if term_end is None and "term_end" not in errors:
-        errors["term_end"] = "必填 / required"
+        errors["term_end"] = _("必填")
     if term_start is not None and term_end is not None:
         if term_end < add_months(term_start, 12):
-            errors["term_end"] = "许可期限至少一年 / the term must last at least one year"
+            errors["term_end"] = _("许可期限至少一年")
         elif expiry is None:
-            errors["term_end"] = "缺少申请日，无法核对专利权期限 / application date missing, the expiry is unknown"
+            errors["term_end"] = _("缺少申请日，无法核对专利权期限")
         elif term_end > expiry:
-            errors["term_end"] = (f"许可期限不得超过专利权届满日 {expiry.isoformat()} / "
-                                  f"the term may not end after the patent expires on {expiry.isoformat()}")
+            errors["term_end"] = _("许可期限不得超过专利权届满日 %(expiry)s", expiry=expiry.isoformat())
     if errors:
         raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
     return DeclaredTerms(payment_method=method, fixed_fee=fixed_fee, royalty_rate=rate, royalty_base=base,
@@ -175,8 +174,8 @@ def validate_terms(raw: Mapping[str, Any], *, expiry: date | None, today: date) 
 def _enum(enum_cls: type[LabelledEnum], value: object, field: str) -> Any:
     member = value if isinstance(value, enum_cls) else enum_cls.parse(str(value))
     if member is None:
-        allowed = ", ".join(m.value for m in enum_cls)
-        raise ValidationFailed.field(field, f"无效取值，可选：{allowed} / must be one of {allowed}")
+        allowed = _("、").join(m.label for m in enum_cls)
+        raise ValidationFailed.field(field, _("无效取值，可选：%(allowed)s", allowed=allowed))
     return member
 
 

@@ -11,8 +11,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
+from marketplace.core.i18n import gettext as _
 from marketplace.core.errors import Unauthorized
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.patents import co_owners, queries, services
 from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, PublicationState, TransformationMode
 
@@ -114,7 +115,7 @@ def list_patents(args: dict):
     if args["mine"]:
         user = api_user(required=False)
         if user is None:
-            raise Unauthorized("mine=true 需要登录或 API 令牌 / mine=true needs a token or a session")
+            raise Unauthorized(_("mine=true 需要登录或 API 令牌"))
         result = queries.list_for_organisation(require_organisation(user).id, filters, args["page"], args["per_page"])
     else:
         result = queries.list_published(filters, args["page"], args["per_page"])

@@ -50,7 +50,7 @@ def normalise_publication_number(raw: str, field: str = "publication_numbers") -
     text = (raw or "").strip().upper().replace(" ", "")
     match = _PUBLICATION_RE.match(text)
     if not match:
-        raise ValidationFailed.field(field, f"公开号格式无效：{raw} / not a CN publication number like CN108572939B")
+        raise ValidationFailed.field(field, _("公开号格式无效：%(raw)s", raw=raw))
     return f"CN{match.group(1)}{match.group(2)}"
 
 
@@ -63,7 +63,7 @@ def normalise_ipc(raw: str, field: str = "ipc_codes") -> str:
         return text
     match = _IPC_RE.match(text)
     if not match:
-        raise ValidationFailed.field(field, f"IPC 分类号格式无效：{raw} / not an IPC code like H01M 10/0525")
+        raise ValidationFailed.field(field, _("IPC 分类号格式无效：%(raw)s", raw=raw))
     section, klass, sub, group, subgroup = match.groups()
     return f"{section}{klass}{sub} {int(group)}/{subgroup}"
 

@@ -4,31 +4,49 @@ Every path that changes a patent (forms, API, spreadsheet import, CLI) goes
 through ``validate_patent_values`` and ``save_patent``/``save_patents`` (which
 share ``_write``) so the rules live once.
 Changes that affect search write an outbox row in the same transaction.
+Rules of higher packages that must see a change in the same transaction (an
+open license suspended when its patent lapses) register a hook with
+``on_patent_change`` in ``create_app``; patents import none of them.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.audit import diff, record_audit
+from marketplace.core.i18n import gettext as _
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change, record_changes
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.legal.term import LAPSED
 from marketplace.navigation import SUPPLY
-from marketplace.openlicense.services import recheck_after_patent_change
 from marketplace.patents.models import Patent, PatentSegment
 from marketplace.patents.validation import PatentValues, validate_patent_values
 from marketplace.patents.vocab import LegalStatus, PatentType, PublicationState
 
 SAVE_CHUNK = 500
+
+
+PatentChangeHook = Callable[[int, Mapping[str, Any]], None]
+_HOOKS_KEY = "patent_change_hooks"
+
+
+def on_patent_change(app: Flask, hook: PatentChangeHook) -> None:
+    """Have ``hook(patent_id, changed_fields)`` run in the transaction of every patent update (``create_app``)."""
+    app.extensions.setdefault(_HOOKS_KEY, []).append(hook)
+
+
+def _after_patent_change(patent_id: int, changes: Mapping[str, Any]) -> None:
+    for hook in current_app.extensions.get(_HOOKS_KEY, ()):
+        hook(patent_id, changes)
 
 
 def _apply(patent: Patent, values: dict[str, Any]) -> dict[str, list[Any]]:
@@ -53,7 +71,7 @@ def get_patent_for_owner(user: User, patent_id: int) -> Patent:
     """A patent the user's organisation owns (404 for anyone else's, so ids leak nothing)."""
     patent = db.session.get(Patent, patent_id)
     if patent is None or user.organisation_id != patent.owner_id:
-        raise NotFound("专利不存在 / patent not found")
+        raise NotFound(_("专利不存在"))
     return patent
 
 
@@ -61,11 +79,11 @@ def get_visible_patent(user: User | None, patent_id: int) -> Patent:
     """A published patent, or a draft seen by its owner or a platform admin."""
     patent = db.session.get(Patent, patent_id)
     if patent is None:
-        raise NotFound("专利不存在 / patent not found")
+        raise NotFound(_("专利不存在"))
     if not patent.is_published:
         authenticated = user is not None and user.is_authenticated
         if not authenticated or (user.organisation_id != patent.owner_id and not user.is_platform_admin):
-            raise NotFound("专利不存在 / patent not found")
+            raise NotFound(_("专利不存在"))
     return patent
 
 
@@ -101,8 +119,8 @@ _NEW_PATENT_DEFAULTS: dict[str, Any] = {
 
 
 def _foreign_number(number: str) -> Conflict:
-    return Conflict(f"申请号 {number} 已由其他机构登记 / application number already listed by another organisation",
-                    {"application_number": "listed by another organisation"})
+    message = _("申请号 %(number)s 已由其他机构登记", number=number)
+    return Conflict(message, {"application_number": message})
 
 
 def _existing_by_number(numbers: Iterable[str | None]) -> dict[str, Patent]:
@@ -185,8 +203,7 @@ def save_patent(organisation: Organisation, values: PatentValues, *, patent: Pat
     elif "application_number" in data and data["application_number"] != patent.application_number:
         clash = db.session.scalar(select(Patent.id).where(Patent.application_number == data["application_number"]))
         if clash:
-            raise Conflict("申请号已存在 / application number already exists",
-                           {"application_number": "already exists"})
+            raise Conflict(_("申请号已存在"), {"application_number": _("申请号已存在")})
     outcome = _update(patent, data) if patent is not None else _insert(organisation, [data])[0]
     db.session.flush()
     if outcome.changed:
@@ -194,7 +211,7 @@ def save_patent(organisation: Organisation, values: PatentValues, *, patent: Pat
                      outcome.changes if not outcome.created else {"application_number": outcome.number},
                      actor=actor, organisation_id=organisation.id)
         record_change("patent", outcome.patent_id)
-        recheck_after_patent_change(outcome.patent_id, outcome.changes)
+        _after_patent_change(outcome.patent_id, outcome.changes)
     return outcome.patent or db.session.get(Patent, outcome.patent_id), outcome.created
 
 
@@ -223,9 +240,8 @@ def save_patents(organisation: Organisation, values_list: Sequence[PatentValues]
             number = data.get("application_number")
             patent = existing.get(number)
             if number in seen:
-                done.append(SaveOutcome(number, error=Conflict(
-                    f"申请号 {number} 在本批中重复 / application number repeated in this batch",
-                    {"application_number": "repeated in this batch"})))
+                repeated = _("申请号 %(number)s 在本批中重复", number=number)
+                done.append(SaveOutcome(number, error=Conflict(repeated, {"application_number": repeated})))
             elif patent is not None and patent.owner_id != organisation.id:
                 done.append(SaveOutcome(number, error=_foreign_number(number)))
             elif patent is not None:
@@ -239,7 +255,7 @@ def save_patents(organisation: Organisation, values_list: Sequence[PatentValues]
         done = [outcome if outcome is not None else next(created) for outcome in done]
         record_changes("patent", [outcome.patent_id for outcome in done if outcome.changed])
         for outcome in (o for o in done if o.changes and not o.created):
-            recheck_after_patent_change(outcome.patent_id, outcome.changes)
+            _after_patent_change(outcome.patent_id, outcome.changes)
         outcomes.extend(done)
     created_numbers = [o.number for o in outcomes if o.created]
     updated_numbers = [o.number for o in outcomes if o.changes and not o.created]
@@ -257,8 +273,7 @@ def create_patent(user: User, raw: Mapping[str, Any]) -> Patent:
     organisation = ensure_can_supply(user)
     patent, created = save_patent(organisation, validate_patent_values(raw, organisation), actor=user)
     if not created:
-        raise Conflict("申请号已在本机构库存中 / application number already in your inventory",
-                       {"application_number": "already in your inventory"})
+        raise Conflict(_("申请号已在本机构库存中"), {"application_number": _("申请号已在本机构库存中")})
     return patent
 
 
@@ -279,7 +294,7 @@ def delete_patent(user: User, patent_id: int) -> None:
     """Drafts can be deleted; a published patent must be unpublished first (deals may reference it)."""
     patent = get_patent_for_owner(user, patent_id)
     if patent.is_published:
-        raise Conflict("请先下架再删除 / unpublish the patent before deleting it")
+        raise Conflict(_("请先下架再删除"))
     record_audit("patent.deleted", "patent", patent.id, {"application_number": patent.application_number},
                  actor=user, organisation_id=patent.owner_id)
     record_change("patent", patent.id, "deleted")
@@ -293,8 +308,8 @@ def set_published(user: User, patent_ids: Iterable[int], published: bool) -> lis
     target = PublicationState.PUBLISHED if published else PublicationState.DRAFT
     lapsed = [p for p in patents if published and p.legal_status in LAPSED]
     if lapsed:
-        numbers = "、".join(p.application_number for p in lapsed)
-        raise ValidationFailed(f"{numbers}：专利已失效，不能发布 / a lapsed patent cannot be published",
+        numbers = _("、").join(p.application_number for p in lapsed)
+        raise ValidationFailed(_("%(numbers)s：专利已失效，不能发布", numbers=numbers),
                                {"legal_status": lapsed[0].legal_status.value})
     for patent in patents:
         if patent.state == target:
@@ -315,7 +330,7 @@ def bulk_edit(user: User, patent_ids: Iterable[int], raw: Mapping[str, Any], *, 
     """Set grade/tags/segments/modes/maturity on many patents; ``add_tags`` appends instead of replacing."""
     unknown = set(raw) - BULK_FIELDS
     if unknown:
-        raise ValidationFailed.field(sorted(unknown)[0], "不能批量修改此字段 / not bulk-editable")
+        raise ValidationFailed.field(sorted(unknown)[0], _("不能批量修改此字段"))
     organisation = ensure_can_supply(user)
     values = validate_patent_values(raw, organisation, partial=True).values
     patents = [get_patent_for_owner(user, pid) for pid in dict.fromkeys(patent_ids)]

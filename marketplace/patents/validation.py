@@ -64,7 +64,7 @@ def _parse_enum(enum_cls: type[LabelledEnum], raw: Any, field: str) -> LabelledE
         return None
     member = raw if isinstance(raw, enum_cls) else enum_cls.parse(str(raw))
     if member is None:
-        allowed = ", ".join(f"{m.value}({m.label_zh})" for m in enum_cls)
+        allowed = _("、").join(m.label for m in enum_cls)
         raise ValidationFailed.field(field, _("无效取值 %(value)s；可选：%(allowed)s", value=raw, allowed=allowed))
     return member
 

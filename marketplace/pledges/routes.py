@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from marketplace.accounts.models import OrganisationKind
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.core.views import page_number, show_errors
 from marketplace.deals.services import organisations_for_entry, patent_ids_for_numbers
 from marketplace.pledges import forms, services

@@ -24,7 +24,7 @@ from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today, require_date
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.money import parse_money
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.deals.services import parse_ids
 from marketplace.extensions import db
 from marketplace.openlicense.facts import lock_patents
@@ -130,11 +130,8 @@ def register_pledge(user: User, raw: Mapping[str, Any]) -> Pledge:
 def get_pledge(user: User, pledge_id: int) -> Pledge:
     """A pledge seen by its pledgor, pledgee, agency, the co-owners asked to consent and platform admins; 404 for
     anyone else."""
-    pledge = db.session.get(Pledge, pledge_id)
-    if pledge is None or not (user.is_platform_admin or user.organisation_id in pledge.party_ids()
-                              or consents.was_asked(ENTITY, pledge.id, user.organisation_id)):
-        raise NotFound(_("质押不存在"))
-    return pledge
+    return get_visible(user, Pledge, pledge_id, Pledge.party_ids, _("质押不存在"),
+                       also=lambda pledge: consents.was_asked(ENTITY, pledge.id, user.organisation_id))
 
 
 def _party_pledge(user: User, pledge_id: int) -> Pledge:

@@ -12,7 +12,7 @@ the commit without Redis, on a worker with it.
 """
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
@@ -95,6 +95,6 @@ def handle_events(events: list[OutboxEvent]) -> None:
                  f"with {sent.data.get('total')} items" if sent is not None else "not needed")
 
 
-def register() -> None:
+def register(app: Flask) -> None:
     """Called by ``push.jobs.register``."""
-    outbox.register_consumer(CONSUMER, {"subscription"}, handle_events)
+    outbox.register_consumer(CONSUMER, {"subscription"}, handle_events, app=app)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
 from marketplace.core.audit import record_audit
+from marketplace.core.i18n import gettext as _
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.patents.models import Patent
@@ -55,7 +56,7 @@ def get_match(user: User, match_id: int) -> tuple[Match, Side]:
             return match, Side.OWNER
         if user.is_platform_admin:
             return match, Side.ADMIN
-    raise NotFound("匹配不存在 / match not found")
+    raise NotFound(_("匹配不存在"))
 
 
 def open_match(user: User, match_id: int) -> tuple[Match, Side]:
@@ -71,20 +72,20 @@ def _parse_feedback(raw: Mapping[str, Any]) -> tuple[MatchStatus, FeedbackReason
     errors: dict[str, str] = {}
     status = FEEDBACK_STATUSES.get(str(raw.get("status") or "").strip())
     if status is None:
-        errors["status"] = "应为 interested/contacted/not_relevant / must be interested, contacted or not_relevant"
+        errors["status"] = _("请选择反馈：感兴趣、已联系或不相关")
     reason_raw = str(raw.get("reason") or "").strip()
     reason = None
     if reason_raw:
         try:
             reason = FeedbackReason(reason_raw)
         except ValueError:
-            allowed = ", ".join(f"{r.value}({r.label_zh})" for r in FeedbackReason)
-            errors["reason"] = f"未知原因 {reason_raw}；可选：{allowed} / unknown reason"
+            allowed = _("、").join(r.label for r in FeedbackReason)
+            errors["reason"] = _("未知原因 %(reason)s；可选：%(allowed)s", reason=reason_raw, allowed=allowed)
     elif status == MatchStatus.DISMISSED:
-        errors["reason"] = "请选择不相关的原因 / a reason is required for not relevant"
+        errors["reason"] = _("请选择不相关的原因")
     comment = str(raw.get("comment") or "").strip()
     if len(comment) > MAX_COMMENT:
-        errors["comment"] = f"最多 {MAX_COMMENT} 字 / at most {MAX_COMMENT} characters"
+        errors["comment"] = _("最多 %(n)d 字", n=MAX_COMMENT)
     if errors:
         raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
     return status, reason, comment
@@ -94,7 +95,7 @@ def give_feedback(user: User, match_id: int, raw: Mapping[str, Any]) -> MatchFee
     """Record the company's reaction; interest opens the thread and tells the patent's owner."""
     match, side = get_match(user, match_id)
     if side != Side.COMPANY:
-        raise Forbidden("只有需求方可以反馈 / only the company that posted the need gives feedback")
+        raise Forbidden(_("只有需求方可以反馈"))
     status, reason, comment = _parse_feedback(raw)
     feedback = MatchFeedback(match_id=match.id, organisation_id=user.organisation_id, user_id=user.id,
                              status=status, reason=reason if status == MatchStatus.DISMISSED else None,
@@ -137,10 +138,10 @@ def post_message(user: User, match_id: int, body: str) -> Message:
     """Write to the other party of a match (opening the thread if needed) and notify them."""
     match, side = get_match(user, match_id)
     if side == Side.ADMIN:
-        raise Forbidden("平台管理员不参与对话 / platform admins do not take part in threads")
+        raise Forbidden(_("平台管理员不参与对话"))
     text = (body or "").strip()
     if not text:
-        raise ValidationFailed.field("body", "必填 / required")
+        raise ValidationFailed.field("body", _("必填"))
     if len(text) > MAX_MESSAGE:
         raise ValidationFailed.field("body", f"最多 {MAX_MESSAGE} 字（现 {len(text)} 字）/ at most {MAX_MESSAGE} characters")
     thread = ensure_thread(match)
@@ -197,7 +198,7 @@ def patent_feedback(user: User, patent_id: int) -> PatentFeedback:
     """One patent's roll-up, for its owner (and platform admins)."""
     patent = db.session.get(Patent, patent_id)
     if patent is None or (patent.owner_id != user.organisation_id and not user.is_platform_admin):
-        raise NotFound("专利不存在 / patent not found")
+        raise NotFound(_("专利不存在"))
     return _roll_up([patent])[0]
 
 
@@ -205,7 +206,7 @@ def owner_feedback(user: User) -> list[PatentFeedback]:
     """Every patent of the user's organisation that has been pushed or reacted to, most pushed first."""
     organisation_id = user.organisation_id
     if organisation_id is None:
-        raise NotFound("专利不存在 / patent not found")
+        raise NotFound(_("专利不存在"))
     touched = select(Match.patent_id).where(Match.status != MatchStatus.SUGGESTED).distinct()
     patents = list(db.session.scalars(select(Patent).where(Patent.owner_id == organisation_id,
                                                            Patent.id.in_(touched)).order_by(Patent.id)))

@@ -1,12 +1,12 @@
 """Push jobs, the "push" outbox consumer and the periodic job table.
 
 Order with search: a push ranks the other side against the index, so every
-change committed before it must be indexed first. The push consumer's batch
-handler therefore indexes (``search.indexing.index_changes``, an idempotent
-upsert from the database) whatever the "search" consumer has not yet
-processed up to this batch (and marks those rows done), and only then
-enqueues the push jobs. A push never depends on whether the search drain ran
-before it, inline or on another worker.
+change committed before it must be indexed first. The push consumer is
+registered ``after`` the "search" consumer: before each push batch the
+outbox indexes whatever the search consumer has not yet processed up to it
+(``outbox._catch_up``), and only then does the handler enqueue the push
+jobs. A push never depends on whether the search drain ran before it, inline
+or on another worker.
 
 Work is shared in batches: the handler splits a batch's changed patents and
 needs into jobs of at most ``PUSH_BATCH`` ids each (``push_patents`` /
@@ -18,7 +18,7 @@ outbox row is claimed by one drain (``FOR UPDATE SKIP LOCKED``) and enqueued
 once per delivery of its batch.
 
 Nothing is lost: if a push job cannot be enqueued (Redis down) the handler
-raises, the outbox rows stay pending, and the ``outbox-sweep`` periodic job
+raises, the outbox rows back off, and the ``outbox-sweep`` periodic job
 (or ``flask outbox drain``) delivers them later. Push jobs take ids, re-read
 the rows and are idempotent (see ``decide``), so running one twice, or two
 overlapping ones at once, pushes each pair exactly once.
@@ -27,20 +27,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select, update
+from flask import Flask
+from sqlalchemy import select
 
 from marketplace.core import outbox, transaction
 from marketplace.core.jobs import job, job_logger, jobs
-from marketplace.core.models import OutboxEvent, utcnow
+from marketplace.core.models import OutboxEvent
 from marketplace.core.scheduler import Periodic, register_periodic
-from marketplace.core.sqlite import write_intent
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.push import decide
 from marketplace.push.models import NotificationKind
 from marketplace.push.notify import notify, roll_up_digests, send_email_digests
 from marketplace.search.indexing import CONSUMER as SEARCH_CONSUMER
-from marketplace.search.indexing import index_changes
 
 log = job_logger(__name__)
 CONSUMER = "push"
@@ -93,33 +92,8 @@ def push_need(need_id: int) -> dict[str, list[int]]:
     return push_needs([need_id])
 
 
-def _index_what_search_has_not(events: list[OutboxEvent]) -> None:
-    """Index every change committed up to this batch that the search consumer has not processed yet.
-
-    A push ranks the *other* side (a new patent against the needs already
-    posted), so everything committed before it must be in the index. The
-    pending "search" rows up to this batch are indexed here with the search
-    consumer's own handler and marked processed right after, in a short write
-    of its own (on SQLite the indexing must not hold the write lock), so the
-    search drain finds nothing left to do. A search drain handling some of
-    them right now indexes them twice: a harmless upsert.
-    """
-    entity_ids = {e.entity_id for e in events}
-    behind = list(db.session.scalars(select(OutboxEvent).where(
-        OutboxEvent.consumer == SEARCH_CONSUMER, OutboxEvent.processed_at.is_(None),
-        or_(OutboxEvent.id <= max(e.id for e in events), OutboxEvent.entity_id.in_(entity_ids)))))
-    if behind:
-        ids = [e.id for e in behind]
-        index_changes(behind)
-        db.session.commit()
-        with write_intent(True):
-            db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(processed_at=utcnow()))
-            db.session.commit()
-
-
 def handle_events(events: list[OutboxEvent]) -> None:
-    """The "push" consumer: make sure the index is current, then push jobs of ``PUSH_BATCH`` ids (see module doc)."""
-    _index_what_search_has_not(events)
+    """The "push" consumer (the outbox has brought search up to date first): jobs of ``PUSH_BATCH`` ids."""
     changed: dict[str, dict[int, OutboxEvent]] = {"patent": {}, "need": {}}
     for event in events:
         if event.action != "deleted":
@@ -135,16 +109,6 @@ def handle_events(events: list[OutboxEvent]) -> None:
                 failed.append(f"{entity_type} {', '.join(map(str, ids))}")
     if failed:
         raise PushNotEnqueued("push jobs not run: " + "; ".join(failed))
-
-
-@job(queue="index", timeout=600, retries=0)
-def sweep_outbox() -> dict[str, int]:
-    """Periodic relay: deliver whatever outbox rows are still pending (Redis was down, a drain failed …)."""
-    delivered = {name: outbox.drain(name) for name, pending in outbox.pending_counts().items()
-                 if pending and name in outbox.consumer_names()}
-    if any(delivered.values()):
-        log.info("outbox sweep delivered %s", delivered)
-    return delivered
 
 
 @job(queue="digest", timeout=600)
@@ -175,15 +139,14 @@ def remind_expiring_needs(today: date | None = None) -> int:
 
 
 PERIODIC = (
-    Periodic("outbox-sweep", timedelta(minutes=1), sweep_outbox),
     Periodic("daily-digest", timedelta(hours=1), send_daily_digests),
     Periodic("expiring-needs", timedelta(hours=6), remind_expiring_needs),
 )
 
 
-def register() -> None:
-    """Called by ``create_app`` after ``search.indexing.register()``."""
+def register(app: Flask) -> None:
+    """Called by ``create_app`` after ``search.indexing.register``: pushes run after the index (module doc)."""
     from marketplace.push import backlog
-    outbox.register_consumer(CONSUMER, {"patent", "need"}, handle_events)
-    backlog.register()
+    outbox.register_consumer(CONSUMER, {"patent", "need"}, handle_events, after=(SEARCH_CONSUMER,), app=app)
+    backlog.register(app)
     register_periodic(*PERIODIC)

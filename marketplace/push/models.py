@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation
+from marketplace.core.i18n import gettext
 from marketplace.core.models import portable_enum, utcnow
 from marketplace.extensions import db
 from marketplace.search.models import MatchStatus
@@ -141,7 +142,12 @@ class FeedbackReason(enum.StrEnum):
 
     @property
     def label_zh(self) -> str:
-        return REASON_LABELS[self]
+        return str(REASON_LABELS[self])
+
+    @property
+    def label(self) -> str:
+        """The reason in the visitor's language."""
+        return gettext(str(REASON_LABELS[self]))
 
 
 REASON_LABELS = {

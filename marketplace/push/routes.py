@@ -180,19 +180,21 @@ def owner_feedback():
 
 def _require_admin() -> None:
     if not current_user.is_platform_admin:
-        raise NotFound("页面不存在 / not found")
+        raise NotFound(_("页面不存在"))
 
 
 @bp.get("/admin/jobs")
 @login_required
 def admin_jobs():
-    """Failed jobs (RQ's registries) or, with inline jobs, outbox rows that keep failing."""
+    """Failed jobs (RQ's registries), outbox rows still pending and the outbox's dead letter."""
     _require_admin()
     runner = jobs()
-    stuck = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.processed_at.is_(None))
+    stuck = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.processed_at.is_(None),
+                                                              OutboxEvent.dead_at.is_(None))
                                     .order_by(OutboxEvent.id).limit(200)))
     return render_template("push/admin_jobs.html", inline=runner.inline, failed=runner.failed_jobs(),
-                           stuck=stuck, pending=outbox.pending_counts(), periodic=periodic_jobs())
+                           stuck=stuck, pending=outbox.pending_counts(), dead=outbox.dead_letters(),
+                           max_attempts=outbox.registry().max_attempts, periodic=periodic_jobs())
 
 
 @bp.post("/admin/jobs/<job_id>/requeue")
@@ -200,7 +202,7 @@ def admin_jobs():
 def requeue_job(job_id: str):
     _require_admin()
     if jobs().inline or not jobs().requeue_failed(job_id):
-        raise NotFound("任务不存在 / job not found")
+        raise NotFound(_("任务不存在"))
     flash(_("任务已重新排队：%(id)s", id=job_id), "success")
     return redirect(url_for("push.admin_jobs"))
 
@@ -211,9 +213,23 @@ def drain_consumer(consumer: str):
     """Re-run a consumer's pending outbox rows now (the inline counterpart of re-queueing a job)."""
     _require_admin()
     if consumer not in outbox.consumer_names():
-        raise NotFound("任务不存在 / job not found")
+        raise NotFound(_("任务不存在"))
     delivered = outbox.drain(consumer)
     flash(_("%(consumer)s：已处理 %(count)d 条", consumer=consumer, count=delivered), "success")
+    return redirect(url_for("push.admin_jobs"))
+
+
+@bp.post("/admin/jobs/outbox/<consumer>/revive")
+@login_required
+def revive_consumer(consumer: str):
+    """Re-run a consumer's dead-lettered rows: a fresh attempt budget, then a drain now."""
+    _require_admin()
+    if consumer not in outbox.consumer_names():
+        raise NotFound(_("任务不存在"))
+    revived = outbox.revive(consumer)
+    delivered = outbox.drain(consumer)
+    flash(_("%(consumer)s：重新运行 %(revived)d 条，已处理 %(count)d 条", consumer=consumer, revived=revived,
+            count=delivered), "success")
     return redirect(url_for("push.admin_jobs"))
 
 

@@ -14,10 +14,11 @@ from sqlalchemy import func, select, update
 
 from marketplace.accounts.models import DEFAULT_GRADE_LABELS, OrganisationKind, User
 from marketplace.core.audit import record_audit
+from marketplace.core.i18n import gettext as _
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change
-from marketplace.core.permissions import require_organisation
+from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
 from marketplace.patents.vocab import TransformationMode
 from marketplace.push.models import (
@@ -50,24 +51,23 @@ def validate_subscription(raw: Mapping[str, Any]) -> dict[str, Any]:
     try:
         values["segments"] = current_app.extensions["taxonomy"].parse_codes(_terms(raw.get("segments")))
         if not values["segments"]:
-            errors["segments"] = "至少选择一个产业领域 / choose at least one industry segment"
+            errors["segments"] = _("至少选择一个产业领域")
     except ValidationFailed as error:
         errors.update(error.fields)
     keywords = list(dict.fromkeys(_terms(raw.get("keywords"))))
     if len(keywords) > MAX_KEYWORDS or any(len(k) > MAX_KEYWORD_LENGTH for k in keywords):
-        errors["keywords"] = (f"最多 {MAX_KEYWORDS} 个、每个不超过 {MAX_KEYWORD_LENGTH} 字 / "
-                              f"at most {MAX_KEYWORDS} keywords of {MAX_KEYWORD_LENGTH} characters")
+        errors["keywords"] = _("最多 %(n)d 个、每个不超过 %(length)d 字", n=MAX_KEYWORDS, length=MAX_KEYWORD_LENGTH)
     values["keywords"] = keywords
     grade = str(raw.get("min_grade") or "").strip().upper() or None
     if grade is not None and grade not in DEFAULT_GRADE_LABELS:
-        errors["min_grade"] = f"应为 {'/'.join(DEFAULT_GRADE_LABELS)} / must be one of {', '.join(DEFAULT_GRADE_LABELS)}"
+        errors["min_grade"] = _("应为 %(grades)s", grades="/".join(DEFAULT_GRADE_LABELS))
     values["min_grade"] = grade
     values["open_license_only"] = str(raw.get("open_license_only", "")).strip().lower() in {"1", "true", "yes", "on", "y"}
     modes: list[str] = []
     for item in _terms(raw.get("modes")):
         mode = TransformationMode.parse(item)
         if mode is None:
-            errors["modes"] = f"未知的转化方式：{item} / unknown mode: {item}"
+            errors["modes"] = _("未知的转化方式：%(mode)s", mode=item)
         elif mode.value not in modes:
             modes.append(mode.value)
     values["modes"] = modes
@@ -87,8 +87,7 @@ def subscribe(user: User, raw: Mapping[str, Any]) -> Subscription:
     count = db.session.scalar(select(func.count(Subscription.id)).where(
         Subscription.organisation_id == organisation.id)) or 0
     if count >= MAX_SUBSCRIPTIONS:
-        raise ValidationFailed.field("segments", f"每个机构最多 {MAX_SUBSCRIPTIONS} 个订阅 / "
-                                                 f"at most {MAX_SUBSCRIPTIONS} subscriptions per organisation")
+        raise ValidationFailed.field("segments", _("每个机构最多 %(n)d 个订阅", n=MAX_SUBSCRIPTIONS))
     subscription = Subscription(
         organisation_id=organisation.id, created_by_id=user.id, target=target_for(organisation.kind),
         keywords=values["keywords"], min_grade=values["min_grade"], open_license_only=values["open_license_only"],
@@ -111,7 +110,7 @@ def delete_subscription(user: User, subscription_id: int) -> None:
     """Stop a subscription; what it already pushed stays in the inbox."""
     subscription = db.session.get(Subscription, subscription_id)
     if subscription is None or subscription.organisation_id != user.organisation_id:
-        raise NotFound("订阅不存在 / subscription not found")
+        raise NotFound(_("订阅不存在"))
     record_audit("push.unsubscribed", "subscription", subscription.id, {"segments": subscription.segments},
                  actor=user, organisation_id=subscription.organisation_id)
     db.session.delete(subscription)
@@ -130,7 +129,7 @@ def set_email_mode(user: User, mode: str) -> EmailMode:
     try:
         chosen = EmailMode(str(mode))
     except ValueError:
-        raise ValidationFailed.field("email_mode", "应为 immediate/digest/off / must be immediate, digest or off") from None
+        raise ValidationFailed.field("email_mode", _("请选择邮件提醒方式：即时、每日汇总或关闭")) from None
     preference = db.session.get(NotificationPreference, user.id)
     if preference is None:
         preference = NotificationPreference(user_id=user.id)
@@ -170,7 +169,7 @@ def unread_count(user: User) -> int:
 def get_notification(user: User, notification_id: int) -> Notification:
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.organisation_id != user.organisation_id:
-        raise NotFound("消息不存在 / notification not found")
+        raise NotFound(_("消息不存在"))
     return notification
 
 

@@ -1,6 +1,8 @@
 """The outbox consumer that keeps the search indices equal to the database.
 
-Registered for patents and needs; each batch re-reads the rows (the outbox
+Registered for patents, needs and open-license declarations (a declaration's
+change re-indexes its patent, whose document says whether it is openly
+licensed); each batch re-reads the rows (the outbox
 only says *which* changed), computes the vectors of new or changed texts
 (stored in ``search_vectors``; about a millisecond each with the static
 table, so a published patent is searchable by words and by meaning as soon
@@ -9,11 +11,13 @@ rest. ``SearchUnavailable`` propagates so the outbox keeps the rows pending.
 """
 from __future__ import annotations
 
+from flask import Flask
 from sqlalchemy import func, select
 
 from marketplace.core.models import OutboxEvent
 from marketplace.core.outbox import register_consumer
 from marketplace.extensions import db
+from marketplace.openlicense.models import OpenLicenseDeclaration
 from marketplace.search.backend import search_backend
 from marketplace.search.documents import (
     iter_need_documents, iter_patent_documents, load_needs, load_patents, need_document, patent_documents,
@@ -28,6 +32,10 @@ def index_changes(events: list[OutboxEvent]) -> None:
     """Index or delete the changed patents and needs, then make them visible to searches."""
     backend = search_backend()
     patent_ids = {e.entity_id for e in events if e.entity_type == "patent"}
+    declaration_ids = {e.entity_id for e in events if e.entity_type == "open_license"}
+    if declaration_ids:  # a declaration published, accepted or ended: its patent's "open license" flag
+        patent_ids |= set(db.session.scalars(select(OpenLicenseDeclaration.patent_id)
+                                             .where(OpenLicenseDeclaration.id.in_(declaration_ids))))
     need_ids = {e.entity_id for e in events if e.entity_type == "need"}
     if patent_ids:
         documents = patent_documents(load_patents(patent_ids))
@@ -58,5 +66,6 @@ def rebuild_indices() -> tuple[RebuildReport, int]:
     return report, len(since)
 
 
-def register() -> None:
-    register_consumer(CONSUMER, {"patent", "need"}, index_changes)
+def register(app: Flask) -> None:
+    """The first consumer of the pipeline (pushes run after it); ``create_app``."""
+    register_consumer(CONSUMER, {"patent", "need", "open_license"}, index_changes, app=app)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.models import TimestampMixin, portable_enum
 from marketplace.extensions import db
 from marketplace.needs.models import Need
@@ -23,6 +24,15 @@ class MatchStatus(enum.StrEnum):
     INTERESTED = "interested"
     CONTACTED = "contacted"
     DISMISSED = "dismissed"
+
+    @property
+    def label(self) -> str:
+        """The status in the visitor's language."""
+        return str(_MATCH_STATUS_LABELS[self.value])
+
+
+_MATCH_STATUS_LABELS = {"suggested": _l("待推送"), "pushed": _l("已推送"), "viewed": _l("已查看"), "interested": _l("感兴趣"),
+                        "contacted": _l("已联系"), "dismissed": _l("不相关")}
 
 
 class Match(TimestampMixin, db.Model):

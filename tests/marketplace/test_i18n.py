@@ -6,6 +6,7 @@ page, so these tests check the catalog itself and what visitors see.
 """
 from __future__ import annotations
 
+import html
 import os
 import re
 import tempfile
@@ -16,6 +17,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 PO_FILE = ROOT / "marketplace" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -172,3 +175,200 @@ def test_vocabulary_labels_follow_the_language(app):
     with app.test_request_context():
         session["locale"] = "en"
         assert DealStatus.NEGOTIATING.label == "Negotiating" and str(PaymentMethod.LUMP_SUM.lazy_label) == "Lump sum"
+
+
+# --- One language per page: every role's pages and the API's errors in English carry no Chinese. ---
+
+# Routes that are not pages a visitor reads (downloads, switches, machine endpoints).
+NOT_PAGES = ("/api/", "/static/", "/lang/", "/logout", "/healthz", "/favicon")
+CJK_TEXT = re.compile(r"\S*[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]+\S*")
+ROLES = {"university": "university@demo.local", "company": "company@demo.local", "agency": "agency@demo.local",
+         "bank": "bank@demo.local", "admin": "admin@demo.local"}
+
+
+def data_strings(app) -> list[str]:
+    """Every string stored in the database (organisation names, patent titles, notifications…): user data."""
+    from sqlalchemy import JSON, String, Text, select
+
+    from marketplace.extensions import db
+
+    found: set[str] = set()
+
+    def collect(value: object) -> None:
+        if isinstance(value, str):
+            found.add(value.strip())
+            found.update(part.strip() for part in re.split(r"[;\n]", value))
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                collect(item)
+
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            for column in [c for c in table.columns if isinstance(c.type, (String, Text, JSON))]:
+                for value in db.session.execute(select(column).where(column.is_not(None))).scalars():
+                    collect(value)
+    return sorted((s for s in found if HAN.search(s)), key=len, reverse=True)
+
+
+def chinese_outside_data(text: str, data: list[str]) -> list[str]:
+    """Words with Chinese characters or punctuation left once the user data is taken out.
+
+    Search shows excerpts of abstracts (cut with "…" or split by highlighting): a Chinese word that
+    is part of a stored string is data too.
+    """
+    text = html.unescape(text)
+    for value in data:
+        text = text.replace(value, " ")
+    text = text.replace("简体中文", " ")  # the language switch names itself
+    leaks = set()
+    for word in CJK_TEXT.findall(text):
+        core = word.strip("…. ")
+        if HAN.search(core) and any(core in value for value in data):
+            continue
+        leaks.add(word)
+    return sorted(leaks)
+
+
+def page_paths(app) -> list[str]:
+    with app.app_context():
+        rules = [rule for rule in app.url_map.iter_rules()
+                 if "GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith(NOT_PAGES)]
+    return sorted({rule.rule for rule in rules})
+
+
+def linked_detail_pages(html: str) -> list[str]:
+    """Links to one object's page (``/deals/12``, ``/matches/3``), one per kind of page."""
+    seen: dict[str, str] = {}
+    for href in re.findall(r'href="(/[^"?#]*\d[^"?#]*)"', html):
+        if href.startswith(NOT_PAGES) or "/download" in href or "/export" in href:
+            continue
+        seen.setdefault(re.sub(r"\d+", "N", href), href)
+    return list(seen.values())
+
+
+@pytest.fixture
+def demo_world(app):
+    """The demo organisations with their patents, needs, matches, deals, pledges, licenses and console data."""
+    from marketplace.core import transaction
+    from marketplace.demo import DEMO_PASSWORD, seed
+
+    with app.app_context():
+        seed()
+        transaction.commit()
+    return DEMO_PASSWORD
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_every_page_of_each_role_reads_in_english_only(english_ready, client, demo_world, role):
+    client.get("/lang/en")
+    response = client.post("/login", data={"email": ROLES[role], "password": demo_world})
+    assert response.status_code == 302
+    data = data_strings(english_ready)
+    leaks: dict[str, list[str]] = {}
+    queue, visited = page_paths(english_ready), set()
+    while queue:
+        path = queue.pop(0)
+        if path in visited:
+            continue
+        visited.add(path)
+        response = client.get(path)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        assert b'<html lang="en"' in response.data, path
+        if found := chinese_outside_data(visible_text(response), data):
+            leaks[path] = found
+        if not re.search(r"\d", path):
+            known = {re.sub(r"\d+", "N", p) for p in visited | set(queue)}
+            queue += [href for href in linked_detail_pages(response.get_data(as_text=True))
+                      if re.sub(r"\d+", "N", href) not in known]
+    assert len(visited) > 20
+    assert leaks == {}, "\n".join(f"{path}: {' '.join(words)}" for path, words in leaks.items())
+
+
+def _error_text(response) -> str:
+    body = response.get_json(silent=True)
+    if body is None:
+        return visible_text(response)
+    return " ".join([str(body.get("message", ""))] + [str(v) for v in (body.get("fields") or {}).values()])
+
+
+def test_api_errors_speak_the_language_the_client_asks_for(english_ready, client, university, company, bank,
+                                                            token_for):
+    """Refusals name the problem in English only (no "中文 / English" pairs, no Chinese punctuation)."""
+    with english_ready.app_context():
+        patent = factories.make_granted_patent(university)
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    requests = [
+        ("get", "/api/v1/patents?mine=true", {}, None, 401),
+        ("get", "/api/v1/patents/999999", {}, None, 404),
+        ("post", "/api/v1/needs", token_for(bank), {"title": "x"}, 403),
+        ("post", "/api/v1/needs", token_for(company), {"title": "", "keywords": ["k"] * 40, "modes": ["gift"]}, 422),
+        ("post", "/api/v1/subscriptions", token_for(university), {"segments": [], "min_grade": "Z"}, 422),
+        ("post", "/api/v1/patents", token_for(university), {"application_number": "2023", "title": "t",
+                                                            "ipc_codes": ["XX"], "patent_type": "bogus"}, 422),
+        ("post", f"/api/v1/patents/{patent.id}/open-license", token_for(university),
+         {**factories.open_license_terms(payment_method="sales_royalty", royalty_rate="35", term_end="2027-01-01"),
+          "fixed_fee": "0"}, 422),
+        ("post", f"/api/v1/patents/{patent.id}/open-license", token_for(university),
+         factories.open_license_terms(payment_method="gift", trial_months="99"), 422),
+    ]
+    data = data_strings(english_ready)
+    leaks, statuses = {}, []
+    for method, path, headers, body, status in requests:
+        response = getattr(client, method)(path, headers={**english, **headers}, json=body)
+        statuses.append(response.status_code)
+        text = _error_text(response)
+        assert text.strip(), path
+        if found := chinese_outside_data(text, data):
+            leaks[f"{method} {path}"] = (text, found)
+    assert statuses == [status for *_rest, status in requests]
+    assert leaks == {}
+    # Without asking for English the same refusal is Chinese.
+    response = client.get("/api/v1/patents?mine=true")
+    assert HAN.search(response.get_json()["message"]) and " / " not in response.get_json()["message"]
+
+
+def test_web_errors_follow_the_visitor_language(english_ready, client, login, university, bank):
+    client.get("/lang/en")
+    response = client.post("/login", data={"email": university.email, "password": "wrong password"})
+    assert chinese_outside_data(visible_text(response), []) == []
+    login(bank)
+    client.get("/lang/en")
+    for path in ("/inventory/new", "/no-such-page", "/deals/999999"):
+        response = client.get(path)
+        assert response.status_code in (403, 404), path
+        assert chinese_outside_data(visible_text(response), data_strings(english_ready)) == [], path
+
+
+def test_the_site_has_an_icon(client):
+    assert b'rel="icon"' in client.get("/login").data
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    icon = client.get(response.headers["Location"])
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    icon.close()
+
+
+def test_a_long_organisation_name_is_cut_in_the_header_with_the_full_name_in_its_tooltip(client, login, app):
+    with app.app_context():
+        user = factories.make_user("company", org_name="Guizhou Qianneng New Energy Technology Company Limited (demo)")
+    login(user)
+    html = client.get("/needs/mine").get_data(as_text=True)
+    assert re.search(r'title="[^"]*Guizhou Qianneng New Energy Technology Company Limited \(demo\)"><span class="nav-account">', html)
+    css = (ROOT / "static" / "css" / "app.css").read_text()
+    assert re.search(r"\.nav-account \{[^}]*text-overflow: ellipsis", css)
+
+
+def test_a_refused_form_names_the_field_by_its_label_not_its_internal_name(english_ready, client, login, company):
+    client.get("/lang/en")
+    login(company)
+    response = client.post("/needs/new", data={"title": "Battery recycling line", "description": "d",
+                                               "segments": ["TM-E"], "modes": ["transfer"],
+                                               "keywords": ",".join(f"word{n}" for n in range(40))},
+                           follow_redirects=True)
+    text = visible_text(response)
+    assert "Keywords: At most" in text
+    assert "keywords:" not in text

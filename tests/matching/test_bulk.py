@@ -65,3 +65,32 @@ def test_es_rebuild_through_worker_processes(monkeypatch, corpus, tmp_path):
         for b in (pooled, inline):
             b.drop()
             b.close()
+
+
+def test_embedded_rebuild_through_worker_processes(monkeypatch, corpus, tmp_path):
+    """Chunks analysed in workers and written a statement per chunk index what one document at a time did;
+    an id met twice keeps its last version."""
+    from dataclasses import replace
+
+    from matching import embedded
+
+    patents, needs = corpus
+    twice = replace(patents[0], title="重复编号的专利 无人机")
+    monkeypatch.setattr(embedded, "WRITE_CHUNK", 8)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 16)
+    pooled, inline = make_backend("embedded", tmp_path), make_backend("embedded", tmp_path)
+    report = pooled.rebuild([*patents, twice], needs)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 10**6)
+    inline.rebuild(patents[1:], needs)
+    inline.index_patents([twice])
+    assert (report.patents, report.needs) == (len(patents) + 1, len(needs))
+    for q in ("", "材料", "锂电池 正极", "无人机", "重复编号"):
+        a, b = pooled.search_patents(PatentQuery(q=q, per_page=50)), inline.search_patents(PatentQuery(q=q, per_page=50))
+        assert a.total == b.total and a.facets == b.facets
+        assert [(h.patent.id, round(h.score, 4)) for h in a.hits] == [(h.patent.id, round(h.score, 4)) for h in b.hits]
+    assert pooled.search_patents(PatentQuery(q="重复编号")).total == 1
+    need = next(n for n in needs if n.status == "open")
+    assert ([(m.patent.id, round(m.score, 4)) for m in pooled.match_patents(need, floor=0)]
+            == [(m.patent.id, round(m.score, 4)) for m in inline.match_patents(need, floor=0)])
+    pooled.close()
+    inline.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from matching.highlight import snippet
 from matching.normalize import normalize
@@ -92,6 +92,8 @@ def test_normalize_keeps_length():
 
 @settings(max_examples=examples(100), deadline=None)
 @given(st.text(max_size=60))
+@example("\ufada")  # an unassigned code point inside the CJK compatibility block is no ideograph
+@example("锂\ufada\ufa6e电池")
 def test_tokens_are_plain_index_tokens(text):
     a = _shared()
     for token in a.tokens(text):

@@ -5,8 +5,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func, select
 
 from marketplace.console import events, funnel, statistics, targets
+from marketplace.console.models import MonthlyRollup, StaleMonth
 from marketplace.console.ledger import Filters, Scope
 from marketplace.core import transaction
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
@@ -17,6 +19,7 @@ from marketplace.patents.models import PatentSegment
 from marketplace.push.models import FeedbackReason, MatchFeedback
 from marketplace.search.models import Match, MatchStatus
 from tests import factories
+from tests.jobs import deferred_jobs  # noqa: F401  (the in-process job queue, held until drain())
 from tests.marketplace.console.conftest import AGENCY_TOTAL
 
 
@@ -199,3 +202,32 @@ def test_funnel_counts_each_stage_reached(ctx, agency, university, company, ledg
     assert outsider.total.stages["pushed"] == 0
     march = funnel.conversion_funnel(Scope(), Filters(start=date(2025, 3, 2)))
     assert march.total.stages["pushed"] == 0
+
+
+def test_reading_figures_never_writes_stale_months_are_read_live_until_the_job(ctx, ledger, deferred_jobs):
+    """Issue 11: console reads refreshed the rollup (GET wrote). Now a job does, and reads take stale months live."""
+    moved = Filters(start=date(2000, 1, 1), end=date(2000, 12, 31))
+    everything = statistics.deal_statistics(Scope(), Filters(), "mode").total
+    deal = db.session.get(Deal, ledger.license_deal)
+    deal.contract_date = date(2000, 5, 5)
+    transaction.commit()  # marks May 2000 (and the old month) stale; the refresh job waits in the queue
+    assert deferred_jobs.waiting >= 1
+    stale = set(db.session.scalars(select(StaleMonth.month)))
+    assert date(2000, 5, 1) in stale
+    rollup_rows = db.session.scalar(select(func.count()).select_from(MonthlyRollup))
+    assert statistics.deal_statistics(Scope(), moved, "mode").total.items == 1  # read live: already exact
+    assert statistics.deal_statistics(Scope(), Filters(), "mode").total == everything
+    assert not db.session.new and not db.session.dirty and not db.session.deleted
+    assert set(db.session.scalars(select(StaleMonth.month))) == stale  # the reads wrote nothing
+    assert db.session.scalar(select(func.count()).select_from(MonthlyRollup)) == rollup_rows
+    deferred_jobs.drain()  # the refresh job
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(StaleMonth)) == 0
+    assert statistics.deal_statistics(Scope(), moved, "mode").total.items == 1
+    assert statistics.deal_statistics(Scope(), Filters(), "mode").total == everything
+
+
+def test_the_rollup_refresh_is_a_periodic_job(app):
+    from marketplace.console import rollup
+    from marketplace.core.scheduler import periodic_jobs
+    assert {p.name: p.job for p in periodic_jobs()}["console-rollup"] is rollup.refresh_rollup

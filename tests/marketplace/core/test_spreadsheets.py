@@ -44,10 +44,11 @@ def test_console_exports_neutralise_a_formula_title(client, token_for, agency, u
     from tests import factories
     with app.test_request_context():
         patent = factories.make_granted_patent(university)
-        deals.record_deal(agency.load(), {
+        deal = deals.record_deal(agency.load(), {
             "mode": "transfer", "seller_id": university.organisation_id, "buyer_id": company.organisation_id,
             "patent_ids": [patent.id], "amount": "800000.00", "status": "signed", "title": HYPERLINK})
         transaction.commit()
+        factories.approve("deal", deal.id, university, company)  # signed once both parties consent
     headers = token_for(agency)
     book = load_workbook(io.BytesIO(client.get("/api/v1/exports/deals.xlsx", headers=headers).data))
     titles = [row[4] for row in book.active.iter_rows(min_row=2, values_only=True)]

@@ -22,6 +22,7 @@ def test_every_sqlite_connection_uses_wal_and_a_busy_timeout(app):
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
 
 
+@pytest.mark.committed  # its own transactions, not the one every rolled-back test joins
 def test_a_write_intent_takes_the_sqlite_write_lock_at_begin(app):
     """A deferred transaction that reads and then writes fails at once when another writer committed in between;
     a writer that begins IMMEDIATE holds the lock from its first statement, and readers (WAL) still read."""

@@ -21,13 +21,13 @@ def company_member(app, company):
 
 
 @pytest.fixture
-def need_events(monkeypatch):
+def need_events(app, monkeypatch):
     """Every ``need`` outbox row drained after a commit, as (entity_id, action).
 
     The test's consumer is the only one, so counts do not depend on which other consumers exist.
     """
     seen: list[tuple[int, str]] = []
-    monkeypatch.setattr(outbox, "_consumers", {})
+    monkeypatch.setattr(outbox.registry(app), "consumers", {})
     outbox.register_consumer("needs-test", {"need"},
-                             lambda events: seen.extend((e.entity_id, e.action) for e in events))
+                             lambda events: seen.extend((e.entity_id, e.action) for e in events), app=app)
     return seen

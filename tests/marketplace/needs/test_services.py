@@ -94,7 +94,7 @@ def test_invalid_field_is_named(ctx, company, overrides, field):
 def test_title_is_required(ctx, company):
     with pytest.raises(ValidationFailed) as excinfo:
         services.create_need(company.load(), {"description": "无标题"})
-    assert _field_error(excinfo) == {"title": "必填 / required"}
+    assert _field_error(excinfo) == {"title": "必填"}
 
 
 def test_all_wrong_fields_are_reported_together(ctx, company):

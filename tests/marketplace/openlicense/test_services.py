@@ -170,11 +170,10 @@ def test_only_the_owner_withdraws(ctx, university, other_university):
 
 
 def test_changes_reach_the_search_outbox(ctx, university):
-    from marketplace.core import outbox
-    outbox.register_consumer("test-ledger", {"open_license"}, lambda events: None)
     patent = factories.make_granted_patent(university)
     declaration_id = factories.make_open_license(university, patent)
-    assert db.session.query(OutboxEvent).filter_by(consumer="test-ledger", entity_id=declaration_id).count() == 1
+    assert db.session.query(OutboxEvent).filter_by(consumer="search", entity_type="open_license",
+                                                   entity_id=declaration_id).count() == 1
 
 
 def test_catalogue_lists_published_declarations_with_filters(ctx, university, company):

@@ -90,7 +90,7 @@ def test_digests_run_on_a_timer_without_redis(app, company, university, subscrib
         assert db.session.scalar(select(DigestEntry.id).where(DigestEntry.sent_at.is_(None))) is None
     assert scheduler.run_due() == []  # nothing is due again before its interval
     clock.now += timedelta(hours=1).total_seconds()
-    assert scheduler.run_due() == ["daily-digest", "outbox-sweep"]
+    assert scheduler.run_due() == ["console-rollup", "daily-digest", "outbox-sweep"]
 
 
 def test_the_embedded_scheduler_stays_off_in_tests_and_with_redis(app):

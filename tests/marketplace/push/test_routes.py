@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.core import outbox
-from marketplace.core.models import OutboxEvent
+from marketplace.core.models import OutboxEvent, utcnow
 from marketplace.extensions import db
 from marketplace.push.models import Message, Subscription
 from marketplace.search.models import Match, MatchStatus
@@ -91,3 +91,23 @@ def test_admin_jobs_page_is_for_platform_admins(client, app, login, company, pla
     with app.app_context():
         assert outbox.pending_counts().get("push", 0) == 0  # a deleted patent: nothing to push, row processed
     assert client.post("/admin/jobs/outbox/nope/drain").status_code == 404
+
+
+def test_admin_jobs_page_lists_the_dead_letter_and_re_runs_it(client, app, login, company, platform_admin):
+    with app.app_context():
+        db.session.add(OutboxEvent(consumer="push", entity_type="patent", entity_id=999998, attempts=8,
+                                   last_error="PushNotEnqueued: redis down", dead_at=utcnow()))
+        db.session.commit()
+    login(company)
+    assert client.post("/admin/jobs/outbox/push/revive").status_code == 404
+    client.post("/logout")
+    login(platform_admin)
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert 'data-dead-consumer="push"' in page and "PushNotEnqueued: redis down" in page
+    assert client.post("/admin/jobs/outbox/push/revive").status_code == 302
+    with app.app_context():
+        row = db.session.scalar(select(OutboxEvent).where(OutboxEvent.entity_id == 999998))
+        assert row.dead_at is None and row.processed_at is not None  # re-run: a deleted patent, nothing to push
+        assert outbox.dead_letters() == []
+    assert "data-dead-consumer" not in client.get("/admin/jobs").get_data(as_text=True)
+    assert client.post("/admin/jobs/outbox/nope/revive").status_code == 404

@@ -1,0 +1,109 @@
+"""The embedded backend's connection pool: a fixed number of connections whatever the thread count."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from matching import NeedQuery, PatentQuery
+from matching.embedded import EmbeddedBackend, _Pool
+from matching.errors import SearchUnavailable
+from matching.text import Analyzer
+
+
+@pytest.fixture(scope="module")
+def small(corpus, tmp_path_factory) -> EmbeddedBackend:
+    patents, needs = corpus
+    backend = EmbeddedBackend(str(tmp_path_factory.mktemp("pool") / "pool.sqlite3"), Analyzer.default(), pool_size=2,
+                              cache_kib=1024)
+    backend.rebuild(patents, needs)
+    return backend
+
+
+def test_many_threads_share_a_fixed_number_of_connections(small: EmbeddedBackend, monkeypatch) -> None:
+    words = ["电池", "装置", "方法", "锂", "材料", "系统"] * 8
+    expected = {w: [h.patent.id for h in small.search_patents(PatentQuery(q=w)).hits] for w in words}
+    small.close()
+    opened = []
+    original = _Pool._open
+
+    def counting(pool: _Pool):
+        opened.append(threading.get_ident())
+        return original(pool)
+
+    monkeypatch.setattr(_Pool, "_open", counting)
+    with ThreadPoolExecutor(12) as ex:
+        got = list(ex.map(lambda w: [h.patent.id for h in small.search_patents(PatentQuery(q=w)).hits], words))
+    assert got == [expected[w] for w in words]
+    assert 1 <= len(opened) <= 2
+    for conn in list(small._connections()._idle.queue):
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -1024
+
+
+def test_a_connection_comes_back_even_when_the_work_fails(small: EmbeddedBackend) -> None:
+    for _ in range(5):  # more failures than connections: each one must have been returned
+        with pytest.raises(RuntimeError):
+            with small._tx() as conn:
+                conn.execute("SELECT 1")
+                raise RuntimeError("boom")
+    assert small.search_patents(PatentQuery(q="电池")).total > 0
+    assert not any(c.in_transaction for c in small._connections()._idle.queue)
+
+
+def test_close_then_use_again(small: EmbeddedBackend) -> None:
+    small.close()
+    assert small.ping()
+    assert small.search_patents(PatentQuery(q="电池")).total > 0
+
+
+def test_unreachable_file_is_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    backend = EmbeddedBackend(str(blocker / "sub" / "index.sqlite3"), Analyzer.default())
+    assert not backend.ping()
+    with pytest.raises(SearchUnavailable):
+        backend.search_patents(PatentQuery(q="电池"))
+
+
+@pytest.mark.parametrize("q", ["", "方法", "电池", "装置 系统"])
+def test_facets_counted_in_memory_equal_sqlite(corpus, tmp_path, monkeypatch, q: str) -> None:
+    """Large hit sets are counted from the in-memory facet rows: same counts, same order; a write is seen."""
+    from dataclasses import replace
+
+    from matching import embedded
+
+    patents, needs = corpus
+    backend = EmbeddedBackend(str(tmp_path / "f.sqlite3"), Analyzer.default())
+    backend.rebuild(patents, needs)
+
+    def both() -> tuple[object, object]:
+        monkeypatch.setattr(embedded, "FACETS_IN_MEMORY", 10**9)
+        by_sql = [backend.search_patents(PatentQuery(q=q, page=2)), backend.search_needs(NeedQuery(q=q))]
+        monkeypatch.setattr(embedded, "FACETS_IN_MEMORY", 0)
+        in_memory = [backend.search_patents(PatentQuery(q=q, page=2)), backend.search_needs(NeedQuery(q=q))]
+        return [(p.total, p.facets) for p in by_sql], [(p.total, p.facets) for p in in_memory]
+
+    sql, mem = both()
+    assert sql == mem
+    assert any(values for _, facets in sql for values in facets.values())
+    listed = next(p for p in patents if p.matchable)
+    backend.index_patents([replace(listed, segments=["新增细分领域"], title=f"{listed.title} 方法 电池 装置 系统")])
+    sql_after, mem_after = both()
+    assert sql_after == mem_after
+    assert sql_after != sql
+    backend.close()
+
+
+def test_date_sorted_page_carries_the_same_scores(small: EmbeddedBackend) -> None:
+    """A date-sorted search scores only its page's hits: each score equals the one the relevance sort gives."""
+    by_relevance = small.search_patents(PatentQuery(q="方法", per_page=100))
+    scores = {h.patent.id: h.score for h in by_relevance.hits}
+    assert by_relevance.total <= 100 and len(scores) > 5
+    for sort in ("application_date_desc", "application_date_asc"):
+        page = small.search_patents(PatentQuery(q="方法", sort=sort, per_page=7, page=2))
+        assert page.hits and page.total == by_relevance.total
+        assert [h.score for h in page.hits] == pytest.approx([scores[h.patent.id] for h in page.hits])
+        assert all(h.score > 0 for h in page.hits)
