@@ -12,7 +12,8 @@ retried or re-enqueued job changes nothing.
 
 Decisions are taken for a batch of publications at once (a push job carries
 up to ``jobs.PUSH_BATCH`` ids): one query finds the subscribers of the whole
-batch, the engine ranks the batch in one call (``ranking``) and ``deliver``
+batch, the engine ranks the batch in one call (``ranking``), scoring for each
+publication only the candidates of organisations it can reach, and ``deliver``
 writes the outcome with set-based statements. The rows of a batch are locked
 in id order first, so two workers given overlapping batches take turns on
 them instead of pushing twice.
@@ -173,7 +174,8 @@ def push_patents(patent_ids: Iterable[int]) -> PushOutcome:
     if not publications:
         return PushOutcome()
     threshold = min_score()
-    ranked = ranking.needs_for_patents([d for d in documents if d.id in {p.id for p in publications}], CANDIDATES)
+    reach = {p.id: p.subscriptions.keys() for p in publications}
+    ranked = ranking.needs_for_patents([d for d in documents if d.id in reach], CANDIDATES, reach)
     for publication in publications:
         publication.candidates = [
             Candidate(m.need.org_id, publication.id, m.need.id, m.score, m.explanation.to_dict())

@@ -11,22 +11,29 @@ explanations and scores a push carries are exactly those of the match pages.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from marketplace.search.backend import search_backend
 from matching.documents import NeedDoc, PatentDoc
 from matching.results import NeedMatch, PatentMatch
 
 
-def needs_for_patents(patents: Sequence[PatentDoc], limit: int) -> dict[int, list[NeedMatch]]:
-    """Best open needs (public or private) for each patent, best first: patent id → matches."""
+def needs_for_patents(patents: Sequence[PatentDoc], limit: int,
+                      orgs: Mapping[int, Collection[int]] | None = None) -> dict[int, list[NeedMatch]]:
+    """Best open needs (public or private) for each patent, best first: patent id → matches.
+
+    ``orgs`` (patent id → organisation ids): only those organisations' needs
+    are scored for that patent, the subscribers a push can reach; scoring
+    the other candidates was most of a push job's time.
+    """
     if not patents:
         return {}
     backend = search_backend()
     batch = getattr(backend, "match_needs_many", None)
-    if batch is not None:
+    if batch is not None and orgs is None:
         return dict(batch(list(patents), limit=limit))
-    return {patent.id: backend.match_needs(patent, limit=limit) for patent in patents}
+    return {patent.id: backend.match_needs(patent, limit=limit, orgs=None if orgs is None else orgs[patent.id])
+            for patent in patents}
 
 
 def patents_for_needs(needs: Sequence[NeedDoc], limit: int) -> dict[int, list[PatentMatch]]:
