@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, Enum, ForeignKey, Index, Row, String, Table, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Table, Text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,24 +29,6 @@ def upsert_insert(table: Table) -> postgresql.Insert | sqlite.Insert:
     if db.session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
-
-
-def insert_many(table: Table, rows: Sequence[Mapping[str, Any]], *returning: Column[Any]) -> list[Row[Any]] | None:
-    """Insert many rows of the same keys in as few statements as the database allows.
-
-    On PostgreSQL the rows go as multi-row ``INSERT … VALUES … RETURNING``
-    statements of 1,000 rows (SQLAlchemy's "insertmanyvalues", which it uses
-    only with RETURNING; a plain executemany sends one statement per row) and
-    the ``returning`` columns come back, primary key by default. On SQLite,
-    where an executemany runs in-process, it is one and None is returned.
-    """
-    if not rows:
-        return []
-    if db.session.get_bind().dialect.name == "postgresql":
-        columns = returning or tuple(table.primary_key.columns)
-        return list(db.session.execute(table.insert().returning(*columns), list(rows)).all())
-    db.session.execute(table.insert(), list(rows))
-    return None
 
 
 class TimestampMixin:

@@ -29,7 +29,7 @@ from flask import Flask, current_app
 from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
 
 from marketplace.core.jobs import is_lock_conflict, job_logger
-from marketplace.core.models import OutboxEvent, insert_many, utcnow
+from marketplace.core.models import OutboxEvent, utcnow
 from marketplace.core.sqlite import write_intent
 from marketplace.extensions import db
 
@@ -122,7 +122,7 @@ def record_changes(entity_type: str, entity_ids: Iterable[int], action: str = "c
     now = utcnow()
     for consumer in consumers:
         if ids:
-            insert_many(OutboxEvent.__table__, [
+            db.session.execute(OutboxEvent.__table__.insert(), [
                 {"consumer": consumer.name, "entity_type": entity_type, "entity_id": entity_id, "action": action,
                  "created_at": now, "attempts": 0} for entity_id in ids])
             db.session.info.setdefault(_SESSION_KEY, set()).add(consumer.name)

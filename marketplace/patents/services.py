@@ -22,7 +22,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.i18n import gettext as _
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
-from marketplace.core.models import insert_many, utcnow
+from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change, record_changes
 from marketplace.accounts.permissions import require_organisation
 from marketplace.extensions import db
@@ -159,8 +159,7 @@ def _update(patent: Patent, data: dict[str, Any], *, publish: bool = False) -> S
 
 def _insert(organisation: Organisation, datas: list[dict[str, Any]], *, publish: bool = False,
             source: str | None = None) -> list[SaveOutcome]:
-    """Create patents with multi-row INSERTs and their ids (``insert_many``: returned on PostgreSQL, read back
-    on SQLite).
+    """Create patents with one multi-row INSERT and read back their ids.
 
     The ORM's unit of work would send one INSERT per patent (SQLite cannot
     return a batch's ids in order) and split batches wherever rows leave
@@ -178,14 +177,13 @@ def _insert(organisation: Organisation, datas: list[dict[str, Any]], *, publish:
                    state=target or PublicationState.DRAFT, published_at=now if target else None)
         rows.append(row)
         refused.append(was_refused)
-    table = Patent.__table__
-    returned = insert_many(table, rows, table.c.application_number, table.c.id)
-    ids: dict[str, int] = {row.application_number: row.id for row in returned} if returned is not None else {
-        number: pk for number, pk in db.session.execute(select(Patent.application_number, Patent.id).where(
-            Patent.application_number.in_([row["application_number"] for row in rows])))}
+    db.session.execute(Patent.__table__.insert(), rows)
+    ids: dict[str, int] = dict(db.session.execute(select(Patent.application_number, Patent.id).where(
+        Patent.application_number.in_([row["application_number"] for row in rows]))).all())
     segment_rows = [{"patent_id": ids[data["application_number"]], "segment_code": code}
                     for data in datas for code in data.get("segments") or []]
-    insert_many(PatentSegment.__table__, segment_rows)
+    if segment_rows:
+        db.session.execute(PatentSegment.__table__.insert(), segment_rows)
     return [SaveOutcome(data["application_number"], ids[data["application_number"]], created=True,
                         publish_refused=was_refused) for data, was_refused in zip(datas, refused, strict=True)]
 
