@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.core.slots import Slot
+from marketplace.core.models import upsert_insert
 from marketplace.extensions import db
 from marketplace.needs.models import Need
 from marketplace.patents.models import Patent
@@ -104,6 +105,7 @@ def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
     stored = {row.entity_id: row for row in db.session.scalars(select(SearchVector).where(
         SearchVector.entity_type == kind, SearchVector.entity_id.in_([d.id for d in docs])))}
     out = []
+    new: dict[int, dict[str, object]] = {}
     for doc in docs:
         text = _vector_text(doc)
         digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
@@ -113,10 +115,17 @@ def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
         else:
             vector = backend.embedder.embed(text)
             if row is None:
-                row = SearchVector(entity_type=kind, entity_id=doc.id)
-                db.session.add(row)
-            row.model, row.text_hash, row.vector = model, digest, to_bytes(vector)
+                new[doc.id] = {"entity_type": kind, "entity_id": doc.id, "model": model, "text_hash": digest,
+                               "vector": to_bytes(vector)}
+            else:
+                row.model, row.text_hash, row.vector = model, digest, to_bytes(vector)
         out.append(replace(doc, vector=pack(vector), vector_model=model))
+    if new:  # an upsert: the search and push drains may index the same new document at once
+        statement = upsert_insert(SearchVector.__table__)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=["entity_type", "entity_id"],
+            set_={"model": statement.excluded.model, "text_hash": statement.excluded.text_hash,
+                  "vector": statement.excluded.vector}), list(new.values()))
     return out
 
 
