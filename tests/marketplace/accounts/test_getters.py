@@ -18,6 +18,7 @@ NOT_GETTERS = {
     "console/events.py:add_outcome": "ids in the input, refused as a field error (422), not a page's object",
     "openlicense/payments.py:evidence_file": "the payment's license is checked by get_license (get_visible)",
     "openlicense/payments.py:get_payment": "the payment's license is checked by get_license (get_visible)",
+    "fees/ledger.py:set_reduction_status": "the user's own organisation's status, keyed by its id",
     "grading/services.py:_apply_scores": "the grade row of a patent the caller already checked, by its id",
     "patents/co_owners.py:link_co_owner": "the organisation named as co-owner, by id in the input",
     "push/contact.py:get_thread": "the thread goes through get_visible; then its patent is read for the page",
