@@ -79,7 +79,7 @@ def _defaults(organisation: Organisation, *, shown: bool = False) -> list[GradeL
             description = str(DEFAULT_CRITERIA[name][0])
         labels.append(GradeLabel(organisation_id=organisation.id, name=name, position=position,
                                  description=description,
-                                 criteria=[GradeCriterion(axis=axis, min_score=minimum)
+                                 criteria=[GradeCriterion(axis=axis, description="", min_score=minimum)
                                            for axis, minimum in zip(GradeAxis, minimums)]))
     return labels
 

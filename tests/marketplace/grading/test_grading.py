@@ -29,6 +29,8 @@ def test_defaults_are_a_to_d_with_criteria_and_scores_suggest_the_highest_met(ct
     assert services.suggest(labels, scores).name == "B"  # market below A's 80
     assert services.suggest(labels, {**scores, GradeAxis.MARKET: 80}).name == "A"
     assert services.suggest(labels, {**scores, GradeAxis.MARKET: None}) is None  # all three scores needed
+    # labels not stored yet read like stored ones (the API documents every description as a string)
+    assert all(isinstance(criterion.description, str) for label in labels for criterion in label.criteria)
 
 
 def test_batch_grading_by_scores_records_history_with_who_and_why(ctx, university):
