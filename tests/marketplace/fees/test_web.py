@@ -7,7 +7,6 @@ from datetime import timedelta
 from flask import g
 from openpyxl import load_workbook
 
-from marketplace.core import transaction
 from marketplace.core.dates import local_today
 from marketplace.extensions import db
 from marketplace.fees.models import AnnualFee
@@ -24,7 +23,7 @@ def test_owner_sees_fees_due_by_month_with_totals_and_exports(client, login, fee
     login(university)
     page = client.get(f"/fees?{period_args(due)}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and f'data-fee-id=' in html and patent.application_number in html
+    assert page.status_code == 200 and 'data-fee-id=' in html and patent.application_number in html
     assert 'data-total="year-amount">¥1,200.00' in html
     csv = client.get(f"/fees.csv?{period_args(due)}").get_data(as_text=True)
     assert "'=HYPERLINK" in csv and "1200.00" in csv
@@ -88,7 +87,7 @@ def test_review_page_abandon_and_decision_page(client, login, fee_patent, univer
     assert response.status_code == 302 and "/fee-decisions/" in response.location
     decision_page = client.get(response.location).get_data(as_text=True)
     assert 'data-status="effective"' in decision_page and 'data-field="decided_by"' in decision_page
-    assert client.get(f"/fees/review?year=20x6").status_code == 422
+    assert client.get("/fees/review?year=20x6").status_code == 422
     client.get("/logout")
     login(other_university)
     assert client.get(response.location).status_code == 404

@@ -8,7 +8,7 @@ from marketplace.core import transaction
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.grading import services
-from marketplace.grading.models import GradeAxis, GradeChange
+from marketplace.grading.models import GradeAxis
 from marketplace.patents import services as patents
 from marketplace.patents.models import Patent
 from tests import factories

@@ -56,7 +56,7 @@ def test_only_published_patents_can_be_contacted(app, client, university, compan
         draft = factories.make_patent(university)
     response = client.post(f"/api/v1/patents/{draft.id}/contact", headers=token_for(company), json={"body": "x"})
     assert response.status_code == 404
-    response = client.post(f"/api/v1/patents/999999/contact", headers=token_for(company), json={"body": "x"})
+    response = client.post("/api/v1/patents/999999/contact", headers=token_for(company), json={"body": "x"})
     assert response.status_code == 404
 
 

@@ -9,7 +9,6 @@ from marketplace.core import outbox, transaction
 from marketplace.core.jobs import JobRunner
 from marketplace.core.models import OutboxEvent
 from marketplace.extensions import db
-from marketplace.push import jobs
 from marketplace.push.models import Notification
 from tests import factories
 from tests.marketplace.push.conftest import PLANTER_NEED

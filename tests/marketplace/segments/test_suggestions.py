@@ -11,7 +11,7 @@ from marketplace.extensions import db
 from marketplace.patents.models import Patent
 from marketplace.patents.queries import PatentFilters
 from marketplace.push import services as push
-from marketplace.push.models import DigestEntry, Notification, NotificationKind
+from marketplace.push.models import DigestEntry
 from marketplace.segments import suggestions
 from tests import factories
 
