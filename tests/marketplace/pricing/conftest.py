@@ -48,27 +48,39 @@ def add_deal(seller_id: int, buyer_id: int, amount: str, day: date, *, mode: str
 class Market:
     target: Patent
     own_deal: Deal  # the university's own license (it may see its amount)
-    deals: list[Deal]
+
+
+@dataclass(frozen=True)
+class MarketIds:
+    target_id: int
+    own_deal_id: int
 
 
 @pytest.fixture
-def market(ctx, university, other_university, company, agency):
+def market_ids(app, university, other_university, company, agency) -> MarketIds:
     """The university's battery invention and seven close license comparables (2021–2025), one of them its own,
-    plus deals that must not count: another mode, cancelled, negotiating, another field, another type."""
+    plus deals that must not count: another mode, cancelled, negotiating, another field, another type.
+    Built in an app context of its own, so page and API tests send each request in a fresh context."""
     u, o, c, a = (ref.organisation_id for ref in (university, other_university, company, agency))
-    target = add_patent(u)
-    institute = factories.make_user("institute", org_name="测试研究院").organisation_id
-    deals = [add_deal(o, c, "260000.00", date(2025, 5, 10), agency_id=a),
-             add_deal(institute, c, "150000.00", date(2024, 11, 2)),
-             add_deal(o, c, "380000.00", date(2024, 6, 1)),
-             add_deal(institute, c, "120000.00", date(2023, 9, 15)),
-             add_deal(o, c, "180000.00", date(2023, 1, 20), segments=("TM-F9",)),  # same IPC group only
-             add_deal(o, c, "900000.00", date(2022, 4, 1), patents=3),  # ¥300,000 a patent
-             ]
-    own = add_deal(u, c, "75000.00", date(2021, 8, 8))
-    add_deal(o, c, "1200000.00", date(2025, 1, 1), mode="transfer")
-    add_deal(o, c, "9990000.00", date(2025, 2, 1), status="cancelled")
-    add_deal(o, c, "8880000.00", date(2025, 3, 1), status="negotiating")
-    add_deal(o, c, "7770000.00", date(2025, 4, 1), segments=("TM-A1",), ipc_main="G06F 16/35")
-    transaction.commit()
-    return Market(target, own, deals + [own])
+    with app.app_context():
+        target = add_patent(u)
+        institute = factories.make_user("institute", org_name="测试研究院").organisation_id
+        add_deal(o, c, "260000.00", date(2025, 5, 10), agency_id=a)
+        add_deal(institute, c, "150000.00", date(2024, 11, 2))
+        add_deal(o, c, "380000.00", date(2024, 6, 1))
+        add_deal(institute, c, "120000.00", date(2023, 9, 15))
+        add_deal(o, c, "180000.00", date(2023, 1, 20), segments=("TM-F9",))  # same IPC group only
+        add_deal(o, c, "900000.00", date(2022, 4, 1), patents=3)  # ¥300,000 a patent
+        own = add_deal(u, c, "75000.00", date(2021, 8, 8))
+        add_deal(o, c, "1200000.00", date(2025, 1, 1), mode="transfer")
+        add_deal(o, c, "9990000.00", date(2025, 2, 1), status="cancelled")
+        add_deal(o, c, "8880000.00", date(2025, 3, 1), status="negotiating")
+        add_deal(o, c, "7770000.00", date(2025, 4, 1), segments=("TM-A1",), ipc_main="G06F 16/35")
+        transaction.commit()
+        return MarketIds(target.id, own.id)
+
+
+@pytest.fixture
+def market(ctx, market_ids) -> Market:
+    """``market_ids`` loaded for service tests."""
+    return Market(db.session.get(Patent, market_ids.target_id), db.session.get(Deal, market_ids.own_deal_id))
