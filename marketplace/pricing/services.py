@@ -21,7 +21,7 @@ no single deal's price leaks.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -65,10 +65,12 @@ class Comparable:
     score: int
     amount: Decimal
     visible: bool
-    seller: str
-    buyer: str
+    seller_id: int
+    buyer_id: int
     deal_id: int | None = None
     license_id: int | None = None
+    seller: str = ""  # named (or anonymised) only for the comparables shown
+    buyer: str = ""
 
     @property
     def shown_amount(self) -> Decimal | None:
@@ -88,6 +90,7 @@ class PriceHelp:
     basis: str  # close | neighbours | none
     used: list[Comparable]
     close_count: int
+    shown: list[Comparable]  # the ``SHOWN`` most recent of ``used``, with their parties named or anonymised
     low: Decimal | None = None  # 25th percentile
     median: Decimal | None = None
     high: Decimal | None = None  # 75th percentile
@@ -99,10 +102,6 @@ class PriceHelp:
     @property
     def enough(self) -> bool:
         return self.count >= MIN_COMPARABLES
-
-    @property
-    def shown(self) -> list[Comparable]:
-        return sorted(self.used, key=lambda c: c.concluded_on, reverse=True)[:SHOWN]
 
     @property
     def minimum(self) -> int:
@@ -190,6 +189,15 @@ def _party_label(organisation: Organisation, viewer_org: int | None, visible: bo
     return _("某%(kind)s", kind=organisation.kind.label)
 
 
+def _most_recent_named(user: User, used: list[Comparable]) -> list[Comparable]:
+    """The ``SHOWN`` most recent comparables with their parties' names, or only their kinds where not visible."""
+    recent = sorted(used, key=lambda c: c.concluded_on, reverse=True)[:SHOWN]
+    ids = {c.seller_id for c in recent} | {c.buyer_id for c in recent}
+    organisations = {o.id: o for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)))}
+    return [replace(c, seller=_party_label(organisations[c.seller_id], user.organisation_id, c.visible),
+                    buyer=_party_label(organisations[c.buyer_id], user.organisation_id, c.visible)) for c in recent]
+
+
 def comparables(user: User, patent: Patent, mode: TransformationMode) -> list[Comparable]:
     """Every comparable among the recent candidates, nearest first (score, then most recent)."""
     target = traits_of(patent)
@@ -202,8 +210,6 @@ def comparables(user: User, patent: Patent, mode: TransformationMode) -> list[Co
     for patent_id, code in db.session.execute(select(PatentSegment.patent_id, PatentSegment.segment_code)
                                               .where(PatentSegment.patent_id.in_(patent_ids))):
         segments.setdefault(patent_id, set()).add(code)
-    org_ids = {row[key] for row in rows for key in ("seller_id", "buyer_id")}
-    organisations = {o.id: o for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(org_ids)))}
     best: dict[tuple[int | None, int | None], Comparable] = {}
     for row in rows:
         other = stats.Traits(row["patent_type"].value, frozenset(segments.get(row["patent_id"], ())),
@@ -218,10 +224,9 @@ def comparables(user: User, patent: Patent, mode: TransformationMode) -> list[Co
             mode=mode, concluded_on=row["concluded_on"], patent_type=row["patent_type"],
             segments=tuple(sorted(other.segments)), ipc_group=stats.ipc_group(row["ipc_main"]),
             maturity=row["maturity"], shared=shared, score=score,
-            amount=stats.share_of(row["amount"], row["parts"]), visible=visible,
-            seller=_party_label(organisations[row["seller_id"]], user.organisation_id, visible),
-            buyer=_party_label(organisations[row["buyer_id"]], user.organisation_id, visible),
-            deal_id=row["deal_id"] if visible else None, license_id=row["license_id"] if visible else None)
+            amount=stats.share_of(row["amount"], row["parts"]), visible=visible, seller_id=row["seller_id"],
+            buyer_id=row["buyer_id"], deal_id=row["deal_id"] if visible else None,
+            license_id=row["license_id"] if visible else None)
     return sorted(best.values(), key=lambda c: (-c.score, -c.concluded_on.toordinal()))
 
 
@@ -232,10 +237,11 @@ def price_help(user: User, patent: Patent, mode: TransformationMode) -> PriceHel
     close = [c for c in found if stats.is_close(c.shared)]
     used, basis = (close, "close") if len(close) >= MIN_COMPARABLES else (found, "neighbours" if found else "none")
     used = used[:STATS_LIMIT]
+    shown = _most_recent_named(user, used)
     if len(used) < MIN_COMPARABLES:
-        return PriceHelp(patent, mode, basis, used, len(close))
+        return PriceHelp(patent, mode, basis, used, len(close), shown)
     amounts = [c.amount for c in used]
-    return PriceHelp(patent, mode, basis, used, len(close), low=stats.percentile(amounts, Decimal("0.25")),
+    return PriceHelp(patent, mode, basis, used, len(close), shown, low=stats.percentile(amounts, Decimal("0.25")),
                      median=stats.percentile(amounts, Decimal("0.5")),
                      high=stats.percentile(amounts, Decimal("0.75")))
 
