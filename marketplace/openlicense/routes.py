@@ -15,6 +15,8 @@ from marketplace.core.views import page_number, show_errors
 from marketplace.openlicense import forms, licensing, payments, services
 from marketplace.core.dates import local_today
 from marketplace.patents.forms import segment_choices
+from marketplace.patents.vocab import TransformationMode
+from marketplace.pricing.services import price_help
 from marketplace.web import select_locale
 
 bp = Blueprint("openlicense", __name__)
@@ -98,7 +100,8 @@ def declare(patent_id: int):
                 return redirect(url_for("openlicense.detail", declaration_id=saved.id))
             flash(_("草稿已保存"), "success")
             return redirect(url_for("openlicense.declare", patent_id=patent_id))
-    return render_template("openlicense/declare.html", form=form, report=report)
+    pricing = price_help(current_user, report.patent, TransformationMode.OPEN_LICENSE)
+    return render_template("openlicense/declare.html", form=form, report=report, pricing=pricing)
 
 
 @bp.post("/open-licenses/<int:declaration_id>/withdraw")
