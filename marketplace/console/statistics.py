@@ -308,11 +308,16 @@ def sme_acquirers(scope: Scope, filters: Filters) -> list[tuple[int, str, int]]:
     return sorted(((int(k), names.get(k, k), n) for k, n in counts.items()), key=lambda t: (-t[2], t[1]))
 
 
+def sme_count(scope: Scope, filters: Filters) -> int:
+    """How many distinct SMEs acquired academic patents in ``filters``' range (no names looked up)."""
+    return len(key_totals(scope, filters, "sme"))
+
+
 def sme_summary(scope: Scope, year: int, today: date) -> SmeSummary:
     current = year_to_date(year, today)
     previous = Filters(start=date(year - 1, 1, 1), end=same_period_last_year(current.end))
     # Last year's SMEs are only counted: no names to look up.
-    return SmeSummary(sme_acquirers(scope, current), len(key_totals(scope, previous, "sme")),
+    return SmeSummary(sme_acquirers(scope, current), sme_count(scope, previous),
                       current.narrowed(sme=True))
 
 

@@ -20,7 +20,7 @@ from marketplace.console.cells import cells, merge
 from marketplace.console.ledger import Filters, Scope
 from marketplace.console.models import AgencyTarget, MatchmakingEvent
 from marketplace.console.statistics import (
-    CENT, growth_pct, same_period_last_year, sme_acquirers, to_amount, year_to_date,
+    CENT, growth_pct, same_period_last_year, sme_count, to_amount, year_to_date,
 )
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.errors import Conflict, ValidationFailed
@@ -264,9 +264,9 @@ def target_progress(agency_id: int, year: int, today: date) -> list[Progress]:
     ]
     same_days_last_year = Filters(start=date(year - 1, 1, 1), end=same_period_last_year(period.end))
     pledges_same = _mode_totals(scope, same_days_last_year, "all").get("pledge", (0, 0))
-    smes_now = len(sme_acquirers(scope, period))
-    smes_same = len(sme_acquirers(scope, same_days_last_year))
-    smes_last_year = len(sme_acquirers(scope, last_year))
+    smes_now = sme_count(scope, period)
+    smes_same = sme_count(scope, same_days_last_year)
+    smes_last_year = sme_count(scope, last_year)
     progress += [
         _rate("pledge_growth_pct", "pledge_growth_pct", goal("pledge_growth_pct"), to_amount(pledges[1]),
               to_amount(pledges_same[1]), to_amount(pledges_before[1]), year, today),

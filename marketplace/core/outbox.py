@@ -28,6 +28,7 @@ from typing import Any, cast
 from flask import Flask, current_app
 from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
 
+from marketplace.core.bulk import insert_rows
 from marketplace.core.jobs import is_lock_conflict, job_logger
 from marketplace.core.models import OutboxEvent, utcnow
 from marketplace.core.sqlite import write_intent
@@ -116,13 +117,13 @@ def record_change(entity_type: str, entity_id: int, action: str = "changed") -> 
 
 
 def record_changes(entity_type: str, entity_ids: Iterable[int], action: str = "changed") -> None:
-    """``record_change`` for many rows in one multi-row INSERT (imports write thousands at once)."""
+    """``record_change`` for many rows through ``insert_rows`` (imports write thousands at once)."""
     consumers = registry().consumers_of(entity_type)
     ids = list(entity_ids)
     now = utcnow()
     for consumer in consumers:
         if ids:
-            db.session.execute(OutboxEvent.__table__.insert(), [
+            insert_rows(OutboxEvent.__table__, [
                 {"consumer": consumer.name, "entity_type": entity_type, "entity_id": entity_id, "action": action,
                  "created_at": now, "attempts": 0} for entity_id in ids])
             db.session.info.setdefault(_SESSION_KEY, set()).add(consumer.name)

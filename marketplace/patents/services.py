@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.audit import diff, record_audit
+from marketplace.core.bulk import insert_rows
 from marketplace.core.i18n import gettext as _
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.models import utcnow
@@ -150,11 +151,11 @@ def _update(patent: Patent, data: dict[str, Any], *, publish: bool = False) -> S
 
 def _insert(organisation: Organisation, datas: list[dict[str, Any]], *, publish: bool = False,
             source: str | None = None) -> list[SaveOutcome]:
-    """Create patents with one multi-row INSERT and read back their ids.
+    """Create patents, their segments and ids with ``insert_rows`` (COPY on PostgreSQL).
 
-    The ORM's unit of work would send one INSERT per patent (SQLite cannot
-    return a batch's ids in order) and split batches wherever rows leave
-    different columns empty, which made large imports crawl.
+    The ORM's unit of work would send one INSERT per patent and split
+    batches wherever rows leave different columns empty, which made large
+    imports crawl.
     """
     if not datas:
         return []
@@ -168,15 +169,12 @@ def _insert(organisation: Organisation, datas: list[dict[str, Any]], *, publish:
                    state=target or PublicationState.DRAFT, published_at=now if target else None)
         rows.append(row)
         refused.append(was_refused)
-    db.session.execute(Patent.__table__.insert(), rows)
-    ids: dict[str, int] = dict(db.session.execute(select(Patent.application_number, Patent.id).where(
-        Patent.application_number.in_([row["application_number"] for row in rows]))).all())
-    segment_rows = [{"patent_id": ids[data["application_number"]], "segment_code": code}
-                    for data in datas for code in data.get("segments") or []]
-    if segment_rows:
-        db.session.execute(PatentSegment.__table__.insert(), segment_rows)
-    return [SaveOutcome(data["application_number"], ids[data["application_number"]], created=True,
-                        publish_refused=was_refused) for data, was_refused in zip(datas, refused, strict=True)]
+    ids = insert_rows(Patent.__table__, rows, return_ids=True)
+    insert_rows(PatentSegment.__table__, [{"patent_id": patent_id, "segment_code": code}
+                                          for data, patent_id in zip(datas, ids, strict=True)
+                                          for code in data.get("segments") or []])
+    return [SaveOutcome(data["application_number"], patent_id, created=True, publish_refused=was_refused)
+            for data, patent_id, was_refused in zip(datas, ids, refused, strict=True)]
 
 
 def save_patent(organisation: Organisation, values: PatentValues, *, patent: Patent | None = None,

@@ -93,3 +93,25 @@ def test_the_console_page_shows_the_pending_list_and_the_definitions(client, log
     assert f'data-pending="deal-{deal_id}"' in html and 'data-total-amount="0.00"' in html
     assert 'id="definitions"' in html and "经许可方确认的固定费用" in html
     assert client.get("/api/v1/stats/pending").get_json()["outstanding"] == "12345.00"
+
+
+def test_the_count_and_outstanding_cover_every_pending_item_beyond_those_listed(ctx, monkeypatch, agency, university,
+                                                                                company):
+    """Only the newest SHOWN rows are fetched; the database counts and sums all of them."""
+    factories.authorise_agency(agency, company)
+    recorded = [deals.record_deal(agency.load(), {
+        "mode": "transfer", "seller_id": university.organisation_id, "buyer_id": company.organisation_id,
+        "patent_ids": [factories.make_granted_patent(university).id], "amount": amount, "title": "洽谈中"}).id
+        for amount in ("100.10", "200.20")]
+    declaration_id = factories.make_open_license(university, factories.make_granted_patent(university),
+                                                 fixed_fee="40000.00")
+    grant = licensing.accept_open_license(company.load(), declaration_id)
+    transaction.commit()
+    monkeypatch.setattr(pending, "SHOWN", 1)
+    for scope in (Scope(), Scope(agency.organisation_id)):
+        found = pending.pending_items(scope, Filters(), local_today())
+        assert found.total == 3 and found.outstanding == Decimal("40300.30")
+        assert len(found.items) == 1
+        newest = max([("deal", deal_id) for deal_id in recorded] + [("open_license", grant.id)],
+                     key=lambda ref: (local_today(), *ref))
+        assert (found.items[0].source, found.items[0].id) == newest

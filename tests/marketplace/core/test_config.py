@@ -42,3 +42,14 @@ def test_the_publicity_period_is_the_laws_fifteen_days_unless_in_demo_mode(tmp_p
         Settings.from_env(tmp_path, {"PUBLICITY_DAYS": "2", "DEMO_MODE": "false"})
     with pytest.raises(ConfigError, match="PUBLICITY_DAYS"):
         Settings.from_env(tmp_path, {"PUBLICITY_DAYS": "two"})
+
+
+def test_postgresql_connections_run_without_jit(tmp_path: Path):
+    """JIT compiling cost 2.7 s of a 3.4 s console query at a million deals; SQLite has no such option."""
+    def engine_options(url: str) -> dict:
+        settings = Settings.from_env(tmp_path, {"SECRET_KEY": "x", "DATABASE_URL": url})
+        return settings.flask_config()["SQLALCHEMY_ENGINE_OPTIONS"]
+
+    options = engine_options("postgresql+psycopg://u:p@db/mkt")
+    assert options["connect_args"] == {"options": "-c jit=off"} and options["pool_pre_ping"] is True
+    assert "connect_args" not in engine_options(f"sqlite:///{tmp_path / 'x.sqlite'}")

@@ -203,6 +203,18 @@ def test_one_audit_entry_per_batch_and_an_outbox_row_per_patent(ctx, university,
     assert set(outbox_ids) == set(db.session.scalars(select(Patent.id)))
 
 
+def test_each_new_patent_gets_the_segment_of_its_own_row(ctx, university, export_rows, make_csv):
+    """Patents and their segments are written in bulk (COPY on PostgreSQL): each link goes to its row's patent."""
+    run_import(university, make_csv(export_rows))  # 分级 and 产业领域 cycle together: A/信息技术, B/装备, C/材料
+    segments_of_grade: dict[str, set[tuple[str, ...]]] = {}
+    for patent in db.session.scalars(select(Patent)):
+        segments_of_grade.setdefault(patent.grade, set()).add(tuple(patent.segments))
+    assert sorted(segments_of_grade) == ["A", "B", "C"]
+    assert all(len(segments) == 1 for segments in segments_of_grade.values())
+    distinct = {segments for [segments] in map(list, segments_of_grade.values())}
+    assert len(distinct) == 3 and all(len(segments) == 1 for segments in distinct)
+
+
 def test_header_only_file_is_unreadable(ctx, university, make_csv):
     with pytest.raises(UnreadableFile):
         run_import(university, make_csv([]))
