@@ -149,6 +149,7 @@ def funnel_page():
     filters = statistics.parse_filters(request.args)
     result = funnel.conversion_funnel(scope, filters)
     chart = {"type": "bar", "labels": [str(funnel.STAGE_LABELS[s]) for s in funnel.STAGES], "stacked": False,
+             "counts": True,
              "datasets": [{"label": _("匹配数"), "backgroundColor": MODE_COLOURS["transfer"],
                            "data": [result.total.stages[s] for s in funnel.STAGES]}]}
     return render_template("console/funnel.html", funnel=result, filters=filters, stages=funnel.STAGES,
