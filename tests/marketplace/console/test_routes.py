@@ -98,6 +98,17 @@ def test_targets_form_saves_and_the_dashboard_measures_against_them(client, logi
     assert refused.status_code == 200 and "金额不能为负" in refused.get_data(as_text=True)
 
 
+def test_exports_are_named_by_what_they_hold_and_their_period(client, login, agency, ledger):
+    login(agency)
+    year = ledger.today.year
+    names = [client.get(path).headers["Content-Disposition"] for path in (
+        f"/console/items.csv?from={year}-01-01&to={year}-03-31", f"/console/stats.xlsx?year={year}",
+        f"/console/stats.csv?group_by=mode&from={year}-01-01")]
+    assert names == [f'attachment; filename="console-items-{year}-01-01-{year}-03-31.csv"',
+                     f'attachment; filename="console-{year}.xlsx"',
+                     f'attachment; filename="console-stats-mode-{year}-01-01.csv"']
+
+
 def test_the_funnel_chart_counts_in_whole_numbers(client, login, agency, ledger):
     login(agency)
     html = client.get("/console/funnel").get_data(as_text=True)
