@@ -25,13 +25,25 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 
+BUSY_PROBE = """() => document.addEventListener('submit', () => setTimeout(() => sessionStorage.setItem('busy',
+  String([...document.querySelectorAll('#bulk-form button[type=submit]')].every(button => button.disabled)
+         && document.querySelectorAll('#bulk-form .spinner-border').length === 1))))"""
+
+
 def add_a_tag(page, lang: str) -> None:
-    """University: tick its first patent and add a tag through the bulk form."""
+    """University: tick its first patent and add a tag through the bulk form. Once submitted, the form's buttons
+    are disabled and the pressed one shows a spinner (seen by a probe that keeps what it saw in sessionStorage;
+    the request passes through the test first, so the page cannot leave before the probe looked)."""
     page.locator(".patent-check").first.check()
     page.locator("#bulk-form select[name=action]").select_option("add_tags")
     page.locator("#bulk-form input[name=tags]").fill(f"walk-{lang}")
-    page.locator("#bulk-form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    bulk = re.compile(r"/inventory/bulk\b")
+    page.route(bulk, lambda route: route.continue_())
+    page.evaluate(BUSY_PROBE)
+    with page.expect_navigation():
+        page.locator("#bulk-form button[type=submit]").first.click()
+    page.unroute(bulk)
+    assert page.evaluate("sessionStorage.getItem('busy')") == "true"
     assert page.locator("tr[data-patent-id]").first.get_by_text(f"walk-{lang}").count() == 1
 
 
