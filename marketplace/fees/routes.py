@@ -64,7 +64,9 @@ def export(fmt: str):
     period = reports.parse_period(request.args, today)
     headers = reports.export_headers()
     rows = reports.export_rows(current_user, period, today)
-    name = ("annual-fees", *period.as_args().values())
+    args = period.as_args()  # a year, a quarter (2026-q4) or a month (2026-04)
+    name = ("annual-fees", args["year"], f"q{args['quarter']}" if "quarter" in args else None,
+            f"{args['month']:02d}" if "month" in args else None)
     if fmt == "csv":
         return Response(to_csv(headers, rows), content_type=CSV_MIMETYPE,
                         headers=attachment(*name, fmt=fmt))
