@@ -2,6 +2,7 @@
  *   <form data-confirm="…">          asks before submitting
  *   <button data-print>              prints the page
  *   <input data-check-all=".sel">    checks or clears every box matching the selector
+ *   <select data-shows-fields>       in its form, only the parts whose data-shown-for lists the chosen value show
  *   <form data-busy="…">             a long action: once submitted, its submit buttons are disabled (no second
  *                                    submission) and the one pressed shows a spinner with the message
  */
@@ -46,5 +47,14 @@
     if (selector) {
       document.querySelectorAll(selector).forEach(function (box) { box.checked = event.target.checked; });
     }
+    if (event.target.matches && event.target.matches('select[data-shows-fields]')) {
+      showFields(event.target);
+    }
   });
+  function showFields(select) {
+    select.form.querySelectorAll('[data-shown-for]').forEach(function (part) {
+      part.hidden = part.getAttribute('data-shown-for').split(' ').indexOf(select.value) < 0;
+    });
+  }
+  document.querySelectorAll('select[data-shows-fields]').forEach(showFields);
 }());

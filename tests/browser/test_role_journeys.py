@@ -31,11 +31,14 @@ BUSY_PROBE = """() => document.addEventListener('submit', () => setTimeout(() =>
 
 
 def add_a_tag(page, lang: str) -> None:
-    """University: tick its first patent and add a tag through the bulk form. Once submitted, the form's buttons
+    """University: tick its first patent and add a tag through the bulk form, which shows only the chosen action's
+    fields. Once submitted, the form's buttons
     are disabled and the pressed one shows a spinner (seen by a probe that keeps what it saw in sessionStorage;
     the request passes through the test first, so the page cannot leave before the probe looked)."""
     page.locator(".patent-check").first.check()
-    page.locator("#bulk-form select[name=action]").select_option("add_tags")
+    assert page.locator("#bulk-grade").is_visible() and not page.locator("#bulk-form input[name=tags]").is_visible()
+    page.locator("#bulk-form select[name=action]").select_option("add_tags")  # shows only the tags field
+    assert not page.locator("#bulk-grade").is_visible() and not page.locator("#bulk-form [name=segments]").is_visible()
     page.locator("#bulk-form input[name=tags]").fill(f"walk-{lang}")
     bulk = re.compile(r"/inventory/bulk\b")
     page.route(bulk, lambda route: route.continue_())
