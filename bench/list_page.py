@@ -81,13 +81,14 @@ def load_records() -> list[dict]:
     return records
 
 
-def make_app(database_url: str | None, workdir: Path):
+def make_app(database_url: str | None, workdir: Path, **settings: str):
+    """A fresh app on an empty database (``settings``: more environment, e.g. ``DEMO_MODE="true"``)."""
     from marketplace import create_app
     from marketplace.config import Settings
     from marketplace.extensions import db
 
     environ = {"MARKETPLACE_ENV": "testing", "SECRET_KEY": "bench",
-               "DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.sqlite'}"}
+               "DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.sqlite'}", **settings}
     app = create_app({"SETTINGS": Settings.from_env(workdir, environ), "TESTING": True})
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -240,11 +241,11 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def measure(app, urls: list[str], rounds: int) -> dict[str, tuple[list[float], list[float], int]]:
-    """Per URL: wall and CPU durations (ms) and the SQL statements one request sends."""
+def measure(app, urls: list[str], rounds: int, client=None) -> dict[str, tuple[list[float], list[float], int]]:
+    """Per URL: wall and CPU durations (ms) and the SQL statements one request sends (``client``: signed in)."""
     from marketplace.extensions import db
 
-    client = app.test_client()
+    client = client or app.test_client()
     with app.app_context():
         engine = db.engine
     statements = {"n": 0}

@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, api_user
 from marketplace.console import events, exports, funnel, listing, pending, statistics, targets
-from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE
+from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment
 from marketplace.console.ledger import FEE_TYPES, MODES, Filters
 from marketplace.accounts.permissions import require_organisation
 from marketplace.accounts.models import OrganisationKind
@@ -360,12 +360,13 @@ def add_outcome(body: dict, event_id: int):
 
 def _export(args: dict, fmt: str) -> Response:
     scope = statistics.scope_for(api_user(), args.get("agency_id"))
-    found = listing.list_items(scope, _filters(args), per_page=None)
+    filters = _filters(args)
+    found = listing.list_items(scope, filters, per_page=None)
     if fmt == "csv":
         return Response(exports.listing_csv(found), content_type=CSV_MIMETYPE,
-                        headers={"Content-Disposition": "attachment; filename=deals.csv"})
+                        headers=attachment("console-items", filters.start, filters.end, fmt="csv"))
     return Response(exports.listing_xlsx(found), content_type=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": "attachment; filename=deals.xlsx"})
+                    headers=attachment("console-items", filters.start, filters.end, fmt="xlsx"))
 
 
 def _file_response(mimetype: str, description: str) -> dict:

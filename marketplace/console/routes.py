@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrganisationKind
 from marketplace.console import dashboard, events, exports, forms, funnel, listing, rollup, statistics, targets
-from marketplace.core.spreadsheets import CSV_MIMETYPE
+from marketplace.core.spreadsheets import CSV_MIMETYPE, attachment
 from marketplace.console.ledger import MODES, Scope
 from marketplace.core import transaction
 from marketplace.core.errors import Conflict, ValidationFailed
@@ -102,18 +102,18 @@ def report():
 def stats_xlsx():
     board = dashboard.build_dashboard(_scope(), _year(), local_today())
     return Response(dashboard.workbook(board), mimetype=XLSX,
-                    headers={"Content-Disposition": f"attachment; filename=console-{board.year}.xlsx"})
+                    headers=attachment("console", board.year, fmt="xlsx"))
 
 
 @bp.get("/console/stats.csv")
 @login_required
 def stats_csv():
     """One statistics table (``group_by`` and the filters) as CSV."""
-    table = statistics.deal_statistics(_scope(), statistics.parse_filters(request.args),
-                                       request.args.get("group_by", "month"))
+    filters = statistics.parse_filters(request.args)
+    table = statistics.deal_statistics(_scope(), filters, request.args.get("group_by", "month"))
     headers, rows = exports.table_rows(table)
     return Response(exports.to_csv(headers, rows), content_type=CSV_MIMETYPE,
-                    headers={"Content-Disposition": f"attachment; filename=stats-{table.group_by}.csv"})
+                    headers=attachment("console-stats", table.group_by, filters.start, filters.end, fmt="csv"))
 
 
 @bp.get("/console/items")
@@ -134,12 +134,13 @@ def items():
 @login_required
 def items_export(fmt: str):
     """The drill-down list as a file: every row of every page, and the same total."""
-    found = listing.list_items(_scope(), statistics.parse_filters(request.args), per_page=None)
+    filters = statistics.parse_filters(request.args)
+    found = listing.list_items(_scope(), filters, per_page=None)
     if fmt == "csv":
         return Response(exports.listing_csv(found), content_type=CSV_MIMETYPE,
-                        headers={"Content-Disposition": "attachment; filename=deals.csv"})
+                        headers=attachment("console-items", filters.start, filters.end, fmt="csv"))
     return Response(exports.listing_xlsx(found), mimetype=XLSX,
-                    headers={"Content-Disposition": "attachment; filename=deals.xlsx"})
+                    headers=attachment("console-items", filters.start, filters.end, fmt="xlsx"))
 
 
 @bp.get("/console/funnel")
@@ -149,6 +150,7 @@ def funnel_page():
     filters = statistics.parse_filters(request.args)
     result = funnel.conversion_funnel(scope, filters)
     chart = {"type": "bar", "labels": [str(funnel.STAGE_LABELS[s]) for s in funnel.STAGES], "stacked": False,
+             "counts": True,
              "datasets": [{"label": _("匹配数"), "backgroundColor": MODE_COLOURS["transfer"],
                            "data": [result.total.stages[s] for s in funnel.STAGES]}]}
     return render_template("console/funnel.html", funnel=result, filters=filters, stages=funnel.STAGES,

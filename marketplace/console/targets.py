@@ -200,13 +200,13 @@ def elapsed_share(year: int, today: date) -> tuple[int, int]:
 
 
 def linear_forecast(actual: Decimal | int, year: int, today: date) -> Decimal | int | None:
-    """``actual`` extended in a straight line to the year's end; None before the year starts."""
+    """``actual`` extended in a straight line to the year's end, amounts in whole yuan; None before the year starts."""
     elapsed, days = elapsed_share(year, today)
     if elapsed == 0:
         return None
     if isinstance(actual, int):
         return int((Decimal(actual) * days / elapsed).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return (actual * days / elapsed).quantize(CENT, rounding=ROUND_HALF_UP)
+    return (actual * days / elapsed).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
 def _mode_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tuple[int, int]]:

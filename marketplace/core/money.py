@@ -52,8 +52,8 @@ def parse_price_range(low: object, high: object, prefix: str) -> tuple[Decimal |
     return low_amount, high_amount
 
 
-def format_cny(amount: Decimal | None) -> str:
-    """¥1,234,567.00 — the display form used in pages and exports."""
+def format_cny(amount: Decimal | None, *, cents: bool = True) -> str:
+    """¥1,234,567.00 — the display form used in pages and exports; ``cents=False``: ¥1,234,567 (estimates)."""
     if amount is None:
         return "—"
-    return f"¥{amount:,.2f}"
+    return f"¥{amount:,.2f}" if cents else f"¥{amount:,.0f}"

@@ -28,6 +28,14 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 Sheet = tuple[str, Sequence[Any], Iterable[Sequence[Any]]]
 
 
+def attachment(*parts: object, fmt: str) -> dict[str, str]:
+    """The download header of an export, named the same way everywhere: what the file holds, then its scope and
+    period, lower case and hyphenated (``console-items-2026-01-01-2026-12-31.csv``, ``annual-fees-2026-q4.xlsx``);
+    empty parts are left out."""
+    words = [re.sub(r"[^a-z0-9]+", "-", str(part).lower()).strip("-") for part in parts if part not in (None, "")]
+    return {"Content-Disposition": f'attachment; filename="{"-".join(word for word in words if word)}.{fmt}"'}
+
+
 def safe_cell(value: Any) -> Any:
     """The value as a spreadsheet should store it: text never read as a formula, never an illegal character."""
     if isinstance(value, bool) or value is None:

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from marketplace.core.dates import local_today
 from marketplace.core.errors import Conflict, ValidationFailed
-from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
+from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
 from marketplace.core.views import page_number, show_errors
 from marketplace.fees import forms, ledger, reports, review
 from marketplace.legal.refusals import Ineligible
@@ -64,12 +64,14 @@ def export(fmt: str):
     period = reports.parse_period(request.args, today)
     headers = reports.export_headers()
     rows = reports.export_rows(current_user, period, today)
-    name = "annual-fees-" + "-".join(str(v) for v in period.as_args().values()) + f".{fmt}"
+    args = period.as_args()  # a year, a quarter (2026-q4) or a month (2026-04)
+    name = ("annual-fees", args["year"], f"q{args['quarter']}" if "quarter" in args else None,
+            f"{args['month']:02d}" if "month" in args else None)
     if fmt == "csv":
         return Response(to_csv(headers, rows), content_type=CSV_MIMETYPE,
-                        headers={"Content-Disposition": f"attachment; filename={name}"})
+                        headers=attachment(*name, fmt=fmt))
     return Response(to_xlsx([(period.label, headers, rows)]), mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+                    headers=attachment(*name, fmt=fmt))
 
 
 @bp.get("/patents/<int:patent_id>/fees")

@@ -8,6 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from marketplace.core.errors import DomainError
 from marketplace.core.views import show_errors
+from marketplace.core.spreadsheets import attachment
 from marketplace.segments.suggestions import count_with_ipc_without_segments
 from marketplace.imports import services
 from marketplace.imports.errors import ImportRejected
@@ -90,4 +91,4 @@ def template(fmt: str):
     organisation = ensure_can_supply(current_user)
     body = inventory_template(fmt, organisation, current_app.extensions["taxonomy"])
     return Response(body, content_type=MIMETYPES[fmt],
-                    headers={"Content-Disposition": f"attachment; filename=inventory-template.{fmt}"})
+                    headers=attachment("inventory-template", fmt=fmt))

@@ -23,7 +23,7 @@ def segment_choices(taxonomy: Taxonomy, locale: str) -> list[tuple[str, str]]:
 
     def walk(nodes: list[dict[str, Any]], depth: int) -> None:
         for node in nodes:
-            choices.append((str(node["code"]), "\u3000" * depth + str(node["name"])))
+            choices.append((str(node["code"]), "\u00a0\u00a0" * depth + str(node["name"])))
             walk(node["children"], depth + 1)
 
     walk(taxonomy.as_tree(locale), 0)
@@ -37,7 +37,7 @@ def industry_choices(locale: str) -> list[tuple[str, str]]:
     for industry in catalogue:
         if industry.is_section:
             choices.append((industry.code, f"{industry.code} {industry.label(catalogue, locale)}"))
-            choices.extend((item.code, f"\u3000{item.code} {item.name_en if locale.startswith('en') else item.name}")
+            choices.extend((item.code, f"\u00a0\u00a0{item.code} {item.name_en if locale.startswith('en') else item.name}")
                            for item in catalogue if item.section == industry.code)
     return choices
 

@@ -51,7 +51,7 @@ def segment_choices(taxonomy: Taxonomy, locale: str) -> list[tuple[str, str]]:
 
     def walk(code: str, depth: int) -> None:
         segment = taxonomy.get(code)
-        options.append((code, "\u3000" * depth + segment.label(locale)))
+        options.append((code, "\u00a0\u00a0" * depth + segment.label(locale)))
         for child in taxonomy.children(code):
             walk(child.code, depth + 1)
 

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from marketplace.core.dates import local_today
 from marketplace.core.errors import Conflict, ValidationFailed
-from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
+from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
 from marketplace.core.views import show_errors
 from marketplace.royalties import forms, services
 
@@ -99,9 +99,9 @@ def statement_export(license_id: int, fmt: str):
     grant = services.royalty_license(current_user, license_id)
     found = services.statement(current_user, grant.id, _year(grant))
     headers, rows = services.statement_rows(found, local_today())
-    name = f"royalties-{grant.id}-{found.year}.{fmt}"
+    name = ("royalties", grant.id, found.year)
     if fmt == "csv":
         return Response(to_csv(headers, rows), content_type=CSV_MIMETYPE,
-                        headers={"Content-Disposition": f"attachment; filename={name}"})
+                        headers=attachment(*name, fmt=fmt))
     return Response(to_xlsx([(_("提成对账单"), headers, rows)]), mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+                    headers=attachment(*name, fmt=fmt))

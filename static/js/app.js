@@ -2,6 +2,9 @@
  *   <form data-confirm="…">          asks before submitting
  *   <button data-print>              prints the page
  *   <input data-check-all=".sel">    checks or clears every box matching the selector
+ *   <select data-shows-fields>       in its form, only the parts whose data-shown-for lists the chosen value show
+ *   <form data-busy="…">             a long action: once submitted, its submit buttons are disabled (no second
+ *                                    submission) and the one pressed shows a spinner with the message
  */
 (function () {
   'use strict';
@@ -10,6 +13,29 @@
     if (message && !window.confirm(message)) {
       event.preventDefault();
     }
+  });
+  document.addEventListener('submit', function (event) {
+    var form = event.target, busy = form.getAttribute && form.getAttribute('data-busy');
+    if (!busy || event.defaultPrevented) {
+      return;
+    }
+    var pressed = event.submitter;
+    // after this turn: a disabled button would drop its own name=value from what is being submitted
+    window.setTimeout(function () {
+      form.setAttribute('aria-busy', 'true');
+      var buttons = form.querySelectorAll('button[type=submit], input[type=submit]');
+      var outside = form.id ? document.querySelectorAll('button[type=submit][form="' + form.id + '"]') : [];
+      [].concat(Array.prototype.slice.call(buttons), Array.prototype.slice.call(outside)).forEach(function (button) {
+        button.disabled = true;
+      });
+      if (pressed) {
+        var spinner = document.createElement('span');
+        spinner.className = 'spinner-border spinner-border-sm me-1';
+        spinner.setAttribute('aria-hidden', 'true');
+        pressed.textContent = busy;
+        pressed.prepend(spinner);
+      }
+    }, 0);
   });
   document.addEventListener('click', function (event) {
     if (event.target.closest && event.target.closest('[data-print]')) {
@@ -21,5 +47,14 @@
     if (selector) {
       document.querySelectorAll(selector).forEach(function (box) { box.checked = event.target.checked; });
     }
+    if (event.target.matches && event.target.matches('select[data-shows-fields]')) {
+      showFields(event.target);
+    }
   });
+  function showFields(select) {
+    select.form.querySelectorAll('[data-shown-for]').forEach(function (part) {
+      part.hidden = part.getAttribute('data-shown-for').split(' ').indexOf(select.value) < 0;
+    });
+  }
+  document.querySelectorAll('select[data-shows-fields]').forEach(showFields);
 }());

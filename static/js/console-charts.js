@@ -1,4 +1,5 @@
-/* Agency console charts: each <canvas data-chart="id"> reads its spec from <script type="application/json" id="id">.
+/* Agency console charts: each <canvas data-chart="id"> reads its spec from <script type="application/json" id="id">
+   ({type, labels, datasets, links, stacked, counts}: counts puts whole numbers on the value axis).
    A click on a bar opens the drill-down list of the items behind it (the same link as in the table). */
 (function () {
   "use strict";
@@ -15,7 +16,9 @@
         maintainAspectRatio: false,
         animation: false,
         plugins: {legend: {position: "bottom"}},
-        scales: spec.stacked ? {x: {stacked: true}, y: {stacked: true, beginAtZero: true}} : {y: {beginAtZero: true}},
+        // counts step by whole numbers (precision 0), never 0.1
+        scales: {x: {stacked: !!spec.stacked},
+                 y: {stacked: !!spec.stacked, beginAtZero: true, ticks: spec.counts ? {precision: 0} : {}}},
         onHover: function (event, elements) {
           event.native.target.style.cursor = elements.length ? "pointer" : "default";
         },

@@ -1,23 +1,27 @@
 """The live server every browser test drives: the real app (CSRF on, demo data) over HTTP on a free port."""
+import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.core import transaction
 from marketplace.demo import DEMO_PASSWORD, seed
 from marketplace.extensions import db
-from tests.conftest import test_settings
+from tests.conftest import require_service, test_settings
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture
-def live_server(tmp_path: Path):
-    """The real app (CSRF on, demo data) served over HTTP on a free loopback port."""
+@contextmanager
+def demo_site(tmp_path: Path) -> Iterator[tuple[str, Flask]]:
+    """The real app (CSRF on, demo data) served over HTTP on a free loopback port: its URL and the app."""
     settings = test_settings(tmp_path).replace(database_url=f"sqlite:///{tmp_path / 'browser.sqlite'}", es_url=None)
     app = create_app({"SETTINGS": settings})
     with app.test_request_context():
@@ -27,10 +31,28 @@ def live_server(tmp_path: Path):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    with app.app_context():
-        db.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app
+    finally:
+        server.shutdown()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path):
+    """A demo site of the test's own (for tests that change the demo data)."""
+    with demo_site(tmp_path) as (url, _app):
+        yield url
+
+
+def chromium() -> str:
+    """Debian's chromium, or a skip (a failure when CI requires every service)."""
+    path = shutil.which("chromium")
+    if path is None:
+        require_service("Chromium", "the chromium package is not installed")
+    assert path is not None
+    return path
 
 
 def sign_in(page, live_server: str, email: str = "university@demo.local") -> None:

@@ -1,21 +1,16 @@
 """The Content-Security-Policy allows no inline script: the pages and the API docs still work in a real browser."""
-import shutil
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, sign_in
-from tests.conftest import require_service
+from tests.browser.conftest import CHROMIUM_ARGS, chromium, sign_in
 
 
 @pytest.mark.browser
 def test_pages_and_api_docs_run_without_inline_script(live_server):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        require_service("Chromium", "the chromium package is not installed")
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         page = browser.new_page(locale="zh-CN")
         violations: list[str] = []
         page.on("console", lambda message: violations.append(message.text)

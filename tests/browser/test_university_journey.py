@@ -1,14 +1,12 @@
 """A person in headless Chromium: sign in as the demo university, import a spreadsheet with one bad row,
 read the row report, publish the imported patents and find them listed."""
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests import factories
-from tests.browser.conftest import CHROMIUM_ARGS, sign_in
-from tests.conftest import require_service
+from tests.browser.conftest import CHROMIUM_ARGS, chromium, sign_in
 
 
 @pytest.fixture
@@ -29,14 +27,11 @@ def inventory_csv(tmp_path: Path) -> Path:
 
 @pytest.mark.browser
 def test_university_imports_reads_report_publishes_and_sees_listing(live_server, inventory_csv):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        require_service("Chromium", "the chromium package is not installed")
     from playwright.sync_api import expect, sync_playwright
 
     records = factories.load_fixture("import_records.jsonl")[:3]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         page = browser.new_page(locale="zh-CN")
         sign_in(page, live_server)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from decimal import Decimal
 
@@ -91,8 +92,29 @@ def test_targets_form_saves_and_the_dashboard_measures_against_them(client, logi
     html = client.get(f"/console?year={year}").get_data(as_text=True)
     row = re.search(r'<tr data-metric="pledge_amount">(.*?)</tr>', html, re.S).group(1)
     assert "¥20,000,000.00" in row and "¥2,000,000.00" in row
+    target, forecast = re.findall(r'<td class="text-end">\s*(¥[\d,.]+)', row)
+    assert target == "¥20,000,000.00" and re.fullmatch(r"¥[\d,]+", forecast), forecast  # an estimate: whole yuan
     refused = client.post(f"/console/targets?year={year}", data={"pledge_amount": "-1"})
     assert refused.status_code == 200 and "金额不能为负" in refused.get_data(as_text=True)
+
+
+def test_exports_are_named_by_what_they_hold_and_their_period(client, login, agency, ledger):
+    login(agency)
+    year = ledger.today.year
+    names = [client.get(path).headers["Content-Disposition"] for path in (
+        f"/console/items.csv?from={year}-01-01&to={year}-03-31", f"/console/stats.xlsx?year={year}",
+        f"/console/stats.csv?group_by=mode&from={year}-01-01")]
+    assert names == [f'attachment; filename="console-items-{year}-01-01-{year}-03-31.csv"',
+                     f'attachment; filename="console-{year}.xlsx"',
+                     f'attachment; filename="console-stats-mode-{year}-01-01.csv"']
+
+
+def test_the_funnel_chart_counts_in_whole_numbers(client, login, agency, ledger):
+    login(agency)
+    html = client.get("/console/funnel").get_data(as_text=True)
+    spec = json.loads(re.search(r'<script type="application/json" id="funnel-data">(.*?)</script>', html, re.S).group(1))
+    assert spec["counts"] is True
+    assert all(isinstance(n, int) for n in spec["datasets"][0]["data"])
 
 
 def test_agency_records_an_event_and_its_attendance(client, login, agency, company, ledger):

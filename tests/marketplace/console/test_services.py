@@ -27,6 +27,7 @@ from tests.marketplace.console.conftest import AGENCY_TOTAL
     (10, date(2025, 7, 2), 20),  # day 183 of 365: doubles, rounded
     (Decimal("100.00"), date(2025, 12, 31), Decimal("100.00")),
     (Decimal("1.00"), date(2024, 1, 1), Decimal("366.00")),  # leap year, first day
+    (Decimal("100.00"), date(2025, 7, 2), Decimal("199")),  # amounts in whole yuan (199.45 → 199)
     (5, date(2026, 3, 1), 5),  # the year is over: the forecast is the actual
 ])
 def test_linear_forecast(actual, today, expected):

@@ -49,4 +49,5 @@ def test_price_range_order():
 
 def test_format_cny():
     assert format_cny(Decimal("1234567.5")) == "¥1,234,567.50"
+    assert format_cny(Decimal("1234567"), cents=False) == "¥1,234,567"
     assert format_cny(None) == "—"

@@ -57,3 +57,12 @@ def test_console_exports_neutralise_a_formula_title(client, token_for, agency, u
     assert exported.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[1][4] == "'" + HYPERLINK
+
+
+def test_every_export_is_named_the_same_way():
+    from datetime import date
+
+    from marketplace.core.spreadsheets import attachment
+    assert attachment("console-items", date(2026, 1, 1), None, fmt="csv") == {
+        "Content-Disposition": 'attachment; filename="console-items-2026-01-01.csv"'}
+    assert attachment("annual-fees", 2026, "Q4", fmt="xlsx")["Content-Disposition"].endswith('"annual-fees-2026-q4.xlsx"')

@@ -25,8 +25,12 @@ def test_owner_sees_fees_due_by_month_with_totals_and_exports(client, login, fee
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'data-fee-id=' in html and patent.application_number in html
     assert 'data-total="year-amount">¥1,200.00' in html
-    csv = client.get(f"/fees.csv?{period_args(due)}").get_data(as_text=True)
+    exported = client.get(f"/fees.csv?{period_args(due)}")
+    csv = exported.get_data(as_text=True)
     assert "'=HYPERLINK" in csv and "1200.00" in csv
+    assert exported.headers["Content-Disposition"] == f'attachment; filename="annual-fees-{due.year}-{due.month:02d}.csv"'
+    quarter = client.get(f"/fees.csv?year={due.year}&quarter=4").headers["Content-Disposition"]
+    assert quarter == f'attachment; filename="annual-fees-{due.year}-q4.csv"'
     sheet = load_workbook(io.BytesIO(client.get(f"/fees.xlsx?{period_args(due)}").data)).active
     assert sheet.cell(2, 2).value.startswith("'=") and sheet.cell(2, 9).value == 1200
     ledger_page = client.get(f"/patents/{patent.id}/fees").get_data(as_text=True)
