@@ -286,7 +286,7 @@ class SearchBackend(ABC):
         for need, _ in pool:
             cov = _matcher(tuple(self.need_keys(need))).coverage(patent.title, text)
             cos = float(vector @ self.need_vector(need))
-            rel = self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share)
+            rel = self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share, cov.tf)
             s = score_need_for_patent(patent, need, rel, self.weights)
             rows.append((s, cos, cov, need))
         out: list[NeedMatch] = []
@@ -309,7 +309,7 @@ class SearchBackend(ABC):
     def _evidence(self, matcher: KeyMatcher, vector: F32, patent: PatentDoc) -> tuple[float, float, Coverage]:
         cov = matcher.coverage(patent.title, f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}")
         cos = float(vector @ self.patent_vector(patent)) if vector.any() else 0.0
-        return self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share), cos, cov
+        return self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share, cov.tf), cos, cov
 
     def _best_sentence(self, vector: F32, text: str, keys: Sequence[KeyWord]) -> str:
         """The sentence of ``text`` closest to the need: the most of its key words' weight, else the

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,11 @@ from matching.text import Analyzer, _bigrams
 BOILERPLATE = 0.02       # document share above which a word is boilerplate
 MIN_FREQ = 1.0 / 40_000  # frequency assumed for a word the corpus never saw (specific)
 MAX_RETRIEVAL_WORDS = 48  # by weight: long needs keep their most specific words
+# Term-frequency evidence (BM25 saturation and length normalisation, per key word):
+TF_K1 = 3.0           # saturation: the 3rd occurrence adds half as much as the 1st
+TF_B = 0.75           # length normalisation
+TF_AVG_CHARS = 355.0  # typical candidate length (title + abstract, normalised characters)
+TF_TITLE = 2.0        # an occurrence in the title counts this many times
 _SENTENCE = re.compile(r"[^。；;！!？?\n]+[。；;！!？?]?")
 
 
@@ -106,6 +112,7 @@ class Coverage:
     share: float             # weight present / weight of all key words (0..1)
     focus_share: float       # same over the focus words
     title_share: float       # weight present in the candidate's title / total
+    tf: float = 0.0          # Σ weight × BM25 tf-saturation / total weight (0..TF_K1+1)
 
 
 @lru_cache(maxsize=1024)
@@ -120,8 +127,18 @@ def _normalized(text: str) -> str:
     return normalize(text)
 
 
-def _present(pattern: re.Pattern[str], forms: tuple[str, ...], text: str) -> set[str]:
-    found = set(pattern.findall(text)) if text else set()
+def _counts(pattern: re.Pattern[str], text: str) -> Counter[str]:
+    """Occurrences of each form (the longest form found at each position)."""
+    return Counter(pattern.findall(text)) if text else Counter()
+
+
+def _tf(counts: Counter[str], forms: tuple[str, ...]) -> int:
+    """Occurrences of a word in any of its forms, inside longer forms found at the same place too."""
+    return sum(n for g, n in counts.items() if any(f in g for f in forms))
+
+
+def _present_in(counts: Counter[str], forms: tuple[str, ...]) -> set[str]:
+    found = set(counts)
     # a shorter form inside a longer one found at the same place is present too
     return found | {f for f in forms if f not in found and any(f in g for g in found)}
 
@@ -150,9 +167,18 @@ class KeyMatcher:
     def coverage(self, title: str, body: str) -> Coverage:
         if self.pattern is None:
             return Coverage((), 0.0, 0.0, 0.0)
-        t = _present(self.pattern, self.forms, _normalized(title))
-        b = _present(self.pattern, self.forms, _normalized(body)) | t
-        return _tally(self.keys, t, b, self.total, self.focus_total)
+        nt, nb = _normalized(title), _normalized(body)
+        tc, bc = _counts(self.pattern, nt), _counts(self.pattern, nb)
+        t = _present_in(tc, self.forms)
+        b = _present_in(bc, self.forms) | t
+        cov = _tally(self.keys, t, b, self.total, self.focus_total)
+        norm = TF_K1 * (1 - TF_B + TF_B * (len(nt) + len(nb)) / TF_AVG_CHARS)
+        acc = 0.0
+        for k in self.keys:
+            if k.weight > 0 and b.intersection(k.forms):
+                tf = _tf(bc, k.forms) + TF_TITLE * _tf(tc, k.forms)
+                acc += k.weight * tf * (TF_K1 + 1) / (tf + norm) if tf else 0.0
+        return Coverage(cov.found, cov.share, cov.focus_share, cov.title_share, acc / self.total)
 
 
 def _coverage(keys: tuple[KeyWord, ...], title: str, body: str) -> Coverage:
