@@ -43,8 +43,10 @@ run: seed
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## make test: install the dev dependencies and run the whole suite (DATABASE_URL / ES_URL / REDIS_URL select real servers)
+## in one process per core, at most 4 (TEST_WORKERS=0 runs it in this process)
+TEST_WORKERS ?= auto
 test: install-dev
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 $(PYTEST_ARGS)
 
 ## make typecheck: mypy as configured in pyproject.toml (strict for matching/ and marketplace/core/)
 typecheck: install-dev

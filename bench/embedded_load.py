@@ -338,11 +338,11 @@ def main() -> None:
     print(f"backlog drained {'in' if not left else 'NOT within'} {drained:.0f} s ({left} rows left)")
     restarted = log.find("Starting gunicorn", log.find("Starting gunicorn") + 1) if args.server == "gunicorn" else -1
     before, after = (log[:restarted], log[restarted:]) if restarted > 0 else (log, "")
-    runs = Counter(re.findall(r"\[job (push-patent-\d+-\d+)\] patent \d+: pushed", before))
+    runs = Counter(re.findall(r"\[job (push-patent-[\d-]+)\] patents [^:]*: pushed", before))
     print(f"push jobs: {len(runs)} run, most runs of one job: {max(runs.values(), default=0)}"
           + (" (before the restart)" if args.restart else ""))
     if args.restart:
-        again = Counter(re.findall(r"\[job (push-patent-\d+-\d+)\] patent \d+: pushed", after))
+        again = Counter(re.findall(r"\[job (push-patent-[\d-]+)\] patents [^:]*: pushed", after))
         print(f"  after the restart: {len(again)} run, of which {len(set(again) & set(runs))} again (the batch the "
               f"stopped server was handling is claimed again after the lease: at least once); most runs of one job "
               f"after the restart: {max(again.values(), default=0)}")

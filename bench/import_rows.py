@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "patents" / "cn_patents_with_abstract.jsonl"
+# ../shared/data from the main checkout; a worktree (wt/<name>) finds it one level further up
+DATA = next((d for d in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data") if d.is_dir()),
+            ROOT.parent / "shared" / "data") / "patents" / "cn_patents_with_abstract.jsonl"
 HEADERS = ["申请号", "名称", "专利类型", "申请日", "公开（公告）号", "公开（公告）日", "授权公告日", "主分类号", "分类号",
            "申请（专利权）人", "发明（设计）人", "法律状态", "摘要", "主权项", "分级", "产业领域", "转化方式", "价格（万元）",
            "成熟度", "标签"]

@@ -31,8 +31,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from marketplace import extensions, web
     from marketplace.core import jobs, outbox, sqlite, text, transaction
+    from marketplace.fees import schedule as fee_schedule
     from marketplace.search import backend as search_backend
     from marketplace.push import jobs as push_jobs
+    from marketplace.saved import jobs as saved_jobs
     from marketplace.search import indexing
     from marketplace.segments import concordance
     from marketplace.segments.taxonomy import Taxonomy
@@ -43,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
     extensions.csrf.init_app(app)
     app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
+    fee_schedule.init_app(app)  # the annual-fee schedule (data); a malformed file stops the app here
     concordance.init_app(app)
     jobs.init_app(app, idle_job=transaction.sweep_outbox)
     search_backend.init_app(app)
@@ -50,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     transaction.register_jobs()
     indexing.register(app)
     push_jobs.register(app)  # after search: see push.jobs on ordering
+    saved_jobs.register()
     web.init_app(app)
     _register_features(app)
     _register_acts()
@@ -64,19 +68,26 @@ def _register_features(app: Flask) -> None:
     from marketplace.agencies import routes as agencies_routes
     from marketplace.consents import routes as consents_routes
     from marketplace.console import routes as console_routes
+    from marketplace.dashboard import routes as dashboard_routes
+    from marketplace.approvals import routes as approvals_routes
     from marketplace.deals import routes as deals_routes
+    from marketplace.grading import routes as grading_routes
+    from marketplace.fees import routes as fees_routes
     from marketplace.imports import routes as imports_routes
     from marketplace.needs import routes as needs_routes
     from marketplace.openlicense import routes as openlicense_routes
     from marketplace.patents import routes as patents_routes
     from marketplace.pledges import routes as pledges_routes
+    from marketplace.saved import routes as saved_routes
     from marketplace.push import routes as push_routes
+    from marketplace.royalties import routes as royalties_routes
     from marketplace.search import routes as search_routes
     from marketplace.segments import routes as segments_routes
 
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
                    openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
-                   console_routes, health):
+                   console_routes, dashboard_routes, saved_routes, grading_routes, approvals_routes,
+                   royalties_routes, fees_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)
@@ -85,16 +96,39 @@ def _register_features(app: Flask) -> None:
 def _register_acts() -> None:
     """Each two-sided act's rules (who consents, what it does) in the one registry of ``consents.services``."""
     from marketplace.deals import acts as deal_acts
+    from marketplace.fees import abandonment
     from marketplace.openlicense import acts as open_license_acts
     from marketplace.pledges import acts as pledge_acts
 
-    for module in (deal_acts, pledge_acts, open_license_acts):
+    for module in (deal_acts, pledge_acts, open_license_acts, abandonment):
         module.register()
 
 
 def _register_hooks(app: Flask) -> None:
     """Rules of higher packages that must see a lower package's change in its own transaction."""
+    from marketplace.approvals import gate
+    from marketplace.grading.hooks import after_patent_change
     from marketplace.openlicense.services import recheck_after_patent_change
     from marketplace.patents.services import on_patent_change
 
     on_patent_change(app, recheck_after_patent_change)  # a lapsed or disputed patent suspends its open license
+
+    on_patent_change(app, after_patent_change)  # a grade changed anywhere is kept in the grade history
+    gate.register()  # a university's internal approval and publicity hold back its consents
+    _provide_slots(app)
+
+
+def _provide_slots(app: Flask) -> None:
+    """What lower packages read from higher ones (``core.slots``): the legal facts deals and pledges keep, and
+    search's "open license" flag kept by open licenses."""
+    from marketplace.deals import records as deal_records
+    from marketplace.openlicense import facts
+    from marketplace.pledges import records as pledge_records
+    from marketplace.search import documents, indexing
+
+    facts.EXCLUSIVE_LICENSE_IN_FORCE.provide(app, deal_records.exclusive_license_in_force)
+    facts.DEAL_LICENSE_TERMS.provide(app, deal_records.license_terms)
+    facts.PLEDGE_COUNTS.provide(app, pledge_records.pledge_counts)
+    facts.PLEDGEES.provide(app, pledge_records.pledgees)
+    documents.OPEN_LICENSED.provide(app, facts.published_patent_ids)
+    indexing.DECLARED_PATENTS.provide(app, facts.patents_of_declarations)

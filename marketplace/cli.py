@@ -60,6 +60,17 @@ def seed_demo(force: bool) -> None:
     click.echo("demo data: " + (", ".join(f"{k}={v}" for k, v in created.items()) if created else "already present, skipped"))
 
 
+@click.command("shorten-publicity")
+@click.argument("notice_id", type=int)
+@click.option("--days", default=0, show_default=True, help="Days the notice still runs from its first day.")
+def shorten_publicity(notice_id: int, days: int) -> None:
+    """Demo only: cut a publicity notice's period short so the act can be confirmed (refused outside DEMO_MODE)."""
+    from marketplace.approvals.publicity import shorten
+    notice = shorten(None, notice_id, days)
+    transaction.commit()
+    click.echo(f"notice {notice.id} now ends on {notice.ends_on.isoformat()}")
+
+
 @click.command("create-admin")
 @click.argument("email")
 @click.password_option()
@@ -114,5 +125,5 @@ def reindex() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (outbox_cli, seed_demo, create_admin, worker, reindex):
+    for command in (outbox_cli, seed_demo, shorten_publicity, create_admin, worker, reindex):
         app.cli.add_command(command)

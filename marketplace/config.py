@@ -66,8 +66,10 @@ class Settings:
     demo_mode: bool = False
     extra_segment_file: str | None = None
     extra_synonym_file: str | None = None
+    publicity_days: int = 15
     trusted_proxy_hops: int = 0
     inline_jobs: str = "thread"
+    fee_schedule_file: str | None = None
 
     @property
     def production(self) -> bool:
@@ -93,6 +95,11 @@ class Settings:
         if database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
 
+        demo_mode = _bool(env_vars.get("DEMO_MODE", "false" if production else "true"))
+        publicity_days = _non_negative(env_vars.get("PUBLICITY_DAYS", "15"), "PUBLICITY_DAYS")
+        if publicity_days < (1 if demo_mode else 15):
+            raise ConfigError("PUBLICITY_DAYS: at least 15 days (shorter periods only in demo mode)")
+
         return cls(
             env=env,
             instance_path=instance_path,
@@ -114,12 +121,14 @@ class Settings:
             max_upload_mb=int(env_vars.get("MAX_UPLOAD_MB", "20")),
             evidence_max_mb=int(env_vars.get("EVIDENCE_MAX_MB", "5")),
             pledgee_kinds=_organisation_kinds(env_vars.get("PLEDGEE_KINDS", DEFAULT_PLEDGEE_KINDS), "PLEDGEE_KINDS"),
-            demo_mode=_bool(env_vars.get("DEMO_MODE", "false" if production else "true")),
+            demo_mode=demo_mode,
             extra_segment_file=env_vars.get("SEGMENT_FILE") or None,
             extra_synonym_file=env_vars.get("SYNONYM_FILE") or None,
+            publicity_days=publicity_days,
             trusted_proxy_hops=_non_negative(env_vars.get("TRUSTED_PROXY_HOPS", "0"), "TRUSTED_PROXY_HOPS"),
             inline_jobs=_choice(env_vars.get("INLINE_JOBS", "sync" if env == "testing" else "thread"),
                                 "INLINE_JOBS", ("thread", "sync")),
+            fee_schedule_file=env_vars.get("FEE_SCHEDULE_FILE") or None,
         )
 
     def flask_config(self) -> dict[str, object]:

@@ -27,6 +27,8 @@ from marketplace.needs.services import create_need
 from marketplace.openlicense.demo import seed_open_license_story
 from marketplace.core.errors import ValidationFailed
 from marketplace.console.demo import seed_agency_volume
+from marketplace.approvals.demo import seed_office_story
+from marketplace.fees.demo import seed_money_story
 from marketplace.core.dates import local_today, parse_date
 from marketplace.patents.models import Patent
 from marketplace.patents.services import save_patent, set_published
@@ -207,9 +209,11 @@ def seed(force: bool = False) -> dict[str, int]:
     subscribe(users["comp1"], {"segments": ["TM-F1"]})  # its lithium-battery needs hear of new TM-F1 patents
     story = seed_open_license_story(users)  # declared, accepted, recorded; a pledged patent refused; a transfer
     volume = seed_agency_volume(users)  # the agency's deals, licenses and pledges this year and last, its targets
+    money = seed_money_story(users)  # a royalty report to confirm, the annual-fee ledger, a D-grade patent to review
+    office = seed_office_story(users)  # grades by criteria, an approval workflow, a notice running (last: it gates)
     return {"organisations": len(ORGANISATIONS), "users": len(users) + 1, "patents": sum(map(len, patent_ids.values())),
-            "published": published, "needs": needs,
-            **{key: story.get(key, 0) + volume.get(key, 0) for key in {*story, *volume}}}
+            "published": published, "needs": needs, **office,
+            **{key: story.get(key, 0) + volume.get(key, 0) for key in {*story, *volume}}, **money}
 
 
 def _need_modes(raw: str) -> list[str]:

@@ -9,7 +9,7 @@ same way.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
@@ -258,11 +258,16 @@ class SearchBackend(ABC):
         return out
 
     def match_needs(self, patent: PatentDoc, limit: int = 20, today: date | None = None, *,
-                    mode: str = "hybrid", floor: float | None = None) -> list[NeedMatch]:
+                    mode: str = "hybrid", floor: float | None = None,
+                    orgs: Collection[int] | None = None) -> list[NeedMatch]:
         """Best open needs (public or private, for pushes) for a patent.
 
         The relevance of a pair is the same whichever side asks: it is
-        measured with the need's words in the patent's text.
+        measured with the need's words in the patent's text. ``orgs``: only
+        the candidates of these organisations are scored and listed (a push
+        asks for its subscribers' needs); a pair's score does not depend on
+        the other candidates, so each listed match is the one the unrestricted
+        call gives.
         """
         day = today or date.today()
         vector = self.patent_vector(patent)
@@ -280,6 +285,8 @@ class SearchBackend(ABC):
         if mode != "lexical" and vector.any():
             semantic = self._need_knn(vector, (), POOL, day)
         pool = merge_pools(lexical, semantic)
+        if orgs is not None:
+            pool = [row for row in pool if row[0].org_id in orgs]
         order = _pool_order(mode, lexical, semantic)
         text = f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}"
         rows = []

@@ -47,10 +47,13 @@ class ElasticsearchBackend(SearchBackend):
     name = "elasticsearch"
 
     def __init__(self, url: str, analyzer: Analyzer, weights: Weights | None = None,
-                 index_prefix: str = "patentmkt", **es_options: Any) -> None:
+                 index_prefix: str = "patentmkt", *, shards: int = 1, replicas: int = 0,
+                 **es_options: Any) -> None:
         super().__init__(analyzer, weights)
         self.url = url
         self.prefix = index_prefix
+        # Index layout (``ES_SHARDS`` / ``ES_REPLICAS``): a rebuild loads with no replica and adds them at the end.
+        self.shards, self.replicas = shards, replicas
         self.patent_alias = f"{index_prefix}-patents"
         self.need_alias = f"{index_prefix}-needs"
         self._options = {"request_timeout": 10, "max_retries": 1, "retry_on_timeout": False, **es_options}
@@ -130,6 +133,7 @@ class ElasticsearchBackend(SearchBackend):
     def _new_index(self, alias: str, body_factory: Callable[[int], dict[str, Any]], bulk_load: bool = False) -> str:
         name = f"{alias}-v{time.time_ns()}"
         body = body_factory(self.embedder.dim)
+        body["settings"].update(number_of_shards=self.shards, number_of_replicas=0 if bulk_load else self.replicas)
         if bulk_load:
             body["settings"]["refresh_interval"] = "-1"
         self.client.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
@@ -189,7 +193,8 @@ class ElasticsearchBackend(SearchBackend):
             try:
                 n_pat = self._bulk(self._patent_bodies(new_p, patents))
                 n_need = self._bulk(self._need_bodies(new_n, needs))
-                self.client.indices.put_settings(index=f"{new_p},{new_n}", settings={"refresh_interval": "1s"})
+                self.client.indices.put_settings(index=f"{new_p},{new_n}", settings={
+                    "refresh_interval": "1s", "number_of_replicas": self.replicas})
                 self.client.indices.refresh(index=f"{new_p},{new_n}")
             except BaseException:
                 self.client.indices.delete(index=f"{new_p},{new_n}", ignore_unavailable=True)

@@ -19,12 +19,15 @@ def create_backend(
     synonyms_path: str | Path | Sequence[str | Path] | None = None,
     grade_order: Sequence[str] | None = None,
     weights: Weights | None = None,
+    shards: int = 1,
+    replicas: int = 0,
     **es_options: Any,
 ) -> SearchBackend:
     """Elasticsearch when ``es_url`` is set, else the embedded SQLite index at ``embedded_path``.
 
     ``synonyms_path``: extra synonym file(s) appended to the shipped list.
     ``grade_order``: the owner's grade labels, best first (default A, B, C, D).
+    ``shards`` / ``replicas``: the Elasticsearch indices' layout (new indices only).
     ``es_options``: passed to ``elasticsearch.Elasticsearch`` (timeouts, auth, TLS).
     Nothing connects here; the first call does.
     """
@@ -40,7 +43,8 @@ def create_backend(
     if es_url:
         from matching.es_backend import ElasticsearchBackend
 
-        return ElasticsearchBackend(es_url, analyzer, w, index_prefix=index_prefix, **es_options)
+        return ElasticsearchBackend(es_url, analyzer, w, index_prefix=index_prefix, shards=shards,
+                                    replicas=replicas, **es_options)
     from matching.embedded import EmbeddedBackend
 
     return EmbeddedBackend(embedded_path, analyzer, w)

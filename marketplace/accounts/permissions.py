@@ -32,22 +32,25 @@ def require_owned(user: User, owner_id: int, what: str) -> None:
         raise NotFound(_("%(what)s不存在或无权访问", what=what))
 
 
-def may_see(user: User | None, party_ids: Iterable[int | None]) -> bool:
-    """The access policy of the getters: a platform admin, or a member of one of the parties."""
+def may_see(user: User | None, party_ids: Iterable[int | None], *, admins: bool = True) -> bool:
+    """The access policy of the getters: a platform admin (unless ``admins`` is False: rows only their own
+    organisation acts on, such as its inbox or subscriptions), or a member of one of the parties."""
     if user is None or not user.is_authenticated:
         return False
-    if getattr(user, "is_platform_admin", False):
+    if admins and getattr(user, "is_platform_admin", False):
         return True
     return user.organisation_id is not None and user.organisation_id in set(party_ids)
 
 
 def get_visible(user: User | None, model: type[T], object_id: int, parties: Callable[[T], Iterable[int | None]],
-                missing: str, *, also: Callable[[T], bool] | None = None, lock: bool = False) -> T:
+                missing: str, *, also: Callable[[T], bool] | None = None, lock: bool = False,
+                admins: bool = True) -> T:
     """The row ``object_id`` of ``model`` when ``may_see`` (or ``also``) allows; else NotFound with ``missing``,
     exactly as for a row that does not exist, so its existence is not revealed. ``lock`` holds the row until
-    the commit (two decisions on it cannot both pass a status check)."""
+    the commit (two decisions on it cannot both pass a status check). Every service getter that loads a row
+    by id for a user goes through here (``tests/marketplace/accounts/test_getters.py`` enforces it)."""
     found: Any = db.session.get(model, object_id, with_for_update=True if lock else None)
-    if found is None or not (may_see(user, parties(found)) or (also is not None and also(found))):
+    if found is None or not (may_see(user, parties(found), admins=admins) or (also is not None and also(found))):
         raise NotFound(missing)
     row: T = found
     return row

@@ -27,7 +27,7 @@ def login():
         else:
             login_user(user, remember=form.remember.data)
             flash(_("欢迎回来，%(name)s", name=user.name), "success")
-            return redirect(safe_next(url_for("home.index")))
+            return redirect(safe_next(url_for("dashboard.index")))
     return render_template("accounts/login.html", form=form)
 
 

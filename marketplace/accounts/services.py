@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from marketplace.accounts.permissions import get_visible
 from marketplace.accounts.identifiers import normalise_credit_code, normalise_region_code
 from marketplace.accounts.models import (
     ApiToken, Invitation, LoginAttempt, LoginUnlockToken, Membership, Organisation, OrganisationKind,
@@ -227,9 +228,8 @@ def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
 
 
 def revoke_api_token(user: User, token_id: int) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id:
-        raise NotFound(_("令牌不存在"))
+    token = get_visible(user, ApiToken, token_id, lambda t: (), _("令牌不存在"), admins=False,
+                        also=lambda t: t.user_id == user.id)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record_audit("api_token.revoked", "api_token", token.id, actor=user)
@@ -377,7 +377,12 @@ def update_organisation(actor: User, values: dict[str, object]) -> Organisation:
         clean["is_sme"] = bool(values["is_sme"])
     if "grade_labels" in values:
         clean["grade_labels"] = parse_grade_labels(values["grade_labels"])
+        from marketplace.grading.services import ensure_labels, set_label_names  # labels carry criteria
+
+        ensure_labels(organisation)  # stored under their current names before the names change
     changes = diff(organisation, clean)
+    if "grade_labels" in changes:
+        set_label_names(actor, organisation, clean["grade_labels"])  # type: ignore[arg-type]
     if changes:
         record_audit("organisation.updated", "organisation", organisation.id, changes)
     return organisation

@@ -20,15 +20,21 @@ def init_app(app: Flask) -> None:
     from marketplace.api import common
     from marketplace.accounts import api as accounts_api
     from marketplace.agencies import api as agencies_api
+    from marketplace.approvals import api as approvals_api
     from marketplace.consents import api as consents_api
     from marketplace.console import api as console_api
+    from marketplace.dashboard import api as dashboard_api
     from marketplace.deals import api as deals_api
+    from marketplace.grading import api as grading_api
+    from marketplace.fees import api as fees_api
     from marketplace.imports import api as imports_api
     from marketplace.needs import api as needs_api
     from marketplace.openlicense import api as openlicense_api
     from marketplace.patents import api as patents_api
     from marketplace.pledges import api as pledges_api
     from marketplace.push import api as push_api
+    from marketplace.saved import api as saved_api
+    from marketplace.royalties import api as royalties_api
     from marketplace.search import api as search_api
     from marketplace.segments import api as segments_api
 
@@ -43,6 +49,7 @@ def init_app(app: Flask) -> None:
     api.ma_plugin.converter.add_attribute_function(common.document_decimal_strings)
     app.before_request(common.authenticate_writes_first)
     for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api, openlicense_api,
-                   deals_api, pledges_api, consents_api, push_api, agencies_api, console_api):
+                   deals_api, pledges_api, consents_api, push_api, agencies_api, console_api, dashboard_api, saved_api,
+                   grading_api, approvals_api, royalties_api, fees_api):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

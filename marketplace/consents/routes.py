@@ -21,10 +21,11 @@ PER_PAGE = 50
 
 @bp.app_context_processor
 def consent_helpers() -> dict[str, Any]:
-    """``consents_awaiting()`` for the navigation badge; a callable, so pages that do not show it run no query."""
+    """``consents_awaiting()`` for the navigation badge (a callable, so pages that do not show it run no query);
+    ``consent_gate_notes(consent)`` for what the organisation's own gates say about a consent it must give."""
     def consents_awaiting() -> int:
         return services.awaiting_count(current_user) if current_user.is_authenticated else 0
-    return {"consents_awaiting": consents_awaiting}
+    return {"consents_awaiting": consents_awaiting, "consent_gate_notes": services.gate_notes}
 
 
 @bp.get("/consents")

@@ -11,6 +11,12 @@ checks pass again; if they do not, the decision is refused (409) and nothing
 changes. Parties are recomputed at each decision, so a co-owner linked or a
 pledge registered meanwhile is asked too.
 
+Gates: an organisation may set its own conditions on consenting (a
+university's internal approval and publicity). Registered once, they apply
+to every act: ``decide`` refuses an approval a gate holds back (409 naming
+why), ``propose`` leaves the proposer's own consent pending instead of
+approving it, and each gate hears of every consent requested.
+
 Locks: the object first, then the proposal, so an edit of the terms and a
 decision never deadlock, and two parties approving at once are serialised.
 """
@@ -26,6 +32,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.permissions import get_visible
 from marketplace.agencies.access import authorised_clause, is_authorised
 from marketplace.agencies.models import AgencyPermission
 from marketplace.consents.models import Consent, ConsentAct, ConsentRole, Decision, Proposal, ProposalStatus
@@ -71,7 +78,25 @@ class ActRules:
     version: Callable[[Any], int] = lambda subject: getattr(subject, "terms_version", 1)
 
 
+@dataclass(frozen=True)
+class Gate:
+    """An organisation's own condition on giving its consent, whatever the act (e.g. its internal approval).
+
+    ``refusal`` says why the organisation may not approve yet (None: it may);
+    it never stops a refusal. ``asked`` is told of every consent requested, so
+    the gate can start what the organisation must do first. ``note`` is what
+    an object's page shows the organisation next to its pending consent: a
+    text and a link, or None.
+    """
+
+    name: str
+    refusal: Callable[[Consent, Any], str | None]
+    asked: Callable[[Consent, Any, User | None], None] = lambda consent, subject, user: None
+    note: Callable[[Consent], tuple[str, str | None] | None] = lambda consent: None
+
+
 _rules: dict[ConsentAct, ActRules] = {}
+_gates: dict[str, Gate] = {}
 
 
 def register(act: ConsentAct, rules: ActRules) -> None:
@@ -81,6 +106,26 @@ def register(act: ConsentAct, rules: ActRules) -> None:
 
 def rules_for(act: ConsentAct) -> ActRules:
     return _rules[act]
+
+
+def registered_acts() -> list[ConsentAct]:
+    """Every act a feature registered, in the vocabulary's order (what a gate may be configured for)."""
+    return [act for act in ConsentAct if act in _rules]
+
+
+def register_gate(gate: Gate) -> None:
+    """Declare a gate (idempotent, by name); called while the app is created."""
+    _gates[gate.name] = gate
+
+
+def gate_refusals(consent: Consent, subject: Any) -> list[str]:
+    """Why the consent's organisation may not approve yet, from every gate; empty when it may."""
+    return [reason for gate in _gates.values() if (reason := gate.refusal(consent, subject))]
+
+
+def gate_notes(consent: Consent) -> list[tuple[str, str | None]]:
+    """What the gates tell the organisation about its pending consent (text, link), for its pages."""
+    return [note for gate in _gates.values() if (note := gate.note(consent))]
 
 
 def may_decide(user: User, consent: Consent) -> bool:
@@ -162,16 +207,19 @@ def propose(user: User, act: ConsentAct, subject: Any, *, summary: str,
     record_audit("proposal.opened", ENTITY, proposal.id,
                  {"act": act, "subject": f"{rules.subject_type}:{subject.id}", "version": proposal.terms_version},
                  actor=user)
-    own = _ask(proposal, rules.parties(proposal, subject), asked_by=organisation.id)
-    if own is not None:
+    own = _ask(proposal, rules.parties(proposal, subject), asked_by=organisation.id, subject=subject, user=user)
+    if own is not None and not gate_refusals(own, subject):  # else it stays pending until its gates open
         _record(own, user, Decision.APPROVED, _("提出方"))
     _settle(proposal, subject, user)
     return proposal
 
 
-def _ask(proposal: Proposal, parties: list[Party], asked_by: int | None) -> Consent | None:
-    """Add a pending consent for each party not yet asked and notify it; returns the proposer's own, if asked."""
+def _ask(proposal: Proposal, parties: list[Party], asked_by: int | None, *, subject: Any = None,
+         user: User | None = None) -> Consent | None:
+    """Add a pending consent for each party not yet asked, notify it and tell the gates; returns the proposer's
+    own, if asked."""
     own = None
+    added: list[Consent] = []
     asked = {consent.organisation_id for consent in proposal.consents}
     for party in parties:
         if party.organisation_id in asked:
@@ -180,6 +228,7 @@ def _ask(proposal: Proposal, parties: list[Party], asked_by: int | None) -> Cons
         consent = Consent(organisation_id=party.organisation_id, role=party.role,
                           terms_version=proposal.terms_version)
         proposal.consents.append(consent)
+        added.append(consent)
         if party.organisation_id == asked_by:
             own = consent
         else:
@@ -189,6 +238,9 @@ def _ask(proposal: Proposal, parties: list[Party], asked_by: int | None) -> Cons
                          act=proposal.act.label_zh, role=party.role.label_zh)
             _tell(party.organisation_id, NotificationKind.CONSENT_REQUESTED, proposal, title, body)
     db.session.flush()
+    for consent in added:
+        for gate in _gates.values():
+            gate.asked(consent, subject, user)
     return own
 
 
@@ -207,7 +259,7 @@ def _settle(proposal: Proposal, subject: Any, user: User) -> None:
     """Take effect once every current party has approved; ask any party that appeared since the proposal."""
     rules = rules_for(proposal.act)
     parties = rules.parties(proposal, subject)
-    _ask(proposal, parties, asked_by=None)
+    _ask(proposal, parties, asked_by=None, subject=subject, user=user)
     needed = {party.organisation_id for party in parties}
     approved = {c.organisation_id for c in proposal.consents if c.is_approved}
     if not needed <= approved:
@@ -225,10 +277,8 @@ def _settle(proposal: Proposal, subject: Any, user: User) -> None:
 
 def get_consent(user: User, consent_id: int) -> Consent:
     """A consent, for members of the organisation it belongs to (404 for anyone else)."""
-    consent = db.session.get(Consent, consent_id)
-    if consent is None or not (user.organisation_id == consent.organisation_id or may_decide(user, consent)):
-        raise NotFound(_("待确认事项不存在"))
-    return consent
+    return get_visible(user, Consent, consent_id, lambda c: (c.organisation_id,), _("待确认事项不存在"),
+                       admins=False, also=lambda c: may_decide(user, c))
 
 
 def decide(user: User, consent_id: int, approve: bool, comment: str = "") -> Consent:
@@ -260,6 +310,9 @@ def decide(user: User, consent_id: int, approve: bool, comment: str = "") -> Con
         raise Conflict(_("条款已修改（第 %(version)d 版），请按新版条款确认", version=rules.version(subject)),
                        {"terms_version": str(rules.version(subject))})
     if approve:
+        refusals = gate_refusals(consent, subject)
+        if refusals:
+            raise Conflict("；".join(refusals), {"internal_approval": "；".join(refusals)})
         _record(consent, user, Decision.APPROVED, comment)
         _settle(proposal, subject, user)
     else:
@@ -338,9 +391,6 @@ def was_asked(subject_type: str, subject_id: int, organisation_id: int | None) -
 
 def visible_proposal(user: User, proposal_id: int) -> Proposal:
     """A proposal seen by its parties and its proposer's organisation (404 for anyone else)."""
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None or user.organisation_id is None or not (
-            user.organisation_id == proposal.proposer_organisation_id
-            or proposal.consent_of(user.organisation_id) is not None):
-        raise NotFound(_("待确认事项不存在"))
-    return proposal
+    return get_visible(user, Proposal, proposal_id, lambda p: (p.proposer_organisation_id,), _("待确认事项不存在"),
+                       admins=False, also=lambda p: user.organisation_id is not None
+                       and p.consent_of(user.organisation_id) is not None)

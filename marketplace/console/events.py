@@ -21,7 +21,7 @@ from marketplace.console.models import EventInvitation, EventOutcome, Matchmakin
 from marketplace.core.audit import record_audit
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.i18n import gettext as _
-from marketplace.accounts.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.deals.models import Deal
 from marketplace.extensions import db
 from marketplace.core.dates import local_today, require_date
@@ -104,10 +104,7 @@ def list_events(scope: Scope, year: int | None = None) -> list[MatchmakingEvent]
 
 def get_event(user: User, event_id: int) -> MatchmakingEvent:
     """An event, for its agency and platform admins; 404 for everyone else."""
-    event = db.session.get(MatchmakingEvent, event_id)
-    if event is None or not (user.is_platform_admin or user.organisation_id == event.agency_id):
-        raise NotFound(_("活动不存在"))
-    return event
+    return get_visible(user, MatchmakingEvent, event_id, lambda e: (e.agency_id,), _("活动不存在"))
 
 
 def _own_event(user: User, event_id: int) -> MatchmakingEvent:

@@ -23,11 +23,11 @@ from marketplace.console.statistics import (
     CENT, growth_pct, same_period_last_year, sme_acquirers, to_amount, year_to_date,
 )
 from marketplace.core.audit import diff, record_audit
-from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.i18n import gettext as _
 from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.money import parse_money
-from marketplace.accounts.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.extensions import db
 
 COUNTS = ("conversion_count", "transfer_license_count", "open_license_count", "pledge_count", "events_count",
@@ -138,10 +138,8 @@ def create_targets(user: User, raw: Mapping[str, Any]) -> AgencyTarget:
 
 def update_targets(user: User, target_id: int, raw: Mapping[str, Any]) -> AgencyTarget:
     """Change some of a year's targets; the others stay."""
-    agency = require_organisation(user, (OrganisationKind.AGENCY,))
-    target = db.session.get(AgencyTarget, target_id)
-    if target is None or target.agency_id != agency.id:
-        raise NotFound(_("目标不存在"))
+    require_organisation(user, (OrganisationKind.AGENCY,))
+    target = get_visible(user, AgencyTarget, target_id, lambda t: (t.agency_id,), _("目标不存在"), admins=False)
     changes = diff(target, clean_targets(raw))
     if changes:
         target.updated_by_id = user.id

@@ -5,7 +5,8 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Table, Text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.extensions import db
@@ -20,6 +21,14 @@ def portable_enum(cls: type[enum.Enum], name: str) -> Enum:
     """An enum column that works alike on SQLite and PostgreSQL: VARCHAR plus a named CHECK."""
     return Enum(cls, name=name, native_enum=False, create_constraint=True, length=32,
                 values_callable=lambda members: [m.value for m in members])
+
+
+def upsert_insert(table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT offering ``on_conflict_do_nothing`` / ``on_conflict_do_update`` on PostgreSQL and SQLite alike:
+    concurrent writers of the same unique key (two workers, two drains) then never fail on each other."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 class TimestampMixin:

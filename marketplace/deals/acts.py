@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.consents import services as consents
@@ -38,10 +37,9 @@ from marketplace.legal.conflicts import LicenseTerm, license_conflicts
 from marketplace.legal.eligibility import assignment_refusals, co_owner_refusals
 from marketplace.legal.refusals import Ineligible, Refusal
 from marketplace.legal.term import has_lapsed
-from marketplace.openlicense.facts import license_terms, lock_patents, patent_facts
+from marketplace.openlicense.facts import license_terms, lock_patents, patent_facts, pledgees
 from marketplace.openlicense.services import recheck_patent
 from marketplace.patents.models import Patent
-from marketplace.pledges.models import Pledge, PledgePatent, PledgeStatus
 
 SUBJECT = "deal"
 PAGE = ("deals.detail", "deal_id")
@@ -78,11 +76,7 @@ def _pledgee_parties(deal: Deal) -> list[Party]:
     """A pledged patent is licensed only with the pledgee's consent (Civil Code art. 444)."""
     if deal.mode != DealMode.LICENSE:
         return []
-    pledgees = db.session.scalars(
-        select(Pledge.pledgee_id).join(PledgePatent).where(
-            PledgePatent.patent_id.in_(deal.patent_ids), PledgePatent.active.is_(True),
-            Pledge.status == PledgeStatus.REGISTERED).distinct())
-    return [Party(org_id, ConsentRole.PLEDGEE) for org_id in pledgees]
+    return [Party(org_id, ConsentRole.PLEDGEE) for org_id in pledgees(deal.patent_ids)]
 
 
 def seller_side(proposal: Proposal | None, deal: Deal) -> list[Party]:

@@ -23,17 +23,17 @@ from marketplace.consents import services as consents
 from marketplace.consents.models import ConsentAct, Proposal
 from marketplace.core.audit import jsonable, diff, record_audit
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
-from marketplace.accounts.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.deals import acts
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus, LicenseKind, OwnershipChange
 from marketplace.deals.terms import AMENDABLE, EDITABLE, check_term, clean_fields, parse_member
 from marketplace.extensions import db
+from marketplace.deals.records import BINDING
 from marketplace.openlicense.facts import lock_patents
 from marketplace.patents.models import Patent
 from marketplace.patents.numbers import normalise_application_number
 
 ENTITY = acts.SUBJECT
-BINDING = (DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED)
 STEP_FIELDS = ("recordal_number",)  # given with a status, it belongs to the step (the registration), not an edit
 
 
@@ -58,18 +58,11 @@ def _organisation(raw: Any, field: str, kinds: tuple[OrganisationKind, ...] = ()
     return organisation
 
 
-def _visible(user: User, deal: Deal) -> bool:
-    return user.is_platform_admin or user.organisation_id in deal.party_ids() or \
-        consents.was_asked(ENTITY, deal.id, user.organisation_id)
-
-
 def get_deal(user: User, deal_id: int) -> Deal:
     """A deal seen by its parties, its agency, the organisations asked to consent to it (co-owners, pledgees)
     and platform admins; 404 for everyone else."""
-    deal = db.session.get(Deal, deal_id)
-    if deal is None or not _visible(user, deal):
-        raise NotFound(_("交易不存在"))
-    return deal
+    return get_visible(user, Deal, deal_id, Deal.party_ids, _("交易不存在"),
+                       also=lambda deal: consents.was_asked(ENTITY, deal.id, user.organisation_id))
 
 
 def _deal_for_change(user: User, deal_id: int) -> Deal:

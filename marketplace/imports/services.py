@@ -24,9 +24,9 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.core import transaction
-from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.errors import ValidationFailed
 from marketplace.core.models import utcnow
-from marketplace.accounts.permissions import require_owned
+from marketplace.accounts.permissions import get_visible
 from marketplace.extensions import db
 from marketplace.imports.columns import ColumnMap, header_key
 from marketplace.imports.errors import ImportRejected, UnreadableFile
@@ -262,8 +262,4 @@ def list_batches(user: User, limit: int = HISTORY_LENGTH) -> list[ImportBatch]:
 
 def get_batch(user: User, batch_id: int) -> ImportBatch:
     """One import's record, visible to its organisation (and platform admins) only."""
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None:
-        raise NotFound(_("导入记录不存在"))
-    require_owned(user, batch.organisation_id, _("导入记录"))
-    return batch
+    return get_visible(user, ImportBatch, batch_id, lambda b: (b.organisation_id,), _("导入记录不存在"))

@@ -104,3 +104,17 @@ def assignment_refusals(facts: PatentFacts) -> list[Refusal]:
     if facts.active_pledges:
         refusals.append(Refusal("pledged"))
     return refusals + co_owner_refusals(facts)
+
+
+def abandonment_refusals(facts: PatentFacts, today: date) -> list[Refusal]:
+    """Abandoning a patent needs a right still in force, its open license withdrawn first (Patent Law art. 51,
+    Implementing Rules art. 86), no pledge (the pledgee's security would vanish, Civil Code art. 444) and every
+    co-owner through its own account."""
+    refusals = [Refusal("lapsed")] if has_lapsed(facts.legal_status, facts.expiry, today) else []
+    if facts.legal_status == "pending":
+        refusals.append(Refusal("not_granted"))
+    if facts.open_license_declared:
+        refusals.append(Refusal("withdraw_open_license_before_abandoning"))
+    if facts.active_pledges:
+        refusals.append(Refusal("pledged_cannot_abandon"))
+    return refusals + co_owner_refusals(facts)

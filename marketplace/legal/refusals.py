@@ -31,6 +31,8 @@ REASONS = {
     "sole_license_in_force": _l("期限重叠的排他许可排除其他被许可人"),
     "open_license_declared": _l("期限重叠的开放许可声明排除独占许可和排他许可"),
     "licenses_granted": _l("期限重叠的已有许可与拟授予的独占或排他许可冲突"),
+    "withdraw_open_license_before_abandoning": _l("放弃专利权前须先撤回开放许可声明"),
+    "pledged_cannot_abandon": _l("专利权已质押，放弃须先解除质押"),
 }
 
 

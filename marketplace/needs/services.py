@@ -20,12 +20,12 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.core.audit import diff, record_audit
-from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
+from marketplace.core.errors import Forbidden, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.money import parse_price_range
 from marketplace.core.validation import FieldCollector, clean_text
 from marketplace.core.outbox import record_change
-from marketplace.accounts.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedSegment, NeedStatus
 from marketplace.core.dates import local_today, parse_date
@@ -231,16 +231,9 @@ def _is_member(user: User | None, need: Need) -> bool:
     return bool(user is not None and user.is_authenticated and user.organisation_id == need.organisation_id)
 
 
-def _may_see(user: User | None, need: Need) -> bool:
-    return need.public or _is_member(user, need) or bool(getattr(user, "is_platform_admin", False))
-
-
 def get_visible_need(user: User | None, need_id: int) -> Need:
     """A public need (whatever its status), or a private one seen by its organisation or a platform admin."""
-    need = db.session.get(Need, need_id)
-    if need is None or not _may_see(user, need):
-        raise NotFound(_("需求不存在"))
-    return need
+    return get_visible(user, Need, need_id, lambda n: (n.organisation_id,), _("需求不存在"), also=lambda n: n.public)
 
 
 def get_need_for_owner(user: User, need_id: int) -> Need:

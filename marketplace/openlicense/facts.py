@@ -8,22 +8,25 @@ of them may.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import Organisation
-from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus, LicenseKind
+from marketplace.core.slots import Slot
 from marketplace.extensions import db
 from marketplace.legal.conflicts import OPEN_DECLARATION, OPEN_GRANT, LicenseTerm
 from marketplace.legal.eligibility import CoOwner, PatentFacts
 from marketplace.openlicense.models import LIVE, DeclarationStatus, LicenseGrant, OpenLicenseDeclaration
 from marketplace.patents.models import Patent
-from marketplace.pledges.models import Pledge, PledgePatent, PledgeStatus
 
-BINDING = [DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED]
+# Facts kept by the packages above this one (deals and pledges build on open licenses), provided in create_app.
+EXCLUSIVE_LICENSE_IN_FORCE: Slot[Callable[[int, date], bool]] = Slot("exclusive_license_in_force")
+DEAL_LICENSE_TERMS: Slot[Callable[[int, int | None], list[LicenseTerm]]] = Slot("deal_license_terms")
+PLEDGE_COUNTS: Slot[Callable[[int], tuple[int, int]]] = Slot("pledge_counts")
+PLEDGEES: Slot[Callable[[Iterable[int]], list[int]]] = Slot("pledgees")
 
 
 def lock_patents(patent_ids: Iterable[int], *, shared: bool = False) -> list[Patent]:
@@ -44,11 +47,12 @@ def lock_patents(patent_ids: Iterable[int], *, shared: bool = False) -> list[Pat
 
 def exclusive_license_in_force(patent_id: int, today: date) -> bool:
     """A signed exclusive or sole license whose term has not ended."""
-    return bool(db.session.scalar(
-        select(func.count()).select_from(Deal).join(DealPatent)
-        .where(DealPatent.patent_id == patent_id, Deal.mode == DealMode.LICENSE,
-               Deal.license_kind.in_([LicenseKind.EXCLUSIVE, LicenseKind.SOLE]), Deal.status.in_(BINDING),
-               or_(Deal.term_end.is_(None), Deal.term_end >= today))))
+    return EXCLUSIVE_LICENSE_IN_FORCE()(patent_id, today)
+
+
+def pledgees(patent_ids: Iterable[int]) -> list[int]:
+    """The pledgees of the registered pledges on these patents (they consent to licensing them)."""
+    return PLEDGEES()(patent_ids)
 
 
 def live_declaration(patent_id: int) -> OpenLicenseDeclaration | None:
@@ -64,11 +68,7 @@ def co_owners(patent: Patent) -> tuple[CoOwner, ...]:
 
 def patent_facts(patent: Patent, today: date) -> PatentFacts:
     """Everything the rules in ``marketplace.legal`` look at, for one patent as it stands now."""
-    active, without_consent = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((Pledge.open_license_consent.is_(False), 1), else_=0)), 0))
-        .select_from(PledgePatent).join(Pledge)
-        .where(PledgePatent.patent_id == patent.id, PledgePatent.active.is_(True),
-               Pledge.status == PledgeStatus.REGISTERED)).one()
+    active, without_consent = PLEDGE_COUNTS()(patent.id)
     declared = db.session.scalar(select(func.count()).select_from(OpenLicenseDeclaration).where(
         OpenLicenseDeclaration.patent_id == patent.id, OpenLicenseDeclaration.status == DeclarationStatus.PUBLISHED))
     return PatentFacts(
@@ -83,13 +83,7 @@ def patent_facts(patent: Patent, today: date) -> PatentFacts:
 def license_terms(patent_id: int, *, excluding_deal: int | None = None) -> list[LicenseTerm]:
     """Every license of the patent the conflict rules weigh: binding license deals, licenses obtained
     through open licenses and the published declaration, each labelled to be named in a refusal."""
-    terms: list[LicenseTerm] = []
-    deals = db.session.scalars(
-        select(Deal).join(DealPatent).where(DealPatent.patent_id == patent_id, Deal.mode == DealMode.LICENSE,
-                                            Deal.status.in_(BINDING), Deal.id != (excluding_deal or 0)))
-    for deal in deals:
-        terms.append(LicenseTerm(deal.license_kind.value, deal.term_start or deal.contract_date, deal.term_end,
-                                 deal.buyer_id, _("交易 #%(id)s《%(title)s》", id=deal.id, title=deal.title or "")))
+    terms: list[LicenseTerm] = DEAL_LICENSE_TERMS()(patent_id, excluding_deal)
     grants = db.session.execute(
         select(LicenseGrant.id, LicenseGrant.notice_date, LicenseGrant.term_end, LicenseGrant.licensee_id,
                Organisation.name).join(Organisation, Organisation.id == LicenseGrant.licensee_id)
@@ -103,3 +97,15 @@ def license_terms(patent_id: int, *, excluding_deal: int | None = None) -> list[
         terms.append(LicenseTerm(OPEN_DECLARATION, declaration.term_start, declaration.term_end, None,
                                  _("开放许可声明 #%(id)s", id=declaration.id)))
     return terms
+
+
+def published_patent_ids(patent_ids: list[int]) -> set[int]:
+    """Of these patents, those with a published open-license declaration in force (search's flag)."""
+    return set(db.session.scalars(select(OpenLicenseDeclaration.patent_id).where(
+        OpenLicenseDeclaration.patent_id.in_(patent_ids), OpenLicenseDeclaration.status == DeclarationStatus.PUBLISHED)))
+
+
+def patents_of_declarations(declaration_ids: set[int]) -> set[int]:
+    """The patents of these declarations (search re-indexes them when a declaration changes)."""
+    return set(db.session.scalars(select(OpenLicenseDeclaration.patent_id)
+                                  .where(OpenLicenseDeclaration.id.in_(declaration_ids))))

@@ -10,7 +10,7 @@ to record (备案) it within 3 months.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -41,33 +41,35 @@ from marketplace.openlicense.terms import split_evenly
 
 LICENSEE_KINDS = (OrganisationKind.COMPANY, OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE)
 ROYALTY_PERIOD_MONTHS = 12
+ROYALTY_REPORT_DAYS = 30  # a royalty period is reported, and its royalty paid, within 30 days of its end
 
 
 def build_schedule(declaration: OpenLicenseDeclaration, notice_date: date) -> list[PaymentInstallment]:
     """The due dates of one license, in date order.
 
     The fixed fee (lump sum or entry fee) falls due on the notice date, or
-    after the trial period, split into the declared installments to the cent.
-    Royalties fall due at the end of each year of use after the trial, and at
-    the end of the term. Nothing falls due after the term ends.
+    after the trial period, split into the declared installments to the cent;
+    none falls due after the term ends. Royalties are owed for each year of
+    use after the trial (the last period ends with the term): each period is
+    reported, and its royalty paid, within ``ROYALTY_REPORT_DAYS`` of its end.
     """
     first_due = add_months(notice_date, declaration.trial_months)
     end = declaration.term_end
-    items: list[tuple[date, str, Decimal | None]] = []
+    items: list[tuple[date, str, Decimal | None, date | None]] = []
     if declaration.fixed_fee > 0:
         for index, amount in enumerate(split_evenly(declaration.fixed_fee, declaration.installments)):
             due = add_months(first_due, index * declaration.installment_interval_months)
-            items.append((min(due, end), "fee", amount))
+            items.append((min(due, end), "fee", amount, None))
     if declaration.payment_method.has_royalty:
-        period = 1
-        while (due := add_months(first_due, period * ROYALTY_PERIOD_MONTHS)) < end:
-            items.append((due, "royalty", None))
-            period += 1
-        if first_due < end:
-            items.append((end, "royalty", None))
+        start, period = first_due, 1
+        while start < end:
+            following = add_months(first_due, period * ROYALTY_PERIOD_MONTHS)
+            last_day = following - timedelta(days=1) if following < end else end
+            items.append((last_day + timedelta(days=ROYALTY_REPORT_DAYS), "royalty", None, last_day))
+            start, period = following, period + 1
     items.sort(key=lambda item: (item[0], item[1] != "fee"))
-    return [PaymentInstallment(sequence=n, due_date=due, kind=kind, amount=amount)
-            for n, (due, kind, amount) in enumerate(items, start=1)]
+    return [PaymentInstallment(sequence=n, due_date=due, kind=kind, amount=amount, period_end=period_end)
+            for n, (due, kind, amount, period_end) in enumerate(items, start=1)]
 
 
 def update_effect(grant: LicenseGrant, on: date) -> None:

@@ -189,7 +189,12 @@ class LicenseGrant(TimestampMixin, db.Model):
 
 
 class PaymentInstallment(db.Model):
-    """One due date of a license's schedule; ``amount`` is None for a royalty period (reported, not fixed)."""
+    """One due date of a license's schedule.
+
+    A royalty installment is one royalty period ending on ``period_end``; its
+    ``amount`` is None until the licensee reports the period
+    (``marketplace.royalties``), and only then can it be paid.
+    """
 
     __tablename__ = "open_license_installments"
 
@@ -199,6 +204,7 @@ class PaymentInstallment(db.Model):
     kind: Mapped[str] = mapped_column(String(8))  # fee | royalty
     due_date: Mapped[date] = mapped_column(index=True)
     amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    period_end: Mapped[date | None]  # a royalty period's last day
 
     license: Mapped[LicenseGrant] = relationship(back_populates="installments")
     payments: Mapped[list["LicensePayment"]] = relationship(back_populates="installment")
@@ -223,9 +229,12 @@ class PaymentInstallment(db.Model):
 
     @property
     def is_settled(self) -> bool:
-        if self.amount is None:
-            return any(p.is_confirmed for p in self.payments)
-        return self.paid_amount >= self.amount
+        """Paid in full as the payee confirmed; a royalty period not yet reported owes an unknown sum: not settled."""
+        return self.amount is not None and self.paid_amount >= self.amount
+
+    @property
+    def awaits_report(self) -> bool:
+        return self.kind == "royalty" and self.amount is None
 
     def is_overdue(self, today: date) -> bool:
         return not self.is_settled and self.due_date < today

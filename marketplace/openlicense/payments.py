@@ -52,15 +52,18 @@ def lock_payment(payment_id: int) -> LicensePayment:
 
 
 def _installment(grant: LicenseGrant, raw: Any):
+    """The installment a payment is for: the one named, or the earliest with something left to pay. A royalty
+    period is payable only once reported: until then nobody knows what it owes."""
     if raw not in (None, ""):
         installment = next((i for i in grant.installments if str(i.id) == str(raw)), None)
         if installment is None:
             raise ValidationFailed.field("installment_id", _("不是该许可的付款期"))
-        if installment.amount is not None and installment.unclaimed <= 0:
+        if installment.awaits_report:
+            raise Conflict(_("该提成期尚未申报，请先提交提成报告"), {"installment_id": "royalty not reported"})
+        if installment.unclaimed <= 0:
             raise Conflict(_("该期已付清或付款待确认"), {"installment_id": "already paid"})
         return installment
-    installment = next((i for i in grant.installments
-                        if (i.unclaimed > 0 if i.amount is not None else not i.is_settled)), None)
+    installment = next((i for i in grant.installments if i.amount is not None and i.unclaimed > 0), None)
     if installment is None:
         raise Conflict(_("没有待付款项"), {"amount": "nothing due"})
     return installment
@@ -70,9 +73,9 @@ def record_payment(user: User, license_id: int, raw: Mapping[str, Any],
                    evidence: FileStorage | None = None) -> LicensePayment:
     """Report money paid against an installment (default: the earliest not yet covered).
 
-    A fixed installment refuses more than is left once the payments already
+    An installment refuses more than is left once the payments already
     reported are counted, so what a license records never exceeds what was
-    declared; royalty periods take the amount reported. Reported by the
+    declared or, for a royalty period, reported. Reported by the
     licensee it waits for the licensor's confirmation; recorded by the
     licensor it is confirmed at once.
     """
@@ -82,7 +85,7 @@ def record_payment(user: User, license_id: int, raw: Mapping[str, Any],
     paid_on = past_date(raw.get("paid_on"), "paid_on", today)
     reference = str(raw.get("reference") or "").strip()[:100] or None
     installment = _installment(grant, raw.get("installment_id"))
-    if installment.unclaimed is not None and amount > installment.unclaimed:
+    if amount > installment.unclaimed:
         raise ValidationFailed.field("amount", _("超过该期尚未付清或待确认的余额 %(amount)s",
                                                  amount=format_cny(installment.unclaimed)))
     payment = LicensePayment(license=grant, installment=installment, amount=amount, paid_on=paid_on,

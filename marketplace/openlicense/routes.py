@@ -42,8 +42,10 @@ def catalogue():
     form.segment.choices = [("", _("全部领域")), *segment_choices(current_app.extensions["taxonomy"], select_locale())]
     page = page_number()
     items, total = services.search_catalogue(form.filters(), page, PER_PAGE)
+    visitor = current_user.organisation_id if current_user.is_authenticated else None
+    held = {d.id: g.id for d in items for g in d.licenses if visitor is not None and g.licensee_id == visitor}
     return render_template("openlicense/catalogue.html", form=form, items=items, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)))
+                           pages=max(1, -(-total // PER_PAGE)), held=held)
 
 
 @bp.get("/open-licenses/<int:declaration_id>")
@@ -155,7 +157,8 @@ def license_detail(license_id: int):
     grant = licensing.get_license(current_user, license_id)
     payment_form = forms.PaymentForm()
     payment_form.installment_id.choices = [("", _("最早未付的一期"))] + [
-        (str(i.id), f"#{i.sequence} {i.due_date.isoformat()}") for i in grant.installments if not i.is_settled]
+        (str(i.id), f"#{i.sequence} {i.due_date.isoformat()}") for i in grant.installments
+        if not i.is_settled and not i.awaits_report]
     is_party = current_user.organisation_id in (grant.licensee_id, grant.licensor_id)
     return render_template("openlicense/license.html", grant=grant, payment_form=payment_form,
                            recordal_form=forms.RecordalForm(), is_party=is_party, today=local_today())

@@ -66,7 +66,9 @@ class EligibilityReport:
 
 def _patent_for_owner(user: User, patent_id: int, *, lock: bool = False) -> Patent:
     """The user's organisation's patent (404 otherwise, so ids leak nothing); locked when about to change it."""
-    patent = (lock_patents([patent_id]) or [None])[0] if lock else db.session.get(Patent, patent_id)
+    if not lock:
+        return get_visible(user, Patent, patent_id, lambda p: (p.owner_id,), _("专利不存在"), admins=False)
+    patent = (lock_patents([patent_id]) or [None])[0]
     if patent is None or user.organisation_id != patent.owner_id:
         raise NotFound(_("专利不存在"))
     return patent
@@ -316,16 +318,9 @@ def recheck_after_patent_change(patent_id: int, changes: Mapping[str, Any]) -> N
 
 def get_declaration(user: User | None, declaration_id: int) -> OpenLicenseDeclaration:
     """Published and withdrawn declarations are public record; drafts only for their owner and admins."""
-    declaration = db.session.get(OpenLicenseDeclaration, declaration_id)
-    if declaration is None:
-        raise NotFound(_("开放许可不存在"))
-    if declaration.status == DeclarationStatus.DRAFT:
-        authenticated = user is not None and user.is_authenticated
-        co_owners = set(declaration.patent.co_owner_organisations().values()) - {None}
-        if not authenticated or not (user.is_platform_admin or user.organisation_id == declaration.owner_id
-                                     or user.organisation_id in co_owners):
-            raise NotFound(_("开放许可不存在"))
-    return declaration
+    return get_visible(user, OpenLicenseDeclaration, declaration_id,
+                       lambda d: (d.owner_id, *d.patent.co_owner_organisations().values()), _("开放许可不存在"),
+                       also=lambda d: d.status != DeclarationStatus.DRAFT)
 
 
 def licensee_counts(declaration_ids: list[int]) -> dict[int, int]:

@@ -21,10 +21,10 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.i18n import gettext as _
-from marketplace.core.errors import Conflict, NotFound, ValidationFailed
+from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change, record_changes
-from marketplace.accounts.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.extensions import db
 from marketplace.legal.term import LAPSED
 from marketplace.navigation import SUPPLY
@@ -69,22 +69,13 @@ def ensure_can_supply(user: User) -> Organisation:
 
 def get_patent_for_owner(user: User, patent_id: int) -> Patent:
     """A patent the user's organisation owns (404 for anyone else's, so ids leak nothing)."""
-    patent = db.session.get(Patent, patent_id)
-    if patent is None or user.organisation_id != patent.owner_id:
-        raise NotFound(_("专利不存在"))
-    return patent
+    return get_visible(user, Patent, patent_id, lambda p: (p.owner_id,), _("专利不存在"), admins=False)
 
 
 def get_visible_patent(user: User | None, patent_id: int) -> Patent:
     """A published patent, or a draft seen by its owner or a platform admin."""
-    patent = db.session.get(Patent, patent_id)
-    if patent is None:
-        raise NotFound(_("专利不存在"))
-    if not patent.is_published:
-        authenticated = user is not None and user.is_authenticated
-        if not authenticated or (user.organisation_id != patent.owner_id and not user.is_platform_admin):
-            raise NotFound(_("专利不存在"))
-    return patent
+    return get_visible(user, Patent, patent_id, lambda p: (p.owner_id,), _("专利不存在"),
+                       also=lambda p: p.is_published)
 
 
 @dataclass

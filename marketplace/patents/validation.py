@@ -108,11 +108,13 @@ def validate_patent_values(raw: Mapping[str, Any], organisation: Organisation, *
     attempt, values, errors = fields.parse, fields.values, fields.errors
 
     def grade(value: Any) -> str | None:
-        label = str(value or "").strip().upper() or None
-        if label is not None and label not in [g.upper() for g in organisation.grade_labels]:
+        """One of the organisation's labels, spelled as the label is (``a`` is ``A``)."""
+        label = str(value or "").strip() or None
+        known = {g.upper(): g for g in organisation.grade_labels}
+        if label is not None and label.upper() not in known:
             raise ValidationFailed.field("grade", _("分级 %(grade)s 不在本机构的分级标签 %(labels)s 中", grade=label,
                                                      labels="/".join(organisation.grade_labels)))
-        return label
+        return known[label.upper()] if label is not None else None
 
     def modes(value: Any) -> list[str]:
         return [m.value for m in (_parse_enum(TransformationMode, v, "modes") for v in _split_list(value)) if m]

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from marketplace.api.common import ErrorSchema, PageArgs, PageMeta, api_user, page_meta
-from marketplace.push import feedback, services
+from marketplace.push import contact, feedback, services
 from marketplace.push.feedback import MAX_MESSAGE
 from marketplace.push.models import FeedbackReason, SubscriptionTarget
 
@@ -171,6 +171,48 @@ def list_messages(match_id: int):
 @blp.alt_response(422, schema=ErrorSchema)
 def post_message(body: dict, match_id: int):
     return feedback.post_message(api_user(), match_id, body["body"])
+
+
+class ContactMessageSchema(MessageSchema):
+    thread_id = fields.Integer()
+
+
+class ThreadSchema(Schema):
+    id = fields.Integer()
+    patent_id = fields.Integer()
+    organisation_id = fields.Integer(metadata={"description": "the organisation that contacted the owner"})
+    messages = fields.List(fields.Nested(MessageSchema))
+
+
+@blp.post("/patents/<int:patent_id>/contact")
+@blp.arguments(MessageCreateSchema)
+@blp.response(201, ContactMessageSchema)
+@blp.alt_response(403, schema=ErrorSchema, description="the caller's own patent, or a platform admin")
+@blp.alt_response(404, schema=ErrorSchema, description="no such published patent")
+@blp.alt_response(429, schema=ErrorSchema, description="too many contact messages this hour (Retry-After)")
+def contact_owner(body: dict, patent_id: int):
+    """Write to the owner of a published patent; opens the caller's organisation's thread with it."""
+    return contact.contact_owner(api_user(), patent_id, body["body"])
+
+
+@blp.get("/threads/<int:thread_id>")
+@blp.response(200, ThreadSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+def get_thread(thread_id: int):
+    """A contact thread and its messages, oldest first (its two organisations only)."""
+    thread, _patent, messages = contact.get_thread(api_user(), thread_id)
+    return {"id": thread.id, "patent_id": thread.patent_id, "organisation_id": thread.organisation_id,
+            "messages": messages}
+
+
+@blp.post("/threads/<int:thread_id>/messages")
+@blp.arguments(MessageCreateSchema)
+@blp.response(201, ContactMessageSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(429, schema=ErrorSchema)
+def reply(body: dict, thread_id: int):
+    """Answer in a contact thread."""
+    return contact.reply(api_user(), thread_id, body["body"])
 
 
 @blp.get("/patents/<int:patent_id>/feedback")

@@ -9,30 +9,34 @@ subscribed universities and institutes with a fitting patent. Only what is
 published after a subscription was made is pushed to it. Every step is
 idempotent: a pair already pushed, or dismissed, is never pushed again, so a
 retried or re-enqueued job changes nothing.
+
+Decisions are taken for a batch of publications at once (a push job carries
+up to ``jobs.PUSH_BATCH`` ids): one query finds the subscribers of the whole
+batch, the engine ranks the batch in one call (``ranking``), scoring for each
+publication only the candidates of organisations it can reach, and ``deliver``
+writes the outcome with set-based statements. The rows of a batch are locked
+in id order first, so two workers given overlapping batches take turns on
+them instead of pushing twice.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time, timezone
-from typing import Any
+from functools import partial
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import DEFAULT_GRADE_LABELS
-from marketplace.core.models import utcnow
 from marketplace.extensions import db
 from marketplace.needs.models import Need
 from marketplace.patents.models import Patent
-from marketplace.push.models import (
-    DigestEntry, Notification, NotificationKind, Subscription, SubscriptionSegment, SubscriptionTarget,
-)
-from marketplace.push.notify import CHINA, china_now, notify
-from marketplace.search.backend import search_backend
-from marketplace.search.documents import need_document, patent_documents
-from marketplace.search.models import Match, MatchStatus
+from marketplace.push import ranking
+from marketplace.push.deliver import Candidate, Publication, PushOutcome, deliver
+from marketplace.push.models import Subscription, SubscriptionSegment, SubscriptionTarget
+from marketplace.push.notify import CHINA, china_now
+from marketplace.search.documents import load_needs, load_patents, need_document, patent_documents
 from matching import calibration
 from matching.documents import NeedDoc, PatentDoc
 
@@ -52,25 +56,10 @@ def daily_cap() -> int:
     return int(current_app.config.get("PUSH_DAILY_CAP", DEFAULT_DAILY_CAP))
 
 
-@dataclass
-class PushOutcome:
-    """What one publication caused, for logs and tests."""
-
-    pushed: list[int] = field(default_factory=list)  # match ids
-    digested: list[int] = field(default_factory=list)  # organisation ids
-    capped: list[int] = field(default_factory=list)  # match ids held back by the daily cap
-
-
 def local_day_start(now: datetime | None = None) -> datetime:
     """Midnight of today in China, as naive UTC (how timestamps are stored)."""
     midnight = datetime.combine(china_now(now).date(), time(0), tzinfo=CHINA)
     return midnight.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def pushes_today(organisation_id: int) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.organisation_id == organisation_id, Notification.kind == NotificationKind.MATCH_PUSHED,
-        Notification.created_at >= local_day_start())) or 0
 
 
 # --- subscription filters -------------------------------------------------------------------------
@@ -113,27 +102,33 @@ def need_passes(subscription: Subscription, need: NeedDoc) -> bool:
         subscription.keywords, [need.title, need.description, *need.keywords])
 
 
-def _subscribers(target: SubscriptionTarget, segments: list[str], published_at: datetime,
-                 exclude_organisation: int) -> list[Subscription]:
-    """Subscriptions to any of these segments, made before the publication (old stock never floods in)."""
+def _subscriptions(target: SubscriptionTarget, segments: set[str], latest: datetime) -> list[Subscription]:
+    """Subscriptions to any of these segments made before ``latest``, in id order: one query for a batch."""
     if not segments:
         return []
-    ids = select(SubscriptionSegment.subscription_id).where(SubscriptionSegment.segment_code.in_(segments))
+    ids = select(SubscriptionSegment.subscription_id).where(SubscriptionSegment.segment_code.in_(sorted(segments)))
     return list(db.session.scalars(
         select(Subscription).where(Subscription.id.in_(ids), Subscription.target == target,
-                                   Subscription.organisation_id != exclude_organisation,
-                                   Subscription.created_at <= published_at)
+                                   Subscription.created_at <= latest)
         .options(selectinload(Subscription.segment_links)).order_by(Subscription.id)))
 
 
-def _first_per_organisation(subscriptions: Iterable[Subscription]) -> dict[int, Subscription]:
+def _subscribers(subscriptions: Sequence[Subscription], segments: list[str], published_at: datetime,
+                 publisher: int, passes: Callable[[Subscription], bool]) -> dict[int, Subscription]:
+    """Organisation id → its first subscription to one of ``segments`` made before the publication (old stock
+    never floods in) that the publication passes; never the publisher itself."""
+    codes = set(segments)
     chosen: dict[int, Subscription] = {}
     for subscription in subscriptions:
-        chosen.setdefault(subscription.organisation_id, subscription)
+        if (subscription.organisation_id == publisher or subscription.organisation_id in chosen
+                or subscription.created_at > published_at or not codes & set(subscription.segments)):
+            continue
+        if passes(subscription):
+            chosen[subscription.organisation_id] = subscription
     return chosen
 
 
-# --- delivery -------------------------------------------------------------------------------------
+# --- delivery ---------------------------------------------------------------------------------
 
 def reasons_text(explanation: dict) -> str:
     """The explanation as one readable paragraph for the inbox and e-mail."""
@@ -151,141 +146,87 @@ def reasons_text(explanation: dict) -> str:
     return "；".join(parts)
 
 
-def _deliver(match: Match, organisation_id: int, title: str, direction: str, outcome: PushOutcome) -> bool:
-    """Push one pair unless the organisation's daily cap is reached; False sends it to the digest instead."""
-    if pushes_today(organisation_id) >= daily_cap():
-        outcome.capped.append(match.id)
-        return False
-    match.status = MatchStatus.PUSHED
-    match.pushed_at = utcnow()
-    notify(organisation_id, NotificationKind.MATCH_PUSHED, f"push:{match.id}", title, reasons_text(match.reasons),
-           match_id=match.id, data={"direction": direction, "score": round(match.score, 4),
-                                    "patent_id": match.patent_id, "need_id": match.need_id,
-                                    "explanation": match.reasons})
-    outcome.pushed.append(match.id)
-    return True
+def push_patents(patent_ids: Iterable[int]) -> PushOutcome:
+    """Push published patents to subscribed companies whose open needs (private ones too) they fit.
 
-
-def _digest(waiting: dict[int, Subscription], entity_type: str, entity_id: int, title: str,
-            outcome: PushOutcome) -> None:
-    """Digest entries for the organisations in ``waiting`` (organisation id → subscription), once each."""
-    if not waiting:
-        return
-    known = set(db.session.scalars(select(DigestEntry.organisation_id).where(
-        DigestEntry.entity_type == entity_type, DigestEntry.entity_id == entity_id,
-        DigestEntry.organisation_id.in_(list(waiting)))))
-    rows: list[dict[str, Any]] = [{"organisation_id": organisation_id, "subscription_id": subscription.id, "entity_type": entity_type,
-             "entity_id": entity_id, "title": title[:500], "created_at": utcnow()}
-            for organisation_id, subscription in waiting.items() if organisation_id not in known]
-    if rows:  # one statement: a popular segment has hundreds of subscribers
-        db.session.execute(insert(DigestEntry), rows)
-        outcome.digested.extend(row["organisation_id"] for row in rows)
-
-
-def _store_pairs(patent_id: int | None, need_id: int | None,
-                 ranked: list[tuple[int, float, dict]]) -> dict[int, Match]:
-    """Store the qualifying pairs of one patent (or one need) in one query; returns other side id → match.
-
-    Only pairs worth pushing are stored (the search pages store what they
-    show); an existing row keeps its funnel status and gets the fresh ranking.
-    Dismissed pairs are left out.
+    The engine ranks open needs for the whole batch; ``SearchUnavailable``
+    propagates so the job is retried.
     """
-    if not ranked:
-        return {}
-    other_ids = [other_id for other_id, _score, _explanation in ranked]
-    if patent_id is not None:
-        query = select(Match).where(Match.patent_id == patent_id, Match.need_id.in_(other_ids))
-        existing = {m.need_id: m for m in db.session.scalars(query)}
-    else:
-        query = select(Match).where(Match.need_id == need_id, Match.patent_id.in_(other_ids))
-        existing = {m.patent_id: m for m in db.session.scalars(query)}
-    stored: dict[int, Match] = {}
-    for other_id, score, explanation in ranked:
-        match = existing.get(other_id)
-        if match is None:
-            match = Match(need_id=need_id if need_id is not None else other_id,
-                          patent_id=patent_id if patent_id is not None else other_id,
-                          score=score, reasons=explanation, source="push", status=MatchStatus.SUGGESTED)
-            db.session.add(match)
-        elif match.status != MatchStatus.DISMISSED:
-            match.score, match.reasons = score, explanation
-        if match.status != MatchStatus.DISMISSED:
-            stored[other_id] = match
+    ids = sorted(set(patent_ids))
+    if not ids:
+        return PushOutcome()
+    locked = set(db.session.scalars(select(Patent.id).where(Patent.id.in_(ids)).order_by(Patent.id)
+                                    .with_for_update()))  # one push run per patent at a time
+    patents = {p.id: p for p in load_patents(locked) if p.is_published and p.published_at is not None}
+    documents = [d for d in patent_documents(list(patents.values())) if d.matchable]
+    if not documents:
+        return PushOutcome()
+    subscriptions = _subscriptions(SubscriptionTarget.PATENTS, {c for d in documents for c in d.segments},
+                                   max(patents[d.id].published_at for d in documents))
+    publications: list[Publication] = []
+    for document in documents:
+        patent = patents[document.id]
+        subscribers = _subscribers(subscriptions, document.segments, patent.published_at, patent.owner_id,
+                                   partial(patent_passes, patent=document))
+        if subscribers:
+            publications.append(Publication("patent", patent.id, patent.title,
+                                            f"新专利匹配您的需求：{patent.title}"[:300], subscribers))
+    if not publications:
+        return PushOutcome()
+    threshold = min_score()
+    reach = {p.id: p.subscriptions.keys() for p in publications}
+    ranked = ranking.needs_for_patents([d for d in documents if d.id in reach], CANDIDATES, reach)
+    for publication in publications:
+        publication.candidates = [
+            Candidate(m.need.org_id, publication.id, m.need.id, m.score, m.explanation.to_dict())
+            for m in ranked.get(publication.id, [])
+            if m.need.org_id in publication.subscriptions and m.score >= threshold and m.need.status == "open"]
+    outcome = deliver(publications, daily_cap(), local_day_start(), reasons_text)
     db.session.flush()
-    return stored
+    return outcome
 
 
-def _fresh(match: Match) -> bool:
-    """Never the same pair twice: only a pair nobody pushed or reacted to yet is pushed."""
-    return match.pushed_at is None and match.status == MatchStatus.SUGGESTED
+def push_needs(need_ids: Iterable[int]) -> PushOutcome:
+    """Push posted or reopened public needs to subscribed universities and institutes with a fitting patent."""
+    ids = sorted(set(need_ids))
+    if not ids:
+        return PushOutcome()
+    locked = set(db.session.scalars(select(Need.id).where(Need.id.in_(ids)).order_by(Need.id).with_for_update()))
+    needs = {n.id: n for n in load_needs(locked) if n.is_listed}  # private needs never reach the supply side
+    if not needs:
+        return PushOutcome()
+    documents = [need_document(n) for n in needs.values()]
+    subscriptions = _subscriptions(SubscriptionTarget.NEEDS, {c for d in documents for c in d.segments},
+                                   max(n.updated_at for n in needs.values()))
+    publications: list[Publication] = []
+    for document in documents:
+        need = needs[document.id]
+        subscribers = _subscribers(subscriptions, document.segments, need.updated_at, need.organisation_id,
+                                   partial(need_passes, need=document))
+        if subscribers:
+            publications.append(Publication("need", need.id, need.title,
+                                            f"新技术需求匹配您的专利：{need.title}"[:300], subscribers))
+    if not publications:
+        return PushOutcome()
+    threshold = min_score()
+    ranked = ranking.patents_for_needs([d for d in documents if d.id in {p.id for p in publications}], CANDIDATES)
+    for publication in publications:
+        subscribers = publication.subscriptions
+        publication.candidates = [
+            Candidate(m.patent.owner_id, m.patent.id, publication.id, m.score, m.explanation.to_dict())
+            for m in ranked.get(publication.id, [])
+            if m.patent.owner_id in subscribers and m.score >= threshold
+            and patent_qualifies(subscribers[m.patent.owner_id], m.patent)]
+    outcome = deliver(publications, daily_cap(), local_day_start(), reasons_text)
+    db.session.flush()
+    return outcome
 
 
 def push_patent(patent_id: int) -> PushOutcome:
-    """Push a published patent to subscribed companies whose open needs (private ones too) it fits.
-
-    The engine ranks open needs; ``SearchUnavailable`` propagates so the job is retried.
-    """
-    outcome = PushOutcome()
-    patent = db.session.get(Patent, patent_id, with_for_update=True)  # one push run per patent at a time
-    if patent is None or not patent.is_published or patent.published_at is None:
-        return outcome
-    documents = patent_documents([patent])
-    if not documents or not documents[0].matchable:
-        return outcome
-    document = documents[0]
-    subscriptions = _first_per_organisation(
-        s for s in _subscribers(SubscriptionTarget.PATENTS, document.segments, patent.published_at, patent.owner_id)
-        if patent_passes(s, document))
-    if not subscriptions:
-        return outcome
-    threshold = min_score()
-    ranked = [m for m in search_backend().match_needs(document, limit=CANDIDATES)
-              if m.need.org_id in subscriptions and m.score >= threshold and m.need.status == "open"]
-    stored = _store_pairs(patent.id, None, [(m.need.id, m.score, m.explanation.to_dict()) for m in ranked])
-    fitting: dict[int, list[Match]] = {}
-    for m in ranked:
-        if m.need.id in stored:
-            fitting.setdefault(m.need.org_id, []).append(stored[m.need.id])
-    waiting: dict[int, Subscription] = {}
-    for organisation_id, subscription in subscriptions.items():
-        fresh = [m for m in fitting.get(organisation_id, []) if _fresh(m)]
-        delivered = [m for m in fresh if _deliver(m, organisation_id, f"新专利匹配您的需求：{patent.title}"[:300],
-                                                  "patent", outcome)]
-        if not fitting.get(organisation_id) or len(delivered) < len(fresh):
-            waiting[organisation_id] = subscription
-    _digest(waiting, "patent", patent.id, patent.title, outcome)
-    db.session.flush()
-    return outcome
+    """``push_patents`` for one patent."""
+    return push_patents([patent_id])
 
 
 def push_need(need_id: int) -> PushOutcome:
-    """Push a posted or reopened public need to subscribed universities with a fitting patent."""
-    outcome = PushOutcome()
-    need = db.session.get(Need, need_id, with_for_update=True)
-    if need is None or not need.is_listed:  # private needs are never shown to the supply side
-        return outcome
-    document = need_document(need)
-    subscriptions = _first_per_organisation(
-        s for s in _subscribers(SubscriptionTarget.NEEDS, document.segments, need.updated_at, need.organisation_id)
-        if need_passes(s, document))
-    if not subscriptions:
-        return outcome
-    threshold = min_score()
-    ranked = [m for m in search_backend().match_patents(document, limit=CANDIDATES)
-              if m.patent.owner_id in subscriptions and m.score >= threshold
-              and patent_qualifies(subscriptions[m.patent.owner_id], m.patent)]
-    stored = _store_pairs(None, need.id, [(m.patent.id, m.score, m.explanation.to_dict()) for m in ranked])
-    fitting: dict[int, list[Match]] = {}
-    for m in ranked:
-        if m.patent.id in stored:
-            fitting.setdefault(m.patent.owner_id, []).append(stored[m.patent.id])
-    waiting: dict[int, Subscription] = {}
-    for organisation_id, subscription in subscriptions.items():
-        fresh = [m for m in fitting.get(organisation_id, []) if _fresh(m)]
-        delivered = [m for m in fresh if _deliver(m, organisation_id, f"新技术需求匹配您的专利：{need.title}"[:300],
-                                                  "need", outcome)]
-        if not fitting.get(organisation_id) or len(delivered) < len(fresh):
-            waiting[organisation_id] = subscription
-    _digest(waiting, "need", need.id, need.title, outcome)
-    db.session.flush()
-    return outcome
+    """``push_needs`` for one need."""
+    return push_needs([need_id])

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
+from marketplace.accounts.permissions import get_visible
 from marketplace.core.audit import record_audit
 from marketplace.core.i18n import gettext as _
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
@@ -47,16 +48,16 @@ def _thread_of(match_id: int) -> MessageThread | None:
 
 def get_match(user: User, match_id: int) -> tuple[Match, Side]:
     """A match seen by one of its parties; the owner sees a private need only once a thread exists."""
-    match = db.session.get(Match, match_id)
-    if match is not None and user is not None and user.is_authenticated:
-        if user.organisation_id is not None and user.organisation_id == match.need.organisation_id:
-            return match, Side.COMPANY
-        if user.organisation_id is not None and user.organisation_id == match.patent.owner_id and (
-                (match.need.public and match.patent.is_published) or _thread_of(match.id) is not None):
-            return match, Side.OWNER
-        if user.is_platform_admin:
-            return match, Side.ADMIN
-    raise NotFound(_("匹配不存在"))
+    def owner_may_see(match: Match) -> bool:
+        return bool(user is not None and user.is_authenticated and user.organisation_id is not None
+                    and user.organisation_id == match.patent.owner_id
+                    and ((match.need.public and match.patent.is_published) or _thread_of(match.id) is not None))
+
+    match = get_visible(user, Match, match_id, lambda m: (m.need.organisation_id,), _("匹配不存在"),
+                        also=owner_may_see)
+    if user.organisation_id is not None and user.organisation_id == match.need.organisation_id:
+        return match, Side.COMPANY
+    return match, Side.OWNER if owner_may_see(match) else Side.ADMIN
 
 
 def open_match(user: User, match_id: int) -> tuple[Match, Side]:
@@ -196,9 +197,7 @@ def _roll_up(patents: list[Patent]) -> list[PatentFeedback]:
 
 def patent_feedback(user: User, patent_id: int) -> PatentFeedback:
     """One patent's roll-up, for its owner (and platform admins)."""
-    patent = db.session.get(Patent, patent_id)
-    if patent is None or (patent.owner_id != user.organisation_id and not user.is_platform_admin):
-        raise NotFound(_("专利不存在"))
+    patent = get_visible(user, Patent, patent_id, lambda p: (p.owner_id,), _("专利不存在"))
     return _roll_up([patent])[0]
 
 

@@ -4,14 +4,24 @@ Order with search: a push ranks the other side against the index, so every
 change committed before it must be indexed first. The push consumer is
 registered ``after`` the "search" consumer: before each push batch the
 outbox indexes whatever the search consumer has not yet processed up to it
-(``outbox._catch_up``), and only then does the handler enqueue one push job
-per changed patent or need. A push never depends on whether the search
-drain ran before it, inline or on another worker.
+(``outbox._catch_up``), and only then does the handler enqueue the push
+jobs. A push never depends on whether the search drain ran before it, inline
+or on another worker.
+
+Work is shared in batches: the handler splits a batch's changed patents and
+needs into jobs of at most ``PUSH_BATCH`` ids each (``push_patents`` /
+``push_needs``), which any number of workers take from the "push" queue. A
+steady trickle of publications gives jobs of one or a few ids (the latency of
+a publication is one drain and one job); a bulk publication gives full jobs,
+decided a batch at a time (see ``decide``), spread over every worker. Each
+outbox row is claimed by one drain (``FOR UPDATE SKIP LOCKED``) and enqueued
+once per delivery of its batch.
 
 Nothing is lost: if a push job cannot be enqueued (Redis down) the handler
 raises, the outbox rows back off, and the ``outbox-sweep`` periodic job
 (or ``flask outbox drain``) delivers them later. Push jobs take ids, re-read
-the rows and are idempotent (see ``decide``), so running one twice is harmless.
+the rows and are idempotent (see ``decide``), so running one twice, or two
+overlapping ones at once, pushes each pair exactly once.
 """
 from __future__ import annotations
 
@@ -34,6 +44,7 @@ from marketplace.search.indexing import CONSUMER as SEARCH_CONSUMER
 log = job_logger(__name__)
 CONSUMER = "push"
 EXPIRY_NOTICE_DAYS = 7
+PUSH_BATCH = 50  # publications per push job: large enough to amortise, small enough to share among workers
 
 
 class PushNotEnqueued(RuntimeError):
@@ -50,39 +61,54 @@ def _run(work, *args):
     return result
 
 
+def _report(kind: str, ids: list[int], outcome: decide.PushOutcome) -> dict[str, list[int]]:
+    log.info("%s %s: pushed %d matches, %d digest entries, %d held by the daily cap", kind,
+             ",".join(map(str, ids)) if len(ids) <= 5 else f"{ids[0]}…{ids[-1]} ({len(ids)})",
+             len(outcome.pushed), len(outcome.digested), len(outcome.capped))
+    return {"pushed": outcome.pushed, "digested": outcome.digested, "capped": outcome.capped}
+
+
+@job(queue="push", timeout=600)
+def push_patents(patent_ids: list[int]) -> dict[str, list[int]]:
+    """Job: push published patents to their segments' subscribers, decided as one batch."""
+    return _report("patents", patent_ids, _run(decide.push_patents, patent_ids))
+
+
+@job(queue="push", timeout=600)
+def push_needs(need_ids: list[int]) -> dict[str, list[int]]:
+    """Job: push posted or reopened needs to their segments' subscribed universities, as one batch."""
+    return _report("needs", need_ids, _run(decide.push_needs, need_ids))
+
+
 @job(queue="push", timeout=120)
 def push_patent(patent_id: int) -> dict[str, list[int]]:
-    """Job: push a published patent to its segment's subscribers."""
-    outcome = _run(decide.push_patent, patent_id)
-    log.info("patent %s: pushed %d matches, %d digest entries, %d held by the daily cap",
-             patent_id, len(outcome.pushed), len(outcome.digested), len(outcome.capped))
-    return {"pushed": outcome.pushed, "digested": outcome.digested, "capped": outcome.capped}
+    """Job: push one patent (jobs queued before batching took single ids)."""
+    return push_patents([patent_id])
 
 
 @job(queue="push", timeout=120)
 def push_need(need_id: int) -> dict[str, list[int]]:
-    """Job: push a posted or reopened need to its segment's subscribed universities."""
-    outcome = _run(decide.push_need, need_id)
-    log.info("need %s: pushed %d matches, %d digest entries, %d held by the daily cap",
-             need_id, len(outcome.pushed), len(outcome.digested), len(outcome.capped))
-    return {"pushed": outcome.pushed, "digested": outcome.digested, "capped": outcome.capped}
+    """Job: push one need (jobs queued before batching took single ids)."""
+    return push_needs([need_id])
 
 
 def handle_events(events: list[OutboxEvent]) -> None:
-    """The "push" consumer (the outbox has brought search up to date first): one push job per entity."""
+    """The "push" consumer (the outbox has brought search up to date first): jobs of ``PUSH_BATCH`` ids."""
+    changed: dict[str, dict[int, OutboxEvent]] = {"patent": {}, "need": {}}
+    for event in events:
+        if event.action != "deleted":
+            changed[event.entity_type].setdefault(event.entity_id, event)
     runner = jobs()
     failed: list[str] = []
-    seen: set[tuple[str, int]] = set()
-    for event in events:
-        key = (event.entity_type, event.entity_id)
-        if event.action == "deleted" or key in seen:
-            continue
-        seen.add(key)
-        work = push_patent if event.entity_type == "patent" else push_need
-        if not runner.enqueue(work, event.entity_id, job_id=f"push-{event.entity_type}-{event.entity_id}-{event.id}"):
-            failed.append(f"{event.entity_type} {event.entity_id}")
+    for entity_type, work in (("patent", push_patents), ("need", push_needs)):
+        firsts = list(changed[entity_type].values())
+        for start in range(0, len(firsts), PUSH_BATCH):
+            chunk = firsts[start:start + PUSH_BATCH]
+            ids = [event.entity_id for event in chunk]
+            if not runner.enqueue(work, ids, job_id=f"push-{entity_type}-{ids[0]}-{chunk[0].id}-{len(ids)}"):
+                failed.append(f"{entity_type} {', '.join(map(str, ids))}")
     if failed:
-        raise PushNotEnqueued("push jobs not run: " + ", ".join(failed))
+        raise PushNotEnqueued("push jobs not run: " + "; ".join(failed))
 
 
 @job(queue="digest", timeout=600)

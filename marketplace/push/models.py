@@ -68,6 +68,9 @@ class NotificationKind(enum.StrEnum):
     ACT_REJECTED = "act_rejected"
     IMPORT_FINISHED = "import_finished"
     AGENCY = "agency"  # an agency relationship was asked for, decided, changed or revoked
+    ROYALTY_REPORT_DUE = "royalty_report_due"
+    PAYMENT_OVERDUE = "payment_overdue"
+    ANNUAL_FEE_DUE = "annual_fee_due"
 
 
 class Notification(db.Model):
@@ -173,13 +176,18 @@ class MatchFeedback(db.Model):
 
 
 class MessageThread(db.Model):
-    """The conversation between a need's company and a patent's owner about one match."""
+    """A conversation with a patent's owner: about one match (``match_id``), or opened from a published patent's
+    page by another organisation (``patent_id`` and the enquiring ``organisation_id``, one thread per pair)."""
 
     __tablename__ = "message_threads"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), unique=True)
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), unique=True)
+    patent_id: Mapped[int | None] = mapped_column(ForeignKey("patents.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("patent_id", "organisation_id"),)
 
 
 class Message(db.Model):

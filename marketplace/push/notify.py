@@ -7,13 +7,15 @@ commit (printed to the log when no SMTP server is configured).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from marketplace.accounts.models import Membership, User
+from marketplace.accounts.models import Membership, Organisation, User
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
@@ -24,21 +26,40 @@ from marketplace.push.models import (
 CHINA = timezone(timedelta(hours=8))  # the platform's day; China has no daylight saving
 DIGEST_HOUR = 8  # digests leave from 08:00 China time on
 DIGEST_LIST_LIMIT = 50
+CHUNK = 500  # keys per IN (…) list
 
 
 def _recipients(organisation_id: int) -> list[tuple[User, EmailMode]]:
     """Active members of an organisation with their e-mail preference (no row: daily digest)."""
+    return _recipients_of([organisation_id]).get(organisation_id, [])
+
+
+def _recipients_of(organisation_ids: Iterable[int]) -> dict[int, list[tuple[User, EmailMode]]]:
+    """``_recipients`` for many organisations in one query: organisation id → members."""
+    ids = sorted(set(organisation_ids))
+    if not ids:
+        return {}
     rows = db.session.execute(
-        select(User, NotificationPreference.email_mode)
+        select(Membership.organisation_id, User, NotificationPreference.email_mode)
         .join(Membership, Membership.user_id == User.id)
         .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-        .where(Membership.organisation_id == organisation_id, User.active.is_(True)))
-    return [(user, mode or EmailMode.DIGEST) for user, mode in rows]
+        .where(Membership.organisation_id.in_(ids), User.active.is_(True)))
+    found: dict[int, list[tuple[User, EmailMode]]] = {}
+    for organisation_id, user, mode in rows:
+        found.setdefault(organisation_id, []).append((user, mode or EmailMode.DIGEST))
+    return found
 
 
 def notification_url(notification_id: int) -> str:
     """Where an e-mail sends the reader: jobs run without a request, so the host comes from ``PUBLIC_URL``."""
     return f"{current_app.config['SETTINGS'].public_url}/notifications/{notification_id}"
+
+
+def _mail_at_once(notification: Notification, recipients: list[tuple[User, EmailMode]]) -> None:
+    for user, mode in recipients:
+        if mode == EmailMode.IMMEDIATE:
+            queue_mail(user.email, f"[专利供需对接平台] {notification.title}",
+                       f"{notification.title}\n\n{notification.body}\n\n查看：{notification_url(notification.id)}")
 
 
 def notify(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: str, body: str = "", *,
@@ -50,11 +71,69 @@ def notify(organisation_id: int, kind: NotificationKind, dedupe_key: str, title:
                                 title=title[:300], body=body, match_id=match_id, data=data or {})
     db.session.add(notification)
     db.session.flush()
-    for user, mode in _recipients(organisation_id):
-        if mode == EmailMode.IMMEDIATE:
-            queue_mail(user.email, f"[专利供需对接平台] {notification.title}",
-                       f"{notification.title}\n\n{body}\n\n查看：{notification_url(notification.id)}")
+    _mail_at_once(notification, _recipients(organisation_id))
     return notification
+
+
+def notify_organisation(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: str, body: str = "", *,
+                        data: dict[str, Any] | None = None) -> Notification | None:
+    """``notify``, and mail the organisation's contact address too (reminders that must reach the office, not only
+    the members who asked for immediate mail); nothing when the key was used before."""
+    notification = notify(organisation_id, kind, dedupe_key, title, body, data=data)
+    organisation = db.session.get(Organisation, organisation_id)
+    if notification is not None and organisation is not None and organisation.contact_email:
+        queue_mail(organisation.contact_email, f"[专利供需对接平台] {notification.title}",
+                   f"{body}\n\n{notification_url(notification.id)}")
+    return notification
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An inbox entry to add with ``notify_many`` (the arguments of ``notify``)."""
+
+    organisation_id: int
+    kind: NotificationKind
+    dedupe_key: str
+    title: str
+    body: str = ""
+    match_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def notify_many(notices: Sequence[Notice]) -> list[Notification]:
+    """``notify`` for many entries: one look-up of the keys, one multi-row INSERT, one read-back, one recipients
+    query, however many entries.
+
+    Entries whose key exists (or repeats in ``notices``) are skipped, so a
+    retried batch adds nothing; returns the entries added, in ``notices`` order.
+    """
+    keys = list(dict.fromkeys(notice.dedupe_key for notice in notices))
+    known: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        known.update(db.session.scalars(select(Notification.dedupe_key).where(
+            Notification.dedupe_key.in_(keys[start:start + CHUNK]))))
+    rows: list[dict[str, Any]] = []
+    for notice in notices:
+        if notice.dedupe_key in known:
+            continue
+        known.add(notice.dedupe_key)
+        rows.append({"organisation_id": notice.organisation_id, "kind": notice.kind, "dedupe_key": notice.dedupe_key,
+                     "title": notice.title[:300], "body": notice.body, "match_id": notice.match_id,
+                     "data": notice.data, "created_at": utcnow()})
+    if not rows:
+        return []
+    # a plain executemany: the ORM would send one INSERT … RETURNING per row on SQLite
+    db.session.execute(insert(Notification.__table__), rows)
+    order = {row["dedupe_key"]: index for index, row in enumerate(rows)}
+    added: list[Notification] = []
+    for start in range(0, len(rows), CHUNK):
+        added += db.session.scalars(select(Notification).where(
+            Notification.dedupe_key.in_([row["dedupe_key"] for row in rows[start:start + CHUNK]])))
+    added.sort(key=lambda notification: order[notification.dedupe_key])
+    recipients = _recipients_of(n.organisation_id for n in added)
+    for notification in added:
+        _mail_at_once(notification, recipients.get(notification.organisation_id, []))
+    return added
 
 
 def china_now(now: datetime | None = None) -> datetime:

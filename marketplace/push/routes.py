@@ -16,7 +16,7 @@ from marketplace.core.models import OutboxEvent
 from marketplace.core.scheduler import periodic_jobs
 from marketplace.core.views import page_number, show_errors
 from marketplace.extensions import db
-from marketplace.push import feedback, services
+from marketplace.push import contact, feedback, services
 from marketplace.push.forms import EmailModeForm, FeedbackForm, MessageForm, SubscriptionForm
 from marketplace.push.models import REASON_LABELS
 from marketplace.web import select_locale
@@ -56,6 +56,8 @@ def open_notification(notification_id: int):
     notification = services.mark_read(current_user, notification_id)
     if notification.match_id is not None:
         return redirect(url_for("push.match", match_id=notification.match_id))
+    if (notification.data or {}).get("thread_id"):
+        return redirect(url_for("push.thread", thread_id=notification.data["thread_id"]))
     if (notification.data or {}).get("proposal_id"):
         return redirect(url_for("consents.proposal", proposal_id=notification.data["proposal_id"]))
     return redirect(url_for("push.inbox", _anchor=f"n{notification.id}"))
@@ -166,6 +168,56 @@ def post_message(match_id: int):
             return _render_match(match_id, message_form=form, status=error.status)
         return redirect(url_for("push.match", match_id=match_id, _anchor="thread"))
     return _render_match(match_id, message_form=form, status=422)
+
+
+# --- contact the owner of a published patent -------------------------------------------------------
+
+@bp.route("/patents/<int:patent_id>/contact", methods=["GET", "POST"])
+@login_required
+def contact_owner(patent_id: int):
+    """The first message to a patent's owner; once the thread exists, the thread."""
+    patent, thread = contact.contact_thread(current_user, patent_id)
+    if thread is not None and request.method == "GET":
+        return redirect(url_for("push.thread", thread_id=thread.id))
+    form = MessageForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            message = contact.contact_owner(current_user, patent_id, form.body.data)
+        except DomainError as error:
+            transaction.rollback()
+            show_errors(form, error)
+            status = error.status
+        else:
+            flash(_("消息已发送给权利人"), "success")
+            return redirect(url_for("push.thread", thread_id=message.thread_id, _anchor="thread"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("push/contact.html", patent=patent, messages=[], form=form, thread=None), status
+
+
+@bp.route("/threads/<int:thread_id>", methods=["GET", "POST"])
+@login_required
+def thread(thread_id: int):
+    """A contact thread between a patent's owner and an organisation that wrote to it; either side answers."""
+    form = MessageForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                contact.reply(current_user, thread_id, form.body.data)
+            except DomainError as error:
+                if error.status == 404:
+                    raise
+                transaction.rollback()
+                show_errors(form, error)
+                status = error.status
+            else:
+                return redirect(url_for("push.thread", thread_id=thread_id, _anchor="thread"))
+        else:
+            status = 422
+    found, patent, messages = contact.get_thread(current_user, thread_id)
+    return render_template("push/contact.html", patent=patent, messages=messages, form=form, thread=found), status
 
 
 @bp.get("/feedback")

@@ -15,10 +15,10 @@ from sqlalchemy import func, select, update
 from marketplace.accounts.models import DEFAULT_GRADE_LABELS, OrganisationKind, User
 from marketplace.core.audit import record_audit
 from marketplace.core.i18n import gettext as _
-from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.errors import ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change
-from marketplace.accounts.permissions import require_organisation
+from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.extensions import db
 from marketplace.patents.vocab import TransformationMode
 from marketplace.push.models import (
@@ -108,9 +108,8 @@ def list_subscriptions(user: User) -> list[Subscription]:
 
 def delete_subscription(user: User, subscription_id: int) -> None:
     """Stop a subscription; what it already pushed stays in the inbox."""
-    subscription = db.session.get(Subscription, subscription_id)
-    if subscription is None or subscription.organisation_id != user.organisation_id:
-        raise NotFound(_("订阅不存在"))
+    subscription = get_visible(user, Subscription, subscription_id, lambda s: (s.organisation_id,), _("订阅不存在"),
+                               admins=False)
     record_audit("push.unsubscribed", "subscription", subscription.id, {"segments": subscription.segments},
                  actor=user, organisation_id=subscription.organisation_id)
     db.session.delete(subscription)
@@ -167,10 +166,8 @@ def unread_count(user: User) -> int:
 
 
 def get_notification(user: User, notification_id: int) -> Notification:
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.organisation_id != user.organisation_id:
-        raise NotFound(_("消息不存在"))
-    return notification
+    return get_visible(user, Notification, notification_id, lambda n: (n.organisation_id,), _("消息不存在"),
+                       admins=False)
 
 
 def mark_read(user: User, notification_id: int) -> Notification:

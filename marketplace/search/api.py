@@ -1,12 +1,16 @@
 """API: patent and need search, matches for a need or a patent."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from marketplace.api.common import api_user
+from marketplace.api.common import ErrorSchema, api_user
 from marketplace.search import services
+from marketplace.search.models import Match, MatchStatus
+from matching.results import NeedMatch, PatentMatch
 
 blp = Blueprint("search_api", __name__, url_prefix="", description="检索与匹配 / search and matching")
 
@@ -50,14 +54,21 @@ class SearchPageSchema(Schema):
 
 
 class MatchSchema(Schema):
-    match_id = fields.Integer()
-    status = fields.String()
+    match_id = fields.Integer(allow_none=True, metadata={
+        "description": "the stored match, or null until the pair is saved (POST …/matches/{patent_id}): "
+                       "listing matches stores nothing"})
+    status = fields.String(metadata={"enum": ["suggested", "pushed", "viewed", "interested", "contacted"]})
     score = fields.Float(metadata={"description": "0–100: calibrated relevance plus business factors (at most ±5)"})
     relevance = fields.Float(metadata={"description": "0–100: calibrated text relevance (chance a judge finds the "
                                                       "pair relevant); lists show only pairs above the floor"})
     patent = fields.Dict()
     need = fields.Dict()
     explanation = fields.Dict()
+
+
+def _listed(match: Match | None, ranked: PatentMatch | NeedMatch) -> dict[str, Any]:
+    return {"match_id": match.id if match is not None else None,
+            "status": (match.status if match is not None else MatchStatus.SUGGESTED).value, **ranked.to_dict()}
 
 
 def _params() -> dict[str, list[str]]:
@@ -87,7 +98,7 @@ def search_needs(_args):
 def need_matches(need_id: int):
     """Patents matched to a need, best first, each with a readable explanation."""
     _need, matches = services.matches_for_need(api_user(), need_id)
-    return [{"match_id": m.id, "status": m.status.value, **ranked.to_dict()} for m, ranked in matches]
+    return [_listed(m, ranked) for m, ranked in matches]
 
 
 @blp.get("/patents/<int:patent_id>/matches")
@@ -95,4 +106,22 @@ def need_matches(need_id: int):
 def patent_matches(patent_id: int):
     """Open public needs a patent fits, best first, with explanations."""
     _patent, matches = services.matches_for_patent(api_user(), patent_id)
-    return [{"match_id": m.id, "status": m.status.value, **ranked.to_dict()} for m, ranked in matches]
+    return [_listed(m, ranked) for m, ranked in matches]
+
+
+class SavedMatchSchema(Schema):
+    match_id = fields.Integer()
+    need_id = fields.Integer()
+    patent_id = fields.Integer()
+    status = fields.String(metadata={"enum": [s.value for s in MatchStatus]})
+    score = fields.Float()
+
+
+@blp.post("/needs/<int:need_id>/matches/<int:patent_id>")
+@blp.response(200, SavedMatchSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+def save_match(need_id: int, patent_id: int):
+    """Store a listed pair as a match (for feedback and messages); idempotent, keeps the pair's status."""
+    match = services.save_match(api_user(), need_id, patent_id)
+    return {"match_id": match.id, "need_id": match.need_id, "patent_id": match.patent_id,
+            "status": match.status.value, "score": match.score}

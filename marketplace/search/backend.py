@@ -27,6 +27,7 @@ def search_backend() -> SearchBackend:
                 backend = matching.create_backend(
                     es_url=settings.es_url, embedded_path=str(settings.instance_path / "search.sqlite"),
                     index_prefix=settings.es_index_prefix, synonyms_path=settings.extra_synonym_file,
+                    shards=settings.es_shards, replicas=settings.es_replicas,
                     **({"request_timeout": settings.es_timeout} if settings.es_url else {}))
                 app.extensions["search"] = backend
     return backend

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -10,9 +10,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from marketplace.core.slots import Slot
+from marketplace.core.models import upsert_insert
 from marketplace.extensions import db
 from marketplace.needs.models import Need
-from marketplace.openlicense.models import DeclarationStatus, OpenLicenseDeclaration
 from marketplace.patents.models import Patent
 from marketplace.search.backend import search_backend
 from marketplace.search.models import SearchVector
@@ -20,6 +21,8 @@ from matching.documents import NeedDoc, PatentDoc
 from matching.semantic import from_bytes, need_text_for_vector, pack, patent_text_for_vector, to_bytes
 
 Doc = TypeVar("Doc", PatentDoc, NeedDoc)
+# Of these patents, those with a published open-license declaration: open licenses (above search) provide it.
+OPEN_LICENSED: Slot[Callable[[list[int]], set[int]]] = Slot("open_licensed_patents")
 
 
 def _segment_fields(codes: list[str]) -> tuple[list[str], list[str]]:
@@ -35,8 +38,7 @@ def open_license_patent_ids(patent_ids: Iterable[int]) -> set[int]:
     ids = list(patent_ids)
     if not ids:
         return set()
-    return set(db.session.scalars(select(OpenLicenseDeclaration.patent_id).where(
-        OpenLicenseDeclaration.patent_id.in_(ids), OpenLicenseDeclaration.status == DeclarationStatus.PUBLISHED)))
+    return OPEN_LICENSED()(ids)
 
 
 def patent_document(patent: Patent, open_license: bool) -> PatentDoc:
@@ -103,6 +105,7 @@ def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
     stored = {row.entity_id: row for row in db.session.scalars(select(SearchVector).where(
         SearchVector.entity_type == kind, SearchVector.entity_id.in_([d.id for d in docs])))}
     out = []
+    new: dict[int, dict[str, object]] = {}
     for doc in docs:
         text = _vector_text(doc)
         digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
@@ -112,10 +115,17 @@ def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
         else:
             vector = backend.embedder.embed(text)
             if row is None:
-                row = SearchVector(entity_type=kind, entity_id=doc.id)
-                db.session.add(row)
-            row.model, row.text_hash, row.vector = model, digest, to_bytes(vector)
+                new[doc.id] = {"entity_type": kind, "entity_id": doc.id, "model": model, "text_hash": digest,
+                               "vector": to_bytes(vector)}
+            else:
+                row.model, row.text_hash, row.vector = model, digest, to_bytes(vector)
         out.append(replace(doc, vector=pack(vector), vector_model=model))
+    if new:  # an upsert: the search and push drains may index the same new document at once
+        statement = upsert_insert(SearchVector.__table__)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=["entity_type", "entity_id"],
+            set_={"model": statement.excluded.model, "text_hash": statement.excluded.text_hash,
+                  "vector": statement.excluded.vector}), list(new.values()))
     return out
 
 

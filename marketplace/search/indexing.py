@@ -11,13 +11,15 @@ rest. ``SearchUnavailable`` propagates so the outbox keeps the rows pending.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 from sqlalchemy import func, select
 
 from marketplace.core.models import OutboxEvent
 from marketplace.core.outbox import register_consumer
+from marketplace.core.slots import Slot
 from marketplace.extensions import db
-from marketplace.openlicense.models import OpenLicenseDeclaration
 from marketplace.search.backend import search_backend
 from marketplace.search.documents import (
     iter_need_documents, iter_patent_documents, load_needs, load_patents, need_document, patent_documents,
@@ -26,6 +28,8 @@ from marketplace.search.documents import (
 from matching.results import RebuildReport
 
 CONSUMER = "search"
+# The patents of these open-license declarations: open licenses (above search) provide it in create_app.
+DECLARED_PATENTS: Slot[Callable[[set[int]], set[int]]] = Slot("patents_of_declarations")
 
 
 def index_changes(events: list[OutboxEvent]) -> None:
@@ -34,8 +38,7 @@ def index_changes(events: list[OutboxEvent]) -> None:
     patent_ids = {e.entity_id for e in events if e.entity_type == "patent"}
     declaration_ids = {e.entity_id for e in events if e.entity_type == "open_license"}
     if declaration_ids:  # a declaration published, accepted or ended: its patent's "open license" flag
-        patent_ids |= set(db.session.scalars(select(OpenLicenseDeclaration.patent_id)
-                                             .where(OpenLicenseDeclaration.id.in_(declaration_ids))))
+        patent_ids |= DECLARED_PATENTS()(declaration_ids)
     need_ids = {e.entity_id for e in events if e.entity_type == "need"}
     if patent_ids:
         documents = patent_documents(load_patents(patent_ids))

@@ -1,7 +1,7 @@
 """Pages: full-text faceted patent search, need search, and match lists."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketplace.search import services
@@ -45,3 +45,11 @@ def need_matches(need_id: int):
 def patent_matches(patent_id: int):
     patent, matches = services.matches_for_patent(current_user, patent_id)
     return render_template("search/patent_matches.html", patent=patent, matches=matches)
+
+
+@bp.post("/needs/<int:need_id>/matches/<int:patent_id>")
+@login_required
+def save_match(need_id: int, patent_id: int):
+    """Open a listed pair as a match (stored now, on POST) to give feedback or write to the other party."""
+    match = services.save_match(current_user, need_id, patent_id)
+    return redirect(url_for("push.match", match_id=match.id))

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
+from marketplace.accounts.permissions import get_visible
 from marketplace.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from marketplace.extensions import db
 from marketplace.needs.models import Need
@@ -92,12 +94,20 @@ def search_patents(params: Params) -> SearchPage:
 
 def ranked_patent_ids(q: str, *, open_license: bool | None = None, limit: int = 500) -> list[int]:
     """Patent ids for text ``q``, best first: lets SQL listings (e.g. the open-license catalogue) rank through the engine."""
+    return _ranked_ids(PatentQuery(q=q, open_license=open_license), limit)
+
+
+def ranked_search_ids(params: Params, limit: int = 500) -> list[int]:
+    """Patent ids the search page finds for ``params`` (query, filters, sort), best first: its first ``limit``."""
+    return _ranked_ids(patent_query(params), limit)
+
+
+def _ranked_ids(query: PatentQuery, limit: int) -> list[int]:
     ids: list[int] = []
     page = 1
     with _engine_errors():
         while len(ids) < limit:
-            result = search_backend().search_patents(PatentQuery(q=q, open_license=open_license, page=page,
-                                                                 per_page=100))
+            result = search_backend().search_patents(replace(query, page=page, per_page=100))
             ids.extend(hit.patent.id for hit in result.hits)
             if page >= result.pages:
                 break
@@ -123,6 +133,17 @@ def search_needs(user: User, params: Params) -> SearchPage[NeedHit]:
         return search_backend().search_needs(query)
 
 
+def _stored(pairs: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Match]:
+    """The stored matches of these (need, patent) pairs, in one query (reading never stores)."""
+    if not pairs:
+        return {}
+    need_ids = {need_id for need_id, _patent_id in pairs}
+    patent_ids = {patent_id for _need_id, patent_id in pairs}
+    rows = db.session.scalars(select(Match).where(Match.need_id.in_(need_ids), Match.patent_id.in_(patent_ids)))
+    wanted = set(pairs)
+    return {(m.need_id, m.patent_id): m for m in rows if (m.need_id, m.patent_id) in wanted}
+
+
 def _store(need_id: int, patent_id: int, score: float, explanation: dict[str, Any], source: str) -> Match:
     match = db.session.scalar(select(Match).where(Match.need_id == need_id, Match.patent_id == patent_id))
     if match is None:
@@ -133,48 +154,92 @@ def _store(need_id: int, patent_id: int, score: float, explanation: dict[str, An
     return match
 
 
-def record_patent_matches(need: Need, limit: int = MATCH_LIMIT, source: str = "need") -> list[tuple[Match, PatentMatch]]:
-    """Rank patents for a need and store each pair; dismissed pairs are left out."""
+def rank_patents(need: Need, limit: int = MATCH_LIMIT) -> list[PatentMatch]:
+    """The engine's patents for a need, best first; nothing is stored."""
     with _engine_errors():
-        ranked = search_backend().match_patents(need_document(need), limit=limit)
-    stored = [(_store(need.id, m.patent.id, m.score, m.explanation.to_dict(), source), m) for m in ranked]
+        return search_backend().match_patents(need_document(need), limit=limit)
+
+
+def rank_needs(patent: Patent, limit: int = MATCH_LIMIT, include_private: bool = False) -> list[NeedMatch]:
+    """The engine's open needs for a patent, best first; private needs only when pushing (never listed)."""
+    documents = patent_documents([patent])
+    if not documents:
+        return []
+    with _engine_errors():
+        ranked = search_backend().match_needs(documents[0], limit=limit * 2 if not include_private else limit)
+    return [m for m in ranked if include_private or m.need.public][:limit]
+
+
+def record_patent_matches(need: Need, limit: int = MATCH_LIMIT, source: str = "need") -> list[tuple[Match, PatentMatch]]:
+    """Rank patents for a need and store each pair; dismissed pairs are left out (for jobs and POSTs)."""
+    stored = [(_store(need.id, m.patent.id, m.score, m.explanation.to_dict(), source), m)
+              for m in rank_patents(need, limit)]
     db.session.flush()
     return [(match, ranked_match) for match, ranked_match in stored if match.status != MatchStatus.DISMISSED]
 
 
 def record_need_matches(patent: Patent, limit: int = MATCH_LIMIT, source: str = "patent",
                         include_private: bool = False) -> list[tuple[Match, NeedMatch]]:
-    """Rank open needs for a patent; private needs only when pushing (never shown in lists)."""
-    documents = patent_documents([patent])
-    if not documents:
-        return []
-    with _engine_errors():
-        ranked = search_backend().match_needs(documents[0], limit=limit * 2 if not include_private else limit)
-    ranked = [m for m in ranked if include_private or m.need.public][:limit]
-    stored = [(_store(m.need.id, patent.id, m.score, m.explanation.to_dict(), source), m) for m in ranked]
+    """Rank open needs for a patent and store each pair (for jobs and POSTs)."""
+    stored = [(_store(m.need.id, patent.id, m.score, m.explanation.to_dict(), source), m)
+              for m in rank_needs(patent, limit, include_private)]
     db.session.flush()
     return [(match, ranked_match) for match, ranked_match in stored if match.status != MatchStatus.DISMISSED]
 
 
-def matches_for_need(user: User, need_id: int) -> tuple[Need, list[tuple[Match, PatentMatch]]]:
-    """The need's organisation (and platform admins, agencies) see its matched patents."""
-    need = db.session.get(Need, need_id)
-    allowed = need is not None and (
-        user.is_platform_admin or user.organisation_id == need.organisation_id
-        or (user.organisation is not None and user.organisation.kind == OrganisationKind.AGENCY and need.public))
-    if not allowed:
-        raise NotFound(_("需求不存在"))
-    return need, record_patent_matches(need)
+def _visible_need(user: User, need_id: int) -> Need:
+    """The need's organisation (and platform admins, agencies for a public need) see its matches."""
+    return get_visible(user, Need, need_id, lambda n: (n.organisation_id,), _("需求不存在"),
+                       also=lambda n: _is_agency(user) and n.public)
 
 
-def matches_for_patent(user: User, patent_id: int) -> tuple[Patent, list[tuple[Match, NeedMatch]]]:
-    """The patent's owner (and platform admins, agencies) see the public needs it fits."""
-    patent = db.session.get(Patent, patent_id)
-    allowed = patent is not None and (
-        user.is_platform_admin or user.organisation_id == patent.owner_id
-        or (user.organisation is not None and user.organisation.kind == OrganisationKind.AGENCY
-            and patent.is_published))
-    if not allowed:
-        raise NotFound(_("专利不存在"))
-    return patent, record_need_matches(patent)
+def _visible_patent(user: User, patent_id: int) -> Patent:
+    """The patent's owner (and platform admins, agencies for a published patent) see its matches."""
+    return get_visible(user, Patent, patent_id, lambda p: (p.owner_id,), _("专利不存在"),
+                       also=lambda p: _is_agency(user) and p.is_published)
 
+
+def _is_agency(user: User) -> bool:
+    return user.organisation is not None and user.organisation.kind == OrganisationKind.AGENCY
+
+
+def matches_for_need(user: User, need_id: int) -> tuple[Need, list[tuple[Match | None, PatentMatch]]]:
+    """The need's matched patents, each with its stored match (None until someone acts on the pair).
+
+    A read: it ranks and looks the stored pairs up, it stores nothing (``save_match`` does, on POST).
+    Dismissed pairs are left out."""
+    need = _visible_need(user, need_id)
+    ranked = rank_patents(need)
+    stored = _stored([(need.id, m.patent.id) for m in ranked])
+    pairs = [(stored.get((need.id, m.patent.id)), m) for m in ranked]
+    return need, [(match, m) for match, m in pairs if match is None or match.status != MatchStatus.DISMISSED]
+
+
+def matches_for_patent(user: User, patent_id: int) -> tuple[Patent, list[tuple[Match | None, NeedMatch]]]:
+    """The public needs a patent fits, each with its stored match (None until someone acts on the pair); a read."""
+    patent = _visible_patent(user, patent_id)
+    ranked = rank_needs(patent)
+    stored = _stored([(m.need.id, patent.id) for m in ranked])
+    pairs = [(stored.get((m.need.id, patent.id)), m) for m in ranked]
+    return patent, [(match, m) for match, m in pairs if match is None or match.status != MatchStatus.DISMISSED]
+
+
+def save_match(user: User, need_id: int, patent_id: int) -> Match:
+    """Store the pair (need, patent) as a match so it can be given feedback and messages (a POST).
+
+    Whoever may see the need's matches (or the patent's) may save a pair the engine ranks for it;
+    a pair it does not rank is no match (404). Saving again refreshes the score and keeps the status."""
+    try:
+        need = _visible_need(user, need_id)
+        ranked_patents = {m.patent.id: m for m in rank_patents(need)}
+        found: PatentMatch | NeedMatch | None = ranked_patents.get(patent_id)
+        source = "need"
+    except NotFound:
+        patent = _visible_patent(user, patent_id)
+        found = next((m for m in rank_needs(patent) if m.need.id == need_id), None)
+        source = "patent"
+    if found is None:
+        raise NotFound(_("匹配不存在"))
+    match = _store(need_id, patent_id, found.score, found.explanation.to_dict(), source)
+    db.session.flush()
+    return match

@@ -122,6 +122,7 @@ PAGES = [
      ["标题关键词", "法律状态", "实用新型"]),
     ("/needs", ["Technology needs", "Need title", "Equity contribution", "No matching needs"],
      ["需求名称", "作价入股", "没有符合条件的需求"]),
+    ("/notices", ["Transfer notices", "No notices", "All notices"], ["成果转化公示", "暂无公示"]),
 ]
 
 
@@ -144,6 +145,12 @@ def test_signed_in_pages_switch_to_english(english_ready, client, login, univers
     text = visible_text(client.get("/inventory"))
     assert "My patents" in text and "Add patent" in text and "Sign out" in text
     assert "我的专利" not in text and "退出" not in text
+    for path, phrases in (("/office/grading", ["Grading criteria", "Legal", "Batch scoring and grading"]),
+                          ("/office/grading/sheet", ["Suggested grade", "As suggested"]),
+                          ("/office/approvals", ["Internal approval", "Awaiting my approval", "Approval roles"])):
+        text = visible_text(client.get(path))
+        assert [phrase for phrase in phrases if phrase not in text] == [], path
+        assert HAN.findall(text.replace("简体中文", "").replace("测试大学", "")) == [], path
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/patents"])
@@ -182,6 +189,8 @@ def test_vocabulary_labels_follow_the_language(app):
 # Routes that are not pages a visitor reads (downloads, switches, machine endpoints).
 NOT_PAGES = ("/api/", "/static/", "/lang/", "/logout", "/healthz", "/favicon")
 CJK_TEXT = re.compile(r"\S*[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]+\S*")
+# Pages every signed-in role has, which the crawl below must reach (new pages of each role go here).
+ROLE_PAGES = ("/home", "/saved-searches")
 ROLES = {"university": "university@demo.local", "company": "company@demo.local", "agency": "agency@demo.local",
          "bank": "bank@demo.local", "admin": "admin@demo.local"}
 
@@ -285,6 +294,7 @@ def test_every_page_of_each_role_reads_in_english_only(english_ready, client, de
             queue += [href for href in linked_detail_pages(response.get_data(as_text=True))
                       if re.sub(r"\d+", "N", href) not in known]
     assert len(visited) > 20
+    assert [page for page in ROLE_PAGES if page not in visited] == []
     assert leaks == {}, "\n".join(f"{path}: {' '.join(words)}" for path, words in leaks.items())
 
 
@@ -372,3 +382,16 @@ def test_a_refused_form_names_the_field_by_its_label_not_its_internal_name(engli
     text = visible_text(response)
     assert "Keywords: At most" in text
     assert "keywords:" not in text
+
+
+def test_a_saved_search_with_its_filters_reads_in_english(english_ready, client, login, company, token_for):
+    created = client.post("/api/v1/saved-searches", headers=token_for(company),
+                          json={"name": "电池", "q": "锂电池", "filters": {"segment": ["TM-F1"], "patent_type": ["invention"],
+                                                                       "open_license": ["true"], "sort": ["grade"]}})
+    assert created.status_code == 201
+    client.get("/lang/en")
+    login(company)
+    text = visible_text(client.get("/saved-searches"))
+    assert "Saved searches" in text and "Invention" in text and "Show results" in text
+    assert chinese_outside_data(text, data_strings(english_ready)) == []
+    assert "Save this search" in visible_text(client.get("/search?q=battery"))

@@ -75,6 +75,23 @@ def test_private_needs_are_matched_but_closed_and_expired_are_not(loaded, corpus
     assert 9101 in ids and not ids & {9102, 9103}
 
 
+def test_needs_restricted_to_organisations_are_the_unrestricted_matches_of_those_organisations(loaded, corpus):
+    """A push asks only for its subscribers' needs: the same matches, scores and explanations, never another's."""
+    patents = [p for p in corpus[0] if p.matchable][:12]
+    checked = 0
+    for patent in patents:
+        everyone = loaded.match_needs(patent, limit=500, today=TODAY, floor=0)
+        orgs = {m.need.org_id for m in everyone[1::2]}  # every other organisation, so the best ones drop out too
+        if not orgs:
+            continue
+        expected = [m for m in everyone if m.need.org_id in orgs][:3]
+        got = loaded.match_needs(patent, limit=3, today=TODAY, floor=0, orgs=orgs)
+        assert [(m.need.id, m.score, m.explanation.to_dict()) for m in got] == \
+            [(m.need.id, m.score, m.explanation.to_dict()) for m in expected]
+        checked += 1
+    assert checked >= 5
+    assert loaded.match_needs(patents[0], limit=5, today=TODAY, floor=0, orgs=set()) == []
+
 def test_browse_facets_equal_listed_docs(loaded, corpus):
     listed = _listed(corpus)
     page = loaded.search_patents(PatentQuery(per_page=5))

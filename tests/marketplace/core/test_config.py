@@ -33,3 +33,12 @@ def test_values_are_parsed_with_their_types(tmp_path: Path):
 def test_bad_values_are_refused(tmp_path: Path, environ):
     with pytest.raises(ConfigError):
         Settings.from_env(tmp_path, environ)
+
+
+def test_the_publicity_period_is_the_laws_fifteen_days_unless_in_demo_mode(tmp_path: Path):
+    assert Settings.from_env(tmp_path, {}).publicity_days == 15
+    assert Settings.from_env(tmp_path, {"PUBLICITY_DAYS": "2"}).publicity_days == 2  # development: demo mode
+    with pytest.raises(ConfigError, match="PUBLICITY_DAYS"):
+        Settings.from_env(tmp_path, {"PUBLICITY_DAYS": "2", "DEMO_MODE": "false"})
+    with pytest.raises(ConfigError, match="PUBLICITY_DAYS"):
+        Settings.from_env(tmp_path, {"PUBLICITY_DAYS": "two"})

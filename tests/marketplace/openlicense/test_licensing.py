@@ -110,16 +110,19 @@ def test_use_first_pay_later_schedule_sums_exactly_and_flags_overdue(declared, c
     assert grant.overdue_installments(later) == []
 
 
-def test_royalty_schedule_has_yearly_due_dates_until_the_term_ends(declared, company, university):
+def test_royalty_schedule_has_yearly_periods_reported_and_paid_within_30_days(declared, company, university):
     declaration_id = declared(payment_method="royalty_sales", royalty_rate="3.50", fixed_fee=None)
     grant = licensing.accept_open_license(company.load(), declaration_id)
     today = local_today()
     assert grant.is_effective and grant.fee_type == "royalty"
-    dues = [i.due_date for i in grant.installments]
-    assert dues[:2] == [add_months(today, 12), add_months(today, 24)] and dues[-1] == grant.term_end
-    assert all(i.kind == "royalty" and i.amount is None for i in grant.installments)
-    payment = pay(company, university, grant, {"amount": "12345.67"})
-    assert payment.installment.sequence == 1 and payment.installment.is_settled
+    ends = [i.period_end for i in grant.installments]
+    assert ends[:2] == [add_months(today, 12) - timedelta(days=1), add_months(today, 24) - timedelta(days=1)]
+    assert ends[-1] == grant.term_end
+    assert [i.due_date for i in grant.installments] == [end + timedelta(days=30) for end in ends]
+    assert all(i.kind == "royalty" and i.amount is None and not i.is_settled for i in grant.installments)
+    with pytest.raises(Conflict) as caught:  # nobody knows what an unreported period owes: no payment settles it
+        payments.record_payment(company.load(), grant.id, {"amount": "12345.67"})
+    assert "amount" in caught.value.fields
 
 
 def test_entry_fee_and_royalty(declared, company):

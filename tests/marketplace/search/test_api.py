@@ -32,10 +32,19 @@ def test_matches_api_access(client, listed, company, university, token_for, app)
     response = client.get(f"/api/v1/needs/{need_id}/matches", headers=token_for(company))
     assert response.status_code == 200
     first = response.json[0]
-    assert first["patent"]["title"] == "锂离子电池新能源应用在插秧机上的动力装置" and first["match_id"]
+    assert first["patent"]["title"] == "锂离子电池新能源应用在插秧机上的动力装置"
+    assert (first["match_id"], first["status"]) == (None, "suggested"), "listing stores nothing"
     assert first["explanation"]["factors"]
-    assert client.get(f"/api/v1/needs/{need_id}/matches").status_code == 401
     patent_id = listed["lithium_planter"].id
+    saved = client.post(f"/api/v1/needs/{need_id}/matches/{patent_id}", headers=token_for(company))
+    assert saved.status_code == 200 and saved.json["status"] == "suggested"
+    listed_again = client.get(f"/api/v1/needs/{need_id}/matches", headers=token_for(company)).json
+    assert listed_again[0]["match_id"] == saved.json["match_id"]
+    feedback = client.post(f"/api/v1/matches/{saved.json['match_id']}/feedback", json={"status": "interested"},
+                           headers=token_for(company))
+    assert feedback.status_code == 201
+    assert client.post(f"/api/v1/needs/{need_id}/matches/{patent_id}").status_code == 401
+    assert client.get(f"/api/v1/needs/{need_id}/matches").status_code == 401
     assert client.get(f"/api/v1/patents/{patent_id}/matches", headers=token_for(company)).status_code == 404
     owned = client.get(f"/api/v1/patents/{patent_id}/matches", headers=token_for(university))
     assert owned.status_code == 200 and owned.json[0]["need"]["title"] == "插秧机锂电池动力"
@@ -45,3 +54,17 @@ def test_search_page_renders_facets(client, listed):
     page = client.get("/search?q=锂离子电池").data.decode()
     assert "<mark>锂离子电池</mark>" in page and "产业领域" in page
     assert "锂离子电池新能源应用在抛秧机上的动力装置" not in page
+
+
+def test_the_need_page_opens_a_pair_as_a_match_on_post(client, login, listed, company, app):
+    from tests import factories
+    with app.app_context():
+        need_id = factories.make_need(company, title="插秧机锂电池动力", segments=["TM-F1"])
+    login(company)
+    page = client.get(f"/needs/{need_id}/matches").data.decode()
+    patent_id = listed["lithium_planter"].id
+    assert f'/needs/{need_id}/matches/{patent_id}"' in page and "data-match-id" not in page
+    opened = client.post(f"/needs/{need_id}/matches/{patent_id}")
+    assert opened.status_code == 302 and "/matches/" in opened.headers["Location"]
+    assert client.get(opened.headers["Location"]).status_code == 200
+    assert "data-match-id" in client.get(f"/needs/{need_id}/matches").data.decode()

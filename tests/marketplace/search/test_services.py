@@ -8,7 +8,7 @@ from marketplace.extensions import db
 from marketplace.needs import services as needs
 from marketplace.patents import services as patents
 from marketplace.search import services
-from marketplace.search.models import Match
+from marketplace.search.models import Match, MatchStatus
 from tests import factories
 
 
@@ -65,8 +65,33 @@ def test_need_matches_rank_relevant_patents_first_with_reasons(ctx, listed, comp
     assert "<mark>" in str(first.explanation.highlights)
     assert "TM-F1" in first.explanation.shared_segments
     assert {f.code for f in first.explanation.factors} >= {"segment_match"}
-    stored = db.session.scalar(select(Match).where(Match.need_id == need.id, Match.patent_id == first.patent.id))
-    assert stored is first_match and stored.reasons["shared_segments"]
+    assert first_match is None, "nobody acted on the pair yet"
+    assert db.session.scalar(select(Match).where(Match.need_id == need.id)) is None, "listing stores nothing"
+    saved = services.save_match(company.load(), need.id, first.patent.id)
+    assert saved.reasons["shared_segments"] and saved.source == "need"
+    _need, again = services.matches_for_need(company.load(), need_id)
+    assert again[0][0] is saved and services.save_match(company.load(), need.id, first.patent.id) is saved
+
+
+def test_saving_a_match_needs_a_ranked_pair_the_user_may_see(ctx, listed, company, university, other_university):
+    need_id = factories.make_need(company, title="插秧机锂电池动力系统", segments=["TM-F1"],
+                                  description="我们需要用锂离子电池替代柴油机为插秧机提供动力的技术")
+    planter, bridge = listed["lithium_planter"].id, listed["bridge"].id
+    with pytest.raises(NotFound):  # the engine does not rank a bridge for this need: no match
+        services.save_match(company.load(), need_id, bridge)
+    with pytest.raises(NotFound):  # neither the need's nor the patent's party
+        services.save_match(other_university.load(), need_id, planter)
+    owner_side = services.save_match(university.load(), need_id, planter)  # the patent's owner, from its list
+    assert (owner_side.need_id, owner_side.patent_id, owner_side.source) == (need_id, planter, "patent")
+
+
+def test_dismissed_pairs_leave_the_list(ctx, listed, company):
+    need_id = factories.make_need(company, title="插秧机锂电池动力系统", segments=["TM-F1"],
+                                  description="我们需要用锂离子电池替代柴油机为插秧机提供动力的技术")
+    planter = listed["lithium_planter"].id
+    services.save_match(company.load(), need_id, planter).status = MatchStatus.DISMISSED
+    _need, matches = services.matches_for_need(company.load(), need_id)
+    assert planter not in [m.patent.id for _match, m in matches]
 
 
 def test_private_needs_are_matched_but_never_listed(ctx, listed, company, university):

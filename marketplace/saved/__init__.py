@@ -1,0 +1,1 @@
+"""Saved patent searches: a user keeps a query with its filters and hears of new results."""

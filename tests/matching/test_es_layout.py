@@ -1,0 +1,42 @@
+"""The Elasticsearch indices take the layout the deployment asks for (``ES_SHARDS`` / ``ES_REPLICAS``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from matching import create_backend
+
+from conftest import SESSION_PREFIX, _es_url, build_needs, build_patents
+
+pytestmark = pytest.mark.es
+
+
+def _layout(backend, alias: str) -> tuple[str, str]:
+    settings = backend.client.indices.get_settings(index=alias).body
+    (index,) = settings.values()
+    return index["settings"]["index"]["number_of_shards"], index["settings"]["index"]["number_of_replicas"]
+
+
+def test_new_and_rebuilt_indices_have_the_configured_shards_and_replicas():
+    backend = create_backend(_es_url(), "", index_prefix=f"{SESSION_PREFIX}-layout", request_timeout=30,
+                             shards=2, replicas=1)
+    try:
+        backend.ensure_indices()
+        assert _layout(backend, backend.patent_alias) == ("2", "1")
+        assert _layout(backend, backend.need_alias) == ("2", "1")
+        backend.rebuild(build_patents()[:5], build_needs()[:5])  # loads without replicas, then adds them
+        assert _layout(backend, backend.patent_alias) == ("2", "1")
+        assert _layout(backend, backend.need_alias) == ("2", "1")
+    finally:
+        backend.drop()
+        backend.close()
+
+
+def test_default_layout_is_one_shard_without_replicas():
+    backend = create_backend(_es_url(), "", index_prefix=f"{SESSION_PREFIX}-layout1", request_timeout=30)
+    try:
+        backend.ensure_indices()
+        assert _layout(backend, backend.patent_alias) == ("1", "0")
+    finally:
+        backend.drop()
+        backend.close()
