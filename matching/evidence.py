@@ -20,7 +20,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 
 from matching.fields import TermGroups
 from matching.normalize import normalize
@@ -34,6 +35,12 @@ TF_K1 = 3.0           # saturation: the 3rd occurrence adds half as much as the 
 TF_B = 0.75           # length normalisation
 TF_AVG_CHARS = 355.0  # typical candidate length (title + abstract, normalised characters)
 TF_TITLE = 2.0        # an occurrence in the title counts this many times
+# Character-bigram evidence (the need's whole text against the candidate's, BM25-saturated): catches the
+# phrasings word segmentation splits differently (烟感器 / 烟感探测器) and the need's non-key words.
+BIGRAM_K1 = 1.2
+BIGRAM_AVG = 280.0    # typical candidate length in tokens (title + abstract)
+BIGRAM_TABLE = "data/bigram_df.txt"
+_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 _SENTENCE = re.compile(r"[^。；;！!？?\n]+[。；;！!？?]?")
 
 
@@ -51,6 +58,43 @@ class WordStats:
 
     def boilerplate(self, word: str) -> bool:
         return self.share(word) > BOILERPLATE
+
+
+class BigramStats:
+    """Document frequencies of character bigrams in a fixed reference corpus (``data/bigram_df.txt``)."""
+
+    def __init__(self, docs: int, df: dict[str, int]) -> None:
+        self.docs, self.df = docs, df
+
+    def idf(self, token: str) -> float:
+        f = self.df.get(token, 1)  # the table omits tokens found in one document only
+        return math.log(1 + (self.docs - f + 0.5) / (f + 0.5))
+
+
+@cache
+def bigram_stats() -> BigramStats:
+    """The shipped table (built by ``python -m bench.match_quality.bigram_df``)."""
+    lines = resources.files("matching").joinpath(BIGRAM_TABLE).read_text("utf-8").splitlines()
+    docs = int(lines[0].split("\t")[1])
+    return BigramStats(docs, {t: int(f) for t, f in (line.split("\t") for line in lines[1:])})
+
+
+def char_tokens(text: str) -> list[str]:
+    """Character bigrams of the CJK runs of normalised ``text`` (a lone character stays itself), ASCII words whole."""
+    out: list[str] = []
+    for run in _RUN.findall(text):
+        if run.isascii() or len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def text_bigrams(text: str) -> tuple[tuple[str, float], ...]:
+    """The distinct tokens of a need's text, each with its idf."""
+    stats = bigram_stats()
+    return tuple((t, stats.idf(t)) for t in dict.fromkeys(char_tokens(normalize(text))))
 
 
 @dataclass(frozen=True)
@@ -113,6 +157,7 @@ class Coverage:
     focus_share: float       # same over the focus words
     title_share: float       # weight present in the candidate's title / total
     tf: float = 0.0          # Σ weight × BM25 tf-saturation / total weight (0..TF_K1+1)
+    bigram: float = 0.0      # Σ idf × BM25 tf-saturation of the need's character bigrams / Σ idf (0..BIGRAM_K1+1)
 
 
 @lru_cache(maxsize=1024)
@@ -158,16 +203,31 @@ def _key_set(keys: tuple[KeyWord, ...]) -> tuple[tuple[str, ...], re.Pattern[str
 
 
 class KeyMatcher:
-    """``coverage`` prepared once per request: forms, their pattern, weight totals."""
+    """``coverage`` prepared once per request: forms, their pattern, weight totals, the need's bigrams."""
 
-    def __init__(self, keys: Sequence[KeyWord]) -> None:
+    def __init__(self, keys: Sequence[KeyWord], bigrams: tuple[tuple[str, float], ...] = ()) -> None:
         self.keys = tuple(keys)
         self.forms, self.pattern, self.total, self.focus_total = _key_set(self.keys)
+        self.bigrams = bigrams
+        self.bigram_total = sum(w for _, w in bigrams) or 1.0
+
+    def _bigram(self, nt: str, nb: str) -> float:
+        if not self.bigrams:
+            return 0.0
+        counts = Counter(char_tokens(nt))
+        counts.update(char_tokens(nb))
+        norm = BIGRAM_K1 * (1 - TF_B + TF_B * sum(counts.values()) / BIGRAM_AVG)
+        acc = 0.0
+        for token, idf in self.bigrams:
+            f = counts.get(token)
+            if f:
+                acc += idf * f * (BIGRAM_K1 + 1) / (f + norm)
+        return acc / self.bigram_total
 
     def coverage(self, title: str, body: str) -> Coverage:
-        if self.pattern is None:
-            return Coverage((), 0.0, 0.0, 0.0)
         nt, nb = _normalized(title), _normalized(body)
+        if self.pattern is None:
+            return Coverage((), 0.0, 0.0, 0.0, 0.0, self._bigram(nt, nb))
         tc, bc = _counts(self.pattern, nt), _counts(self.pattern, nb)
         t = _present_in(tc, self.forms)
         b = _present_in(bc, self.forms) | t
@@ -178,7 +238,8 @@ class KeyMatcher:
             if k.weight > 0 and b.intersection(k.forms):
                 tf = _tf(bc, k.forms) + TF_TITLE * _tf(tc, k.forms)
                 acc += k.weight * tf * (TF_K1 + 1) / (tf + norm) if tf else 0.0
-        return Coverage(cov.found, cov.share, cov.focus_share, cov.title_share, acc / self.total)
+        return Coverage(cov.found, cov.share, cov.focus_share, cov.title_share, acc / self.total,
+                        self._bigram(nt, nb))
 
 
 def _coverage(keys: tuple[KeyWord, ...], title: str, body: str) -> Coverage:

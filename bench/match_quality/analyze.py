@@ -25,7 +25,7 @@ from bench.match_quality.systems import Run, _backend, need_doc
 
 def dump(split: str, out: Path) -> None:
     from matching.backend import merge_pools
-    from matching.evidence import KeyMatcher, retrieval_groups
+    from matching.evidence import retrieval_groups
     from matching.scoring import inferred_ipc_profile, explicit_ipc_profile, score_patent_for_need
 
     labels = graded_labels(split)
@@ -48,7 +48,7 @@ def dump(split: str, out: Path) -> None:
             groups = retrieval_groups(keys) if keys else ()
             lex, sem = b._patent_retrieval(groups, vec, need.segments, "hybrid")
             pool = merge_pools(lex, sem)
-            matcher = KeyMatcher(keys)
+            matcher = b.need_matcher(need)
             lr = {d.id: i for i, (d, _) in enumerate(lex)}
             ev = {d.id: b._evidence(matcher, vec, d) for d, _ in pool}
             by_rel = sorted(pool, key=lambda r: -ev[r[0].id][0])
@@ -66,7 +66,7 @@ def dump(split: str, out: Path) -> None:
                                   title=cov.title_share, adjust=s.score - rel, score=s.score,
                                   lex_rank=lr.get(d.id), sem_rank=sr.get(d.id), lex_score=ls.get(d.id),
                                   found=cov.found, e5=float(emat[epos[doc]] @ qv) if qv is not None else None,
-                                  tf=cov.tf, grade=grades.get(doc)))
+                                  tf=cov.tf, bigram=cov.bigram, grade=grades.get(doc)))
             rows.append(dict(need=nid, title=need.title, keys=[(k.word, round(k.weight, 2), k.focus) for k in keys],
                              grades=grades, cands=cands))
     finally:
@@ -75,26 +75,49 @@ def dump(split: str, out: Path) -> None:
     print(f"{len(rows)} needs dumped to {out}")
 
 
-GRID = ((6, 10, 14, 20), (0, 2, 4), (0, 2, 4, 6), (0, 3, 5), (16, 24, 32, 48))
-FEATURES = ("cos", "share", "focus", "title", "tf")
+GRID = ((6, 10, 14, 20), (0, 2, 4), (0, 2, 4, 6), (0, 3, 5), (8, 16, 32), (0, 20, 40, 80))
+FEATURES = ("cos", "share", "focus", "title", "tf", "bigram")
+STEPS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.1, 1.25, 1.5, 2.0, 3.0)
 
 
 def _ndcg(rows: list[dict], w: tuple[float, ...]) -> float:
+    import numpy as np
+
     from bench.match_quality.metrics import ndcg_at
 
     out = []
     for r in rows:
-        ranked = sorted(r["cands"], key=lambda c: (-sum(wi * c[f] for wi, f in zip(w, FEATURES)), c["doc"]))
-        out.append(ndcg_at([c["doc"] for c in ranked], r["grades"], 10))
+        if "_x" not in r:
+            r["_x"] = np.array([[c[f] for f in FEATURES] for c in r["cands"]])
+            r["_docs"] = np.array([c["doc"] for c in r["cands"]])
+        top = np.lexsort((r["_docs"], -(r["_x"] @ np.asarray(w))))[:10]
+        out.append(ndcg_at([str(r["_docs"][i]) for i in top], r["grades"], 10))
     return sum(out) / len(out)
 
 
+def _direction(rows: list[dict]) -> tuple[float, tuple[float, ...]]:
+    """Best coefficients' ratios on DEV nDCG@10 over the pools: a coarse grid, then coordinate ascent
+    (each coefficient multiplied by STEPS in turn, kept when nDCG@10 rises) until nothing improves."""
+    import itertools
+
+    best = max((_ndcg(rows, w), w) for w in itertools.product(*GRID))
+    improved = True
+    while improved:
+        improved = False
+        for j, m in itertools.product(range(len(FEATURES)), STEPS):
+            w = list(best[1])
+            w[j] = w[j] * m if w[j] else m * 3
+            v = _ndcg(rows, tuple(w))
+            if v > best[0] + 1e-6:
+                best, improved = (v, tuple(w)), True
+    return best
+
+
 def fit(path: Path, write: bool) -> None:
-    """Direction of the relevance (coefficients' ratios) by a coarse grid on DEV nDCG@10 over the pools;
+    """Direction of the relevance (coefficients' ratios) by ``_direction`` on DEV nDCG@10 over the pools;
     then its scale and bias by logistic regression on the judged DEV pairs (P(grade >= 1)), so the
     ranking is the tuned one and the 0-100 figure is a calibrated probability; thresholds as in
     ``bench.match_speed.calibrate``."""
-    import itertools
     import json
     from datetime import date
 
@@ -106,7 +129,7 @@ def fit(path: Path, write: bool) -> None:
 
     rows = pickle.loads(path.read_bytes())
     scored = [r for r in rows if any(g >= 1 for g in r["grades"].values())]
-    best = max((_ndcg(scored, w), w) for w in itertools.product(*GRID))
+    best = _direction(scored)
     print(f"direction {dict(zip(FEATURES, best[1]))}: dev nDCG@10 over the pools {best[0]:.4f}")
     pairs = [c for r in rows for c in r["cands"] if c["grade"] is not None]
     z = np.array([[sum(wi * c[f] for wi, f in zip(best[1], FEATURES))] for c in pairs])
@@ -114,7 +137,7 @@ def fit(path: Path, write: bool) -> None:
     a, b = logistic(z, y)
     coef = {f: float(b * wi) for f, wi in zip(FEATURES, best[1])}
     cal = Calibration(bias=float(a), **coef)
-    rel = np.array([cal.relevance(c["cos"], c["share"], c["focus"], c["title"], c["tf"]) for c in pairs])
+    rel = np.array([cal.relevance(*(c[f] for f in FEATURES)) for c in pairs])
     push, floor = threshold(rel, y, 0.6), threshold(rel, y, 0.3)
     cal = Calibration(**{**cal.to_dict(), "push": round(push, 1), "floor": round(min(floor, push), 1),
                          "fitted_on": f"dev split: ranking direction by dev nDCG@10 over {len(scored)} needs' pools; "
