@@ -17,7 +17,9 @@ from typing import Any, TypeVar
 
 from matching.documents import NeedDoc, PatentDoc
 from matching import calibration as _calibration
-from matching.evidence import Coverage, KeyMatcher, KeyWord, WordStats, key_words, retrieval_groups, sentences
+from matching.evidence import (
+    Coverage, KeyMatcher, KeyWord, WordStats, key_words, retrieval_groups, sentences, text_bigrams,
+)
 from matching.fields import NEED_FACETS, PATENT_FACETS, TermGroups, patent_facets
 from matching.highlight import snippet
 from matching.normalize import normalize
@@ -197,6 +199,11 @@ class SearchBackend(ABC):
     def need_keys(self, need: NeedDoc) -> list[KeyWord]:
         return _need_keys(self, need.title, tuple(need.keywords), need.description)
 
+    def need_matcher(self, need: NeedDoc) -> KeyMatcher:
+        """The need's evidence measure: its key words and the bigrams of its whole text."""
+        text = "。".join(t for t in (need.title, " ".join(need.keywords), need.description) if t)
+        return _matcher(tuple(self.need_keys(need)), text_bigrams(text))
+
     @abstractmethod
     def _patent_knn(self, vector: F32, segments: Sequence[str], k: int) -> Candidates:
         """Top-k matchable patents by cosine to ``vector`` (optionally within segments)."""
@@ -236,7 +243,7 @@ class SearchBackend(ABC):
         if not pool:
             return []
         order = _pool_order(mode, lexical, semantic)
-        matcher = KeyMatcher(keys)
+        matcher = self.need_matcher(need)
         evidence = {doc.id: self._evidence(matcher, vector, doc) for doc, _ in pool}
         by_rel = sorted(pool, key=lambda r: -evidence[r[0].id][0])
         inferred = not need.ipc_codes
@@ -291,9 +298,9 @@ class SearchBackend(ABC):
         text = f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}"
         rows = []
         for need, _ in pool:
-            cov = _matcher(tuple(self.need_keys(need))).coverage(patent.title, text)
+            cov = self.need_matcher(need).coverage(patent.title, text)
             cos = float(vector @ self.need_vector(need))
-            rel = self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share)
+            rel = self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share, cov.tf, cov.bigram)
             s = score_need_for_patent(patent, need, rel, self.weights)
             rows.append((s, cos, cov, need))
         out: list[NeedMatch] = []
@@ -316,7 +323,8 @@ class SearchBackend(ABC):
     def _evidence(self, matcher: KeyMatcher, vector: F32, patent: PatentDoc) -> tuple[float, float, Coverage]:
         cov = matcher.coverage(patent.title, f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}")
         cos = float(vector @ self.patent_vector(patent)) if vector.any() else 0.0
-        return self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share), cos, cov
+        return (self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share, cov.tf, cov.bigram),
+                cos, cov)
 
     def _best_sentence(self, vector: F32, text: str, keys: Sequence[KeyWord]) -> str:
         """The sentence of ``text`` closest to the need: the most of its key words' weight, else the
@@ -350,8 +358,8 @@ def _need_keys(backend: SearchBackend, title: str, keywords: tuple[str, ...], de
 
 
 @lru_cache(maxsize=1024)
-def _matcher(keys: tuple[KeyWord, ...]) -> KeyMatcher:
-    return KeyMatcher(keys)
+def _matcher(keys: tuple[KeyWord, ...], bigrams: tuple[tuple[str, float], ...]) -> KeyMatcher:
+    return KeyMatcher(keys, bigrams)
 
 
 def _pool_order(mode: str, lexical: list[Any], semantic: list[Any]) -> dict[int, int] | None:

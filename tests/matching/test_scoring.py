@@ -39,6 +39,19 @@ def test_business_factors_never_lift_a_clearly_weaker_match():
     assert abs(weak.score - sum(f.contribution for f in weak.factors)) < 1e-9
 
 
+def test_business_factors_move_a_low_relevance_by_a_share_of_it_only():
+    """At relevance 8 (a typical weak candidate) all factors in favour add 10 % of it, not 5 points."""
+    w = Weights()
+    need = NeedDoc(id=1, org_id=1, org_name="x", title="锂电池", segments=["SEI-03", "SEI"], modes=["license"])
+    favoured = _patent(grade="A", maturity="mass_production", open_license=True, modes=["license"])
+    weak = score_patent_for_need(need, favoured, 8.0, {"H01M": 1.0}, False, w)
+    assert weak.score == pytest.approx(8.0 * (1 + w.band_share))
+    better = score_patent_for_need(need, _patent(segments=["BIO"], grade="D", legal_status="pending"), 10.0,
+                                   {}, True, w)
+    assert better.score > weak.score
+    assert abs(weak.score - sum(f.contribution for f in weak.factors)) < 1e-9
+
+
 def test_pending_is_a_small_factor_not_a_flat_penalty():
     granted = score_patent_for_need(NEED, _patent(), 40.0, {}, True)
     pending = score_patent_for_need(NEED, _patent(legal_status="pending"), 40.0, {}, True)
@@ -46,9 +59,9 @@ def test_pending_is_a_small_factor_not_a_flat_penalty():
 
 
 def test_segment_hierarchy():
-    leaf = score_patent_for_need(NEED, _patent(), 1.0, {}, True)
-    parent_only = score_patent_for_need(NEED, _patent(segments=["SEI-05", "SEI"]), 1.0, {}, True)
-    other = score_patent_for_need(NEED, _patent(segments=["BIO"]), 1.0, {}, True)
+    leaf = score_patent_for_need(NEED, _patent(), 50.0, {}, True)
+    parent_only = score_patent_for_need(NEED, _patent(segments=["SEI-05", "SEI"]), 50.0, {}, True)
+    other = score_patent_for_need(NEED, _patent(segments=["BIO"]), 50.0, {}, True)
     assert _codes(leaf)["segment_match"] > _codes(parent_only)["segment_match"] > 0 > _codes(other)["segment_match"]
     assert leaf.shared_segments == ["SEI-03", "SEI"] and parent_only.shared_segments == ["SEI"]
 

@@ -25,13 +25,17 @@ def test_demo_company_gets_a_push_with_reasons_and_the_university_hears_its_inte
     [welcome] = [n for n in seeded if n.kind.value == "digest"]
     assert welcome.data["total"] >= 1
     assert "consent_requested" in {n.kind.value for n in seeded}  # the transfer awaiting its consent
+    # the demo company's seeded needs are real ones (battery welding, power-battery reserves …) that no demo
+    # patent solves; it posts one the university's next patent does (the calibrated push needs a fitting pair)
+    factories.make_need(factories.UserRef(company.id, company.email, company.organisation_id), title="插秧机锂离子电池动力装置", segments=["TM-F1"],
+                        description="用锂离子电池新能源替代柴油机，为插秧机提供动力装置。", modes=["license"])
     record = dict(factories.load_fixture("battery_patents.jsonl")[2], app_no="202310104843.5")  # a new number
     values = patents.validate_patent_values({**factories.patent_values(record), "segments": ["TM-F1"], "grade": "A",
                                              "legal_status": "granted"}, university.organisation)
     patent, _created = patents.save_patent(university.organisation, values, actor=university)
     patents.set_published(university, [patent.id], True)
     transaction.commit()
-    # one push per fitting need of the company (the demo company has two lithium-battery needs)
+    # one push per fitting need of the company
     pushes = [n for n in services.list_notifications(company)[0] if n.kind == NotificationKind.MATCH_PUSHED]
     assert pushes
     push = pushes[-1]
