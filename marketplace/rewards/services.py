@@ -247,28 +247,41 @@ class Income:
 
 
 def _deal_incomes(organisation_id: int, start: date, end: date) -> list[Income]:
-    deals = db.session.scalars(select(Deal).where(Deal.seller_id == organisation_id, Deal.status.in_(BINDING),
-                                                  Deal.contract_date >= start, Deal.contract_date <= end))
-    return [Income("deal", d.id, d.mode.value, d.contract_date or start, d.title or _("交易 #%(id)s", id=d.id),
-                   d.buyer.name, d.amount, d.patent_ids) for d in deals]
+    """Columns, not entities: an institution's year runs to thousands of deals."""
+    found = {row.id: Income("deal", row.id, row.mode.value, row.contract_date, row.title or _("交易 #%(id)s", id=row.id),
+                            row.partner, row.amount, [])
+             for row in db.session.execute(
+                 select(Deal.id, Deal.mode, Deal.contract_date, Deal.title, Deal.amount,
+                        Organisation.name.label("partner")).join(Organisation, Organisation.id == Deal.buyer_id)
+                 .where(Deal.seller_id == organisation_id, Deal.status.in_(BINDING), Deal.contract_date >= start,
+                        Deal.contract_date <= end))}
+    if found:
+        for deal_id, patent_id in db.session.execute(select(DealPatent.deal_id, DealPatent.patent_id).join(Deal).where(
+                Deal.seller_id == organisation_id, Deal.status.in_(BINDING), Deal.contract_date >= start,
+                Deal.contract_date <= end).order_by(DealPatent.deal_id, DealPatent.patent_id)):
+            found[deal_id].patent_ids.append(patent_id)
+    return list(found.values())
 
 
 def _payment_incomes(organisation_id: int, start: date, end: date) -> list[Income]:
     rows = db.session.execute(
-        select(LicensePayment, LicenseGrant).join(LicenseGrant, LicenseGrant.id == LicensePayment.license_id)
+        select(LicensePayment.id, LicensePayment.paid_on, LicensePayment.amount, LicenseGrant.id.label("grant_id"),
+               LicenseGrant.patent_id, Organisation.name.label("partner"))
+        .join(LicenseGrant, LicenseGrant.id == LicensePayment.license_id)
+        .join(Organisation, Organisation.id == LicenseGrant.licensee_id)
         .where(LicenseGrant.licensor_id == organisation_id, LicensePayment.status == PaymentStatus.CONFIRMED,
                LicensePayment.paid_on >= start, LicensePayment.paid_on <= end))
-    return [Income("license_payment", payment.id, "license", payment.paid_on,
-                   _("开放许可 #%(id)s 付款", id=grant.id), grant.licensee.name, payment.amount, [grant.patent_id])
-            for payment, grant in rows]
+    return [Income("license_payment", row.id, "license", row.paid_on, _("开放许可 #%(id)s 付款", id=row.grant_id),
+                   row.partner, row.amount, [row.patent_id]) for row in rows]
 
 
-def _weights(patent_ids: list[int], shares: Mapping[int, list[InventorShare]]) -> list[tuple[int | None, Decimal]]:
+def _weights(patent_ids: list[int],
+             shares: Mapping[int, list[tuple[int, Decimal]]]) -> list[tuple[int | None, Decimal]]:
     """Each patent an equal part, split by its inventors' shares; parts of patents without inventors: ``None``."""
     weights: dict[int | None, Decimal] = defaultdict(Decimal)
     for patent_id in patent_ids:
-        for share in shares.get(patent_id) or []:
-            weights[share.inventor_id] += share.share
+        for inventor_id, share in shares.get(patent_id) or []:
+            weights[inventor_id] += share
         if not shares.get(patent_id):
             weights[None] += rules.HUNDRED
     return sorted(weights.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
@@ -288,9 +301,11 @@ def incomes(organisation_id: int, start: date, end: date) -> list[Income]:
     for payment in db.session.scalars(select(RewardPayment).where(RewardPayment.organisation_id == organisation_id)):
         paid[(payment.source, payment.item_id)] = payment.paid_on
     patent_ids = {p for income in found for p in income.patent_ids}
-    shares: dict[int, list[InventorShare]] = defaultdict(list)
-    for share in db.session.scalars(select(InventorShare).where(InventorShare.patent_id.in_(patent_ids))):
-        shares[share.patent_id].append(share)
+    shares: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for patent_id, inventor_id, share in db.session.execute(select(
+            InventorShare.patent_id, InventorShare.inventor_id, InventorShare.share).where(
+            InventorShare.patent_id.in_(patent_ids))):
+        shares[patent_id].append((inventor_id, share))
     for income in found:
         income.costs = costs.get((income.source, income.item_id), Decimal("0.00"))
         income.percent = policy.percent(income.kind)
@@ -455,12 +470,14 @@ def finance_rows(found: Overview) -> tuple[list[str], list[list[Any]]]:
     headers = [_("日期"), _("收入"), _("方式"), _("对方"), _("收入金额（元）"), _("可扣除成本（元）"), _("计奖基数（元）"),
                _("奖酬比例（百分比）"), _("奖酬总额（元）"), _("发明人"), _("工号"), _("应得奖酬（元）"), _("发放日期")]
     rows: list[list[Any]] = []
+    kinds = {kind: kind_label(kind) for kind in rules.KINDS}
+    unassigned = _("未登记发明人")
     for income in found.incomes:
+        head = [income.day, income.title, kinds[income.kind], income.partner, income.amount, income.costs,
+                income.base, income.percent, income.reward]
         for key, amount in income.parts.items():
             inventor = found.inventors.get(key) if key is not None else None
-            rows.append([income.day, income.title, kind_label(income.kind), income.partner, income.amount,
-                         income.costs, income.base, income.percent, income.reward,
-                         inventor.name if inventor else _("未登记发明人"), inventor.staff_number if inventor else "",
+            rows.append([*head, inventor.name if inventor else unassigned, inventor.staff_number if inventor else "",
                          amount, income.paid_on])
     rows.append([_("合计"), "", "", "", "", "", "", "", found.reward_total, "", "", found.reward_total, ""])
     return headers, rows

@@ -3,6 +3,7 @@ bad input a 4xx naming the field."""
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 from openpyxl import load_workbook
@@ -18,6 +19,8 @@ def test_the_office_reads_and_manages_rewards_on_its_page(ctx, client, login, of
     login(university)
     page = client.get(f"/office/rewards?year={office.today.year}").get_data(as_text=True)
     assert "¥50,000.00" in page and "¥16,666.67" in page and "未登记发明人" in page
+    # C: half the transfer (25,000) and the open-license payment's reward (25,000)
+    assert re.search(rf'data-inventor-total="{office.inventors["C"]}">.*?</td><td class="text-end">¥50,000.00</td>', page)
     response = client.post("/office/rewards/policy", data={"transfer_license_percent": "40", "equity_percent": "50",
                                                           "agreement": "", "year_start_month": "1"})
     assert response.status_code == 302
