@@ -121,3 +121,14 @@ def test_a_member_reads_but_does_not_manage(ctx, client, login, office, universi
     login(member)
     page = client.get(f"/office/rewards?year={office.today.year}").get_data(as_text=True)
     assert "¥50,000.00" in page and 'name="paid_on"' not in page
+
+
+def test_cli_writes_the_report_and_the_rewards_sheet_as_a_member(app, office, university, tmp_path):
+    runner = app.test_cli_runner()
+    for option, sheets in (("--report", 6), ("--rewards", 1)):
+        out = tmp_path / f"{option}.xlsx"
+        result = runner.invoke(args=["office-report", university.email, str(office.today.year), str(out), option])
+        assert result.exit_code == 0, result.output
+        assert len(load_workbook(out).sheetnames) == sheets
+    result = runner.invoke(args=["office-report", "nobody@x.test", "2026", str(tmp_path / "x.xlsx")])
+    assert result.exit_code != 0 and "no user" in result.output
