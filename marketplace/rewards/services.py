@@ -103,6 +103,11 @@ def set_policy(user: User, raw: Mapping[str, Any]) -> Policy:
     agreement = str(raw.get("agreement") or "").strip()
     if len(agreement) > 500:
         errors["agreement"] = _("最多 %(n)d 字", n=500)
+    else:
+        try:
+            require_plain(agreement, "agreement")
+        except ValidationFailed as error:
+            errors.update(error.fields)
     values: dict[str, Any] = {}
     for name, kind in (("transfer_license_percent", "transfer"), ("equity_percent", "equity")):
         try:
@@ -124,7 +129,7 @@ def set_policy(user: User, raw: Mapping[str, Any]) -> Policy:
         db.session.add(found)
     found.transfer_license_percent = values["transfer_license_percent"]
     found.equity_percent = values["equity_percent"]
-    found.agreement = require_plain(agreement, "agreement")
+    found.agreement = agreement
     found.year_start_month = int(month)
     db.session.flush()
     record_audit("rewards.policy_set", "organisation", organisation.id,

@@ -189,3 +189,10 @@ def test_shares_stay_recordable_on_a_patent_the_institution_sold(ctx, office, un
     shares = services.set_shares(university.load(), office.patents[2],
                                  [{"inventor_id": office.inventors["A"], "share": "100"}])
     assert [s.inventor_id for s in shares] == [office.inventors["A"]]
+
+
+def test_an_agreement_with_control_characters_is_refused_and_nothing_saved(ctx, university):
+    with pytest.raises(ValidationFailed) as caught:
+        services.set_policy(university.load(), {"transfer_license_percent": "30", "equity_percent": "50",
+                                                "agreement": "约定\x07"})
+    assert "agreement" in caught.value.fields and services.policy_of(university.organisation_id).statutory
