@@ -81,6 +81,7 @@ def _register_features(app: Flask) -> None:
     from marketplace.pricing import routes as pricing_routes
     from marketplace.saved import routes as saved_routes
     from marketplace.push import routes as push_routes
+    from marketplace.rewards import routes as rewards_routes
     from marketplace.royalties import routes as royalties_routes
     from marketplace.search import routes as search_routes
     from marketplace.segments import routes as segments_routes
@@ -88,7 +89,7 @@ def _register_features(app: Flask) -> None:
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
                    openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
                    console_routes, dashboard_routes, saved_routes, grading_routes, approvals_routes,
-                   royalties_routes, fees_routes, pricing_routes, health):
+                   royalties_routes, rewards_routes, fees_routes, pricing_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)

@@ -71,6 +71,35 @@ def shorten_publicity(notice_id: int, days: int) -> None:
     click.echo(f"notice {notice.id} now ends on {notice.ends_on.isoformat()}")
 
 
+@click.command("office-report")
+@click.argument("email")
+@click.argument("year", type=int)
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--rewards", "what", flag_value="rewards", help="The finance office's rewards sheet instead.")
+@click.option("--report", "what", flag_value="report", default=True, help="The yearly report (default).")
+@with_appcontext
+def office_report(email: str, year: int, out: str, what: str) -> None:
+    """Write an institution's yearly report for the authorities (or its rewards sheet) as XLSX, read as the
+    member EMAIL of the institution (the same access as the pages: members only)."""
+    from sqlalchemy import select
+
+    from marketplace.accounts.models import User
+    from marketplace.core.spreadsheets import to_xlsx
+    from marketplace.extensions import db
+    from marketplace.rewards import report, services
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.BadParameter(f"no user {email}", param_hint="EMAIL")
+    if what == "rewards":
+        headers, rows = services.finance_rows(services.overview(user, year))
+        data = to_xlsx([("rewards", headers, rows)])
+    else:
+        data = to_xlsx(report.report_sheets(report.authority_report(user, year)))
+    with open(out, "wb") as handle:
+        handle.write(data)
+    click.echo(f"{what} {year} written to {out}")
+
+
 @click.command("create-admin")
 @click.argument("email")
 @click.password_option()
@@ -125,5 +154,5 @@ def reindex() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (outbox_cli, seed_demo, shorten_publicity, create_admin, worker, reindex):
+    for command in (outbox_cli, seed_demo, shorten_publicity, office_report, create_admin, worker, reindex):
         app.cli.add_command(command)

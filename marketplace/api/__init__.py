@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     from marketplace.pricing import api as pricing_api
     from marketplace.push import api as push_api
     from marketplace.saved import api as saved_api
+    from marketplace.rewards import api as rewards_api
     from marketplace.royalties import api as royalties_api
     from marketplace.search import api as search_api
     from marketplace.segments import api as segments_api
@@ -51,6 +52,6 @@ def init_app(app: Flask) -> None:
     app.before_request(common.authenticate_writes_first)
     for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api, openlicense_api,
                    deals_api, pledges_api, consents_api, push_api, agencies_api, console_api, dashboard_api, saved_api,
-                   grading_api, approvals_api, royalties_api, fees_api, pricing_api):
+                   grading_api, approvals_api, royalties_api, rewards_api, fees_api, pricing_api):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

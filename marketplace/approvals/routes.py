@@ -17,7 +17,7 @@ from marketplace.approvals.models import ObjectionStatus, Pricing, ReviewStatus,
 from marketplace.consents.models import ConsentAct, ConsentRole
 from marketplace.core.dates import local_today
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
-from marketplace.core.views import page_number, show_errors
+from marketplace.core.views import act_and_redirect, page_number, show_errors
 
 bp = Blueprint("approvals", __name__)
 FIXABLE = (ValidationFailed, Conflict, Forbidden)
@@ -31,16 +31,6 @@ def approval_helpers() -> dict[str, Any]:
         act = ConsentAct.parse(value)
         return act.label if act is not None else value
     return {"act_label": act_label}
-
-
-def _run(action, done: str, target: str):
-    try:
-        action()
-    except FIXABLE as error:
-        show_errors(None, error)
-    else:
-        flash(done, "success")
-    return redirect(target)
 
 
 @bp.get("/office/approvals")
@@ -70,14 +60,14 @@ def _members(organisation_id: int) -> list[Any]:
 def save_role(role_id: int | None = None):
     raw = {"name": request.form.get("name", ""), "description": request.form.get("description", ""),
            "member_ids": request.form.getlist("member_ids")}
-    return _run(lambda: config.save_role(current_user, raw, role_id), _("审批角色已保存"),
-                url_for("approvals.index"))
+    return act_and_redirect(lambda: config.save_role(current_user, raw, role_id), _("审批角色已保存"),
+                            url_for("approvals.index"))
 
 
 @bp.post("/office/approvals/roles/<int:role_id>/delete")
 @login_required
 def delete_role(role_id: int):
-    return _run(lambda: config.delete_role(current_user, role_id), _("审批角色已删除"), url_for("approvals.index"))
+    return act_and_redirect(lambda: config.delete_role(current_user, role_id), _("审批角色已删除"), url_for("approvals.index"))
 
 
 def _workflow_form(form: Any) -> dict[str, Any]:
@@ -95,15 +85,15 @@ def _workflow_form(form: Any) -> dict[str, Any]:
 @bp.post("/office/approvals/workflows")
 @login_required
 def save_workflow():
-    return _run(lambda: config.save_workflow(current_user, _workflow_form(request.form)), _("审批流程已保存"),
-                url_for("approvals.index"))
+    return act_and_redirect(lambda: config.save_workflow(current_user, _workflow_form(request.form)), _("审批流程已保存"),
+                            url_for("approvals.index"))
 
 
 @bp.post("/office/approvals/workflows/<int:workflow_id>/delete")
 @login_required
 def delete_workflow(workflow_id: int):
-    return _run(lambda: config.delete_workflow(current_user, workflow_id), _("审批流程已删除"),
-                url_for("approvals.index"))
+    return act_and_redirect(lambda: config.delete_workflow(current_user, workflow_id), _("审批流程已删除"),
+                            url_for("approvals.index"))
 
 
 @bp.get("/office/approvals/reviews/<int:review_id>")
@@ -125,10 +115,10 @@ def review(review_id: int):
 @bp.post("/office/approvals/reviews/<int:review_id>/<any(approve, reject):decision>")
 @login_required
 def decide(review_id: int, decision: str):
-    return _run(lambda: reviews.decide_step(current_user, review_id, decision == "approve",
-                                            request.form.get("comment", "")),
-                _("已同意") if decision == "approve" else _("已拒绝"),
-                url_for("approvals.review", review_id=review_id))
+    return act_and_redirect(lambda: reviews.decide_step(current_user, review_id, decision == "approve",
+                                                        request.form.get("comment", "")),
+                            _("已同意") if decision == "approve" else _("已拒绝"),
+                            url_for("approvals.review", review_id=review_id))
 
 
 @bp.post("/office/approvals/consents/<int:consent_id>/review")
@@ -146,26 +136,26 @@ def restart(consent_id: int):
 @bp.post("/office/approvals/reviews/<int:review_id>/objections")
 @login_required
 def record_objection(review_id: int):
-    return _run(lambda: publicity.record_objection(current_user, review_id, request.form), _("异议已登记"),
-                url_for("approvals.review", review_id=review_id))
+    return act_and_redirect(lambda: publicity.record_objection(current_user, review_id, request.form), _("异议已登记"),
+                            url_for("approvals.review", review_id=review_id))
 
 
 @bp.post("/office/approvals/objections/<int:objection_id>/<any(dismiss, uphold):outcome>")
 @login_required
 def resolve_objection(objection_id: int, outcome: str):
     target = request.form.get("review_id", "")
-    return _run(lambda: publicity.resolve_objection(current_user, objection_id, outcome == "uphold",
-                                                    request.form.get("resolution", "")),
-                _("异议已处理"), url_for("approvals.review", review_id=int(target)) if target.isdigit()
-                else url_for("approvals.index"))
+    return act_and_redirect(lambda: publicity.resolve_objection(current_user, objection_id, outcome == "uphold",
+                                                                request.form.get("resolution", "")),
+                            _("异议已处理"), url_for("approvals.review", review_id=int(target)) if target.isdigit()
+                            else url_for("approvals.index"))
 
 
 @bp.post("/office/approvals/notices/<int:notice_id>/shorten")
 @login_required
 def shorten(notice_id: int):
     notice = publicity.get_notice(notice_id)
-    return _run(lambda: publicity.shorten(current_user, notice_id, 0), _("演示：公示期已缩短至今日届满"),
-                url_for("approvals.review", review_id=notice.review_id))
+    return act_and_redirect(lambda: publicity.shorten(current_user, notice_id, 0), _("演示：公示期已缩短至今日届满"),
+                            url_for("approvals.review", review_id=notice.review_id))
 
 
 @bp.get("/notices")
@@ -187,5 +177,5 @@ def notice(notice_id: int):
 @bp.post("/notices/<int:notice_id>/objections")
 @login_required
 def object_to(notice_id: int):
-    return _run(lambda: publicity.file_objection(current_user, notice_id, request.form), _("异议已提交，公示单位将处理并答复"),
-                url_for("approvals.notice", notice_id=notice_id))
+    return act_and_redirect(lambda: publicity.file_objection(current_user, notice_id, request.form),
+                            _("异议已提交，公示单位将处理并答复"), url_for("approvals.notice", notice_id=notice_id))

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, request
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, redirect, request
 from flask_wtf import FlaskForm
 
 from marketplace.core import transaction
-from marketplace.core.errors import DomainError
+from marketplace.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from marketplace.core.i18n import gettext as _
 
 
@@ -26,6 +29,18 @@ def show_errors(form: FlaskForm | None, error: DomainError) -> None:
             named.append(_("%(label)s：%(reason)s", label=field.label.text, reason=reason))
     # The flash names each field by its label, never by its internal name (``patent_numbers: …``).
     flash(_("；").join(named) if named and len(named) == len(error.fields) else error.message, "danger")
+
+
+def act_and_redirect(action: Callable[[], Any], done: str, target: str, form: FlaskForm | None = None) -> Any:
+    """Run a page's POST action: flash ``done`` on success, or undo it and flash the refusal (fields named by
+    ``form``'s labels); redirect to ``target`` either way."""
+    try:
+        action()
+    except (ValidationFailed, Conflict, Forbidden) as error:
+        show_errors(form, error)
+    else:
+        flash(done, "success")
+    return redirect(target)
 
 
 def safe_next(default: str) -> str:
