@@ -60,13 +60,14 @@ def get_match(user: User, match_id: int) -> tuple[Match, Side]:
     return match, Side.OWNER if owner_may_see(match) else Side.ADMIN
 
 
-def open_match(user: User, match_id: int) -> tuple[Match, Side]:
-    """The match page: the company opening a pushed match moves it to ``viewed`` in the funnel."""
+def mark_viewed(user: User, match_id: int) -> Match:
+    """The company has seen a pushed match (its page posts this once shown): ``pushed`` moves to ``viewed`` in the
+    funnel; any other status, or another party, leaves the match as it is."""
     match, side = get_match(user, match_id)
     if side == Side.COMPANY and match.status == MatchStatus.PUSHED:
         match.status = MatchStatus.VIEWED
         db.session.flush()
-    return match, side
+    return match
 
 
 def _parse_feedback(raw: Mapping[str, Any]) -> tuple[MatchStatus, FeedbackReason | None, str]:
