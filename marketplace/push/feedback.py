@@ -23,7 +23,7 @@ from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.patents.models import Patent
 from marketplace.push.models import (
-    REASON_LABELS, FeedbackReason, MatchFeedback, Message, MessageThread, NotificationKind,
+    FeedbackReason, MatchFeedback, Message, MessageThread, NotificationKind,
 )
 from marketplace.push.notify import notify
 from marketplace.search.models import Match, MatchStatus
@@ -171,7 +171,7 @@ class PatentFeedback:
     def to_dict(self) -> dict[str, Any]:
         return {"patent_id": self.patent_id, "title": self.title, "pushed": self.pushed, "statuses": self.statuses,
                 "reasons": self.reasons,
-                "reason_labels": {code: REASON_LABELS[FeedbackReason(code)] for code in self.reasons}}
+                "reason_labels": {code: FeedbackReason(code).label for code in self.reasons}}
 
 
 def _roll_up(patents: list[Patent]) -> list[PatentFeedback]:
