@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -19,6 +21,7 @@ from marketplace.core import sqlite, transaction
 from marketplace.core.errors import DomainError
 from marketplace.core.inputs import INT_MAX, MAX_JSON_BYTES
 from marketplace.core.money import format_cny
+from marketplace.core.validation import QUERY_LABELS, field_message
 from marketplace.extensions import babel, db, login_manager
 
 log = logging.getLogger(__name__)
@@ -140,9 +143,12 @@ def init_app(app: Flask) -> None:
     def handle_domain_error(error: DomainError):
         transaction.rollback()
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
+        body = error.to_dict()
+        if error.fields and error.message == "; ".join(f"{k}: {v}" for k, v in error.fields.items()):
+            body["message"] = field_message(error.fields, _argument_labels())  # fields by label, not by code
         if is_api_request():
-            return jsonify(error.to_dict()), error.status, headers
-        return render_template("error.html", status=error.status, message=error.message,
+            return jsonify(body), error.status, headers
+        return render_template("error.html", status=error.status, message=body["message"],
                                fields=error.fields), error.status, headers
 
     @app.errorhandler(HTTPException)
@@ -192,7 +198,7 @@ def init_app(app: Flask) -> None:
 
 def vocabulary_labels() -> dict[str, Any]:
     """Template functions turning stored codes into the visitor's language (the patents' catalogue labels)."""
-    from marketplace.patents.forms import MATURITY_LABELS, MODE_LABELS, STATUS_LABELS, TYPE_LABELS
+    from marketplace.patents.vocab import MATURITY_LABELS, MODE_LABELS, STATUS_LABELS, TYPE_LABELS
 
     english = select_locale() == "en"
 
@@ -222,16 +228,55 @@ def _http_error_body(error: HTTPException) -> dict[str, object]:
     messages = (getattr(error, "data", None) or {}).get("messages") or {}
     for location in messages.values():
         for name, reasons in (location.items() if isinstance(location, dict) else []):
-            fields[str(name)] = "; ".join(_flatten(reasons))
+            fields[str(name)] = str(_("；")).join(_in_visitor_language(reason) for reason in _flatten(reasons))
     code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
             409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
             429: "too_many_requests", 503: "service_unavailable"}.get(error.code or 500, "error")
     message = error.description or error.name
     if fields:
-        message = "; ".join(f"{k}: {v}" for k, v in fields.items())
+        message = field_message(fields, _argument_labels())
     if error.code == 413:
         message = _("请求体过大")
     return {"error": code, "message": str(message), "fields": fields}
+
+
+def _argument_labels() -> dict[str, Any]:
+    """Field labels for an API error's message: the shared query labels, and each argument schema field's
+    ``metadata["label"]`` (so the message names fields as the pages do, in the visitor's language)."""
+    labels: dict[str, Any] = dict(QUERY_LABELS)
+    view = current_app.view_functions.get(request.endpoint or "")
+    for parameter in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+        schema = parameter.get("schema")
+        schema = schema() if isinstance(schema, type) else schema
+        for name, field in getattr(schema, "fields", {}).items():
+            if "label" in field.metadata:
+                labels[field.data_key or name] = field.metadata["label"]
+    return labels
+
+
+# marshmallow's own messages (English whatever the visitor reads) in the platform's words; ours pass unchanged.
+_MARSHMALLOW_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"^Missing data for required field\.$"), lambda m: _("必填")),
+    (re.compile(r"^Unknown field\.$"), lambda m: _("未知字段")),
+    (re.compile(r"^Field may not be null\.$"), lambda m: _("不能为空")),
+    (re.compile(r"^Not a valid (integer|number)\.$|^Number too large\.$"), lambda m: _("应为数字")),
+    (re.compile(r"^Not a valid boolean\.$"), lambda m: _("应为 true 或 false")),
+    (re.compile(r"^Not a valid (date|datetime|time)\.$|cannot be formatted as a"), lambda m: _("日期格式无效")),
+    (re.compile(r"^Must be one of: (.*)\.$"), lambda m: _("可选值：%(values)s", values=m.group(1))),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), lambda m: _("最多 %(n)d 字", n=int(m.group(1)))),
+]
+
+
+def _in_visitor_language(reason: str) -> str:
+    """One reason in the visitor's language: marshmallow's English defaults are replaced, anything else in
+    English words on a Chinese answer (a validator's default) becomes the generic "invalid value"."""
+    for pattern, words in _MARSHMALLOW_MESSAGES:
+        match = pattern.search(reason)
+        if match:
+            return words(match)
+    if select_locale() != "en" and re.fullmatch(r"[\x20-\x7e]+", reason) and re.search(r"[a-z]{3}", reason):
+        return _("无效取值")
+    return reason
 
 
 def _flatten(reasons: Any) -> list[str]:

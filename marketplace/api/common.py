@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
+from marketplace.core.dates import YEARS, parse_year
 from marketplace.core.errors import Unauthorized, ValidationFailed
 from marketplace.core.money import parse_money
 
@@ -75,6 +76,23 @@ class Money(fields.Decimal):
             return parse_money(value, attr or "amount")
         except ValidationFailed as error:
             raise ValidationError(next(iter(error.fields.values()), error.message)) from None
+
+
+class Year(fields.Integer):
+    """A four-digit year, read by ``core.dates.parse_year`` as the pages read it: same bounds, same words."""
+
+    def __init__(self, **kwargs):
+        metadata = {"minimum": YEARS[0], "maximum": YEARS[1], **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            year = parse_year(value, attr or "year")
+        except ValidationFailed as error:
+            raise ValidationError(next(iter(error.fields.values()), error.message)) from None
+        if year is None:
+            raise self.make_error("required")
+        return year
 
 
 class RefSchema(Schema):

@@ -33,7 +33,7 @@ from marketplace.deals.models import Deal
 from marketplace.extensions import db
 from marketplace.needs.models import Need
 from marketplace.patents.models import Patent, PatentSegment
-from marketplace.push.models import REASON_LABELS, FeedbackReason, MatchFeedback
+from marketplace.push.models import FeedbackReason, MatchFeedback
 from marketplace.search.models import Match, MatchStatus
 
 STAGES = ("pushed", "viewed", "interested", "contacted", "deal")
@@ -140,5 +140,5 @@ def conversion_funnel(scope: Scope, filters: Filters) -> Funnel:
         reasons[reason.value] += 1
     order = lambda row: (-row.stages["pushed"], row.label)  # noqa: E731
     return Funnel(total, sorted(segments.values(), key=order), sorted(universities.values(), key=order),
-                  [(key, _(REASON_LABELS[FeedbackReason(key)]), n) for key, n in reasons.items()])
+                  [(key, FeedbackReason(key).label, n) for key, n in reasons.items()])
 

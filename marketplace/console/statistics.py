@@ -25,12 +25,13 @@ from marketplace.core.errors import Forbidden, ValidationFailed
 from marketplace.core.i18n import gettext as _
 from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.extensions import db
+from marketplace.openlicense.terms import FEE_LABELS
+from marketplace.patents.vocab import MODE_LABELS as TRANSFORMATION_MODE_LABELS
 
 GROUPINGS = ("month", "quarter", "year", "mode", "segment", "region", "organisation")
 UNCLASSIFIED = "none"  # the query-string spelling of "no segment" ("" means no filter)
-MODE_LABELS = {"transfer": _l("转让"), "license": _l("许可"), "open_license": _l("开放许可"), "equity": _l("作价入股"),
-               "pledge": _l("质押融资")}
-FEE_LABELS = {"fixed": _l("固定费用"), "royalty": _l("提成"), "free": _l("免费")}
+MODE_LABELS: dict[str, Any] = {mode.value: label for mode, label in TRANSFORMATION_MODE_LABELS.items()} | {
+    "pledge": _l("质押融资")}  # the ledger's modes: the transformation modes and pledges
 CENT = Decimal("0.01")
 
 

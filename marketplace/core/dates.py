@@ -17,6 +17,19 @@ def local_today() -> date:
     return datetime.now(CHINA).date()
 
 
+YEARS = (1985, 2200)  # the Patent Law's first year … the furthest a term, a ledger or a statement reaches
+
+
+def parse_year(raw: Any, field: str = "year") -> int | None:
+    """A four-digit year within ``YEARS``, or None when blank: the pages and the API read a ``year`` alike."""
+    if raw is None or raw == "":
+        return None
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit() and len(text) == 4 and YEARS[0] <= int(text) <= YEARS[1]):
+        raise ValidationFailed.field(field, _("应为四位年份（%(low)d–%(high)d）", low=YEARS[0], high=YEARS[1]))
+    return int(text)
+
+
 def require_date(raw: Any, field: str, default: date | None = None) -> date:
     """A date that must be given, or ``default`` when it is left blank."""
     day = parse_date(raw, field)
@@ -42,4 +55,4 @@ def parse_date(raw: Any, field: str) -> date | None:
             return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
             pass
-    raise ValidationFailed.field(field, f"日期无效：{text}（应为 YYYY-MM-DD）/ invalid date {text}, expected YYYY-MM-DD")
+    raise ValidationFailed.field(field, _("日期无效：%(text)s（应为 YYYY-MM-DD）", text=text))

@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.text import normalise_text
@@ -20,11 +21,26 @@ def clean_text(value: Any, field: str, limit: int, *, required: bool = False, mu
     return text
 
 
-class FieldCollector:
-    """Parses the fields present in ``raw`` into ``values``, collecting errors instead of stopping at the first."""
+# Labels of the query parameters every list shares (pages and API); a feature's schema adds its own fields'.
+QUERY_LABELS = {"q": _l("检索词"), "page": _l("页码"), "per_page": _l("每页条数"), "sort": _l("排序")}
 
-    def __init__(self, raw: Mapping[str, Any]) -> None:
+
+def field_message(errors: Mapping[str, str], labels: Mapping[str, Any]) -> str:
+    """The errors as one sentence in the visitor's language, each field named by its label (never its code)."""
+    return str(_("；")).join(_("%(label)s：%(reason)s", label=str(labels.get(name, name)), reason=reason)
+                            for name, reason in errors.items())
+
+
+class FieldCollector:
+    """Parses the fields present in ``raw`` into ``values``, collecting errors instead of stopping at the first.
+
+    ``labels`` (field → lazy label) name the fields in the error's message: an input's one schema (the page
+    and the API both call it) passes its labels, so both answer the same fields in the same words.
+    """
+
+    def __init__(self, raw: Mapping[str, Any], labels: Mapping[str, Any] | None = None) -> None:
         self.raw = raw
+        self.labels = labels
         self.values: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
 
@@ -51,4 +67,6 @@ class FieldCollector:
 
     def raise_errors(self, error_class: type[ValidationFailed] = ValidationFailed) -> None:
         if self.errors:
-            raise error_class("; ".join(f"{k}: {v}" for k, v in self.errors.items()), self.errors)
+            message = field_message(self.errors, self.labels) if self.labels is not None \
+                else "; ".join(f"{k}: {v}" for k, v in self.errors.items())
+            raise error_class(message, self.errors)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from marketplace.api.common import ErrorSchema, Money, api_user
+from marketplace.api.common import ErrorSchema, Money, Year, api_user
 from marketplace.core.dates import local_today
 from marketplace.fees import ledger, reports, review
 from marketplace.fees.models import Decision, DecisionStatus, FeeState, OfferMode
@@ -44,7 +44,7 @@ class TotalsSchema(Schema):
 
 
 class PeriodArgs(Schema):
-    year = fields.Integer(validate=validate.Range(min=1985, max=2200))
+    year = Year()
     quarter = fields.Integer(validate=validate.Range(min=1, max=4))
     month = fields.Integer(validate=validate.Range(min=1, max=12))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
@@ -103,7 +103,7 @@ class DecisionWriteSchema(Schema):
 
 
 class ReviewArgs(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2200))
+    year = Year(required=True)
     grade = fields.String(validate=validate.Length(max=8))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
 

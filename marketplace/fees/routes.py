@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.core.dates import local_today
+from marketplace.core.dates import local_today, parse_year
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
 from marketplace.core.views import page_number, show_errors
@@ -125,20 +125,11 @@ def reduction_status():
     return redirect(url_for("fees.index"))
 
 
-def _review_year() -> int:
-    raw = request.args.get("year", "")
-    if raw == "":
-        return local_today().year
-    if not raw.isdigit() or len(raw) != 4:
-        raise ValidationFailed.field("year", _("应为四位年份"))
-    return int(raw)
-
-
 @bp.get("/fees/review")
 @login_required
 def review_page():
     """The yearly keep-or-abandon review: patents whose fee falls due in the year, lowest grade (D) first."""
-    year = _review_year()
+    year = parse_year(request.args.get("year")) or local_today().year
     grade = (request.args.get("grade") or "").strip()[:8] or None
     page = page_number()
     items, total = review.review(current_user, year, grade, page, PER_PAGE)

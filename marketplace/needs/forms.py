@@ -4,17 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.needs.models import Need
-from marketplace.needs.services import MAX_DESCRIPTION, MAX_TITLE
+from marketplace.needs.services import LABELS, MAX_DESCRIPTION, MAX_TITLE
+from marketplace.patents.vocab import MODE_LABELS
 from marketplace.segments.taxonomy import Taxonomy
 
-MODE_LABELS = {"transfer": _l("转让"), "license": _l("许可"), "open_license": _l("开放许可"),
-               "equity": _l("作价入股")}
 
 
 def segment_choices(taxonomy: Taxonomy, locale: str) -> list[tuple[str, str]]:
@@ -58,19 +56,19 @@ class CheckboxListField(SelectMultipleField):
 
 
 class NeedForm(FlaskForm):
-    title = StringField(_l("需求名称"), validators=[DataRequired(), Length(max=MAX_TITLE)])
-    description = TextAreaField(_l("需求描述"), validators=[Optional(), Length(max=MAX_DESCRIPTION)],
+    title = StringField(LABELS["title"], validators=[DataRequired(), Length(max=MAX_TITLE)])
+    description = TextAreaField(LABELS["description"], validators=[Optional(), Length(max=MAX_DESCRIPTION)],
                                 render_kw={"rows": 8})
-    segments = SelectMultipleField(_l("产业领域"), validate_choice=False, render_kw={"size": 10})
-    industry = SelectMultipleField(_l("国民经济行业分类"), validate_choice=False, render_kw={"size": 8})
-    keywords = StringField(_l("关键词"), validators=[Optional(), Length(max=1000)])
-    budget_min = StringField(_l("预算下限（元）"), validators=[Optional(), Length(max=30)],
+    segments = SelectMultipleField(LABELS["segments"], validate_choice=False, render_kw={"size": 10})
+    industry = SelectMultipleField(LABELS["industry"], validate_choice=False, render_kw={"size": 8})
+    keywords = StringField(LABELS["keywords"], validators=[Optional(), Length(max=1000)])
+    budget_min = StringField(LABELS["budget_min"], validators=[Optional(), Length(max=30)],
                              render_kw={"inputmode": "decimal"})
-    budget_max = StringField(_l("预算上限（元）"), validators=[Optional(), Length(max=30)],
+    budget_max = StringField(LABELS["budget_max"], validators=[Optional(), Length(max=30)],
                              render_kw={"inputmode": "decimal"})
-    modes = CheckboxListField(_l("期望的转化方式"), choices=list(MODE_LABELS.items()))
-    valid_until = DateField(_l("有效期至"), validators=[Optional()])
-    public = BooleanField(_l("公开发布"), default=True)
+    modes = CheckboxListField(LABELS["modes"], choices=list(MODE_LABELS.items()))
+    valid_until = DateField(LABELS["valid_until"], validators=[Optional()])
+    public = BooleanField(LABELS["public"], default=True)
 
     def __init__(self, *args: Any, taxonomy: Taxonomy, locale: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.core.views import page_number, show_errors
 from marketplace.needs import services
-from marketplace.needs.forms import MODE_LABELS, NeedForm, need_form_data, segment_choices
+from marketplace.needs.forms import NeedForm, need_form_data, segment_choices
+from marketplace.patents.vocab import MODE_LABELS
 from marketplace.web import select_locale
 
 bp = Blueprint("needs", __name__)

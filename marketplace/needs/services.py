@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -34,6 +35,11 @@ from marketplace.segments.concordance import industries
 
 EDITABLE_FIELDS = ("title", "description", "segments", "industry", "keywords", "budget_min", "budget_max", "modes",
                    "valid_until", "public")
+# The need input's labels: the page's form shows them and both the page and the API name wrong fields by them.
+LABELS = {"title": _l("需求名称"), "description": _l("需求描述"), "segments": _l("产业领域"),
+          "industry": _l("国民经济行业分类"), "keywords": _l("关键词"), "budget_min": _l("预算下限（元）"),
+          "budget_max": _l("预算上限（元）"), "modes": _l("期望的转化方式"), "valid_until": _l("有效期至"),
+          "public": _l("公开发布")}
 MAX_TITLE = 300
 MAX_DESCRIPTION = 20000
 MAX_SEGMENTS = 10
@@ -176,7 +182,7 @@ def validate_need_values(raw: Mapping[str, Any], *, current: Need | None = None)
     unknown = sorted(set(raw) - set(EDITABLE_FIELDS))
     if unknown:
         raise ValidationFailed.field(unknown[0], _("未知字段"))
-    fields = FieldCollector(raw)
+    fields = FieldCollector(raw, LABELS)
     attempt = fields.parse
 
     def valid_until(value: Any) -> date | None:

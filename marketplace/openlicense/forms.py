@@ -10,13 +10,13 @@ from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectFie
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from marketplace.openlicense.models import OpenLicenseDeclaration
-from marketplace.openlicense.terms import MAX_FEE_EXPLANATION, PaymentMethod, RoyaltyBase
+from marketplace.openlicense.terms import FEE_LABELS, MAX_FEE_EXPLANATION, PaymentMethod, RoyaltyBase
 
 METHOD_CHOICES = [(m.value, m.lazy_label) for m in PaymentMethod]
 BASE_CHOICES = [(b.value, b.lazy_label) for b in RoyaltyBase]
 TYPE_CHOICES = [("", _l("全部类型")), ("invention", _l("发明")), ("utility_model", _l("实用新型")),
                 ("design", _l("外观设计"))]
-FEE_TYPE_CHOICES = [("", _l("全部付费方式")), ("fixed", _l("固定费用")), ("royalty", _l("提成")), ("free", _l("免费"))]
+FEE_TYPE_CHOICES = [("", _l("全部付费方式")), *FEE_LABELS.items()]
 
 
 class DeclarationForm(FlaskForm):

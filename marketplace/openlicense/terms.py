@@ -16,6 +16,7 @@ from typing import Any
 from marketplace.core.dates import require_date
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.money import parse_money
 from marketplace.legal.term import add_months
 from marketplace.patents.vocab import LabelledEnum
@@ -48,6 +49,9 @@ class PaymentMethod(LabelledEnum):
         if self == PaymentMethod.FREE:
             return "free"
         return "royalty" if self.has_royalty else "fixed"
+
+
+FEE_LABELS = {"fixed": _l("固定费用"), "royalty": _l("提成"), "free": _l("免费")}  # PaymentMethod.fee_type's values
 
 
 class RoyaltyBase(LabelledEnum):

@@ -106,12 +106,7 @@ class PatentList(Schema):
 @blp.doc(security=[])
 def list_patents(args: dict):
     """Published patents, or with ``mine=true`` all of the caller's organisation's patents."""
-    filters = queries.PatentFilters(
-        q=args["q"], segment=args.get("segment"), grade=args.get("grade"),
-        patent_type=PatentType(args["patent_type"]) if args.get("patent_type") else None,
-        legal_status=LegalStatus(args["legal_status"]) if args.get("legal_status") else None,
-        owner_id=args.get("owner_id"), sort=args["sort"],
-        state=PublicationState(args["state"]) if args.get("state") else None)
+    filters = queries.PatentFilters.from_values(args)
     if args["mine"]:
         user = api_user(required=False)
         if user is None:

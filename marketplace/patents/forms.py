@@ -18,21 +18,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.patents.models import Patent
 from marketplace.patents.queries import PatentFilters
-from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, PublicationState, TransformationMode
+from marketplace.patents.vocab import (
+    MATURITY_LABELS, MODE_LABELS, STATE_LABELS, STATUS_LABELS, TYPE_LABELS, LegalStatus,
+)
 from marketplace.segments.taxonomy import Taxonomy
 
-TYPE_LABELS = {PatentType.INVENTION: _l("发明"), PatentType.UTILITY_MODEL: _l("实用新型"),
-               PatentType.DESIGN: _l("外观设计")}
-STATUS_LABELS = {LegalStatus.PENDING: _l("审中"), LegalStatus.GRANTED: _l("有效"),
-                 LegalStatus.FEE_OVERDUE: _l("等年费滞纳金"), LegalStatus.INVALIDATION_PENDING: _l("无效宣告请求审查中"),
-                 LegalStatus.TERMINATED: _l("未缴年费终止"),
-                 LegalStatus.EXPIRED: _l("届满"), LegalStatus.INVALIDATED: _l("无效")}
-MATURITY_LABELS = {Maturity.RESEARCH: _l("正在研发"), Maturity.LAB: _l("通过小试"), Maturity.PILOT: _l("通过中试"),
-                   Maturity.SAMPLE: _l("已有样品"), Maturity.MASS_PRODUCTION: _l("可以量产"),
-                   **{m: m.label_zh for m in Maturity if m.value.startswith("trl")}}
-MODE_LABELS = {TransformationMode.TRANSFER: _l("转让"), TransformationMode.LICENSE: _l("许可"),
-               TransformationMode.OPEN_LICENSE: _l("开放许可"), TransformationMode.EQUITY: _l("作价入股")}
-STATE_LABELS = {PublicationState.DRAFT: _l("草稿"), PublicationState.PUBLISHED: _l("已发布")}
 SORT_CHOICES = [("newest", _l("最新")), ("application_date", _l("申请日")), ("grade", _l("分级"))]
 EVALUATION_CHOICES = [("", _l("无")), ("positive", _l("肯定")), ("negative", _l("否定"))]
 BULK_ACTIONS = [("grade", _l("设置分级")), ("add_tags", _l("添加标签")), ("replace_tags", _l("替换标签")),
@@ -103,14 +93,7 @@ class PatentFilterForm(FlaskForm):
         return self
 
     def to_filters(self) -> PatentFilters:
-        owner, state = self.owner, self.state
-        return PatentFilters(
-            q=self.q.data or "", segment=self.segment.data or None, grade=self.grade.data or None,
-            patent_type=PatentType(self.patent_type.data) if self.patent_type.data else None,
-            legal_status=LegalStatus(self.legal_status.data) if self.legal_status.data else None,
-            owner_id=owner.data if owner is not None else None,
-            state=PublicationState(state.data) if state is not None and state.data else None,
-            sort=self.sort.data or "newest")
+        return PatentFilters.from_values({field.name: field.data for field in self})
 
     def args(self, without: str | None = None) -> dict[str, object]:
         """The active filters as query arguments, for pagination links (``without`` one of them)."""

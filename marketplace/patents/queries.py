@@ -8,7 +8,9 @@ for the pager, while an exact count of a rare filter would scan the table.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, exists, func, select
@@ -43,6 +45,20 @@ class PatentFilters:
     owner_id: int | None = None
     state: PublicationState | None = None
     sort: str = "newest"
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> "PatentFilters":
+        """The filters from checked query values (codes as strings, blank = none): the list pages' form, the
+        patents API and the segment suggestions API all build them here."""
+        def code(name: str) -> str | None:
+            return str(values.get(name) or "") or None
+
+        patent_type, legal_status, state = code("patent_type"), code("legal_status"), code("state")
+        return cls(q=str(values.get("q") or ""), segment=code("segment"), grade=code("grade"),
+                   patent_type=PatentType(patent_type) if patent_type else None,
+                   legal_status=LegalStatus(legal_status) if legal_status else None,
+                   owner_id=values.get("owner_id") or values.get("owner") or None,
+                   state=PublicationState(state) if state else None, sort=code("sort") or "newest")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.views import page_number, safe_next, show_errors
 from marketplace.patents import co_owners, queries, services
 from marketplace.patents.forms import (
-    MATURITY_LABELS, MODE_LABELS, STATE_LABELS, STATUS_LABELS, TYPE_LABELS, BulkEditForm, CoOwnerInviteForm,
-    CoOwnerLinkForm, PatentFilterForm, PatentForm, segment_choices,
+    BulkEditForm, CoOwnerInviteForm, CoOwnerLinkForm, PatentFilterForm, PatentForm, segment_choices,
 )
+from marketplace.patents.vocab import MATURITY_LABELS, MODE_LABELS, STATE_LABELS, STATUS_LABELS, TYPE_LABELS
 from marketplace.segments.suggestions import suggestions_by_patent
 from marketplace.web import select_locale
 

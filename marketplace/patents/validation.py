@@ -20,7 +20,6 @@ from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import parse_price_range
 from marketplace.core.validation import FieldCollector, clean_text
 from marketplace.legal.identity import conflicting_type, implied_type, type_digit
-from marketplace.patents.forms import TYPE_LABELS
 from marketplace.patents.numbers import (
     normalise_application_number, normalise_ipc, normalise_publication_number, split_ipc_list,
 )
@@ -70,7 +69,7 @@ def _parse_enum(enum_cls: type[LabelledEnum], raw: Any, field: str) -> LabelledE
 
 
 def _type_label(patent_type: str) -> str:
-    return str(TYPE_LABELS[PatentType(patent_type)])
+    return PatentType(patent_type).label
 
 
 def type_conflict_message(number: str, declared: str, implied: str) -> str:

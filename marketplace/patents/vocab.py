@@ -1,14 +1,22 @@
 """Closed vocabularies of the patent domain, with their Chinese labels.
 
 The labels double as the import aliases: a spreadsheet saying 发明专利 or
-"invention" maps to the same member.
+"invention" maps to the same member. The labels shown on pages (lazy gettext,
+so English pages show English) are defined once, next to the enums below
+(``TYPE_LABELS`` …), and are what ``member.label`` returns.
 """
 from __future__ import annotations
 
 import enum
 import functools
 
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
 from flask_babel import LazyString
+
+from marketplace.core.i18n import lazy_gettext as _l
+from marketplace.legal.annual_fees import TYPE_NAMES
 
 
 class LabelledEnum(enum.StrEnum):
@@ -27,7 +35,11 @@ class LabelledEnum(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The label in the visitor's language: the Chinese label, or the readable code in English."""
+        """The label in the visitor's language: the enum's registered lazy label (``lazy_labels``) when it has
+        one; else the Chinese label, or the readable code in English."""
+        labels = _LAZY_LABELS.get(type(self))
+        if labels is not None:
+            return str(labels[self])
         from flask_babel import get_locale
         try:
             english = str(get_locale()) == "en"
@@ -44,6 +56,25 @@ class LabelledEnum(enum.StrEnum):
     def parse(cls, raw: str) -> "LabelledEnum | None":
         """Match a value, its Chinese label or an alias, ignoring case and spaces."""
         return _lookup(cls).get((raw or "").strip().lower().replace(" ", ""))
+
+
+_LAZY_LABELS: dict[type[enum.Enum], Mapping[Any, Any]] = {}
+E = TypeVar("E", bound=enum.Enum)
+
+
+def lazy_labels(enum_class: type[E], labels: dict[E, Any]) -> dict[E, Any]:
+    """Register an enum's page labels (lazy gettext, every member): the one place they are written; returns them
+    (for choices, templates and exports)."""
+    missing = [member for member in enum_class if member not in labels]
+    if missing:
+        raise ValueError(f"{enum_class.__name__}: no label for {missing}")
+    _LAZY_LABELS[enum_class] = labels
+    return labels
+
+
+def label_of(value: enum.Enum) -> str:
+    """The registered page label of any enum member (``lazy_labels``)."""
+    return str(_LAZY_LABELS[type(value)][value])
 
 
 @functools.cache
@@ -103,3 +134,23 @@ class TransformationMode(LabelledEnum):
 class PublicationState(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
+
+    @property
+    def label(self) -> str:
+        return label_of(self)
+
+
+TYPE_LABELS = lazy_labels(PatentType, {PatentType(code): name for code, name in TYPE_NAMES.items()})
+STATUS_LABELS = lazy_labels(LegalStatus, {
+    LegalStatus.PENDING: _l("审中"), LegalStatus.GRANTED: _l("有效"), LegalStatus.FEE_OVERDUE: _l("等年费滞纳金"),
+    LegalStatus.INVALIDATION_PENDING: _l("无效宣告请求审查中"), LegalStatus.TERMINATED: _l("未缴年费终止"),
+    LegalStatus.EXPIRED: _l("届满"), LegalStatus.INVALIDATED: _l("无效")})
+MATURITY_LABELS = lazy_labels(Maturity, {
+    Maturity.RESEARCH: _l("正在研发"), Maturity.LAB: _l("通过小试"), Maturity.PILOT: _l("通过中试"),
+    Maturity.SAMPLE: _l("已有样品"), Maturity.MASS_PRODUCTION: _l("可以量产"),
+    **{m: m.label_zh for m in Maturity if m.value.startswith("trl")}})
+MODE_LABELS = lazy_labels(TransformationMode, {
+    TransformationMode.TRANSFER: _l("转让"), TransformationMode.LICENSE: _l("许可"),
+    TransformationMode.OPEN_LICENSE: _l("开放许可"), TransformationMode.EQUITY: _l("作价入股")})
+STATE_LABELS = lazy_labels(PublicationState, {PublicationState.DRAFT: _l("草稿"),
+                                              PublicationState.PUBLISHED: _l("已发布")})

@@ -76,6 +76,12 @@ class FeedbackSchema(Schema):
     created_at = fields.DateTime()
 
 
+class MatchViewedSchema(Schema):
+    id = fields.Integer()
+    status = fields.String(attribute="status.value",
+                           metadata={"enum": ["suggested", "pushed", "viewed", "interested", "contacted", "dismissed"]})
+
+
 class MessageCreateSchema(Schema):
     body = fields.String(required=True, metadata={"description": f"1–{MAX_MESSAGE} characters"})
 
@@ -143,6 +149,14 @@ def read_notification(notification_id: int):
 @blp.response(200, ReadAllSchema)
 def read_all_notifications():
     return {"marked": services.mark_all_read(api_user())}
+
+
+@blp.post("/matches/<int:match_id>/viewed")
+@blp.response(200, MatchViewedSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+def mark_viewed(match_id: int):
+    """The need's company has seen a pushed match: ``pushed`` becomes ``viewed`` (the funnel's second stage)."""
+    return feedback.mark_viewed(api_user(), match_id)
 
 
 @blp.post("/matches/<int:match_id>/feedback")

@@ -23,7 +23,7 @@ from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.patents.models import Patent
 from marketplace.push.models import (
-    REASON_LABELS, FeedbackReason, MatchFeedback, Message, MessageThread, NotificationKind,
+    FeedbackReason, MatchFeedback, Message, MessageThread, NotificationKind,
 )
 from marketplace.push.notify import notify
 from marketplace.search.models import Match, MatchStatus
@@ -60,13 +60,14 @@ def get_match(user: User, match_id: int) -> tuple[Match, Side]:
     return match, Side.OWNER if owner_may_see(match) else Side.ADMIN
 
 
-def open_match(user: User, match_id: int) -> tuple[Match, Side]:
-    """The match page: the company opening a pushed match moves it to ``viewed`` in the funnel."""
+def mark_viewed(user: User, match_id: int) -> Match:
+    """The company has seen a pushed match (its page posts this once shown): ``pushed`` moves to ``viewed`` in the
+    funnel; any other status, or another party, leaves the match as it is."""
     match, side = get_match(user, match_id)
     if side == Side.COMPANY and match.status == MatchStatus.PUSHED:
         match.status = MatchStatus.VIEWED
         db.session.flush()
-    return match, side
+    return match
 
 
 def _parse_feedback(raw: Mapping[str, Any]) -> tuple[MatchStatus, FeedbackReason | None, str]:
@@ -170,7 +171,7 @@ class PatentFeedback:
     def to_dict(self) -> dict[str, Any]:
         return {"patent_id": self.patent_id, "title": self.title, "pushed": self.pushed, "statuses": self.statuses,
                 "reasons": self.reasons,
-                "reason_labels": {code: REASON_LABELS[FeedbackReason(code)] for code in self.reasons}}
+                "reason_labels": {code: FeedbackReason(code).label for code in self.reasons}}
 
 
 def _roll_up(patents: list[Patent]) -> list[PatentFeedback]:

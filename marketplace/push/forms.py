@@ -8,7 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from marketplace.needs.forms import MODE_LABELS, CheckboxListField, segment_choices
+from marketplace.needs.forms import CheckboxListField, segment_choices
+from marketplace.patents.vocab import MODE_LABELS
 from marketplace.push.feedback import MAX_COMMENT, MAX_MESSAGE
 from marketplace.segments.taxonomy import Taxonomy
 

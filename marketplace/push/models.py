@@ -9,9 +9,10 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation
-from marketplace.core.i18n import gettext
+from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.models import portable_enum, utcnow
 from marketplace.extensions import db
+from marketplace.patents.vocab import label_of, lazy_labels
 from marketplace.search.models import MatchStatus
 
 
@@ -144,20 +145,16 @@ class FeedbackReason(enum.StrEnum):
     PRICE = "price"
 
     @property
-    def label_zh(self) -> str:
-        return str(REASON_LABELS[self])
-
-    @property
     def label(self) -> str:
         """The reason in the visitor's language."""
-        return gettext(str(REASON_LABELS[self]))
+        return label_of(self)
 
 
-REASON_LABELS = {
-    FeedbackReason.TOO_EARLY: "太早期", FeedbackReason.BENEFIT_UNCLEAR: "收益不明确",
-    FeedbackReason.COMMERCIAL_ROUTE_UNCLEAR: "商业化路径不清", FeedbackReason.NOT_OUR_FIELD: "不属于我们领域",
-    FeedbackReason.PRICE: "价格",
-}
+REASON_LABELS = lazy_labels(FeedbackReason, {
+    FeedbackReason.TOO_EARLY: _l("太早期"), FeedbackReason.BENEFIT_UNCLEAR: _l("收益不明确"),
+    FeedbackReason.COMMERCIAL_ROUTE_UNCLEAR: _l("商业化路径不清"), FeedbackReason.NOT_OUR_FIELD: _l("不属于我们领域"),
+    FeedbackReason.PRICE: _l("价格"),
+})
 
 
 class MatchFeedback(db.Model):

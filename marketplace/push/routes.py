@@ -52,14 +52,23 @@ def inbox():
 @bp.get("/notifications/<int:notification_id>")
 @login_required
 def open_notification(notification_id: int):
-    """Follow an inbox entry (also the link e-mails carry): mark it read, go to its match or to the act it is about."""
+    """An inbox entry on its own (the link e-mails carry): reading it changes nothing; its button posts ``follow``."""
+    notification = services.get_notification(current_user, notification_id)
+    return render_template("push/notification.html", n=notification)
+
+
+@bp.post("/notifications/<int:notification_id>/open")
+@login_required
+def follow_notification(notification_id: int):
+    """Follow an inbox entry: mark it read, go to its match, thread or proposal, else back to the inbox."""
     notification = services.mark_read(current_user, notification_id)
+    data = notification.data or {}
     if notification.match_id is not None:
         return redirect(url_for("push.match", match_id=notification.match_id))
-    if (notification.data or {}).get("thread_id"):
-        return redirect(url_for("push.thread", thread_id=notification.data["thread_id"]))
-    if (notification.data or {}).get("proposal_id"):
-        return redirect(url_for("consents.proposal", proposal_id=notification.data["proposal_id"]))
+    if data.get("thread_id"):
+        return redirect(url_for("push.thread", thread_id=data["thread_id"]))
+    if data.get("proposal_id"):
+        return redirect(url_for("consents.proposal", proposal_id=data["proposal_id"]))
     return redirect(url_for("push.inbox", _anchor=f"n{notification.id}"))
 
 
@@ -121,7 +130,7 @@ def email_preference():
 
 def _render_match(match_id: int, feedback_form: FeedbackForm | None = None, message_form: MessageForm | None = None,
                   status: int = 200):
-    match, side = feedback.open_match(current_user, match_id)
+    match, side = feedback.get_match(current_user, match_id)
     _match, messages = feedback.list_messages(current_user, match_id)
     return render_template("push/match.html", match=match, side=side, messages=messages,
                            feedback_form=feedback_form or FeedbackForm(), message_form=message_form or MessageForm(),
@@ -132,6 +141,14 @@ def _render_match(match_id: int, feedback_form: FeedbackForm | None = None, mess
 @login_required
 def match(match_id: int):
     return _render_match(match_id)
+
+
+@bp.post("/matches/<int:match_id>/viewed")
+@login_required
+def viewed(match_id: int):
+    """Posted by the match page once shown to the need's company (script, or its button without one)."""
+    feedback.mark_viewed(current_user, match_id)
+    return redirect(url_for("push.match", match_id=match_id))
 
 
 @bp.post("/matches/<int:match_id>/feedback")

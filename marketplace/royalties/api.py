@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from marketplace.api.common import ErrorSchema, Money, api_user
+from marketplace.api.common import ErrorSchema, Money, Year, api_user
 from marketplace.core.dates import local_today
 from marketplace.openlicense.terms import RoyaltyBase
 from marketplace.royalties import services
@@ -41,7 +41,7 @@ class ReportWriteSchema(Schema):
 
 
 class StatementArgs(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(min=1985, max=2200))
+    year = Year(required=True)
 
 
 class StatementLineSchema(Schema):

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.core.dates import local_today
+from marketplace.core.dates import local_today, parse_year
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
 from marketplace.core.views import show_errors
@@ -72,14 +72,12 @@ def file_report(license_id: int):
 
 
 def _year(grant) -> int:
-    raw = request.args.get("year", "")
-    if raw == "":
+    year = parse_year(request.args.get("year"))
+    if year is None:
         years = services.statement_years(grant)
         today = local_today().year
         return today if not years or today in years else min(years, key=lambda y: abs(y - today))
-    if not raw.isdigit() or len(raw) != 4:
-        raise ValidationFailed.field("year", _("应为四位年份"))
-    return int(raw)
+    return year
 
 
 @bp.get("/licenses/<int:license_id>/royalties")

@@ -16,6 +16,8 @@ blp = Blueprint("search_api", __name__, url_prefix="", description="检索与匹
 
 
 class PatentSearchArgs(Schema):
+    """Documents the query; ``services.patent_query`` (the page's parser too) reads it."""
+
     q = fields.String(metadata={"description": "Chinese or English text; never interpreted as query syntax"})
     segment = fields.List(fields.String())
     grade = fields.List(fields.String())
@@ -25,10 +27,10 @@ class PatentSearchArgs(Schema):
     legal_status = fields.List(fields.String())
     maturity = fields.List(fields.String())
     mode = fields.List(fields.String())
-    open_license = fields.Boolean()
+    open_license = fields.String(metadata={"enum": ["true", "false", "1", "0"]})
     sort = fields.String(metadata={"enum": ["relevance", "application_date_desc", "application_date_asc", "grade"]})
-    page = fields.Integer()
-    per_page = fields.Integer()
+    page = fields.Integer(metadata={"minimum": 1, "maximum": services.MAX_PAGE})
+    per_page = fields.Integer(metadata={"minimum": 1, "maximum": services.MAX_PER_PAGE})
 
 
 class NeedSearchArgs(Schema):
@@ -36,8 +38,8 @@ class NeedSearchArgs(Schema):
     segment = fields.List(fields.String())
     mode = fields.List(fields.String())
     sort = fields.String(metadata={"enum": ["relevance", "newest"]})
-    page = fields.Integer()
-    per_page = fields.Integer()
+    page = fields.Integer(metadata={"minimum": 1, "maximum": services.MAX_PAGE})
+    per_page = fields.Integer(metadata={"minimum": 1, "maximum": services.MAX_PER_PAGE})
 
 
 class SearchPageSchema(Schema):
@@ -71,26 +73,23 @@ def _listed(match: Match | None, ranked: PatentMatch | NeedMatch) -> dict[str, A
             "status": (match.status if match is not None else MatchStatus.SUGGESTED).value, **ranked.to_dict()}
 
 
-def _params() -> dict[str, list[str]]:
-    """Query parameters as lists (``segment=a&segment=b``); the schema above documents them."""
-    return {key: [v for v in request.args.getlist(key) if v != ""] for key in request.args}
-
-
 @blp.get("/search/patents")
-@blp.arguments(PatentSearchArgs, location="query")
+@blp.doc(security=[], parameters=[{"in": "query", "schema": PatentSearchArgs}])
 @blp.response(200, SearchPageSchema)
-@blp.doc(security=[])
-def search_patents(_args):
-    """Full-text, faceted search of published patents, with highlights."""
-    return services.search_patents(_params()).to_dict()
+@blp.alt_response(422, schema=ErrorSchema)
+def search_patents():
+    """Full-text, faceted search of published patents, with highlights. The query is read by the search page's
+    own parser (``services.patent_query``): the same input gets the same answer, and the same field errors."""
+    return services.search_patents(services.params_of(request.args)).to_dict()
 
 
 @blp.get("/search/needs")
-@blp.arguments(NeedSearchArgs, location="query")
+@blp.doc(parameters=[{"in": "query", "schema": NeedSearchArgs}])
 @blp.response(200, SearchPageSchema)
-def search_needs(_args):
-    """Search open, public technology needs (universities, institutes, agencies)."""
-    return services.search_needs(api_user(), _params()).to_dict()
+@blp.alt_response(422, schema=ErrorSchema)
+def search_needs():
+    """Search open, public technology needs (universities, institutes, agencies); read as the page reads it."""
+    return services.search_needs(api_user(), services.params_of(request.args)).to_dict()
 
 
 @blp.get("/needs/<int:need_id>/matches")

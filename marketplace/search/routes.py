@@ -12,13 +12,9 @@ bp.add_app_template_global(factor_text)
 bp.add_app_template_global(factor_points)
 
 
-def _params() -> dict[str, list[str]]:
-    return {key: [v for v in request.args.getlist(key) if v != ""] for key in request.args}
-
-
 @bp.get("/search")
 def patents():
-    params = _params()
+    params = services.params_of(request.args)
     page = services.search_patents(params)
     owners = services.owner_names(page)
     return render_template("search/patents.html", page=page, params=params,
@@ -28,7 +24,7 @@ def patents():
 @bp.get("/search/needs")
 @login_required
 def needs():
-    params = _params()
+    params = services.params_of(request.args)
     page = services.search_needs(current_user, params)
     return render_template("search/needs.html", page=page, params=params)
 

@@ -5,17 +5,20 @@ match (need, patent, score, reasons, status) for pushes, feedback and statistics
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.accounts.permissions import get_visible
 from marketplace.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from marketplace.core.validation import QUERY_LABELS, FieldCollector
 from marketplace.extensions import db
 from marketplace.needs.models import Need
 from marketplace.patents.models import Patent
@@ -43,46 +46,92 @@ def _engine_errors():
         raise ServiceUnavailable(_("搜索服务暂不可用，请稍后重试"), retry_after=error.retry_after) from None
 
 
+# The search inputs' labels: both the search pages and the API name a wrong field by these.
+LABELS = {**QUERY_LABELS, "open_license": _l("开放许可"), "owner_id": _l("权利人")}
+MAX_PAGE, MAX_PER_PAGE = 100000, 100
+
+
+def params_of(args: MultiDict[str, str]) -> Params:
+    """A request's query string as lists (``segment=a&segment=b``), blanks dropped: the search pages and the API
+    read it the same way."""
+    return {key: [v for v in args.getlist(key) if v != ""] for key in args}
+
+
 def _first(params: Params, key: str, default: str = "") -> str:
     values = params.get(key) or []
     return str(values[0]) if values else default
 
 
-def _int(params: Params, key: str, default: int, low: int, high: int) -> int:
-    raw = _first(params, key, str(default))
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed.field(key, _("应为整数：%(value)s", value=raw)) from None
-    if not low <= value <= high:
-        raise ValidationFailed.field(key, _("应在 %(low)s–%(high)s 之间", low=low, high=high))
+def _bounded_int(low: int, high: int) -> Callable[[Any], int]:
+    def parse(raw: Any) -> int:
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValidationFailed(_("应为整数：%(value)s", value=raw)) from None
+        if not low <= value <= high:
+            raise ValidationFailed(_("应在 %(low)s–%(high)s 之间", low=low, high=high))
+        return value
+    return parse
+
+
+def _choice(allowed: Sequence[str]) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        if raw not in allowed:
+            raise ValidationFailed(_("可选值：%(values)s", values=", ".join(allowed)))
+        return str(raw)
+    return parse
+
+
+def _flag(raw: Any) -> bool:
+    value = {"true": True, "1": True, "false": False, "0": False}.get(str(raw).lower())
+    if value is None:
+        raise ValidationFailed(_("应为 true 或 false"))
     return value
 
 
-def _sort(params: Params, allowed: Sequence[str]) -> str:
-    sort = _first(params, "sort", "relevance")
-    if sort not in allowed:
-        raise ValidationFailed.field("sort", _("可选值：%(values)s", values=", ".join(allowed)))
-    return sort
+def _ids(raw: Sequence[str]) -> list[str]:
+    parse = _bounded_int(1, 2**63 - 1)
+    return [str(parse(value)) for value in raw]
+
+
+def _common(params: Params, sorts: Sequence[str], *, patents: bool) -> dict[str, Any]:
+    """The search inputs' one schema: every wrong field at once, named by its label."""
+    fields = _SearchFields(params, LABELS)
+    fields.parse_first("page", _bounded_int(1, MAX_PAGE))
+    fields.parse_first("per_page", _bounded_int(1, MAX_PER_PAGE))
+    fields.parse_first("sort", _choice(sorts))
+    if patents:
+        fields.parse_first("open_license", _flag)
+        fields.parse("owner_id", _ids)
+    fields.raise_errors()
+    return {"page": 1, "per_page": 20, "sort": "relevance", **fields.values}
+
+
+class _SearchFields(FieldCollector):
+    """A FieldCollector over query lists: one value per field unless the field repeats (filters)."""
+
+    def parse_first(self, field: str, parser: Callable[[Any], Any]) -> None:
+        if self.raw.get(field):
+            self.parse(field, lambda values: parser(values[0]))
 
 
 def patent_query(params: Params) -> PatentQuery:
     """Build the engine's query from request parameters (pages and API share this)."""
-    open_license = _first(params, "open_license")
+    checked = _common(params, PATENT_SORTS, patents=True)
     return PatentQuery(
         q=_first(params, "q"), segments=list(params.get("segment", [])), grades=list(params.get("grade", [])),
         patent_types=list(params.get("patent_type", [])), ipc_sections=list(params.get("ipc_section", [])),
-        owner_ids=list(params.get("owner_id", [])), legal_statuses=list(params.get("legal_status", [])),
+        owner_ids=checked.get("owner_id", []), legal_statuses=list(params.get("legal_status", [])),
         maturities=list(params.get("maturity", [])), modes=list(params.get("mode", [])),
-        open_license={"true": True, "1": True, "false": False, "0": False}.get(open_license.lower()),
-        sort=_sort(params, PATENT_SORTS), page=_int(params, "page", 1, 1, 100000),
-        per_page=_int(params, "per_page", 20, 1, 100))
+        open_license=checked.get("open_license"), sort=checked["sort"], page=checked["page"],
+        per_page=checked["per_page"])
 
 
 def need_query(params: Params) -> NeedQuery:
+    checked = _common(params, NEED_SORTS, patents=False)
     return NeedQuery(q=_first(params, "q"), segments=list(params.get("segment", [])),
-                     modes=list(params.get("mode", [])), sort=_sort(params, NEED_SORTS),
-                     page=_int(params, "page", 1, 1, 100000), per_page=_int(params, "per_page", 20, 1, 100))
+                     modes=list(params.get("mode", [])), sort=checked["sort"], page=checked["page"],
+                     per_page=checked["per_page"])
 
 
 def search_patents(params: Params) -> SearchPage:

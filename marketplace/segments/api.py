@@ -74,11 +74,6 @@ class SuggestionArgs(PageArgs):
     state = fields.String(validate=validate.OneOf([s.value for s in PublicationState]))
 
 
-def _filters(args: dict) -> PatentFilters:
-    return PatentFilters(q=args.get("q") or "", segment=args.get("segment") or None,
-                         state=PublicationState(args["state"]) if args.get("state") else None)
-
-
 def _dump(patent, found) -> dict:
     taxonomy, locale = current_app.extensions["taxonomy"], select_locale()
     return {"patent_id": patent.id, "title": patent.title, "segments": patent.segments,
@@ -91,7 +86,7 @@ def _dump(patent, found) -> dict:
 @blp.response(200, SuggestionPage)
 def list_suggestions(args: dict):
     """The caller's organisation's patents that have segments suggested from their IPC codes."""
-    page = suggestions.pending_suggestions(api_user(), _filters(args), args["page"], args["per_page"])
+    page = suggestions.pending_suggestions(api_user(), PatentFilters.from_values(args), args["page"], args["per_page"])
     return {"items": [_dump(patent, found) for patent, found in page.items],
             "meta": page_meta(page.page, page.per_page, page.total)}
 
@@ -124,7 +119,7 @@ def accept(body: dict):
     """Add the suggested segments: audited, and sent to search and pushes through the outbox."""
     user = api_user()
     if body.get("all"):
-        outcome = suggestions.accept_all_suggestions(user, _filters(body))
+        outcome = suggestions.accept_all_suggestions(user, PatentFilters.from_values(body))
     else:
         outcome = suggestions.accept_suggestions(user, body.get("patent_ids") or [])
     return {"patents": outcome.patents, "segments": outcome.segments}

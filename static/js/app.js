@@ -5,6 +5,8 @@
  *   <select data-shows-fields>       in its form, only the parts whose data-shown-for lists the chosen value show
  *   <form data-busy="…">             a long action: once submitted, its submit buttons are disabled (no second
  *                                    submission) and the one pressed shows a spinner with the message
+ *   <form data-post-on-load>         posted in the background once the page is shown (GET pages never write:
+ *                                    a page that records being seen, a match "viewed", posts it), then hidden
  */
 (function () {
   'use strict';
@@ -41,6 +43,10 @@
     if (event.target.closest && event.target.closest('[data-print]')) {
       window.print();
     }
+  });
+  document.querySelectorAll('form[data-post-on-load]').forEach(function (form) {
+    fetch(form.action, {method: 'POST', body: new FormData(form), credentials: 'same-origin', redirect: 'manual'})
+      .then(function () { form.hidden = true; });
   });
   document.addEventListener('change', function (event) {
     var selector = event.target.getAttribute && event.target.getAttribute('data-check-all');

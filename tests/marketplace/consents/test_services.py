@@ -103,7 +103,7 @@ def test_the_inbox_entry_leads_to_the_act(app, client, login, deal, university):
     with app.app_context():
         [notification] = inbox(university.organisation_id)
         notification_id = notification.id
-    response = client.get(f"/notifications/{notification_id}")
+    response = client.post(f"/notifications/{notification_id}/open")
     assert response.headers["Location"].endswith(f"/consents/proposals/{deal.proposals[0].id}")
 
 

@@ -95,3 +95,14 @@ def test_review_page_abandon_and_decision_page(client, login, fee_patent, univer
     client.get("/logout")
     login(other_university)
     assert client.get(response.location).status_code == 404
+
+
+def test_the_review_year_is_read_alike_by_page_and_api(client, login, token_for, university):
+    """One parser for ``year`` (core.dates.parse_year): the page and the API give the same reason for it."""
+    login(university)
+    for bad in ("20x6", "1900", "二〇二六"):
+        page = client.get(f"/fees/review?year={bad}")
+        api = client.get(f"/api/v1/fees/review?year={bad}", headers=token_for(university))
+        assert page.status_code == api.status_code == 422
+        assert list(api.json["fields"]) == ["year"] and api.json["fields"]["year"] == "应为四位年份（1985–2200）"
+        assert f'<li data-field="year">{api.json["fields"]["year"]}</li>' in page.get_data(as_text=True)

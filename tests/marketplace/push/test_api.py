@@ -68,6 +68,9 @@ def test_notifications_show_the_push_with_its_explanation(client, pushed_match, 
 def test_feedback_and_messages(client, app, pushed_match, company, university, token_for):
     match_id, patent = pushed_match
     company_headers, owner_headers = token_for(company), token_for(university)
+    assert client.post(f"/api/v1/matches/{match_id}/viewed", headers=owner_headers).json["status"] == "pushed"
+    assert client.post(f"/api/v1/matches/{match_id}/viewed", headers=company_headers).json == \
+        {"id": match_id, "status": "viewed"}
     response = client.post(f"/api/v1/matches/{match_id}/feedback", json={"status": "interested"},
                            headers=company_headers)
     assert response.status_code == 201 and response.json["status"] == "interested"

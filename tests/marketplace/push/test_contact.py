@@ -29,7 +29,7 @@ def test_a_company_contacts_the_owner_without_a_match_and_the_owner_answers(app,
     inbox = client.get("/api/v1/notifications").get_json()["items"]
     assert any("贵校这项专利可以许可吗" in n["body"] for n in inbox)
     notification = next(n for n in inbox if "贵校这项专利" in n["body"])
-    assert client.get(f"/notifications/{notification['id']}").location.endswith(thread_url.split("localhost")[-1])
+    assert client.post(f"/notifications/{notification['id']}/open").location.endswith(thread_url.split("localhost")[-1])
     assert "贵校这项专利可以许可吗" in client.get(thread_url).get_data(as_text=True)
     assert client.post(thread_url, data={"body": "可以，欢迎来访。"}).status_code == 302
     assert client.get(f"/patents/{listed.id}/contact").status_code == 403  # its own patent

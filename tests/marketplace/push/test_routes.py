@@ -29,11 +29,46 @@ def test_inbox_badge_and_link_to_the_match(client, login, pushed_match, company)
     page = client.get("/notifications").get_data(as_text=True)
     assert 'data-unread="1"' in page and "新专利匹配您的需求" in page
     notification_id = page.split('data-notification-id="')[1].split('"')[0]
-    followed = client.get(f"/notifications/{notification_id}")
+    assert f'action="/notifications/{notification_id}/open"' in page  # the entry is a button that posts
+    landing = client.get(f"/notifications/{notification_id}")  # the e-mail's link: shown, still unread
+    assert landing.status_code == 200 and 'data-read="0"' in landing.get_data(as_text=True)
+    assert 'data-unread="1"' in client.get("/notifications").get_data(as_text=True)
+    followed = client.post(f"/notifications/{notification_id}/open")
     assert followed.status_code == 302 and followed.location.endswith(f"/matches/{pushed_match}")
     match_page = client.get(f"/matches/{pushed_match}").get_data(as_text=True)
     assert "推送理由" in match_page and "锂离子电池" in match_page
     assert 'data-unread="0"' in match_page
+
+
+def test_the_match_page_posts_viewed_once_shown(client, app, login, pushed_match, company, university):
+    """GET shows the match unchanged; the page's background form moves it to 'viewed' (only for the company)."""
+    login(university)
+    assert "data-post-on-load" not in client.get(f"/matches/{pushed_match}").get_data(as_text=True)
+    assert client.post(f"/matches/{pushed_match}/viewed").status_code == 302
+    client.post("/logout")
+    login(company)
+    page = client.get(f"/matches/{pushed_match}").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Match, pushed_match).status == MatchStatus.PUSHED
+    assert f'action="/matches/{pushed_match}/viewed" class="float-end" data-post-on-load' in page
+    assert client.post(f"/matches/{pushed_match}/viewed").location.endswith(f"/matches/{pushed_match}")
+    with app.app_context():
+        assert db.session.get(Match, pushed_match).status == MatchStatus.VIEWED
+    assert "data-post-on-load" not in client.get(f"/matches/{pushed_match}").get_data(as_text=True)
+
+
+def test_mark_viewed_and_follow_need_the_csrf_token(client, app, login, pushed_match, company, request):
+    login(company)
+    notification_id = client.get("/notifications").get_data(as_text=True).split('data-notification-id="')[1] \
+        .split('"')[0]
+    request.getfixturevalue("csrf_app")
+    assert client.post(f"/matches/{pushed_match}/viewed").status_code == 400
+    assert client.post(f"/notifications/{notification_id}/open").status_code == 400
+    page = client.get(f"/matches/{pushed_match}").get_data(as_text=True)
+    token = page.split('data-post-on-load>')[1].split('value="')[1].split('"')[0]
+    assert client.post(f"/matches/{pushed_match}/viewed", data={"csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Match, pushed_match).status == MatchStatus.VIEWED
 
 
 def test_feedback_and_message_forms(client, app, login, pushed_match, company, university):

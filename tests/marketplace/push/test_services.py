@@ -175,12 +175,15 @@ def test_owner_sees_a_private_need_only_once_the_company_speaks(ctx, company, un
     assert feedback.get_match(university.load(), match_id)[1] == feedback.Side.OWNER
 
 
-def test_opening_a_pushed_match_marks_it_viewed(ctx, pushed, company, university):
+def test_a_pushed_match_seen_by_the_company_is_viewed(ctx, pushed, company, university):
     match_id, _patent = pushed
-    feedback.open_match(university.load(), match_id)
-    assert db.session.get(Match, match_id).status == MatchStatus.PUSHED
-    feedback.open_match(company.load(), match_id)
-    assert db.session.get(Match, match_id).status == MatchStatus.VIEWED
+    feedback.get_match(company.load(), match_id)
+    assert db.session.get(Match, match_id).status == MatchStatus.PUSHED  # reading changes nothing
+    feedback.mark_viewed(university.load(), match_id)
+    assert db.session.get(Match, match_id).status == MatchStatus.PUSHED  # the owner's view is not the funnel's
+    assert feedback.mark_viewed(company.load(), match_id).status == MatchStatus.VIEWED
+    feedback.give_feedback(company.load(), match_id, {"status": "interested"})
+    assert feedback.mark_viewed(company.load(), match_id).status == MatchStatus.INTERESTED  # never goes back
 
 
 def test_owner_rolls_up_feedback_per_patent(ctx, pushed, company, university, other_university):
