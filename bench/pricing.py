@@ -12,7 +12,6 @@ The target (issue 14) is p95 ≤ 200 ms at 1,000,000 deals.
 """
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -21,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
-from bench.stats import build_app, fill, percentile  # noqa: E402
+from bench.stats import build_app, empty_schema, fill, ledger_arguments, percentile  # noqa: E402
 
 
 def bench_user():
@@ -44,12 +43,7 @@ def bench_user():
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", required=True, help="a PostgreSQL database of your own (emptied!)")
-    parser.add_argument("--deals", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--reuse", action="store_true", help="time an already filled database")
-    args = parser.parse_args()
+    args = ledger_arguments(__doc__.split("\n")[0], runs=50)
     app = build_app(args.database_url)
     from marketplace.extensions import db
     from marketplace.patents.models import Patent
@@ -58,9 +52,7 @@ def main() -> None:
 
     with app.app_context():
         if not args.reuse:
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-            db.create_all()
+            empty_schema()
             print(f"filling {args.deals:,} deals …", flush=True)
             fill(app, args.deals)
         user = bench_user()

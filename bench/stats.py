@@ -225,13 +225,26 @@ def time_queries(app, scope, year: int, today: date, runs: int) -> list[tuple[st
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def ledger_arguments(description: str, runs: int) -> argparse.Namespace:
+    """The command line every ledger bench takes (this one and ``bench/pricing.py`` share the database)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database of your own (emptied!)")
     parser.add_argument("--deals", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=runs)
     parser.add_argument("--reuse", action="store_true", help="time an already filled database")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def empty_schema() -> None:
+    """Drop everything in the bench database and create the app's tables afresh."""
+    from marketplace.extensions import db
+    db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.session.commit()
+    db.create_all()
+
+
+def main() -> None:
+    args = ledger_arguments(__doc__.split("\n")[0], runs=20)
     app = build_app(args.database_url)
     from marketplace.console import rollup
     from marketplace.console.ledger import Scope
@@ -240,9 +253,7 @@ def main() -> None:
 
     with app.app_context():
         if not args.reuse:
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-            db.create_all()
+            empty_schema()
             print(f"filling {args.deals:,} deals …", flush=True)
             info = fill(app, args.deals)
             started = time.perf_counter()

@@ -307,6 +307,13 @@ def pending_counts() -> dict[str, int]:
     return {name: count for name, count in rows}
 
 
+def pending_events(limit: int = 200) -> list[OutboxEvent]:
+    """Rows still waiting (due or backing off; not the dead letter), oldest first."""
+    return list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.processed_at.is_(None),
+                                                             OutboxEvent.dead_at.is_(None))
+                                   .order_by(OutboxEvent.id).limit(limit)))
+
+
 def dead_letters(limit: int = 200) -> list[OutboxEvent]:
     """Rows that failed ``max_attempts`` times, newest first."""
     return list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.dead_at.is_not(None),

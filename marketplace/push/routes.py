@@ -7,15 +7,12 @@ import click
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from marketplace.core import outbox, transaction
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.jobs import jobs
-from marketplace.core.models import OutboxEvent
 from marketplace.core.scheduler import periodic_jobs
 from marketplace.core.views import page_number, show_errors
-from marketplace.extensions import db
 from marketplace.push import contact, feedback, services
 from marketplace.push.forms import EmailModeForm, FeedbackForm, MessageForm, SubscriptionForm
 from marketplace.push.models import REASON_LABELS
@@ -258,11 +255,8 @@ def admin_jobs():
     """Failed jobs (RQ's registries), outbox rows still pending and the outbox's dead letter."""
     _require_admin()
     runner = jobs()
-    stuck = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.processed_at.is_(None),
-                                                              OutboxEvent.dead_at.is_(None))
-                                    .order_by(OutboxEvent.id).limit(200)))
     return render_template("push/admin_jobs.html", inline=runner.inline, failed=runner.failed_jobs(),
-                           stuck=stuck, pending=outbox.pending_counts(), dead=outbox.dead_letters(),
+                           stuck=outbox.pending_events(), pending=outbox.pending_counts(), dead=outbox.dead_letters(),
                            max_attempts=outbox.registry().max_attempts, periodic=periodic_jobs())
 
 
