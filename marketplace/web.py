@@ -21,7 +21,7 @@ from marketplace.core import sqlite, transaction
 from marketplace.core.errors import DomainError
 from marketplace.core.inputs import INT_MAX, MAX_JSON_BYTES
 from marketplace.core.money import format_cny
-from marketplace.core.validation import QUERY_LABELS, field_message
+from marketplace.core.validation import FIELD_LABELS, field_message
 from marketplace.extensions import babel, db, login_manager
 
 log = logging.getLogger(__name__)
@@ -241,9 +241,9 @@ def _http_error_body(error: HTTPException) -> dict[str, object]:
 
 
 def _argument_labels() -> dict[str, Any]:
-    """Field labels for an API error's message: the shared query labels, and each argument schema field's
+    """Field labels for an API error's message: the shared ``FIELD_LABELS``, overridden by each argument schema field's
     ``metadata["label"]`` (so the message names fields as the pages do, in the visitor's language)."""
-    labels: dict[str, Any] = dict(QUERY_LABELS)
+    labels: dict[str, Any] = dict(FIELD_LABELS)
     view = current_app.view_functions.get(request.endpoint or "")
     for parameter in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
         schema = parameter.get("schema")

@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.accounts.permissions import get_visible
 from marketplace.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
-from marketplace.core.validation import QUERY_LABELS, FieldCollector
+from marketplace.core.validation import FIELD_LABELS, FieldCollector
 from marketplace.extensions import db
 from marketplace.needs.models import Need
 from marketplace.patents.models import Patent
@@ -47,7 +47,7 @@ def _engine_errors():
 
 
 # The search inputs' labels: both the search pages and the API name a wrong field by these.
-LABELS = {**QUERY_LABELS, "open_license": _l("开放许可"), "owner_id": _l("权利人")}
+LABELS = {**FIELD_LABELS, "open_license": _l("开放许可")}
 MAX_PAGE, MAX_PER_PAGE = 100000, 100
 
 
