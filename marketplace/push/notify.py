@@ -102,10 +102,18 @@ def notify(organisation_id: int, kind: NotificationKind, dedupe_key: str, title:
 
 def organisation_locale(organisation_id: int) -> str:
     """The language most of the organisation's active members read (``User.locale``); Chinese when none chose,
-    on a tie with Chinese, or when the organisation has no members."""
+    on a tie, or when the organisation has no members."""
     counts = Counter(("en" if (user.locale or "zh").startswith("en") else "zh")
                      for user, _mode in _recipients(organisation_id))
     return "en" if counts["en"] > counts["zh"] else "zh"
+
+
+def _contact_locale(address: str, recipients: list[tuple[User, EmailMode]], organisation_id: int) -> str | None:
+    """The language of the copy to the contact address; None when a member with that address had it at once."""
+    for user, mode in recipients:
+        if user.email.lower() == address.lower():
+            return None if mode == EmailMode.IMMEDIATE else user.locale or "zh"
+    return organisation_locale(organisation_id)
 
 
 def notify_organisation(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: Message,
@@ -113,14 +121,18 @@ def notify_organisation(organisation_id: int, kind: NotificationKind, dedupe_key
     """``notify``, and mail the organisation's contact address too (reminders that must reach the office, not only
     the members who asked for immediate mail); nothing when the key was used before.
 
-    The contact address belongs to no user, so its copy is written in the
-    language most of the organisation's members read (``organisation_locale``:
-    Chinese unless English readers are the majority).
+    The copy is in the reader's language like every mail: when the contact
+    address is a member's own, in that member's language (and not sent twice
+    when the member had it at once); otherwise the address belongs to no user
+    and the copy is written in the language most members read
+    (``organisation_locale``: Chinese unless English readers are the majority).
     """
     notification = notify(organisation_id, kind, dedupe_key, title, body, data=data)
     organisation = db.session.get(Organisation, organisation_id)
     if notification is not None and organisation is not None and organisation.contact_email:
-        _mail(organisation.contact_email, organisation_locale(organisation_id), notification)
+        locale = _contact_locale(organisation.contact_email, _recipients(organisation_id), organisation_id)
+        if locale is not None:
+            _mail(organisation.contact_email, locale, notification)
     return notification
 
 
