@@ -32,14 +32,14 @@ SOON = timedelta(days=30)
 def remind_owners(day: date) -> int:
     """One notice per owner and week: fees due within 30 days, and fees in their grace period."""
     week = day.isocalendar()
+    late = (AnnualFee.due_date < day).label("late")  # grouped by its name: PostgreSQL sees one expression
     rows = db.session.execute(
-        select(AnnualFee.owner_id, AnnualFee.due_date < day, func.count(), func.sum(AnnualFee.amount),
-               func.min(AnnualFee.grace_end))
+        select(AnnualFee.owner_id, late, func.count(), func.sum(AnnualFee.amount), func.min(AnnualFee.grace_end))
         .where(AnnualFee.state == FeeState.OPEN, AnnualFee.due_date <= day + SOON)
-        .group_by(AnnualFee.owner_id, AnnualFee.due_date < day)).all()
+        .group_by(AnnualFee.owner_id, late)).all()
     summary: dict[int, dict[bool, tuple[int, Any, date]]] = {}
-    for owner_id, late, count, amount, grace in rows:
-        summary.setdefault(owner_id, {})[bool(late)] = (count, amount, grace)
+    for owner_id, overdue, count, amount, grace in rows:
+        summary.setdefault(owner_id, {})[bool(overdue)] = (count, amount, grace)
     sent = 0
     for owner_id, parts in summary.items():
         lines = []

@@ -102,7 +102,7 @@ def _enum_label(reference: str, value: str) -> str:
 
 def _value(value: Any) -> Any:
     """A stored parameter as shown in the current locale."""
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         return value
     if "enum" in value:
         return _enum_label(value["enum"], value["value"])
@@ -122,7 +122,7 @@ def _value(value: Any) -> Any:
     return value
 
 
-def render(stored: Message) -> str:
+def render(stored: Mapping[str, Any]) -> str:
     """A stored message in the current locale."""
     params = {name: _value(value) for name, value in (stored.get("params") or {}).items()}
     return _(stored["msgid"], **params)

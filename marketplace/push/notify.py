@@ -108,12 +108,16 @@ def organisation_locale(organisation_id: int) -> str:
     return "en" if counts["en"] > counts["zh"] else "zh"
 
 
-def _contact_locale(address: str, recipients: list[tuple[User, EmailMode]], organisation_id: int) -> str | None:
-    """The language of the copy to the contact address; None when a member with that address had it at once."""
-    for user, mode in recipients:
-        if user.email.lower() == address.lower():
-            return None if mode == EmailMode.IMMEDIATE else user.locale or "zh"
-    return organisation_locale(organisation_id)
+def _member_with(address: str, recipients: list[tuple[User, EmailMode]]) -> tuple[User, EmailMode] | None:
+    return next(((user, mode) for user, mode in recipients if user.email.lower() == address.lower()), None)
+
+
+def address_locale(organisation_id: int, address: str) -> str:
+    """The language to write to one of an organisation's addresses in (a contact address, a declaration's):
+    its member's when the address is a member's own, else the language most members read
+    (``organisation_locale``)."""
+    member = _member_with(address, _recipients(organisation_id))
+    return (member[0].locale or "zh") if member is not None else organisation_locale(organisation_id)
 
 
 def notify_organisation(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: Message,
@@ -130,9 +134,11 @@ def notify_organisation(organisation_id: int, kind: NotificationKind, dedupe_key
     notification = notify(organisation_id, kind, dedupe_key, title, body, data=data)
     organisation = db.session.get(Organisation, organisation_id)
     if notification is not None and organisation is not None and organisation.contact_email:
-        locale = _contact_locale(organisation.contact_email, _recipients(organisation_id), organisation_id)
-        if locale is not None:
-            _mail(organisation.contact_email, locale, notification)
+        member = _member_with(organisation.contact_email, _recipients(organisation_id))
+        if member is None:
+            _mail(organisation.contact_email, organisation_locale(organisation_id), notification)
+        elif member[1] != EmailMode.IMMEDIATE:  # a member's own address: in its language, and only once
+            _mail(organisation.contact_email, member[0].locale, notification)
     return notification
 
 

@@ -320,3 +320,49 @@ def test_every_notification_message_has_an_english_entry_without_chinese():
     chinese = sorted(msgid for msgid in msgids if msgid in catalog and HAN.search(catalog[msgid].string or ""))
     assert missing == [] and chinese == []
     assert re.search(r"%\(act\)s", catalog["待您确认：%(act)s %(summary)s"].string)
+
+
+def test_open_license_notice_mail_is_in_the_owners_language(app, mailbox, university, company):
+    from marketplace.openlicense import licensing
+
+    with service(app):
+        db.session.get(User, university.id).locale = "en"
+        patent = factories.make_granted_patent(university)
+        declaration_id = factories.make_open_license(university, patent)  # contact: tto@example.test
+        licensing.accept_open_license(company.load(), declaration_id)
+        transaction.commit()
+    [(subject, body)] = [(s, b) for to, s, b in mailbox if to == "tto@example.test"]
+    assert subject.startswith("Open license")
+    assert chinese_outside_data(f"{subject}\n{body}", data_strings(app, skip=("notifications",))) == []
+
+
+def test_approvers_are_mailed_and_notices_labelled_in_their_language(app, client, english_ready, mailbox,
+                                                                     university, company, agency):
+    from marketplace.approvals import config, reviews
+    from marketplace.approvals.models import Review
+    from marketplace.deals import services as deals
+
+    with service(app):
+        college = factories.add_member(university, email="college@example.test")
+        db.session.get(User, college.id).locale = "en"
+        role = config.save_role(university.load(), {"name": "学院", "member_ids": [college.id]})
+        config.save_workflow(university.load(), {"act": "deal_signing", "publicity_days": 15,
+                                                 "contact_phone": "0851-12345678",
+                                                 "steps": [{"name": "学院审核", "role_id": role.id}]})
+        patent = factories.make_granted_patent(university)
+        deals.record_deal(agency.load(), {
+            "mode": "transfer", "seller_id": university.organisation_id, "buyer_id": company.organisation_id,
+            "patent_ids": [patent.id], "amount": "800000.00", "title": "无人机专利转让"})
+        transaction.commit()
+        review = db.session.scalar(select(Review).where(Review.organisation_id == university.organisation_id))
+        reviews.decide_step(college.load(), review.id, True, "同意")
+        transaction.commit()
+        notice_id = review.notice.id
+    [(subject, body)] = [(s, b) for to, s, b in mailbox if to == "college@example.test"]
+    assert subject.startswith("[Patent Matchmaking Platform] ") and "/office/approvals/reviews/" in body
+    assert chinese_outside_data(f"{subject}\n{body}", data_strings(app)) == []
+    client.get("/lang/en")
+    page = visible_text(client.get(f"/notices/{notice_id}"))
+    assert "Deal signing" in page
+    api = client.get("/api/v1/approvals/notices", headers={"Accept-Language": "en"}).get_json()
+    assert [item["act_label"] for item in api] == ["Deal signing"]
