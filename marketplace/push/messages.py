@@ -88,11 +88,6 @@ def _english() -> bool:
     return locale is not None and locale.language == "en"
 
 
-def separator() -> str:
-    """Between the items of a list: 、 in Chinese, a comma in English."""
-    return ", " if _english() else "、"
-
-
 def _enum_label(reference: str, value: str) -> str:
     module, _sep, name = reference.partition(":")
     enum_class = getattr(importlib.import_module(module), name)
@@ -111,10 +106,10 @@ def _value(value: Any) -> Any:
     if "segments" in value:
         taxonomy = current_app.extensions["taxonomy"]
         locale = "en" if _english() else "zh"
-        return separator().join(taxonomy.label(code, locale) for code in value["segments"])
+        return _("、").join(taxonomy.label(code, locale) for code in value["segments"])
     if "list" in value:
         items = [str(_value(item)) for item in value["list"]]
-        return separator().join(items) if items or not value.get("empty") else render(value["empty"])
+        return _("、").join(items) if items or not value.get("empty") else render(value["empty"])
     if "zh" in value and "en" in value:
         return value["en"] if _english() else value["zh"]
     if "msgid" in value:
