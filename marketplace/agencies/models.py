@@ -16,7 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import TimestampMixin, portable_enum, utcnow
 from marketplace.extensions import db
-from marketplace.patents.vocab import LabelledEnum
+from marketplace.core.i18n import lazy_gettext as _l
+from marketplace.patents.vocab import LabelledEnum, lazy_labels
 
 
 class RelationshipStatus(LabelledEnum):
@@ -42,6 +43,13 @@ class AgencyPermission(LabelledEnum):
     FUNNEL = "funnel", "推送转化漏斗"
     CONFIRM_PAYMENTS = "confirm_payments", "代为确认收款"
 
+
+PERMISSION_LABELS = lazy_labels(AgencyPermission, {
+    AgencyPermission.SERVE: _l("服务关系"),
+    AgencyPermission.OPEN_LICENSES: _l("开放许可与费用统计"),
+    AgencyPermission.FUNNEL: _l("推送转化漏斗"),
+    AgencyPermission.CONFIRM_PAYMENTS: _l("代为确认收款"),
+})
 
 GRANTABLE = (AgencyPermission.OPEN_LICENSES, AgencyPermission.FUNNEL, AgencyPermission.CONFIRM_PAYMENTS)
 

@@ -26,12 +26,13 @@ from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today, parse_date
 from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.core.i18n import gettext as _
-from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.extensions import db
 from marketplace.push.models import Notification, NotificationKind
-from marketplace.push.notify import notify
+from marketplace.push.messages import N_, Line, Message, listing, text
+from marketplace.push.messages import message as stored
+from marketplace.push.notify import notify_organisation
 
 ENTITY = "agency_relationship"
 EARLIEST_START = date(2000, 1, 1)
@@ -120,16 +121,13 @@ def _previous_end(agency_id: int, organisation_id: int) -> date | None:
 
 # --- telling the other side ------------------------------------------------------------------------------
 
-def _tell(relationship: AgencyRelationship, recipient: Organisation, event: str, title: str, body: str) -> None:
-    """Inbox entry (mailed to members who want mail at once) and a mail to the organisation's contact address.
-
-    Stored text is Chinese, as every inbox entry is: it is written once, for
-    whoever reads it later.
-    """
-    notify(recipient.id, NotificationKind.AGENCY, f"agency:{relationship.id}:{event}:{utcnow().isoformat()}",
-           title, body, data={"relationship_id": relationship.id, "event": event})
-    if recipient.contact_email:
-        queue_mail(recipient.contact_email, f"[专利供需对接平台] {title}", body)
+def _tell(relationship: AgencyRelationship, recipient: Organisation, event: str, title: Message,
+          body: list[Line]) -> None:
+    """Inbox entry (mailed to members who want mail at once) and a mail to the organisation's contact address,
+    each in its reader's language (``push.messages``)."""
+    notify_organisation(recipient.id, NotificationKind.AGENCY,
+                        f"agency:{relationship.id}:{event}:{utcnow().isoformat()}", title, body,
+                        data={"relationship_id": relationship.id, "event": event})
 
 
 def _answered(relationship: AgencyRelationship, organisation: Organisation) -> None:
@@ -144,8 +142,9 @@ def _counterpart(relationship: AgencyRelationship, side: Organisation) -> Organi
     return relationship.organisation if side.id == relationship.agency_id else relationship.agency
 
 
-def _scope_text(permissions: Iterable[str]) -> str:
-    return "、".join(AgencyPermission(p).label_zh for p in permissions) or "仅服务关系"
+def _scope(permissions: Iterable[str]) -> dict[str, Any]:
+    """The permissions as a message parameter: their labels, in the reader's language."""
+    return listing([AgencyPermission(p) for p in permissions], empty=stored(N_("仅服务关系")))
 
 
 # --- acts ------------------------------------------------------------------------------------------------
@@ -189,13 +188,17 @@ def request_relationship(user: User, raw: Mapping[str, Any]) -> AgencyRelationsh
                  {"agency_id": agency.id, "organisation_id": client.id, "side": side, "permissions": permissions,
                   "start_on": start_on}, actor=user)
     if side == RequestSide.AGENCY:
-        _tell(relationship, client, "requested", f"{agency.name} 申请为本机构提供运营服务",
-              f"{agency.name} 申请成为本机构的服务运营机构，申请的授权范围：{_scope_text(permissions)}。"
-              f"{message}\n请在“运营机构授权”页面接受或拒绝；未经接受，该机构看不到本机构的任何数据。")
+        _tell(relationship, client, "requested", stored(N_("%(agency)s 申请为本机构提供运营服务"), agency=agency.name),
+              [stored(N_("%(agency)s 申请成为本机构的服务运营机构，申请的授权范围：%(scope)s。"), agency=agency.name,
+                      scope=_scope(permissions)),
+               text(message),
+               stored(N_("请在“运营机构授权”页面接受或拒绝；未经接受，该机构看不到本机构的任何数据。"))])
     else:
-        _tell(relationship, agency, "requested", f"{client.name} 委托本机构提供运营服务",
-              f"{client.name} 请本机构为其提供运营服务，授权范围：{_scope_text(permissions)}。"
-              f"{message}\n请在“服务机构”页面接受或拒绝。")
+        _tell(relationship, agency, "requested", stored(N_("%(organisation)s 委托本机构提供运营服务"),
+                                                        organisation=client.name),
+              [stored(N_("%(organisation)s 请本机构为其提供运营服务，授权范围：%(scope)s。"), organisation=client.name,
+                      scope=_scope(permissions)),
+               text(message), stored(N_("请在“服务机构”页面接受或拒绝。"))])
     return relationship
 
 
@@ -255,9 +258,10 @@ def accept_relationship(user: User, relationship_id: int, raw: Mapping[str, Any]
     record_audit("agency.accepted", ENTITY, relationship.id,
                  {"started_on": start, "permissions": relationship.permissions}, actor=user)
     other = _counterpart(relationship, organisation)
-    _tell(relationship, other, "accepted", f"{organisation.name} 已接受运营服务授权",
-          f"{organisation.name} 已接受：{relationship.agency.name} 自 {start.isoformat()} 起为 "
-          f"{relationship.organisation.name} 提供运营服务，授权范围：{_scope_text(relationship.permissions)}。")
+    _tell(relationship, other, "accepted", stored(N_("%(organisation)s 已接受运营服务授权"), organisation=organisation.name),
+          [stored(N_("%(organisation)s 已接受：%(agency)s 自 %(start)s 起为 %(client)s 提供运营服务，授权范围：%(scope)s。"),
+                  organisation=organisation.name, agency=relationship.agency.name, start=start.isoformat(),
+                  client=relationship.organisation.name, scope=_scope(relationship.permissions))])
     return relationship
 
 
@@ -273,7 +277,8 @@ def decline_relationship(user: User, relationship_id: int, raw: Mapping[str, Any
     _answered(relationship, organisation)
     record_audit("agency.declined", ENTITY, relationship.id, {"comment": relationship.decision_comment}, actor=user)
     _tell(relationship, _counterpart(relationship, organisation), "declined",
-          f"{organisation.name} 拒绝了运营服务授权申请", relationship.decision_comment)
+          stored(N_("%(organisation)s 拒绝了运营服务授权申请"), organisation=organisation.name),
+          [text(relationship.decision_comment)])
     return relationship
 
 
@@ -295,7 +300,7 @@ def withdraw_request(user: User, relationship_id: int) -> AgencyRelationship:
     db.session.flush()
     record_audit("agency.withdrawn", ENTITY, relationship.id, {}, actor=user)
     _tell(relationship, _counterpart(relationship, organisation), "withdrawn",
-          f"{organisation.name} 撤回了运营服务授权申请", "")
+          stored(N_("%(organisation)s 撤回了运营服务授权申请"), organisation=organisation.name), [])
     return relationship
 
 
@@ -333,8 +338,9 @@ def change_permissions(user: User, relationship_id: int, raw: Mapping[str, Any])
         record_audit("agency.permissions_changed", ENTITY, relationship.id,
                      {"permissions": [before, wanted], "from": start}, actor=user)
         _tell(relationship, relationship.agency, "permissions",
-              f"{relationship.organisation.name} 变更了授权范围",
-              f"自 {start.isoformat()} 起的授权范围：{_scope_text(wanted)}（此前：{_scope_text(before)}）。")
+              stored(N_("%(organisation)s 变更了授权范围"), organisation=relationship.organisation.name),
+              [stored(N_("自 %(start)s 起的授权范围：%(scope)s（此前：%(before)s）。"), start=start.isoformat(),
+                      scope=_scope(wanted), before=_scope(before))])
     return relationship
 
 
@@ -357,7 +363,9 @@ def revoke_relationship(user: User, relationship_id: int, raw: Mapping[str, Any]
     db.session.flush()
     record_audit("agency.revoked", ENTITY, relationship.id,
                  {"ended_on": relationship.ended_on, "reason": relationship.end_reason}, actor=user)
-    _tell(relationship, relationship.agency, "revoked", f"{relationship.organisation.name} 撤销了运营服务授权",
-          f"自 {relationship.ended_on.isoformat()} 起，本机构不再为 {relationship.organisation.name} 提供运营服务，"
-          f"也不再看到其新的数据。{relationship.end_reason}")
+    _tell(relationship, relationship.agency, "revoked",
+          stored(N_("%(organisation)s 撤销了运营服务授权"), organisation=relationship.organisation.name),
+          [stored(N_("自 %(end)s 起，本机构不再为 %(organisation)s 提供运营服务，也不再看到其新的数据。"),
+                  end=relationship.ended_on.isoformat(), organisation=relationship.organisation.name),
+           text(relationship.end_reason)])
     return relationship

@@ -13,6 +13,7 @@ from marshmallow import Schema, fields, validate
 from marketplace.api.common import ErrorSchema, Money, api_user
 from marketplace.approvals import config, publicity, reviews
 from marketplace.approvals.models import ObjectionStatus, Pricing, ReviewStatus, StepDecision
+from marketplace.consents.models import ConsentAct
 
 blp = Blueprint("approvals_api", __name__, url_prefix="/approvals",
                 description="Internal approval and publicity (内部审批与公示) of an institution's acts: a workflow "
@@ -47,7 +48,8 @@ class NoticeSchema(Schema):
     id = fields.Integer()
     organisation = fields.String(attribute="organisation.name")
     title = fields.String()
-    act_label = fields.String()
+    act_label = fields.Function(lambda notice: ConsentAct(notice.review.act).label,
+                                metadata={"description": "the act, in the caller's language"})
     achievement = fields.String()
     parties = fields.String()
     pricing = fields.Enum(Pricing, by_value=True)

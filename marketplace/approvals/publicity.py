@@ -41,7 +41,8 @@ def public_notices(current: bool = True, organisation_id: int | None = None, pag
     if organisation_id is not None:
         stmt = stmt.where(PublicityNotice.organisation_id == organisation_id)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = list(db.session.scalars(stmt.options(selectinload(PublicityNotice.organisation))
+    items = list(db.session.scalars(stmt.options(selectinload(PublicityNotice.organisation),
+                                                 selectinload(PublicityNotice.review))
                                     .order_by(PublicityNotice.starts_on.desc(), PublicityNotice.id.desc())
                                     .limit(per_page).offset((page - 1) * per_page)))
     return items, total

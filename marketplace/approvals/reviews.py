@@ -198,13 +198,13 @@ def _tell_approvers(review: Review) -> None:
     if step is None:
         return
     users = [m.user for m in step.role.members] if step.role is not None else ([step.user] if step.user else [])
-    with force_locale("zh"):
-        subject = _("待您审批：%(title)s", title=review.title)
-        body = _("内部审批“%(step)s”等待您的意见：%(title)s", step=step.name, title=review.title)
+    link = f"{current_app.config['SETTINGS'].public_url}/office/approvals/reviews/{review.id}"
     for approver in users:
         if approver is not None and approver.active:
-            queue_mail(approver.email, f"[专利供需对接平台] {subject}",
-                       f"{body}\n\n{current_app.config['SETTINGS'].public_url}/office/approvals/reviews/{review.id}")
+            with force_locale(approver.locale or "zh"):  # each approver reads it in the language they chose
+                subject = _("[专利供需对接平台] %(title)s", title=_("待您审批：%(title)s", title=review.title))
+                body = _("内部审批“%(step)s”等待您的意见：%(title)s", step=step.name, title=review.title)
+            queue_mail(approver.email, subject, f"{body}\n\n{link}")
 
 
 def state(review: Review | None, today: date | None = None) -> tuple[bool, str]:

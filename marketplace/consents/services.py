@@ -26,7 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -40,11 +39,11 @@ from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today
 from marketplace.core.errors import Conflict, Forbidden, NotFound
 from marketplace.core.locking import lock_row
-from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
 from marketplace.push.models import NotificationKind
-from marketplace.push.notify import notification_url, notify
+from marketplace.push.messages import N_, Line, Message, message
+from marketplace.push.notify import notify_organisation
 
 ENTITY = "proposal"
 MAX_COMMENT = 1000
@@ -232,11 +231,10 @@ def _ask(proposal: Proposal, parties: list[Party], asked_by: int | None, *, subj
         if party.organisation_id == asked_by:
             own = consent
         else:
-            with force_locale("zh"):  # inbox entries are stored in the platform's language
-                title = _("待您确认：%(act)s %(summary)s", act=proposal.act.label_zh, summary=proposal.summary)
-                body = _("%(act)s需要贵机构（%(role)s）通过本机构账户同意后方可生效。请在“待我确认”中同意或拒绝。",
-                         act=proposal.act.label_zh, role=party.role.label_zh)
-            _tell(party.organisation_id, NotificationKind.CONSENT_REQUESTED, proposal, title, body)
+            title = message(N_("待您确认：%(act)s %(summary)s"), act=proposal.act, summary=proposal.summary)
+            body = message(N_("%(act)s需要贵机构（%(role)s）通过本机构账户同意后方可生效。请在“待我确认”中同意或拒绝。"),
+                           act=proposal.act, role=party.role)
+            _tell(party.organisation_id, NotificationKind.CONSENT_REQUESTED, proposal, title, [body])
     db.session.flush()
     for consent in added:
         for gate in _gates.values():
@@ -269,10 +267,9 @@ def _settle(proposal: Proposal, subject: Any, user: User) -> None:
     proposal.closed_at = utcnow()
     db.session.flush()
     record_audit("proposal.effective", ENTITY, proposal.id, {"act": proposal.act}, actor=user)
-    with force_locale("zh"):
-        title = _("已生效：%(act)s %(summary)s", act=proposal.act.label_zh, summary=proposal.summary)
-        body = _("各方均已同意，%(act)s已生效。", act=proposal.act.label_zh)
-    _tell_everyone(proposal, NotificationKind.ACT_EFFECTIVE, title, body)
+    title = message(N_("已生效：%(act)s %(summary)s"), act=proposal.act, summary=proposal.summary)
+    body = message(N_("各方均已同意，%(act)s已生效。"), act=proposal.act)
+    _tell_everyone(proposal, NotificationKind.ACT_EFFECTIVE, title, [body])
 
 
 def get_consent(user: User, consent_id: int) -> Consent:
@@ -321,25 +318,21 @@ def decide(user: User, consent_id: int, approve: bool, comment: str = "") -> Con
         proposal.closed_at = utcnow()
         rules.on_rejected(proposal, subject, user)
         db.session.flush()
-        with force_locale("zh"):
-            title = _("被拒绝：%(act)s %(summary)s", act=proposal.act.label_zh, summary=proposal.summary)
-            body = _("%(organisation)s 拒绝了%(act)s。%(comment)s", organisation=consent.organisation.name,
-                     act=proposal.act.label_zh, comment=consent.comment)
-        _tell_everyone(proposal, NotificationKind.ACT_REJECTED, title, body)
+        title = message(N_("被拒绝：%(act)s %(summary)s"), act=proposal.act, summary=proposal.summary)
+        body = message(N_("%(organisation)s 拒绝了%(act)s。%(comment)s"), organisation=consent.organisation.name,
+                       act=proposal.act, comment=consent.comment)
+        _tell_everyone(proposal, NotificationKind.ACT_REJECTED, title, [body])
     return consent
 
 
-def _tell(organisation_id: int, kind: NotificationKind, proposal: Proposal, title: str, body: str) -> None:
+def _tell(organisation_id: int, kind: NotificationKind, proposal: Proposal, title: Message,
+          body: list[Line]) -> None:
     """Inbox entry (members who asked for it get it by e-mail at once) and a mail to the organisation's contact."""
-    notification = notify(organisation_id, kind, f"{kind.value}:{proposal.id}:{organisation_id}", title, body,
-                          data={"proposal_id": proposal.id, "act": proposal.act.value})
-    organisation = db.session.get(Organisation, organisation_id)
-    if notification is not None and organisation is not None and organisation.contact_email:
-        queue_mail(organisation.contact_email, f"[专利供需对接平台] {title}",
-                   f"{body}\n\n{notification_url(notification.id)}")
+    notify_organisation(organisation_id, kind, f"{kind.value}:{proposal.id}:{organisation_id}", title, body,
+                        data={"proposal_id": proposal.id, "act": proposal.act.value})
 
 
-def _tell_everyone(proposal: Proposal, kind: NotificationKind, title: str, body: str) -> None:
+def _tell_everyone(proposal: Proposal, kind: NotificationKind, title: Message, body: list[Line]) -> None:
     recipients = dict.fromkeys([c.organisation_id for c in proposal.consents] +
                                ([proposal.proposer_organisation_id] if proposal.proposer_organisation_id else []))
     for organisation_id in recipients:

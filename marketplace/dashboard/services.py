@@ -119,7 +119,7 @@ def _unread(organisation_id: int, kinds: tuple[NotificationKind, ...]) -> Select
 
 
 def _notification(n: Notification) -> Item:
-    return Item(n.title, n.created_at.strftime("%Y-%m-%d"), "push.open_notification", {"notification_id": n.id})
+    return Item(n.shown_title, n.created_at.strftime("%Y-%m-%d"), "push.open_notification", {"notification_id": n.id})
 
 
 # --- universities and institutes ------------------------------------------------------------------

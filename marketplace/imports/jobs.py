@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import force_locale
 from sqlalchemy import update
 
 from marketplace.core import transaction
@@ -16,8 +16,10 @@ from marketplace.extensions import db
 from marketplace.imports.errors import ImportRejected
 from marketplace.imports.models import ImportBatch, ImportStatus
 from marketplace.imports.services import import_inventory
+from marketplace.push.messages import N_, Line, message, render_lines, text
 
 log = job_logger(__name__)
+INTERNAL_ERROR = N_("导入时发生内部错误，请稍后重试或联系平台管理员")
 
 
 def claim_batch(batch_id: int) -> bool:
@@ -56,29 +58,31 @@ def run_import(batch_id: int) -> str:
     with write_intent(False):  # reading and validating write nothing: no write lock while they run
         batch = db.session.get(ImportBatch, batch_id)
         assert batch is not None and batch.user is not None
-        stream = io.BytesIO(batch.upload or b"")
-        try:
-            import_inventory(batch.user, batch.filename, stream, mode=batch.mode, publish=batch.publish, batch=batch,
-                             progress=_Progress(batch_id))
-        except ImportRejected:
-            kept = {name: getattr(batch, name) for name in ("total_rows", "failed_count", "report")}
-            transaction.rollback()
-            status, error = ImportStatus.REJECTED, None
-        except DomainError as refused:
-            transaction.rollback()
-            kept, status, error = {}, ImportStatus.FAILED, refused.message
-        except Exception:
-            log.exception("import %s failed", batch_id)
-            transaction.rollback()
-            kept, status, error = {}, ImportStatus.FAILED, _("导入时发生内部错误，请稍后重试或联系平台管理员")
-        else:
-            kept, status, error = {}, ImportStatus.DONE, None
-        with write_intent(True):
-            _finish(batch_id, status, error, kept)
+        # the report's row errors are read by the uploader first: written in the language the uploader reads
+        with force_locale(batch.user.locale or "zh"):
+            stream = io.BytesIO(batch.upload or b"")
+            try:
+                import_inventory(batch.user, batch.filename, stream, mode=batch.mode, publish=batch.publish,
+                                 batch=batch, progress=_Progress(batch_id))
+            except ImportRejected:
+                kept = {name: getattr(batch, name) for name in ("total_rows", "failed_count", "report")}
+                transaction.rollback()
+                status, error = ImportStatus.REJECTED, None
+            except DomainError as refused:
+                transaction.rollback()
+                kept, status, error = {}, ImportStatus.FAILED, text(refused.message)
+            except Exception:
+                log.exception("import %s failed", batch_id)
+                transaction.rollback()
+                kept, status, error = {}, ImportStatus.FAILED, message(INTERNAL_ERROR)
+            else:
+                kept, status, error = {}, ImportStatus.DONE, None
+            with write_intent(True):
+                _finish(batch_id, status, error, kept)
     return status.value
 
 
-def _finish(batch_id: int, status: ImportStatus, error: str | None, kept: dict) -> None:
+def _finish(batch_id: int, status: ImportStatus, error: Line | None, kept: dict) -> None:
     """Record the outcome, drop the stored file and tell the organisation (one commit with the import's rows)."""
     from marketplace.push.models import NotificationKind
     from marketplace.push.notify import notify
@@ -87,15 +91,19 @@ def _finish(batch_id: int, status: ImportStatus, error: str | None, kept: dict) 
     assert batch is not None
     for name, value in kept.items():
         setattr(batch, name, value)
-    batch.status, batch.error, batch.upload, batch.finished_at = status, error, None, utcnow()
-    title = {ImportStatus.DONE: _("专利清单导入完成：%(file)s", file=batch.filename),
-             ImportStatus.REJECTED: _("专利清单有错误的行，未导入：%(file)s", file=batch.filename),
-             }.get(status, _("专利清单导入失败：%(file)s", file=batch.filename))
-    body = (_("新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，失败 %(failed)d",
-              created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
-              failed=batch.failed_count) if status == ImportStatus.DONE else error or "")
+    shown_error = render_lines([error]) if error else None
+    batch.status, batch.error, batch.upload, batch.finished_at = status, shown_error, None, utcnow()
+    title = message({ImportStatus.DONE: N_("专利清单导入完成：%(file)s"),
+                     ImportStatus.REJECTED: N_("专利清单有错误的行，未导入：%(file)s"),
+                     }.get(status, N_("专利清单导入失败：%(file)s")), file=batch.filename)
+    if status == ImportStatus.DONE:
+        outcome = message(N_("新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，失败 %(failed)d"),
+                          created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
+                          failed=batch.failed_count)
+    else:
+        outcome = error or text("")
     link = f"{current_app.config['SETTINGS'].public_url}/inventory/imports/{batch.id}"
     notify(batch.organisation_id, NotificationKind.IMPORT_FINISHED, f"import:{batch.id}", title,
-           f"{body}\n{link}".strip(), data={"import_id": batch.id})
+           [outcome, text(link)], data={"import_id": batch.id})
     transaction.commit()
     log.info("import %s: %s (%d rows)", batch_id, status.value, batch.total_rows)

@@ -25,6 +25,7 @@ from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today, require_date
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.mail import queue_mail
+from marketplace.push.notify import address_locale
 from marketplace.core.outbox import record_change
 from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.core.text import require_plain
@@ -122,7 +123,7 @@ def accept_open_license(user: User, declaration_id: int) -> LicenseGrant:
     record_change(ENTITY, declaration.id)
     recipient = declaration.contact_email or declaration.owner.contact_email
     if recipient:
-        with force_locale("zh"):
+        with force_locale(address_locale(declaration.owner_id, recipient)):
             subject = _("开放许可实施通知：%(title)s", title=declaration.patent.title)
             body = _("%(licensee)s 于 %(date)s 书面通知：依据贵方公告的开放许可声明，实施专利 %(number)s《%(title)s》。\n",
                      licensee=organisation.name, date=today.isoformat(),

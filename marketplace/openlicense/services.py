@@ -29,6 +29,7 @@ from marketplace.core.audit import diff, record_audit
 from marketplace.core.dates import local_today
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.mail import queue_mail
+from marketplace.push.notify import address_locale
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change
 from marketplace.accounts.permissions import get_visible, require_organisation
@@ -259,7 +260,7 @@ def _end(declaration: OpenLicenseDeclaration, patent: Patent, today: date) -> No
     record_change("patent", patent.id)
     recipient = declaration.contact_email or declaration.owner.contact_email
     if recipient:
-        with force_locale("zh"):
+        with force_locale(address_locale(declaration.owner_id, recipient)):
             subject = _("开放许可已终止：%(title)s", title=patent.title)
             body = _("专利 %(number)s《%(title)s》的专利权已终止、届满或被宣告无效，其开放许可声明随之终止，"
                      "不再接受新的许可；已获得的许可继续有效。\n", number=patent.application_number,
@@ -301,7 +302,7 @@ def recheck_patent(patent_id: int) -> OpenLicenseDeclaration | None:
     record_change(ENTITY, declaration.id)
     recipient = declaration.contact_email or declaration.owner.contact_email
     if newly_flagged and recipient:
-        with force_locale("zh"):
+        with force_locale(address_locale(declaration.owner_id, recipient)):
             subject = _("开放许可暂停受理：%(title)s", title=patent.title)
             body = _("专利 %(number)s《%(title)s》目前不符合开放许可条件，声明暂停受理新的许可：",
                      number=patent.application_number, title=patent.title) + "\n" + \

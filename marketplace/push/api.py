@@ -37,8 +37,8 @@ class SubscriptionCreateSchema(Schema):
 class NotificationSchema(Schema):
     id = fields.Integer()
     kind = fields.String(attribute="kind.value")
-    title = fields.String()
-    body = fields.String()
+    title = fields.String(attribute="shown_title", metadata={"description": "in the caller's language"})
+    body = fields.String(attribute="shown_body", metadata={"description": "in the caller's language"})
     match_id = fields.Integer(allow_none=True)
     data = fields.Dict(metadata={"description": "for pushes: direction, score, patent_id, need_id, explanation"})
     created_at = fields.DateTime()

@@ -25,6 +25,7 @@ from marketplace.needs.services import listed_clause
 from marketplace.patents.models import Patent, PatentSegment
 from marketplace.patents.vocab import PublicationState
 from marketplace.push.decide import need_passes, patent_passes
+from marketplace.push.messages import N_, message, segments, text
 from marketplace.push.models import Notification, NotificationKind, Subscription, SubscriptionTarget
 from marketplace.push.notify import notify
 from marketplace.search.documents import need_document, patent_documents
@@ -73,13 +74,13 @@ def send_backlog_digest(subscription_id: int) -> Notification | None:
     items = _existing_patents(subscription) if patents else _existing_needs(subscription)
     if not items:
         return None
-    taxonomy = current_app.extensions["taxonomy"]
-    names = "、".join(taxonomy.label(code) for code in subscription.segments)
-    kind = "专利" if patents else "需求"
-    title = f"订阅已生效：{names} 领域现有{kind} {len(items)} {'件' if patents else '项'}"
-    body = "\n".join(f"· {title}" for _id, title in items[:LIST_LIMIT])
+    title = message(N_("订阅已生效：%(segments)s 领域现有专利 %(n)d 件") if patents
+                    else N_("订阅已生效：%(segments)s 领域现有需求 %(n)d 项"),
+                    segments=segments(subscription.segments), n=len(items))
+    body = [text(f"· {item_title}") for _id, item_title in items[:LIST_LIMIT]]
     if len(items) > LIST_LIMIT:
-        body += f"\n…… 另有 {len(items) - LIST_LIMIT} {'件' if patents else '项'}"
+        body.append(message(N_("…… 另有 %(n)d 件") if patents else N_("…… 另有 %(n)d 项"),
+                            n=len(items) - LIST_LIMIT))
     entity = "patent" if patents else "need"
     return notify(subscription.organisation_id, NotificationKind.DIGEST, f"backlog:{subscription.id}", title, body,
                   data={"subscription_id": subscription.id, "segments": subscription.segments, "total": len(items),

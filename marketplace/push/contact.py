@@ -22,6 +22,9 @@ from marketplace.extensions import db
 from marketplace.patents.models import Patent
 from marketplace.push.feedback import MAX_MESSAGE
 from marketplace.push.models import Message, MessageThread, NotificationKind
+from marketplace.push.messages import N_
+from marketplace.push.messages import message as stored
+from marketplace.push.messages import text as user_text
 from marketplace.push.notify import notify
 from marketplace.accounts.permissions import get_visible
 
@@ -100,7 +103,8 @@ def _write(user: User, thread: MessageThread, patent: Patent, text: str) -> Mess
     recipient = patent.owner_id if user.organisation_id != patent.owner_id else thread.organisation_id
     if recipient is not None:
         notify(recipient, NotificationKind.MESSAGE, f"message:{message.id}",
-               f"{user.organisation.name} 发来消息：{patent.title}", text[:500],
+               stored(N_("%(organisation)s 发来消息：%(patent)s"), organisation=user.organisation.name,
+                      patent=patent.title), [user_text(text[:500])],
                data={"thread_id": thread.id, "patent_id": patent.id})
     return message
 

@@ -34,6 +34,7 @@ from marketplace.needs.models import Need
 from marketplace.patents.models import Patent
 from marketplace.push import ranking
 from marketplace.push.deliver import Candidate, Publication, PushOutcome, deliver
+from marketplace.push.messages import N_, Line, bilingual, listing, message, segments
 from marketplace.push.models import Subscription, SubscriptionSegment, SubscriptionTarget
 from marketplace.push.notify import CHINA, china_now
 from marketplace.search.documents import load_needs, load_patents, need_document, patent_documents
@@ -130,20 +131,19 @@ def _subscribers(subscriptions: Sequence[Subscription], segments: list[str], pub
 
 # --- delivery ---------------------------------------------------------------------------------
 
-def reasons_text(explanation: dict) -> str:
-    """The explanation as one readable paragraph for the inbox and e-mail."""
-    taxonomy = current_app.extensions["taxonomy"]
-    parts: list[str] = []
-    segments = [taxonomy.label(c) for c in explanation.get("shared_segments", [])]
-    if segments:
-        parts.append("产业领域一致：" + "、".join(segments))
+def reasons_lines(explanation: dict) -> list[Line]:
+    """The explanation as the body of the push (one line per reason), shown in the reader's language."""
+    lines: list[Line] = []
+    if explanation.get("shared_segments"):
+        lines.append(message(N_("产业领域一致：%(names)s"), names=segments(explanation["shared_segments"])))
     if explanation.get("matched_terms"):
-        parts.append("共同关键词：" + "、".join(explanation["matched_terms"][:8]))
+        lines.append(message(N_("共同关键词：%(terms)s"), terms=listing(explanation["matched_terms"][:8])))
     if explanation.get("shared_ipc"):
-        parts.append("IPC 一致：" + "、".join(explanation["shared_ipc"]))
-    parts.extend(f["label_zh"] for f in explanation.get("factors", []) if f.get("contribution", 0) > 0
-                 and f.get("code") not in ("segment_match",))
-    return "；".join(parts)
+        lines.append(message(N_("IPC 一致：%(codes)s"), codes=listing(explanation["shared_ipc"])))
+    lines.extend(bilingual(f["label_zh"], f.get("label_en") or f["label_zh"])
+                 for f in explanation.get("factors", [])
+                 if f.get("contribution", 0) > 0 and f.get("code") not in ("segment_match",))
+    return lines
 
 
 def push_patents(patent_ids: Iterable[int]) -> PushOutcome:
@@ -170,7 +170,8 @@ def push_patents(patent_ids: Iterable[int]) -> PushOutcome:
                                    partial(patent_passes, patent=document))
         if subscribers:
             publications.append(Publication("patent", patent.id, patent.title,
-                                            f"新专利匹配您的需求：{patent.title}"[:300], subscribers))
+                                            message(N_("新专利匹配您的需求：%(title)s"), title=patent.title),
+                                            subscribers))
     if not publications:
         return PushOutcome()
     threshold = min_score()
@@ -181,7 +182,7 @@ def push_patents(patent_ids: Iterable[int]) -> PushOutcome:
             Candidate(m.need.org_id, publication.id, m.need.id, m.score, m.explanation.to_dict())
             for m in ranked.get(publication.id, [])
             if m.need.org_id in publication.subscriptions and m.score >= threshold and m.need.status == "open"]
-    outcome = deliver(publications, daily_cap(), local_day_start(), reasons_text)
+    outcome = deliver(publications, daily_cap(), local_day_start(), reasons_lines)
     db.session.flush()
     return outcome
 
@@ -205,7 +206,8 @@ def push_needs(need_ids: Iterable[int]) -> PushOutcome:
                                    partial(need_passes, need=document))
         if subscribers:
             publications.append(Publication("need", need.id, need.title,
-                                            f"新技术需求匹配您的专利：{need.title}"[:300], subscribers))
+                                            message(N_("新技术需求匹配您的专利：%(title)s"), title=need.title),
+                                            subscribers))
     if not publications:
         return PushOutcome()
     threshold = min_score()
@@ -217,7 +219,7 @@ def push_needs(need_ids: Iterable[int]) -> PushOutcome:
             for m in ranked.get(publication.id, [])
             if m.patent.owner_id in subscribers and m.score >= threshold
             and patent_qualifies(subscribers[m.patent.owner_id], m.patent)]
-    outcome = deliver(publications, daily_cap(), local_day_start(), reasons_text)
+    outcome = deliver(publications, daily_cap(), local_day_start(), reasons_lines)
     db.session.flush()
     return outcome
 

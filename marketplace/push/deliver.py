@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import upsert_insert, utcnow
 from marketplace.extensions import db
+from marketplace.push.messages import Message
 from marketplace.push.models import DigestEntry, Notification, NotificationKind, Subscription
 from marketplace.push.notify import Notice, notify_many
 from marketplace.search.models import Match, MatchStatus
@@ -56,7 +57,7 @@ class Publication:
     entity_type: str  # patent | need
     id: int
     title: str
-    push_title: str  # the inbox title of its pushes
+    push_title: Message  # the inbox title of its pushes (push.messages)
     subscriptions: dict[int, Subscription]  # organisation id → its (first) subscription that the publication passes
     candidates: list[Candidate] = field(default_factory=list)  # best first
 
@@ -181,7 +182,7 @@ def _digest_rows(publications: Sequence[Publication], waiting: dict[int, set[int
 def deliver(publications: Sequence[Publication], cap: int, day_start, reasons) -> PushOutcome:
     """Push the fresh pairs (within the daily cap), the rest of each publication to the digest.
 
-    ``reasons(explanation)`` renders an explanation as the inbox text. An
+    ``reasons(explanation)`` turns an explanation into the lines of the inbox entry. An
     organisation subscribed to a publication hears of it once: by a push per
     fresh fitting pair, or by a digest entry when none of its needs (patents)
     fits or the cap held some back; one whose fitting pairs were all pushed

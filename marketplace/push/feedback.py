@@ -25,6 +25,9 @@ from marketplace.patents.models import Patent
 from marketplace.push.models import (
     FeedbackReason, MatchFeedback, Message, MessageThread, NotificationKind,
 )
+from marketplace.push.messages import N_
+from marketplace.push.messages import message as stored
+from marketplace.push.messages import text as user_text
 from marketplace.push.notify import notify
 from marketplace.search.models import Match, MatchStatus
 
@@ -108,8 +111,8 @@ def give_feedback(user: User, match_id: int, raw: Mapping[str, Any]) -> MatchFee
         ensure_thread(match)
         company = match.need.organisation.name
         notify(match.patent.owner_id, NotificationKind.INTEREST, f"interest:{match.id}",
-               f"{company} 对您的专利感兴趣：{match.patent.title}",
-               f"需求：{match.need.title}" + (f"\n{comment}" if comment else ""), match_id=match.id,
+               stored(N_("%(company)s 对您的专利感兴趣：%(patent)s"), company=company, patent=match.patent.title),
+               [stored(N_("需求：%(need)s"), need=match.need.title), user_text(comment)], match_id=match.id,
                data={"patent_id": match.patent_id, "need_id": match.need_id})
     db.session.flush()
     record_audit("match.feedback", "match", match.id, {"status": status.value, "reason": reason.value if reason else None},
@@ -152,7 +155,8 @@ def post_message(user: User, match_id: int, body: str) -> Message:
     db.session.flush()
     recipient = match.patent.owner_id if side == Side.COMPANY else match.need.organisation_id
     notify(recipient, NotificationKind.MESSAGE, f"message:{message.id}",
-           f"{user.organisation.name} 发来消息：{match.patent.title}", text[:500], match_id=match.id)
+           stored(N_("%(organisation)s 发来消息：%(patent)s"), organisation=user.organisation.name,
+                  patent=match.patent.title), [user_text(text[:500])], match_id=match.id)
     return message
 
 

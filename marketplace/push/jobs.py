@@ -37,6 +37,7 @@ from marketplace.core.scheduler import Periodic, register_periodic
 from marketplace.extensions import db
 from marketplace.needs.models import Need, NeedStatus
 from marketplace.push import decide
+from marketplace.push.messages import N_, message
 from marketplace.push.models import NotificationKind
 from marketplace.push.notify import notify, roll_up_digests, send_email_digests
 from marketplace.search.indexing import CONSUMER as SEARCH_CONSUMER
@@ -131,8 +132,8 @@ def remind_expiring_needs(today: date | None = None) -> int:
         Need.valid_until >= day, Need.valid_until <= day + timedelta(days=EXPIRY_NOTICE_DAYS)))
     sent = sum(1 for need in needs if notify(
         need.organisation_id, NotificationKind.NEED_EXPIRING, f"expiring:{need.id}:{need.valid_until.isoformat()}",
-        f"需求将于 {need.valid_until.isoformat()} 到期：{need.title}",
-        "到期后不再匹配和推送；如仍需要，请延长有效期。", data={"need_id": need.id}) is not None)
+        message(N_("需求将于 %(date)s 到期：%(title)s"), date=need.valid_until.isoformat(), title=need.title),
+        [message(N_("到期后不再匹配和推送；如仍需要，请延长有效期。"))], data={"need_id": need.id}) is not None)
     transaction.commit()
     log.info("expiring needs: %d reminders", sent)
     return sent

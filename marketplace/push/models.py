@@ -13,6 +13,7 @@ from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.models import portable_enum, utcnow
 from marketplace.extensions import db
 from marketplace.patents.vocab import label_of, lazy_labels
+from marketplace.push.messages import render, render_lines
 from marketplace.search.models import MatchStatus
 
 
@@ -87,9 +88,21 @@ class Notification(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {"title": message, "body": [line, …]} (push.messages), rendered in the reader's language; rows written
+    # before it existed have none and show ``title`` and ``body``, the Chinese stored then
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
 
+    @property
+    def shown_title(self) -> str:
+        """The title in the current locale."""
+        return render(self.message["title"]) if self.message else self.title
+
+    @property
+    def shown_body(self) -> str:
+        """The body in the current locale."""
+        return render_lines(self.message["body"]) if self.message else self.body
 
     __table_args__ = (
         Index("ix_notifications_inbox", "organisation_id", "read_at", "id"),

@@ -7,12 +7,15 @@ commit (printed to the log when no SMTP server is configured).
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
 from marketplace.accounts.models import Membership, Organisation, User
@@ -22,6 +25,7 @@ from marketplace.extensions import db
 from marketplace.push.models import (
     DigestEntry, EmailMode, Notification, NotificationKind, NotificationPreference,
 )
+from marketplace.push.messages import N_, Line, Message, message, render, render_lines, text
 
 CHINA = timezone(timedelta(hours=8))  # the platform's day; China has no daylight saving
 DIGEST_HOUR = 8  # digests leave from 08:00 China time on
@@ -55,35 +59,86 @@ def notification_url(notification_id: int) -> str:
     return f"{current_app.config['SETTINGS'].public_url}/notifications/{notification_id}"
 
 
+def _mail(address: str, locale: str | None, notification: Notification) -> None:
+    """The notification e-mailed in ``locale`` (a user's; Chinese when unset): subject, body and link."""
+    with force_locale(locale or "zh"):
+        title = notification.shown_title
+        subject = _("[专利供需对接平台] %(title)s", title=title)
+        parts = [title, notification.shown_body, _("查看：%(url)s", url=notification_url(notification.id))]
+    queue_mail(address, subject, "\n\n".join(part for part in parts if part))
+
+
 def _mail_at_once(notification: Notification, recipients: list[tuple[User, EmailMode]]) -> None:
     for user, mode in recipients:
         if mode == EmailMode.IMMEDIATE:
-            queue_mail(user.email, f"[专利供需对接平台] {notification.title}",
-                       f"{notification.title}\n\n{notification.body}\n\n查看：{notification_url(notification.id)}")
+            _mail(user.email, user.locale, notification)
 
 
-def notify(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: str, body: str = "", *,
-           match_id: int | None = None, data: dict[str, Any] | None = None) -> Notification | None:
-    """Add an inbox entry unless one with this key exists; mail members who want it at once."""
+def _stored(title: Message, body: Sequence[Line]) -> dict[str, Any]:
+    """The columns of a new entry: its message, and its Chinese rendering (what ``title``/``body`` held before
+    entries kept their message; still what a reader of the raw table sees)."""
+    with force_locale("zh"):
+        return {"title": render(title)[:300], "body": render_lines(body),
+                "message": {"title": title, "body": list(body)}}
+
+
+def notify(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: Message,
+           body: Sequence[Line] = (), *, match_id: int | None = None,
+           data: dict[str, Any] | None = None) -> Notification | None:
+    """Add an inbox entry unless one with this key exists; mail members who want it at once.
+
+    ``title`` is a message and ``body`` a list of lines (``push.messages``):
+    the entry is shown, and mailed, in each reader's language.
+    """
     if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key)) is not None:
         return None
     notification = Notification(organisation_id=organisation_id, kind=kind, dedupe_key=dedupe_key,
-                                title=title[:300], body=body, match_id=match_id, data=data or {})
+                                match_id=match_id, data=data or {}, **_stored(title, body))
     db.session.add(notification)
     db.session.flush()
     _mail_at_once(notification, _recipients(organisation_id))
     return notification
 
 
-def notify_organisation(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: str, body: str = "", *,
-                        data: dict[str, Any] | None = None) -> Notification | None:
+def organisation_locale(organisation_id: int) -> str:
+    """The language most of the organisation's active members read (``User.locale``); Chinese when none chose,
+    on a tie, or when the organisation has no members."""
+    counts = Counter(("en" if (user.locale or "zh").startswith("en") else "zh")
+                     for user, _mode in _recipients(organisation_id))
+    return "en" if counts["en"] > counts["zh"] else "zh"
+
+
+def _member_with(address: str, recipients: list[tuple[User, EmailMode]]) -> tuple[User, EmailMode] | None:
+    return next(((user, mode) for user, mode in recipients if user.email.lower() == address.lower()), None)
+
+
+def address_locale(organisation_id: int, address: str) -> str:
+    """The language to write to one of an organisation's addresses in (a contact address, a declaration's):
+    its member's when the address is a member's own, else the language most members read
+    (``organisation_locale``)."""
+    member = _member_with(address, _recipients(organisation_id))
+    return (member[0].locale or "zh") if member is not None else organisation_locale(organisation_id)
+
+
+def notify_organisation(organisation_id: int, kind: NotificationKind, dedupe_key: str, title: Message,
+                        body: Sequence[Line] = (), *, data: dict[str, Any] | None = None) -> Notification | None:
     """``notify``, and mail the organisation's contact address too (reminders that must reach the office, not only
-    the members who asked for immediate mail); nothing when the key was used before."""
+    the members who asked for immediate mail); nothing when the key was used before.
+
+    The copy is in the reader's language like every mail: when the contact
+    address is a member's own, in that member's language (and not sent twice
+    when the member had it at once); otherwise the address belongs to no user
+    and the copy is written in the language most members read
+    (``organisation_locale``: Chinese unless English readers are the majority).
+    """
     notification = notify(organisation_id, kind, dedupe_key, title, body, data=data)
     organisation = db.session.get(Organisation, organisation_id)
     if notification is not None and organisation is not None and organisation.contact_email:
-        queue_mail(organisation.contact_email, f"[专利供需对接平台] {notification.title}",
-                   f"{body}\n\n{notification_url(notification.id)}")
+        member = _member_with(organisation.contact_email, _recipients(organisation_id))
+        if member is None:
+            _mail(organisation.contact_email, organisation_locale(organisation_id), notification)
+        elif member[1] != EmailMode.IMMEDIATE:  # a member's own address: in its language, and only once
+            _mail(organisation.contact_email, member[0].locale, notification)
     return notification
 
 
@@ -94,8 +149,8 @@ class Notice:
     organisation_id: int
     kind: NotificationKind
     dedupe_key: str
-    title: str
-    body: str = ""
+    title: Message
+    body: Sequence[Line] = ()
     match_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -118,8 +173,8 @@ def notify_many(notices: Sequence[Notice]) -> list[Notification]:
             continue
         known.add(notice.dedupe_key)
         rows.append({"organisation_id": notice.organisation_id, "kind": notice.kind, "dedupe_key": notice.dedupe_key,
-                     "title": notice.title[:300], "body": notice.body, "match_id": notice.match_id,
-                     "data": notice.data, "created_at": utcnow()})
+                     "match_id": notice.match_id, "data": notice.data, "created_at": utcnow(),
+                     **_stored(notice.title, notice.body)})
     if not rows:
         return []
     # a plain executemany: the ORM would send one INSERT … RETURNING per row on SQLite
@@ -152,8 +207,9 @@ def roll_up_digests(now: datetime | None = None) -> int:
     for organisation_id, entries in by_org.items():
         patents = sum(1 for e in entries if e.entity_type == "patent")
         needs = len(entries) - patents
-        title = f"领域订阅日报 {today.isoformat()}：新专利 {patents} 件，新需求 {needs} 项"
-        body = "\n".join(f"· {e.title}" for e in entries[:DIGEST_LIST_LIMIT])
+        title = message(N_("领域订阅日报 %(date)s：新专利 %(patents)d 件，新需求 %(needs)d 项"),
+                        date=today.isoformat(), patents=patents, needs=needs)
+        body = [text(f"· {e.title}") for e in entries[:DIGEST_LIST_LIMIT]]
         if notify(organisation_id, NotificationKind.DIGEST, f"digest:{organisation_id}:{today.isoformat()}", title,
                   body, data={"entries": [{"type": e.entity_type, "id": e.entity_id, "title": e.title}
                                           for e in entries]}) is None:
@@ -188,8 +244,10 @@ def send_email_digests(now: datetime | None = None) -> int:
         if preference is None:
             preference = NotificationPreference(user_id=user.id, email_mode=EmailMode.DIGEST)
             db.session.add(preference)
-        lines = "\n".join(f"· {n.title}  {notification_url(n.id)}" for n in entries[:DIGEST_LIST_LIMIT])
-        queue_mail(user.email, f"[专利供需对接平台] 每日摘要 {today.isoformat()}（{len(entries)} 条新消息）", lines)
+        with force_locale(user.locale or "zh"):
+            lines = "\n".join(f"· {n.shown_title}  {notification_url(n.id)}" for n in entries[:DIGEST_LIST_LIMIT])
+            subject = _("[专利供需对接平台] 每日摘要 %(date)s（%(n)d 条新消息）", date=today.isoformat(), n=len(entries))
+        queue_mail(user.email, subject, lines)
         preference.last_digest_on = today
         preference.last_digest_notification_id = entries[-1].id
         sent += 1

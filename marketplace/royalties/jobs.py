@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from marketplace.core import transaction
 from marketplace.core.dates import local_today
 from marketplace.core.jobs import job, job_logger
-from marketplace.core.money import format_cny
 from marketplace.core.scheduler import Periodic, register_periodic
 from marketplace.extensions import db
 from marketplace.openlicense.models import LicenseGrant, LicensePayment, PaymentInstallment, PaymentStatus
 from marketplace.openlicense.terms import RoyaltyBase
+from marketplace.push.messages import N_, Message, message, money
 from marketplace.push.models import NotificationKind
 from marketplace.push.notify import notify_organisation
 
@@ -27,8 +25,8 @@ log = job_logger(__name__)
 LOOK_BACK = timedelta(days=3 * 365)  # older periods were told about long ago
 
 
-def _tell(org_id: int, kind: NotificationKind, key: str, title: str, body: str, grant: LicenseGrant) -> int:
-    return int(notify_organisation(org_id, kind, key, title, body, data={"license_id": grant.id}) is not None)
+def _tell(org_id: int, kind: NotificationKind, key: str, title: Message, body: Message, grant: LicenseGrant) -> int:
+    return int(notify_organisation(org_id, kind, key, title, [body], data={"license_id": grant.id}) is not None)
 
 
 def remind_reports(day: date) -> int:
@@ -41,17 +39,16 @@ def remind_reports(day: date) -> int:
                PaymentInstallment.due_date >= day - LOOK_BACK)).all()
     for installment, grant in rows:
         end = (installment.period_end or installment.due_date).isoformat()
-        with force_locale("zh"):
-            if day <= installment.due_date:
-                title = _("请申报提成：%(title)s（截至 %(end)s 的期间）", title=grant.patent.title[:60], end=end)
-                body = _("请于 %(due)s 前申报该期%(base)s并支付提成。", due=installment.due_date.isoformat(),
-                         base=(grant.declaration.royalty_base or RoyaltyBase.SALES).label_zh)
-                sent += _tell(grant.licensee_id, NotificationKind.ROYALTY_REPORT_DUE,
-                              f"royalty-due:{installment.id}", title, body, grant)
-                continue
-            title = _("提成逾期未申报：%(title)s（截至 %(end)s 的期间）", title=grant.patent.title[:60], end=end)
-            body = _("%(licensee)s 应于 %(due)s 前申报并支付的提成尚未申报。", licensee=grant.licensee.name,
-                     due=installment.due_date.isoformat())
+        if day <= installment.due_date:
+            title = message(N_("请申报提成：%(title)s（截至 %(end)s 的期间）"), title=grant.patent.title[:60], end=end)
+            body = message(N_("请于 %(due)s 前申报该期%(base)s并支付提成。"), due=installment.due_date.isoformat(),
+                           base=grant.declaration.royalty_base or RoyaltyBase.SALES)
+            sent += _tell(grant.licensee_id, NotificationKind.ROYALTY_REPORT_DUE,
+                          f"royalty-due:{installment.id}", title, body, grant)
+            continue
+        title = message(N_("提成逾期未申报：%(title)s（截至 %(end)s 的期间）"), title=grant.patent.title[:60], end=end)
+        body = message(N_("%(licensee)s 应于 %(due)s 前申报并支付的提成尚未申报。"), licensee=grant.licensee.name,
+                       due=installment.due_date.isoformat())
         for org_id in (grant.licensee_id, grant.licensor_id):
             sent += _tell(org_id, NotificationKind.ROYALTY_REPORT_DUE, f"royalty-missing:{installment.id}:{org_id}",
                           title, body, grant)
@@ -72,10 +69,9 @@ def remind_overdue(day: date) -> int:
                func.coalesce(confirmed.c.paid, 0) < PaymentInstallment.amount)).all()
     sent = 0
     for installment, grant, _paid in rows:
-        with force_locale("zh"):
-            title = _("许可费逾期未付：%(title)s 第 %(n)d 期", title=grant.patent.title[:60], n=installment.sequence)
-            body = _("应于 %(due)s 支付的 %(amount)s 尚未付清（以许可人确认收款为准）。",
-                     due=installment.due_date.isoformat(), amount=format_cny(installment.amount))
+        title = message(N_("许可费逾期未付：%(title)s 第 %(n)d 期"), title=grant.patent.title[:60], n=installment.sequence)
+        body = message(N_("应于 %(due)s 支付的 %(amount)s 尚未付清（以许可人确认收款为准）。"),
+                       due=installment.due_date.isoformat(), amount=money(installment.amount))
         for org_id in (grant.licensee_id, grant.licensor_id):
             sent += _tell(org_id, NotificationKind.PAYMENT_OVERDUE, f"overdue:{installment.id}:{org_id}", title, body,
                           grant)

@@ -19,7 +19,6 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -29,12 +28,13 @@ from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.core.locking import lock_row
-from marketplace.core.money import format_cny, parse_money
+from marketplace.core.money import parse_money
 from marketplace.extensions import db
 from marketplace.legal.term import add_months
 from marketplace.openlicense.licensing import get_license
 from marketplace.openlicense.models import LicenseGrant, PaymentInstallment
 from marketplace.openlicense.terms import RATE_PLACES, RoyaltyBase
+from marketplace.push.messages import N_, message, money
 from marketplace.push.models import NotificationKind
 from marketplace.push.notify import notify_organisation
 from marketplace.royalties.compute import MAX_UNITS, royalty_of
@@ -168,15 +168,14 @@ def file_report(user: User, license_id: int, raw: Mapping[str, Any]) -> RoyaltyR
                  {"report_id": report.id, "period": [period.start, period.end], "base": declared_base,
                   "base_amount": base_amount, "units": units, "rate": declaration.royalty_rate, "royalty": royalty},
                  actor=user)
-    with force_locale("zh"):  # inbox entries are stored in the platform's language
-        title = _("提成报告：%(title)s %(start)s 至 %(end)s", title=grant.patent.title[:60],
-                  start=period.start.isoformat(), end=period.end.isoformat())
-        body = _("%(licensee)s 申报%(base)s %(amount)s，按 %(rate)s%% 计提成 %(royalty)s，应于 %(due)s 前支付；"
-                 "付款经许可人确认后计入。", licensee=grant.licensee.name, base=declared_base.label_zh,
-                 amount=format_cny(base_amount), rate=declaration.royalty_rate, royalty=format_cny(royalty),
-                 due=period.installment.due_date.isoformat())
+    title = message(N_("提成报告：%(title)s %(start)s 至 %(end)s"), title=grant.patent.title[:60],
+                    start=period.start.isoformat(), end=period.end.isoformat())
+    body = message(N_("%(licensee)s 申报%(base)s %(amount)s，按 %(rate)s%% 计提成 %(royalty)s，应于 %(due)s 前支付；"
+                      "付款经许可人确认后计入。"), licensee=grant.licensee.name, base=declared_base,
+                   amount=money(base_amount), rate=str(declaration.royalty_rate), royalty=money(royalty),
+                   due=period.installment.due_date.isoformat())
     notify_organisation(grant.licensor_id, NotificationKind.ROYALTY_REPORT_DUE, f"royalty-filed:{report.id}", title,
-                        body, data={"license_id": grant.id, "report_id": report.id})
+                        [body], data={"license_id": grant.id, "report_id": report.id})
     return report
 
 

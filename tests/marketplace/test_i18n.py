@@ -195,8 +195,9 @@ ROLES = {"university": "university@demo.local", "company": "company@demo.local",
          "bank": "bank@demo.local", "admin": "admin@demo.local"}
 
 
-def data_strings(app) -> list[str]:
-    """Every string stored in the database (organisation names, patent titles, notifications…): user data."""
+def data_strings(app, skip: tuple[str, ...] = ()) -> list[str]:
+    """Every string stored in the database (organisation names, patent titles, notifications…): user data;
+    ``skip`` names tables whose strings are not (notifications are texts of the platform, rendered when read)."""
     from sqlalchemy import JSON, String, Text, select
 
     from marketplace.extensions import db
@@ -215,7 +216,7 @@ def data_strings(app) -> list[str]:
                 collect(item)
 
     with app.app_context():
-        for table in db.metadata.sorted_tables:
+        for table in [t for t in db.metadata.sorted_tables if t.name not in skip]:
             for column in [c for c in table.columns if isinstance(c.type, (String, Text, JSON))]:
                 for value in db.session.execute(select(column).where(column.is_not(None))).scalars():
                     collect(value)

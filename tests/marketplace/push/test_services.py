@@ -12,12 +12,15 @@ from marketplace.core import transaction
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.push import feedback, jobs, notify, services
+from marketplace.push.messages import message
 from marketplace.push.models import (
     DigestEntry, MatchFeedback, Message, MessageThread, Notification, NotificationKind, Subscription,
     SubscriptionTarget,
 )
 from marketplace.search.models import Match, MatchStatus
 from tests import factories
+
+NEED = "需求：%(need)s"  # a notification message of the catalog
 
 
 @pytest.fixture
@@ -86,14 +89,14 @@ def test_inbox_is_per_organisation_and_marks_read(ctx, pushed, company, other_un
 
 def test_mark_all_read(ctx, company):
     for n in range(3):
-        notify.notify(company.organisation_id, NotificationKind.MESSAGE, f"test:{n}", f"消息 {n}")
+        notify.notify(company.organisation_id, NotificationKind.MESSAGE, f"test:{n}", message(NEED, need=str(n)))
     assert services.mark_all_read(company.load()) == 3
     assert services.unread_count(company.load()) == 0
 
 
 def test_notify_is_idempotent(ctx, company):
-    assert notify.notify(company.organisation_id, NotificationKind.MESSAGE, "same", "一") is not None
-    assert notify.notify(company.organisation_id, NotificationKind.MESSAGE, "same", "二") is None
+    assert notify.notify(company.organisation_id, NotificationKind.MESSAGE, "same", message(NEED, need="一")) is not None
+    assert notify.notify(company.organisation_id, NotificationKind.MESSAGE, "same", message(NEED, need="二")) is None
     assert services.list_notifications(company.load())[1] == 1
 
 
