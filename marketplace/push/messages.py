@@ -90,6 +90,8 @@ def _english() -> bool:
 
 def _enum_label(reference: str, value: str) -> str:
     module, _sep, name = reference.partition(":")
+    if not module.startswith("marketplace."):  # stored by the platform itself; never import anything else
+        raise ValueError(f"not a platform enum: {reference}")
     enum_class = getattr(importlib.import_module(module), name)
     member = enum_class(value)
     return str(member.label) if isinstance(member, LabelledEnum) else label_of(member)
