@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from marketplace.accounts.models import OrganisationKind
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
+from marketplace.core.dates import local_today
 from marketplace.core.views import page_number, show_errors
 from marketplace.deals import forms, services
 from marketplace.deals.models import DealMode, DealStatus
@@ -20,6 +21,7 @@ bp = Blueprint("deals", __name__)
 PER_PAGE = 20
 FIXABLE = (ValidationFailed, Conflict)
 SELLERS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
+OPERATORS = (OrganisationKind.AGENCY,)
 
 
 @bp.get("/deals")
@@ -39,7 +41,9 @@ def new():
     require_organisation(current_user)
     form = forms.DealForm()
     form.seller_id.choices = [(o.id, o.name) for o in services.organisations_for_entry(SELLERS)]
-    form.buyer_id.choices = [(o.id, o.name) for o in services.organisations_for_entry(SELLERS)]
+    form.buyer_id.choices = [(o.id, o.name) for o in services.organisations_for_entry(SELLERS + OPERATORS)]
+    form.auction_house_id.choices = [("", _("（平台外机构，填写名称）"))] + [
+        (o.id, o.name) for o in services.organisations_for_entry(OPERATORS)]
     if form.validate_on_submit():
         try:
             values = form.values()
@@ -61,8 +65,13 @@ def detail(deal_id: int):
     can_change = current_user.organisation_id in deal.party_ids()
     status_form = forms.StatusForm()
     status_form.status.choices = [(s.value, s.label) for s in services.next_statuses(deal)]
+    today = local_today()
     return render_template("deals/detail.html", deal=deal, can_change=can_change, status_form=status_form,
-                           amendment_form=forms.AmendmentForm(), binding=deal.status in services.BINDING)
+                           amendment_form=forms.AmendmentForm(), binding=deal.status in services.BINDING,
+                           end_form=forms.EndEntrustmentForm(), brokered=services.brokered_under(deal),
+                           in_force=services.entrustment_in_force(deal, today),
+                           may_end=deal.mode == DealMode.ENTRUSTED and deal.status == DealStatus.SIGNED
+                           and current_user.organisation_id == deal.seller_id)
 
 
 @bp.route("/deals/<int:deal_id>/edit", methods=["GET", "POST"])
@@ -100,6 +109,21 @@ def change_status(deal_id: int):
         else:
             done = deal.status.value == form.status.data
             flash(_("交易状态已更新") if done else _("已提出，待相关各方通过自己的账户确认"), "success")
+    return redirect(url_for("deals.detail", deal_id=deal_id))
+
+
+@bp.post("/deals/<int:deal_id>/end")
+@login_required
+def end_entrustment(deal_id: int):
+    """The owner ends an entrusted operation (alone; the operator keeps what it brokered before)."""
+    form = forms.EndEntrustmentForm()
+    if form.validate_on_submit():
+        try:
+            services.end_entrustment(current_user, deal_id, {"ended_on": form.ended_on.data})
+        except FIXABLE as error:
+            show_errors(form, error)
+        else:
+            flash(_("委托运营已终止"), "success")
     return redirect(url_for("deals.detail", deal_id=deal_id))
 
 
