@@ -5,7 +5,7 @@ get 404) and what the law allows; views only shape forms and redirect.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,7 +14,8 @@ from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
 from marketplace.core.dates import local_today
 from marketplace.core.views import page_number, show_errors
-from marketplace.deals import forms, services
+from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
+from marketplace.deals import exports, forms, services
 from marketplace.deals.models import DealMode, DealStatus
 
 bp = Blueprint("deals", __name__)
@@ -32,6 +33,19 @@ def index():
     items, total = services.list_deals(current_user, filters, page, PER_PAGE)
     return render_template("deals/index.html", items=items, total=total, page=page, filters=filters,
                            pages=max(1, -(-total // PER_PAGE)), modes=list(DealMode), statuses=list(DealStatus))
+
+
+@bp.get("/deals/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The deals the user may see (with the list's filters), each mode's own fields included."""
+    filters = {k: request.args[k] for k in ("mode", "status") if request.args.get(k)}
+    headers, rows = exports.ledger_rows(current_user, filters)  # a wrong filter is a 422 naming it
+    name = ("deals", filters.get("mode"), filters.get("status"))
+    if fmt == "csv":
+        return Response(to_csv(headers, rows), content_type=CSV_MIMETYPE, headers=attachment(*name, fmt=fmt))
+    return Response(to_xlsx([(_("交易台账"), headers, rows)]), mimetype=XLSX_MIMETYPE,
+                    headers=attachment(*name, fmt=fmt))
 
 
 @bp.route("/deals/new", methods=["GET", "POST"])
