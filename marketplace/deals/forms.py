@@ -52,7 +52,8 @@ class DealForm(DealFieldsForm):
     status = SelectField(_l("各方确认后的状态"), choices=ENTRY_STATUS_CHOICES)
 
     def values(self) -> dict[str, Any]:
-        mode_fields = {name: self[name].data for name in MODE_FIELDS.get(DealMode.parse(self.mode.data or ""), ())}
+        shown = next((names for mode, names in MODE_FIELDS.items() if mode.value == self.mode.data), ())
+        mode_fields = {name: self[name].data for name in shown}  # the chosen mode's fields only (the others hidden)
         return {**super().values(), "mode": self.mode.data, "license_kind": self.license_kind.data or None,
                 "seller_id": self.seller_id.data, "buyer_id": self.buyer_id.data, "status": self.status.data,
                 **mode_fields}
