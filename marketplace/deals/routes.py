@@ -35,6 +35,10 @@ def index():
                            pages=max(1, -(-total // PER_PAGE)), modes=list(DealMode), statuses=list(DealStatus))
 
 
+def _auction_houses() -> list[tuple[object, str]]:
+    return [("", _("（平台外机构，填写名称）"))] + [(o.id, o.name) for o in services.organisations_for_entry(OPERATORS)]
+
+
 @bp.get("/deals/export.<any(csv, xlsx):fmt>")
 @login_required
 def export(fmt: str):
@@ -56,8 +60,7 @@ def new():
     form = forms.DealForm()
     form.seller_id.choices = [(o.id, o.name) for o in services.organisations_for_entry(SELLERS)]
     form.buyer_id.choices = [(o.id, o.name) for o in services.organisations_for_entry(SELLERS + OPERATORS)]
-    form.auction_house_id.choices = [("", _("（平台外机构，填写名称）"))] + [
-        (o.id, o.name) for o in services.organisations_for_entry(OPERATORS)]
+    form.auction_house_id.choices = _auction_houses()
     if form.validate_on_submit():
         try:
             values = form.values()
@@ -93,11 +96,12 @@ def detail(deal_id: int):
 def edit(deal_id: int):
     deal = services.get_deal(current_user, deal_id)
     form = forms.DealFieldsForm()
+    form.auction_house_id.choices = _auction_houses()
     if request.method == "GET":
         form.fill(deal)
     elif form.validate_on_submit():
         try:
-            services.update_deal(current_user, deal_id, form.values())
+            services.update_deal(current_user, deal_id, {**form.values(), **form.mode_values(deal.mode.value)})
         except FIXABLE as error:
             show_errors(form, error)
         else:

@@ -134,3 +134,27 @@ def test_api_auction_and_entrustment(client, token_for, university, company, age
     assert client.post(f"/api/v1/deals/{deal_id}/end", headers=token_for(company), json={}).status_code == 404
     ended = client.post(f"/api/v1/deals/{deal_id}/end", headers=owner, json={"ended_on": local_today().isoformat()})
     assert ended.status_code == 200 and ended.json["status"] == "completed"
+
+
+def test_editing_a_negotiating_auction_through_its_page(app, client, login, agency, university, company):
+    with app.app_context():
+        from marketplace.core import transaction
+        from marketplace.deals import services
+        deal = services.record_deal(agency.load(), auction_values(university, company,
+                                                                  [factories.make_granted_patent(university)]))
+        transaction.commit()
+        deal_id = deal.id
+    login(agency)
+    page = client.get(f"/deals/{deal_id}/edit").get_data(as_text=True)
+    assert 'name="reserve_price"' in page and 'value="200000.00"' in page and 'name="fee_share"' not in page
+    today = local_today().isoformat()
+    data = {"title": "拍卖", "amount": "260000.00", "reserve_price": "300000", "auction_date": today,
+            "auction_house_name": "贵州产权交易所", "auction_house_id": "", "contract_date": today}
+    refused = client.post(f"/deals/{deal_id}/edit", data=data)
+    assert refused.status_code == 200 and "成交价不能低于保留价" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert str(db.session.get(Deal, deal_id).reserve_price) == "200000.00"
+    assert client.post(f"/deals/{deal_id}/edit", data={**data, "reserve_price": "250000"}).status_code == 302
+    with app.app_context():
+        deal = db.session.get(Deal, deal_id)
+        assert str(deal.reserve_price) == "250000.00" and deal.terms_version == 2
