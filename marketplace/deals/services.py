@@ -35,6 +35,8 @@ from marketplace.extensions import db
 from marketplace.deals.records import BINDING
 from marketplace.openlicense.facts import lock_patents
 from marketplace.patents.models import Patent
+from marketplace.push.models import NotificationKind
+from marketplace.push.notify import notify_organisation
 from marketplace.patents.numbers import normalise_application_number
 
 ENTITY = acts.SUBJECT
@@ -272,6 +274,10 @@ def end_entrustment(user: User, deal_id: int, raw: Mapping[str, Any]) -> Deal:
     db.session.flush()
     record_audit("deal.entrustment_ended", ENTITY, deal.id,
                  {"status": [previous, deal.status], "completed_on": ended_on}, actor=user)
+    notify_organisation(deal.buyer_id, NotificationKind.ACT_EFFECTIVE, f"entrustment-ended:{deal.id}",
+                        _("委托运营已终止：%(summary)s", summary=acts.summary(deal)),
+                        _("%(owner)s 已于 %(day)s 终止委托运营；此前经办的交易不受影响。", owner=deal.seller.name,
+                          day=ended_on.isoformat()), data={"deal_id": deal.id})
     return deal
 
 

@@ -179,6 +179,9 @@ def test_the_owner_ends_the_entrustment_alone(ctx, university, agency, company):
     transaction.commit()
     assert deal.status == DealStatus.COMPLETED and deal.completed_on == TODAY - timedelta(days=1)
     assert not services.entrustment_in_force(deal, TODAY)
+    from marketplace.push.models import Notification
+    [told] = db.session.scalars(select(Notification).where(Notification.dedupe_key == f"entrustment-ended:{deal.id}"))
+    assert told.organisation_id == agency.organisation_id and "委托运营已终止" in told.title
     with pytest.raises(Conflict):
         services.end_entrustment(university.load(), deal.id, {})
 
