@@ -192,6 +192,7 @@ def amend_deal(user: User, deal_id: int, raw: Mapping[str, Any]) -> Proposal:
     changes = {name: value for name, value in cleaned.items() if getattr(deal, name) != value}
     if not changes:
         raise ValidationFailed.field("changes", _("没有实际更正"))
+    check_mode_fields(deal, deal.patents, local_today(), changes)  # a hammer price below the reserve, refused now
     return consents.propose(user, ConsentAct.DEAL_AMENDMENT, deal, summary=acts.summary(deal),
                             details={"changes": {k: jsonable(v) for k, v in changes.items()}, "reason": reason})
 

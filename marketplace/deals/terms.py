@@ -108,7 +108,8 @@ def foreign_mode_fields(raw: Mapping[str, Any], mode: DealMode) -> None:
                 raise ValidationFailed.field(name, _("仅“%(mode)s”交易填写此项", mode=other.label))
 
 
-def check_mode_fields(deal: Deal, patents: Iterable[Patent], today: date) -> None:
+def check_mode_fields(deal: Deal, patents: Iterable[Patent], today: date,
+                      changes: Mapping[str, Any] | None = None) -> None:
     """The rules of an auction and of an entrusted operation, every wrong field named at once.
 
     Auction: reserve price, auction house (on the platform or by name) and
@@ -117,34 +118,39 @@ def check_mode_fields(deal: Deal, patents: Iterable[Patent], today: date) -> Non
     patents was listed on the platform, and the contract follows it.
     Entrusted operation: the term (start and end) and the operator's fee
     share (0–100 %) and scope are required. The operator being an agency is
-    checked where the parties are resolved.
+    checked where the parties are resolved. ``changes`` (a proposed
+    amendment) are checked as if applied, without touching the deal.
     """
+    def get(name: str) -> Any:
+        return (changes or {}).get(name, getattr(deal, name))
+
     errors: dict[str, str] = {}
+    amount, reserve, held, contract = get("amount"), get("reserve_price"), get("auction_date"), get("contract_date")
     if deal.mode == DealMode.AUCTION:
-        if deal.reserve_price is None:
+        if reserve is None:
             errors["reserve_price"] = _("拍卖须填写保留价")
-        elif deal.amount is not None and deal.amount < deal.reserve_price:
-            errors["amount"] = _("成交价不能低于保留价 %(reserve)s", reserve=f"¥{deal.reserve_price:,.2f}")
-        if deal.auction_house_id is None and not deal.auction_house_name:
+        elif amount is not None and amount < reserve:
+            errors["amount"] = _("成交价不能低于保留价 %(reserve)s", reserve=f"¥{reserve:,.2f}")
+        if get("auction_house_id") is None and not get("auction_house_name"):
             errors["auction_house_name"] = _("拍卖须填写拍卖机构")
-        if deal.auction_date is None:
+        if held is None:
             errors["auction_date"] = _("拍卖须填写拍卖日")
         else:
             listed = [p.published_at.date() for p in patents if p.published_at is not None]
-            if deal.auction_date > today:
+            if held > today:
                 errors["auction_date"] = _("拍卖成交后才能录入，拍卖日不能晚于今天")
-            elif listed and deal.auction_date < min(listed):
+            elif listed and held < min(listed):
                 errors["auction_date"] = _("拍卖日不能早于专利在平台挂牌之日（%(day)s）", day=min(listed).isoformat())
-            elif deal.contract_date and deal.contract_date < deal.auction_date:
+            elif contract and contract < held:
                 errors["contract_date"] = _("成交确认书/合同不能早于拍卖日")
     elif deal.mode == DealMode.ENTRUSTED:
-        if deal.term_start is None:
+        if get("term_start") is None:
             errors["term_start"] = _("委托运营须填写期限起")
-        if deal.term_end is None:
+        if get("term_end") is None:
             errors["term_end"] = _("委托运营须填写期限止")
-        if deal.fee_share is None:
+        if get("fee_share") is None:
             errors["fee_share"] = _("委托运营须填写运营方分成比例")
-        if not deal.operation_scope:
+        if not get("operation_scope"):
             errors["operation_scope"] = _("委托运营须填写委托范围")
     if errors:
         raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), errors)

@@ -233,3 +233,19 @@ def test_entrusted_operations_are_not_rewarded_income_nor_counted_and_auctions_c
     from marketplace.rewards.services import _deal_incomes
     incomes = _deal_incomes(university.organisation_id, TODAY.replace(month=1, day=1), TODAY)
     assert [(i.item_id, i.amount) for i in incomes] == [(auction.id, Decimal("260000.00"))]
+
+
+def test_an_amendment_below_the_reserve_is_refused_when_proposed(ctx, university, company, agency):
+    deal = services.record_deal(agency.load(), auction_values(university, company,
+                                                              [factories.make_granted_patent(university)]))
+    transaction.commit()
+    factories.approve("deal", deal.id, university, company)
+    with pytest.raises(ValidationFailed) as caught:
+        services.amend_deal(agency.load(), deal.id, {"changes": {"amount": "150000.00"}, "reason": "尾款减免"})
+    assert "amount" in caught.value.fields
+    transaction.rollback()
+    assert db.session.get(Deal, deal.id).amount == Decimal("260000.00") and len(deal.proposals) == 1
+    proposal = services.amend_deal(agency.load(), deal.id, {"changes": {"amount": "240000.00"}, "reason": "补充协议"})
+    transaction.commit()
+    factories.approve("deal", deal.id, university, company)
+    assert proposal.status.value == "effective" and db.session.get(Deal, deal.id).amount == Decimal("240000.00")
