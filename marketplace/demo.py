@@ -27,6 +27,7 @@ from marketplace.needs.services import create_need
 from marketplace.openlicense.demo import seed_open_license_story
 from marketplace.core.errors import ValidationFailed
 from marketplace.console.demo import seed_agency_volume
+from marketplace.deals.demo import seed_deal_modes_story
 from marketplace.approvals.demo import seed_office_story
 from marketplace.rewards.demo import seed_rewards_story
 from marketplace.fees.demo import seed_money_story
@@ -51,6 +52,9 @@ ORGANISATIONS = [
     ("comp3", "company", "绿野农业发展有限公司（演示）", "522700", "company3@demo.local", False),
     ("agency", "agency", "贵州知识产权运营中心（演示）", "520100", "agency@demo.local", False),
     ("bank", "bank", "贵阳科技支行（演示）", "520100", "bank@demo.local", False),
+    # two more licensees, so pricing help has five distinct acquirers to show a range over
+    ("comp4", "company", "遵义精密制造有限公司（演示）", "520300", "company4@demo.local", True),
+    ("comp5", "company", "安顺新材料科技有限公司（演示）", "520400", "company5@demo.local", True),
 ]
 
 # The technology market's industry families → our technology-market areas (second level resolved by name first).
@@ -213,11 +217,12 @@ def seed(force: bool = False) -> dict[str, int]:
     volume = seed_agency_volume(users)  # the agency's deals, licenses and pledges this year and last, its targets
     money = seed_money_story(users)  # a royalty report to confirm, the annual-fee ledger, a D-grade patent to review
     pricing = seed_pricing_story(users)  # comparable deals around one patent (before the office's approvals gate)
+    modes = seed_deal_modes_story(users)  # an auction and an entrusted operation (after pricing: not its comparables)
     rewards = seed_rewards_story(users)  # inventors with shares, a 60 % policy, one income's rewards paid
     office = seed_office_story(users)  # grades by criteria, an approval workflow, a notice running (last: it gates)
     return {"organisations": len(ORGANISATIONS), "users": len(users) + 1, "patents": sum(map(len, patent_ids.values())),
             "published": published, "needs": needs, **office, **rewards,
-            **{key: story.get(key, 0) + volume.get(key, 0) for key in {*story, *volume}}, **money, **pricing}
+            **{key: story.get(key, 0) + volume.get(key, 0) for key in {*story, *volume}}, **money, **pricing, **modes}
 
 
 def _need_modes(raw: str) -> list[str]:

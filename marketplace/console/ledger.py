@@ -2,10 +2,16 @@
 
 Definitions (shown on the console, in both languages, and in the API description):
 
-- **transfer / license / equity** — a deal that binds (signed, recorded or
+- **transfer / license / equity / auction** — a deal that binds (signed, recorded or
   completed: every party has consented), dated by its contract date, for its
   contract amount. Deals in negotiation or awaiting consent are not counted:
   the console lists them apart (``pending``); cancelled deals never count.
+  An auction counts for its hammer price (the deal amount) as a deal of its
+  own mode, and toward targets as a transfer (it is a transfer by auction).
+- **entrusted operation** — never counted: the owner mandating an operator
+  transfers no right and has no contract amount of a transformation; what the
+  operator then brokers counts as those deals (with the operator as agency),
+  so counting the mandate too would count the same patents twice.
 - **open license** — a license obtained through an open license that has
   taken effect, dated by its effective date, for the part of its fixed fee
   (lump sum or entry fee) paid and confirmed so far. What is still unpaid or
@@ -51,8 +57,8 @@ from marketplace.openlicense.models import LicenseGrant, LicensePayment, Payment
 from marketplace.patents.models import PatentSegment
 from marketplace.pledges.models import Pledge, PledgePatent
 
-MODES = ("transfer", "license", "open_license", "equity", "pledge")
-DEAL_MODES = ("transfer", "license", "equity")
+MODES = ("transfer", "license", "open_license", "equity", "auction", "pledge")
+DEAL_MODES = ("transfer", "license", "equity", "auction")
 COUNTED_DEALS = (DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED)
 ACADEMIC = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE)
 FEE_TYPES = ("fixed", "royalty", "free")
@@ -138,7 +144,8 @@ def _branches() -> tuple[_Branch, ...]:
     return (
         _Branch("deal", Deal, Deal.id, Deal.mode, Deal.contract_date, Deal.amount, Deal.seller_id, Deal.buyer_id,
                 False, null(), (DealPatent, DealPatent.deal_id, DealPatent.patent_id), None,
-                and_(Deal.status.in_(COUNTED_DEALS), Deal.contract_date.is_not(None))),
+                and_(Deal.status.in_(COUNTED_DEALS), Deal.contract_date.is_not(None),
+                     Deal.mode.in_([DealMode(mode) for mode in DEAL_MODES]))),
         _Branch("open_license", LicenseGrant, LicenseGrant.id, literal("open_license", String), LicenseGrant.effective_on,
                 fee_paid(LicenseGrant.id), LicenseGrant.licensor_id, LicenseGrant.licensee_id, False,
                 LicenseGrant.fee_type, None, LicenseGrant.patent_id, LicenseGrant.effective_on.is_not(None)),

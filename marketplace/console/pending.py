@@ -28,11 +28,11 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 
 from marketplace.accounts.models import Organisation
-from marketplace.console.ledger import COUNTED_DEALS, Filters, Scope, cents, confirmed_payment, open_licenses_visible
+from marketplace.console.ledger import COUNTED_DEALS, DEAL_MODES, Filters, Scope, cents, confirmed_payment, open_licenses_visible
 from marketplace.console.statistics import MODE_LABELS, to_amount
 from marketplace.core.i18n import gettext as _
 from marketplace.core.i18n import lazy_gettext as _l
-from marketplace.deals.models import Deal, DealStatus
+from marketplace.deals.models import Deal, DealMode, DealStatus
 from marketplace.extensions import db
 from marketplace.openlicense.models import LicenseGrant, LicensePayment, PaymentInstallment
 from marketplace.patents.models import Patent
@@ -139,7 +139,7 @@ def _pending_deals(scope: Scope, filters: Filters) -> _Found:
                    *([entered < datetime.combine(filters.end + timedelta(days=1), time.min)] if filters.end else []))
     stmt = (select(Deal.id, Deal.status, Deal.mode, Deal.contract_date, entered, Deal.title, Deal.seller_id,
                    Deal.buyer_id, Deal.amount)
-            .where(Deal.status != DealStatus.CANCELLED,
+            .where(Deal.status != DealStatus.CANCELLED, Deal.mode.in_([DealMode(mode) for mode in DEAL_MODES]),
                    or_(~Deal.status.in_(COUNTED_DEALS), Deal.contract_date.is_(None)), or_(dated, undated)))
     if scope.agency_id is not None:
         stmt = stmt.where(Deal.agency_id == scope.agency_id)

@@ -28,7 +28,7 @@ bp.record_once(lambda _state: rollup.register())
 PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MODE_COLOURS = {"transfer": "#b3261e", "license": "#1f6feb", "open_license": "#2da44e", "equity": "#bf8700",
-                "pledge": "#8250df"}
+                "auction": "#cf222e", "pledge": "#8250df"}
 
 
 def _scope() -> Scope:

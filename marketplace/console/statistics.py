@@ -31,7 +31,7 @@ from marketplace.patents.vocab import MODE_LABELS as TRANSFORMATION_MODE_LABELS
 GROUPINGS = ("month", "quarter", "year", "mode", "segment", "region", "organisation")
 UNCLASSIFIED = "none"  # the query-string spelling of "no segment" ("" means no filter)
 MODE_LABELS: dict[str, Any] = {mode.value: label for mode, label in TRANSFORMATION_MODE_LABELS.items()} | {
-    "pledge": _l("质押融资")}  # the ledger's modes: the transformation modes and pledges
+    "auction": _l("拍卖"), "pledge": _l("质押融资")}  # the ledger's modes: the transformation modes, auctions, pledges
 CENT = Decimal("0.01")
 
 

@@ -36,9 +36,9 @@ AMOUNTS = ("conversion_amount", "pledge_amount")
 RATES = ("pledge_growth_pct", "sme_growth_pct")
 FIELDS = COUNTS + AMOUNTS + RATES
 LABELS = {
-    "conversion_count": _l("高校院所专利转化（转让、许可、开放许可、作价入股）笔数"),
+    "conversion_count": _l("高校院所专利转化（转让、许可、开放许可、作价入股、拍卖）笔数"),
     "conversion_amount": _l("高校院所专利转化合同金额"),
-    "transfer_license_count": _l("高校院所专利转让、许可笔数"),
+    "transfer_license_count": _l("高校院所专利转让（含拍卖）、许可笔数"),
     "open_license_count": _l("高校院所专利开放许可笔数"),
     "pledge_count": _l("质押融资笔数"),
     "pledge_amount": _l("质押融资金额"),
@@ -237,7 +237,7 @@ def target_progress(agency_id: int, year: int, today: date) -> list[Progress]:
     academic = _mode_totals(scope, period, "organisation")
     pledges = _mode_totals(scope, period, "all").get("pledge", (0, 0))
     pledges_before = _mode_totals(scope, last_year, "all").get("pledge", (0, 0))
-    conversion = ["transfer", "license", "open_license", "equity"]
+    conversion = ["transfer", "license", "open_license", "equity", "auction"]  # an auction is a transfer
 
     def total(modes: list[str], index: int) -> int:
         return sum(academic.get(mode, (0, 0))[index] for mode in modes)
@@ -257,7 +257,7 @@ def target_progress(agency_id: int, year: int, today: date) -> list[Progress]:
     progress = [
         counted("conversion_count", total(conversion, 0)),
         amount("conversion_amount", total(conversion, 1)),
-        counted("transfer_license_count", total(["transfer", "license"], 0)),
+        counted("transfer_license_count", total(["transfer", "license", "auction"], 0)),
         counted("open_license_count", total(["open_license"], 0), period.narrowed(mode="open_license")),
         counted("pledge_count", pledges[0], period.narrowed(mode="pledge")),
         amount("pledge_amount", pledges[1], period.narrowed(mode="pledge")),

@@ -31,7 +31,7 @@ from marketplace.core.locking import lock_row
 from marketplace.core.outbox import record_change
 from marketplace.core.text import require_plain
 from marketplace.deals.models import Deal, DealAmendment, DealMode, DealStatus, LicenseKind, OwnershipChange
-from marketplace.deals.terms import AMENDABLE, check_term, clean_fields
+from marketplace.deals.terms import AMENDABLE, check_mode_fields, check_term, clean_fields
 from marketplace.extensions import db
 from marketplace.legal.conflicts import LicenseTerm, license_conflicts
 from marketplace.legal.eligibility import assignment_refusals, co_owner_refusals
@@ -131,6 +131,9 @@ def next_statuses(deal: Deal) -> list[DealStatus]:
     allowed = TRANSITIONS.get(deal.status, set()) - {DealStatus.SIGNED}
     if deal.status == DealStatus.SIGNED and deal.mode.assigns:
         allowed = allowed - {DealStatus.COMPLETED}  # an assignment takes effect on registration
+    if deal.mode == DealMode.ENTRUSTED:
+        # no CNIPA recordal; the owner ends the mandate alone (services.end_entrustment), both may cancel it
+        allowed = allowed - {DealStatus.RECORDED, DealStatus.COMPLETED}
     return [s for s in DealStatus if s in allowed]
 
 
@@ -160,7 +163,8 @@ def step_details(target: DealStatus, raw: Mapping[str, Any], deal: Deal | None =
 def transition(user: User | None, deal: Deal, target: DealStatus, details: Mapping[str, Any]) -> None:
     """Move the deal one status on, applying the rules of that status and what the step recorded."""
     if target not in TRANSITIONS.get(deal.status, set()) or (
-            target == DealStatus.COMPLETED and deal.status == DealStatus.SIGNED and deal.mode.assigns):
+            target == DealStatus.COMPLETED and deal.status == DealStatus.SIGNED and deal.mode.assigns) or (
+            deal.mode == DealMode.ENTRUSTED and target in (DealStatus.RECORDED, DealStatus.COMPLETED)):
         raise Conflict(_("不能从“%(old)s”变为“%(new)s”", old=deal.status.label, new=target.label),
                        {"status": "invalid transition"})
     today = local_today()
@@ -247,6 +251,7 @@ def _amend(proposal: Proposal, deal: Deal, user: User) -> None:
     if not changes:
         raise Conflict(_("更正内容与交易现状相同"), {"changes": "nothing would change"})
     check_term(deal)
+    check_mode_fields(deal, deal.patents, local_today())
     if deal.mode == DealMode.LICENSE and deal.status != DealStatus.CANCELLED:
         legal_check(deal, lock_patents(deal.patent_ids), deal.status)
     amendment = DealAmendment(deal_id=deal.id, changes=changes, reason=proposal.details["reason"],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
@@ -56,6 +57,14 @@ class DealSchema(Schema):
     cancelled_on = fields.Date(allow_none=True)
     match_id = fields.Integer(allow_none=True)
     notes = fields.String()
+    reserve_price = Money(allow_none=True, metadata={"label": _l("保留价"), "description": "auction only"})
+    auction_house = fields.String(attribute="auction_house_label",
+                                  metadata={"label": _l("拍卖机构"), "description": "auction only"})
+    auction_house_id = fields.Integer(allow_none=True, metadata={"label": _l("拍卖机构（平台上的机构）")})
+    auction_date = fields.Date(allow_none=True, metadata={"label": _l("拍卖日")})
+    fee_share = fields.Decimal(as_string=True, places=2, allow_none=True,
+                               metadata={"label": _l("运营方分成比例（%）"), "description": "entrusted operation only"})
+    operation_scope = fields.String(allow_none=True, metadata={"label": _l("委托范围")})
     terms_version = fields.Integer(metadata={"description": "raised by every edit; consents are to one version"})
     amendments = fields.List(fields.Nested(AmendmentSchema))
     proposals = fields.List(fields.Nested(ProposalSchema),
@@ -72,13 +81,26 @@ class DealFieldsSchema(Schema):
     recordal_number = fields.String(allow_none=True, validate=validate.Length(max=64))
     match_id = fields.Integer(allow_none=True, metadata={"description": "the stored match the deal came from"})
     notes = fields.String()
+    reserve_price = fields.Raw(allow_none=True, metadata={
+        "label": _l("保留价（元）"), "description": "auction: the amount (hammer price) may not be below it"})
+    auction_house_id = fields.Integer(allow_none=True, metadata={"label": _l("拍卖机构（平台上的机构）")})
+    auction_house_name = fields.String(allow_none=True, validate=validate.Length(max=200),
+                                       metadata={"label": _l("拍卖机构名称（平台外）")})
+    auction_date = fields.Date(allow_none=True, metadata={
+        "label": _l("拍卖日"), "description": "not after today, not before the patents were listed"})
+    fee_share = fields.Raw(allow_none=True, metadata={
+        "label": _l("运营方分成比例（%）"), "description": "entrusted operation: 0–100, 2 decimals"})
+    operation_scope = fields.String(allow_none=True, validate=validate.Length(max=1000),
+                                    metadata={"label": _l("委托范围")})
 
 
 class DealCreateSchema(DealFieldsSchema):
     mode = fields.String(required=True, validate=validate.OneOf(MODES))
     license_kind = fields.String(allow_none=True, validate=validate.OneOf(KINDS))
     seller_id = fields.Integer(required=True, metadata={"description": "the patentee: assignor, licensor, contributor"})
-    buyer_id = fields.Integer(required=True)
+    buyer_id = fields.Integer(required=True, metadata={
+        "description": "assignee, licensee, the winning bidder of an auction, the operator (an agency) of an "
+                       "entrusted operation"})
     agency_id = fields.Integer(allow_none=True, metadata={"description": "set automatically when an agency records"})
     patent_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
     amount = Money(required=True)
@@ -101,6 +123,10 @@ class AmendmentWriteSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     changes = fields.Dict(keys=fields.String(validate=validate.OneOf(AMENDABLE)), required=True,
                           metadata={"example": {"amount": "1200000.00"}})
+
+
+class EndEntrustmentSchema(Schema):
+    ended_on = fields.Date(allow_none=True, metadata={"label": _l("终止日"), "description": "default today"})
 
 
 class DealListArgs(PageArgs):
@@ -162,3 +188,14 @@ def patch_deal(body: dict, deal_id: int):
 def amend_deal(body: dict, deal_id: int):
     """Propose a correction of a signed deal; it applies, with its reason, once seller and buyer agree."""
     return services.amend_deal(api_user(), deal_id, body)
+
+
+@blp.post("/<int:deal_id>/end")
+@blp.arguments(EndEntrustmentSchema)
+@blp.response(200, DealSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def end_entrustment(body: dict, deal_id: int):
+    """The owner ends an entrusted operation in force (alone); the deal is then completed on ``ended_on``."""
+    return services.end_entrustment(api_user(), deal_id, body)

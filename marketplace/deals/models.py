@@ -1,4 +1,5 @@
-"""The deal ledger: transfers, licenses and equity contributions, their amendments and ownership history."""
+"""The deal ledger: transfers, licenses, equity contributions, auctions and entrusted operations, their amendments
+and ownership history."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -20,11 +21,14 @@ class DealMode(LabelledEnum):
     TRANSFER = "transfer", "转让"
     LICENSE = "license", "许可"
     EQUITY = "equity", "作价入股"
+    AUCTION = "auction", "拍卖"
+    ENTRUSTED = "entrusted", "委托运营"
 
     @property
     def assigns(self) -> bool:
-        """Transfer and equity contribution both move the patent to the buyer."""
-        return self in (DealMode.TRANSFER, DealMode.EQUITY)
+        """Transfer, equity contribution and auction (a transfer to the winning bidder) move the patent to the
+        buyer."""
+        return self in (DealMode.TRANSFER, DealMode.EQUITY, DealMode.AUCTION)
 
 
 class LicenseKind(LabelledEnum):
@@ -75,12 +79,22 @@ class Deal(TimestampMixin, db.Model):
     cancelled_on: Mapped[date | None]
     match_id: Mapped[int | None] = mapped_column(index=True)  # the matching engine's stored match, when it led here
     notes: Mapped[str] = mapped_column(Text, default="")
+    # auction: the amount is the hammer price, the buyer the winning bidder
+    reserve_price: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    auction_house_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    auction_house_name: Mapped[str | None] = mapped_column(String(200))  # an auction house not on the platform
+    auction_date: Mapped[date | None]
+    # entrusted operation: the buyer is the operator (an agency), term_start/term_end its term, the amount its
+    # fixed service fee (0 allowed); completed_on is the day the owner ended it
+    fee_share: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # percent of the proceeds to the operator
+    operation_scope: Mapped[str | None] = mapped_column(String(1000))
     terms_version: Mapped[int] = mapped_column(default=1)  # raised by every edit: earlier consents no longer count
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     seller: Mapped[Organisation] = relationship(foreign_keys=[seller_id])
     buyer: Mapped[Organisation] = relationship(foreign_keys=[buyer_id])
     agency: Mapped[Organisation | None] = relationship(foreign_keys=[agency_id])
+    auction_house: Mapped[Organisation | None] = relationship(foreign_keys=[auction_house_id])
     patent_links: Mapped[list["DealPatent"]] = relationship(cascade="all, delete-orphan",
                                                            order_by="DealPatent.patent_id")
     amendments: Mapped[list["DealAmendment"]] = relationship(order_by="DealAmendment.id")
@@ -97,6 +111,10 @@ class Deal(TimestampMixin, db.Model):
     @property
     def patent_ids(self) -> list[int]:
         return [link.patent_id for link in self.patent_links]
+
+    @property
+    def auction_house_label(self) -> str:
+        return self.auction_house.name if self.auction_house else (self.auction_house_name or "")
 
     def party_ids(self) -> set[int]:
         return {self.seller_id, self.buyer_id} | ({self.agency_id} if self.agency_id else set())

@@ -5,21 +5,24 @@ get 404) and what the law allows; views only shape forms and redirect.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from marketplace.accounts.models import OrganisationKind
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
+from marketplace.core.dates import local_today
 from marketplace.core.views import page_number, show_errors
-from marketplace.deals import forms, services
+from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
+from marketplace.deals import exports, forms, services
 from marketplace.deals.models import DealMode, DealStatus
 
 bp = Blueprint("deals", __name__)
 PER_PAGE = 20
 FIXABLE = (ValidationFailed, Conflict)
 SELLERS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
+OPERATORS = (OrganisationKind.AGENCY,)
 
 
 @bp.get("/deals")
@@ -32,6 +35,23 @@ def index():
                            pages=max(1, -(-total // PER_PAGE)), modes=list(DealMode), statuses=list(DealStatus))
 
 
+def _auction_houses() -> list[tuple[object, str]]:
+    return [("", _("（平台外机构，填写名称）"))] + [(o.id, o.name) for o in services.organisations_for_entry(OPERATORS)]
+
+
+@bp.get("/deals/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The deals the user may see (with the list's filters), each mode's own fields included."""
+    filters = {k: request.args[k] for k in ("mode", "status") if request.args.get(k)}
+    headers, rows = exports.ledger_rows(current_user, filters)  # a wrong filter is a 422 naming it
+    name = ("deals", filters.get("mode"), filters.get("status"))
+    if fmt == "csv":
+        return Response(to_csv(headers, rows), content_type=CSV_MIMETYPE, headers=attachment(*name, fmt=fmt))
+    return Response(to_xlsx([(_("交易台账"), headers, rows)]), mimetype=XLSX_MIMETYPE,
+                    headers=attachment(*name, fmt=fmt))
+
+
 @bp.route("/deals/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -39,7 +59,8 @@ def new():
     require_organisation(current_user)
     form = forms.DealForm()
     form.seller_id.choices = [(o.id, o.name) for o in services.organisations_for_entry(SELLERS)]
-    form.buyer_id.choices = [(o.id, o.name) for o in services.organisations_for_entry(SELLERS)]
+    form.buyer_id.choices = [(o.id, o.name) for o in services.organisations_for_entry(SELLERS + OPERATORS)]
+    form.auction_house_id.choices = _auction_houses()
     if form.validate_on_submit():
         try:
             values = form.values()
@@ -61,8 +82,13 @@ def detail(deal_id: int):
     can_change = current_user.organisation_id in deal.party_ids()
     status_form = forms.StatusForm()
     status_form.status.choices = [(s.value, s.label) for s in services.next_statuses(deal)]
+    today = local_today()
     return render_template("deals/detail.html", deal=deal, can_change=can_change, status_form=status_form,
-                           amendment_form=forms.AmendmentForm(), binding=deal.status in services.BINDING)
+                           amendment_form=forms.AmendmentForm(), binding=deal.status in services.BINDING,
+                           end_form=forms.EndEntrustmentForm(), brokered=services.brokered_under(deal),
+                           in_force=services.entrustment_in_force(deal, today),
+                           may_end=deal.mode == DealMode.ENTRUSTED and deal.status == DealStatus.SIGNED
+                           and current_user.organisation_id == deal.seller_id)
 
 
 @bp.route("/deals/<int:deal_id>/edit", methods=["GET", "POST"])
@@ -70,11 +96,12 @@ def detail(deal_id: int):
 def edit(deal_id: int):
     deal = services.get_deal(current_user, deal_id)
     form = forms.DealFieldsForm()
+    form.auction_house_id.choices = _auction_houses()
     if request.method == "GET":
         form.fill(deal)
     elif form.validate_on_submit():
         try:
-            services.update_deal(current_user, deal_id, form.values())
+            services.update_deal(current_user, deal_id, {**form.values(), **form.mode_values(deal.mode.value)})
         except FIXABLE as error:
             show_errors(form, error)
         else:
@@ -100,6 +127,21 @@ def change_status(deal_id: int):
         else:
             done = deal.status.value == form.status.data
             flash(_("交易状态已更新") if done else _("已提出，待相关各方通过自己的账户确认"), "success")
+    return redirect(url_for("deals.detail", deal_id=deal_id))
+
+
+@bp.post("/deals/<int:deal_id>/end")
+@login_required
+def end_entrustment(deal_id: int):
+    """The owner ends an entrusted operation (alone; the operator keeps what it brokered before)."""
+    form = forms.EndEntrustmentForm()
+    if form.validate_on_submit():
+        try:
+            services.end_entrustment(current_user, deal_id, {"ended_on": form.ended_on.data})
+        except FIXABLE as error:
+            show_errors(form, error)
+        else:
+            flash(_("委托运营已终止"), "success")
     return redirect(url_for("deals.detail", deal_id=deal_id))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -22,15 +23,20 @@ from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.consents import services as consents
 from marketplace.consents.models import ConsentAct, Proposal
 from marketplace.core.audit import jsonable, diff, record_audit
+from marketplace.core.dates import local_today, parse_date
 from marketplace.core.errors import Conflict, NotFound, ValidationFailed
 from marketplace.accounts.permissions import get_visible, require_organisation
 from marketplace.deals import acts
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus, LicenseKind, OwnershipChange
-from marketplace.deals.terms import AMENDABLE, EDITABLE, check_term, clean_fields, parse_member
+from marketplace.deals.terms import (
+    AMENDABLE, EDITABLE, check_mode_fields, check_term, clean_fields, foreign_mode_fields, parse_member,
+)
 from marketplace.extensions import db
 from marketplace.deals.records import BINDING
 from marketplace.openlicense.facts import lock_patents
 from marketplace.patents.models import Patent
+from marketplace.push.models import NotificationKind
+from marketplace.push.notify import notify_organisation
 from marketplace.patents.numbers import normalise_application_number
 
 ENTITY = acts.SUBJECT
@@ -56,6 +62,11 @@ def _organisation(raw: Any, field: str, kinds: tuple[OrganisationKind, ...] = ()
     if kinds and organisation.kind not in kinds:
         raise ValidationFailed.field(field, _("须为运营机构"))
     return organisation
+
+
+def _check_auction_house(values: Mapping[str, Any]) -> None:
+    if values.get("auction_house_id") is not None:
+        _organisation(values["auction_house_id"], "auction_house_id")
 
 
 def get_deal(user: User, deal_id: int) -> Deal:
@@ -84,8 +95,11 @@ def record_deal(user: User, raw: Mapping[str, Any]) -> Deal:
     organisation = require_organisation(user)
     mode = parse_member(DealMode, raw.get("mode"), "mode")
     kind = parse_member(LicenseKind, raw.get("license_kind"), "license_kind") if mode == DealMode.LICENSE else None
+    foreign_mode_fields(raw, mode)
     seller = _organisation(raw.get("seller_id"), "seller_id")
-    buyer = _organisation(raw.get("buyer_id"), "buyer_id")
+    # an entrusted operation's buyer is its operator, an operation agency
+    buyer = _organisation(raw.get("buyer_id"), "buyer_id",
+                          (OrganisationKind.AGENCY,) if mode == DealMode.ENTRUSTED else ())
     if seller.id == buyer.id:
         raise ValidationFailed.field("buyer_id", _("买卖双方不能相同"))
     if organisation.kind == OrganisationKind.AGENCY and organisation.id not in (seller.id, buyer.id):
@@ -103,14 +117,18 @@ def record_deal(user: User, raw: Mapping[str, Any]) -> Deal:
     if "amount" not in raw:
         raise ValidationFailed.field("amount", _("必填"))
     values = clean_fields(raw, mode, EDITABLE)
+    _check_auction_house(values)
     target = parse_member(DealStatus, raw.get("status") or DealStatus.SIGNED.value, "status")
     if target == DealStatus.CANCELLED:
         raise ValidationFailed.field("status", _("不能以已取消状态录入"))
+    if mode == DealMode.ENTRUSTED and target not in (DealStatus.NEGOTIATING, DealStatus.SIGNED):
+        raise ValidationFailed.field("status", _("委托运营无须登记，签约即生效"))
     details = acts.step_details(max(target, DealStatus.SIGNED, key=acts.ORDER.index), raw)
     deal = Deal(mode=mode, license_kind=kind, status=DealStatus.NEGOTIATING, seller_id=seller.id, buyer_id=buyer.id,
                 agency_id=agency.id if agency else None, created_by_id=user.id,
                 patent_links=[DealPatent(patent_id=p.id) for p in patents], **values)
     check_term(deal)
+    check_mode_fields(deal, patents, local_today())
     acts.legal_check(deal, patents, DealStatus.NEGOTIATING)
     db.session.add(deal)
     db.session.flush()
@@ -137,8 +155,12 @@ def update_deal(user: User, deal_id: int, raw: Mapping[str, Any]) -> Deal:
     if fields:
         if deal.status != DealStatus.NEGOTIATING:
             raise Conflict(_("已签约的交易不可直接修改，请提交更正"), {name: "immutable" for name in fields})
-        changes = diff(deal, clean_fields(fields, deal.mode, EDITABLE))
+        foreign_mode_fields(fields, deal.mode)
+        values = clean_fields(fields, deal.mode, EDITABLE)
+        _check_auction_house(values)
+        changes = diff(deal, values)
         check_term(deal)
+        check_mode_fields(deal, deal.patents, local_today())
         if changes:
             deal.terms_version += 1
             acts.legal_check(deal, lock_patents(deal.patent_ids), DealStatus.NEGOTIATING)
@@ -170,6 +192,7 @@ def amend_deal(user: User, deal_id: int, raw: Mapping[str, Any]) -> Proposal:
     changes = {name: value for name, value in cleaned.items() if getattr(deal, name) != value}
     if not changes:
         raise ValidationFailed.field("changes", _("没有实际更正"))
+    check_mode_fields(deal, deal.patents, local_today(), changes)  # a hammer price below the reserve, refused now
     return consents.propose(user, ConsentAct.DEAL_AMENDMENT, deal, summary=acts.summary(deal),
                             details={"changes": {k: jsonable(v) for k, v in changes.items()}, "reason": reason})
 
@@ -222,3 +245,53 @@ def patent_ids_for_numbers(raw: str, field: str = "patent_numbers") -> list[int]
 def ownership_history(patent_id: int) -> list[OwnershipChange]:
     return list(db.session.scalars(select(OwnershipChange).where(OwnershipChange.patent_id == patent_id)
                                    .order_by(OwnershipChange.id)))
+
+
+def entrustment_in_force(deal: Deal, today: date) -> bool:
+    """An entrusted operation signed by owner and operator, not ended, within its term."""
+    return (deal.mode == DealMode.ENTRUSTED and deal.status == DealStatus.SIGNED
+            and deal.term_start is not None and deal.term_end is not None
+            and deal.term_start <= today <= deal.term_end)
+
+
+def end_entrustment(user: User, deal_id: int, raw: Mapping[str, Any]) -> Deal:
+    """The owner (the seller) ends an entrusted operation on ``ended_on`` (default today), alone: the mandate was
+    its to give and is its to take back. The operator keeps what it brokered before; the deal is completed."""
+    deal = _deal_for_change(user, deal_id)
+    if deal.mode != DealMode.ENTRUSTED:
+        raise NotFound(_("交易不存在"))
+    if user.organisation_id != deal.seller_id:
+        raise Conflict(_("只有委托方（专利权人）可以终止委托运营"), {"ended_on": "owner only"})
+    if deal.status != DealStatus.SIGNED:
+        raise Conflict(_("只有已生效的委托运营可以终止"), {"ended_on": "not in force"})
+    today = local_today()
+    ended_on = parse_date(raw.get("ended_on"), "ended_on") or today
+    if ended_on > today:
+        raise ValidationFailed.field("ended_on", _("不能晚于今天"))
+    if deal.term_start and ended_on < deal.term_start:
+        raise ValidationFailed.field("ended_on", _("不能早于委托期限起始日"))
+    previous, deal.status, deal.completed_on = deal.status, DealStatus.COMPLETED, ended_on
+    consents.lapse_pending(ENTITY, deal.id)
+    db.session.flush()
+    record_audit("deal.entrustment_ended", ENTITY, deal.id,
+                 {"status": [previous, deal.status], "completed_on": ended_on}, actor=user)
+    notify_organisation(deal.buyer_id, NotificationKind.ACT_EFFECTIVE, f"entrustment-ended:{deal.id}",
+                        _("委托运营已终止：%(summary)s", summary=acts.summary(deal)),
+                        _("%(owner)s 已于 %(day)s 终止委托运营；此前经办的交易不受影响。", owner=deal.seller.name,
+                          day=ended_on.isoformat()), data={"deal_id": deal.id})
+    return deal
+
+
+def brokered_under(deal: Deal) -> list[Deal]:
+    """The deals the operator of an entrusted operation brokered for its patents during the entrustment (from
+    its start to its end, or to the end of its term): what the mandate produced."""
+    if deal.mode != DealMode.ENTRUSTED or deal.status not in BINDING or deal.term_start is None:
+        return []
+    until = deal.completed_on or deal.term_end
+    stmt = (select(Deal).where(Deal.agency_id == deal.buyer_id, Deal.id != deal.id,
+                               Deal.patent_links.any(DealPatent.patent_id.in_(deal.patent_ids)),
+                               func.coalesce(Deal.contract_date, func.date(Deal.created_at)) >= deal.term_start)
+            .order_by(Deal.id))
+    if until is not None:
+        stmt = stmt.where(func.coalesce(Deal.contract_date, func.date(Deal.created_at)) <= until)
+    return list(db.session.scalars(stmt))

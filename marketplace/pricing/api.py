@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from flask_babel import lazy_gettext as _l
+
 from marketplace.api.common import ErrorSchema, Money, api_user
 from marketplace.core.dates import local_today
 from marketplace.patents.vocab import TransformationMode
@@ -43,10 +45,19 @@ class PriceHelpSchema(Schema):
     count = fields.Integer(metadata={"description": "comparables the range is computed over"})
     close_count = fields.Integer()
     minimum = fields.Integer(metadata={"description": "comparables needed for a range (5)"})
-    enough = fields.Boolean(metadata={"description": "false: no range is given (not enough comparable deals)"})
-    low = Money(allow_none=True, metadata={"description": "25th percentile per patent"})
-    median = Money(allow_none=True)
-    high = Money(allow_none=True, metadata={"description": "75th percentile per patent"})
+    acquirers = fields.Integer(metadata={"label": _l("不同受让方数"),
+                                         "description": "distinct buyers/licensees among the comparables"})
+    minimum_acquirers = fields.Integer(metadata={"label": _l("所需不同受让方数"),
+                                                 "description": "distinct acquirers needed for a range (5)"})
+    median_minimum = fields.Integer(metadata={"label": _l("显示中位数所需交易数"),
+                                              "description": "comparables needed before a median is shown (10)"})
+    enough = fields.Boolean(metadata={"description": "false: no range is given (not enough comparable deals or "
+                                                     "distinct acquirers)"})
+    low = Money(allow_none=True, metadata={"description": "25th percentile per patent, rounded down to 2 significant "
+                                                          "figures and never equal to one comparable's price"})
+    median = Money(allow_none=True, metadata={"description": "2 significant figures, only over 10 comparables and "
+                                                             "never equal to one comparable's price (else null)"})
+    high = Money(allow_none=True, metadata={"description": "75th percentile per patent, rounded up likewise"})
     comparables = fields.List(fields.Nested(ComparableSchema), attribute="shown",
                               metadata={"description": "the 10 most recent of them"})
 

@@ -29,10 +29,10 @@ from marketplace.patents.models import Patent, PatentSegment
 SEGMENT = "TM-H11"
 # (seller key, buyer key, amount, months ago) — ordinary licenses through the agency
 LICENSES = [("inst", "comp1", "120000.00", 46), ("inst", "comp2", "180000.00", 40), ("univ1", "comp3", "95000.00", 34),
-            ("univ1", "comp2", "150000.00", 30)]
+            ("univ1", "comp4", "150000.00", 30), ("univ1", "comp5", "135000.00", 26)]
 # (licensee key, lump sum) — open licenses of the institute obtained and paid this year
-OPEN_LICENSES = [("comp1", "30000.00"), ("comp2", "45000.00"), ("comp3", "25000.00"), ("comp1", "40000.00"),
-                 ("comp2", "35000.00")]
+OPEN_LICENSES = [("comp1", "30000.00"), ("comp2", "45000.00"), ("comp3", "25000.00"), ("comp4", "40000.00"),
+                 ("comp5", "35000.00")]
 
 
 def _in_segment(owner: User, today: date) -> list[Patent]:
@@ -49,7 +49,7 @@ def seed_pricing_story(users: dict[str, User]) -> dict[str, Any]:
     """Create the comparables; {} when the demo patents lack enough of the segment."""
     today = local_today()
     stock = {"inst": _in_segment(users["inst"], today), "univ1": _in_segment(users["univ1"], today)}
-    if len(stock["inst"]) < 7 or len(stock["univ1"]) < 3:
+    if len(stock["inst"]) < 7 or len(stock["univ1"]) < 4:
         return {}
     target = stock["univ1"].pop(0)
     for seller, buyer, amount, months in LICENSES:

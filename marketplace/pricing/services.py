@@ -11,12 +11,22 @@ an IPC group or subclass) are used instead, and the page says so. Below
 found, never a figure made up from fewer.
 
 Figures are per patent (a deal of several patents counts its amount shared
-equally), as ``Decimal`` to the cent. The range is the 25th–75th percentile
-and the median, interpolated, over at least five deals; each comparable is
-listed with its traits, its amount and its parties only when the viewer may
-see that deal (a party, its agency, a platform admin) — otherwise the parties
-are named by their kind only (某高校, 某企业) and the amount is withheld, so
-no single deal's price leaks.
+equally), as ``Decimal`` to the cent. Free deals are no price and never count.
+Each comparable is listed with its traits, its amount and its parties only
+when the viewer may see that deal (a party, its agency, a platform admin) —
+otherwise the parties are named by their kind only (某高校, 某企业) and the
+amount is withheld.
+
+Privacy of the range (k-anonymity): a range is given only over at least
+``MIN_COMPARABLES`` deals with at least ``MIN_ACQUIRERS`` distinct acquirers
+(buyers, licensees), so it never describes what one company paid. With five
+deals the quartiles and the median of interpolated percentiles *are* single
+deals' prices, so the figures shown are never the computed ones: the
+25th–75th percentile range is rounded outward to two significant figures and
+moved one two-figure step further out while a bound equals any comparable's
+amount (per patent or whole deal); the median is shown only over at least
+``MEDIAN_MIN`` deals, to two significant figures, and withheld when that
+figure is a comparable's amount. No shown figure is ever one deal's price.
 """
 from __future__ import annotations
 
@@ -33,7 +43,7 @@ from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.accounts.permissions import get_visible, may_see
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import parse_money
-from marketplace.deals.models import Deal, DealPatent
+from marketplace.deals.models import Deal, DealMode, DealPatent
 from marketplace.deals.records import BINDING
 from marketplace.deals.terms import parse_member
 from marketplace.extensions import db
@@ -44,6 +54,8 @@ from marketplace.patents.vocab import Maturity, PatentType, TransformationMode
 from marketplace.pricing import stats
 
 MIN_COMPARABLES = 5
+MIN_ACQUIRERS = 5  # distinct buyers/licensees among the comparables a range is computed over
+MEDIAN_MIN = 10  # below this many comparables the median is not shown, only the outward-rounded range
 SHOWN = 10  # comparables listed, most recent first
 STATS_LIMIT = 50  # the nearest comparables the range is computed over
 CANDIDATES = 500  # most recent candidate rows read from the database per request
@@ -69,6 +81,7 @@ class Comparable:
     buyer_id: int
     deal_id: int | None = None
     license_id: int | None = None
+    total: Decimal | None = None  # the whole deal's amount (several patents): never shown as a range bound either
     seller: str = ""  # named (or anonymised) only for the comparables shown
     buyer: str = ""
 
@@ -91,21 +104,34 @@ class PriceHelp:
     used: list[Comparable]
     close_count: int
     shown: list[Comparable]  # the ``SHOWN`` most recent of ``used``, with their parties named or anonymised
-    low: Decimal | None = None  # 25th percentile
-    median: Decimal | None = None
-    high: Decimal | None = None  # 75th percentile
+    low: Decimal | None = None  # 25th percentile, rounded down to 2 significant figures, never a comparable's price
+    median: Decimal | None = None  # 2 significant figures, over ``MEDIAN_MIN`` comparables, never a price
+    high: Decimal | None = None  # 75th percentile, rounded up likewise
 
     @property
     def count(self) -> int:
         return len(self.used)
 
     @property
+    def acquirers(self) -> int:
+        """Distinct buyers/licensees among the comparables used."""
+        return len({c.buyer_id for c in self.used})
+
+    @property
     def enough(self) -> bool:
-        return self.count >= MIN_COMPARABLES
+        return self.count >= MIN_COMPARABLES and self.acquirers >= MIN_ACQUIRERS
 
     @property
     def minimum(self) -> int:
         return MIN_COMPARABLES
+
+    @property
+    def minimum_acquirers(self) -> int:
+        return MIN_ACQUIRERS
+
+    @property
+    def median_minimum(self) -> int:
+        return MEDIAN_MIN
 
 
 def _may_price(user: User | None, patent: Patent) -> bool:
@@ -169,7 +195,8 @@ def _candidate_rows(mode: TransformationMode, technology: Any) -> list[dict[str,
                        LicenseGrant.licensee_id.label("buyer_id"), Patent.id.label("patent_id"),
                        Patent.patent_type, Patent.ipc_main, Patent.maturity)
                 .join(Patent, Patent.id == LicenseGrant.patent_id)
-                .where(LicenseGrant.effective_on.is_not(None), LicenseGrant.fee_type == "fixed", technology)
+                .where(LicenseGrant.effective_on.is_not(None), LicenseGrant.fee_type == "fixed",
+                       LicenseGrant.fixed_fee > 0, technology)
                 .order_by(LicenseGrant.effective_on.desc(), LicenseGrant.id.desc()).limit(CANDIDATES))
         return [{**row._mapping, "parts": 1, "agency_id": None, "deal_id": None} for row in db.session.execute(stmt)]
     concluded = func.coalesce(Deal.contract_date, Deal.recorded_on)
@@ -178,9 +205,18 @@ def _candidate_rows(mode: TransformationMode, technology: Any) -> list[dict[str,
                    Deal.buyer_id, Deal.agency_id, parts.label("parts"), Patent.id.label("patent_id"),
                    Patent.patent_type, Patent.ipc_main, Patent.maturity)
             .join(DealPatent, DealPatent.deal_id == Deal.id).join(Patent, Patent.id == DealPatent.patent_id)
-            .where(Deal.mode == mode.value, Deal.status.in_(BINDING), concluded.is_not(None), technology)
+            .where(Deal.mode.in_(deal_modes(mode)), Deal.status.in_(BINDING), Deal.amount > 0, concluded.is_not(None),
+                   technology)
             .order_by(concluded.desc(), Deal.id.desc()).limit(CANDIDATES))
     return [{**row._mapping, "license_id": None} for row in db.session.execute(stmt)]
+
+
+def deal_modes(mode: TransformationMode) -> list[DealMode]:
+    """The deal modes priced as ``mode``: an auction is a transfer by auction, its hammer price a transfer price;
+    an entrusted operation is no sale and prices nothing."""
+    if mode == TransformationMode.TRANSFER:
+        return [DealMode.TRANSFER, DealMode.AUCTION]
+    return [DealMode(mode.value)]
 
 
 def _party_label(organisation: Organisation, viewer_org: int | None, visible: bool) -> str:
@@ -224,26 +260,31 @@ def comparables(user: User, patent: Patent, mode: TransformationMode) -> list[Co
             mode=mode, concluded_on=row["concluded_on"], patent_type=row["patent_type"],
             segments=tuple(sorted(other.segments)), ipc_group=stats.ipc_group(row["ipc_main"]),
             maturity=row["maturity"], shared=shared, score=score,
-            amount=stats.share_of(row["amount"], row["parts"]), visible=visible, seller_id=row["seller_id"],
+            amount=stats.share_of(row["amount"], row["parts"]), total=row["amount"], visible=visible, seller_id=row["seller_id"],
             buyer_id=row["buyer_id"], deal_id=row["deal_id"] if visible else None,
             license_id=row["license_id"] if visible else None)
     return sorted(best.values(), key=lambda c: (-c.score, -c.concluded_on.toordinal()))
 
 
 def price_help(user: User, patent: Patent, mode: TransformationMode) -> PriceHelp:
-    """The comparables of ``patent`` for ``mode`` and, over at least five of them, the 25th–75th percentile
-    range and the median per patent. Close comparables when five exist, else the nearest neighbours."""
+    """The comparables of ``patent`` for ``mode`` and, over at least five of them bought by five distinct
+    acquirers, the 25th–75th percentile range per patent (and the median over ten), as privacy allows (module
+    docstring). Close comparables when five exist, else the nearest neighbours."""
     found = comparables(user, patent, mode)
     close = [c for c in found if stats.is_close(c.shared)]
     used, basis = (close, "close") if len(close) >= MIN_COMPARABLES else (found, "neighbours" if found else "none")
     used = used[:STATS_LIMIT]
     shown = _most_recent_named(user, used)
-    if len(used) < MIN_COMPARABLES:
-        return PriceHelp(patent, mode, basis, used, len(close), shown)
+    help_ = PriceHelp(patent, mode, basis, used, len(close), shown)
+    if not help_.enough:
+        return help_
     amounts = [c.amount for c in used]
-    return PriceHelp(patent, mode, basis, used, len(close), shown, low=stats.percentile(amounts, Decimal("0.25")),
-                     median=stats.percentile(amounts, Decimal("0.5")),
-                     high=stats.percentile(amounts, Decimal("0.75")))
+    prices = {*amounts, *(c.total for c in used if c.total is not None)}
+    low, high = stats.private_bounds(stats.percentile(amounts, Decimal("0.25")),
+                                     stats.percentile(amounts, Decimal("0.75")), prices)
+    median = (stats.private_median(stats.percentile(amounts, Decimal("0.5")), prices)
+              if len(used) >= MEDIAN_MIN else None)
+    return replace(help_, low=low, median=median, high=high)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 # What each shared trait adds to a comparable's score; a candidate sharing neither a segment nor an IPC
@@ -85,6 +85,35 @@ def percentile(values: Sequence[Decimal], fraction: Decimal) -> Decimal:
     high = min(low + 1, len(ordered) - 1)
     value = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def round_significant(value: Decimal, rounding: str, digits: int = 2) -> Decimal:
+    """``value`` to ``digits`` significant figures, in the direction ``rounding`` (ROUND_FLOOR, ROUND_CEILING,
+    ROUND_HALF_UP); 0 stays 0."""
+    if value <= 0:
+        return Decimal("0.00")
+    unit = Decimal(1).scaleb(value.adjusted() - digits + 1)
+    return ((value / unit).to_integral_value(rounding=rounding) * unit).quantize(CENT)
+
+
+def private_bounds(low: Decimal, high: Decimal, prices: Iterable[Decimal]) -> tuple[Decimal, Decimal]:
+    """The range ``low``–``high`` as shown: rounded outward to two significant figures and moved further out,
+    one two-figure step at a time, while a bound equals one of ``prices`` (the comparables' amounts), so that
+    no shown bound is any one deal's price. The lower bound stops at 0 (no comparable is free)."""
+    taken = set(prices)
+    shown_low = round_significant(low, ROUND_FLOOR)
+    while shown_low in taken and shown_low > 0:
+        shown_low = round_significant(shown_low - CENT, ROUND_FLOOR)
+    shown_high = round_significant(high, ROUND_CEILING)
+    while shown_high in taken:
+        shown_high = round_significant(shown_high + CENT, ROUND_CEILING)
+    return shown_low, shown_high
+
+
+def private_median(median: Decimal, prices: Iterable[Decimal]) -> Decimal | None:
+    """The median to two significant figures, or None when that figure is one of ``prices``."""
+    shown = round_significant(median, ROUND_HALF_UP)
+    return None if shown in set(prices) else shown
 
 
 def share_of(amount: Decimal, parts: int) -> Decimal:

@@ -24,7 +24,7 @@ from marketplace.deals.models import Deal, LicenseKind
 from marketplace.extensions import db
 from marketplace.rewards import services
 
-TYPES = ("transfer", "license", "open_license", "equity")
+TYPES = ("transfer", "license", "open_license", "equity", "auction")
 
 
 @dataclass

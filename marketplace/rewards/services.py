@@ -33,7 +33,7 @@ from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.i18n import gettext as _
 from marketplace.core.money import parse_money
 from marketplace.core.text import require_plain
-from marketplace.deals.models import Deal, DealPatent
+from marketplace.deals.models import Deal, DealMode, DealPatent
 from marketplace.deals.records import BINDING
 from marketplace.extensions import db
 from marketplace.legal import rewards as rules
@@ -259,11 +259,11 @@ def _deal_incomes(organisation_id: int, start: date, end: date) -> list[Income]:
                  select(Deal.id, Deal.mode, Deal.contract_date, Deal.title, Deal.amount,
                         Organisation.name.label("partner")).join(Organisation, Organisation.id == Deal.buyer_id)
                  .where(Deal.seller_id == organisation_id, Deal.status.in_(BINDING), Deal.contract_date >= start,
-                        Deal.contract_date <= end))}
+                        Deal.contract_date <= end, Deal.mode != DealMode.ENTRUSTED))}  # its fee is a cost
     if found:
         for deal_id, patent_id in db.session.execute(select(DealPatent.deal_id, DealPatent.patent_id).join(Deal).where(
                 Deal.seller_id == organisation_id, Deal.status.in_(BINDING), Deal.contract_date >= start,
-                Deal.contract_date <= end).order_by(DealPatent.deal_id, DealPatent.patent_id)):
+                Deal.contract_date <= end, Deal.mode != DealMode.ENTRUSTED).order_by(DealPatent.deal_id, DealPatent.patent_id)):
             found[deal_id].patent_ids.append(patent_id)
     return list(found.values())
 

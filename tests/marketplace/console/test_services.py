@@ -58,7 +58,7 @@ def test_agency_scope_counts_its_deals_pledges_and_the_open_licenses_it_was_auth
     figures = {row.key: (row.figure.items, row.figure.amount) for row in table.rows}
     assert figures == {"transfer": (1, Decimal("800000.00")), "license": (1, Decimal("120000.00")),
                        "open_license": (1, Decimal("50000.00")), "equity": (0, Decimal("0.00")),
-                       "pledge": (1, Decimal("2000000.00"))}
+                       "auction": (0, Decimal("0.00")), "pledge": (1, Decimal("2000000.00"))}
     assert table.total.amount == AGENCY_TOTAL
 
 

@@ -119,7 +119,7 @@ def test_only_parties_and_their_agency_see_a_deal(client, app, token_for, univer
 
 def test_bad_filters_and_transitions(client, token_for, university, company, patent):
     headers = token_for(university)
-    assert client.get("/api/v1/deals?mode=auction", headers=headers).status_code == 422
+    assert client.get("/api/v1/deals?mode=lease", headers=headers).status_code == 422
     deal_id = client.post("/api/v1/deals", headers=headers, json=body(university, company, patent)).json["id"]
     assert client.patch(f"/api/v1/deals/{deal_id}", headers=headers, json={"status": "completed"}).status_code == 409
     cancelled = client.patch(f"/api/v1/deals/{deal_id}", headers=headers, json={"status": "cancelled"})

@@ -125,7 +125,7 @@ def test_licensing_a_pledged_patent_needs_the_pledgees_consent(ctx, university, 
     ({"amount": "1000000000000.01"}, "amount"),
     ({"amount": "0"}, "amount"),  # only a license may be free
     ({"mode": "license"}, "license_kind"),
-    ({"mode": "auction"}, "mode"),
+    ({"mode": "lease"}, "mode"),
     ({"term_start": "2027-01-01", "term_end": "2026-01-01"}, "term_end"),
     ({"patent_ids": []}, "patent_ids"),
     ({"status": "cancelled"}, "status"),

@@ -65,11 +65,14 @@ def market_ids(app, university, other_university, company, agency) -> MarketIds:
     with app.app_context():
         target = add_patent(u)
         institute = factories.make_user("institute", org_name="测试研究院").organisation_id
-        add_deal(o, c, "260000.00", date(2025, 5, 10), agency_id=a)
-        add_deal(institute, c, "150000.00", date(2024, 11, 2))
-        add_deal(o, c, "380000.00", date(2024, 6, 1))
-        add_deal(institute, c, "120000.00", date(2023, 9, 15))
-        add_deal(o, c, "180000.00", date(2023, 1, 20), segments=("TM-F9",))  # same IPC group only
+        # five licensees besides the test company: a range needs five distinct acquirers
+        c2, c3, c4, c5, c6 = (factories.make_user("company", org_name=f"电池企业{n}").organisation_id
+                              for n in range(2, 7))
+        add_deal(o, c2, "260000.00", date(2025, 5, 10), agency_id=a)
+        add_deal(institute, c3, "150000.00", date(2024, 11, 2))
+        add_deal(o, c4, "380000.00", date(2024, 6, 1))
+        add_deal(institute, c5, "120000.00", date(2023, 9, 15))
+        add_deal(o, c6, "180000.00", date(2023, 1, 20), segments=("TM-F9",))  # same IPC group only
         add_deal(o, c, "900000.00", date(2022, 4, 1), patents=3)  # ¥300,000 a patent
         own = add_deal(u, c, "75000.00", date(2021, 8, 8))
         add_deal(o, c, "1200000.00", date(2025, 1, 1), mode="transfer")

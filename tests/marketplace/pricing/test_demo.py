@@ -20,7 +20,7 @@ def test_demo_patent_has_ranges_for_licenses_and_open_licenses(ctx):
     patent = db.session.get(Patent, counts["pricing_patent"])
     assert patent.owner_id == university.organisation_id
     licenses = services.price_help(university, patent, TransformationMode.LICENSE)
-    assert licenses.enough and licenses.basis == "close" and licenses.low < licenses.median < licenses.high
+    assert licenses.enough and licenses.basis == "close" and licenses.low < licenses.high
     assert any(c.visible for c in licenses.used) and any(not c.visible for c in licenses.used)
     open_licenses = services.price_help(university, patent, TransformationMode.OPEN_LICENSE)
     assert open_licenses.enough and open_licenses.count == 5

@@ -24,9 +24,10 @@ def test_range_and_median_over_the_close_comparables(market, university):
     help_ = services.price_help(university.load(), market.target, LICENSE)
     assert help_.basis == "close" and help_.count == help_.close_count == 7 and help_.enough
     # per patent: 75,000 120,000 150,000 180,000 260,000 300,000 (900,000 / 3) 380,000; cancelled, negotiating,
-    # transfer and other-field deals never count
-    assert (help_.low, help_.median, help_.high) == (Decimal("135000.00"), Decimal("180000.00"),
-                                                     Decimal("280000.00"))
+    # transfer and other-field deals never count. Quartiles 135,000 and 280,000 shown rounded outward to two
+    # significant figures; the median (180,000, one deal's price) is not shown below ten comparables.
+    assert help_.acquirers == 6
+    assert (help_.low, help_.median, help_.high) == (Decimal("130000.00"), None, Decimal("280000.00"))
     assert all(isinstance(c.amount, Decimal) for c in help_.used)
     assert [c.concluded_on for c in help_.shown] == sorted((c.concluded_on for c in help_.used), reverse=True)
     assert help_.shown[0].shared == ("segment", "ipc_group", "patent_type", "maturity")
@@ -70,7 +71,7 @@ def test_few_close_comparables_widen_to_nearest_neighbours(market, university):
     design = add_patent(university.organisation_id, patent_type="utility_model")
     help_ = services.price_help(university.load(), design, LICENSE)
     assert help_.close_count == 0 and help_.basis == "neighbours" and help_.count == 7
-    assert help_.median == Decimal("180000.00")
+    assert (help_.low, help_.high) == (Decimal("130000.00"), Decimal("280000.00"))
 
 
 def test_a_patent_without_segment_or_ipc_has_no_comparables(market, university):
@@ -79,9 +80,11 @@ def test_a_patent_without_segment_or_ipc_has_no_comparables(market, university):
 
 
 def test_open_licenses_count_their_lump_sum_once_in_effect(ctx, university, other_university, company):
-    u, o, c = university.organisation_id, other_university.organisation_id, company.organisation_id
+    u, o = university.organisation_id, other_university.organisation_id
     target = add_patent(u)
+    licensees = [company.organisation_id] + [factories.make_user("company").organisation_id for _ in range(5)]
     for index, fee in enumerate(("30000.00", "45000.00", "20000.00", "60000.00", "38000.00", "99999.00")):
+        c = licensees[index]
         patent = add_patent(o)
         declaration = OpenLicenseDeclaration(patent_id=patent.id, owner_id=o, payment_method=PaymentMethod.LUMP_SUM,
                                              fixed_fee=Decimal(fee), term_start=date(2024, 1, 1),
@@ -94,8 +97,10 @@ def test_open_licenses_count_their_lump_sum_once_in_effect(ctx, university, othe
                                     term_end=date(2027, 1, 1)))
     transaction.commit()
     help_ = services.price_help(university.load(), target, TransformationMode.OPEN_LICENSE)
-    assert help_.count == 5 and help_.median == Decimal("38000.00")
-    assert (help_.low, help_.high) == (Decimal("30000.00"), Decimal("45000.00"))
+    # quartiles of 20,000 30,000 38,000 45,000 60,000 are 30,000 and 45,000 — two licensees' exact fees: the
+    # bounds move one two-figure step out, and the median (38,000, one fee) is not shown
+    assert help_.count == 5 and help_.median is None
+    assert (help_.low, help_.high) == (Decimal("29000.00"), Decimal("46000.00"))
 
 
 @pytest.mark.parametrize("who", ["university", "agency", "platform_admin"])
@@ -155,3 +160,80 @@ def test_bad_income_inputs_name_the_field(market, raw, field):
     with pytest.raises(ValidationFailed) as error:
         services.estimate_income(market.target, raw, date(2026, 1, 1))
     assert field in error.value.fields
+
+
+ROUND_PRICES = [  # realistic small markets: round prices, repeats, a deal of several patents
+    ("50000.00", "80000.00", "100000.00", "120000.00", "200000.00"),
+    ("100000.00", "100000.00", "100000.00", "150000.00", "300000.00"),
+    ("29000.00", "30000.00", "45000.00", "46000.00", "60000.00", "99000.00"),
+    ("10000.00", "12000.00", "12500.00", "13000.00", "14000.00", "15000.00", "16000.00", "17000.00"),
+]
+
+
+@pytest.mark.parametrize("prices", ROUND_PRICES)
+def test_no_shown_figure_is_one_comparables_price(ctx, university, other_university, prices):
+    u, o = university.organisation_id, other_university.organisation_id
+    water = {"segments": ("TM-E3",), "ipc_main": "C02F 1/44"}
+    target = add_patent(u, **water)
+    for index, amount in enumerate(prices):
+        buyer = factories.make_user("company").organisation_id
+        add_deal(o, buyer, amount, date(2024, 1, 1 + index), **water)
+    add_deal(o, factories.make_user("company").organisation_id, "240000.00", date(2024, 2, 1), patents=2, **water)
+    transaction.commit()
+    help_ = services.price_help(university.load(), target, LICENSE)
+    assert help_.enough and help_.median is None  # fewer than ten: the range only
+    amounts = {c.amount for c in help_.used} | {Decimal("240000.00")}
+    assert help_.low not in amounts and help_.high not in amounts
+    exact = sorted(c.amount for c in help_.used)
+    assert help_.low <= services.stats.percentile(exact, Decimal("0.25"))
+    assert help_.high >= services.stats.percentile(exact, Decimal("0.75"))
+
+
+def test_five_deals_with_fewer_than_five_acquirers_give_no_range(ctx, university, other_university, company):
+    u, o, c = university.organisation_id, other_university.organisation_id, company.organisation_id
+    water = {"segments": ("TM-E3",), "ipc_main": "C02F 1/44"}
+    target = add_patent(u, **water)
+    others = [factories.make_user("company").organisation_id for _ in range(3)]
+    for index, (buyer, amount) in enumerate(zip([c, c, *others], ("50000.00", "60000.00", "70000.00", "80000.00",
+                                                                    "90000.00"))):
+        add_deal(o, buyer, amount, date(2024, 3, 1 + index), **water)
+    transaction.commit()
+    help_ = services.price_help(university.load(), target, LICENSE)
+    assert help_.count == 5 and help_.acquirers == 4 and not help_.enough
+    assert help_.low is help_.median is help_.high is None
+
+
+def test_free_deals_are_no_comparables(ctx, university, other_university):
+    u, o = university.organisation_id, other_university.organisation_id
+    water = {"segments": ("TM-E3",), "ipc_main": "C02F 1/44"}
+    target = add_patent(u, **water)
+    for index in range(5):
+        add_deal(o, factories.make_user("company").organisation_id, "0.00", date(2024, 4, 1 + index), **water)
+    transaction.commit()
+    assert services.price_help(university.load(), target, LICENSE).count == 0
+
+
+def test_the_median_shows_over_ten_comparables_unless_it_is_a_price(ctx, university, other_university):
+    u, o = university.organisation_id, other_university.organisation_id
+    water = {"segments": ("TM-E3",), "ipc_main": "C02F 1/44"}
+    target = add_patent(u, **water)
+    for index, amount in enumerate((41000, 52000, 63000, 74000, 85000, 96000, 107000, 118000, 129000, 140000)):
+        add_deal(o, factories.make_user("company").organisation_id, f"{amount}.00", date(2024, 5, 1 + index),
+                 **water)
+    transaction.commit()
+    help_ = services.price_help(university.load(), target, LICENSE)
+    # exact median 90,500 → 91,000 (two significant figures), which is no deal's price
+    assert help_.count == 10 and help_.median == Decimal("91000.00")
+    assert (help_.low, help_.high) == (Decimal("65000.00"), Decimal("120000.00"))
+
+
+def test_an_auction_prices_as_a_transfer(ctx, university, other_university):
+    u, o = university.organisation_id, other_university.organisation_id
+    target = add_patent(u)
+    for index in range(5):
+        add_deal(o, factories.make_user("company").organisation_id, f"{300000 + index * 50000}.00",
+                 date(2024, 6, 1 + index), mode="auction" if index % 2 else "transfer")
+    transaction.commit()
+    help_ = services.price_help(university.load(), target, TransformationMode.TRANSFER)
+    assert help_.count == 5 and help_.enough
+    assert (help_.low, help_.high) == (Decimal("340000.00"), Decimal("460000.00"))

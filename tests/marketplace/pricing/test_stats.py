@@ -60,3 +60,21 @@ def test_income_approach_discounts_each_year():
     assert stats.income_value(Decimal("1000"), Decimal("5"), Decimal("100"), 0, Decimal("10")) == (Decimal("0.00"), [])
     with pytest.raises(ValueError):
         stats.income_value(Decimal("-1"), Decimal("5"), Decimal("50"), 3, Decimal("10"))
+
+
+def test_round_significant_and_private_bounds():
+    from marketplace.pricing.stats import private_bounds, private_median, round_significant
+    from decimal import ROUND_CEILING, ROUND_FLOOR
+    assert round_significant(Decimal("135000.00"), ROUND_FLOOR) == Decimal("130000.00")
+    assert round_significant(Decimal("135000.00"), ROUND_CEILING) == Decimal("140000.00")
+    assert round_significant(Decimal("987.65"), ROUND_CEILING) == Decimal("990.00")
+    assert round_significant(Decimal("0"), ROUND_FLOOR) == Decimal("0.00")
+    # a bound landing on a price moves one two-figure step out, across a power of ten too
+    assert private_bounds(Decimal("100000"), Decimal("150000"), {Decimal("100000.00"), Decimal("150000.00")}) == (
+        Decimal("99000.00"), Decimal("160000.00"))
+    assert private_bounds(Decimal("100000"), Decimal("150000"), {Decimal("100000.00"), Decimal("99000.00")}) == (
+        Decimal("98000.00"), Decimal("150000.00"))
+    assert private_bounds(Decimal("10000"), Decimal("20000"), {Decimal("10000.00")})[0] == Decimal("9900.00")
+    assert private_median(Decimal("38000"), {Decimal("38000.00")}) is None
+    assert private_median(Decimal("38420"), {Decimal("38000.00")}) is None
+    assert private_median(Decimal("38420"), {Decimal("38420.00")}) == Decimal("38000.00")

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.core import transaction
 from tests import factories
 
 
@@ -16,7 +15,8 @@ def test_owner_page_shows_range_comparables_and_income_estimate(client, login, m
                       "&share=50&years=3")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert 'id="pricing-range"' in html and "¥135,000.00" in html and "¥180,000.00" in html and "¥280,000.00" in html
+    assert 'id="pricing-range"' in html and "¥130,000.00" in html and "¥280,000.00" in html
+    assert "¥135,000.00" not in html and "¥180,000.00" not in html
     assert html.count('data-visible="no"') == 6 and html.count('data-visible="yes"') == 1
     assert "¥75,000.00" in html and "另一所大学" not in html and "某高校" in html
     assert 'id="income-estimate"' in html and "¥62,171.30" in html
@@ -73,7 +73,8 @@ def test_api_pricing_and_income(client, token_for, market_ids, university, agenc
     body = client.get(f"/api/v1/patents/{market_ids.target_id}/pricing?mode=license",
                       headers=token_for(university)).get_json()
     assert (body["count"], body["enough"], body["basis"], body["minimum"]) == (7, True, "close", 5)
-    assert (body["low"], body["median"], body["high"]) == ("135000.00", "180000.00", "280000.00")
+    assert (body["low"], body["median"], body["high"]) == ("130000.00", None, "280000.00")
+    assert (body["acquirers"], body["minimum_acquirers"]) == (6, 5)
     amounts = [c["amount"] for c in body["comparables"]]
     assert amounts.count(None) == 6 and "75000.00" in amounts
     assert all(c["deal_id"] is None for c in body["comparables"] if c["amount"] is None)
