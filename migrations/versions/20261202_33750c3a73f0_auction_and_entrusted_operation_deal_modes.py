@@ -2,7 +2,7 @@
 auction house and date, an entrusted operation's fee share and scope (issue 14 item 5).
 
 Revision ID: 33750c3a73f0
-Revises: f3b7d1a9c2e4
+Revises: a4c81e5f9b27
 Create Date: 2026-12-02 14:55:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '33750c3a73f0'
-down_revision = 'f3b7d1a9c2e4'
+down_revision = 'a4c81e5f9b27'
 branch_labels = None
 depends_on = None
 
