@@ -36,6 +36,7 @@ from marketplace.deals.records import BINDING
 from marketplace.openlicense.facts import lock_patents
 from marketplace.patents.models import Patent
 from marketplace.push.models import NotificationKind
+from marketplace.push.messages import N_, message
 from marketplace.push.notify import notify_organisation
 from marketplace.patents.numbers import normalise_application_number
 
@@ -276,9 +277,9 @@ def end_entrustment(user: User, deal_id: int, raw: Mapping[str, Any]) -> Deal:
     record_audit("deal.entrustment_ended", ENTITY, deal.id,
                  {"status": [previous, deal.status], "completed_on": ended_on}, actor=user)
     notify_organisation(deal.buyer_id, NotificationKind.ACT_EFFECTIVE, f"entrustment-ended:{deal.id}",
-                        _("委托运营已终止：%(summary)s", summary=acts.summary(deal)),
-                        _("%(owner)s 已于 %(day)s 终止委托运营；此前经办的交易不受影响。", owner=deal.seller.name,
-                          day=ended_on.isoformat()), data={"deal_id": deal.id})
+                        message(N_("委托运营已终止：%(summary)s"), summary=acts.summary(deal)),
+                        [message(N_("%(owner)s 已于 %(day)s 终止委托运营；此前经办的交易不受影响。"),
+                                 owner=deal.seller.name, day=ended_on.isoformat())], data={"deal_id": deal.id})
     return deal
 
 
