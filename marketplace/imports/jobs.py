@@ -58,8 +58,13 @@ def run_import(batch_id: int) -> str:
         assert batch is not None and batch.user is not None
         stream = io.BytesIO(batch.upload or b"")
         try:
-            import_inventory(batch.user, batch.filename, stream, mode=batch.mode, publish=batch.publish, batch=batch,
-                             progress=_Progress(batch_id))
+            if batch.kind == "cnipa":
+                from marketplace.cnipa.services import import_announcements
+                import_announcements(batch.user, batch.filename, stream, mode=batch.mode, batch=batch,
+                                     progress=_Progress(batch_id))
+            else:
+                import_inventory(batch.user, batch.filename, stream, mode=batch.mode, publish=batch.publish,
+                                 batch=batch, progress=_Progress(batch_id))
         except ImportRejected:
             kept = {name: getattr(batch, name) for name in ("total_rows", "failed_count", "report")}
             transaction.rollback()
@@ -88,14 +93,22 @@ def _finish(batch_id: int, status: ImportStatus, error: str | None, kept: dict) 
     for name, value in kept.items():
         setattr(batch, name, value)
     batch.status, batch.error, batch.upload, batch.finished_at = status, error, None, utcnow()
-    title = {ImportStatus.DONE: _("专利清单导入完成：%(file)s", file=batch.filename),
-             ImportStatus.REJECTED: _("专利清单有错误的行，未导入：%(file)s", file=batch.filename),
-             }.get(status, _("专利清单导入失败：%(file)s", file=batch.filename))
+    if batch.kind == "cnipa":
+        title = {ImportStatus.DONE: _("开放许可公告导入完成：%(file)s", file=batch.filename),
+                 ImportStatus.REJECTED: _("开放许可公告有错误的行，未导入：%(file)s", file=batch.filename),
+                 }.get(status, _("开放许可公告导入失败：%(file)s", file=batch.filename))
+        path = f"/cnipa/imports/{batch.id}"
+    else:
+        title = {ImportStatus.DONE: _("专利清单导入完成：%(file)s", file=batch.filename),
+                 ImportStatus.REJECTED: _("专利清单有错误的行，未导入：%(file)s", file=batch.filename),
+                 }.get(status, _("专利清单导入失败：%(file)s", file=batch.filename))
+        path = f"/inventory/imports/{batch.id}"
     body = (_("新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，失败 %(failed)d",
               created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
               failed=batch.failed_count) if status == ImportStatus.DONE else error or "")
-    link = f"{current_app.config['SETTINGS'].public_url}/inventory/imports/{batch.id}"
-    notify(batch.organisation_id, NotificationKind.IMPORT_FINISHED, f"import:{batch.id}", title,
-           f"{body}\n{link}".strip(), data={"import_id": batch.id})
+    link = f"{current_app.config['SETTINGS'].public_url}{path}"
+    if batch.organisation_id is not None:  # an admin without an organisation reads the batch's page
+        notify(batch.organisation_id, NotificationKind.IMPORT_FINISHED, f"import:{batch.id}", title,
+               f"{body}\n{link}".strip(), data={"import_id": batch.id})
     transaction.commit()
     log.info("import %s: %s (%d rows)", batch_id, status.value, batch.total_rows)

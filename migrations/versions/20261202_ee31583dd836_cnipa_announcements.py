@@ -1,0 +1,77 @@
+"""CNIPA open-license announcements recorded as public facts, the source of a declaration (platform or CNIPA),
+and the kind of an import batch (inventory or cnipa; an admin without an organisation may import announcements)
+(issue 15 item 5).
+
+Revision ID: ee31583dd836
+Revises: f3b7d1a9c2e4
+Create Date: 2026-12-02 14:12:09.329212
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'ee31583dd836'
+down_revision = 'f3b7d1a9c2e4'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('open_license_announcements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_number', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=500), nullable=False),
+    sa.Column('patentee', sa.String(length=200), nullable=False),
+    sa.Column('payment_method', sa.Enum('lump_sum', 'royalty_sales', 'royalty_profit', 'entry_fee_royalty', 'free', name='announcement_payment', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('fixed_fee', sa.Numeric(precision=16, scale=2), nullable=False),
+    sa.Column('royalty_rate', sa.Numeric(precision=5, scale=2), nullable=True),
+    sa.Column('royalty_base', sa.Enum('sales', 'profit', name='announcement_royalty_base', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('term_start', sa.Date(), nullable=False),
+    sa.Column('term_end', sa.Date(), nullable=False),
+    sa.Column('announced_on', sa.Date(), nullable=False),
+    sa.Column('contact_name', sa.String(length=100), nullable=False),
+    sa.Column('contact_phone', sa.String(length=40), nullable=True),
+    sa.Column('contact_email', sa.String(length=254), nullable=True),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('import_batch_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['import_batch_id'], ['import_batches.id'], name=op.f('fk_open_license_announcements_import_batch_id_import_batches'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['organisations.id'], name=op.f('fk_open_license_announcements_recorded_by_id_organisations'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_open_license_announcements')),
+    sa.UniqueConstraint('application_number', 'announced_on', name=op.f('uq_open_license_announcements_application_number_announced_on'))
+    )
+    with op.batch_alter_table('open_license_announcements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_open_license_announcements_application_number'), ['application_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_open_license_announcements_recorded_by_id'), ['recorded_by_id'], unique=False)
+
+    with op.batch_alter_table('import_batches', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('kind', sa.String(length=16), server_default='inventory', nullable=False))
+        batch_op.alter_column('organisation_id',
+               existing_type=sa.INTEGER(),
+               nullable=True)
+
+    with op.batch_alter_table('open_license_declarations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('source', sa.String(length=32), server_default='platform', nullable=False))
+
+
+
+def downgrade():
+    with op.batch_alter_table('open_license_declarations', schema=None) as batch_op:
+        batch_op.drop_column('source')
+
+    op.execute("DELETE FROM import_batches WHERE kind = 'cnipa'")
+    with op.batch_alter_table('import_batches', schema=None) as batch_op:
+        batch_op.alter_column('organisation_id',
+               existing_type=sa.INTEGER(),
+               nullable=False)
+        batch_op.drop_column('kind')
+
+    with op.batch_alter_table('open_license_announcements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_open_license_announcements_recorded_by_id'))
+        batch_op.drop_index(batch_op.f('ix_open_license_announcements_application_number'))
+
+    op.drop_table('open_license_announcements')
