@@ -49,4 +49,8 @@ class OpenLicenseAnnouncement(TimestampMixin, db.Model):
 
     recorded_by: Mapped[Organisation | None] = relationship()
 
+    # An announcement states no trial period or schedule; the terms macro of the open-license pages reads these.
+    trial_months = 0
+    installments = 1
+
     __table_args__ = (UniqueConstraint("application_number", "announced_on"),)

@@ -64,7 +64,9 @@ OUTCOMES = {
 }
 STATUS_FILTERS = ("published", "withdrawn", "ended", "all")
 STATUS_LABELS = {"published": _l("已公告"), "withdrawn": _l("已撤回"), "ended": _l("已终止"), "all": _l("全部（不含草稿）")}
-TERM_FIELDS = ("payment_method", "fixed_fee", "royalty_rate", "royalty_base", "term_start", "term_end")
+FIELD_LABELS = {"payment_method": _l("支付方式"), "fixed_fee": _l("固定费用"), "royalty_rate": _l("提成比例"),
+                "royalty_base": _l("提成基数"), "term_start": _l("许可期限起"), "term_end": _l("许可期限止"),
+                "announced_on": _l("公告日")}
 
 
 def importer_of(user: User) -> tuple[Organisation | None, bool]:
@@ -240,6 +242,10 @@ def _differences(declaration: OpenLicenseDeclaration, announcement: Announcement
 
 def _apply_to_declaration(announcement: Announcement, patent: Patent, user: User, outcome: RowOutcome) -> None:
     """The patentee's row: create, update or leave its declaration; never overwrite one declared here."""
+    if patent.expiry is not None and announcement.term_end > patent.expiry:
+        outcome.outcome = "conflict"
+        outcome.reason = _("许可期限不得超过专利权届满日 %(expiry)s", expiry=patent.expiry.isoformat())
+        return
     live = openlicense.live_declaration(patent.id)
     if live is None:
         earlier = db.session.scalar(select(OpenLicenseDeclaration.id).where(
@@ -279,7 +285,7 @@ def _apply_to_declaration(announcement: Announcement, patent: Patent, user: User
     if live.source != SOURCE or announcement.announced_on < (live.announced_on or date.min):
         outcome.outcome = "conflict"
         outcome.reason = _("平台上的声明与公告不同：%(fields)s", fields=_("；").join(
-            f"{name} {_show(old)} ≠ {_show(new)}" for name, (old, new) in differences.items()))
+            f"{FIELD_LABELS[name]} {_show(old)} ≠ {_show(new)}" for name, (old, new) in differences.items()))
         return
     for name, (_old, new) in differences.items():
         setattr(live, name, new)

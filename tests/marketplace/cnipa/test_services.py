@@ -68,7 +68,7 @@ def test_a_declaration_made_on_the_platform_is_never_overwritten(ctx, university
     patent = factories.make_granted_patent(university)
     factories.make_open_license(university, patent)  # ¥50,000 lump sum, declared here
     outcomes, batch = run(university, [row(patent, fee="净销售额3%")])
-    assert outcomes[2]["outcome"] == "conflict" and "payment_method" in outcomes[2]["reason"]
+    assert outcomes[2]["outcome"] == "conflict" and "支付方式 一次性付费 ≠ 按净销售额提成" in outcomes[2]["reason"]
     [declaration] = declarations(patent)
     assert declaration.source == "platform" and str(declaration.fixed_fee) == "50000.00"
     assert batch.created_count == batch.updated_count == 0
@@ -166,3 +166,9 @@ def test_export_filters_and_never_drafts(ctx, university, other_university):
     only_mine = services.export_declarations(services.parse_export_filters({"owner_id": university.organisation_id}))
     assert [d.patent_id for d in only_mine] == [mine.id]
     assert services.export_declarations(services.parse_export_filters({"status": "withdrawn"})) == []
+
+
+def test_a_term_past_the_patents_expiry_is_reported_not_declared(ctx, university):
+    patent = factories.make_granted_patent(university)  # an invention filed three years ago: 17 years left
+    outcomes, _batch = run(university, [row(patent, years=18)])
+    assert outcomes[2]["outcome"] == "conflict" and "届满日" in outcomes[2]["reason"] and declarations(patent) == []
