@@ -99,11 +99,12 @@ def _register_features(app: Flask) -> None:
 def _register_acts() -> None:
     """Each two-sided act's rules (who consents, what it does) in the one registry of ``consents.services``."""
     from marketplace.deals import acts as deal_acts
+    from marketplace.deals import payments as deal_payments
     from marketplace.fees import abandonment
     from marketplace.openlicense import acts as open_license_acts
     from marketplace.pledges import acts as pledge_acts
 
-    for module in (deal_acts, pledge_acts, open_license_acts, abandonment):
+    for module in (deal_acts, deal_payments, pledge_acts, open_license_acts, abandonment):
         module.register()
 
 
