@@ -34,21 +34,21 @@ from marketplace.patents.numbers import normalise_application_number
 # target → header aliases; the first alias is the header the export writes.
 ALIASES: dict[str, tuple[str, ...]] = {
     "application_number": ("专利号", "申请号", "专利申请号", "申请号/专利号", "patent number", "application number"),
-    "title": ("专利名称", "名称", "发明名称", "title"),
+    "title": ("专利名称", "名称", "发明名称", "title", "patent title"),
     "patent_type": ("专利类型", "类型", "patent type"),
     "patentee": ("专利权人", "权利人", "许可人", "patentee"),
-    "payment_method": ("许可使用费支付方式", "支付方式", "付费方式", "payment method"),
+    "payment_method": ("许可使用费支付方式", "支付方式", "付费方式", "payment method", "license fee payment method"),
     "fixed_fee": ("固定费用（元）", "一次性付费/入门费（元）", "固定费用", "入门费", "一次性付费金额", "fixed fee"),
-    "royalty_rate": ("提成比例（%）", "提成比例", "提成率", "royalty rate"),
+    "royalty_rate": ("提成比例（%）", "提成比例", "提成率", "royalty rate", "royalty rate (%)"),
     "royalty_base": ("提成基数", "提成基础", "royalty base"),
     "fee_text": ("许可使用费", "许可使用费标准", "使用费", "license fee"),
-    "term_start": ("许可期限起", "许可起始日", "许可期限开始", "term start"),
-    "term_end": ("许可期限止", "许可截止日", "许可期限届满日", "term end"),
+    "term_start": ("许可期限起", "许可起始日", "许可期限开始", "term start", "license term start"),
+    "term_end": ("许可期限止", "许可截止日", "许可期限届满日", "term end", "license term end"),
     "term": ("许可期限", "term"),
     "announced_on": ("公告日", "公告日期", "开放许可公告日", "announcement date"),
-    "contact_name": ("联系人", "contact"),
-    "contact_phone": ("联系电话", "电话", "phone"),
-    "contact_email": ("联系邮箱", "电子邮箱", "邮箱", "email"),
+    "contact_name": ("联系人", "contact", "contact person"),
+    "contact_phone": ("联系电话", "电话", "phone", "contact phone"),
+    "contact_email": ("联系邮箱", "电子邮箱", "邮箱", "email", "contact email"),
 }
 REQUIRED = ("application_number", "patentee", "announced_on")
 ANNOUNCEMENTS = Layout(ALIASES, REQUIRED)
@@ -120,8 +120,8 @@ def parse_fee_text(text: str) -> tuple[PaymentMethod, Decimal, Decimal | None, R
         return _ROYALTY_METHOD[base], Decimal("0.00"), parse_rate(match.group(2), "royalty_rate"), base
     if match := _LUMP.match(folded):
         return PaymentMethod.LUMP_SUM, _amount(match.group(1), match.group(2)), None, None
-    raise ValidationFailed.field("fee_text", _("无法识别的许可使用费：%(text)s（示例：一次性付费50万元、净销售额3%%、"
-                                               "入门费10万元+净销售额3%%、免费）", text=text[:60]))
+    raise ValidationFailed.field("fee_text", _("无法识别的许可使用费：%(text)s（示例：一次性付费50万元、净销售额3％、"
+                                               "入门费10万元+净销售额3％、免费）", text=text[:60]))
 
 
 def _amount(number: str, wan: str | None) -> Decimal:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from marketplace.cnipa import services
 from marketplace.cnipa.forms import AnnouncementImportForm
+from marketplace.cnipa.layout import EXPORT_TARGETS
 from marketplace.core.errors import DomainError
 from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
 from marketplace.core.views import show_errors
@@ -22,7 +23,7 @@ MIMETYPES = {"csv": CSV_MIMETYPE, "xlsx": XLSX_MIMETYPE}
 
 def _page(form: AnnouncementImportForm, status: int = 200):
     return render_template("cnipa/index.html", form=form, batches=services.list_batches(current_user),
-                           max_mb=current_app.config["SETTINGS"].max_upload_mb, headers=services.export_headers(),
+                           max_mb=current_app.config["SETTINGS"].max_upload_mb, headers=[services.COLUMN_LABELS[t] for t in EXPORT_TARGETS],
                            statuses=services.STATUS_FILTERS, status_labels=services.STATUS_LABELS,
                            segments=segment_choices(current_app.extensions["taxonomy"], select_locale())), status
 

@@ -64,6 +64,13 @@ OUTCOMES = {
 }
 STATUS_FILTERS = ("published", "withdrawn", "ended", "all")
 STATUS_LABELS = {"published": _l("已公告"), "withdrawn": _l("已撤回"), "ended": _l("已终止"), "all": _l("全部（不含草稿）")}
+# The export's headers in the visitor's language; the English ones are aliases the import accepts too.
+COLUMN_LABELS = {"application_number": _l("专利号"), "title": _l("专利名称"), "patent_type": _l("专利类型"),
+                 "patentee": _l("专利权人"), "payment_method": _l("许可使用费支付方式"),
+                 "fixed_fee": _l("固定费用（元）"), "royalty_rate": _l("提成比例（%）"), "royalty_base": _l("提成基数"),
+                 "fee_text": _l("许可使用费"), "term_start": _l("许可期限起"), "term_end": _l("许可期限止"),
+                 "announced_on": _l("公告日"), "contact_name": _l("联系人"), "contact_phone": _l("联系电话"),
+                 "contact_email": _l("联系邮箱")}
 FIELD_LABELS = {"payment_method": _l("支付方式"), "fixed_fee": _l("固定费用"), "royalty_rate": _l("提成比例"),
                 "royalty_base": _l("提成基数"), "term_start": _l("许可期限起"), "term_end": _l("许可期限止"),
                 "announced_on": _l("公告日")}

@@ -101,3 +101,15 @@ def test_the_header_is_found_below_title_rows():
                           (2, ["申请号", "专利名称", "专利权人", "许可使用费", "许可期限", "公告日"])], ANNOUNCEMENTS)
     assert header is not None and header.header_row == 2 and not header.missing
     assert {"fee_text", "term"} <= header.targets
+
+
+def test_the_column_names_an_english_page_shows_are_headers_the_import_reads(app):
+    from flask_babel import force_locale
+
+    from marketplace.cnipa.layout import EXPORT_TARGETS
+    from marketplace.cnipa.services import COLUMN_LABELS
+    from marketplace.imports.columns import map_header
+    with app.test_request_context(), force_locale("en"):
+        english = [str(COLUMN_LABELS[target]) for target in EXPORT_TARGETS]
+    assert not any("\u4e00" <= char <= "\u9fff" for name in english for char in name)
+    assert [column.target for column in map_header(1, english, ANNOUNCEMENTS).columns] == list(EXPORT_TARGETS)
