@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from marketplace.core.dates import parse_date
 from marketplace.core.errors import ValidationFailed
@@ -56,6 +56,7 @@ ANNOUNCEMENTS = Layout(ALIASES, REQUIRED)
 EXPORT_TARGETS = ("application_number", "title", "patent_type", "patentee", "payment_method", "fixed_fee",
                   "royalty_rate", "royalty_base", "fee_text", "term_start", "term_end", "announced_on",
                   "contact_name", "contact_phone", "contact_email")
+E = TypeVar("E", PaymentMethod, RoyaltyBase)
 TEXT_LIMITS = {"title": 500, "patentee": 200, "contact_name": 100, "contact_phone": 40, "contact_email": 254}
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
@@ -176,7 +177,7 @@ def read_row(cells: dict[str, Any], today: date) -> Announcement:
     announced_on = attempt("announced_on", lambda: _date(cells.get("announced_on"), "announced_on", required=True))
     if announced_on is not None and announced_on > today:
         errors["announced_on"] = _("公告日不能晚于今天")
-    method, fixed_fee, rate, base = attempt("fee_text", lambda: _fee(cells, texts, errors)) or (None,) * 4
+    method, fixed_fee, rate, base = attempt("fee_text", lambda: _fee(texts)) or (None,) * 4
     term_start, term_end = attempt("term", lambda: _term(cells, texts)) or (None, None)
     if term_start is not None and term_end is not None:
         if term_end < term_start:
@@ -195,6 +196,14 @@ def read_row(cells: dict[str, Any], today: date) -> Announcement:
                         fixed_fee=fixed_fee, royalty_rate=rate, royalty_base=base, term_start=term_start,
                         term_end=term_end, announced_on=announced_on, contact_name=texts.get("contact_name", ""),
                         contact_phone=texts.get("contact_phone"), contact_email=email)
+
+
+def _member(enum_cls: type[E], text: str, field: str) -> E:
+    member = enum_cls.parse(text)
+    if not isinstance(member, enum_cls):
+        allowed = _("、").join(m.label for m in enum_cls)
+        raise ValidationFailed.field(field, _("无效取值，可选：%(allowed)s", allowed=allowed))
+    return member
 
 
 def _date(value: Any, field: str, *, required: bool = False) -> date | None:
@@ -219,17 +228,14 @@ def _term(cells: dict[str, Any], texts: dict[str, str]) -> tuple[date, date]:
     return start, end
 
 
-def _fee(cells: dict[str, Any], texts: dict[str, str], errors: dict[str, str]
-         ) -> tuple[PaymentMethod, Decimal, Decimal | None, RoyaltyBase | None]:
+def _fee(texts: dict[str, str]) -> tuple[PaymentMethod, Decimal, Decimal | None, RoyaltyBase | None]:
     """The split columns (支付方式, 固定费用, 提成比例, 提成基数) when a method is given, else the 许可使用费 text;
     then the statutory ceilings."""
+    fixed_fee = Decimal("0.00")
+    rate: Decimal | None = None
+    base: RoyaltyBase | None = None
     if texts.get("payment_method"):
-        method = PaymentMethod.parse(texts["payment_method"])
-        if method is None:
-            allowed = _("、").join(m.label for m in PaymentMethod)
-            raise ValidationFailed.field("payment_method", _("无效取值，可选：%(allowed)s", allowed=allowed))
-        fixed_fee = Decimal("0.00")
-        rate = base = None
+        method = _member(PaymentMethod, texts["payment_method"], "payment_method")
         if method.has_fixed_fee:
             if not texts.get("fixed_fee"):
                 raise ValidationFailed.field("fixed_fee", _("须填写大于 0 的费用"))
@@ -238,8 +244,9 @@ def _fee(cells: dict[str, Any], texts: dict[str, str], errors: dict[str, str]
             if not texts.get("royalty_rate"):
                 raise ValidationFailed.field("royalty_rate", _("须填写提成比例"))
             rate = parse_rate(texts["royalty_rate"], "royalty_rate")
-            base = {PaymentMethod.ROYALTY_SALES: RoyaltyBase.SALES, PaymentMethod.ROYALTY_PROFIT: RoyaltyBase.PROFIT
-                    }.get(method) or RoyaltyBase.parse(texts.get("royalty_base", "")) or RoyaltyBase.SALES
+            implied = {m: b for b, m in _ROYALTY_METHOD.items()}.get(method)
+            base = implied or (_member(RoyaltyBase, texts["royalty_base"], "royalty_base")
+                               if texts.get("royalty_base") else RoyaltyBase.SALES)
     elif texts.get("fee_text"):
         method, fixed_fee, rate, base = parse_fee_text(texts["fee_text"])
     else:

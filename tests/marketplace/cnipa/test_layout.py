@@ -113,3 +113,10 @@ def test_the_column_names_an_english_page_shows_are_headers_the_import_reads(app
         english = [str(COLUMN_LABELS[target]) for target in EXPORT_TARGETS]
     assert not any("\u4e00" <= char <= "\u9fff" for name in english for char in name)
     assert [column.target for column in map_header(1, english, ANNOUNCEMENTS).columns] == list(EXPORT_TARGETS)
+
+
+def test_split_fee_columns_name_a_wrong_royalty_base():
+    row = read_row({**ROW, "payment_method": "入门费+提成", "fixed_fee": "20000", "royalty_rate": "30",
+                    "royalty_base": "利润"}, TODAY)
+    assert (row.royalty_base, row.royalty_rate) == (RoyaltyBase.PROFIT, Decimal("30.00"))  # ≤ 40 % of profit
+    assert "royalty_base" in errors_of(payment_method="入门费+提成", royalty_rate="3", royalty_base="营业额")
