@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 
 from marketplace.core.spreadsheets import to_csv
 from tests import factories
+from tests.jobs import deferred_jobs  # noqa: F401  (background imports wait until the test drains them)
 from tests.marketplace.cnipa.test_services import HEADERS, raw_csv, row
 
 
@@ -113,3 +114,27 @@ def test_commands_import_and_export(app, university, tmp_path):
     assert load_workbook(out).active.cell(2, 1).value == f"ZL{patent.application_number}"
     result = runner.invoke(args=["cnipa-import", str(source), "--as", "nobody@x.test"])
     assert result.exit_code != 0 and "no user" in result.output
+
+
+def test_a_large_list_is_imported_in_the_background(app, client, login, agency, university, deferred_jobs):
+    from sqlalchemy import select
+
+    from marketplace.extensions import db
+    from marketplace.push.models import Notification, NotificationKind
+    with app.app_context():
+        patent = factories.make_granted_patent(university)
+    app.config["IMPORT_BACKGROUND_BYTES"] = 0
+    try:
+        login(agency)
+        response = upload(client, raw_csv([row(patent), row("201610311380.X")]))
+    finally:
+        app.config.pop("IMPORT_BACKGROUND_BYTES")
+    batch_id = response.headers["Location"].rsplit("/", 1)[-1]
+    assert "import-progress.js" in client.get(f"/cnipa/imports/{batch_id}").get_data(as_text=True)
+    assert client.get(f"/cnipa/imports/{batch_id}/progress").get_json()["status"] == "queued"
+    deferred_jobs.drain()
+    assert client.get(f"/cnipa/imports/{batch_id}/progress").get_json()["status"] == "done"
+    assert 'data-outcome="recorded"' in client.get(f"/cnipa/imports/{batch_id}").get_data(as_text=True)
+    with app.app_context():
+        notice = db.session.scalar(select(Notification).where(Notification.kind == NotificationKind.IMPORT_FINISHED))
+        assert notice.organisation_id == agency.organisation_id and f"/cnipa/imports/{batch_id}" in notice.body
