@@ -95,6 +95,7 @@ def test_api_import_and_declarations(app, client, token_for, university, bank):
     listed = client.get("/api/v1/cnipa/declarations", headers=token_for(bank)).get_json()
     assert [d["patent_number"] for d in listed] == [f"ZL{patent.application_number}"]
     assert listed[0]["source"] == "CNIPA" and listed[0]["fixed_fee"] == "50000.00"
+    assert 'data-source="cnipa"' in client.get("/open-licenses").get_data(as_text=True)
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/cnipa/announcements/import" in spec["paths"] and "/api/v1/cnipa/declarations" in spec["paths"]
 

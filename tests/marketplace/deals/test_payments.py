@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from marketplace.core import transaction
 from marketplace.core.dates import local_today
 from marketplace.deals import payments as deal_payments
@@ -56,3 +58,27 @@ def test_api_lists_and_records_payments(app, client, token_for, university, comp
                            json={"amount": "0.01", "paid_on": local_today().isoformat()})
     assert too_much.status_code == 422 and "amount" in too_much.get_json()["fields"]
     assert client.get(f"/api/v1/deals/{deal_id}/payments", headers=token_for(other_university)).status_code == 404
+
+
+def test_an_agency_the_seller_authorised_confirms_receipt_in_its_name(ctx, university, company, agency,
+                                                                      other_university):
+    from marketplace.consents import services as consents
+    from marketplace.core.errors import NotFound
+
+    deal_id = signed_license(university, company)
+    reported = deal_payments.record_payment(company.load(), deal_id, {"amount": "1000", "paid_on": local_today()})
+    transaction.commit()
+    waiting, _total = consents.awaiting(agency.load())
+    assert not waiting  # not authorised yet: nothing on its list, and it may not decide
+    factories.authorise_agency(agency, university, ("confirm_payments",))
+    [consent] = [c for c in consents.awaiting(agency.load())[0] if c.proposal.subject_type == "deal_payment"]
+    consents.decide(agency.load(), consent.id, True)
+    transaction.commit()
+    assert deal_payments.received(deal_id) == Decimal("1000.00")
+    other = deal_payments.record_payment(company.load(), deal_id, {"amount": "1000", "paid_on": local_today()})
+    transaction.commit()
+    [pending] = [c for c in consents.awaiting(university.load())[0] if c.proposal.subject_id == other.id]
+    with pytest.raises(NotFound):  # an unrelated organisation does not even see the request
+        consents.decide(other_university.load(), pending.id, True)
+    transaction.rollback()
+    assert deal_payments.received(deal_id) == Decimal("1000.00") and reported.id != other.id
