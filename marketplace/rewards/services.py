@@ -26,7 +26,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.permissions import get_visible
@@ -358,6 +358,7 @@ class Overview:
     end: date
     incomes: list[Income]
     inventors: dict[int, Inventor]
+    awaiting: int = 0  # payments the other party reported in the period, not yet confirmed: not income yet
 
     @property
     def reward_total(self) -> Decimal:
@@ -380,7 +381,21 @@ def overview(user: User, year: int) -> Overview:
     found = incomes(organisation.id, start, end)
     inventors = {i.id: i for i in db.session.scalars(select(Inventor).where(
         Inventor.organisation_id == organisation.id))}
-    return Overview(organisation, policy, year, start, end, found, inventors)
+    return Overview(organisation, policy, year, start, end, found, inventors,
+                    awaiting_confirmation(organisation.id, start, end))
+
+
+def awaiting_confirmation(organisation_id: int, start: date, end: date) -> int:
+    """Payments to the institution dated in ``[start, end]`` that it has not confirmed yet (deal prices and
+    open-license fees): they become income, and rewards, once it confirms them."""
+    deals_ = db.session.scalar(select(func.count()).select_from(DealPayment).join(Deal).where(
+        Deal.seller_id == organisation_id, DealPayment.status == PaymentStatus.REPORTED,
+        DealPayment.paid_on >= start, DealPayment.paid_on <= end))
+    licenses = db.session.scalar(select(func.count()).select_from(LicensePayment).join(
+        LicenseGrant, LicenseGrant.id == LicensePayment.license_id).where(
+        LicenseGrant.licensor_id == organisation_id, LicensePayment.status == PaymentStatus.REPORTED,
+        LicensePayment.paid_on >= start, LicensePayment.paid_on <= end))
+    return int(deals_ or 0) + int(licenses or 0)
 
 
 def _income(organisation_id: int, source: Any, item_id: Any) -> Income:

@@ -47,7 +47,9 @@ def test_an_unconfirmed_payment_yields_no_reward_and_a_confirmed_one_does_in_its
         "amount": "30000", "paid_on": date(year - 1, 12, 20).isoformat(), "reference": "HX-1"})
     transaction.commit()
     assert f"deal_payment:{reported.id}" not in incomes(university.load(), year - 1)
+    assert services.overview(university.load(), year - 1).awaiting == 1  # told, not counted
     factories.approve("deal_payment", reported.id, university)  # the payee confirms receipt
+    assert services.overview(university.load(), year - 1).awaiting == 0
     last_year = incomes(university.load(), year - 1)
     income = last_year[f"deal_payment:{reported.id}"]
     assert (income.kind, income.day, income.amount, income.reward) == ("license", date(year - 1, 12, 20),
@@ -104,3 +106,11 @@ def test_only_the_parties_record_payments_and_never_of_an_equity_deal(sold, ctx,
     transaction.commit()
     with pytest.raises(Conflict):
         deal_payments.record_payment(university.load(), equity.id, {"amount": "1", "paid_on": local_today()})
+
+
+def test_the_rewards_page_says_what_awaits_confirmation(sold, client, login, university, company):
+    deal_payments.record_payment(company.load(), sold, {"amount": "30000", "paid_on": local_today()})
+    transaction.commit()
+    login(university)
+    page = client.get(f"/office/rewards?year={local_today().year}").get_data(as_text=True)
+    assert 'data-awaiting="1"' in page and "实际收到并确认的款项" in page
