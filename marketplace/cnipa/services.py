@@ -23,7 +23,6 @@ large files run as the same background job) and reported per row.
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -35,7 +34,6 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.cnipa.layout import ANNOUNCEMENTS, EXPORT_TARGETS, Announcement, fee_text, read_row
 from marketplace.cnipa.models import SOURCE, OpenLicenseAnnouncement
-from marketplace.core import transaction
 from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today
 from marketplace.accounts.permissions import get_visible
@@ -46,10 +44,10 @@ from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change
 from marketplace.extensions import db
 from marketplace.imports.errors import UnreadableFile
-from marketplace.imports.models import ImportBatch, ImportMode, ImportStatus
-from marketplace.imports.reader import XLSX_SUFFIXES, check_filename, check_xlsx_archive, open_table
+from marketplace.imports.models import ImportBatch, ImportMode
+from marketplace.imports.reader import open_table
 from marketplace.imports.services import HISTORY_LENGTH, PROGRESS_EVERY, Progress, RowReport, display_name, \
-    parse_mode, rejected
+    parse_mode, queue_upload, rejected
 from marketplace.navigation import SUPPLY
 from marketplace.openlicense import services as openlicense
 from marketplace.openlicense.models import DeclarationStatus, OpenLicenseDeclaration
@@ -106,32 +104,18 @@ def start_import(user: User, filename: str, stream: IO[bytes], *,
                  mode: ImportMode | str = ImportMode.VALID_ONLY) -> ImportBatch:
     """Queue a large announcement list for the background import job (``imports.jobs.run_import``)."""
     organisation, _public = importer_of(user)
-    mode = parse_mode(mode)
-    suffix = check_filename(filename)
-    data = stream.read()
-    if not data:
-        raise UnreadableFile(_("文件为空"))
-    expected = check_xlsx_archive(io.BytesIO(data)) if suffix in XLSX_SUFFIXES else data.count(b"\n") or None
-    batch = ImportBatch(organisation_id=organisation.id if organisation else None, user_id=user.id, kind=KIND,
-                        filename=display_name(filename), mode=mode, publish=False, created_at=utcnow(),
-                        status=ImportStatus.QUEUED, upload=data, expected_rows=expected, total_rows=0,
-                        created_count=0, updated_count=0, unchanged_count=0, failed_count=0, progress_rows=0,
-                        report={})
-    db.session.add(batch)
-    db.session.flush()
-    from marketplace.imports.jobs import run_import
-    transaction.enqueue_after_commit(run_import, batch.id)
-    return batch
+    return queue_upload(user, organisation.id if organisation else None, filename, stream, mode=mode, publish=False,
+                        kind=KIND)
 
 
 def import_announcements(user: User, filename: str, stream: IO[bytes], *,
                          mode: ImportMode | str = ImportMode.VALID_ONLY, batch: ImportBatch | None = None,
-                         progress: Progress | None = None, today: date | None = None) -> ImportBatch:
+                         progress: Progress | None = None) -> ImportBatch:
     """Read and validate every row, then apply the valid ones (see the module's rules); the batch's report lists
     every row's outcome and every bad cell. ``all_or_nothing`` with a bad row raises ``ImportRejected``."""
     organisation, public = importer_of(user)
     mode = parse_mode(mode)
-    today = today or local_today()
+    today = local_today()
     with open_table(filename, stream, ANNOUNCEMENTS) as table:
         report = RowReport(table.header)
         accepted, total = _read(table.rows, table.header, report, today, progress)

@@ -89,14 +89,20 @@ def start_import(user: User, filename: str, stream: IO[bytes], *, mode: ImportMo
     and nothing is stored.
     """
     organisation = ensure_can_supply(user)
+    return queue_upload(user, organisation.id, filename, stream, mode=mode, publish=publish, kind="inventory")
+
+
+def queue_upload(user: User, organisation_id: int | None, filename: str, stream: IO[bytes], *,
+                 mode: ImportMode | str, publish: bool, kind: str) -> ImportBatch:
+    """Store a checked upload as a queued batch of ``kind`` (inventory, cnipa) for ``imports.jobs.run_import``."""
     mode = parse_mode(mode)
     suffix = check_filename(filename)
     data = stream.read()
     if not data:
         raise UnreadableFile(_("文件为空"))
     expected = check_xlsx_archive(io.BytesIO(data)) if suffix in XLSX_SUFFIXES else data.count(b"\n") or None
-    batch = ImportBatch(organisation_id=organisation.id, user_id=user.id, filename=display_name(filename), mode=mode,
-                        publish=publish, created_at=utcnow(), status=ImportStatus.QUEUED, upload=data,
+    batch = ImportBatch(organisation_id=organisation_id, user_id=user.id, kind=kind, filename=display_name(filename),
+                        mode=mode, publish=publish, created_at=utcnow(), status=ImportStatus.QUEUED, upload=data,
                         expected_rows=expected, total_rows=0, created_count=0, updated_count=0, unchanged_count=0,
                         failed_count=0, progress_rows=0, report={})
     db.session.add(batch)
