@@ -172,3 +172,22 @@ def test_a_term_past_the_patents_expiry_is_reported_not_declared(ctx, university
     patent = factories.make_granted_patent(university)  # an invention filed three years ago: 17 years left
     outcomes, _batch = run(university, [row(patent, years=18)])
     assert outcomes[2]["outcome"] == "conflict" and "届满日" in outcomes[2]["reason"] and declarations(patent) == []
+
+
+def test_hostile_files_meet_the_inventory_imports_limits(ctx, university, tmp_path):
+    """The reader is the inventory import's: a far row in a tiny XLSX, an old .xls and an empty file are refused."""
+    import re
+
+    from marketplace.imports.errors import UnreadableFile
+    from marketplace.imports.reader import MAX_ROWS
+    from tests.marketplace.imports.test_limits import rewrite_member
+
+    path = tmp_path / "far.xlsx"
+    path.write_bytes(to_xlsx([("公告", HEADERS, [row("201610311380.X")])]))
+    far = rewrite_member(path, "xl/worksheets/sheet1.xml", lambda data: re.sub(
+        rb"</sheetData>", b'<row r="20000000"><c r="A20000000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+        data))
+    for name, data, message in (("far.xlsx", far.read_bytes(), f"{MAX_ROWS}"), ("old.xls", b"\xd0\xcf", ".xls"),
+                                ("empty.csv", b"", "文件为空")):
+        with pytest.raises(UnreadableFile, match=re.escape(message)):
+            services.import_announcements(university.load(), name, io.BytesIO(data))
