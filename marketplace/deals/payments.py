@@ -24,7 +24,8 @@ from marketplace.consents.models import ConsentAct, ConsentRole, Proposal
 from marketplace.consents.services import ActRules, Party
 from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today
-from marketplace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.accounts.permissions import get_visible
+from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.locking import lock_row
 from marketplace.core.models import utcnow
 from marketplace.core.money import format_cny, parse_money
@@ -83,12 +84,8 @@ def record_payment(user: User, deal_id: int, raw: Mapping[str, Any]) -> DealPaym
 
 
 def get_payment(user: User, payment_id: int) -> DealPayment:
-    """A payment, seen by whoever sees its deal."""
-    payment = db.session.get(DealPayment, payment_id)
-    if payment is None:
-        raise NotFound(_("付款记录不存在"))
-    get_deal(user, payment.deal_id)
-    return payment
+    """A payment, seen by the deal's parties, its agency and platform admins."""
+    return get_visible(user, DealPayment, payment_id, lambda payment: payment.deal.party_ids(), _("付款记录不存在"))
 
 
 def payee_parties(proposal: Proposal | None, payment: DealPayment) -> list[Party]:
