@@ -133,16 +133,21 @@ def import_announcements(user: User, filename: str, stream: IO[bytes], *,
     if batch.id is None:
         db.session.add(batch)
     db.session.flush()
+    numbers = {a.application_number for _row, a in accepted}
     patents = {p.application_number: p for p in db.session.scalars(select(Patent).where(
-        Patent.application_number.in_({a.application_number for _row, a in accepted})))}
+        Patent.application_number.in_(numbers)))}
+    recorded = {(a.application_number, a.announced_on): a for a in db.session.scalars(
+        select(OpenLicenseAnnouncement).where(OpenLicenseAnnouncement.application_number.in_(numbers)))
+        } if public else {}
     outcomes = []
+    written: list[tuple[OpenLicenseAnnouncement, str]] = []
     for row, announcement in accepted:
         patent = patents.get(announcement.application_number)
         outcome = RowOutcome(row, announcement.application_number, announcement.title or (patent.title if patent
                              else ""), announcement.patentee, announcement.announced_on.isoformat(), "",
                              patent_id=patent.id if patent else None)
         if public:
-            _record_announcement(announcement, organisation, batch, user, outcome)
+            _record_announcement(announcement, recorded, organisation, batch, outcome, written)
         elif patent is None:
             outcome.outcome = "not_on_platform"
             outcome.reason = _("请先导入本机构的专利清单")
@@ -152,6 +157,11 @@ def import_announcements(user: User, filename: str, stream: IO[bytes], *,
         else:
             _apply_to_declaration(announcement, patent, user, outcome)
         outcomes.append(outcome)
+    db.session.flush()
+    for found, action in written:
+        record_audit(f"cnipa.announcement_{action}", "open_license_announcement", found.id,
+                     {"application_number": found.application_number, "announced_on": found.announced_on,
+                      "import_batch": batch.id}, actor=user)
     batch.created_count = sum(o.outcome in ("created", "recorded") for o in outcomes)
     batch.updated_count = sum(o.outcome == "updated" for o in outcomes)
     batch.unchanged_count = sum(o.outcome == "unchanged" for o in outcomes)
@@ -192,15 +202,16 @@ def _read(rows, header, report: RowReport, today: date, progress: Progress | Non
     return accepted, total
 
 
-def _record_announcement(announcement: Announcement, organisation: Organisation | None, batch: ImportBatch,
-                         user: User, outcome: RowOutcome) -> None:
-    """An agency's or admin's row: the announcement as a public record, created or brought up to date."""
+def _record_announcement(announcement: Announcement,
+                         recorded: dict[tuple[str, date], OpenLicenseAnnouncement], organisation: Organisation | None,
+                         batch: ImportBatch, outcome: RowOutcome,
+                         written: list[tuple[OpenLicenseAnnouncement, str]]) -> None:
+    """An agency's or admin's row: the announcement as a public record, created or brought up to date (added to
+    ``written``, audited by the caller after one flush)."""
     values = {"title": announcement.title, "patentee": announcement.patentee,
               "contact_name": announcement.contact_name, "contact_phone": announcement.contact_phone,
               "contact_email": announcement.contact_email, **announcement.terms()}
-    found = db.session.scalar(select(OpenLicenseAnnouncement).where(
-        OpenLicenseAnnouncement.application_number == announcement.application_number,
-        OpenLicenseAnnouncement.announced_on == announcement.announced_on))
+    found = recorded.get((announcement.application_number, announcement.announced_on))
     if found is None:
         found = OpenLicenseAnnouncement(application_number=announcement.application_number,
                                         announced_on=announcement.announced_on, source=SOURCE,
@@ -219,10 +230,7 @@ def _record_announcement(announcement: Announcement, organisation: Organisation 
         outcome.outcome = "updated"
     if outcome.patent_id is None:
         outcome.reason = str(OUTCOMES["not_on_platform"])
-    db.session.flush()
-    record_audit(f"cnipa.announcement_{outcome.outcome}", "open_license_announcement", found.id,
-                 {"application_number": found.application_number, "announced_on": found.announced_on,
-                  "import_batch": batch.id}, actor=user)
+    written.append((found, outcome.outcome))
 
 
 def _differences(declaration: OpenLicenseDeclaration, announcement: Announcement) -> dict[str, tuple[Any, Any]]:
