@@ -70,6 +70,7 @@ def _register_features(app: Flask) -> None:
     from marketplace.console import routes as console_routes
     from marketplace.dashboard import routes as dashboard_routes
     from marketplace.approvals import routes as approvals_routes
+    from marketplace.cnipa import routes as cnipa_routes
     from marketplace.deals import routes as deals_routes
     from marketplace.grading import routes as grading_routes
     from marketplace.fees import routes as fees_routes
@@ -89,7 +90,7 @@ def _register_features(app: Flask) -> None:
     for module in (home, accounts_routes, patents_routes, needs_routes, segments_routes, search_routes, imports_routes,
                    openlicense_routes, deals_routes, pledges_routes, consents_routes, push_routes, agencies_routes,
                    console_routes, dashboard_routes, saved_routes, grading_routes, approvals_routes,
-                   royalties_routes, rewards_routes, fees_routes, pricing_routes, health):
+                   royalties_routes, rewards_routes, fees_routes, pricing_routes, cnipa_routes, health):
         app.register_blueprint(module.bp)
     api.init_app(app)
     cli.init_app(app)
@@ -98,11 +99,12 @@ def _register_features(app: Flask) -> None:
 def _register_acts() -> None:
     """Each two-sided act's rules (who consents, what it does) in the one registry of ``consents.services``."""
     from marketplace.deals import acts as deal_acts
+    from marketplace.deals import payments as deal_payments
     from marketplace.fees import abandonment
     from marketplace.openlicense import acts as open_license_acts
     from marketplace.pledges import acts as pledge_acts
 
-    for module in (deal_acts, pledge_acts, open_license_acts, abandonment):
+    for module in (deal_acts, deal_payments, pledge_acts, open_license_acts, abandonment):
         module.register()
 
 

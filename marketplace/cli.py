@@ -81,15 +81,9 @@ def shorten_publicity(notice_id: int, days: int) -> None:
 def office_report(email: str, year: int, out: str, what: str) -> None:
     """Write an institution's yearly report for the authorities (or its rewards sheet) as XLSX, read as the
     member EMAIL of the institution (the same access as the pages: members only)."""
-    from sqlalchemy import select
-
-    from marketplace.accounts.models import User
     from marketplace.core.spreadsheets import to_xlsx
-    from marketplace.extensions import db
     from marketplace.rewards import report, services
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise click.BadParameter(f"no user {email}", param_hint="EMAIL")
+    user = _user(email)
     if what == "rewards":
         headers, rows = services.finance_rows(services.overview(user, year))
         data = to_xlsx([("rewards", headers, rows)])
@@ -98,6 +92,71 @@ def office_report(email: str, year: int, out: str, what: str) -> None:
     with open(out, "wb") as handle:
         handle.write(data)
     click.echo(f"{what} {year} written to {out}")
+
+
+@click.command("cnipa-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "email", required=True, help="The importing user (a patentee's member, an agency's or an admin).")
+@click.option("--mode", type=click.Choice(["valid_only", "all_or_nothing"]), default="valid_only", show_default=True)
+@with_appcontext
+def cnipa_import(path: str, email: str, mode: str) -> None:
+    """Import a CNIPA open-license announcement list (CSV/XLSX) as the user EMAIL would upload it; prints each
+    row's outcome and every bad cell (exit status 1 when a row was bad)."""
+    from pathlib import Path
+
+    from marketplace.cnipa import services
+    from marketplace.core.errors import DomainError
+    user = _user(email)
+    try:
+        with open(path, "rb") as handle:
+            batch = services.import_announcements(user, Path(path).name, handle, mode=mode)
+    except DomainError as refused:
+        transaction.rollback()
+        raise click.ClickException(refused.message) from None
+    transaction.commit()
+    report = services.report_of(batch)
+    for line in report["rows"]:
+        click.echo(f"row {line['row']}: {line['application_number']} {line['outcome']} {line['reason']}".rstrip())
+    for error in report["errors"]:
+        click.echo(f"row {error['row']}: {error['column'] or error['field']}: {error['reason']}", err=True)
+    click.echo(f"created {report['created']}, updated {report['updated']}, unchanged {report['unchanged']}, "
+               f"conflicts {report['conflicts']}, not on the platform {report['not_on_platform']}, "
+               f"failed {report['failed']} (import {batch.id})")
+    if report["failed"]:
+        raise SystemExit(1)
+
+
+@click.command("cnipa-export")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--status", type=click.Choice(["published", "withdrawn", "ended", "all"]), default="published",
+              show_default=True)
+@click.option("--segment", default="", help="An industry segment code.")
+@click.option("--owner-id", type=int, default=None, help="Only this organisation's declarations.")
+@with_appcontext
+def cnipa_export(out: str, status: str, segment: str, owner_id: int | None) -> None:
+    """Write the platform's open-license declarations in the announcement layout (OUT ends in .csv or .xlsx)."""
+    from marketplace.cnipa import services
+    from marketplace.core.spreadsheets import to_csv, to_xlsx
+    if not out.endswith((".csv", ".xlsx")):
+        raise click.BadParameter("OUT must end in .csv or .xlsx", param_hint="OUT")
+    found = services.export_declarations(services.parse_export_filters(
+        {"status": status, "segment": segment, "owner_id": owner_id}))
+    headers, rows = services.export_headers(), services.export_rows(found)
+    data = to_csv(headers, rows) if out.endswith(".csv") else to_xlsx([("open-licenses", headers, rows)])
+    with open(out, "wb") as handle:
+        handle.write(data)
+    click.echo(f"{len(rows)} declarations written to {out}")
+
+
+def _user(email: str):
+    from sqlalchemy import select
+
+    from marketplace.accounts.models import User
+    from marketplace.extensions import db
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.BadParameter(f"no user {email}", param_hint="EMAIL")
+    return user
 
 
 @click.command("create-admin")
@@ -154,5 +213,6 @@ def reindex() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (outbox_cli, seed_demo, shorten_publicity, office_report, create_admin, worker, reindex):
+    for command in (outbox_cli, seed_demo, shorten_publicity, office_report, cnipa_import, cnipa_export, create_admin,
+                    worker, reindex):
         app.cli.add_command(command)

@@ -30,6 +30,7 @@ from marketplace.console.demo import seed_agency_volume
 from marketplace.deals.demo import seed_deal_modes_story
 from marketplace.approvals.demo import seed_office_story
 from marketplace.rewards.demo import seed_rewards_story
+from marketplace.cnipa.demo import seed_cnipa_story
 from marketplace.fees.demo import seed_money_story
 from marketplace.pricing.demo import seed_pricing_story
 from marketplace.core.dates import local_today, parse_date
@@ -219,9 +220,10 @@ def seed(force: bool = False) -> dict[str, int]:
     pricing = seed_pricing_story(users)  # comparable deals around one patent (before the office's approvals gate)
     modes = seed_deal_modes_story(users)  # an auction and an entrusted operation (after pricing: not its comparables)
     rewards = seed_rewards_story(users)  # inventors with shares, a 60 % policy, one income's rewards paid
+    cnipa = seed_cnipa_story(users)  # a sample CNIPA announcement list: a declaration, a conflict, rows not ours
     office = seed_office_story(users)  # grades by criteria, an approval workflow, a notice running (last: it gates)
     return {"organisations": len(ORGANISATIONS), "users": len(users) + 1, "patents": sum(map(len, patent_ids.values())),
-            "published": published, "needs": needs, **office, **rewards,
+            "published": published, "needs": needs, **office, **rewards, **cnipa,
             **{key: story.get(key, 0) + volume.get(key, 0) for key in {*story, *volume}}, **money, **pricing, **modes}
 
 

@@ -53,6 +53,7 @@ NAV_ITEMS = [
     NavItem("patents.inventory", _l("我的专利"), _supplier, group="supply"),
     NavItem("imports.upload", _l("导入专利清单"), _supplier, group="supply"),
     NavItem("openlicense.mine", _l("我的开放许可"), _supplier, group="supply"),
+    NavItem("cnipa.index", _l("开放许可公告导入导出"), _supplier, group="supply"),
     NavItem("fees.index", _l("年费台账"), _supplier, group="supply"),
     NavItem("fees.review_page", _l("年度维持评估"), _supplier, group="supply"),
     NavItem("push.owner_feedback", _l("企业反馈"), _supplier, group="supply"),
@@ -71,6 +72,7 @@ NAV_ITEMS = [
     NavItem("agencies.index", _l("运营机构授权"), _kind_in(*SUPPLY, *FINANCIAL), group="deals"),
     NavItem("agencies.index", _l("服务机构"), lambda user: _platform_admin(user) or _agency(user), group="deals"),
     NavItem("console.index", _l("运营控制台"), lambda user: _platform_admin(user) or _agency(user), group="deals"),
+    NavItem("cnipa.index", _l("开放许可公告"), lambda user: _platform_admin(user) or _agency(user), group="deals"),
     NavItem("openlicense.mine", _l("开放许可核查"), _platform_admin, group="admin"),
     NavItem("push.admin_jobs", _l("后台任务"), _platform_admin, group="admin"),
 ]

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     from marketplace.accounts import api as accounts_api
     from marketplace.agencies import api as agencies_api
     from marketplace.approvals import api as approvals_api
+    from marketplace.cnipa import api as cnipa_api
     from marketplace.consents import api as consents_api
     from marketplace.console import api as console_api
     from marketplace.dashboard import api as dashboard_api
@@ -52,6 +53,6 @@ def init_app(app: Flask) -> None:
     app.before_request(common.authenticate_writes_first)
     for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api, openlicense_api,
                    deals_api, pledges_api, consents_api, push_api, agencies_api, console_api, dashboard_api, saved_api,
-                   grading_api, approvals_api, royalties_api, rewards_api, fees_api, pricing_api):
+                   grading_api, approvals_api, royalties_api, rewards_api, fees_api, pricing_api, cnipa_api):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

@@ -33,6 +33,7 @@ class ConsentAct(LabelledEnum):
     OPEN_LICENSE_DECLARATION = "open_license_declaration", "开放许可声明"
     OPEN_LICENSE_WITHDRAWAL = "open_license_withdrawal", "撤回开放许可声明"
     LICENSE_PAYMENT = "license_payment", "许可使用费付款"
+    DEAL_PAYMENT = "deal_payment", "交易价款收款"
     PATENT_ABANDONMENT = "patent_abandonment", "放弃专利权"
 
 

@@ -127,6 +127,9 @@ def gate_notes(consent: Consent) -> list[tuple[str, str | None]]:
     return [note for gate in _gates.values() if (note := gate.note(consent))]
 
 
+PAYMENT_ACTS = (ConsentAct.LICENSE_PAYMENT, ConsentAct.DEAL_PAYMENT)  # receipts an authorised agency may confirm
+
+
 def may_decide(user: User, consent: Consent) -> bool:
     """Who may give or refuse an organisation's consent: a member of that organisation, through its own account.
 
@@ -134,13 +137,13 @@ def may_decide(user: User, consent: Consent) -> bool:
     party, nor does an agency: it may prepare and propose, never consent for
     another organisation, with one exception the organisation grants itself:
     an agency it accepted with ``confirm_payments`` may confirm, in its name,
-    the receipt of a license payment (``listed_for`` lists them).
+    the receipt of a payment (of a license, or of a deal's price; ``listed_for`` lists them).
     """
     if getattr(user, "is_platform_admin", False) or user.organisation_id is None:
         return False
     if user.organisation_id == consent.organisation_id:
         return True
-    return consent.proposal.act == ConsentAct.LICENSE_PAYMENT and is_authorised(
+    return consent.proposal.act in PAYMENT_ACTS and is_authorised(
         user.organisation_id, consent.organisation_id, AgencyPermission.CONFIRM_PAYMENTS)
 
 
@@ -150,7 +153,7 @@ def listed_for(user: User) -> ColumnElement[bool]:
     own = Consent.organisation_id == (user.organisation_id or 0)
     if getattr(user, "is_platform_admin", False) or user.organisation_id is None:
         return own
-    return or_(own, and_(Proposal.act == ConsentAct.LICENSE_PAYMENT,
+    return or_(own, and_(Proposal.act.in_(PAYMENT_ACTS),
                     authorised_clause(user.organisation_id, Consent.organisation_id,
                                       AgencyPermission.CONFIRM_PAYMENTS, local_today())))
 

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
 from marketplace.consents.api import ProposalSchema
+from marketplace.deals import payments as deal_payments
 from marketplace.deals import services
 from marketplace.deals.models import DealMode, DealStatus, LicenseKind
 from marketplace.deals.terms import AMENDABLE
@@ -199,3 +200,39 @@ def amend_deal(body: dict, deal_id: int):
 def end_entrustment(body: dict, deal_id: int):
     """The owner ends an entrusted operation in force (alone); the deal is then completed on ``ended_on``."""
     return services.end_entrustment(api_user(), deal_id, body)
+
+
+class DealPaymentSchema(Schema):
+    id = fields.Integer()
+    amount = Money()
+    paid_on = fields.Date()
+    reference = fields.String(allow_none=True)
+    status = fields.String(attribute="status.value", metadata={"description": "reported, confirmed or rejected"})
+    confirmed_at = fields.DateTime(allow_none=True)
+
+
+class DealPaymentWriteSchema(Schema):
+    amount = Money(required=True)
+    paid_on = fields.Date(required=True, metadata={"description": "not in the future, not before the contract"})
+    reference = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+@blp.get("/<int:deal_id>/payments")
+@blp.response(200, DealPaymentSchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema)
+def list_payments(deal_id: int):
+    """The payments of a deal: reported, confirmed by the seller (the only ones that count) or rejected."""
+    return deal_payments.payments_of(services.get_deal(api_user(), deal_id).id)
+
+
+@blp.post("/<int:deal_id>/payments")
+@blp.arguments(DealPaymentWriteSchema)
+@blp.response(201, DealPaymentSchema)
+@blp.alt_response(403, schema=ErrorSchema, description="not the seller or the buyer")
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="an equity deal, or the deal does not bind yet")
+@blp.alt_response(422, schema=ErrorSchema)
+def record_payment(body: dict, deal_id: int):
+    """Report (buyer) or record (seller) a payment of a binding transfer or license; it counts once the seller
+    confirms it (`/consents`), at once when the seller records it."""
+    return deal_payments.record_payment(api_user(), deal_id, body)

@@ -83,3 +83,9 @@ class AmendmentForm(FlaskForm):
     def changes(self) -> dict[str, Any]:
         return {name: self[name].data for name in ("amount", "contract_date", "recordal_number", "term_end")
                 if self[name].data not in (None, "")}
+
+
+class DealPaymentForm(FlaskForm):
+    amount = StringField(_l("付款金额（元）"), validators=[DataRequired(), Length(max=20)])
+    paid_on = DateField(_l("付款日期"), validators=[DataRequired()])
+    reference = StringField(_l("付款凭证号"), validators=[Optional(), Length(max=100)])

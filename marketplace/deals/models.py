@@ -15,6 +15,7 @@ from marketplace.core.models import TimestampMixin, portable_enum, utcnow
 from marketplace.extensions import db
 from marketplace.patents.models import Patent
 from marketplace.patents.vocab import LabelledEnum
+from marketplace.openlicense.models import PaymentStatus
 
 
 class DealMode(LabelledEnum):
@@ -143,6 +144,31 @@ class DealAmendment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()
+
+
+class DealPayment(db.Model):
+    """Money the seller received for a binding transfer or license: reported by either party, counted (in the
+    inventors' rewards, on the deal page) only once the seller, the payee, confirmed it through its own account.
+    Recorded by the seller it is its own confirmation. Never edited, only added."""
+
+    __tablename__ = "deal_payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    paid_on: Mapped[date] = mapped_column(index=True)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[PaymentStatus] = mapped_column(portable_enum(PaymentStatus, "deal_payment_status"),
+                                                  default=PaymentStatus.REPORTED)
+    confirmed_at: Mapped[datetime | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deal: Mapped[Deal] = relationship()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == PaymentStatus.CONFIRMED
 
 
 class OwnershipChange(db.Model):

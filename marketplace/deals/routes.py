@@ -13,9 +13,10 @@ from marketplace.accounts.models import OrganisationKind
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
 from marketplace.core.dates import local_today
-from marketplace.core.views import page_number, show_errors
+from marketplace.core.views import act_and_redirect, page_number, show_errors
 from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
 from marketplace.deals import exports, forms, services
+from marketplace.deals import payments as deal_payments
 from marketplace.deals.models import DealMode, DealStatus
 
 bp = Blueprint("deals", __name__)
@@ -88,7 +89,29 @@ def detail(deal_id: int):
                            end_form=forms.EndEntrustmentForm(), brokered=services.brokered_under(deal),
                            in_force=services.entrustment_in_force(deal, today),
                            may_end=deal.mode == DealMode.ENTRUSTED and deal.status == DealStatus.SIGNED
-                           and current_user.organisation_id == deal.seller_id)
+                           and current_user.organisation_id == deal.seller_id,
+                           payments=deal_payments.payments_of(deal.id), received=deal_payments.received(deal.id),
+                           payment_form=forms.DealPaymentForm(),
+                           may_pay=current_user.organisation_id in (deal.seller_id, deal.buyer_id))
+
+
+@bp.post("/deals/<int:deal_id>/payments")
+@login_required
+def record_payment(deal_id: int):
+    """A party reports (buyer) or records (seller) a payment; the seller's confirmation makes it count."""
+    form = forms.DealPaymentForm()
+    raw = {"amount": request.form.get("amount", ""), "paid_on": request.form.get("paid_on", ""),
+           "reference": request.form.get("reference", "")}
+    return act_and_redirect(lambda: deal_payments.record_payment(current_user, deal_id, raw), _("付款已登记"),
+                            url_for("deals.detail", deal_id=deal_id, _anchor="payments"), form)
+
+
+@bp.get("/deals/payments/<int:payment_id>")
+@login_required
+def payment(payment_id: int):
+    """Where a payment's confirmation request leads: its deal's payments."""
+    found = deal_payments.get_payment(current_user, payment_id)
+    return redirect(url_for("deals.detail", deal_id=found.deal_id, _anchor="payments"))
 
 
 @bp.route("/deals/<int:deal_id>/edit", methods=["GET", "POST"])

@@ -73,7 +73,25 @@ def header_key(text: object) -> str:
     return _PUNCTUATION.sub("", folded).lower()
 
 
-_BY_KEY = {header_key(alias): target for target, aliases in ALIASES.items() for alias in aliases}
+@dataclass(frozen=True)
+class Layout:
+    """A spreadsheet layout: which headers feed which target, and the targets a header row must name."""
+
+    aliases: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+
+    def target_of(self, header: object) -> str | None:
+        return self._by_key.get(header_key(header))
+
+    @property
+    def _by_key(self) -> dict[str, str]:
+        return {header_key(alias): target for target, aliases in self.aliases.items() for alias in aliases}
+
+    def first_alias(self, target: str) -> str:
+        return self.aliases[target][0]
+
+
+INVENTORY = Layout(ALIASES, REQUIRED)
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,7 @@ class ColumnMap:
     header_row: int
     columns: list[Column]
     ignored: list[str] = field(default_factory=list)
+    required: tuple[str, ...] = REQUIRED
 
     @property
     def targets(self) -> set[str]:
@@ -98,7 +117,7 @@ class ColumnMap:
 
     @property
     def missing(self) -> list[str]:
-        return [target for target in REQUIRED if target not in self.targets]
+        return [target for target in self.required if target not in self.targets]
 
     def header_for(self, model_field: str) -> str:
         """The user's header for a model field named in an error (price_min ← 价格（万元）)."""
@@ -203,14 +222,14 @@ def _scaled(number: str, unit: str | None, multiplier: Decimal) -> str:
     return format((Decimal(number) * factor).normalize(), "f")
 
 
-def _column(index: int, header: object) -> Column | None:
+def _column(index: int, header: object, layout: Layout) -> Column | None:
     text = unicodedata.normalize("NFKC", str(header or "")).strip()
     multiplier = Decimal(1)
     unit = _UNIT.search(text)
     base = text[:unit.start()] if unit else text
-    target = _BY_KEY.get(header_key(base))
+    target = layout.target_of(base)
     if target is None and unit:
-        target = _BY_KEY.get(header_key(text))
+        target = layout.target_of(text)
     if target is None:
         return None
     if unit and target in PRICE_TARGETS and unit.group(1) in ("万元", "万"):
@@ -218,22 +237,22 @@ def _column(index: int, header: object) -> Column | None:
     return Column(index, str(header).strip().replace("\ufeff", ""), target, multiplier)
 
 
-def map_header(row_number: int, cells: list[Any] | tuple[Any, ...]) -> ColumnMap:
+def map_header(row_number: int, cells: list[Any] | tuple[Any, ...], layout: Layout = INVENTORY) -> ColumnMap:
     """Recognise the columns of one candidate header row."""
     columns: list[Column] = []
     ignored: list[str] = []
     for index, header in enumerate(cells):
         if _blank(header):
             continue
-        column = _column(index, header)
+        column = _column(index, header, layout)
         if column is None:
             ignored.append(str(header).strip())
         else:
             columns.append(column)
-    return ColumnMap(row_number, columns, ignored)
+    return ColumnMap(row_number, columns, ignored, layout.required)
 
 
-def find_header(rows: list[tuple[int, list[Any]]]) -> ColumnMap | None:
+def find_header(rows: list[tuple[int, list[Any]]], layout: Layout = INVENTORY) -> ColumnMap | None:
     """The header among the first rows: the first with every required column, else the richest.
 
     Exports often start with title rows (检索式, 导出时间 …); those match no
@@ -241,10 +260,10 @@ def find_header(rows: list[tuple[int, list[Any]]]) -> ColumnMap | None:
     """
     best: ColumnMap | None = None
     for row_number, cells in rows[:HEADER_SCAN_ROWS]:
-        candidate = map_header(row_number, cells)
+        candidate = map_header(row_number, cells, layout)
         if not candidate.columns:
             continue
-        if not candidate.missing and len(candidate.targets) >= len(REQUIRED):
+        if not candidate.missing and len(candidate.targets) >= len(layout.required):
             return candidate
         if best is None or len(candidate.targets) > len(best.targets):
             best = candidate

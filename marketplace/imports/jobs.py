@@ -62,8 +62,13 @@ def run_import(batch_id: int) -> str:
         with force_locale(batch.user.locale or "zh"):
             stream = io.BytesIO(batch.upload or b"")
             try:
-                import_inventory(batch.user, batch.filename, stream, mode=batch.mode, publish=batch.publish,
-                                 batch=batch, progress=_Progress(batch_id))
+                if batch.kind == "cnipa":
+                    from marketplace.cnipa.services import import_announcements
+                    import_announcements(batch.user, batch.filename, stream, mode=batch.mode, batch=batch,
+                                         progress=_Progress(batch_id))
+                else:
+                    import_inventory(batch.user, batch.filename, stream, mode=batch.mode, publish=batch.publish,
+                                     batch=batch, progress=_Progress(batch_id))
             except ImportRejected:
                 kept = {name: getattr(batch, name) for name in ("total_rows", "failed_count", "report")}
                 transaction.rollback()
@@ -93,17 +98,25 @@ def _finish(batch_id: int, status: ImportStatus, error: Line | None, kept: dict)
         setattr(batch, name, value)
     shown_error = render_lines([error]) if error else None
     batch.status, batch.error, batch.upload, batch.finished_at = status, shown_error, None, utcnow()
-    title = message({ImportStatus.DONE: N_("专利清单导入完成：%(file)s"),
-                     ImportStatus.REJECTED: N_("专利清单有错误的行，未导入：%(file)s"),
-                     }.get(status, N_("专利清单导入失败：%(file)s")), file=batch.filename)
+    if batch.kind == "cnipa":
+        title = message({ImportStatus.DONE: N_("开放许可公告导入完成：%(file)s"),
+                         ImportStatus.REJECTED: N_("开放许可公告有错误的行，未导入：%(file)s"),
+                         }.get(status, N_("开放许可公告导入失败：%(file)s")), file=batch.filename)
+        path = f"/cnipa/imports/{batch.id}"
+    else:
+        title = message({ImportStatus.DONE: N_("专利清单导入完成：%(file)s"),
+                         ImportStatus.REJECTED: N_("专利清单有错误的行，未导入：%(file)s"),
+                         }.get(status, N_("专利清单导入失败：%(file)s")), file=batch.filename)
+        path = f"/inventory/imports/{batch.id}"
     if status == ImportStatus.DONE:
         outcome = message(N_("新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，失败 %(failed)d"),
                           created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
                           failed=batch.failed_count)
     else:
         outcome = error or text("")
-    link = f"{current_app.config['SETTINGS'].public_url}/inventory/imports/{batch.id}"
-    notify(batch.organisation_id, NotificationKind.IMPORT_FINISHED, f"import:{batch.id}", title,
-           [outcome, text(link)], data={"import_id": batch.id})
+    link = f"{current_app.config['SETTINGS'].public_url}{path}"
+    if batch.organisation_id is not None:  # an admin without an organisation reads the batch's page
+        notify(batch.organisation_id, NotificationKind.IMPORT_FINISHED, f"import:{batch.id}", title,
+               [outcome, text(link)], data={"import_id": batch.id})
     transaction.commit()
     log.info("import %s: %s (%d rows)", batch_id, status.value, batch.total_rows)

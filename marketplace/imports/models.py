@@ -44,7 +44,8 @@ class ImportBatch(db.Model):
     __tablename__ = "import_batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    # None: a platform admin without an organisation imported public announcements (``kind`` cnipa)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(String(255))
     mode: Mapped[ImportMode] = mapped_column(portable_enum(ImportMode, "import_mode"))
@@ -63,6 +64,8 @@ class ImportBatch(db.Model):
     upload: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # the file, until its job has run
     error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None]
+    # "inventory" (patents) or "cnipa" (open-license announcements, ``marketplace.cnipa``)
+    kind: Mapped[str] = mapped_column(String(16), default="inventory", server_default="inventory")
 
     user: Mapped[User | None] = relationship()
 

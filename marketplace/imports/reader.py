@@ -32,7 +32,7 @@ from xml.etree.ElementTree import ParseError
 from flask_babel import gettext as _
 
 from marketplace.core.text import normalise_text
-from marketplace.imports.columns import ALIASES, HEADER_SCAN_ROWS, ColumnMap, find_header
+from marketplace.imports.columns import HEADER_SCAN_ROWS, INVENTORY, ColumnMap, Layout, find_header
 from marketplace.imports.errors import UnreadableFile
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -123,8 +123,8 @@ def check_xlsx_archive(stream: IO[bytes]) -> int | None:
 
 
 @contextmanager
-def open_table(filename: str, stream: IO[bytes]) -> Iterator[Table]:
-    """The recognised header and an iterator over the data rows below it."""
+def open_table(filename: str, stream: IO[bytes], layout: Layout = INVENTORY) -> Iterator[Table]:
+    """The recognised header (of ``layout``: an inventory by default) and an iterator over the data rows below it."""
     suffix = check_filename(filename)
     if _is_empty(stream):
         raise UnreadableFile(_("文件为空"))
@@ -132,23 +132,23 @@ def open_table(filename: str, stream: IO[bytes]) -> Iterator[Table]:
         check_xlsx_archive(stream)
         workbook = _open_workbook(stream)
         try:
-            yield _first_table(_guarded_xlsx_rows(sheet) for sheet in workbook.worksheets)
+            yield _first_table((_guarded_xlsx_rows(sheet) for sheet in workbook.worksheets), layout)
         finally:
             workbook.close()
     else:
         text = _text_stream(stream)
         try:
-            yield _first_table([_guarded_csv_rows(text)])
+            yield _first_table([_guarded_csv_rows(text)], layout)
         finally:
             text.detach()
 
 
-def _first_table(sheets: Iterable[Iterator[Row]]) -> Table:
+def _first_table(sheets: Iterable[Iterator[Row]], layout: Layout) -> Table:
     """The first sheet whose header names every required column; else say what is missing."""
     best: ColumnMap | None = None
     for rows in sheets:
         head = list(islice(rows, HEADER_SCAN_ROWS))
-        header = find_header(head)
+        header = find_header(head, layout)
         if header is None:
             continue
         if not header.missing:
@@ -157,10 +157,10 @@ def _first_table(sheets: Iterable[Iterator[Row]]) -> Table:
         if best is None or len(header.targets) > len(best.targets):
             best = header
     if best is None:
-        expected = "、".join(ALIASES[target][0] for target in ("application_number", "title"))
-        raise UnreadableFile(_("前 %(n)d 行中没有可识别的表头（至少需要 %(columns)s 两列）",
+        expected = "、".join(layout.first_alias(target) for target in layout.required)
+        raise UnreadableFile(_("前 %(n)d 行中没有可识别的表头（至少需要 %(columns)s 列）",
                                n=HEADER_SCAN_ROWS, columns=expected))
-    names = "、".join(ALIASES[target][0] for target in best.missing)
+    names = "、".join(layout.first_alias(target) for target in best.missing)
     raise UnreadableFile(_("缺少必需的列：%(names)s（表头在第 %(row)d 行）", names=names, row=best.header_row),
                          {"columns": names})
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.core import transaction
-from marketplace.core.errors import ValidationFailed
+from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.models import utcnow
 from marketplace.accounts.permissions import get_visible
 from marketplace.extensions import db
@@ -43,7 +43,7 @@ PROGRESS_EVERY = 250  # rows between progress reports of a background import
 Progress = Callable[[int, bool], None]  # (rows read so far, now saving?)
 
 
-class _Report:
+class RowReport:
     """Row errors and warnings named the way the user knows them: row number and their own header."""
 
     def __init__(self, columns: ColumnMap) -> None:
@@ -68,7 +68,7 @@ class _Report:
                 "ignored_columns": self.columns.ignored, "errors": self.errors, "warnings": self.warnings}
 
 
-def _parse_mode(mode: ImportMode | str) -> ImportMode:
+def parse_mode(mode: ImportMode | str) -> ImportMode:
     try:
         return ImportMode(mode)
     except ValueError:
@@ -89,14 +89,20 @@ def start_import(user: User, filename: str, stream: IO[bytes], *, mode: ImportMo
     and nothing is stored.
     """
     organisation = ensure_can_supply(user)
-    mode = _parse_mode(mode)
+    return queue_upload(user, organisation.id, filename, stream, mode=mode, publish=publish, kind="inventory")
+
+
+def queue_upload(user: User, organisation_id: int | None, filename: str, stream: IO[bytes], *,
+                 mode: ImportMode | str, publish: bool, kind: str) -> ImportBatch:
+    """Store a checked upload as a queued batch of ``kind`` (inventory, cnipa) for ``imports.jobs.run_import``."""
+    mode = parse_mode(mode)
     suffix = check_filename(filename)
     data = stream.read()
     if not data:
         raise UnreadableFile(_("文件为空"))
     expected = check_xlsx_archive(io.BytesIO(data)) if suffix in XLSX_SUFFIXES else data.count(b"\n") or None
-    batch = ImportBatch(organisation_id=organisation.id, user_id=user.id, filename=_display_name(filename), mode=mode,
-                        publish=publish, created_at=utcnow(), status=ImportStatus.QUEUED, upload=data,
+    batch = ImportBatch(organisation_id=organisation_id, user_id=user.id, kind=kind, filename=display_name(filename),
+                        mode=mode, publish=publish, created_at=utcnow(), status=ImportStatus.QUEUED, upload=data,
                         expected_rows=expected, total_rows=0, created_count=0, updated_count=0, unchanged_count=0,
                         failed_count=0, progress_rows=0, report={})
     db.session.add(batch)
@@ -124,21 +130,21 @@ def import_inventory(user: User, filename: str, stream: IO[bytes], *, mode: Impo
     may commit.
     """
     organisation = ensure_can_supply(user)
-    mode = _parse_mode(mode)
+    mode = parse_mode(mode)
     with open_table(filename, stream) as table:
-        report = _Report(table.header)
+        report = RowReport(table.header)
         accepted, total_rows = _validated_rows(table.rows, table.header, organisation, report, progress)
     if progress is not None:  # before anything in the session changes: the callback may commit
         progress(total_rows, True)
     if batch is None:
-        batch = ImportBatch(organisation_id=organisation.id, user_id=user.id, filename=_display_name(filename),
+        batch = ImportBatch(organisation_id=organisation.id, user_id=user.id, filename=display_name(filename),
                             mode=mode, publish=publish, created_at=utcnow(), created_count=0, updated_count=0,
                             unchanged_count=0, failed_count=0)
     batch.total_rows = total_rows
     if total_rows == 0:
         raise UnreadableFile(_("表头下没有数据行"))
     if mode == ImportMode.ALL_OR_NOTHING and report.errors:
-        raise _rejected(batch, report)
+        raise rejected(batch, report)
     if batch.id is None:
         db.session.add(batch)
     db.session.flush()
@@ -156,7 +162,7 @@ def import_inventory(user: User, filename: str, stream: IO[bytes], *, mode: Impo
         if outcome.publish_refused:
             report.warn(row, {"legal_status": _("专利已失效，保留为草稿未发布")})
     if mode == ImportMode.ALL_OR_NOTHING and report.errors:
-        raise _rejected(batch, report)
+        raise rejected(batch, report)
     batch.failed_count = len(report.failed_rows)
     batch.progress_rows = total_rows
     batch.report = report.as_json()
@@ -164,7 +170,7 @@ def import_inventory(user: User, filename: str, stream: IO[bytes], *, mode: Impo
     return batch
 
 
-def _validated_rows(rows, header: ColumnMap, organisation: Organisation, report: _Report,
+def _validated_rows(rows, header: ColumnMap, organisation: Organisation, report: RowReport,
                     progress: Progress | None) -> tuple[list[tuple[int, PatentValues]], int]:
     """The rows that passed validation, and how many non-blank rows were read (the reader bounds the count)."""
     accepted: list[tuple[int, PatentValues]] = []
@@ -210,7 +216,7 @@ def _number_key(raw: Any) -> str:
         return str(raw).strip().upper()
 
 
-def _rejected(batch: ImportBatch, report: _Report) -> ImportRejected:
+def rejected(batch: ImportBatch, report: RowReport) -> ImportRejected:
     batch.status = ImportStatus.REJECTED
     batch.failed_count = len(report.failed_rows)
     batch.created_count = batch.updated_count = batch.unchanged_count = 0
@@ -218,7 +224,7 @@ def _rejected(batch: ImportBatch, report: _Report) -> ImportRejected:
     return ImportRejected(_("%(n)d 行有错误，未导入任何数据", n=batch.failed_count), {**report_of(batch), "id": None})
 
 
-def _display_name(filename: str) -> str:
+def display_name(filename: str) -> str:
     return (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
 
 
@@ -255,11 +261,15 @@ def progress_of(batch: ImportBatch) -> dict[str, Any]:
 def list_batches(user: User, limit: int = HISTORY_LENGTH) -> list[ImportBatch]:
     """The organisation's latest imports, newest first."""
     organisation = ensure_can_supply(user)
-    return list(db.session.scalars(select(ImportBatch).where(ImportBatch.organisation_id == organisation.id)
+    return list(db.session.scalars(select(ImportBatch).where(ImportBatch.organisation_id == organisation.id,
+                                                              ImportBatch.kind == "inventory")
                                    .options(selectinload(ImportBatch.user))
                                    .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(limit)))
 
 
 def get_batch(user: User, batch_id: int) -> ImportBatch:
-    """One import's record, visible to its organisation (and platform admins) only."""
-    return get_visible(user, ImportBatch, batch_id, lambda b: (b.organisation_id,), _("导入记录不存在"))
+    """One inventory import's record, visible to its organisation (and platform admins) only."""
+    batch = get_visible(user, ImportBatch, batch_id, lambda b: (b.organisation_id,), _("导入记录不存在"))
+    if batch.kind != "inventory":
+        raise NotFound(_("导入记录不存在"))
+    return batch

@@ -82,6 +82,8 @@ class OpenLicenseDeclaration(TimestampMixin, db.Model):
     flag_reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     flagged_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # "platform": declared here through the builder; "CNIPA": the patentee imported the office's announcement
+    source: Mapped[str] = mapped_column(String(32), default="platform", server_default="platform")
 
     patent: Mapped[Patent] = relationship()
     owner: Mapped[Organisation] = relationship()

@@ -77,7 +77,8 @@ class RewardPartSchema(Schema):
 
 
 class RewardIncomeSchema(Schema):
-    source = fields.String(metadata={"description": "deal or license_payment"})
+    source = fields.String(metadata={"description": "deal (an equity deal), deal_payment (a confirmed payment of "
+                                                    "a transfer or license) or license_payment"})
     item_id = fields.Integer()
     kind = fields.String(metadata={"description": "transfer, license or equity"})
     day = fields.Date()

@@ -1,5 +1,6 @@
 """The demo university's inventors and rewards: the inventors named on its patents sold in binding deals, equal
-shares, a 60 % policy for transfers and licenses, a recorded cost and one income's rewards paid."""
+shares, a 60 % policy for transfers and licenses, the price of its first transfer or license received (recorded
+by the university, the payee: confirmed at once), a recorded cost and that income's rewards paid."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.deals.models import Deal
+from marketplace.deals import payments as deal_payments
+from marketplace.deals.models import Deal, DealMode
 from marketplace.deals.records import BINDING
 from marketplace.core.dates import local_today
 from marketplace.extensions import db
@@ -33,9 +35,12 @@ def seed_rewards_story(users: dict[str, User]) -> dict[str, int]:
     services.set_policy(owner, {"transfer_license_percent": "60", "equity_percent": "50", "year_start_month": "1",
                                 "agreement": ""})
     paid = 0
-    if deals:
-        services.add_cost(owner, {"source": "deal", "item_id": deals[0].id, "amount": "8000.00",
+    sold = next((deal for deal in deals if deal.mode != DealMode.EQUITY), None)
+    if sold is not None:
+        received = deal_payments.record_payment(owner, sold.id, {"amount": sold.amount, "paid_on": local_today(),
+                                                                 "reference": "演示-银行回单-001"})
+        services.add_cost(owner, {"source": "deal_payment", "item_id": received.id, "amount": "8000.00",
                                   "description": "技术评估与合同登记费"})
-        services.mark_paid(owner, {"source": "deal", "item_id": deals[0].id, "paid_on": local_today()})
+        services.mark_paid(owner, {"source": "deal_payment", "item_id": received.id, "paid_on": local_today()})
         paid = 1
     return {"inventors": len(people), "inventor_shares": shared, "rewards_paid": paid}

@@ -58,7 +58,8 @@ class RewardPolicy(db.Model):
 
 
 class IncomeCost(db.Model):
-    """A deductible cost of one income (``source`` deal or license_payment, ``item_id``): lowers its net income."""
+    """A deductible cost of one income (``source`` deal, deal_payment or license_payment, ``item_id``): lowers its
+    net income."""
 
     __tablename__ = "income_costs"
 

@@ -1,9 +1,13 @@
 """Inventors, shares, the reward policy, deductible costs, the rewards due per income and inventor, payments.
 
-An **income** of an institution is a binding deal it sold (transfer, license
-or equity: signed, recorded or completed, for its contract amount, dated by its
-contract date — the deals the console counts) or an open-license payment it
-received and confirmed (fee or royalty, dated by the day it was paid). Its
+An **income** of an institution is money it actually received, in the year it
+received it (art. 45 rewards the income of a transformation, not a contract
+still to be paid): a payment of a binding transfer or license it sold, or of
+an open license (fee or royalty), each counted once the institution, the
+payee, confirmed it (``deals.payments``, ``openlicense.payments``: a payment
+only reported by the buyer counts for nothing) and dated by the day it was
+paid; and a binding equity deal (signed, recorded or completed), whose shares
+are received when it binds, valued at its amount and dated by its contract. Its
 reward is computed by ``legal.rewards`` with the institution's policy, on the
 income minus the costs recorded against it, and split among the inventors of
 its patents: each patent carries an equal part, divided by the inventors'
@@ -22,7 +26,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.permissions import get_visible
@@ -33,7 +37,7 @@ from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.i18n import gettext as _
 from marketplace.core.money import parse_money
 from marketplace.core.text import require_plain
-from marketplace.deals.models import Deal, DealMode, DealPatent
+from marketplace.deals.models import Deal, DealMode, DealPatent, DealPayment
 from marketplace.deals.records import BINDING
 from marketplace.extensions import db
 from marketplace.legal import rewards as rules
@@ -41,7 +45,7 @@ from marketplace.openlicense.models import LicenseGrant, LicensePayment, Payment
 from marketplace.patents.models import Patent
 from marketplace.rewards.models import IncomeCost, Inventor, InventorShare, RewardPayment, RewardPolicy
 
-SOURCES = ("deal", "license_payment")
+SOURCES = ("deal", "deal_payment", "license_payment")
 MAX_INVENTORS = 50
 
 
@@ -237,6 +241,7 @@ class Income:
     reward: Decimal = Decimal("0.00")
     parts: dict[int | None, Decimal] = field(default_factory=dict)
     paid_on: date | None = None
+    deal_id: int | None = None  # the deal an equity income or a deal payment belongs to
 
     @property
     def base(self) -> Decimal:
@@ -252,20 +257,40 @@ class Income:
 
 
 def _deal_incomes(organisation_id: int, start: date, end: date) -> list[Income]:
-    """Columns, not entities: an institution's year runs to thousands of deals."""
-    found = {row.id: Income("deal", row.id, row.mode.value, row.contract_date, row.title or _("交易 #%(id)s", id=row.id),
-                            row.partner, row.amount, [])
+    """Equity deals by contract date, and confirmed payments of transfers and licenses by the day paid.
+
+    Columns, not entities: an institution's year runs to thousands of deals.
+    """
+    equity = (Deal.seller_id == organisation_id, Deal.status.in_(BINDING), Deal.mode == DealMode.EQUITY,
+              Deal.contract_date >= start, Deal.contract_date <= end)
+    found = [Income("deal", row.id, row.mode.value, row.contract_date, row.title or _("交易 #%(id)s", id=row.id),
+                    row.partner, row.amount, [], deal_id=row.id)
              for row in db.session.execute(
                  select(Deal.id, Deal.mode, Deal.contract_date, Deal.title, Deal.amount,
                         Organisation.name.label("partner")).join(Organisation, Organisation.id == Deal.buyer_id)
-                 .where(Deal.seller_id == organisation_id, Deal.status.in_(BINDING), Deal.contract_date >= start,
-                        Deal.contract_date <= end, Deal.mode != DealMode.ENTRUSTED))}  # its fee is a cost
+                 .where(*equity))]
+    received = (Deal.seller_id == organisation_id, Deal.status.in_(BINDING),
+                # an entrustment's fee is the owner's cost, never its income
+                Deal.mode.not_in((DealMode.EQUITY, DealMode.ENTRUSTED)),
+                DealPayment.status == PaymentStatus.CONFIRMED, DealPayment.paid_on >= start,
+                DealPayment.paid_on <= end)
+    found += [Income("deal_payment", row.id, row.mode.value, row.paid_on,
+                     _("%(deal)s 收款", deal=row.title or _("交易 #%(id)s", id=row.deal_id)), row.partner, row.amount,
+                     [], deal_id=row.deal_id)
+              for row in db.session.execute(
+                  select(DealPayment.id, DealPayment.deal_id, DealPayment.paid_on, DealPayment.amount, Deal.mode,
+                         Deal.title, Organisation.name.label("partner"))
+                  .join(Deal, Deal.id == DealPayment.deal_id).join(Organisation, Organisation.id == Deal.buyer_id)
+                  .where(*received))]
     if found:
-        for deal_id, patent_id in db.session.execute(select(DealPatent.deal_id, DealPatent.patent_id).join(Deal).where(
-                Deal.seller_id == organisation_id, Deal.status.in_(BINDING), Deal.contract_date >= start,
-                Deal.contract_date <= end, Deal.mode != DealMode.ENTRUSTED).order_by(DealPatent.deal_id, DealPatent.patent_id)):
-            found[deal_id].patent_ids.append(patent_id)
-    return list(found.values())
+        patents: dict[int, list[int]] = defaultdict(list)
+        for deal_id, patent_id in db.session.execute(
+                select(DealPatent.deal_id, DealPatent.patent_id).where(DealPatent.deal_id.in_(
+                    {income.deal_id for income in found})).order_by(DealPatent.deal_id, DealPatent.patent_id)):
+            patents[deal_id].append(patent_id)
+        for income in found:
+            income.patent_ids = list(patents[income.deal_id or 0])
+    return found
 
 
 def _payment_incomes(organisation_id: int, start: date, end: date) -> list[Income]:
@@ -335,6 +360,7 @@ class Overview:
     end: date
     incomes: list[Income]
     inventors: dict[int, Inventor]
+    awaiting: int = 0  # payments the other party reported in the period, not yet confirmed: not income yet
 
     @property
     def reward_total(self) -> Decimal:
@@ -357,7 +383,21 @@ def overview(user: User, year: int) -> Overview:
     found = incomes(organisation.id, start, end)
     inventors = {i.id: i for i in db.session.scalars(select(Inventor).where(
         Inventor.organisation_id == organisation.id))}
-    return Overview(organisation, policy, year, start, end, found, inventors)
+    return Overview(organisation, policy, year, start, end, found, inventors,
+                    awaiting_confirmation(organisation.id, start, end))
+
+
+def awaiting_confirmation(organisation_id: int, start: date, end: date) -> int:
+    """Payments to the institution dated in ``[start, end]`` that it has not confirmed yet (deal prices and
+    open-license fees): they become income, and rewards, once it confirms them."""
+    deals_ = db.session.scalar(select(func.count()).select_from(DealPayment).join(Deal).where(
+        Deal.seller_id == organisation_id, DealPayment.status == PaymentStatus.REPORTED,
+        DealPayment.paid_on >= start, DealPayment.paid_on <= end))
+    licenses = db.session.scalar(select(func.count()).select_from(LicensePayment).join(
+        LicenseGrant, LicenseGrant.id == LicensePayment.license_id).where(
+        LicenseGrant.licensor_id == organisation_id, LicensePayment.status == PaymentStatus.REPORTED,
+        LicensePayment.paid_on >= start, LicensePayment.paid_on <= end))
+    return int(deals_ or 0) + int(licenses or 0)
 
 
 def _income(organisation_id: int, source: Any, item_id: Any) -> Income:

@@ -1,5 +1,6 @@
 """An institution's incomes this year, built through the real services: a transfer of two patents and a license
-(both brokered by ``agency``), an equity deal, and a confirmed open-license payment; inventors A and B share
+(both brokered by ``agency``) whose prices the university received (confirmed payments), an equity deal, and a
+confirmed open-license payment; inventors A and B share
 patent 1 (60/40), C holds patent 2, patent 3 (the equity deal's) has none yet."""
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from marketplace.core import transaction
 from marketplace.core.dates import local_today
+from marketplace.deals import payments as deal_payments
 from marketplace.deals import services as deals
 from marketplace.openlicense import licensing, payments
 from marketplace.rewards import services
@@ -20,6 +22,8 @@ from tests import factories
 class Office:
     transfer: int
     license: int
+    transfer_payment: int
+    license_payment: int
     equity: int
     payment: int
     patents: tuple[int, int, int]
@@ -45,6 +49,9 @@ def office(app, university, company, agency) -> Office:
         transaction.commit()
         for deal in (transfer, license_deal, equity):
             factories.approve("deal", deal.id, university, company)
+        received = [deal_payments.record_payment(university.load(), deal.id, {"amount": deal.amount, "paid_on": today})
+                    for deal in (transfer, license_deal)]  # recorded by the payee: confirmed at once
+        transaction.commit()
         declaration_id = factories.make_open_license(university, p2)
         grant = licensing.accept_open_license(company.load(), declaration_id)
         payment = payments.record_payment(company.load(), grant.id, {"amount": "50000.00"})
@@ -57,4 +64,5 @@ def office(app, university, company, agency) -> Office:
                                            {"inventor_id": names["B"], "share": "40"}])
         services.set_shares(owner, p2.id, [{"inventor_id": names["C"], "share": "100.00"}])
         transaction.commit()
-        return Office(transfer.id, license_deal.id, equity.id, payment.id, (p1.id, p2.id, p3.id), names, today)
+        return Office(transfer.id, license_deal.id, received[0].id, received[1].id, equity.id, payment.id,
+                      (p1.id, p2.id, p3.id), names, today)

@@ -43,7 +43,7 @@ def test_the_report_matches_the_agency_console_to_the_cent(app, office, universi
 
 def test_the_report_counts_rewards_paid_in_its_year(app, office, university):
     with app.test_request_context():
-        services.mark_paid(university.load(), {"source": "deal", "item_id": office.transfer,
+        services.mark_paid(university.load(), {"source": "deal_payment", "item_id": office.transfer_payment,
                                                "paid_on": office.today.isoformat()})
         transaction.commit()
         found = report.authority_report(university.load(), office.today.year)

@@ -25,10 +25,10 @@ def incomes(user, year):
 def test_statutory_default_splits_half_the_net_income_by_patent_and_share(ctx, office, university):
     found = incomes(university.load(), office.today.year)
     a, b, c = (office.inventors[k] for k in "ABC")
-    transfer = found[f"deal:{office.transfer}"]
+    transfer = found[f"deal_payment:{office.transfer_payment}"]
     assert (transfer.percent, transfer.reward) == (D("50.00"), D("50000.00"))
     assert transfer.parts == {a: D("15000.00"), b: D("10000.00"), c: D("25000.00")}  # p1 half 60/40, p2 half C
-    license_ = found[f"deal:{office.license}"]
+    license_ = found[f"deal_payment:{office.license_payment}"]
     assert license_.reward == D("16666.67")  # 16,666.665 rounded up: never below half
     assert license_.parts == {a: D("10000.00"), b: D("6666.67")} and sum(license_.parts.values()) == license_.reward
     payment = found[f"license_payment:{office.payment}"]
@@ -39,11 +39,11 @@ def test_statutory_default_splits_half_the_net_income_by_patent_and_share(ctx, o
 
 def test_costs_lower_the_net_income_of_a_transfer_not_an_equity_reward(ctx, office, university):
     owner = university.load()
-    services.add_cost(owner, {"source": "deal", "item_id": office.transfer, "amount": "20,000.00",
+    services.add_cost(owner, {"source": "deal_payment", "item_id": office.transfer_payment, "amount": "20,000.00",
                               "description": "评估费"})
     services.add_cost(owner, {"source": "deal", "item_id": office.equity, "amount": "1000", "description": "评估费"})
     found = incomes(owner, office.today.year)
-    transfer = found[f"deal:{office.transfer}"]
+    transfer = found[f"deal_payment:{office.transfer_payment}"]
     assert (transfer.costs, transfer.base, transfer.reward) == (D("20000.00"), D("80000.00"), D("40000.00"))
     assert found[f"deal:{office.equity}"].reward == D("150000.00")
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
@@ -66,7 +66,7 @@ def test_cost_amount_and_description_are_checked(ctx, office, university):
     for raw, field in (({"amount": "-5", "description": "d"}, "amount"), ({"amount": "5", "description": ""},
                                                                            "description")):
         with pytest.raises(ValidationFailed) as caught:
-            services.add_cost(university.load(), {"source": "deal", "item_id": office.transfer, **raw})
+            services.add_cost(university.load(), {"source": "deal_payment", "item_id": office.transfer_payment, **raw})
         assert field in caught.value.fields
 
 
@@ -77,12 +77,12 @@ def test_a_higher_policy_applies_and_a_lower_one_needs_an_agreement(ctx, office,
     assert "transfer_license_percent" in caught.value.fields
     services.set_policy(owner, {"transfer_license_percent": "70", "equity_percent": "60"})
     found = incomes(owner, office.today.year)
-    assert found[f"deal:{office.transfer}"].reward == D("70000.00")
+    assert found[f"deal_payment:{office.transfer_payment}"].reward == D("70000.00")
     assert found[f"deal:{office.equity}"].reward == D("180000.00")
     policy = services.set_policy(owner, {"transfer_license_percent": "30", "equity_percent": "50",
                                          "agreement": "2026年奖酬约定第3号"})
     assert policy.agreement == "2026年奖酬约定第3号" and not policy.statutory
-    assert incomes(owner, office.today.year)[f"deal:{office.transfer}"].reward == D("30000.00")
+    assert incomes(owner, office.today.year)[f"deal_payment:{office.transfer_payment}"].reward == D("30000.00")
 
 
 @pytest.mark.parametrize(("raw", "field"), [
@@ -133,16 +133,16 @@ def test_paying_freezes_each_part_once_and_needs_every_patent_s_inventors(ctx, o
     owner = university.load()
     with pytest.raises(Conflict):
         services.mark_paid(owner, {"source": "deal", "item_id": office.equity, "paid_on": office.today.isoformat()})
-    paid = services.mark_paid(owner, {"source": "deal", "item_id": office.transfer,
+    paid = services.mark_paid(owner, {"source": "deal_payment", "item_id": office.transfer_payment,
                                       "paid_on": office.today.isoformat()})
     transaction.commit()
     assert sorted(p.amount for p in paid) == [D("10000.00"), D("15000.00"), D("25000.00")]
     with pytest.raises(Conflict):
-        services.mark_paid(owner, {"source": "deal", "item_id": office.transfer, "paid_on": office.today})
+        services.mark_paid(owner, {"source": "deal_payment", "item_id": office.transfer_payment, "paid_on": office.today})
     with pytest.raises(Conflict):
-        services.add_cost(owner, {"source": "deal", "item_id": office.transfer, "amount": "1", "description": "d"})
+        services.add_cost(owner, {"source": "deal_payment", "item_id": office.transfer_payment, "amount": "1", "description": "d"})
     with pytest.raises(ValidationFailed) as caught:
-        services.mark_paid(owner, {"source": "deal", "item_id": office.license, "paid_on": "soon"})
+        services.mark_paid(owner, {"source": "deal_payment", "item_id": office.license_payment, "paid_on": "soon"})
     assert "paid_on" in caught.value.fields
     assert services.paid_in(university.organisation_id, office.today, office.today) == (3, D("50000.00"))
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
@@ -171,7 +171,7 @@ def test_only_the_institution_s_members_see_rewards(ctx, office, university, com
     with pytest.raises(Forbidden):
         services.set_policy(member.load(), {"transfer_license_percent": "60", "equity_percent": "60"})
     with pytest.raises(Forbidden):
-        services.mark_paid(member.load(), {"source": "deal", "item_id": office.transfer, "paid_on": office.today})
+        services.mark_paid(member.load(), {"source": "deal_payment", "item_id": office.transfer_payment, "paid_on": office.today})
     assert db.session.scalar(select(func.count()).select_from(RewardPayment)) == 0
 
 

