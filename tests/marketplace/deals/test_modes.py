@@ -230,9 +230,16 @@ def test_entrusted_operations_are_not_rewarded_income_nor_counted_and_auctions_c
     table = deal_statistics(Scope(), Filters(start=TODAY.replace(month=1, day=1), end=TODAY), "mode")
     assert {row.key: row.figure.items for row in table.rows if row.figure.items} == {"auction": 1}  # not the mandate
     assert [row.key for row in table.rows] == ["transfer", "license", "open_license", "equity", "auction", "pledge"]
+    from marketplace.deals import payments
     from marketplace.rewards.services import _deal_incomes
+    received = payments.record_payment(university.load(), auction.id,  # the seller records it: counts at once
+                                       {"amount": "260000.00", "paid_on": TODAY.isoformat()})
+    with pytest.raises(Conflict):  # the owner pays the operator's fee: never the owner's income
+        payments.record_payment(university.load(), operation.id, {"amount": "1.00", "paid_on": TODAY.isoformat()})
+    transaction.commit()
     incomes = _deal_incomes(university.organisation_id, TODAY.replace(month=1, day=1), TODAY)
-    assert [(i.item_id, i.amount) for i in incomes] == [(auction.id, Decimal("260000.00"))]
+    assert [(i.source, i.item_id, i.deal_id, i.amount) for i in incomes] == [
+        ("deal_payment", received.id, auction.id, Decimal("260000.00"))]
 
 
 def test_an_amendment_below_the_reserve_is_refused_when_proposed(ctx, university, company, agency):
