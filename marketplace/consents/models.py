@@ -34,6 +34,7 @@ class ConsentAct(LabelledEnum):
     OPEN_LICENSE_WITHDRAWAL = "open_license_withdrawal", "撤回开放许可声明"
     LICENSE_PAYMENT = "license_payment", "许可使用费付款"
     PATENT_ABANDONMENT = "patent_abandonment", "放弃专利权"
+    THREAD_AGENCY = "thread_agency", "运营机构加入对话"
 
 
 class ConsentRole(LabelledEnum):
@@ -46,6 +47,7 @@ class ConsentRole(LabelledEnum):
     PLEDGOR = "pledgor", "出质人"
     PLEDGEE = "pledgee", "质权人"
     PAYEE = "payee", "收款方（许可人）"
+    THREAD_PARTY = "thread_party", "对话一方"
 
 
 class ProposalStatus(LabelledEnum):

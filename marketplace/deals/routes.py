@@ -9,7 +9,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.accounts.models import OrganisationKind
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
 from marketplace.core.views import page_number, show_errors
@@ -19,7 +18,7 @@ from marketplace.deals.models import DealMode, DealStatus
 bp = Blueprint("deals", __name__)
 PER_PAGE = 20
 FIXABLE = (ValidationFailed, Conflict)
-SELLERS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
+SELLERS = forms.PARTY_KINDS
 
 
 @bp.get("/deals")
