@@ -71,9 +71,18 @@ def brokers(agency_id: int, thread: MessageThread) -> bool:
     between = or_(and_(Deal.seller_id == owner, Deal.buyer_id == enquirer),
                   and_(Deal.seller_id == enquirer, Deal.buyer_id == owner))
     on_patent = Deal.id.in_(select(DealPatent.deal_id).where(DealPatent.patent_id == patent.id))
-    from_match = Deal.match_id == thread.match_id if thread.match_id is not None else False
-    return bool(db.session.scalar(select(func.count()).select_from(Deal).where(
-        Deal.agency_id == agency_id, or_(from_match, and_(between, on_patent)))))
+    brokered = and_(between, on_patent)
+    if thread.match_id is not None:
+        brokered = or_(Deal.match_id == thread.match_id, brokered)
+    return bool(db.session.scalar(select(func.count()).select_from(Deal).where(Deal.agency_id == agency_id, brokered)))
+
+
+def match_thread_id(deal: Deal) -> int | None:
+    """The thread of the match a deal was recorded from, if one was opened (the deal page links it: its parties
+    read it, its agency asks to join it)."""
+    if deal.match_id is None:
+        return None
+    return db.session.scalar(select(MessageThread.id).where(MessageThread.match_id == deal.match_id))
 
 
 def member_of(thread_id: int, organisation_id: int | None) -> ThreadMember | None:

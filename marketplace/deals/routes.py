@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
 from marketplace.core.views import page_number, show_errors
-from marketplace.deals import forms, services
+from marketplace.deals import brokering, forms, services
 from marketplace.deals.models import DealMode, DealStatus
 
 bp = Blueprint("deals", __name__)
@@ -61,7 +61,8 @@ def detail(deal_id: int):
     status_form = forms.StatusForm()
     status_form.status.choices = [(s.value, s.label) for s in services.next_statuses(deal)]
     return render_template("deals/detail.html", deal=deal, can_change=can_change, status_form=status_form,
-                           amendment_form=forms.AmendmentForm(), binding=deal.status in services.BINDING)
+                           amendment_form=forms.AmendmentForm(), binding=deal.status in services.BINDING,
+                           match_thread_id=brokering.match_thread_id(deal))
 
 
 @bp.route("/deals/<int:deal_id>/edit", methods=["GET", "POST"])
