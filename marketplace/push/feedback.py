@@ -46,6 +46,12 @@ def _thread_of(match_id: int) -> MessageThread | None:
     return db.session.scalar(select(MessageThread).where(MessageThread.match_id == match_id))
 
 
+def thread_id_of(match_id: int) -> int | None:
+    """The id of a match's thread, once opened (its page links the thread's own page, where agencies are let in)."""
+    thread = _thread_of(match_id)
+    return thread.id if thread is not None else None
+
+
 def get_match(user: User, match_id: int) -> tuple[Match, Side]:
     """A match seen by one of its parties; the owner sees a private need only once a thread exists."""
     def owner_may_see(match: Match) -> bool:

@@ -131,6 +131,7 @@ def _render_match(match_id: int, feedback_form: FeedbackForm | None = None, mess
     match, side = feedback.get_match(current_user, match_id)
     _match, messages = feedback.list_messages(current_user, match_id)
     return render_template("push/match.html", match=match, side=side, messages=messages,
+                           thread_id=feedback.thread_id_of(match.id),
                            feedback_form=feedback_form or FeedbackForm(), message_form=message_form or MessageForm(),
                            reason_labels=REASON_LABELS), status
 
