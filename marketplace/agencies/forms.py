@@ -8,7 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from marketplace.accounts.models import OrganisationKind
 from marketplace.agencies.models import AgencyPermission
+from marketplace.lookup.forms import organisation_picker
 from marketplace.patents.forms import CheckboxesField
 
 # What each scope flag lets the agency do, in the words the organisation reads before granting it.
@@ -26,7 +28,8 @@ def _permissions_field() -> CheckboxesField:
 class AgencyRequestForm(FlaskForm):
     """An agency asks to serve an organisation."""
 
-    organisation_id = SelectField(_l("机构"), choices=[], coerce=int, validate_choice=False)
+    organisation_id = SelectField(_l("机构"), choices=[], coerce=int, validate_choice=False,
+                                  render_kw=organisation_picker(k for k in OrganisationKind if k != OrganisationKind.AGENCY))
     permissions = _permissions_field()
     message = StringField(_l("说明"), validators=[Optional(), Length(max=500)])
 
@@ -38,7 +41,8 @@ class AgencyRequestForm(FlaskForm):
 class OrganisationRequestForm(FlaskForm):
     """An organisation asks an agency to serve it, with the scope and first day it grants."""
 
-    agency_id = SelectField(_l("运营机构"), choices=[], coerce=int, validate_choice=False)
+    agency_id = SelectField(_l("运营机构"), choices=[], coerce=int, validate_choice=False,
+                            render_kw=organisation_picker([OrganisationKind.AGENCY]))
     permissions = _permissions_field()
     start_on = DateField(_l("开始日期"), validators=[Optional()])
     message = StringField(_l("说明"), validators=[Optional(), Length(max=500)])

@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     from marketplace.grading import api as grading_api
     from marketplace.fees import api as fees_api
     from marketplace.imports import api as imports_api
+    from marketplace.lookup import api as lookup_api
     from marketplace.needs import api as needs_api
     from marketplace.openlicense import api as openlicense_api
     from marketplace.patents import api as patents_api
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.before_request(common.authenticate_writes_first)
     for module in (accounts_api, patents_api, needs_api, segments_api, search_api, imports_api, openlicense_api,
                    deals_api, pledges_api, consents_api, push_api, agencies_api, console_api, dashboard_api, saved_api,
-                   grading_api, approvals_api, royalties_api, rewards_api, fees_api, pricing_api, cnipa_api):
+                   grading_api, approvals_api, royalties_api, rewards_api, fees_api, pricing_api, cnipa_api,
+                   lookup_api):
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

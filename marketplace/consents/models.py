@@ -35,6 +35,7 @@ class ConsentAct(LabelledEnum):
     LICENSE_PAYMENT = "license_payment", "许可使用费付款"
     DEAL_PAYMENT = "deal_payment", "交易价款收款"
     PATENT_ABANDONMENT = "patent_abandonment", "放弃专利权"
+    THREAD_AGENCY = "thread_agency", "运营机构加入对话"
 
 
 class ConsentRole(LabelledEnum):
@@ -47,6 +48,7 @@ class ConsentRole(LabelledEnum):
     PLEDGOR = "pledgor", "出质人"
     PLEDGEE = "pledgee", "质权人"
     PAYEE = "payee", "收款方（许可人）"
+    THREAD_PARTY = "thread_party", "对话一方"
 
 
 class ProposalStatus(LabelledEnum):

@@ -5,8 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from marketplace.accounts.models import OrganisationKind
 from marketplace.console.targets import FIELDS
 from marketplace.core.i18n import lazy_gettext as _l
+from marketplace.lookup.forms import organisation_picker
+
+INVITABLE = organisation_picker(k for k in OrganisationKind if k != OrganisationKind.AGENCY)
 
 
 class TargetForm(FlaskForm):
@@ -38,7 +42,7 @@ class EventForm(FlaskForm):
     online = BooleanField(_l("线上活动"))
     place = StringField(_l("地点"), validators=[Optional(), Length(max=300)])
     segments = SelectMultipleField(_l("产业领域"), choices=[], validate_choice=False)
-    invited = SelectMultipleField(_l("邀请机构"), choices=[], coerce=int, validate_choice=False)
+    invited = SelectMultipleField(_l("邀请机构"), choices=[], coerce=int, validate_choice=False, render_kw=INVITABLE)
     description = TextAreaField(_l("说明"), validators=[Optional(), Length(max=5000)])
 
     def values(self) -> dict[str, object]:
@@ -52,7 +56,8 @@ class AttendanceForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    organisation_ids = SelectMultipleField(_l("追加邀请"), choices=[], coerce=int, validate_choice=False)
+    organisation_ids = SelectMultipleField(_l("追加邀请"), choices=[], coerce=int, validate_choice=False,
+                                           render_kw=INVITABLE)
 
 
 class OutcomeForm(FlaskForm):

@@ -30,6 +30,7 @@ from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.locking import lock_row
 from marketplace.core.outbox import record_change
 from marketplace.core.text import require_plain
+from marketplace.deals import brokering
 from marketplace.deals.models import Deal, DealAmendment, DealMode, DealStatus, LicenseKind, OwnershipChange
 from marketplace.deals.terms import AMENDABLE, check_mode_fields, check_term, clean_fields
 from marketplace.extensions import db
@@ -271,3 +272,4 @@ def register() -> None:
              ConsentAct.DEAL_AMENDMENT: (both_parties, _amend)}
     for act, (parties, effect) in rules.items():
         consents.register(act, ActRules(SUBJECT, lock_deal, parties, effect, PAGE))
+    brokering.register()

@@ -8,11 +8,15 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from marketplace.accounts.models import OrganisationKind
 from marketplace.deals.models import Deal, DealMode, DealStatus, LicenseKind
 from marketplace.deals.terms import MODE_FIELDS
+from marketplace.lookup.forms import organisation_picker, patent_picker
 
 MODE_CHOICES = [(m.value, m.lazy_label) for m in DealMode]
 KIND_CHOICES = [("", _l("（非许可交易不填）"))] + [(k.value, k.lazy_label) for k in LicenseKind]
+PARTY_KINDS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
+OPERATOR_KINDS = (OrganisationKind.AGENCY,)  # an entrusted operation's operator
 ENTRY_STATUS_CHOICES = [(s.value, s.lazy_label) for s in (DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED)]
 
 
@@ -51,9 +55,11 @@ class DealFieldsForm(FlaskForm):
 class DealForm(DealFieldsForm):
     mode = SelectField(_l("交易方式"), choices=MODE_CHOICES, render_kw={"data-shows-fields": ""})
     license_kind = SelectField(_l("许可类型"), choices=KIND_CHOICES, validators=[Optional()])
-    seller_id = SelectField(_l("转让方/许可方（专利权人）"), coerce=int, choices=[])
-    buyer_id = SelectField(_l("受让方/被许可方/竞得人/运营方"), coerce=int, choices=[])
-    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), validators=[DataRequired()])
+    seller_id = SelectField(_l("转让方/许可方（专利权人）"), coerce=int, choices=[],
+                            render_kw=organisation_picker(PARTY_KINDS))
+    buyer_id = SelectField(_l("受让方/被许可方/竞得人/运营方"), coerce=int, choices=[],
+                           render_kw=organisation_picker(PARTY_KINDS + OPERATOR_KINDS))
+    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), validators=[DataRequired()], render_kw=patent_picker())
     status = SelectField(_l("各方确认后的状态"), choices=ENTRY_STATUS_CHOICES)
 
     def values(self) -> dict[str, Any]:

@@ -9,21 +9,20 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.accounts.models import OrganisationKind
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
 from marketplace.core.dates import local_today
 from marketplace.core.views import act_and_redirect, page_number, show_errors
 from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
-from marketplace.deals import exports, forms, services
+from marketplace.deals import brokering, exports, forms, services
 from marketplace.deals import payments as deal_payments
 from marketplace.deals.models import DealMode, DealStatus
 
 bp = Blueprint("deals", __name__)
 PER_PAGE = 20
 FIXABLE = (ValidationFailed, Conflict)
-SELLERS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
-OPERATORS = (OrganisationKind.AGENCY,)
+SELLERS = forms.PARTY_KINDS
+OPERATORS = forms.OPERATOR_KINDS
 
 
 @bp.get("/deals")
@@ -92,7 +91,8 @@ def detail(deal_id: int):
                            and current_user.organisation_id == deal.seller_id,
                            payments=deal_payments.payments_of(deal.id), received=deal_payments.received(deal.id),
                            payment_form=forms.DealPaymentForm(),
-                           may_pay=current_user.organisation_id in (deal.seller_id, deal.buyer_id))
+                           may_pay=current_user.organisation_id in (deal.seller_id, deal.buyer_id),
+                           match_thread_id=brokering.match_thread_id(deal))
 
 
 @bp.post("/deals/<int:deal_id>/payments")

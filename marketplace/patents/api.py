@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
 from marketplace.core.i18n import gettext as _
-from marketplace.core.errors import Unauthorized
+from marketplace.core.errors import Unauthorized, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
 from marketplace.patents import co_owners, queries, services
 from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, PublicationState, TransformationMode
@@ -156,6 +156,52 @@ def update(body: dict, patent_id: int):
 def delete(patent_id: int):
     """Delete a draft (a published patent must be unpublished first: 409)."""
     services.delete_patent(api_user(), patent_id)
+
+
+class BulkFilters(Schema):
+    """The inventory filter ``all_matching`` applies to (as the page's filter bar)."""
+
+    q = fields.String(load_default="", validate=validate.Length(max=100))
+    segment = fields.String()
+    grade = fields.String()
+    patent_type = fields.String(validate=_one_of(PatentType))
+    legal_status = fields.String(validate=_one_of(LegalStatus))
+    state = fields.String(validate=_one_of(PublicationState))
+
+
+class BulkSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(services.BULK_ACTIONS))
+    patent_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=services.BULK_LIMIT),
+                             metadata={"description": "the patents to change (ignored with all_matching)"})
+    all_matching = fields.Boolean(load_default=False, metadata={
+        "description": f"apply to every patent of the caller's organisation that ``filters`` finds, re-evaluated "
+                       f"on the server; more than {services.BULK_LIMIT} is a 422"})
+    filters = fields.Nested(BulkFilters, load_default=dict)
+    grade = fields.String(allow_none=True)
+    tags = fields.String(metadata={"description": "comma- or semicolon-separated, for add_tags / replace_tags"})
+    segments = fields.List(fields.String())
+    modes = fields.List(fields.String(validate=_one_of(TransformationMode)))
+    maturity = fields.String(allow_none=True, validate=_one_of(Maturity))
+
+
+class BulkResult(Schema):
+    updated = fields.Integer()
+
+
+@blp.post("/bulk")
+@blp.arguments(BulkSchema)
+@blp.response(200, BulkResult)
+@blp.alt_response(404, schema=ErrorSchema, description="a patent_id is not the caller's")
+def bulk(body: dict):
+    """One inventory bulk action on the listed patents, or on all the filter finds (all or none)."""
+    user = api_user()
+    if body["all_matching"]:
+        ids = services.matching_ids(user, queries.PatentFilters.from_values(body["filters"]))
+    elif body["patent_ids"]:
+        ids = body["patent_ids"]
+    else:
+        raise ValidationFailed.field("patent_ids", _("请先勾选专利"))
+    return {"updated": services.apply_bulk(user, body["action"], ids, body)}
 
 
 class CoOwnerSchema(Schema):

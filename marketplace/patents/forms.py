@@ -14,7 +14,7 @@ from wtforms import (
     BooleanField, DateField, EmailField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
     TextAreaField, widgets,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from marketplace.patents.models import Patent
 from marketplace.patents.queries import PatentFilters
@@ -93,7 +93,7 @@ class PatentFilterForm(FlaskForm):
         return self
 
     def to_filters(self) -> PatentFilters:
-        return PatentFilters.from_values({field.name: field.data for field in self})
+        return PatentFilters.from_values({field.short_name: field.data for field in self})
 
     def args(self, without: str | None = None) -> dict[str, object]:
         """The active filters as query arguments, for pagination links (``without`` one of them)."""
@@ -157,8 +157,8 @@ class BulkEditForm(FlaskForm):
     """One action applied to the checked patents of the inventory."""
 
     action = SelectField(_l("批量操作"), choices=BULK_ACTIONS)
-    patent_ids = SelectMultipleField(_l("专利"), coerce=int, validate_choice=False,
-                                     validators=[DataRequired(_l("请先勾选专利"))])
+    patent_ids = SelectMultipleField(_l("专利"), coerce=int, validate_choice=False)
+    all_matching = BooleanField(_l("应用于全部符合当前筛选的专利"))
     grade = SelectField(_l("分级"), default="")
     tags = StringField(_l("标签"), validators=[Optional(), Length(max=500)])
     segments = SelectMultipleField(_l("产业领域"))
@@ -170,12 +170,13 @@ class BulkEditForm(FlaskForm):
         self.grade.choices = [("", _l("清空分级")), *[(g, g) for g in grades]]
         return self
 
-    def changes(self) -> tuple[dict[str, Any], bool]:
-        """The fields ``services.bulk_edit`` should set, and whether tags are added rather than replaced."""
-        action = self.action.data
-        if action in ("add_tags", "replace_tags"):
-            return {"tags": self.tags.data}, action == "add_tags"
-        return {action: getattr(self, action).data}, False
+    def validate_patent_ids(self, field: SelectMultipleField) -> None:
+        if not field.data and not self.all_matching.data:
+            raise ValidationError(_l("请先勾选专利"))
+
+    def values(self) -> dict[str, Any]:
+        """The action's own fields, keyed as ``services.apply_bulk`` expects (it reads only the chosen one)."""
+        return {name: self[name].data for name in ("grade", "tags", "segments", "modes", "maturity")}
 
 
 class CoOwnerLinkForm(FlaskForm):

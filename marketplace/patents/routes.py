@@ -106,14 +106,21 @@ def inventory():
     form = PatentFilterForm(formdata=request.args).setup(segments, grades, public=False)
     result = queries.list_for_organisation(organisation.id, form.to_filters(), page_number(), PER_PAGE)
     return render_template("patents/inventory.html", form=form, result=result, organisation=organisation,
-                           bulk_form=BulkEditForm().setup(segments, grades),
+                           bulk_form=BulkEditForm().setup(segments, grades), bulk_limit=services.BULK_LIMIT,
                            suggestions=suggestions_by_patent(result.items))
+
+
+def _posted_filters(organisation: Organisation) -> queries.PatentFilters:
+    """The inventory filter the bulk form carries (fields prefixed ``filter-``, apart from the action's own)."""
+    return PatentFilterForm(formdata=request.form, prefix="filter").setup(
+        _segments(), _grades(organisation), public=False).to_filters()
 
 
 @bp.post("/inventory/bulk")
 @login_required
 def bulk_action():
-    """One action on the checked patents, all or none of them (a foreign id answers 404)."""
+    """One action on the checked patents, or on every patent the posted filter finds ("all N results"; the
+    server re-runs the filter over the organisation's own patents), all or none of them (a foreign id: 404)."""
     organisation = services.ensure_can_supply(current_user)
     form = BulkEditForm().setup(_segments(), _grades(organisation))
     if not form.validate_on_submit():
@@ -121,17 +128,14 @@ def bulk_action():
             for message in errors:
                 flash(message, "danger")
         return redirect(safe_next(url_for("patents.inventory")))
-    ids = form.patent_ids.data
     try:
-        if form.action.data in ("publish", "unpublish"):
-            services.set_published(current_user, ids, form.action.data == "publish")
-        else:
-            changes, add_tags = form.changes()
-            services.bulk_edit(current_user, ids, changes, add_tags=add_tags)
+        ids = (services.matching_ids(current_user, _posted_filters(organisation)) if form.all_matching.data
+               else form.patent_ids.data)
+        count = services.apply_bulk(current_user, form.action.data, ids, form.values())
     except FIXABLE as error:
-        show_errors(None, error)
+        show_errors(form, error)
     else:
-        flash(_("已更新 %(count)d 件专利", count=len(ids)), "success")
+        flash(_("已更新 %(count)d 件专利", count=count), "success")
     return redirect(safe_next(url_for("patents.inventory")))
 
 

@@ -30,6 +30,7 @@ from marketplace.extensions import db
 from marketplace.legal.term import LAPSED
 from marketplace.navigation import SUPPLY
 from marketplace.patents.models import Patent, PatentSegment
+from marketplace.patents.queries import PatentFilters, organisation_conditions
 from marketplace.patents.validation import PatentValues, validate_patent_values
 from marketplace.patents.vocab import LegalStatus, PatentType, PublicationState
 
@@ -313,6 +314,39 @@ def set_published(user: User, patent_ids: Iterable[int], published: bool) -> lis
 
 
 BULK_FIELDS = {"grade", "tags", "segments", "modes", "maturity"}
+BULK_ACTIONS = ("grade", "add_tags", "replace_tags", "segments", "modes", "maturity", "publish", "unpublish")
+BULK_LIMIT = 5000  # "all N results" of a filter: one request's work, all or none
+
+
+def matching_ids(user: User, filters: PatentFilters) -> list[int]:
+    """The ids of the caller's own patents a filter finds, re-evaluated on the server ("select all N results").
+
+    Refused (422 naming ``all_matching``) above ``BULK_LIMIT``: the owner narrows the
+    filter rather than changing thousands of patents in one request.
+    """
+    organisation = ensure_can_supply(user)
+    ids = list(db.session.scalars(select(Patent.id).where(*organisation_conditions(organisation.id, filters))
+                                  .order_by(Patent.id).limit(BULK_LIMIT + 1)))
+    if len(ids) > BULK_LIMIT:
+        limit = "{:,}".format(BULK_LIMIT)
+        raise ValidationFailed.field("all_matching", _("筛选结果超过 %(limit)s 件，请缩小筛选范围后再批量操作", limit=limit))
+    if not ids:
+        raise ValidationFailed.field("all_matching", _("没有符合当前筛选的专利"))
+    return ids
+
+
+def apply_bulk(user: User, action: str, patent_ids: Sequence[int], raw: Mapping[str, Any]) -> int:
+    """One bulk action of the inventory (page or API) on the given patents, all or none; the count changed.
+
+    ``raw`` holds the action's value under its field (``grade``, ``tags`` for
+    both tag actions, ``segments``, ``modes``, ``maturity``); others are ignored.
+    """
+    if action not in BULK_ACTIONS:
+        raise ValidationFailed.field("action", _("未知操作"))
+    if action in ("publish", "unpublish"):
+        return len(set_published(user, patent_ids, action == "publish"))
+    field_name = "tags" if action in ("add_tags", "replace_tags") else action
+    return len(bulk_edit(user, patent_ids, {field_name: raw.get(field_name)}, add_tags=action == "add_tags"))
 
 
 def bulk_edit(user: User, patent_ids: Iterable[int], raw: Mapping[str, Any], *, add_tags: bool = False) -> list[Patent]:

@@ -8,11 +8,16 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from marketplace.accounts.models import OrganisationKind
+from marketplace.lookup.forms import organisation_picker, patent_picker
+
+PLEDGORS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
+
 
 class PledgeForm(FlaskForm):
-    pledgor_id = SelectField(_l("出质人（专利权人）"), coerce=int, choices=[])
+    pledgor_id = SelectField(_l("出质人（专利权人）"), coerce=int, choices=[], render_kw=organisation_picker(PLEDGORS))
     pledgee_id = SelectField(_l("质权人（银行、担保公司等金融机构）"), coerce=int, choices=[])
-    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), validators=[DataRequired()])
+    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), validators=[DataRequired()], render_kw=patent_picker())
     amount = StringField(_l("融资金额（元）"), validators=[DataRequired(), Length(max=20)])
     term_start = DateField(_l("债务履行期限起"), validators=[Optional()])
     term_end = DateField(_l("债务履行期限止"), validators=[DataRequired()])

@@ -5,17 +5,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.accounts.models import OrganisationKind
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
 from marketplace.core.views import page_number, show_errors
 from marketplace.deals.services import organisations_for_entry, patent_ids_for_numbers
+from marketplace.lookup.forms import organisation_picker
 from marketplace.pledges import forms, services
 
 bp = Blueprint("pledges", __name__)
 PER_PAGE = 20
 FIXABLE = (ValidationFailed, Conflict)
-PLEDGORS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
 
 
 @bp.get("/pledges")
@@ -33,8 +32,9 @@ def index():
 def new():
     require_organisation(current_user)
     form = forms.PledgeForm()
-    form.pledgor_id.choices = [(o.id, o.name) for o in organisations_for_entry(PLEDGORS)]
+    form.pledgor_id.choices = [(o.id, o.name) for o in organisations_for_entry(forms.PLEDGORS)]
     form.pledgee_id.choices = [(o.id, o.name) for o in organisations_for_entry(services.pledgee_kinds())]
+    form.pledgee_id.render_kw = organisation_picker(services.pledgee_kinds())
     if form.validate_on_submit():
         try:
             values = form.values()

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from marketplace.api.common import ErrorSchema, PageArgs, PageMeta, api_user, page_meta
+from marketplace.deals import brokering
 from marketplace.push import contact, feedback, services
 from marketplace.push.feedback import MAX_MESSAGE
 from marketplace.push.models import FeedbackReason, SubscriptionTarget
@@ -194,6 +195,7 @@ class ContactMessageSchema(MessageSchema):
 class ThreadSchema(Schema):
     id = fields.Integer()
     patent_id = fields.Integer()
+    match_id = fields.Integer(allow_none=True, metadata={"description": "the match the thread is about, if any"})
     organisation_id = fields.Integer(metadata={"description": "the organisation that contacted the owner"})
     messages = fields.List(fields.Nested(MessageSchema))
 
@@ -213,10 +215,10 @@ def contact_owner(body: dict, patent_id: int):
 @blp.response(200, ThreadSchema)
 @blp.alt_response(404, schema=ErrorSchema)
 def get_thread(thread_id: int):
-    """A contact thread and its messages, oldest first (its two organisations only)."""
-    thread, _patent, messages = contact.get_thread(api_user(), thread_id)
-    return {"id": thread.id, "patent_id": thread.patent_id, "organisation_id": thread.organisation_id,
-            "messages": messages}
+    """A thread and its messages, oldest first (its two organisations and the agencies both admitted)."""
+    thread, patent, messages = contact.get_thread(api_user(), thread_id)
+    return {"id": thread.id, "patent_id": patent.id, "match_id": thread.match_id,
+            "organisation_id": contact.thread_parties(thread)[0], "messages": messages}
 
 
 @blp.post("/threads/<int:thread_id>/messages")
@@ -225,8 +227,66 @@ def get_thread(thread_id: int):
 @blp.alt_response(404, schema=ErrorSchema)
 @blp.alt_response(429, schema=ErrorSchema)
 def reply(body: dict, thread_id: int):
-    """Answer in a contact thread."""
+    """Answer in a thread (its two organisations and the agencies both admitted)."""
     return contact.reply(api_user(), thread_id, body["body"])
+
+
+# --- the brokering agency in a thread (deals.brokering) ------------------------------------------------------------
+
+class ThreadAgencySchema(Schema):
+    organisation_id = fields.Integer()
+    name = fields.String(attribute="organisation.name")
+    status = fields.Function(lambda m: m.status.value, metadata={
+        "description": "requested (awaiting both parties' consent), active, refused or removed"})
+    status_label = fields.Function(lambda m: m.status.label)
+    requested_at = fields.DateTime()
+    joined_at = fields.DateTime(allow_none=True)
+    removed_at = fields.DateTime(allow_none=True)
+
+
+class BrokeredThreadSchema(Schema):
+    id = fields.Integer(attribute="thread.id")
+    patent_id = fields.Integer(attribute="patent.id")
+    patent_title = fields.String(attribute="patent.title")
+    enquirer = fields.String(attribute="enquirer.name", allow_none=True)
+    owner = fields.String(attribute="owner.name", allow_none=True)
+    membership = fields.Nested(ThreadAgencySchema, attribute="member", allow_none=True)
+
+
+@blp.get("/threads/<int:thread_id>/agencies")
+@blp.response(200, ThreadAgencySchema(many=True))
+@blp.alt_response(404, schema=ErrorSchema)
+def thread_agencies(thread_id: int):
+    """The agencies that asked to join a thread and where each stands (the thread's readers)."""
+    thread, _patent, _messages = contact.get_thread(api_user(), thread_id)
+    return [row.member for row in brokering.panel(api_user(), thread.id)]
+
+
+@blp.post("/threads/<int:thread_id>/agencies")
+@blp.response(201, ThreadAgencySchema)
+@blp.alt_response(403, schema=ErrorSchema, description="the caller is no agency")
+@blp.alt_response(404, schema=ErrorSchema, description="no such thread, or the caller's agency does not broker it")
+@blp.alt_response(409, schema=ErrorSchema, description="already in the thread, or already asked")
+def request_to_join(thread_id: int):
+    """The caller's agency asks to join a thread it brokers; both parties consent through their own accounts
+    (``/api/v1/consents``), and until then it reads nothing."""
+    return brokering.request_to_join(api_user(), thread_id)
+
+
+@blp.delete("/threads/<int:thread_id>/agencies/<int:agency_id>")
+@blp.response(200, ThreadAgencySchema)
+@blp.alt_response(404, schema=ErrorSchema)
+def remove_agency(thread_id: int, agency_id: int):
+    """A party removes the agency from the thread (or withdraws its request); the agency may leave."""
+    return brokering.remove(api_user(), thread_id, agency_id)
+
+
+@blp.get("/brokered-threads")
+@blp.response(200, BrokeredThreadSchema(many=True))
+@blp.alt_response(403, schema=ErrorSchema, description="the caller is no agency")
+def brokered_threads():
+    """The threads of the organisations the caller's agency serves, and those it asked to join (no messages)."""
+    return brokering.brokered_threads(api_user())
 
 
 @blp.get("/patents/<int:patent_id>/feedback")

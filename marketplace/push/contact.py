@@ -3,7 +3,8 @@
 Any signed-in member of another organisation may write from the patent's
 page, match or no match; the owner answers in the same thread, and each side
 is told in its inbox. Both sides (and no one else; a platform admin reads)
-see the thread. Each user writes at most ``HOURLY_LIMIT`` contact messages an
+see the thread, and an agency brokering it once both consented
+(``deals.brokering``); ``get_thread`` and ``reply`` serve a match's thread too. Each user writes at most ``HOURLY_LIMIT`` contact messages an
 hour (429 with ``Retry-After``), so the owners' inboxes cannot be flooded.
 """
 from __future__ import annotations
@@ -20,13 +21,10 @@ from marketplace.core.i18n import gettext as _
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
 from marketplace.patents.models import Patent
-from marketplace.push.feedback import MAX_MESSAGE
-from marketplace.push.models import Message, MessageThread, NotificationKind
-from marketplace.push.messages import N_
-from marketplace.push.messages import message as stored
-from marketplace.push.messages import text as user_text
-from marketplace.push.notify import notify
+from marketplace.push.feedback import MAX_MESSAGE, active_agencies, tell_readers
+from marketplace.push.models import Message, MessageThread
 from marketplace.accounts.permissions import get_visible
+from marketplace.search.models import Match
 
 HOURLY_LIMIT = 10
 WINDOW = timedelta(hours=1)
@@ -61,21 +59,31 @@ def contact_thread(user: User, patent_id: int) -> tuple[Patent, MessageThread | 
     return patent, thread_for(organisation_id, patent.id)
 
 
-def _contact_parties(thread: MessageThread) -> list[int | None]:
-    """The enquiring organisation and the patent's owner; a thread about no patent is no contact thread."""
-    if thread.patent_id is None:
-        return []
-    patent = db.session.get(Patent, thread.patent_id)
-    return [thread.organisation_id, patent.owner_id if patent is not None else None]
+def thread_parties(thread: MessageThread) -> tuple[int | None, int | None]:
+    """The two parties of a thread: the enquiring organisation (a match's need's, or the one that wrote from the
+    patent's page) and the patent's owner."""
+    if thread.match_id is not None:
+        match = db.session.get(Match, thread.match_id)
+        return (match.need.organisation_id, match.patent.owner_id) if match is not None else (None, None)
+    patent = db.session.get(Patent, thread.patent_id) if thread.patent_id is not None else None
+    return thread.organisation_id, patent.owner_id if patent is not None else None
+
+
+def thread_patent(thread: MessageThread) -> Patent:
+    if thread.match_id is not None:
+        return db.session.get(Match, thread.match_id).patent
+    return db.session.get(Patent, thread.patent_id)
 
 
 def get_thread(user: User, thread_id: int) -> tuple[MessageThread, Patent, list[Message]]:
-    """A contact thread with its messages, oldest first, for its two organisations (and platform admins)."""
-    thread = get_visible(user, MessageThread, thread_id, _contact_parties, _("对话不存在"))
-    patent = db.session.get(Patent, thread.patent_id)
+    """A thread with its messages, oldest first, for its two organisations, the agencies they both admitted
+    (and platform admins)."""
+    thread = get_visible(user, MessageThread, thread_id, thread_parties, _("对话不存在"),
+                         also=lambda t: user is not None and user.is_authenticated
+                         and user.organisation_id in active_agencies(t.id))
     messages = list(db.session.scalars(select(Message).where(Message.thread_id == thread.id)
                                        .options(selectinload(Message.organisation)).order_by(Message.id)))
-    return thread, patent, messages
+    return thread, thread_patent(thread), messages
 
 
 def _check_rate(user: User) -> None:
@@ -100,12 +108,7 @@ def _write(user: User, thread: MessageThread, patent: Patent, text: str) -> Mess
     message = Message(thread_id=thread.id, organisation_id=user.organisation_id, user_id=user.id, body=text)
     db.session.add(message)
     db.session.flush()
-    recipient = patent.owner_id if user.organisation_id != patent.owner_id else thread.organisation_id
-    if recipient is not None:
-        notify(recipient, NotificationKind.MESSAGE, f"message:{message.id}",
-               stored(N_("%(organisation)s 发来消息：%(patent)s"), organisation=user.organisation.name,
-                      patent=patent.title), [user_text(text[:500])],
-               data={"thread_id": thread.id, "patent_id": patent.id})
+    tell_readers(user, thread, message, patent.title, thread_parties(thread))
     return message
 
 
@@ -123,9 +126,9 @@ def contact_owner(user: User, patent_id: int, body: str | None) -> Message:
 
 
 def reply(user: User, thread_id: int, body: str | None) -> Message:
-    """Answer in a contact thread, as either of its two organisations."""
+    """Answer in a thread, as either of its two organisations or an agency both admitted."""
     thread, patent, _messages = get_thread(user, thread_id)
-    if getattr(user, "is_platform_admin", False) or user.organisation_id not in (thread.organisation_id,
-                                                                                 patent.owner_id):
+    if getattr(user, "is_platform_admin", False) or user.organisation_id not in (
+            *thread_parties(thread), *active_agencies(thread.id)):
         raise Forbidden(_("平台管理员不参与对话"))
     return _write(user, thread, patent, _text(body))

@@ -23,7 +23,7 @@ from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.patents.models import Patent
 from marketplace.push.models import (
-    FeedbackReason, MatchFeedback, Message, MessageThread, NotificationKind,
+    FeedbackReason, MatchFeedback, Message, MessageThread, NotificationKind, ThreadMember, ThreadMemberStatus,
 )
 from marketplace.push.messages import N_
 from marketplace.push.messages import message as stored
@@ -47,6 +47,12 @@ class Side(enum.StrEnum):
 
 def _thread_of(match_id: int) -> MessageThread | None:
     return db.session.scalar(select(MessageThread).where(MessageThread.match_id == match_id))
+
+
+def thread_id_of(match_id: int) -> int | None:
+    """The id of a match's thread, once opened (its page links the thread's own page, where agencies are let in)."""
+    thread = _thread_of(match_id)
+    return thread.id if thread is not None else None
 
 
 def get_match(user: User, match_id: int) -> tuple[Match, Side]:
@@ -120,6 +126,32 @@ def give_feedback(user: User, match_id: int, raw: Mapping[str, Any]) -> MatchFee
     return feedback
 
 
+def active_agencies(thread_id: int) -> list[int]:
+    """The agencies both parties admitted to the thread (and did not remove since)."""
+    return list(db.session.scalars(select(ThreadMember.organisation_id).where(
+        ThreadMember.thread_id == thread_id, ThreadMember.status == ThreadMemberStatus.ACTIVE)))
+
+
+def tell_readers(user: User, thread: MessageThread, message: Message, title: str,
+                 parties: tuple[int | None, int | None]) -> None:
+    """Tell every reader of the thread but the writer's organisation: the parties (an entry leading to the match,
+    for a match's thread) and the agencies they admitted (leading to the thread)."""
+    for recipient in dict.fromkeys([*parties, *active_agencies(thread.id)]):
+        if recipient is None or recipient == user.organisation_id:
+            continue
+        notify(recipient, NotificationKind.MESSAGE, f"message:{message.id}:{recipient}",
+               stored(N_("%(organisation)s 发来消息：%(patent)s"), organisation=user.organisation.name, patent=title),
+               [user_text(message.body[:500])],
+               match_id=thread.match_id if recipient in parties else None,
+               data={"thread_id": thread.id, "patent_id": thread_patent_id(thread)})
+
+
+def thread_patent_id(thread: MessageThread) -> int | None:
+    if thread.match_id is not None:
+        return db.session.scalar(select(Match.patent_id).where(Match.id == thread.match_id))
+    return thread.patent_id
+
+
 def ensure_thread(match: Match) -> MessageThread:
     thread = _thread_of(match.id)
     if thread is None:
@@ -153,10 +185,7 @@ def post_message(user: User, match_id: int, body: str) -> Message:
     message = Message(thread_id=thread.id, organisation_id=user.organisation_id, user_id=user.id, body=text)
     db.session.add(message)
     db.session.flush()
-    recipient = match.patent.owner_id if side == Side.COMPANY else match.need.organisation_id
-    notify(recipient, NotificationKind.MESSAGE, f"message:{message.id}",
-           stored(N_("%(organisation)s 发来消息：%(patent)s"), organisation=user.organisation.name,
-                  patent=match.patent.title), [user_text(text[:500])], match_id=match.id)
+    tell_readers(user, thread, message, match.patent.title, (match.need.organisation_id, match.patent.owner_id))
     return message
 
 

@@ -200,6 +200,45 @@ class MessageThread(db.Model):
     __table_args__ = (UniqueConstraint("patent_id", "organisation_id"),)
 
 
+class ThreadMemberStatus(enum.StrEnum):
+    """Where an agency stands in a thread: asked to join, admitted by both parties, refused, or removed."""
+
+    REQUESTED = "requested"
+    ACTIVE = "active"
+    REFUSED = "refused"
+    REMOVED = "removed"
+
+    @property
+    def label(self) -> str:
+        return label_of(self)
+
+
+THREAD_MEMBER_LABELS = lazy_labels(ThreadMemberStatus, {
+    ThreadMemberStatus.REQUESTED: _l("待双方同意"), ThreadMemberStatus.ACTIVE: _l("已加入"),
+    ThreadMemberStatus.REFUSED: _l("被拒绝"), ThreadMemberStatus.REMOVED: _l("已移出"),
+})
+
+
+class ThreadMember(db.Model):
+    """An agency brokering a thread's match or deal: it reads and writes there only once both parties consented
+    through their own accounts (``status`` active); either party may remove it, and it may leave."""
+
+    __tablename__ = "message_thread_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("message_threads.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    status: Mapped[ThreadMemberStatus] = mapped_column(portable_enum(ThreadMemberStatus, "thread_member_status"),
+                                                       default=ThreadMemberStatus.REQUESTED)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    joined_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (UniqueConstraint("thread_id", "organisation_id"),)
+
+
 class Message(db.Model):
     __tablename__ = "messages"
 

@@ -12,7 +12,8 @@ from marketplace.core import outbox, transaction
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.jobs import jobs
 from marketplace.core.scheduler import periodic_jobs
-from marketplace.core.views import page_number, show_errors
+from marketplace.core.views import act_and_redirect, page_number, show_errors
+from marketplace.deals import brokering
 from marketplace.push import contact, feedback, services
 from marketplace.push.forms import EmailModeForm, FeedbackForm, MessageForm, SubscriptionForm
 from marketplace.push.models import REASON_LABELS
@@ -130,6 +131,7 @@ def _render_match(match_id: int, feedback_form: FeedbackForm | None = None, mess
     match, side = feedback.get_match(current_user, match_id)
     _match, messages = feedback.list_messages(current_user, match_id)
     return render_template("push/match.html", match=match, side=side, messages=messages,
+                           thread_id=feedback.thread_id_of(match.id),
                            feedback_form=feedback_form or FeedbackForm(), message_form=message_form or MessageForm(),
                            reason_labels=REASON_LABELS), status
 
@@ -213,7 +215,9 @@ def contact_owner(patent_id: int):
 @bp.route("/threads/<int:thread_id>", methods=["GET", "POST"])
 @login_required
 def thread(thread_id: int):
-    """A contact thread between a patent's owner and an organisation that wrote to it; either side answers."""
+    """A thread between a patent's owner and an organisation that wrote to it (or a match's company): either side
+    answers, and so does an agency both admitted. An agency brokering it that has not joined sees who talks and
+    may ask to join — no message."""
     form = MessageForm()
     status = 200
     if request.method == "POST":
@@ -230,8 +234,49 @@ def thread(thread_id: int):
                 return redirect(url_for("push.thread", thread_id=thread_id, _anchor="thread"))
         else:
             status = 422
-    found, patent, messages = contact.get_thread(current_user, thread_id)
-    return render_template("push/contact.html", patent=patent, messages=messages, form=form, thread=found), status
+    try:
+        found, patent, messages = contact.get_thread(current_user, thread_id)
+    except NotFound:
+        if request.method == "POST":
+            raise
+        return render_template("push/thread_join.html", view=brokering.joinable(current_user, thread_id))
+    return render_template("push/contact.html", patent=patent, messages=messages, form=form, thread=found,
+                           view=brokering.view_of(found), agencies=brokering.panel(current_user, found.id)), status
+
+
+@bp.post("/threads/<int:thread_id>/agencies")
+@login_required
+def request_to_join(thread_id: int):
+    """A brokering agency asks both parties to let it into the thread."""
+    def ask() -> None:
+        brokering.request_to_join(current_user, thread_id)
+    return act_and_redirect(ask, _("已请求加入，待对话双方通过各自账户同意"), url_for("push.thread", thread_id=thread_id))
+
+
+@bp.post("/threads/<int:thread_id>/agencies/<int:agency_id>/remove")
+@login_required
+def remove_agency(thread_id: int, agency_id: int):
+    """A party removes the agency (or withdraws its request); the agency itself leaves."""
+    member = brokering.remove(current_user, thread_id, agency_id)
+    flash(_("已退出对话") if current_user.organisation_id == agency_id
+          else _("已将 %(name)s 移出对话", name=member.organisation.name), "success")
+    if current_user.organisation_id == agency_id:
+        return redirect(url_for("push.brokered_threads"))
+    return redirect(url_for("push.thread", thread_id=thread_id))
+
+
+@bp.get("/thread-members/<int:member_id>")
+@login_required
+def thread_member(member_id: int):
+    """Where a join request's consent leads: its thread."""
+    return redirect(url_for("push.thread", thread_id=brokering.member_thread(current_user, member_id)))
+
+
+@bp.get("/brokered-threads")
+@login_required
+def brokered_threads():
+    """An agency's view of the threads of the organisations it serves (and those it asked to join)."""
+    return render_template("push/brokered_threads.html", views=brokering.brokered_threads(current_user))
 
 
 @bp.get("/feedback")

@@ -2,6 +2,7 @@
  *   <form data-confirm="…">          asks before submitting
  *   <button data-print>              prints the page
  *   <input data-check-all=".sel">    checks or clears every box matching the selector
+ *   <div data-shown-when-checked="#box">  shown only while #box is checked; hiding it clears the boxes inside
  *   <select data-shows-fields>       in its form, only the parts whose data-shown-for lists the chosen value show
  *   <form data-busy="…">             a long action: once submitted, its submit buttons are disabled (no second
  *                                    submission) and the one pressed shows a spinner with the message
@@ -53,6 +54,7 @@
     if (selector) {
       document.querySelectorAll(selector).forEach(function (box) { box.checked = event.target.checked; });
     }
+    showWhenChecked();
     if (event.target.matches && event.target.matches('select[data-shows-fields]')) {
       showFields(event.target);
     }
@@ -63,4 +65,14 @@
     });
   }
   document.querySelectorAll('select[data-shows-fields]').forEach(showFields);
+  function showWhenChecked() {
+    document.querySelectorAll('[data-shown-when-checked]').forEach(function (part) {
+      var box = document.querySelector(part.getAttribute('data-shown-when-checked'));
+      part.hidden = !(box && box.checked);
+      if (part.hidden) {
+        part.querySelectorAll('input[type=checkbox]').forEach(function (inner) { inner.checked = false; });
+      }
+    });
+  }
+  showWhenChecked();
 }());

@@ -72,6 +72,27 @@ def create_an_event(page, lang: str) -> None:
     assert re.search(r"/console/events/\d+$", page.url), page.url
 
 
+def pick_a_party_and_a_patent(page, lang: str) -> None:
+    """Agency: on the deal form, the type-ahead pickers find an organisation and a patent from a few typed
+    characters (the lookup API) and fill the form's own fields with them."""
+    seller = page.locator("#seller_id + .ts-wrapper")
+    seller.click()
+    page.keyboard.type("贵州理工")
+    seller.locator(".ts-dropdown .option", has_text="贵州理工大学").first.click()
+    page.wait_for_load_state("networkidle")
+    chosen = page.locator("#seller_id").input_value()
+    assert chosen and page.locator(f"#seller_id option[value='{chosen}']").first.inner_text().startswith("贵州理工大学")
+    patents = page.locator("#patent_numbers + .ts-wrapper")
+    page.locator("#patent_numbers-ts-control").focus()
+    page.keyboard.type("201")
+    option = patents.locator(".ts-dropdown .option:not(.create)").first
+    option.wait_for()
+    number = option.locator(".font-monospace").inner_text()
+    option.click()
+    page.keyboard.press("Escape")
+    assert page.locator("#patent_numbers").input_value() == number
+
+
 def save_a_search(page, lang: str) -> None:
     """Admin: save the search on screen and find it under saved searches."""
     page.locator("form[action$='/saved-searches'] input[name=name]").fill(f"walk {lang}")
@@ -92,7 +113,8 @@ JOURNEYS: dict[str, tuple[str, list[tuple[str, str, Action]]]] = {
         ("inbox", "/notifications", None), ("licenses", "/licenses", None), ("search", "/search?q=电池", None)]),
     "agency": ("agency@demo.local", [
         ("home", "/home", None), ("deals", "/deals", None), ("console", "/console", None),
-        ("events", "/console/events", create_an_event), ("pledges", "/pledges", None), ("clients", "/agencies", None)]),
+        ("events", "/console/events", create_an_event), ("pledges", "/pledges", None), ("clients", "/agencies", None),
+        ("new-deal", "/deals/new", pick_a_party_and_a_patent)]),
     "admin": ("admin@demo.local", [
         ("home", "/home", None), ("console", "/console", None), ("jobs", "/admin/jobs", None),
         ("open-licenses", "/open-licenses/mine", None), ("search", "/search?q=电池", save_a_search)]),

@@ -218,3 +218,16 @@ def test_openapi_documents_the_endpoints(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/patents"])
     assert {"get", "patch", "delete"} <= set(paths["/api/v1/patents/{patent_id}"])
+
+
+def test_bulk_api_all_matching_and_bound(app, client, patents, token_for, university, monkeypatch):
+    from marketplace.patents import services
+    headers = token_for(university)
+    response = client.post("/api/v1/patents/bulk", headers=headers,
+                           json={"action": "grade", "grade": "D", "all_matching": True, "filters": {"state": "draft"}})
+    assert response.status_code == 200 and response.json == {"updated": 1}
+    assert [row(app, patents[n].id).grade for n in ("drone", "draft", "tiller")] == ["A", "D", None]
+    monkeypatch.setattr(services, "BULK_LIMIT", 1)
+    response = client.post("/api/v1/patents/bulk", headers=headers, json={"action": "publish", "all_matching": True})
+    assert response.status_code == 422 and "all_matching" in response.json["fields"]
+    assert client.post("/api/v1/patents/bulk", headers=headers, json={"action": "publish"}).status_code == 422

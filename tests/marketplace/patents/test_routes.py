@@ -296,3 +296,45 @@ def test_bulk_needs_the_csrf_token(app, client, login, patents, university, monk
     response = client.post("/inventory/bulk", data={"action": "publish", "patent_ids": [patents["draft"].id]})
     assert response.status_code == 400
     assert not stored(app, patents["draft"]).is_published
+
+
+# --- "select all N results": the server re-runs the filter over the caller's own patents -------------------
+
+def test_bulk_all_matching_applies_to_exactly_the_filtered_set(app, client, login, patents, university):
+    with app.app_context():
+        extra = make_patent(university, SAMPLE[21], grade="A")
+    login(university)
+    response = client.post("/inventory/bulk", data={"action": "add_tags", "tags": "全选", "all_matching": "y",
+                                                    "filter-grade": "A", "patent_ids": [patents["draft"].id]},
+                           follow_redirects=True)
+    assert "已更新 2 件专利" in response.get_data(as_text=True)
+    assert stored(app, patents["drone"]).tags == ["全选"] and stored(app, extra).tags == ["全选"]
+    assert stored(app, patents["draft"]).tags == []  # ticked on the page, but outside the filter
+    assert stored(app, patents["tiller"]).tags == []  # grade C and another organisation's
+
+
+def test_bulk_all_matching_stays_inside_the_callers_patents(app, client, login, patents, other_university):
+    login(other_university)
+    client.post("/inventory/bulk", data={"action": "maturity", "maturity": "pilot", "all_matching": "y"})
+    assert stored(app, patents["tiller"]).maturity == "pilot"
+    assert stored(app, patents["drone"]).maturity == "sample" and stored(app, patents["draft"]).maturity is None
+
+
+def test_bulk_all_matching_refuses_above_the_bound(app, client, login, patents, university, monkeypatch):
+    from marketplace.patents import services
+    monkeypatch.setattr(services, "BULK_LIMIT", 1)
+    login(university)
+    response = client.post("/inventory/bulk", data={"action": "grade", "grade": "D", "all_matching": "y"},
+                           follow_redirects=True)
+    assert "筛选结果超过 1 件，请缩小筛选范围" in response.get_data(as_text=True)
+    assert stored(app, patents["drone"]).grade == "A" and stored(app, patents["draft"]).grade is None
+
+
+def test_inventory_offers_all_matching_only_beyond_the_page(app, client, login, patents, university, monkeypatch):
+    from marketplace.patents import routes
+    login(university)
+    assert 'name="all_matching"' not in client.get("/inventory").get_data(as_text=True)
+    monkeypatch.setattr(routes, "PER_PAGE", 1)
+    page = client.get("/inventory?sort=grade").get_data(as_text=True)
+    assert 'data-shown-when-checked="#select-all"' in page and "选择全部 2 件符合当前筛选的专利" in page
+    assert '<input type="hidden" name="filter-sort" value="grade">' in page
