@@ -37,6 +37,7 @@ FIELD_LABELS = {
     "agreement": _l("与发明人的约定"),
     "alerts": _l("有新结果时邮件提醒"),
     "all": _l("全部"),
+    "all_matching": _l("应用于全部符合当前筛选的专利"),
     "amount": _l("金额（元）"),
     "annual_sales": _l("预计年净销售额（元）"),
     "application_date": _l("申请日"),
