@@ -34,6 +34,8 @@ from sqlalchemy.orm import selectinload
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.cnipa.layout import ANNOUNCEMENTS, EXPORT_TARGETS, Announcement, fee_text, read_row
 from marketplace.cnipa.models import SOURCE, OpenLicenseAnnouncement
+from marketplace.consents import services as consents
+from marketplace.consents.models import ConsentAct
 from marketplace.core.audit import record_audit
 from marketplace.core.dates import local_today
 from marketplace.accounts.permissions import get_visible
@@ -239,6 +241,11 @@ def _differences(declaration: OpenLicenseDeclaration, announcement: Announcement
             if getattr(declaration, name) != value}
 
 
+def _co_owners_on_platform(patent: Patent) -> bool:
+    """Whether a co-owner other than the patentee acts on the platform: then only its own consent binds it."""
+    return any(org_id and org_id != patent.owner_id for org_id in patent.co_owner_organisations().values())
+
+
 def _apply_to_declaration(announcement: Announcement, patent: Patent, user: User, outcome: RowOutcome) -> None:
     """The patentee's row: create, update or leave its declaration; never overwrite one declared here."""
     if patent.expiry is not None and announcement.term_end > patent.expiry:
@@ -254,9 +261,11 @@ def _apply_to_declaration(announcement: Announcement, patent: Patent, user: User
             outcome.outcome, outcome.declaration_id = "unchanged", earlier
             outcome.reason = _("该公告的声明已撤回或终止，未重新建立")
             return
+        co_owned = _co_owners_on_platform(patent)
         declaration = OpenLicenseDeclaration(
             patent_id=patent.id, owner_id=patent.owner_id, created_by_id=user.id, source=SOURCE,
-            status=DeclarationStatus.PUBLISHED, announced_on=announcement.announced_on, published_at=utcnow(),
+            status=DeclarationStatus.DRAFT if co_owned else DeclarationStatus.PUBLISHED,
+            announced_on=None if co_owned else announcement.announced_on, published_at=None if co_owned else utcnow(),
             commitment=True, contact_name=announcement.contact_name or patent.owner.name,
             contact_phone=announcement.contact_phone, contact_email=announcement.contact_email,
             trial_months=0, installments=1, installment_interval_months=12, **announcement.terms())
@@ -265,6 +274,11 @@ def _apply_to_declaration(announcement: Announcement, patent: Patent, user: User
         outcome.outcome, outcome.declaration_id = "created", declaration.id
         record_audit("open_license.imported", openlicense.ENTITY, declaration.id,
                      {"source": SOURCE, "announced_on": announcement.announced_on}, actor=user)
+        if co_owned:  # a file one co-owner uploads proves nothing to the others: each consents through its account
+            consents.propose(user, ConsentAct.OPEN_LICENSE_DECLARATION, declaration,
+                             summary=openlicense.summary(declaration))
+            outcome.reason = _("共有人在平台上：各共有人通过本机构账户同意后公布")
+            return
         record_change(openlicense.ENTITY, declaration.id)
         record_change("patent", patent.id)
         openlicense.recheck_patent(patent.id)  # the office announced it; the platform still flags what it knows
@@ -280,6 +294,10 @@ def _apply_to_declaration(announcement: Announcement, patent: Patent, user: User
     differences = _differences(live, announcement)
     if not differences:
         outcome.outcome = "unchanged"
+        return
+    if _co_owners_on_platform(patent):
+        outcome.outcome = "conflict"
+        outcome.reason = _("共有人在平台上，条款变更须经各共有人同意：请在声明页修改")
         return
     if live.source != SOURCE or announcement.announced_on < (live.announced_on or date.min):
         outcome.outcome = "conflict"

@@ -191,3 +191,21 @@ def test_hostile_files_meet_the_inventory_imports_limits(ctx, university, tmp_pa
                                 ("empty.csv", b"", "文件为空")):
         with pytest.raises(UnreadableFile, match=re.escape(message)):
             services.import_announcements(university.load(), name, io.BytesIO(data))
+
+
+def test_a_co_owner_on_the_platform_consents_before_an_imported_announcement_is_published(ctx, university, company):
+    """A file one co-owner uploads proves nothing to the others: the declaration waits for each one's own consent,
+    and a later announcement never changes its terms behind the co-owner's back."""
+    patent = factories.make_granted_patent(university, co_owners=["测试科技有限公司"])
+    factories.link_co_owner(university, patent, "测试科技有限公司", company)
+    outcomes, _batch = run(university, [row(patent)])
+    assert outcomes[2]["outcome"] == "created" and "共有人" in outcomes[2]["reason"]
+    [declaration] = declarations(patent)
+    assert declaration.status == DeclarationStatus.DRAFT and declaration.published_at is None
+    factories.approve("open_license", declaration.id, company)
+    db.session.refresh(declaration)
+    assert declaration.status == DeclarationStatus.PUBLISHED
+    outcomes, _batch = run(university, [row(patent, fee="一次性付费8万元", announced=local_today())])
+    assert outcomes[2]["outcome"] == "conflict" and "共有人" in outcomes[2]["reason"]
+    db.session.refresh(declaration)
+    assert str(declaration.fixed_fee) == "50000.00"
