@@ -57,7 +57,7 @@ POOL_SIZE = 4
 CACHE_KIB = 8 * 1024
 # Documents analysed per chunk (in worker processes for bulk loads, ``matching.parallel``) and written per statement.
 WRITE_CHUNK = 500
-# Facet counts over at least this many hits (and a quarter of the documents) are counted in memory.
+# Facet counts over at least this many hits are counted in memory.
 FACETS_IN_MEMORY = 2000
 
 
@@ -351,9 +351,11 @@ class EmbeddedBackend(SearchBackend):
         # The hits carry their sort keys, so that sorting them needs no join with the documents.
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS page_hits (id INTEGER PRIMARY KEY, s REAL, k1, k2)")
         conn.execute("DELETE FROM temp.page_hits")
-        cond = " AND ".join(where) or "1"
-        conn.execute(f"INSERT INTO temp.page_hits SELECT h.id, h.s, {keys} FROM ({source}) h JOIN {v}_docs d ON d.id = h.id "
-                     f"WHERE {cond}", params)
+        if where or "h.k" in order:
+            conn.execute(f"INSERT INTO temp.page_hits SELECT h.id, h.s, {keys} FROM ({source}) h "
+                         f"JOIN {v}_docs d ON d.id = h.id WHERE {' AND '.join(where) or '1'}", params)
+        else:  # neither a filter nor a sort key: no look-up of every hit's document row
+            conn.execute(f"INSERT INTO temp.page_hits SELECT h.id, h.s, NULL, NULL FROM ({source}) h", params)
         total = conn.execute("SELECT count(*) FROM temp.page_hits").fetchone()[0]
         page = conn.execute(f"SELECT h.id, h.s FROM temp.page_hits h ORDER BY {order} LIMIT ? OFFSET ?",
                             (plan.per_page, plan.offset)).fetchall()
@@ -369,13 +371,13 @@ class EmbeddedBackend(SearchBackend):
     def _facet_counts(self, conn: sqlite3.Connection, v: str, facets: Sequence[str], total: int) -> Facets:
         """Facet counts over ``temp.page_hits``.
 
-        Few hits: SQLite walks the hits' facet rows. Many (a quarter of the
-        documents or more, e.g. a one-word search): counted in memory from
-        this process's copy of the facet rows (``_FacetIndex``), which SQLite
-        would otherwise join and group row by row.
+        Few hits: SQLite walks the hits' facet rows. Many (``FACETS_IN_MEMORY``
+        or more, e.g. a one-word search): counted in memory from this
+        process's copy of the facet rows (``_FacetIndex``, one pass over all
+        of them), which SQLite would otherwise join and group row by row.
         """
         n_docs, gen = conn.execute(f"SELECT n, gen FROM {v}_stats").fetchone()
-        if total * 4 >= n_docs and total >= FACETS_IN_MEMORY:
+        if total >= FACETS_IN_MEMORY:
             index = self._facet_index(conn, v, tuple(facets), gen)
             ids = np.fromiter((r[0] for r in conn.execute("SELECT id FROM temp.page_hits")), np.int64, total)
             return index.counts(ids)
