@@ -31,7 +31,9 @@ from numpy.typing import NDArray
 
 from matching import embedded_sql as q
 from matching.bm25 import bm25f, selective_groups
-from matching.backend import Candidates, Facets, NeedCandidates, SearchBackend, FACET_SIZE
+from matching.backend import (
+    FACET_SIZE, POOL, SEGMENT_POOL, Candidates, Facets, NeedCandidates, SearchBackend, merge_pools,
+)
 from matching.documents import NeedDoc, PatentDoc
 from matching.errors import SearchUnavailable
 from matching.fields import (
@@ -555,30 +557,43 @@ class EmbeddedBackend(SearchBackend):
             self._vectors = {v: cached}  # only the live version is kept
             return cached
 
-    def _knn(self, name: str, vector: F32, k: int, segments: Sequence[str], extra: str = "",
-             extra_params: Sequence[object] = ()) -> list[tuple[dict[str, Any], float]]:
+    def _knn(self, name: str, vector: F32, pools: Sequence[tuple[Sequence[str], int]], extra: str = "",
+             extra_params: Sequence[object] = ()) -> list[list[tuple[dict[str, Any], float]]]:
+        """Per (segments, k) of ``pools``: the top k by cosine (within the segments); one product for all."""
         with self._tx() as conn:
             v = self._alias(conn, name)
             if v is None:
-                return []
+                return [[] for _ in pools]
             vecs = self._matrix(conn, v)
             if not len(vecs.ids):
-                return []
-            allowed = self._allowed(conn, v, segments, extra, extra_params)
-            top = vecs.top(vector, k, allowed)
-            if not top:
-                return []
-            marks = ", ".join("?" for _ in top)
-            docs = dict(conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in top]))
-        return [(json.loads(docs[i]), s) for i, s in top if i in docs]
+                return [[] for _ in pools]
+            scores = vecs.scores(vector)
+            tops = [vecs.top(scores, k, self._allowed(conn, v, segments, extra, extra_params))
+                    for segments, k in pools]
+            wanted = list(dict.fromkeys(i for top in tops for i, _ in top))
+            marks = ", ".join("?" for _ in wanted)
+            docs = dict(conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", wanted)) if wanted else {}
+        parsed = {i: json.loads(d) for i, d in docs.items()}
+        return [[(parsed[i], s) for i, s in top if i in parsed] for top in tops]
 
     def _patent_knn(self, vector: F32, segments: Sequence[str], k: int) -> Candidates:
-        return [(PatentDoc.from_dict(d), s) for d, s in self._knn("patents", vector, k, segments)]
+        return [(PatentDoc.from_dict(d), s) for d, s in self._knn("patents", vector, [(segments, k)])[0]]
+
+    def _patent_retrieval(self, groups: TermGroups, vector: F32, segments: Sequence[str],
+                          mode: str) -> tuple[Candidates, Candidates]:
+        """As the base class, with the general and the same-segment vector pools from one product."""
+        lexical = self._patent_pools(groups, segments) if mode != "semantic" else []
+        semantic: Candidates = []
+        if mode != "lexical" and vector.any():
+            pools = [((), POOL), *([(segments, SEGMENT_POOL)] if segments else [])]
+            semantic = merge_pools(*[[(PatentDoc.from_dict(d), s) for d, s in rows]
+                                     for rows in self._knn("patents", vector, pools)])
+        return lexical, semantic
 
     def _need_knn(self, vector: F32, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         extra = "SELECT id FROM {v}_docs WHERE valid_until IS NULL OR valid_until >= ?"
-        return [(NeedDoc.from_dict(d), s) for d, s in self._knn("needs", vector, k, segments, extra,
-                                                                [today.isoformat()])]
+        return [(NeedDoc.from_dict(d), s) for d, s in self._knn("needs", vector, [(segments, k)], extra,
+                                                                [today.isoformat()])[0]]
 
     def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
         return [(PatentDoc.from_dict(d), s) for d, s in self._candidates("patents", q.PATENT_COLUMNS, PATENT_TEXT_FIELDS, groups, segments, k)]
@@ -623,8 +638,12 @@ class _Vectors:
         matrix = np.concatenate([self.matrix[keep], added]) if len(self.matrix) else added
         return _Vectors(ids, np.ascontiguousarray(matrix, np.float32), gen)
 
-    def top(self, vector: F32, k: int, allowed: set[int] | None) -> list[tuple[int, float]]:
-        scores = self.matrix @ vector.astype(np.float32)
+    def scores(self, vector: F32) -> F32:
+        out: F32 = self.matrix @ vector.astype(np.float32)
+        return out
+
+    def top(self, scores: F32, k: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+        """The k best of ``scores`` (this matrix's products with a vector), among ``allowed`` ids."""
         if allowed is not None:
             mask = np.isin(self.ids, np.fromiter(allowed, np.int64, len(allowed)))
             scores = np.where(mask, scores, -np.inf)

@@ -52,6 +52,7 @@ def _targets(backend: SearchBackend) -> list[tuple[Any, str, str]]:
         ("_first_stage", "lexical retrieval: term statistics"),
         ("_patent_pools", "lexical retrieval"),
         ("_patent_knn", "kNN retrieval"),
+        ("_knn", "kNN retrieval"),
         ("_patent_retrieval", "retrieval (one msearch: lexical + kNN)" if backend.name == "elasticsearch"
          else "retrieval (glue)"),
         ("patent_vector", "evidence: candidate vectors"),
