@@ -463,49 +463,56 @@ class EmbeddedBackend(SearchBackend):
         return [(NeedDoc.from_dict(d), s) for d, s in rows], total, facets
 
     def _candidates(self, name: str, columns: tuple[str, ...], weights: dict[str, float], groups: TermGroups,
-                    segments: Sequence[str], k: int, extra: str = "",
-                    extra_params: Sequence[object] = ()) -> list[tuple[dict[str, Any], float]]:
-        """Top-k by Σ group weight × BM25F(group terms).
+                    pools: Sequence[tuple[Sequence[str], int]], extra: str = "",
+                    extra_params: Sequence[object] = ()) -> list[list[tuple[dict[str, Any], float]]]:
+        """Per (segments, k) of ``pools``: the top k by Σ group weight × BM25F(group terms) (within the segments).
 
         ``extra``: SQL selecting the ids allowed (``{v}`` = live version).
 
         Candidates are the union of each group's top-k by its selective terms
         (FTS5); every candidate is then scored in Python with all terms by
         BM25F as Elasticsearch's ``combined_fields`` computes it — FTS5 cannot
-        score a given set of rows without evaluating the whole OR query.
+        score a given set of rows without evaluating the whole OR query. The
+        pools share each group's ranked FTS5 walk (the costly part: FTS5 scores
+        every row the OR query matches before returning the first) and the
+        scoring of their candidates; each pool's result is what it alone gives.
         """
         groups = tuple((terms, w) for terms, w in groups if terms)
         with self._tx() as conn:
             v = self._alias(conn, name)
             if v is None or not groups:
-                return []
-            allowed = self._allowed(conn, v, segments, extra, extra_params)
+                return [[] for _ in pools]
+            allowed = [self._allowed(conn, v, segments, extra, extra_params) for segments, _ in pools]
             bm25 = q.bm25_call(f"{v}_fts", [weights[c] for c in columns])
             df = self._doc_freqs(conn, v, groups)
-            ids: dict[int, None] = {}
+            ids: list[dict[int, None]] = [{} for _ in pools]
             for terms, _ in selective_groups(groups, df, self._n_docs(conn, v)):
                 cursor = conn.execute(f"SELECT f.rowid, -{bm25} AS s FROM {v}_fts f WHERE {v}_fts MATCH ? "
                                       f"ORDER BY s DESC, f.rowid", [q.any_expression(terms)])
-                taken = 0
+                wanted = [k for _, k in pools]  # still to take, per pool
                 for rowid, _ in cursor:
-                    if allowed is None or rowid in allowed:
-                        ids[rowid] = None
-                        taken += 1
-                        if taken >= k:
-                            break
+                    for j, ok in enumerate(allowed):
+                        if wanted[j] and (ok is None or rowid in ok):
+                            ids[j][rowid] = None
+                            wanted[j] -= 1
+                    if not any(wanted):
+                        break
                 cursor.close()
-            if not ids:
-                return []
-            marks = ", ".join("?" for _ in ids)
+            union = list(dict.fromkeys(i for chosen in ids for i in chosen))
+            if not union:
+                return [[] for _ in pools]
+            marks = ", ".join("?" for _ in union)
             texts = conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {v}_fts WHERE rowid IN ({marks})",
-                                 list(ids)).fetchall()
+                                 union).fetchall()
             n_docs, total = conn.execute(f"SELECT n, total FROM {v}_stats").fetchone()
             scored = bm25f(texts, columns, weights, groups, df, n_docs, total / max(n_docs, 1))
-            top = sorted(scored.items(), key=lambda r: (-r[1], r[0]))[:k]
-            marks = ", ".join("?" for _ in top)
-            docs = conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in top]).fetchall()
+            tops = [sorted(((i, scored[i]) for i in chosen if i in scored), key=lambda r: (-r[1], r[0]))[:k]
+                    for chosen, (_, k) in zip(ids, pools)]
+            listed = list(dict.fromkeys(i for top in tops for i, _ in top))
+            marks = ", ".join("?" for _ in listed)
+            docs = conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", listed).fetchall()
         by_id = {i: json.loads(d) for i, d in docs}
-        return [(by_id[i], s) for i, s in top if i in by_id]
+        return [[(by_id[i], s) for i, s in top if i in by_id] for top in tops]
 
     @staticmethod
     def _allowed(conn: sqlite3.Connection, v: str, segments: Sequence[str], extra: str,
@@ -596,13 +603,20 @@ class EmbeddedBackend(SearchBackend):
                                                                 [today.isoformat()])[0]]
 
     def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
-        return [(PatentDoc.from_dict(d), s) for d, s in self._candidates("patents", q.PATENT_COLUMNS, PATENT_TEXT_FIELDS, groups, segments, k)]
+        rows = self._candidates("patents", q.PATENT_COLUMNS, PATENT_TEXT_FIELDS, groups, [(segments, k)])[0]
+        return [(PatentDoc.from_dict(d), s) for d, s in rows]
+
+    def _patent_pools(self, groups: TermGroups, segments: Sequence[str]) -> Candidates:
+        """As the base class, with the general and the same-segment pools from the same FTS5 walks."""
+        pools = [((), POOL), *([(segments, SEGMENT_POOL)] if segments else [])]
+        rows = self._candidates("patents", q.PATENT_COLUMNS, PATENT_TEXT_FIELDS, groups, pools)
+        return merge_pools(*[[(PatentDoc.from_dict(d), s) for d, s in pool] for pool in rows])
 
     def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         # Expired needs are filtered in SQL so that they do not take pool slots.
         extra = "SELECT id FROM {v}_docs WHERE valid_until IS NULL OR valid_until >= ?"
-        rows = self._candidates("needs", q.NEED_COLUMNS, NEED_TEXT_FIELDS, groups, segments, k, extra,
-                               [today.isoformat()])
+        rows = self._candidates("needs", q.NEED_COLUMNS, NEED_TEXT_FIELDS, groups, [(segments, k)], extra,
+                                [today.isoformat()])[0]
         return [(NeedDoc.from_dict(d), s) for d, s in rows]
 
 
