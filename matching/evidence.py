@@ -282,28 +282,22 @@ _ASCII_BOUNDED = "(?<![a-z0-9])(?:{})(?![a-z0-9])"
 
 
 class _TokenCodes:
-    """The need's ``char_tokens`` as table look-ups, to count them in many candidate texts at once.
+    """The need's ``char_tokens`` as integer codes, to count them in many candidate texts at once.
 
-    Each ideograph of the need's tokens has a number (1…m, 0 for every other character); a bigram
-    is found through an (m + 1)² table of its two numbers, a lone ideograph through an m + 1 one,
-    ASCII words by one regex. Counts and lengths equal ``Counter(char_tokens(title) +
-    char_tokens(body))`` (bigrammed ideographs are all of the basic plane).
+    A bigram ``ab`` is ``ord(a) << 16 | ord(b)`` (bigrammed ideographs are all of the basic plane), a
+    lone ideograph its code point; ASCII words are counted by one regex. Only positions whose
+    characters are all characters of the need's tokens are looked up (a 64 KiB table built per call,
+    so that a cached matcher holds a few small arrays). Counts and lengths equal
+    ``Counter(char_tokens(title) + char_tokens(body))``.
     """
 
     def __init__(self, tokens: tuple[tuple[str, float], ...]) -> None:
         han = [(i, t) for i, (t, _) in enumerate(tokens) if not t.isascii()]
-        chars = sorted({c for _, t in han for c in t})
-        number = {c: j + 1 for j, c in enumerate(chars)}
-        self.m = len(chars) + 1
-        self.char_number = np.zeros(0x10000, np.int32)
-        self.char_number[[ord(c) for c in chars]] = np.arange(1, self.m, dtype=np.int32)
-        self.pair_column = np.full(self.m * self.m, -1, np.int64)
-        self.lone_column = np.full(self.m, -1, np.int64)
-        for i, t in han:
-            if len(t) == 2:
-                self.pair_column[number[t[0]] * self.m + number[t[1]]] = i
-            else:
-                self.lone_column[number[t]] = i
+        self.chars = np.array(sorted({ord(c) for _, t in han for c in t}), np.int64)
+        codes = np.array([ord(t[0]) << 16 | ord(t[1]) if len(t) == 2 else ord(t) for _, t in han], np.int64)
+        order = np.argsort(codes, kind="stable")
+        self.codes = codes[order]
+        self.columns = np.array([han[j][0] for j in order], np.int64)
         self.ascii = {t: i for i, (t, _) in enumerate(tokens) if t.isascii()}
         self.ascii_pattern = re.compile(_ASCII_BOUNDED.format("|".join(
             re.escape(t) for t in sorted(self.ascii, key=lambda t: (-len(t), t))))) if self.ascii else None
@@ -320,7 +314,7 @@ class _TokenCodes:
         joined = "\n".join(parts) + "\n"
         sizes = np.fromiter((len(p) + 1 for p in parts), np.int64, len(parts))
         starts = (np.cumsum(sizes) - sizes)[::2]  # where each (title, body) begins
-        cp = np.minimum(np.frombuffer(joined.encode("utf-32-le"), np.uint32), 0xFFFF)
+        cp = np.minimum(np.frombuffer(joined.encode("utf-32-le"), np.uint32), 0xFFFF).astype(np.int64)
         cls = _CLASS[cp]
         han, alnum = cls == 1, cls == 2
         pair = han[:-1] & han[1:]
@@ -329,18 +323,23 @@ class _TokenCodes:
         tokens[:-1] += pair
         tokens += alnum & ~np.concatenate(([False], alnum[:-1]))
         length = np.add.reduceat(tokens, starts)
-        number = self.char_number[cp]
-        at = np.flatnonzero(pair)
-        pair_col = self.pair_column[number[at] * self.m + number[at + 1]]
-        lone_at = np.flatnonzero(lone)
-        lone_col = self.lone_column[number[lone_at]]
-        pos = np.concatenate((at[pair_col >= 0], lone_at[lone_col >= 0]))
-        col = np.concatenate((pair_col[pair_col >= 0], lone_col[lone_col >= 0]))
+        member = np.zeros(0x10000, bool)
+        member[self.chars] = True
+        known = member[cp]
+        pair_at = np.flatnonzero(pair & known[:-1] & known[1:])
+        lone_at = np.flatnonzero(lone & known)
+        codes = np.concatenate(((cp[pair_at] << 16) | cp[pair_at + 1], cp[lone_at]))
+        if len(self.codes):
+            pos = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
+            hit = self.codes[pos] == codes
+            where, col = np.concatenate((pair_at, lone_at))[hit], self.columns[pos[hit]]
+        else:
+            where = col = np.zeros(0, np.int64)
         if self.ascii_pattern is not None:
             found = [(m.start(), self.ascii[m.group()]) for m in self.ascii_pattern.finditer(joined)]
-            pos = np.concatenate((pos, np.array([p for p, _ in found], np.int64)))
+            where = np.concatenate((where, np.array([p for p, _ in found], np.int64)))
             col = np.concatenate((col, np.array([c for _, c in found], np.int64)))
-        doc = np.searchsorted(starts, pos, side="right") - 1
+        doc = np.searchsorted(starts, where, side="right") - 1
         f = np.bincount(doc * width + col, minlength=n * width).reshape(n, width).astype(np.float64)
         norm = BIGRAM_K1 * (1 - TF_B + TF_B * length / BIGRAM_AVG)
         acc = (self.idf * f * (BIGRAM_K1 + 1) / (f + norm[:, None])).sum(axis=1)
