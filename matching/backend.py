@@ -243,8 +243,7 @@ class SearchBackend(ABC):
         if not pool:
             return []
         order = _pool_order(mode, lexical, semantic)
-        matcher = self.need_matcher(need)
-        evidence = {doc.id: self._evidence(matcher, vector, doc) for doc, _ in pool}
+        evidence = self._evidence(self.need_matcher(need), vector, [doc for doc, _ in pool])
         by_rel = sorted(pool, key=lambda r: -evidence[r[0].id][0])
         inferred = not need.ipc_codes
         profile = inferred_ipc_profile([(d, evidence[d.id][0]) for d, _ in by_rel]) if inferred \
@@ -295,7 +294,7 @@ class SearchBackend(ABC):
         if orgs is not None:
             pool = [row for row in pool if row[0].org_id in orgs]
         order = _pool_order(mode, lexical, semantic)
-        text = f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}"
+        text = _patent_body(patent)
         rows = []
         for need, _ in pool:
             cov = self.need_matcher(need).coverage(patent.title, text)
@@ -320,11 +319,16 @@ class SearchBackend(ABC):
         low = self.calibration.floor if floor is None else floor
         return [row for row in _rank(rows, order) if row[0].relevance >= low][:limit]
 
-    def _evidence(self, matcher: KeyMatcher, vector: F32, patent: PatentDoc) -> tuple[float, float, Coverage]:
-        cov = matcher.coverage(patent.title, f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}")
-        cos = float(vector @ self.patent_vector(patent)) if vector.any() else 0.0
-        return (self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share, cov.tf, cov.bigram),
-                cos, cov)
+    def _evidence(self, matcher: KeyMatcher, vector: F32,
+                  patents: Sequence[PatentDoc]) -> dict[int, tuple[float, float, Coverage]]:
+        """Patent id → (calibrated relevance, cosine, coverage) for each candidate (one pass over all)."""
+        covs = matcher.coverage_many([(p.title, _patent_body(p)) for p in patents])
+        out = {}
+        for patent, cov in zip(patents, covs):
+            cos = float(vector @ self.patent_vector(patent)) if vector.any() else 0.0
+            out[patent.id] = (self.calibration.relevance(cos, cov.share, cov.focus_share, cov.title_share, cov.tf,
+                                                         cov.bigram), cos, cov)
+        return out
 
     def _best_sentence(self, vector: F32, text: str, keys: Sequence[KeyWord]) -> str:
         """The sentence of ``text`` closest to the need: the most of its key words' weight, else the
@@ -375,6 +379,11 @@ def _rank(rows: list[Any], order: dict[int, int] | None) -> list[Any]:
     if order is not None:
         return sorted(rows, key=lambda r: (order.get(r[3].id, 10**9), r[3].id))
     return sorted(rows, key=lambda r: (-r[0].score, -r[0].relevance, -r[1], r[3].id))
+
+
+def _patent_body(patent: PatentDoc) -> str:
+    """The text key words and bigrams are sought in besides the title."""
+    return f"{patent.abstract}\n{patent.first_claim}\n{'、'.join(patent.tags)}"
 
 
 def _marks(keys: Sequence[KeyWord], cov: Coverage) -> tuple[str, ...]:

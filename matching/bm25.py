@@ -42,6 +42,7 @@ def bm25f(rows: Iterable[tuple[Any, ...]], columns: Sequence[str], weights: dict
     ``combined_fields``, so both backends rank candidates alike.
     """
     idf = {t: math.log(1 + (n_docs - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+    query = idf.keys()
     out: dict[int, float] = {}
     for row in rows:
         tf: dict[str, float] = {}
@@ -50,9 +51,9 @@ def bm25f(rows: Iterable[tuple[Any, ...]], columns: Sequence[str], weights: dict
             tokens = text.split()
             w = weights[col]
             length += w * len(tokens)
-            for term, count in Counter(tokens).items():
-                if term in idf:
-                    tf[term] = tf.get(term, 0.0) + w * count
+            counts = Counter(tokens)
+            for term in counts.keys() & query:  # the few query terms of the text, not all its tokens
+                tf[term] = tf.get(term, 0.0) + w * counts[term]
         norm = K1 * (1 - B + B * length / (avg_len or 1.0))
         out[row[0]] = sum(
             gw * sum(idf[t] * tf[t] * (K1 + 1) / (tf[t] + norm) for t in terms if tf.get(t))

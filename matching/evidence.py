@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
+import numpy as np
+
 from matching.fields import TermGroups
 from matching.normalize import normalize
 from matching.text import Analyzer, _bigrams
@@ -162,30 +164,16 @@ class Coverage:
 
 @lru_cache(maxsize=1024)
 def _forms_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
-    # A lookahead finds a form starting at every position (overlapping), longest first.
-    return re.compile("(?=(" + "|".join(re.escape(f) for f in forms) + "))")
+    # A lookahead finds a form starting at every position (overlapping), longest first. The leading
+    # class of first characters rejects most positions at once (sre tries alternatives one by one).
+    firsts = "".join(sorted({re.escape(f[0]) for f in forms}))
+    return re.compile(f"(?=[{firsts}])(?=(" + "|".join(re.escape(f) for f in forms) + "))")
 
 
 @lru_cache(maxsize=16_384)
 def _normalized(text: str) -> str:
     # Candidate texts recur across requests: normalise each once per process.
     return normalize(text)
-
-
-def _counts(pattern: re.Pattern[str], text: str) -> Counter[str]:
-    """Occurrences of each form (the longest form found at each position)."""
-    return Counter(pattern.findall(text)) if text else Counter()
-
-
-def _tf(counts: Counter[str], forms: tuple[str, ...]) -> int:
-    """Occurrences of a word in any of its forms, inside longer forms found at the same place too."""
-    return sum(n for g, n in counts.items() if any(f in g for f in forms))
-
-
-def _present_in(counts: Counter[str], forms: tuple[str, ...]) -> set[str]:
-    found = set(counts)
-    # a shorter form inside a longer one found at the same place is present too
-    return found | {f for f in forms if f not in found and any(f in g for g in found)}
 
 
 def coverage(keys: Sequence[KeyWord], title: str, body: str) -> Coverage:
@@ -203,66 +191,159 @@ def _key_set(keys: tuple[KeyWord, ...]) -> tuple[tuple[str, ...], re.Pattern[str
 
 
 class KeyMatcher:
-    """``coverage`` prepared once per request: forms, their pattern, weight totals, the need's bigrams."""
+    """``coverage`` prepared once per request: forms, their pattern, weight totals, the need's bigrams.
+
+    Everything that depends only on the need is computed here once, so that a candidate costs two
+    regex scans for the key words and its share of one vectorised pass for the bigrams
+    (``coverage_many``): which forms each found form contains, which key words it counts for, and
+    the need's character tokens as sorted integer codes.
+    """
 
     def __init__(self, keys: Sequence[KeyWord], bigrams: tuple[tuple[str, float], ...] = ()) -> None:
         self.keys = tuple(keys)
         self.forms, self.pattern, self.total, self.focus_total = _key_set(self.keys)
         self.bigrams = bigrams
         self.bigram_total = sum(w for _, w in bigrams) or 1.0
-
-    def _bigram(self, nt: str, nb: str) -> float:
-        if not self.bigrams:
-            return 0.0
-        counts = Counter(char_tokens(nt))
-        counts.update(char_tokens(nb))
-        norm = BIGRAM_K1 * (1 - TF_B + TF_B * sum(counts.values()) / BIGRAM_AVG)
-        acc = 0.0
-        for token, idf in self.bigrams:
-            f = counts.get(token)
-            if f:
-                acc += idf * f * (BIGRAM_K1 + 1) / (f + norm)
-        return acc / self.bigram_total
+        # A form found in a text makes present every form it contains (电池 inside 锂电池) and counts
+        # once for every key word with a form inside it.
+        known = set(self.forms)
+        self._inside = {g: frozenset(g[a:b] for a in range(len(g)) for b in range(a + 1, len(g) + 1)
+                                     if g[a:b] in known) for g in self.forms}
+        keys_of: dict[str, list[int]] = {}
+        everywhere = []  # a key word with an empty form counts wherever any form is found
+        for i, k in enumerate(self.keys):
+            if "" in k.forms:
+                everywhere.append(i)
+            for f in k.forms:
+                keys_of.setdefault(f, []).append(i)
+        self._counts_for = {g: tuple(sorted({i for f in inside for i in keys_of.get(f, ())} | set(everywhere)))
+                            for g, inside in self._inside.items()}
+        self._codes = _TokenCodes(bigrams)
 
     def coverage(self, title: str, body: str) -> Coverage:
-        nt, nb = _normalized(title), _normalized(body)
+        return self.coverage_many([(title, body)])[0]
+
+    def coverage_many(self, texts: Sequence[tuple[str, str]]) -> list[Coverage]:
+        """``coverage`` of each (title, body), the bigram evidence of all of them in one numpy pass."""
+        norm = [(_normalized(t), _normalized(b)) for t, b in texts]
+        bigram = self._codes.evidence(norm) if self.bigrams else [0.0] * len(norm)
         if self.pattern is None:
-            return Coverage((), 0.0, 0.0, 0.0, 0.0, self._bigram(nt, nb))
-        tc, bc = _counts(self.pattern, nt), _counts(self.pattern, nb)
-        t = _present_in(tc, self.forms)
-        b = _present_in(bc, self.forms) | t
-        cov = _tally(self.keys, t, b, self.total, self.focus_total)
+            return [Coverage((), 0.0, 0.0, 0.0, 0.0, g) for g in bigram]
+        return [self._words(nt, nb, g) for (nt, nb), g in zip(norm, bigram)]
+
+    def _words(self, nt: str, nb: str, bigram: float) -> Coverage:
+        assert self.pattern is not None
+        tc = Counter(self.pattern.findall(nt)) if nt else Counter()
+        bc = Counter(self.pattern.findall(nb)) if nb else Counter()
+        t = self._present(tc)
+        b = self._present(bc) | t
+        tf: dict[int, float] = {}  # the key words present, by index, with their occurrences
+        for counts, times in ((bc, 1.0), (tc, TF_TITLE)):
+            for g, n in counts.items():
+                for i in self._counts_for[g]:
+                    tf[i] = tf.get(i, 0.0) + times * n
+        got = got_focus = got_title = acc = 0.0
+        found: list[str] = []
         norm = TF_K1 * (1 - TF_B + TF_B * (len(nt) + len(nb)) / TF_AVG_CHARS)
-        acc = 0.0
-        for k in self.keys:
-            if k.weight > 0 and b.intersection(k.forms):
-                tf = _tf(bc, k.forms) + TF_TITLE * _tf(tc, k.forms)
-                acc += k.weight * tf * (TF_K1 + 1) / (tf + norm) if tf else 0.0
-        return Coverage(cov.found, cov.share, cov.focus_share, cov.title_share, acc / self.total,
-                        self._bigram(nt, nb))
+        for i in sorted(tf):
+            k = self.keys[i]
+            in_title = next((f for f in k.forms if f in t), None)
+            got += k.weight
+            if k.focus:
+                got_focus += k.weight
+            if in_title:
+                got_title += k.weight
+            if k.weight > 0:
+                found.append(in_title or next(f for f in k.forms if f in b))
+                acc += k.weight * tf[i] * (TF_K1 + 1) / (tf[i] + norm)
+        total, focus_total = self.total, self.focus_total
+        return Coverage(tuple(dict.fromkeys(found)), got / total,
+                        got_focus / focus_total if focus_total > 0 else got / total, got_title / total,
+                        acc / total, bigram)
+
+    def _present(self, counts: Counter[str]) -> set[str]:
+        out: set[str] = set()
+        for g in counts:
+            out |= self._inside[g]
+        return out
 
 
 def _coverage(keys: tuple[KeyWord, ...], title: str, body: str) -> Coverage:
     return KeyMatcher(keys).coverage(title, body)
 
 
-def _tally(keys: tuple[KeyWord, ...], t: set[str], b: set[str], total: float, focus_total: float) -> Coverage:
-    got = got_focus = got_title = 0.0
-    found: list[str] = []
-    for k in keys:
-        if not b.intersection(k.forms):
-            continue
-        in_title = next((f for f in k.forms if f in t), None)
-        hit = in_title or next(f for f in k.forms if f in b)
-        got += k.weight
-        if k.focus:
-            got_focus += k.weight
-        if in_title:
-            got_title += k.weight
-        if k.weight > 0:
-            found.append(hit)
-    return Coverage(tuple(dict.fromkeys(found)), got / total,
-                    got_focus / focus_total if focus_total > 0 else got / total, got_title / total)
+# Character classes of the basic plane for ``char_tokens``: 1 = an ideograph it bigrams (the ranges of
+# ``_RUN``), 2 = an ASCII letter or digit; 0 = anything else (the other planes too).
+_CLASS = np.zeros(0x10000, np.uint8)
+for _lo, _hi in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)):
+    _CLASS[_lo:_hi + 1] = 1
+_CLASS[0x30:0x3A] = _CLASS[0x61:0x7B] = 2
+_ASCII_BOUNDED = "(?<![a-z0-9])(?:{})(?![a-z0-9])"
+
+
+class _TokenCodes:
+    """The need's ``char_tokens`` as integer codes, to count them in many candidate texts at once.
+
+    A bigram ``ab`` is ``ord(a) << 16 | ord(b)`` (bigrammed ideographs are all of the basic plane), a
+    lone ideograph its code point; ASCII words are counted by one regex. Only positions whose
+    characters are all characters of the need's tokens are looked up (a 64 KiB table built per call,
+    so that a cached matcher holds a few small arrays). Counts and lengths equal
+    ``Counter(char_tokens(title) + char_tokens(body))``.
+    """
+
+    def __init__(self, tokens: tuple[tuple[str, float], ...]) -> None:
+        han = [(i, t) for i, (t, _) in enumerate(tokens) if not t.isascii()]
+        self.chars = np.array(sorted({ord(c) for _, t in han for c in t}), np.int64)
+        codes = np.array([ord(t[0]) << 16 | ord(t[1]) if len(t) == 2 else ord(t) for _, t in han], np.int64)
+        order = np.argsort(codes, kind="stable")
+        self.codes = codes[order]
+        self.columns = np.array([han[j][0] for j in order], np.int64)
+        self.ascii = {t: i for i, (t, _) in enumerate(tokens) if t.isascii()}
+        self.ascii_pattern = re.compile(_ASCII_BOUNDED.format("|".join(
+            re.escape(t) for t in sorted(self.ascii, key=lambda t: (-len(t), t))))) if self.ascii else None
+        self.idf = np.array([w for _, w in tokens], np.float64)
+        self.total = float(sum(w for _, w in tokens)) or 1.0
+
+    def evidence(self, texts: Sequence[tuple[str, str]]) -> list[float]:
+        """Σ idf × BM25 saturation of the need's tokens / Σ idf, for each (normalised title, body)."""
+        n, width = len(texts), len(self.idf)
+        if not n:
+            return []
+        # One string, each text followed by a newline: no token spans two texts.
+        parts = [p for pair in texts for p in pair]
+        joined = "\n".join(parts) + "\n"
+        sizes = np.fromiter((len(p) + 1 for p in parts), np.int64, len(parts))
+        starts = (np.cumsum(sizes) - sizes)[::2]  # where each (title, body) begins
+        cp = np.minimum(np.frombuffer(joined.encode("utf-32-le"), np.uint32), 0xFFFF).astype(np.int64)
+        cls = _CLASS[cp]
+        han, alnum = cls == 1, cls == 2
+        pair = han[:-1] & han[1:]
+        lone = han & ~np.concatenate(([False], pair)) & ~np.concatenate((pair, [False]))
+        tokens = lone.astype(np.int64)  # tokens starting at each position
+        tokens[:-1] += pair
+        tokens += alnum & ~np.concatenate(([False], alnum[:-1]))
+        length = np.add.reduceat(tokens, starts)
+        member = np.zeros(0x10000, bool)
+        member[self.chars] = True
+        known = member[cp]
+        pair_at = np.flatnonzero(pair & known[:-1] & known[1:])
+        lone_at = np.flatnonzero(lone & known)
+        codes = np.concatenate(((cp[pair_at] << 16) | cp[pair_at + 1], cp[lone_at]))
+        if len(self.codes):
+            pos = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
+            hit = self.codes[pos] == codes
+            where, col = np.concatenate((pair_at, lone_at))[hit], self.columns[pos[hit]]
+        else:
+            where = col = np.zeros(0, np.int64)
+        if self.ascii_pattern is not None:
+            found = [(m.start(), self.ascii[m.group()]) for m in self.ascii_pattern.finditer(joined)]
+            where = np.concatenate((where, np.array([p for p, _ in found], np.int64)))
+            col = np.concatenate((col, np.array([c for _, c in found], np.int64)))
+        doc = np.searchsorted(starts, where, side="right") - 1
+        f = np.bincount(doc * width + col, minlength=n * width).reshape(n, width).astype(np.float64)
+        norm = BIGRAM_K1 * (1 - TF_B + TF_B * length / BIGRAM_AVG)
+        acc = (self.idf * f * (BIGRAM_K1 + 1) / (f + norm[:, None])).sum(axis=1)
+        return [float(x) for x in acc / self.total]
 
 
 def sentences(text: str) -> list[str]:

@@ -30,17 +30,17 @@ _SLOW = re.compile("[\u00aa-\u00be\u2070-\u209f\u2150-\u24ff\u3200-\u33ff\uf900-
 _WIDE = re.compile("[\uff01-\uff5e\u3000]")
 
 
-def _narrow(m: re.Match[str]) -> str:
-    return chr(_WIDTH[ord(m.group())])
-
-
 def normalize(text: str) -> str:
     """Same length as ``text``; NFKC-folded and lower-cased per character."""
     if text.isascii():
         return text.lower()
     # ``str.translate`` looks up every character of ideographic text in a dict;
-    # replacing only the few full-width ones (mostly "，") is several times faster.
-    fast = _WIDE.sub(_narrow, text).lower()
+    # replacing only the few full-width ones (mostly "，"), each distinct one by
+    # one ``str.replace``, is several times faster.
+    fast = text
+    for ch in set(_WIDE.findall(text)):
+        fast = fast.replace(ch, chr(_WIDTH[ord(ch)]))
+    fast = fast.lower()
     if len(fast) == len(text) and not _SLOW.search(fast):
         return fast
     return "".join(_fold(ch) for ch in text)

@@ -48,6 +48,8 @@ _ASCII_WORD = re.compile(r"[a-z0-9]{2,}")
 # Short label texts (tags, segment and owner names, IPC titles) recur across
 # thousands of documents; their tokens are memoised up to this many texts.
 LABEL_CACHE = 50_000
+# Runs of ideographs whose segmentation is memoised (a need's text is segmented several times per match).
+CUT_CACHE = 8192
 
 
 def ipc_tokens(code: str) -> list[str]:
@@ -121,6 +123,8 @@ class Analyzer:
         self._pair = re.compile(f"(?=([{_char_class(_CJK_RANGES, singles)}]{{2}}))")
         self._stop_pairs = frozenset(w for w in stopwords if len(w) == 2)
         self._labels = lru_cache(maxsize=LABEL_CACHE)(self._label_tokens)
+        # A need's title is segmented for its key words and again (twice) for its vector.
+        self._cut = lru_cache(maxsize=CUT_CACHE)(self._cut_run)
 
     def __reduce__(self) -> tuple[type[Analyzer], tuple[SynonymTable, frozenset[str]]]:
         # For worker processes: the segmenter, lock and caches are rebuilt there.
@@ -147,6 +151,10 @@ class Analyzer:
                     self._jieba = tok
         return self._jieba
 
+    def _cut_run(self, run: str) -> tuple[str, ...]:
+        """jieba's words of one run of ideographs (memoised in ``_cut``)."""
+        return tuple(self._segmenter().lcut(run, HMM=True))
+
     def _words(self, norm: str) -> list[list[str]]:
         """Chunks of consecutive content words.
 
@@ -155,14 +163,13 @@ class Analyzer:
         """
         chunks: list[list[str]] = []
         current: list[str] = []
-        cut = self._segmenter().lcut
         for run in _RUN.finditer(norm):
             piece = run.group(0)
             if piece.isascii():
                 if len(piece) > 1:
                     chunks.append([piece])
                 continue
-            for word in cut(piece, HMM=True):
+            for word in self._cut(piece):
                 if word in self.stopwords:
                     if current:
                         chunks.append(current)

@@ -50,7 +50,7 @@ def dump(split: str, out: Path) -> None:
             pool = merge_pools(lex, sem)
             matcher = b.need_matcher(need)
             lr = {d.id: i for i, (d, _) in enumerate(lex)}
-            ev = {d.id: b._evidence(matcher, vec, d) for d, _ in pool}
+            ev = b._evidence(matcher, vec, [d for d, _ in pool])
             by_rel = sorted(pool, key=lambda r: -ev[r[0].id][0])
             profile = inferred_ipc_profile([(d, ev[d.id][0]) for d, _ in by_rel]) if not need.ipc_codes \
                 else explicit_ipc_profile(need.ipc_codes)

@@ -1,7 +1,7 @@
 """Speed of matching: embedding, rebuild with stored vectors, need → top-20, search, index memory.
 
     OPENBLAS_NUM_THREADS=1 nice -n 10 python -m bench.match_speed --n 100000 --data ../shared/data \
-        [--es-url URL] [--skip-embedded] [--queries 200] [--embed-rate]
+        [--es-url URL] [--skip-embedded] [--queries 200] [--embed-rate] [--breakdown]
 
 Vectors of the real base records are cached (``corpus.py``); ``--embed-rate``
 also measures first-time embedding.
@@ -25,7 +25,10 @@ target:
 * RSS of the process while 16 threads run mixed searches (the embedded
   connection pool bounds it);
 * embedded index memory: the vector matrix, and the process's RSS growth
-  when the index is first used.
+  when the index is first used;
+* ``--breakdown``: the mean time per stage of a hybrid match, a faceted and
+  a one-word search (query analysis, query embedding, retrieval, fusion,
+  evidence, business factors, explanation; ``breakdown.py``).
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ def embed_base(backend: SearchBackend, base: list[PatentDoc]) -> dict[int, str]:
 
 
 def run_backend(backend: SearchBackend, docs: list[PatentDoc], needs: list[NeedDoc],
-                requests: list[PatentQuery], target: float) -> None:
+                requests: list[PatentQuery], target: float, breakdown: bool = False) -> None:
     before = rss_mb()
     t = time.perf_counter()
     backend.rebuild(docs, [])
@@ -115,7 +118,19 @@ def run_backend(backend: SearchBackend, docs: list[PatentDoc], needs: list[NeedD
     show("faceted search (8 facets, filters, sorts)", timed(backend.search_patents, requests))
     show("one-word search (方法, 一种, ...; 3 pages/sorts)", timed(backend.search_patents, one_word_requests()),
          150 if backend.name == "embedded" else 50)
+    if breakdown:
+        stages(backend, needs, requests)
     threaded_rss(backend, requests + one_word_requests())
+
+
+def stages(backend: SearchBackend, needs: list[NeedDoc], requests: list[PatentQuery]) -> None:
+    """Where the time goes (``--breakdown``): the hybrid match, the faceted and the one-word searches."""
+    from bench.match_speed import breakdown
+
+    breakdown.report("need -> top-20 (hybrid)", backend,
+                     lambda n: backend.match_patents(replace(n, vector=None), limit=20), needs)
+    breakdown.report("faceted search", backend, backend.search_patents, requests)
+    breakdown.report("one-word search", backend, backend.search_patents, one_word_requests())
 
 
 def threaded_rss(backend: SearchBackend, requests: list[PatentQuery], threads: int = 16, rounds: int = 4) -> None:
@@ -138,6 +153,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--es-url", default=os.environ.get("ES_URL"))
     ap.add_argument("--skip-embedded", action="store_true")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also print where the time of a match and of a search goes, stage by stage")
     ap.add_argument("--embed-rate", action="store_true",
                     help="also measure first-time embedding of the real records (a few minutes)")
     args = ap.parse_args()
@@ -157,7 +174,7 @@ def main() -> None:
         print("elasticsearch backend:", flush=True)
         es = create_backend(args.es_url, "", index_prefix=f"benchs-{uuid.uuid4().hex[:6]}", request_timeout=300)
         try:
-            run_backend(es, docs, needs, requests, 80)
+            run_backend(es, docs, needs, requests, 80, args.breakdown)
         finally:
             es.drop()
             es.close()
@@ -165,7 +182,7 @@ def main() -> None:
         print("embedded backend:", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             emb = create_backend(None, str(Path(tmp) / "speed.sqlite3"))
-            run_backend(emb, docs, needs, requests, 150)
+            run_backend(emb, docs, needs, requests, 150, args.breakdown)
             emb.close()
     print(f"load average at the end {os.getloadavg()[0]:.2f}", flush=True)
 

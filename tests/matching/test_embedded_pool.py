@@ -107,3 +107,24 @@ def test_date_sorted_page_carries_the_same_scores(small: EmbeddedBackend) -> Non
         assert page.hits and page.total == by_relevance.total
         assert [h.score for h in page.hits] == pytest.approx([scores[h.patent.id] for h in page.hits])
         assert all(h.score > 0 for h in page.hits)
+
+
+@pytest.mark.parametrize("sort", ["application_date_desc", "application_date_asc", "grade", "relevance"])
+def test_an_unfiltered_search_sorted_in_memory_orders_like_sql(small: EmbeddedBackend, corpus, monkeypatch,
+                                                                sort: str) -> None:
+    """Without a filter, dates and grades come from the in-memory sort keys; with a filter every patent
+    passes, from SQL's ORDER BY over the joined rows: the pages must be the same."""
+    from matching.embedded import _SortKeys
+
+    used = []
+    original = _SortKeys.page
+    monkeypatch.setattr(_SortKeys, "page", lambda self, hits, plan: used.append(1) or original(self, hits, plan))
+    every_type = sorted({p.patent_type for p in corpus[0]})
+    assert any(p.application_date is None for p in corpus[0] if p.matchable)
+    for q in ("电池", "方法", ""):
+        for page in (1, 2, 3):
+            fast = small.search_patents(PatentQuery(q=q, sort=sort, page=page, per_page=4))
+            by_sql = small.search_patents(PatentQuery(q=q, sort=sort, page=page, per_page=4, patent_types=every_type))
+            assert fast.total == by_sql.total
+            assert [(h.patent.id, h.score) for h in fast.hits] == [(h.patent.id, h.score) for h in by_sql.hits]
+    assert used  # the in-memory path ran

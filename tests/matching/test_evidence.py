@@ -32,3 +32,27 @@ def test_the_shipped_calibration_uses_the_bigram_evidence():
     cal = default()
     assert cal.bigram > 0
     assert cal.relevance(0.3, 0.2, 0.2, 0.1, 0.4, 0.5) > cal.relevance(0.3, 0.2, 0.2, 0.1, 0.4, 0.1)
+
+
+def _bigram_one_by_one(matcher: KeyMatcher, title: str, body: str) -> float:
+    """The definition: Σ idf × BM25 saturation over ``char_tokens`` of the normalised title and body."""
+    from collections import Counter
+
+    from matching.evidence import BIGRAM_AVG, BIGRAM_K1, TF_B
+    from matching.normalize import normalize
+
+    counts = Counter(char_tokens(normalize(title)) + char_tokens(normalize(body)))
+    norm = BIGRAM_K1 * (1 - TF_B + TF_B * sum(counts.values()) / BIGRAM_AVG)
+    acc = sum(idf * counts[t] * (BIGRAM_K1 + 1) / (counts[t] + norm) for t, idf in matcher.bigrams if counts[t])
+    return acc / matcher.bigram_total
+
+
+def test_the_bigram_evidence_of_many_texts_at_once_equals_counting_each_token():
+    """Repeated pairs, lone ideographs, ASCII words (whole only), full-width forms, other planes, empty texts."""
+    matcher = KeyMatcher((), text_bigrams("锂电池UAV 5g 正极材料，啊啊啊 x 锂；𠀀电"))
+    texts = [("锂电池正极", "啊啊啊啊 uav5g ＵＡＶ 5g"), ("", ""), ("𠀀锂电", "x 锂 电池，锂"), ("uavs", "锂"),
+             ("一种锂电池的正极材料", "正极材料" * 30)]
+    got = matcher.coverage_many(texts)
+    assert [round(c.bigram, 12) for c in got] == [round(_bigram_one_by_one(matcher, t, b), 12) for t, b in texts]
+    assert got[1].bigram == 0.0 and got[0].bigram > got[3].bigram > 0.0
+    assert [matcher.coverage(t, b) for t, b in texts] == got
