@@ -57,7 +57,8 @@ DATE_TARGETS = {"application_date", "publication_date", "grant_date"}
 PRICE_TARGETS = {"price", "price_min", "price_max"}
 
 _PUNCTUATION = re.compile(r"[\s()\[\]【】{}<>《》_\-.,:;'\"*/\\?？#]")
-_UNIT = re.compile(r"[(\[/]\s*(万元|万|元|rmb|cny|yuan)\s*[)\]]?\s*$", re.IGNORECASE)
+_UNIT = re.compile(r"[(\[/]\s*(万元|万|元|10,?000 cny|rmb|cny|yuan)\s*[)\]]?\s*$", re.IGNORECASE)
+_TEN_THOUSAND_UNITS = ("万元", "万", "10,000 cny", "10000 cny")
 _WAN = Decimal(10000)
 _NUMBER = r"\d+(?:\.\d+)?"
 _PRICE = re.compile(rf"^(?P<low>{_NUMBER})(?P<low_unit>万元|万|元)?"
@@ -213,7 +214,7 @@ def _column(index: int, header: object) -> Column | None:
         target = _BY_KEY.get(header_key(text))
     if target is None:
         return None
-    if unit and target in PRICE_TARGETS and unit.group(1) in ("万元", "万"):
+    if unit and target in PRICE_TARGETS and unit.group(1).lower() in _TEN_THOUSAND_UNITS:
         multiplier = _WAN
     return Column(index, str(header).strip().replace("\ufeff", ""), target, multiplier)
 

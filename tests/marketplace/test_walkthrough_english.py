@@ -1,0 +1,184 @@
+"""The README walkthrough read in English: the answers to actions, not only the pages (issue 13, "Done when").
+
+``test_i18n`` reads every GET page of each role. Here each demo role *acts*: every form its pages offer is sent
+once left as rendered with its text fields emptied (a bad submission: the form comes back with its errors, or a
+refusal is flashed) and once as rendered (buttons such as *accept*, *approve*, *mark read*: the success path), the
+walkthrough's own steps are done with valid input, and every CSV/XLSX download is opened. Whatever comes back —
+the re-rendered form, the flash on the next page, the file's header row and enum cells — must carry no Chinese
+outside the user data. The Chinese side is checked the other way on a few forms: no field codes or enum values.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from werkzeug.datastructures import MultiDict
+
+from tests.marketplace.english import (  # noqa: F401 (fixtures)
+    HAN, ROLES, chinese_outside_data, data_strings, demo_world, english_ready, linked_detail_pages,
+    page_paths, visible_text)
+
+FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
+ATTR = re.compile(r'([\w-]+)="([^"]*)"')
+INPUT = re.compile(r"<input\b([^>]*)>")
+SELECT = re.compile(r"<select\b([^>]*)>(.*?)</select>", re.S)
+OPTION = re.compile(r"<option\b([^>]*)>", re.S)
+TEXTAREA = re.compile(r"<textarea\b([^>]*)>(.*?)</textarea>", re.S)
+# Forms that end the walk itself (signing out, leaving the organisation, taking one's own role away).
+LEAVES = re.compile(r"^/(logout|lang/)|/members/\d+/(remove|role)$|/tokens/\d+/revoke$")
+DOWNLOAD = re.compile(r'href="([^"]*(?:\.csv|\.xlsx|/export|/download|template)[^"]*)"')
+TEXT_TYPES = {"text", "search", "email", "number", "date", "url", "tel", "password", None}
+
+
+def _attrs(raw: str) -> dict[str, str]:
+    return {name: html.unescape(value) for name, value in ATTR.findall(raw)} | {
+        name: "" for name in re.findall(r"\s(checked|selected|required|multiple)(?=[\s>]|$)", raw)}
+
+
+def post_forms(path: str, page: str) -> list[tuple[str, list[tuple[str, str]], list[tuple[str, str]]]]:
+    """Each POST form of a page: its action (the page itself when it names none), its fields as rendered, and the
+    same with every text field empty."""
+    found = []
+    for raw_attrs, body in FORM.findall(page):
+        attrs = _attrs(raw_attrs)
+        attrs["action"] = attrs.get("action") or path
+        if attrs.get("method", "get").lower() != "post" or not attrs["action"].startswith("/"):
+            continue
+        rendered: list[tuple[str, str]] = []
+        emptied: list[tuple[str, str]] = []
+        for raw in INPUT.findall(body):
+            field = _attrs(raw)
+            name, kind = field.get("name"), field.get("type")
+            if not name or kind in ("submit", "button", "file") or (kind in ("checkbox", "radio") and "checked" not in field):
+                continue
+            rendered.append((name, field.get("value", "on" if kind == "checkbox" else "")))
+            emptied.append((name, "" if kind in TEXT_TYPES else rendered[-1][1]))
+        for raw, options in SELECT.findall(body):
+            field = _attrs(raw)
+            choices = [_attrs(option) for option in OPTION.findall(options)]
+            chosen = [c for c in choices if "selected" in c] or ([] if "multiple" in field else choices[:1])
+            for choice in chosen:
+                rendered.append((field.get("name", ""), choice.get("value", "")))
+                emptied.append(rendered[-1])
+        for raw, text in TEXTAREA.findall(body):
+            name = _attrs(raw).get("name", "")
+            rendered.append((name, html.unescape(text).strip()))
+            emptied.append((name, ""))
+        found.append((attrs["action"], rendered, emptied))
+    return found
+
+
+class Walk:
+    """One signed-in visitor reading in English, collecting every Chinese word it meets outside the user data."""
+
+    def __init__(self, app, client, data: list[str]):
+        self.app, self.client, self.data = app, client, data
+        self.leaks: dict[str, list[str]] = {}
+        self.errors: list[str] = []
+        self.done: set[str] = set()
+
+    def check(self, what: str, response) -> str:
+        if response.status_code >= 500:
+            self.errors.append(f"{what}: {response.status_code}")
+        if response.mimetype == "application/json":
+            body = response.get_json(silent=True) or {}
+            text = " ".join([str(body.get("message", ""))] + [str(v) for v in (body.get("fields") or {}).values()])
+        else:
+            text = visible_text(response)
+            if response.mimetype == "text/html" and b'<html lang="en"' not in response.data:
+                self.errors.append(f"{what}: not served in English")
+        if found := chinese_outside_data(text, self.data):
+            self.leaks[what] = found
+        return text
+
+    def get(self, path: str):
+        response = self.client.get(path, follow_redirects=True)
+        self.check(f"GET {path}", response)
+        return response
+
+    def post(self, path: str, data, what: str = ""):
+        response = self.client.post(path, data=MultiDict(data), follow_redirects=True)
+        self.check(f"POST {path} {what}".strip(), response)
+        return response
+
+    def download(self, path: str) -> None:
+        response = self.client.get(path)
+        if response.status_code != 200 or response.mimetype == "text/html":
+            self.check(f"GET {path}", response)
+            return
+        rows: list[list[str]] = []
+        if response.mimetype.endswith("spreadsheetml.sheet"):
+            book = load_workbook(io.BytesIO(response.data), read_only=True)
+            for sheet in book.worksheets:
+                rows.append([sheet.title])
+                rows += [["" if cell is None else str(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
+        elif "csv" in response.mimetype or path.endswith(".csv"):
+            rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+        cells = {cell.strip() for row in rows for cell in row if HAN.search(cell)}
+        found = sorted(cell for cell in cells if chinese_outside_data(cell, self.data))
+        if found:
+            self.leaks[f"download {path}"] = found
+
+    def crawl(self) -> tuple[list[str], set[str]]:
+        """Every page of the role (as test_i18n reads them) and the download links they offer."""
+        pages, downloads = [], set()
+        queue, visited = page_paths(self.app), set()
+        while queue:
+            path = queue.pop(0)
+            if path in visited:
+                continue
+            visited.add(path)
+            response = self.client.get(path)
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue
+            page = response.get_data(as_text=True)
+            pages.append(path)
+            downloads.update(html.unescape(href) for href in DOWNLOAD.findall(page) if not href.startswith("/static/"))
+            if not re.search(r"\d", path):
+                known = {re.sub(r"\d+", "N", p) for p in visited | set(queue)}
+                queue += [href for href in linked_detail_pages(page) if re.sub(r"\d+", "N", href) not in known]
+        return pages, downloads
+
+    def act_on_every_form(self, pages: list[str]) -> int:
+        """Send each kind of form once emptied (bad) and once as rendered; read what comes back."""
+        done: set[str] = set()
+        for path in pages:
+            response = self.client.get(path)
+            if response.status_code != 200:
+                continue
+            for action, rendered, emptied in post_forms(path, response.get_data(as_text=True)):
+                kind = re.sub(r"\d+", "N", action.split("?")[0])
+                if kind in done or LEAVES.search(action.split("?")[0]):
+                    continue
+                done.add(kind)
+                self.done.add(kind)
+                if emptied != rendered:
+                    self.post(action, emptied, f"(emptied, from {path})")
+                self.post(action, rendered, f"(as rendered, from {path})")
+        return len(done)
+
+    def report(self) -> str:
+        return "\n".join(f"{what}: {' '.join(words)}" for what, words in self.leaks.items())
+
+
+def sign_in_english(client, email: str, password: str) -> None:
+    client.get("/lang/en")
+    assert client.post("/login", data={"email": email, "password": password}).status_code == 302
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_each_role_acts_on_every_form_and_reads_the_answers_in_english(english_ready, client, demo_world, role):
+    walk = Walk(english_ready, client, data_strings(english_ready, skip=("notifications",)))
+    sign_in_english(client, ROLES[role], demo_world)
+    pages, downloads = walk.crawl()
+    for path in sorted(downloads):
+        walk.download(path)
+    acted = walk.act_on_every_form(pages)
+    print('STATS', role, len(pages), sorted(downloads), acted, sorted(walk.done))
+    assert acted > 3
+    assert walk.errors == []
+    assert walk.leaks == {}, walk.report()
