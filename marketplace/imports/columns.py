@@ -16,6 +16,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import has_request_context
+from flask_babel import get_locale
+
 from marketplace.core.errors import ValidationFailed
 
 HEADER_SCAN_ROWS = 10
@@ -72,6 +75,22 @@ def header_key(text: object) -> str:
     """The comparable form of a header: NFKC-folded, BOM, spaces and punctuation removed, lower-case."""
     folded = unicodedata.normalize("NFKC", str(text or "")).replace("\ufeff", "")
     return _PUNCTUATION.sub("", folded).lower()
+
+
+def reads_english() -> bool:
+    """Whether the visitor reads English (a job or the CLI writes Chinese, the platform's first language)."""
+    return has_request_context() and str(get_locale()) == "en"
+
+
+def column_name(target: str, english: bool | None = None) -> str:
+    """The name a template or a message gives a column: its first Chinese alias, or its first English one (by
+    default in the visitor's language)."""
+    if english is None:
+        english = reads_english()
+    if not english:
+        return ALIASES[target][0]
+    alias = next(a for a in ALIASES[target] if a.isascii() and not a.isupper())
+    return alias[0].upper() + alias[1:]
 
 
 _BY_KEY = {header_key(alias): target for target, aliases in ALIASES.items() for alias in aliases}

@@ -32,7 +32,7 @@ from xml.etree.ElementTree import ParseError
 from flask_babel import gettext as _
 
 from marketplace.core.text import normalise_text
-from marketplace.imports.columns import ALIASES, HEADER_SCAN_ROWS, ColumnMap, find_header
+from marketplace.imports.columns import HEADER_SCAN_ROWS, ColumnMap, column_name, find_header
 from marketplace.imports.errors import UnreadableFile
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -157,10 +157,10 @@ def _first_table(sheets: Iterable[Iterator[Row]]) -> Table:
         if best is None or len(header.targets) > len(best.targets):
             best = header
     if best is None:
-        expected = "、".join(ALIASES[target][0] for target in ("application_number", "title"))
+        expected = str(_("、")).join(column_name(target) for target in ("application_number", "title"))
         raise UnreadableFile(_("前 %(n)d 行中没有可识别的表头（至少需要 %(columns)s 两列）",
                                n=HEADER_SCAN_ROWS, columns=expected))
-    names = "、".join(ALIASES[target][0] for target in best.missing)
+    names = str(_("、")).join(column_name(target) for target in best.missing)
     raise UnreadableFile(_("缺少必需的列：%(names)s（表头在第 %(row)d 行）", names=names, row=best.header_row),
                          {"columns": names})
 

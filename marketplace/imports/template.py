@@ -1,17 +1,15 @@
 """The downloadable import template: our headers, plus a sheet saying what each column takes.
 
-Its headers are the first alias of each column in ``columns.ALIASES``, so a
+Its headers are the first alias of each column in ``columns.ALIASES`` (the first English one for a visitor reading
+English, with the price in "10,000 CNY" as in 万元), so a
 filled-in template always imports.
 """
 from __future__ import annotations
 
-from flask import has_request_context
-from flask_babel import get_locale
-
 from marketplace.accounts.models import Organisation
 from marketplace.core.i18n import gettext as _
 from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, to_csv, to_xlsx
-from marketplace.imports.columns import ALIASES
+from marketplace.imports.columns import ALIASES, column_name, reads_english
 from marketplace.patents.vocab import LegalStatus, Maturity, PatentType, TransformationMode
 from marketplace.segments.taxonomy import Taxonomy
 
@@ -24,20 +22,10 @@ TEMPLATE_TARGETS = ("application_number", "title", "patent_type", "application_d
 MIMETYPES = {"csv": CSV_MIMETYPE, "xlsx": XLSX_MIMETYPE}
 
 
-def _english() -> bool:
-    return has_request_context() and str(get_locale()) == "en"
-
-
-def _english_header(target: str) -> str:
-    alias = next(a for a in ALIASES[target] if a.isascii() and not a.isupper())
-    return alias[0].upper() + alias[1:]
-
-
 def template_headers() -> list[str]:
     """The headers in the visitor's language: the first Chinese alias, or the first English one."""
-    english = _english()
-    return [PRICE_HEADER["en" if english else "zh"] if target == "price"
-            else _english_header(target) if english else ALIASES[target][0] for target in TEMPLATE_TARGETS]
+    price = PRICE_HEADER["en" if reads_english() else "zh"]
+    return [price if target == "price" else column_name(target) for target in TEMPLATE_TARGETS]
 
 
 def _labels(enum_cls) -> str:
@@ -45,7 +33,7 @@ def _labels(enum_cls) -> str:
 
 
 def _instructions(organisation: Organisation, taxonomy: Taxonomy) -> list[tuple[str, str, str]]:
-    locale = "en" if _english() else "zh"
+    locale = "en" if reads_english() else "zh"
     segments = _("、").join(segment.label(locale) for segment in taxonomy.roots()[:6])
     several = _("多个用 ; 或 、 分隔")
     required = _("是")
@@ -81,8 +69,8 @@ def inventory_template(fmt: str, organisation: Organisation, taxonomy: Taxonomy)
     if fmt == "csv":
         return to_csv(headers, [])
     patents, instructions = _("专利清单"), _("填写说明")
-    long_columns = {ALIASES["abstract"][0], ALIASES["first_claim"][0], _english_header("abstract"),
-                    _english_header("first_claim")}
+    long_columns = {ALIASES["abstract"][0], ALIASES["first_claim"][0], column_name("abstract", True),
+                    column_name("first_claim", True)}
     widths: dict[str, dict[int, float]] = {patents: {index: 40 if header in long_columns else 18
                                                      for index, header in enumerate(headers, start=1)},
                                            instructions: {1: 18, 3: 90}}

@@ -68,9 +68,10 @@ ROLES = {"university": "university@demo.local", "company": "company@demo.local",
          "bank": "bank@demo.local", "admin": "admin@demo.local"}
 
 
-def data_strings(app, skip: tuple[str, ...] = ()) -> list[str]:
+def data_strings(app, skip: tuple[str, ...] = (), pattern: re.Pattern[str] = HAN) -> list[str]:
     """Every string stored in the database (organisation names, patent titles, notifications…): user data;
-    ``skip`` names tables whose strings are not (notifications are texts of the platform, rendered when read)."""
+    ``skip`` names tables whose strings are not (notifications are texts of the platform, rendered when read);
+    only the strings ``pattern`` finds something in are kept (by default those with Chinese characters)."""
     from sqlalchemy import JSON, String, Text, select
 
     from marketplace.extensions import db
@@ -93,7 +94,7 @@ def data_strings(app, skip: tuple[str, ...] = ()) -> list[str]:
             for column in [c for c in table.columns if isinstance(c.type, (String, Text, JSON))]:
                 for value in db.session.execute(select(column).where(column.is_not(None))).scalars():
                     collect(value)
-    return sorted((s for s in found if HAN.search(s)), key=len, reverse=True)
+    return sorted((s for s in found if pattern.search(s)), key=len, reverse=True)
 
 
 def chinese_outside_data(text: str, data: list[str]) -> list[str]:

@@ -39,17 +39,21 @@ def _attrs(raw: str) -> dict[str, str]:
         name: "" for name in re.findall(r"\s(checked|selected|required|multiple)(?=[\s>]|$)", raw)}
 
 
-def post_forms(path: str, page: str) -> list[tuple[str, list[tuple[str, str]], list[tuple[str, str]]]]:
-    """Each POST form of a page: its action (the page itself when it names none), its fields as rendered, and the
-    same with every text field empty."""
+Fields = list[tuple[str, str]]
+
+
+def post_forms(path: str, page: str) -> list[tuple[str, Fields, Fields, Fields]]:
+    """Each POST form of a page: its action (the page itself when it names none), its fields as rendered, the same
+    with every text field empty, and with every text field holding a word that is no number, date or address."""
     found = []
     for raw_attrs, body in FORM.findall(page):
         attrs = _attrs(raw_attrs)
         attrs["action"] = attrs.get("action") or path
         if attrs.get("method", "get").lower() != "post" or not attrs["action"].startswith("/"):
             continue
-        rendered: list[tuple[str, str]] = []
-        emptied: list[tuple[str, str]] = []
+        rendered: Fields = []
+        emptied: Fields = []
+        garbled: Fields = []
         for raw in INPUT.findall(body):
             field = _attrs(raw)
             name, kind = field.get("name"), field.get("type")
@@ -57,6 +61,7 @@ def post_forms(path: str, page: str) -> list[tuple[str, list[tuple[str, str]], l
                 continue
             rendered.append((name, field.get("value", "on" if kind == "checkbox" else "")))
             emptied.append((name, "" if kind in TEXT_TYPES else rendered[-1][1]))
+            garbled.append((name, "-1x" if kind in TEXT_TYPES and kind != "password" else rendered[-1][1]))
         for raw, options in SELECT.findall(body):
             field = _attrs(raw)
             choices = [_attrs(option) for option in OPTION.findall(options)]
@@ -64,19 +69,22 @@ def post_forms(path: str, page: str) -> list[tuple[str, list[tuple[str, str]], l
             for choice in chosen:
                 rendered.append((field.get("name", ""), choice.get("value", "")))
                 emptied.append(rendered[-1])
+                garbled.append((rendered[-1][0], "bogus" if choice.get("value") else ""))
         for raw, text in TEXTAREA.findall(body):
             name = _attrs(raw).get("name", "")
             rendered.append((name, html.unescape(text).strip()))
             emptied.append((name, ""))
-        found.append((attrs["action"], rendered, emptied))
+            garbled.append((name, "x" * 20001))
+        found.append((attrs["action"], rendered, emptied, garbled))
     return found
 
 
 class Walk:
-    """One signed-in visitor reading in English, collecting every Chinese word it meets outside the user data."""
+    """One signed-in visitor reading in English, collecting every Chinese word it meets outside the user data
+    (or, with ``foreign=english_outside_data``, reading in Chinese and collecting English interface words)."""
 
-    def __init__(self, app, client, data: list[str]):
-        self.app, self.client, self.data = app, client, data
+    def __init__(self, app, client, data: list[str], foreign=chinese_outside_data, lang: str = "en"):
+        self.app, self.client, self.data, self.foreign, self.lang = app, client, data, foreign, lang
         self.leaks: dict[str, list[str]] = {}
         self.errors: list[str] = []
         self.done: set[str] = set()
@@ -89,9 +97,9 @@ class Walk:
             text = " ".join([str(body.get("message", ""))] + [str(v) for v in (body.get("fields") or {}).values()])
         else:
             text = visible_text(response)
-            if response.mimetype == "text/html" and b'<html lang="en"' not in response.data:
-                self.errors.append(f"{what}: not served in English")
-        if found := chinese_outside_data(text, self.data):
+            if response.mimetype == "text/html" and f'<html lang="{self.lang}'.encode() not in response.data:
+                self.errors.append(f"{what}: not served in {self.lang}")
+        if found := self.foreign(text, self.data):
             self.leaks[what] = found
         return text
 
@@ -101,6 +109,7 @@ class Walk:
         return response
 
     def post(self, path: str, data, what: str = ""):
+        self.data += [value for _name, value in data if value]  # what the visitor typed comes back as typed
         response = self.client.post(path, data=MultiDict(data), follow_redirects=True)
         self.check(f"POST {path} {what}".strip(), response)
         return response
@@ -143,14 +152,14 @@ class Walk:
                 queue += [href for href in linked_detail_pages(page) if re.sub(r"\d+", "N", href) not in known]
         return pages, downloads
 
-    def act_on_every_form(self, pages: list[str]) -> int:
-        """Send each kind of form once emptied (bad) and once as rendered; read what comes back."""
+    def act_on_every_form(self, pages: list[str], as_rendered: bool = True) -> int:
+        """Send each kind of form emptied and garbled (bad) and as rendered; read what comes back."""
         done: set[str] = set()
         for path in pages:
             response = self.client.get(path)
             if response.status_code != 200:
                 continue
-            for action, rendered, emptied in post_forms(path, response.get_data(as_text=True)):
+            for action, rendered, emptied, garbled in post_forms(path, response.get_data(as_text=True)):
                 kind = re.sub(r"\d+", "N", action.split("?")[0])
                 if kind in done or LEAVES.search(action.split("?")[0]):
                     continue
@@ -158,15 +167,32 @@ class Walk:
                 self.done.add(kind)
                 if emptied != rendered:
                     self.post(action, emptied, f"(emptied, from {path})")
-                self.post(action, rendered, f"(as rendered, from {path})")
+                if garbled != rendered:
+                    self.post(action, garbled, f"(garbled, from {path})")
+                if as_rendered:
+                    self.post(action, rendered, f"(as rendered, from {path})")
         return len(done)
 
     def report(self) -> str:
         return "\n".join(f"{what}: {' '.join(words)}" for what, words in self.leaks.items())
 
 
-def sign_in_english(client, email: str, password: str) -> None:
-    client.get("/lang/en")
+# Words an English interface would show where a Chinese page must not: codes (``patent_numbers``, ``license_kind``),
+# enum values (``exclusive``) and the form library's English defaults ("Not a valid …", "This field is required").
+ENGLISH_WORD = re.compile(r"\b[A-Za-z][a-z]+(?:_[a-z]+)*\b")
+# Latin words a Chinese page shows on purpose: the language switch, units, file formats, acronyms and brands.
+NOT_ENGLISH_INTERFACE = {"English", "Excel", "Ctrl", "Authorization", "Bearer", "token"}
+
+
+def english_outside_data(text: str, data: list[str]) -> list[str]:
+    """English words of a Chinese page that no user data (in any language) contains."""
+    words = {word for value in data for word in ENGLISH_WORD.findall(value)}
+    return sorted({word for word in ENGLISH_WORD.findall(html.unescape(text))
+                   if word not in words and word not in NOT_ENGLISH_INTERFACE})
+
+
+def sign_in_english(client, email: str, password: str, lang: str = "en") -> None:
+    client.get(f"/lang/{lang}")
     assert client.post("/login", data={"email": email, "password": password}).status_code == 302
 
 
@@ -182,3 +208,49 @@ def test_each_role_acts_on_every_form_and_reads_the_answers_in_english(english_r
     assert acted > 3
     assert walk.errors == []
     assert walk.leaks == {}, walk.report()
+
+
+@pytest.mark.parametrize("role", ["university", "company"])
+def test_chinese_answers_to_bad_forms_carry_no_english_interface_word(english_ready, client, demo_world, role):
+    """The other way round: a refused form read in Chinese names fields by label and values by their labels."""
+    walk = Walk(english_ready, client, data_strings(english_ready, skip=("notifications",), pattern=re.compile(r"\w")),
+                foreign=english_outside_data, lang="zh-CN")
+    sign_in_english(client, ROLES[role], demo_world, lang="zh")
+    pages, _downloads = walk.crawl()
+    assert walk.act_on_every_form(pages, as_rendered=False) > 10
+    assert walk.errors == []
+    assert walk.leaks == {}, walk.report()
+
+
+def test_the_import_template_in_english_imports_and_explains_itself_in_english(english_ready, client, login,
+                                                                              university):
+    from marketplace.imports.columns import find_header
+
+    client.get("/lang/en")
+    login(university)
+    book = load_workbook(io.BytesIO(client.get("/inventory/import/template.xlsx").data), read_only=True)
+    patents, instructions = book.worksheets
+    header_row = next(patents.iter_rows(values_only=True))
+    assert header_row[:2] == ("Application number", "Title") and "Price (10,000 CNY)" in header_row
+    header = find_header([(1, list(header_row))])
+    assert header.missing == [] and header.ignored == []
+    assert (patents.title, instructions.title) == ("Patents", "How to fill in")
+    notes = [cell for row in instructions.iter_rows(values_only=True) for cell in row if cell]
+    assert "Your organisation's grades: A, B, C, D" in notes
+    assert [note for note in notes if HAN.search(str(note))] == []
+    csv_text = client.get("/inventory/import/template.csv").data.decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(csv_text))) == list(header_row)
+    client.get("/lang/zh")
+    chinese = client.get("/inventory/import/template.csv").data.decode("utf-8-sig")
+    assert chinese.startswith("申请号,名称,专利类型")
+
+
+def test_a_file_without_the_required_columns_names_them_in_english(english_ready, client, login, university):
+    client.get("/lang/en")
+    login(university)
+    response = client.post("/inventory/import", data={"file": (io.BytesIO("Abstract,Grade\nx,A\n".encode()), "x.csv"),
+                                                      "mode": "valid_only"},
+                           content_type="multipart/form-data", follow_redirects=True)
+    text = visible_text(response)
+    assert "Application number, Title" in text
+    assert chinese_outside_data(text, data_strings(english_ready)) == []
