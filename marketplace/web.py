@@ -19,13 +19,13 @@ from werkzeug.routing import IntegerConverter, ValidationError
 
 from marketplace.core import sqlite, transaction
 from marketplace.core.errors import DomainError
+from marketplace.core.i18n import LOCALES
 from marketplace.core.inputs import INT_MAX, MAX_JSON_BYTES
 from marketplace.core.money import format_cny
 from marketplace.core.validation import FIELD_LABELS, field_message
 from marketplace.extensions import babel, db, login_manager
 
 log = logging.getLogger(__name__)
-LOCALES = ("zh", "en")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # No inline script anywhere (templates load static/js/*.js); inline style attributes are allowed.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from werkzeug.datastructures import MultiDict
 
+from tests import factories
 from tests.marketplace.english import (  # noqa: F401 (fixtures)
     HAN, ROLES, chinese_outside_data, data_strings, demo_world, english_ready, linked_detail_pages,
     page_paths, visible_text)
@@ -254,3 +255,22 @@ def test_a_file_without_the_required_columns_names_them_in_english(english_ready
     text = visible_text(response)
     assert "Application number, Title" in text
     assert chinese_outside_data(text, data_strings(english_ready)) == []
+
+
+def test_signing_in_keeps_the_chosen_language_for_the_mail_written_while_away(app, client, company, university):
+    """E-mail and inbox entries are rendered in ``User.locale``: the language chosen before signing in becomes it."""
+    from marketplace.accounts.models import User
+    from marketplace.extensions import db
+
+    client.get("/lang/en")
+    assert client.post("/login", data={"email": company.email, "password": factories.PASSWORD}).status_code == 302
+    client.post("/logout")
+    client.get("/lang/zh")
+    assert client.post("/login", data={"email": university.email, "password": factories.PASSWORD}).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, company.id).locale == "en"
+        assert db.session.get(User, university.id).locale == "zh"
+    other = app.test_client()  # never chose: keeps whatever it had (Chinese when unset)
+    other.post("/login", data={"email": company.email, "password": factories.PASSWORD})
+    with app.app_context():
+        assert db.session.get(User, company.id).locale == "en"
