@@ -13,6 +13,7 @@ import csv
 import html
 import io
 import re
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -29,6 +30,7 @@ INPUT = re.compile(r"<input\b([^>]*)>")
 SELECT = re.compile(r"<select\b([^>]*)>(.*?)</select>", re.S)
 OPTION = re.compile(r"<option\b([^>]*)>", re.S)
 TEXTAREA = re.compile(r"<textarea\b([^>]*)>(.*?)</textarea>", re.S)
+FORMACTION = re.compile(r'<button\b[^>]*\sformaction="([^"]+)"')
 # Forms that end the walk itself (signing out, leaving the organisation, taking one's own role away).
 LEAVES = re.compile(r"^/(logout|lang/)|/members/\d+/(remove|role)$|/tokens/\d+/revoke$")
 DOWNLOAD = re.compile(r'href="([^"]*(?:\.csv|\.xlsx|/export|/download|template)[^"]*)"')
@@ -43,9 +45,27 @@ def _attrs(raw: str) -> dict[str, str]:
 Fields = list[tuple[str, str]]
 
 
-def post_forms(path: str, page: str) -> list[tuple[str, Fields, Fields, Fields]]:
+def plausible(name: str, kind: str | None) -> str:
+    """What a visitor would type into an empty field of that name: enough for most forms' success path."""
+    today = date.today()
+    if kind == "date" or re.search(r"(_on|date|_start|until)$", name):
+        return today.isoformat()
+    if name.endswith("_end"):
+        return today.replace(year=today.year + 2).isoformat()
+    if kind == "email" or "email" in name:
+        return "walker@example.com"
+    for pattern, value in ((r"rate|share|percent", "5"), (r"amount|fee|price|budget|base|sales|cost|target", "1000"),
+                           (r"months|installments|year|units|days|score|rank|number_of", "1"),
+                           (r"phone", "010-12345678"), (r"number|reference", "WALK-2026-001")):
+        if re.search(pattern, name):
+            return value
+    return "Walkthrough note"
+
+
+def post_forms(path: str, page: str) -> list[tuple[str, Fields, Fields, Fields, Fields]]:
     """Each POST form of a page: its action (the page itself when it names none), its fields as rendered, the same
-    with every text field empty, and with every text field holding a word that is no number, date or address."""
+    with every text field empty, with every text field holding a word that is no number, date or address, and with
+    every empty text field filled as a visitor would."""
     found = []
     for raw_attrs, body in FORM.findall(page):
         attrs = _attrs(raw_attrs)
@@ -55,6 +75,7 @@ def post_forms(path: str, page: str) -> list[tuple[str, Fields, Fields, Fields]]
         rendered: Fields = []
         emptied: Fields = []
         garbled: Fields = []
+        filled: Fields = []
         for raw in INPUT.findall(body):
             field = _attrs(raw)
             name, kind = field.get("name"), field.get("type")
@@ -63,6 +84,7 @@ def post_forms(path: str, page: str) -> list[tuple[str, Fields, Fields, Fields]]
             rendered.append((name, field.get("value", "on" if kind == "checkbox" else "")))
             emptied.append((name, "" if kind in TEXT_TYPES else rendered[-1][1]))
             garbled.append((name, "-1x" if kind in TEXT_TYPES and kind != "password" else rendered[-1][1]))
+            filled.append((name, rendered[-1][1] or (plausible(name, kind) if kind in TEXT_TYPES else "")))
         for raw, options in SELECT.findall(body):
             field = _attrs(raw)
             choices = [_attrs(option) for option in OPTION.findall(options)]
@@ -70,13 +92,16 @@ def post_forms(path: str, page: str) -> list[tuple[str, Fields, Fields, Fields]]
             for choice in chosen:
                 rendered.append((field.get("name", ""), choice.get("value", "")))
                 emptied.append(rendered[-1])
+                filled.append(rendered[-1])
                 garbled.append((rendered[-1][0], "bogus" if choice.get("value") else ""))
         for raw, text in TEXTAREA.findall(body):
             name = _attrs(raw).get("name", "")
             rendered.append((name, html.unescape(text).strip()))
             emptied.append((name, ""))
             garbled.append((name, "x" * 20001))
-        found.append((attrs["action"], rendered, emptied, garbled))
+            filled.append((name, rendered[-1][1] or plausible(name, "textarea")))
+        for action in [html.unescape(a) for a in FORMACTION.findall(body)] or [attrs["action"]]:  # one per button
+            found.append((action, rendered, emptied, garbled, filled))
     return found
 
 
@@ -89,6 +114,7 @@ class Walk:
         self.leaks: dict[str, list[str]] = {}
         self.errors: list[str] = []
         self.done: set[str] = set()
+        self.succeeded: set[str] = set()  # the kinds of form whose answer flashed a success
 
     def check(self, what: str, response) -> str:
         if response.status_code >= 500:
@@ -109,9 +135,13 @@ class Walk:
         self.check(f"GET {path}", response)
         return response
 
-    def post(self, path: str, data, what: str = ""):
+    def post(self, path: str, data: Fields | dict, what: str = ""):
+        if isinstance(data, dict):
+            data = [(k, v) for k, values in data.items() for v in (values if isinstance(values, list) else [values])]
         self.data += [value for _name, value in data if value]  # what the visitor typed comes back as typed
         response = self.client.post(path, data=MultiDict(data), follow_redirects=True)
+        if b"alert alert-success" in response.data:
+            self.succeeded.add(re.sub(r"\d+", "N", path))
         self.check(f"POST {path} {what}".strip(), response)
         return response
 
@@ -160,7 +190,7 @@ class Walk:
             response = self.client.get(path)
             if response.status_code != 200:
                 continue
-            for action, rendered, emptied, garbled in post_forms(path, response.get_data(as_text=True)):
+            for action, rendered, emptied, garbled, filled in post_forms(path, response.get_data(as_text=True)):
                 kind = re.sub(r"\d+", "N", action.split("?")[0])
                 if kind in done or LEAVES.search(action.split("?")[0]):
                     continue
@@ -170,6 +200,8 @@ class Walk:
                     self.post(action, emptied, f"(emptied, from {path})")
                 if garbled != rendered:
                     self.post(action, garbled, f"(garbled, from {path})")
+                if as_rendered and filled != rendered:
+                    self.post(action, filled, f"(filled in, from {path})")
                 if as_rendered:
                     self.post(action, rendered, f"(as rendered, from {path})")
         return len(done)
@@ -205,7 +237,6 @@ def test_each_role_acts_on_every_form_and_reads_the_answers_in_english(english_r
     for path in sorted(downloads):
         walk.download(path)
     acted = walk.act_on_every_form(pages)
-    print('STATS', role, len(pages), sorted(downloads), acted, sorted(walk.done))
     assert acted > 3
     assert walk.errors == []
     assert walk.leaks == {}, walk.report()
@@ -274,3 +305,63 @@ def test_signing_in_keeps_the_chosen_language_for_the_mail_written_while_away(ap
     other.post("/login", data={"email": company.email, "password": factories.PASSWORD})
     with app.app_context():
         assert db.session.get(User, company.id).locale == "en"
+
+
+def test_the_readme_steps_with_real_input_answer_in_english(english_ready, client, demo_world):
+    """Walkthrough steps 1, 2 and 4 with what their users type: each refusal names the field, each success reads
+    in English, and the next pages carry no Chinese outside the user data."""
+    from sqlalchemy import select
+
+    from marketplace.accounts.models import Organisation
+    from marketplace.demo import PUBLISH_ME
+    from marketplace.extensions import db
+    from marketplace.patents.models import Patent
+
+    with english_ready.app_context():
+        draft = db.session.scalar(select(Patent).where(Patent.application_number == PUBLISH_ME))
+        owner_id, draft_id = draft.owner_id, draft.id
+        published = db.session.scalar(select(Patent).where(Patent.owner_id == owner_id, Patent.state == "published",
+                                                           Patent.id != draft_id).order_by(Patent.id))
+        published_id, number = published.id, published.application_number
+        company_id = db.session.scalar(select(Organisation.id).where(Organisation.kind == "company")
+                                       .order_by(Organisation.id))
+    walk = Walk(english_ready, client, data_strings(english_ready, skip=("notifications",)))
+
+    # 1. University: publish the draft; import a list with a bad row.
+    sign_in_english(client, ROLES["university"], demo_world)
+    assert "success" in walk.post(f"/inventory/{draft_id}/publish", {}).get_data(as_text=True)
+    rows = f"Application number,Title\n{PUBLISH_ME},Power unit\n2019101836185,Wrong check digit\n"
+    response = client.post("/inventory/import", data={"file": (io.BytesIO(rows.encode()), "list.csv"),
+                                                      "mode": "valid_only"},
+                           content_type="multipart/form-data", follow_redirects=True)
+    text = walk.check("POST /inventory/import (a bad row)", response)
+    assert "Application number" in text and ">3<" in response.get_data(as_text=True).replace(" ", "")
+    client.post("/logout")
+
+    # 2. Company: a need refused then posted; contact the patentee (refused empty, then sent).
+    sign_in_english(client, ROLES["company"], demo_world)
+    text = walk.check("POST /needs/new (no title)", client.post("/needs/new", data={"title": "", "modes": ["gift"]}))
+    assert "This field is required" in text or "Required" in text
+    need = walk.post("/needs/new", {"title": "Battery recycling line", "description": "Recover lithium from cells",
+                                    "modes": ["transfer"], "keywords": "lithium, recycling", "budget_max": "500000"})
+    assert "Battery recycling line" in visible_text(need) and "View matching patents" in visible_text(need)
+    walk.get(f"/patents/{published_id}/contact")
+    text = walk.check("POST contact (empty)", client.post(f"/patents/{published_id}/contact", data={"body": ""}))
+    assert "Message" in text
+    thread = walk.post(f"/patents/{published_id}/contact", {"body": "We would like to license this patent."})
+    assert "We would like to license this patent." in visible_text(thread) and "/threads/" in thread.request.path
+    client.post("/logout")
+
+    # 4. Agency: a deal refused (no patent numbers, an unknown one), then prepared.
+    sign_in_english(client, ROLES["agency"], demo_world)
+    deal = {"mode": "transfer", "license_kind": "", "seller_id": str(owner_id), "buyer_id": str(company_id),
+            "amount": "300000", "contract_date": date.today().isoformat(), "status": "signed", "title": "Walk deal"}
+    text = walk.check("POST /deals/new (no patents)", client.post("/deals/new", data={**deal, "patent_numbers": ""}))
+    assert "Application numbers" in text or "application number" in text.lower()
+    text = walk.check("POST /deals/new (unknown patent)",
+                      client.post("/deals/new", data={**deal, "patent_numbers": "202410000000.0"}))
+    assert "patent_numbers" not in text
+    created = walk.post("/deals/new", {**deal, "patent_numbers": number})
+    assert "/deals/" in created.request.path and "Walk deal" in visible_text(created)
+    assert walk.errors == []
+    assert walk.leaks == {}, walk.report()
