@@ -150,6 +150,9 @@ class Walk:
         if response.status_code != 200 or response.mimetype == "text/html":
             self.check(f"GET {path}", response)
             return
+        disposition = response.headers.get("Content-Disposition", "")
+        if not re.fullmatch(r'attachment; filename="[a-z0-9]+(-[a-z0-9]+)*\.(csv|xlsx)"', disposition):
+            self.errors.append(f"{path}: not named as every export is ({disposition})")
         rows: list[list[str]] = []
         if response.mimetype.endswith("spreadsheetml.sheet"):
             book = load_workbook(io.BytesIO(response.data), read_only=True)
