@@ -223,7 +223,7 @@ def vocabulary_labels() -> dict[str, Any]:
 
 
 # werkzeug describes its errors in English; the platform says them in the visitor's language.
-HTTP_MESSAGES = {400: _l("请求无效"), 401: _l("请先登录"), 403: _l("无权进行此操作"), 404: _l("页面不存在"),
+HTTP_MESSAGES = {400: _l("请求无效"), 401: _l("请先登录"), 403: _l("无权进行此操作"), 404: _l("不存在"),
                  405: _l("此地址不接受这种请求方式"), 413: _l("请求体过大"), 429: _l("请求过于频繁，请稍后再试"),
                  503: _l("服务暂时不可用，请稍后再试")}
 

@@ -368,3 +368,45 @@ def test_the_readme_steps_with_real_input_answer_in_english(english_ready, clien
     assert "/deals/" in created.request.path and "Walk deal" in visible_text(created)
     assert walk.errors == []
     assert walk.leaks == {}, walk.report()
+
+
+@pytest.mark.parametrize("role", ["university", "company", "agency"])
+def test_api_refusals_of_every_write_read_in_english(english_ready, client, demo_world, role):
+    """Each write of the JSON API, sent empty and with wrong types by an English client: 4xx naming fields by label."""
+    from sqlalchemy import select
+
+    from marketplace.accounts import services as accounts
+    from marketplace.accounts.models import User
+    from marketplace.extensions import db
+
+    with english_ready.test_request_context():
+        user = db.session.scalar(select(User).where(User.email == ROLES[role]))
+        _token, raw = accounts.issue_api_token(user, "walk")
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {raw}", "Accept-Language": "en"}
+    walk = Walk(english_ready, client, data_strings(english_ready, skip=("notifications",)))
+    with english_ready.app_context():
+        rules = [(rule.rule, method) for rule in english_ready.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
+                 for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH"})]
+    assert len(rules) > 30
+    statuses = []
+    for rule, method in rules:
+        path = re.sub(r"<(?:int:)?[^>]+>", "1", rule)
+        for body in ({}, {"amount": "lots", "title": 7, "mode": "bogus", "date": "tomorrow", "patent_ids": "x"}):
+            response = client.open(path, method=method, json=body, headers=headers)
+            statuses.append(response.status_code)
+            walk.check(f"{method} {path} {sorted(body)}", response)
+    assert walk.errors == []
+    assert any(400 <= status < 500 for status in statuses)
+    assert walk.leaks == {}, walk.report()
+
+
+@pytest.mark.parametrize(("language", "expected"), [("zh", "不存在"), ("en", "Not found")])
+def test_the_servers_own_errors_speak_the_visitors_language(english_ready, client, language, expected):
+    """werkzeug's English descriptions (404, 405) never reach a Chinese page or API client."""
+    client.get(f"/lang/{language}")
+    for response in (client.get("/no-such-page"), client.post("/notices"),
+                     client.get("/api/v1/no-such-thing", headers={"Accept-Language": language})):
+        text = response.get_json()["message"] if response.is_json else visible_text(response)
+        assert "requested URL" not in text and "method is not allowed" not in text, text
+    assert expected in visible_text(client.get("/no-such-page"))
