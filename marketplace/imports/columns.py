@@ -20,6 +20,7 @@ from flask import has_request_context
 from flask_babel import get_locale
 
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.i18n import gettext as _
 
 HEADER_SCAN_ROWS = 10
 REQUIRED = ("application_number", "title")
@@ -210,8 +211,7 @@ def parse_price(value: Any, multiplier: Decimal, model_field: str = "price_min")
         return None, None
     match = _PRICE.match(text)
     if not match:
-        raise ValidationFailed.field(model_field, f"价格无法识别：{value}（示例：50万、10-20万、200000）/ "
-                                                  f"unreadable price {value} (e.g. 50万, 10-20万, 200000)")
+        raise ValidationFailed.field(model_field, _("价格无法识别：%(value)s（示例：50万、10-20万、200000）", value=value))
     high_unit = match["high_unit"]
     low = _scaled(match["low"], match["low_unit"] or high_unit, multiplier)
     high = _scaled(match["high"], high_unit, multiplier) if match["high"] else low

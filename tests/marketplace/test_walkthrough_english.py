@@ -410,3 +410,18 @@ def test_the_servers_own_errors_speak_the_visitors_language(english_ready, clien
         text = response.get_json()["message"] if response.is_json else visible_text(response)
         assert "requested URL" not in text and "method is not allowed" not in text, text
     assert expected in visible_text(client.get("/no-such-page"))
+
+
+def test_an_unreadable_price_is_explained_in_one_language(english_ready):
+    from flask import session
+
+    from marketplace.core.errors import ValidationFailed
+    from marketplace.imports.columns import parse_price
+
+    for locale, check in (("en", lambda text: not HAN.search(text) and "Unreadable price: lots" in text),
+                          ("zh", lambda text: "价格无法识别" in text and "price" not in text)):
+        with english_ready.test_request_context():
+            session["locale"] = locale
+            with pytest.raises(ValidationFailed) as refused:
+                parse_price("lots", 1)
+            assert check(refused.value.fields["price_min"]), refused.value.fields
