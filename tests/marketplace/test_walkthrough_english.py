@@ -425,3 +425,4 @@ def test_an_unreadable_price_is_explained_in_one_language(english_ready):
             with pytest.raises(ValidationFailed) as refused:
                 parse_price("lots", 1)
             assert check(refused.value.fields["price_min"]), refused.value.fields
+
