@@ -19,13 +19,13 @@ from werkzeug.routing import IntegerConverter, ValidationError
 
 from marketplace.core import sqlite, transaction
 from marketplace.core.errors import DomainError
+from marketplace.core.i18n import LOCALES
 from marketplace.core.inputs import INT_MAX, MAX_JSON_BYTES
 from marketplace.core.money import format_cny
 from marketplace.core.validation import FIELD_LABELS, field_message
 from marketplace.extensions import babel, db, login_manager
 
 log = logging.getLogger(__name__)
-LOCALES = ("zh", "en")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # No inline script anywhere (templates load static/js/*.js); inline style attributes are allowed.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -157,7 +157,7 @@ def init_app(app: Flask) -> None:
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]  # Allow, Retry-After …
         if is_api_request() or request.accept_mimetypes.best == "application/json":
             return jsonify(_http_error_body(error)), error.code, headers
-        return (render_template("error.html", status=error.code, message=error.description, fields={}),
+        return (render_template("error.html", status=error.code, message=http_message(error), fields={}),
                 error.code, headers)
 
     @app.errorhandler(OverflowError)
@@ -222,6 +222,20 @@ def vocabulary_labels() -> dict[str, Any]:
             "yes_no_label": lambda v: ("Yes" if english else "是") if str(v).lower() in ("true", "1") else ("No" if english else "否")}
 
 
+# werkzeug describes its errors in English; the platform says them in the visitor's language.
+HTTP_MESSAGES = {400: _l("请求无效"), 401: _l("请先登录"), 403: _l("无权进行此操作"), 404: _l("不存在"),
+                 405: _l("此地址不接受这种请求方式"), 413: _l("请求体过大"), 429: _l("请求过于频繁，请稍后再试"),
+                 503: _l("服务暂时不可用，请稍后再试")}
+
+
+def http_message(error: HTTPException) -> str:
+    """The error's message: a description the app gave (``abort(404, _("…"))``) as given, werkzeug's own default
+    replaced by the platform's words in the visitor's language."""
+    if error.description == type(error).description and error.code in HTTP_MESSAGES:
+        return str(HTTP_MESSAGES[error.code])
+    return str(error.description or error.name)
+
+
 def _http_error_body(error: HTTPException) -> dict[str, object]:
     """Flatten webargs/marshmallow messages into ``fields`` so every API error has one shape."""
     fields: dict[str, str] = {}
@@ -232,7 +246,7 @@ def _http_error_body(error: HTTPException) -> dict[str, object]:
     code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
             409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
             429: "too_many_requests", 503: "service_unavailable"}.get(error.code or 500, "error")
-    message = error.description or error.name
+    message = http_message(error)
     if fields:
         message = field_message(fields, _argument_labels())
     if error.code == 413:

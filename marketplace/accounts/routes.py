@@ -1,7 +1,7 @@
 """Pages: sign-in, registration, password reset, organisation profile, members, API tokens."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -26,6 +26,7 @@ def login():
             show_errors(form, error)
         else:
             login_user(user, remember=form.remember.data)
+            services.remember_locale(user, session.get("locale"))  # mail reaches them in the language they read
             flash(_("欢迎回来，%(name)s", name=user.name), "success")
             return redirect(safe_next(url_for("dashboard.index")))
     return render_template("accounts/login.html", form=form)

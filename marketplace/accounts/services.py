@@ -33,6 +33,7 @@ from marketplace.accounts.models import (
 from marketplace.core import transaction
 from marketplace.core.audit import diff, record_audit
 from marketplace.core.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from marketplace.core.i18n import LOCALES
 from marketplace.core.jobs import job
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
@@ -187,6 +188,13 @@ def authenticate(email: str, password: str, remote_addr: str) -> User:
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr))
     user.last_login_at = now
     return user
+
+
+def remember_locale(user: User, chosen: object) -> None:
+    """Keep the language a user chose before signing in (``/lang/…``) as theirs: e-mail and inbox entries written
+    for them while they are away are rendered in ``User.locale``."""
+    if chosen in LOCALES and user.locale != chosen:
+        user.locale = str(chosen)
 
 
 def _mail_unlock_link(user: User, remote_addr: str) -> None:

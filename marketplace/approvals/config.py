@@ -161,7 +161,7 @@ def save_workflow(user: User, raw: Mapping[str, Any]) -> Workflow:
     if days and not (contact["contact_phone"] or contact["contact_email"]):
         errors["contact_phone"] = _("公示须写明异议受理电话或邮箱")
     if errors:
-        raise ValidationFailed("；".join(errors.values()), errors)
+        raise ValidationFailed(str(_("；")).join(errors.values()), errors)
     workflow = db.session.scalar(select(Workflow).where(Workflow.organisation_id == organisation.id,
                                                         Workflow.act == act.value))
     created = workflow is None

@@ -75,7 +75,7 @@ def _objection_values(raw: Mapping[str, Any], default_name: str = "") -> dict[st
     if not text or len(text) > MAX_OBJECTION:
         errors["text"] = _("须写明异议内容（≤%(n)d字）", n=MAX_OBJECTION)
     if errors:
-        raise ValidationFailed("；".join(errors.values()), errors)
+        raise ValidationFailed(str(_("；")).join(errors.values()), errors)
     return {"name": name, "contact": contact, "text": text}
 
 

@@ -301,10 +301,10 @@ def decide(user: User, consent_id: int, approve: bool, comment: str = "") -> Con
     db.session.expire(proposal, ["consents"])  # read the other parties' decisions as committed under the lock
     db.session.refresh(consent)
     if proposal.status != ProposalStatus.PENDING:
-        raise Conflict(_("该事项%(status)s，不能再表示意见", status=proposal.status.label_zh),
+        raise Conflict(_("该事项%(status)s，不能再表示意见", status=proposal.status.label),
                        {"proposal": proposal.status.value})
     if consent.decision != Decision.PENDING:
-        raise Conflict(_("本机构已表示过意见（%(decision)s）", decision=consent.decision.label_zh),
+        raise Conflict(_("本机构已表示过意见（%(decision)s）", decision=consent.decision.label),
                        {"decision": consent.decision.value})
     if rules.version(subject) != proposal.terms_version:  # edits lapse proposals: only a stale read gets here
         raise Conflict(_("条款已修改（第 %(version)d 版），请按新版条款确认", version=rules.version(subject)),
@@ -312,7 +312,7 @@ def decide(user: User, consent_id: int, approve: bool, comment: str = "") -> Con
     if approve:
         refusals = gate_refusals(consent, subject)
         if refusals:
-            raise Conflict("；".join(refusals), {"internal_approval": "；".join(refusals)})
+            raise Conflict(str(_("；")).join(refusals), {"internal_approval": str(_("；")).join(refusals)})
         _record(consent, user, Decision.APPROVED, comment)
         _settle(proposal, subject, user)
     else:

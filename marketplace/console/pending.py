@@ -219,6 +219,6 @@ def sheet(pending: Pending) -> tuple[list[str], list[list[object]]]:
     headers = [_("日期"), _("方式"), _("编号"), _("名称"), _("转让方/许可方"), _("受让方/被许可方"), _("合同金额（元）"),
                _("已计入（元）"), _("未计入（元）"), _("原因")]
     rows: list[list[object]] = [[i.day.isoformat(), i.mode_label, i.id, i.title, i.holder, i.acquirer, i.amount,
-                                 i.counted, i.outstanding, "；".join(i.reason_labels)] for i in pending.items]
+                                 i.counted, i.outstanding, str(_("；")).join(i.reason_labels)] for i in pending.items]
     rows.append([_("合计"), pending.total, "", "", "", "", "", "", pending.outstanding, ""])
     return headers, rows

@@ -12,6 +12,9 @@ import flask_babel
 from flask import has_request_context
 
 
+LOCALES = ("zh", "en")  # the languages of the interface, Chinese first
+
+
 def gettext(message: str, **variables: Any) -> str:
     """``flask_babel.gettext`` in a request; the Chinese msgid, formatted, anywhere else."""
     if has_request_context():

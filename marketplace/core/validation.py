@@ -68,6 +68,7 @@ FIELD_LABELS = {
     "description": _l("说明"),
     "discount_rate": _l("年折现率（%）"),
     "email": _l("邮箱"),
+    "email_mode": _l("邮件通知"),
     "equity_percent": _l("作价入股比例"),
     "evaluation_report": _l("专利权评价报告"),
     "events_count": _l("供需对接活动场次"),

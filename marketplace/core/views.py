@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from marketplace.core import transaction
 from marketplace.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from marketplace.core.i18n import gettext as _
+from marketplace.core.validation import FIELD_LABELS, field_message
 
 
 def show_errors(form: FlaskForm | None, error: DomainError) -> None:
@@ -28,7 +29,17 @@ def show_errors(form: FlaskForm | None, error: DomainError) -> None:
             field.errors = [*list(field.errors or []), reason]
             named.append(_("%(label)s：%(reason)s", label=field.label.text, reason=reason))
     # The flash names each field by its label, never by its internal name (``patent_numbers: …``).
-    flash(_("；").join(named) if named and len(named) == len(error.fields) else error.message, "danger")
+    if named and len(named) == len(error.fields):
+        message = str(_("；")).join(named)
+    elif error.fields and error.message == "; ".join(f"{k}: {v}" for k, v in error.fields.items()):
+        message = field_message(error.fields, {**FIELD_LABELS, **_form_labels(form)})  # ValidationFailed.field's
+    else:
+        message = error.message
+    flash(message, "danger")
+
+
+def _form_labels(form: FlaskForm | None) -> dict[str, str]:
+    return {field.name: field.label.text for field in form} if form is not None else {}
 
 
 def act_and_redirect(action: Callable[[], Any], done: str, target: str, form: FlaskForm | None = None) -> Any:

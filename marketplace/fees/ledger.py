@@ -88,7 +88,7 @@ def _terms_for(patents: list[Patent]) -> dict[int, PatentTerms]:
             if not co_owners:
                 kind = rules.SINGLE
             elif missing:
-                refused = "、".join(missing)
+                refused = str(_("、")).join(missing)
             else:
                 kind = rules.JOINT
         found[patent.id] = PatentTerms(kind, refused, tuple(licenses.get(patent.id, ())))

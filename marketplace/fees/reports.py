@@ -183,7 +183,7 @@ def explain(line: Mapping[str, Any]) -> str:
 
 
 def explanation(row: AnnualFee) -> str:
-    return "；".join(explain(line) for line in row.lines or [])
+    return str(_("；")).join(explain(line) for line in row.lines or [])
 
 
 def status_text(row_state: str, due: date, grace_end: date, today: date) -> str:
@@ -217,4 +217,4 @@ def export_rows(user: User, period: Period, today: date) -> Iterator[list[Any]]:
          lines) in db.session.execute(stmt):
         yield [number, title, str(TYPE_NAMES.get(str(kind), kind)), grade or "", year, due, grace, standard, amount,
                status_text(state, due, grace, today), paid_on or "", surcharge, paid,
-               "；".join(explain(line) for line in lines or [])]
+               str(_("；")).join(explain(line) for line in lines or [])]

@@ -154,7 +154,7 @@ def save_label(user: User, raw: Mapping[str, Any], label_id: int | None = None) 
     if label_id is None and len(labels) >= MAX_LABELS:
         errors["name"] = _("最多 %(n)d 个分级标签", n=MAX_LABELS)
     if errors:
-        raise ValidationFailed("；".join(errors.values()), errors)
+        raise ValidationFailed(str(_("；")).join(errors.values()), errors)
     if label_id is None:
         label = GradeLabel(organisation_id=organisation.id, name=name, position=len(labels) + 1)
         db.session.add(label)
@@ -245,7 +245,7 @@ def set_label_names(user: User, organisation: Organisation, names: Sequence[str]
     used = [label.name for label in dropped if _graded(organisation, label.name)]
     if used:
         raise ValidationFailed.field("grade_labels", _("分级 %(labels)s 仍有专利在用，请在分级标准页面改名或合并",
-                                                       labels="、".join(used)))
+                                                       labels=str(_("、")).join(used)))
     for label in dropped:
         db.session.delete(label)
     db.session.flush()
@@ -340,7 +340,7 @@ def grade_patents(user: User, rows: Iterable[Mapping[str, Any]], *, note: str = 
                 errors[f"rows[{index}].grade"] = _("分级 %(grade)s 不在本机构的分级标签中", grade=wanted)
         plans.append((patent, scores, label, change))
     if errors:
-        raise ValidationFailed("；".join(list(errors.values())[:5]), errors)
+        raise ValidationFailed(str(_("；")).join(list(errors.values())[:5]), errors)
     for patent, scores, label, change in plans:
         _apply_scores(user, organisation, patent, scores, label, change, note)
     return [plan[0] for plan in plans]

@@ -16,7 +16,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import has_request_context
+from flask_babel import get_locale
+
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.i18n import gettext as _
 
 HEADER_SCAN_ROWS = 10
 REQUIRED = ("application_number", "title")
@@ -57,7 +61,8 @@ DATE_TARGETS = {"application_date", "publication_date", "grant_date"}
 PRICE_TARGETS = {"price", "price_min", "price_max"}
 
 _PUNCTUATION = re.compile(r"[\s()\[\]【】{}<>《》_\-.,:;'\"*/\\?？#]")
-_UNIT = re.compile(r"[(\[/]\s*(万元|万|元|rmb|cny|yuan)\s*[)\]]?\s*$", re.IGNORECASE)
+_UNIT = re.compile(r"[(\[/]\s*(万元|万|元|10,?000 cny|rmb|cny|yuan)\s*[)\]]?\s*$", re.IGNORECASE)
+_TEN_THOUSAND_UNITS = ("万元", "万", "10,000 cny", "10000 cny")
 _WAN = Decimal(10000)
 _NUMBER = r"\d+(?:\.\d+)?"
 _PRICE = re.compile(rf"^(?P<low>{_NUMBER})(?P<low_unit>万元|万|元)?"
@@ -71,6 +76,11 @@ def header_key(text: object) -> str:
     """The comparable form of a header: NFKC-folded, BOM, spaces and punctuation removed, lower-case."""
     folded = unicodedata.normalize("NFKC", str(text or "")).replace("\ufeff", "")
     return _PUNCTUATION.sub("", folded).lower()
+
+
+def reads_english() -> bool:
+    """Whether the visitor reads English (a job or the CLI writes Chinese, the platform's first language)."""
+    return has_request_context() and str(get_locale()) == "en"
 
 
 @dataclass(frozen=True)
@@ -88,10 +98,25 @@ class Layout:
         return {header_key(alias): target for target, aliases in self.aliases.items() for alias in aliases}
 
     def first_alias(self, target: str) -> str:
+        """A column's name in the layout's own language (an authority's format keeps its Chinese headers)."""
         return self.aliases[target][0]
+
+    def column_name(self, target: str, english: bool | None = None) -> str:
+        """The name a template or a message gives a column: its first Chinese alias, or its first English one
+        (by default in the visitor's language)."""
+        if english is None:
+            english = reads_english()
+        aliases = self.aliases[target]
+        alias = next((a for a in aliases if a.isascii() and not a.isupper()), None) if english else None
+        return alias[0].upper() + alias[1:] if alias else aliases[0]
 
 
 INVENTORY = Layout(ALIASES, REQUIRED)
+
+
+def column_name(target: str, english: bool | None = None) -> str:
+    """An inventory column's name (``Layout.column_name``)."""
+    return INVENTORY.column_name(target, english)
 
 
 @dataclass(frozen=True)
@@ -209,8 +234,7 @@ def parse_price(value: Any, multiplier: Decimal, model_field: str = "price_min")
         return None, None
     match = _PRICE.match(text)
     if not match:
-        raise ValidationFailed.field(model_field, f"价格无法识别：{value}（示例：50万、10-20万、200000）/ "
-                                                  f"unreadable price {value} (e.g. 50万, 10-20万, 200000)")
+        raise ValidationFailed.field(model_field, _("价格无法识别：%(value)s（示例：50万、10-20万、200000）", value=value))
     high_unit = match["high_unit"]
     low = _scaled(match["low"], match["low_unit"] or high_unit, multiplier)
     high = _scaled(match["high"], high_unit, multiplier) if match["high"] else low
@@ -232,7 +256,7 @@ def _column(index: int, header: object, layout: Layout) -> Column | None:
         target = layout.target_of(text)
     if target is None:
         return None
-    if unit and target in PRICE_TARGETS and unit.group(1) in ("万元", "万"):
+    if unit and target in PRICE_TARGETS and unit.group(1).lower() in _TEN_THOUSAND_UNITS:
         multiplier = _WAN
     return Column(index, str(header).strip().replace("\ufeff", ""), target, multiplier)
 

@@ -157,10 +157,10 @@ def _first_table(sheets: Iterable[Iterator[Row]], layout: Layout) -> Table:
         if best is None or len(header.targets) > len(best.targets):
             best = header
     if best is None:
-        expected = "、".join(layout.first_alias(target) for target in layout.required)
+        expected = str(_("、")).join(layout.column_name(target) for target in layout.required)
         raise UnreadableFile(_("前 %(n)d 行中没有可识别的表头（至少需要 %(columns)s 列）",
                                n=HEADER_SCAN_ROWS, columns=expected))
-    names = "、".join(layout.first_alias(target) for target in best.missing)
+    names = str(_("、")).join(layout.column_name(target) for target in best.missing)
     raise UnreadableFile(_("缺少必需的列：%(names)s（表头在第 %(row)d 行）", names=names, row=best.header_row),
                          {"columns": names})
 

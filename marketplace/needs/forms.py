@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.needs.models import Need
 from marketplace.needs.services import LABELS, MAX_DESCRIPTION, MAX_TITLE
-from marketplace.patents.vocab import MODE_LABELS
+from marketplace.patents.vocab import INVALID_CHOICES, MODE_LABELS
 from marketplace.segments.taxonomy import Taxonomy
 
 
@@ -53,6 +53,9 @@ class CheckboxListField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, invalid_choice_message=INVALID_CHOICES, **kwargs)
 
 
 class NeedForm(FlaskForm):

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from marketplace.patents.models import Patent
 from marketplace.patents.queries import PatentFilters
 from marketplace.patents.vocab import (
-    MATURITY_LABELS, MODE_LABELS, STATE_LABELS, STATUS_LABELS, TYPE_LABELS, LegalStatus,
+    INVALID_CHOICES, MATURITY_LABELS, MODE_LABELS, STATE_LABELS, STATUS_LABELS, TYPE_LABELS, LegalStatus,
 )
 from marketplace.segments.taxonomy import Taxonomy
 
@@ -55,6 +55,9 @@ class CheckboxesField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, invalid_choice_message=INVALID_CHOICES, **kwargs)
 
 
 class PatentFilterForm(FlaskForm):
@@ -122,7 +125,7 @@ class PatentForm(FlaskForm):
     evaluation_report = SelectField(_l("专利权评价报告"), choices=EVALUATION_CHOICES, default="")
     grade = SelectField(_l("分级"), default="")
     tags = StringField(_l("标签"), validators=[Optional()])
-    segments = SelectMultipleField(_l("产业领域"))
+    segments = SelectMultipleField(_l("产业领域"), invalid_choice_message=INVALID_CHOICES)
     modes = CheckboxesField(_l("转化方式"), choices=_choices(MODE_LABELS))
     maturity = SelectField(_l("成熟度"), choices=_choices(MATURITY_LABELS, _l("未填写")), default="")
     price_min = StringField(_l("最低价格（元）"), validators=[Optional()])
@@ -161,7 +164,7 @@ class BulkEditForm(FlaskForm):
     all_matching = BooleanField(_l("应用于全部符合当前筛选的专利"))
     grade = SelectField(_l("分级"), default="")
     tags = StringField(_l("标签"), validators=[Optional(), Length(max=500)])
-    segments = SelectMultipleField(_l("产业领域"))
+    segments = SelectMultipleField(_l("产业领域"), invalid_choice_message=INVALID_CHOICES)
     modes = CheckboxesField(_l("转化方式"), choices=_choices(MODE_LABELS))
     maturity = SelectField(_l("成熟度"), choices=_choices(MATURITY_LABELS, _l("清空")), default="")
 

@@ -149,6 +149,10 @@ MATURITY_LABELS = lazy_labels(Maturity, {
     Maturity.RESEARCH: _l("正在研发"), Maturity.LAB: _l("通过小试"), Maturity.PILOT: _l("通过中试"),
     Maturity.SAMPLE: _l("已有样品"), Maturity.MASS_PRODUCTION: _l("可以量产"),
     **{m: m.label_zh for m in Maturity if m.value.startswith("trl")}})
+# WTForms' own message for a value outside a multiple choice is untranslated in its Chinese catalog (fuzzy):
+# the platform's choice fields say it in the visitor's language.
+INVALID_CHOICES = _l("“%(value)s”不是可选项")
+
 MODE_LABELS = lazy_labels(TransformationMode, {
     TransformationMode.TRANSFER: _l("转让"), TransformationMode.LICENSE: _l("许可"),
     TransformationMode.OPEN_LICENSE: _l("开放许可"), TransformationMode.EQUITY: _l("作价入股")})

@@ -180,7 +180,7 @@ def post_message(user: User, match_id: int, body: str) -> Message:
     if not text:
         raise ValidationFailed.field("body", _("必填"))
     if len(text) > MAX_MESSAGE:
-        raise ValidationFailed.field("body", f"最多 {MAX_MESSAGE} 字（现 {len(text)} 字）/ at most {MAX_MESSAGE} characters")
+        raise ValidationFailed.field("body", _("最多 %(n)d 字（现 %(count)d 字）", n=MAX_MESSAGE, count=len(text)))
     thread = ensure_thread(match)
     message = Message(thread_id=thread.id, organisation_id=user.organisation_id, user_id=user.id, body=text)
     db.session.add(message)

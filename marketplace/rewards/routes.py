@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from marketplace.core.dates import local_today
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.spreadsheets import XLSX_MIMETYPE, to_xlsx
+from marketplace.core.spreadsheets import XLSX_MIMETYPE, attachment, to_xlsx
 from marketplace.core.views import act_and_redirect
 from marketplace.rewards import forms, report, services
 
@@ -101,7 +101,7 @@ def finance_export():
     found = services.overview(current_user, _year())
     headers, rows = services.finance_rows(found)
     return Response(to_xlsx([(_("发明人奖酬"), headers, rows)]), mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f"attachment; filename=rewards-{found.year}.xlsx"})
+                    headers=attachment("rewards", found.year, fmt="xlsx"))
 
 
 @bp.get("/office/report")
@@ -116,4 +116,4 @@ def authority_report():
 def authority_report_export():
     found = report.authority_report(current_user, _year())
     return Response(to_xlsx(report.report_sheets(found)), mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f"attachment; filename=report-{found.year}.xlsx"})
+                    headers=attachment("report", found.year, fmt="xlsx"))

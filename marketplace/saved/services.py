@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as reader_gettext
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
@@ -163,8 +165,10 @@ def send_alerts(now: datetime | None = None) -> int:
             continue
         titles = dict(db.session.execute(select(Patent.id, Patent.title).where(Patent.id.in_(fresh[:ALERT_TITLES]))).all())
         lines = "\n".join(f"- {titles[i]}" for i in fresh[:ALERT_TITLES] if i in titles)
-        queue_mail(owner.email, _("[专利供需对接平台] 保存的检索「%(name)s」有 %(n)d 条新结果", name=saved.name, n=len(fresh)),
-                   f"{lines}\n\n{base}/saved-searches")
+        with force_locale(owner.locale or "zh"):  # the owner's language, wherever the job runs
+            subject = reader_gettext("[专利供需对接平台] 保存的检索「%(name)s」有 %(n)d 条新结果", name=saved.name,
+                                     n=len(fresh))
+        queue_mail(owner.email, subject, f"{lines}\n\n{base}/saved-searches")
         saved.notified_at = now
         sent += 1
     db.session.flush()

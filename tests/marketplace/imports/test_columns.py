@@ -58,6 +58,12 @@ def test_price_unit_in_header_scales_bare_numbers():
     assert (raw["price_min"], raw["price_max"], errors) == ("100000", "200000", {})
 
 
+@pytest.mark.parametrize(("header", "multiplier"), [("Price (10,000 CNY)", 10000), ("price (10000 cny)", 10000),
+                                                    ("Price (CNY)", 1), ("Price", 1)])
+def test_the_english_templates_price_header_counts_in_ten_thousands(header, multiplier):
+    assert map_header(1, ["Application number", "Title", header]).columns[2].multiplier == Decimal(multiplier)
+
+
 def test_header_is_found_below_title_rows():
     rows = [(1, ["高校专利清单", None]), (2, ["导出时间：2024-05-01"]), (3, []), (4, ["序号", "申请号", "名称"]),
             (5, ["1", "201710601862.3", "一种装置"])]

@@ -96,6 +96,10 @@ def test_bad_feedback_and_messages_change_nothing(client, app, pushed_match, com
     assert bad_reason.status_code == 422 and "reason" in bad_reason.json["fields"]
     long = client.post(f"/api/v1/matches/{match_id}/messages", json={"body": "锂" * 5001}, headers=headers)
     assert long.status_code == 422 and "body" in long.json["fields"]
+    assert "最多 5000 字（现 5001 字）" in long.json["message"] and "characters" not in long.json["message"]
+    english = client.post(f"/api/v1/matches/{match_id}/messages", json={"body": "x" * 5001},
+                          headers={**headers, "Accept-Language": "en"})
+    assert "At most 5000 characters (now 5001)" in english.json["message"] and "字" not in english.json["message"]
     assert client.get(f"/api/v1/matches/{match_id}/messages", headers=token_for(other_university)).status_code == 404
     assert count(app, MatchFeedback) == 0 and count(app, Message) == 0
     with app.app_context():

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from marketplace.core import transaction
+from marketplace.extensions import db
 from marketplace.core.models import utcnow
 from tests import factories
 
@@ -129,3 +130,11 @@ def test_alerts_mail_the_owner_once_a_day_and_run_without_redis(app, client, com
     with app.test_request_context():
         assert services.send_alerts(utcnow() + timedelta(days=1, minutes=1)) == 1
         transaction.rollback()
+    with app.app_context():  # a reader of English gets the alert in English, although the job runs without a request
+        from marketplace.accounts.models import User
+        db.session.get(User, company.id).locale = "en"
+        db.session.commit()
+    publish(4)
+    with app.app_context():
+        assert services.send_alerts(utcnow() + timedelta(days=1, minutes=1)) == 1
+        assert sent[-1][1].startswith("[Patent Matchmaking Platform]") and "电池" in sent[-1][1]
