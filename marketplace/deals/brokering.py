@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
+from marketplace.accounts.permissions import get_visible
 from marketplace.agencies.access import authorised_clause, is_authorised
 from marketplace.agencies.models import AgencyPermission
 from marketplace.consents import services as consents
@@ -115,13 +116,16 @@ def panel(user: User, thread_id: int) -> list[MemberRow]:
     return rows
 
 
+def _request_readers(member: ThreadMember) -> tuple[int | None, ...]:
+    """Who may follow a join request: the thread's parties and the agency asking."""
+    thread = db.session.get(MessageThread, member.thread_id)
+    return (*thread_parties(thread), member.organisation_id) if thread is not None else ()
+
+
 def member_thread(user: User, member_id: int) -> int:
     """The thread a join request is about, for its parties and the agency (where a consent's page leads)."""
-    member = db.session.get(ThreadMember, member_id)
-    thread = db.session.get(MessageThread, member.thread_id) if member is not None else None
-    if thread is None or user.organisation_id not in (*thread_parties(thread), member.organisation_id):
-        raise NotFound(_("对话不存在"))
-    return thread.id
+    member = get_visible(user, ThreadMember, member_id, _request_readers, _("对话不存在"), admins=False)
+    return member.thread_id
 
 
 def view_of(thread: MessageThread, member: ThreadMember | None = None) -> ThreadView:
@@ -134,10 +138,10 @@ def view_of(thread: MessageThread, member: ThreadMember | None = None) -> Thread
 def joinable(user: User, thread_id: int) -> ThreadView:
     """The thread as a brokering agency sees it before joining (404 for anyone who does not broker it)."""
     organisation = user.organisation if user is not None and user.is_authenticated else None
-    thread = db.session.get(MessageThread, thread_id)
-    if (thread is None or organisation is None or organisation.kind != OrganisationKind.AGENCY
-            or not brokers(organisation.id, thread)):
+    if organisation is None or organisation.kind != OrganisationKind.AGENCY:
         raise NotFound(_("对话不存在"))
+    thread = get_visible(user, MessageThread, thread_id, lambda _thread: (), _("对话不存在"),
+                         also=lambda found: brokers(organisation.id, found), admins=False)
     return view_of(thread, member_of(thread.id, organisation.id))
 
 
@@ -155,8 +159,9 @@ def brokered_threads(user: User) -> list[ThreadView]:
                    MessageThread.id.in_(select(ThreadMember.thread_id)
                                         .where(ThreadMember.organisation_id == agency.id))))
         .order_by(MessageThread.id.desc()).limit(MAX_LISTED)).scalars()
-    return [view_of(thread, member_of(thread.id, agency.id))
-            for thread in (db.session.get(MessageThread, thread_id) for thread_id in rows) if thread is not None]
+    threads = db.session.scalars(select(MessageThread).where(MessageThread.id.in_(list(rows)))
+                                 .order_by(MessageThread.id.desc()))
+    return [view_of(thread, member_of(thread.id, agency.id)) for thread in threads]
 
 
 def request_to_join(user: User, thread_id: int) -> ThreadMember:
@@ -181,14 +186,11 @@ def request_to_join(user: User, thread_id: int) -> ThreadMember:
 
 def remove(user: User, thread_id: int, agency_id: int) -> ThreadMember:
     """A party removes the agency from the thread (or withdraws its request), or the agency leaves."""
-    thread = db.session.get(MessageThread, thread_id)
-    organisation_id = user.organisation_id if user is not None and user.is_authenticated else None
-    if thread is None or organisation_id is None:
-        raise NotFound(_("对话不存在"))
+    thread = get_visible(user, MessageThread, thread_id, lambda found: (*thread_parties(found), agency_id),
+                         _("对话不存在"), admins=False)
+    organisation_id = user.organisation_id
     parties = thread_parties(thread)
     member = member_of(thread_id, agency_id)
-    if organisation_id not in parties and organisation_id != agency_id:
-        raise NotFound(_("对话不存在"))
     if member is None or member.status not in (ThreadMemberStatus.ACTIVE, ThreadMemberStatus.REQUESTED):
         raise NotFound(_("该运营机构不在对话中"))
     member = lock_row(ThreadMember, member.id, _("该运营机构不在对话中"))

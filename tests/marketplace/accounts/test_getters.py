@@ -21,7 +21,6 @@ NOT_GETTERS = {
     "fees/ledger.py:set_reduction_status": "the user's own organisation's status, keyed by its id",
     "grading/services.py:_apply_scores": "the grade row of a patent the caller already checked, by its id",
     "patents/co_owners.py:link_co_owner": "the organisation named as co-owner, by id in the input",
-    "push/contact.py:get_thread": "the thread goes through get_visible; then its patent is read for the page",
     "push/services.py:email_mode": "the user's own preference, keyed by the user's id",
     "push/services.py:set_email_mode": "the user's own preference, keyed by the user's id",
     "saved/services.py:get_saved": "the user's own saved search, keyed by the user's id (not an organisation's)",
