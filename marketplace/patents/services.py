@@ -280,11 +280,24 @@ def update_patent(user: User, patent_id: int, raw: Mapping[str, Any]) -> Patent:
     return patent
 
 
+def _kept_records(patent_id: int) -> list[str]:
+    """The tables whose rows refer to the patent and outlive it (deals, pledges, licenses, ownership changes):
+    found from the foreign keys themselves, so a new kind of record is covered without a list to keep."""
+    patent_id_column = Patent.__table__.c.id
+    return [table.name for table in db.metadata.sorted_tables for key in table.foreign_keys
+            if key.column is patent_id_column and key.ondelete is None
+            and db.session.scalar(select(key.parent).where(key.parent == patent_id).limit(1)) is not None]
+
+
 def delete_patent(user: User, patent_id: int) -> None:
-    """Drafts can be deleted; a published patent must be unpublished first (deals may reference it)."""
+    """Drafts can be deleted; a published patent must be unpublished first, and one with deals, pledges, licenses
+    or ownership changes is kept (it stays a draft: those records name it)."""
     patent = get_patent_for_owner(user, patent_id)
     if patent.is_published:
         raise Conflict(_("请先下架再删除"))
+    if kept := _kept_records(patent.id):
+        raise Conflict(_("该专利已有交易、质押、许可或权属变更记录，不能删除；可保持下架"),
+                       {"records": ", ".join(kept)})
     record_audit("patent.deleted", "patent", patent.id, {"application_number": patent.application_number},
                  actor=user, organisation_id=patent.owner_id)
     record_change("patent", patent.id, "deleted")

@@ -122,6 +122,24 @@ def test_only_drafts_are_deleted(ctx, university):
     assert ref.load() is None
 
 
+def test_a_patent_a_deal_names_is_kept(ctx, university, company):
+    """A draft with a deal (here an unpublished one the university sold) is not deleted: the deal would lose
+    its patent (SQLite enforces no foreign keys; PostgreSQL answered a 500)."""
+    from marketplace.core import transaction
+    from marketplace.deals import services as deals
+
+    patent = factories.make_granted_patent(university)
+    deals.record_deal(university.load(), {"mode": "transfer", "seller_id": university.organisation_id,
+                                          "buyer_id": company.organisation_id, "patent_ids": [patent.id],
+                                          "amount": "1200000.00", "contract_date": "2026-01-15"})
+    services.set_published(university.load(), [patent.id], False)
+    transaction.commit()
+    with pytest.raises(Conflict) as caught:
+        services.delete_patent(university.load(), patent.id)
+    assert "deal_patents" in caught.value.fields["records"]
+    assert db.session.get(type(patent.load()), patent.id) is not None
+
+
 @pytest.mark.parametrize("number, declared, implied_label, declared_label", [
     ("202223220665.2", "invention", "实用新型", "发明"),
     ("201710601862.3", "design", "发明", "外观设计"),
