@@ -17,6 +17,12 @@ def local_today() -> date:
     return datetime.now(CHINA).date()
 
 
+def local_date(moment: datetime) -> date:
+    """The Beijing date of a stored moment (naive UTC, ``core.models.utcnow``): at 16:30 UTC it is already tomorrow."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
+    return aware.astimezone(CHINA).date()
+
+
 YEARS = (1985, 2200)  # the Patent Law's first year … the furthest a term, a ledger or a statement reaches
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from marketplace.core.dates import parse_date
+from marketplace.core.dates import local_date, parse_date
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import parse_money
 from marketplace.core.text import require_plain
@@ -136,7 +136,7 @@ def check_mode_fields(deal: Deal, patents: Iterable[Patent], today: date,
         if held is None:
             errors["auction_date"] = _("拍卖须填写拍卖日")
         else:
-            listed = [p.published_at.date() for p in patents if p.published_at is not None]
+            listed = [local_date(p.published_at) for p in patents if p.published_at is not None]
             if held > today:
                 errors["auction_date"] = _("拍卖成交后才能录入，拍卖日不能晚于今天")
             elif listed and held < min(listed):

@@ -40,3 +40,14 @@ def test_blank_and_required_dates():
     assert "held_on" in caught.value.fields
     with pytest.raises(ValidationFailed):
         parse_date("2021-02-30", "d")
+
+
+def test_a_stored_moment_falls_on_its_beijing_date():
+    """Stored moments are naive UTC; a legal date compared with one must be Beijing's (16:30 UTC is tomorrow)."""
+    from datetime import date, datetime, timezone
+
+    from marketplace.core.dates import local_date
+
+    assert local_date(datetime(2026, 12, 2, 15, 59)) == date(2026, 12, 2)
+    assert local_date(datetime(2026, 12, 2, 16, 30)) == date(2026, 12, 3)
+    assert local_date(datetime(2026, 12, 2, 16, 30, tzinfo=timezone.utc)) == date(2026, 12, 3)
