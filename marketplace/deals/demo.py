@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.consents.demo import approve_as
-from marketplace.core.dates import local_today
+from marketplace.core.dates import local_date, local_today
 from marketplace.deals import services as deals
 from marketplace.extensions import db
 from marketplace.fees.demo import _unused
@@ -43,7 +43,7 @@ def seed_deal_modes_story(users: dict[str, User]) -> dict[str, Any]:
     if len(auctioned) < 1 or len(entrusted) < 2:
         return {}
     patent = auctioned[0]
-    held = max(today - timedelta(days=20), patent.published_at.date() if patent.published_at else today)
+    held = max(today - timedelta(days=20), local_date(patent.published_at) if patent.published_at else today)
     auction = deals.record_deal(users["agency"], {
         "mode": "auction", "seller_id": users["inst"].organisation_id, "buyer_id": users["comp4"].organisation_id,
         "patent_ids": [patent.id], "amount": "260000.00", "reserve_price": "200000.00",
