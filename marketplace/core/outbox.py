@@ -30,7 +30,7 @@ from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, sel
 
 from marketplace.core.bulk import insert_rows
 from marketplace.core import mail
-from marketplace.core.jobs import is_lock_conflict, job_logger, jobs
+from marketplace.core.jobs import is_lock_conflict, job_logger
 from marketplace.core.models import OutboxEvent, utcnow
 from marketplace.core.sqlite import write_intent
 from marketplace.extensions import db
@@ -251,10 +251,9 @@ def drain(consumer_name: str, batch_size: int = 500, max_batches: int | None = N
                 _catch_up(outbox, consumer, events)
                 consumer.handle(events)
                 db.session.commit()  # what the handler wrote, before the mark (a separate, short write)
-            for message in mail.take_queued_mail():  # what it mailed (inbox entries) leaves once they exist
-                jobs().enqueue(mail.deliver_mail, *message)
+            mail.send_queued_mail()  # what it mailed (inbox entries) leaves once they exist
         except Exception as exc:
-            mail.take_queued_mail()  # nobody hears of what was rolled back
+            mail.discard_queued_mail()  # nobody hears of what was rolled back
             db.session.rollback()
             transient = is_lock_conflict(exc) and conflicts < TRANSIENT_RETRIES
             _record_failure(outbox, ids, exc, counts=not transient)

@@ -35,20 +35,18 @@ def commit() -> None:
         rollback()  # nothing the failed unit of work asked for runs
         raise
     touched = outbox.take_touched_consumers()
-    messages = mail.take_queued_mail()
     later = db.session.info.pop(_SESSION_KEY, [])
+    mail.send_queued_mail()  # before the drains: one run in this thread (sync jobs) is a unit of work of its own
     runner = jobs()
     for consumer in touched:  # pipeline order: search before push
         runner.enqueue(drain_outbox, consumer)
-    for message in messages:
-        runner.enqueue(mail.deliver_mail, *message)
     for func, args in later:
         runner.enqueue(func, *args)
 
 
 def rollback() -> None:
     outbox.take_touched_consumers()
-    mail.take_queued_mail()
+    mail.discard_queued_mail()
     db.session.info.pop(_SESSION_KEY, None)
     db.session.rollback()
 
