@@ -6,7 +6,8 @@ and platform admins record announcements as public facts shown on the patent's p
 """
 from __future__ import annotations
 
-from flask import jsonify
+from functools import partial
+
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
@@ -14,27 +15,17 @@ from marshmallow import Schema, fields, validate
 from marketplace.api.common import ErrorSchema, Money, api_user
 from marketplace.cnipa import services
 from marketplace.cnipa.layout import fee_text
-from marketplace.imports.api import ImportProgress, ImportReport, ImportRejectedSchema
-from marketplace.imports.models import ImportMode
-from marketplace.imports.reader import stream_size
-from marketplace.imports.services import background_threshold, progress_of
+from marketplace.imports.api import ImportModeOption, ImportProgress, ImportReport, ImportRejectedSchema, import_upload
 
 blp = Blueprint("cnipa_api", __name__, url_prefix="/cnipa",
                 description="开放许可公告导入导出 / CNIPA open-license announcements in and out")
-
-
-class AnnouncementImportOptions(Schema):
-    mode = fields.String(load_default=ImportMode.VALID_ONLY.value,
-                         validate=validate.OneOf([mode.value for mode in ImportMode]),
-                         metadata={"description": "valid_only: apply good rows, report bad ones; "
-                                                  "all_or_nothing: any bad row → nothing written (422)"})
 
 
 class AnnouncementFile(Schema):
     file = Upload(required=True, metadata={"description": ".xlsx or .csv (UTF-8 or GBK) announcement list"})
 
 
-class AnnouncementUpload(AnnouncementImportOptions, AnnouncementFile):
+class AnnouncementUpload(ImportModeOption, AnnouncementFile):
     """The multipart body as documented; webargs reads form and files separately."""
 
 
@@ -84,7 +75,7 @@ class DeclarationRow(Schema):
 
 
 @blp.post("/announcements/import")
-@blp.arguments(AnnouncementImportOptions, location="form")
+@blp.arguments(ImportModeOption, location="form")
 @blp.arguments(AnnouncementFile, location="files")
 @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": AnnouncementUpload}}})
 @blp.response(200, AnnouncementReport)
@@ -96,12 +87,9 @@ class DeclarationRow(Schema):
 def import_announcements(options: dict, files: dict):
     """Import an announcement list: every row's outcome (created, updated, unchanged, conflict, recorded,
     not_yours, not_on_platform) and every bad cell with its reason."""
-    upload = files["file"]
-    if stream_size(upload.stream) > background_threshold():
-        batch = services.start_import(api_user(), upload.filename, upload.stream, mode=options["mode"])
-        return jsonify(ImportProgress().dump(progress_of(batch))), 202
-    batch = services.import_announcements(api_user(), upload.filename, upload.stream, mode=options["mode"])
-    return services.report_of(batch)
+    user = api_user()
+    return import_upload(files["file"], start=partial(services.start_import, user, **options),
+                         run=partial(services.import_announcements, user, **options), report_of=services.report_of)
 
 
 @blp.get("/imports/<int:batch_id>")

@@ -1,19 +1,17 @@
 """Pages: import an office's open-license announcements, read each import's report, export the declarations."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from functools import partial
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketplace.cnipa import services
 from marketplace.cnipa.forms import AnnouncementImportForm
 from marketplace.cnipa.layout import EXPORT_TARGETS
-from marketplace.core.errors import DomainError
 from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
-from marketplace.core.views import show_errors
-from marketplace.imports.errors import ImportRejected
-from marketplace.imports.reader import stream_size
-from marketplace.imports.services import background_threshold, progress_of
+from marketplace.imports.routes import upload_page
+from marketplace.imports.services import progress_of
 from marketplace.patents.forms import segment_choices
 from marketplace.web import select_locale
 
@@ -34,28 +32,11 @@ def index():
     """Upload an announcement list; the column layout; this organisation's imports; the export."""
     services.importer_of(current_user)
     form = AnnouncementImportForm()
-    if not form.is_submitted():
-        return _page(form)
-    if not form.validate():
-        flash(_("请选择要上传的文件") if form.file.errors else _("请检查表单中标出的错误"), "danger")
-        return _page(form, 400)
-    upload = form.file.data
-    try:
-        if stream_size(upload.stream) > background_threshold():
-            batch = services.start_import(current_user, upload.filename, upload.stream, mode=form.mode.data)
-            flash(_("文件较大，正在后台导入；完成后会在消息中通知您"), "info")
-            return redirect(url_for("cnipa.report", batch_id=batch.id))
-        batch = services.import_announcements(current_user, upload.filename, upload.stream, mode=form.mode.data)
-    except ImportRejected as refused:
-        flash(refused.message, "danger")
-        return render_template("cnipa/report.html", report=refused.report, outcomes=services.OUTCOMES), refused.status
-    except DomainError as error:
-        show_errors(form, error)
-        return _page(form, error.status)
-    flash(_("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，失败 %(failed)d",
-            created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
-            failed=batch.failed_count), "success" if not batch.failed_count else "warning")
-    return redirect(url_for("cnipa.report", batch_id=batch.id))
+    return upload_page(form, _page, start=partial(services.start_import, current_user, mode=form.mode.data),
+                       run=partial(services.import_announcements, current_user, mode=form.mode.data),
+                       report_endpoint="cnipa.report",
+                       rejected_page=lambda refused: render_template("cnipa/report.html", report=refused.report,
+                                                                     outcomes=services.OUTCOMES))
 
 
 @bp.get("/cnipa/imports/<int:batch_id>")

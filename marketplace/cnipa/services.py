@@ -45,11 +45,10 @@ from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.models import utcnow
 from marketplace.core.outbox import record_change
 from marketplace.extensions import db
-from marketplace.imports.errors import UnreadableFile
 from marketplace.imports.models import ImportBatch, ImportMode
 from marketplace.imports.reader import open_table
-from marketplace.imports.services import HISTORY_LENGTH, PROGRESS_EVERY, Progress, RowReport, display_name, \
-    parse_mode, queue_upload, rejected
+from marketplace.imports.services import HISTORY_LENGTH, PROGRESS_EVERY, Progress, RowReport, parse_mode, \
+    queue_upload, saved_batch
 from marketplace.navigation import SUPPLY
 from marketplace.openlicense import services as openlicense
 from marketplace.openlicense.models import DeclarationStatus, OpenLicenseDeclaration
@@ -123,18 +122,8 @@ def import_announcements(user: User, filename: str, stream: IO[bytes], *,
         accepted, total = _read(table.rows, table.header, report, today, progress)
     if progress is not None:
         progress(total, True)
-    if batch is None:
-        batch = ImportBatch(organisation_id=organisation.id if organisation else None, user_id=user.id, kind=KIND,
-                            filename=display_name(filename), mode=mode, publish=False, created_at=utcnow(),
-                            created_count=0, updated_count=0, unchanged_count=0, failed_count=0)
-    batch.total_rows = total
-    if total == 0:
-        raise UnreadableFile(_("表头下没有数据行"))
-    if mode == ImportMode.ALL_OR_NOTHING and report.errors:
-        raise rejected(batch, report)
-    if batch.id is None:
-        db.session.add(batch)
-    db.session.flush()
+    batch = saved_batch(batch, user, organisation.id if organisation else None, filename, mode=mode, publish=False,
+                        kind=KIND, report=report, total_rows=total)
     numbers = {a.application_number for _row, a in accepted}
     patents = {p.application_number: p for p in db.session.scalars(select(Patent).where(
         Patent.application_number.in_(numbers)))}

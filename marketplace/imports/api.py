@@ -1,25 +1,33 @@
 """API: import an inventory spreadsheet (multipart upload) and get the per-row report."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import IO, Any
+
 from flask import jsonify
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
+from werkzeug.datastructures import FileStorage
 
 from marketplace.api.common import ErrorSchema, api_user
 from marketplace.imports import services
-from marketplace.imports.models import ImportMode
+from marketplace.imports.models import ImportBatch, ImportMode
 from marketplace.imports.reader import stream_size
 
 blp = Blueprint("imports_api", __name__, url_prefix="/patents",
                 description="专利清单导入 / inventory import from patent-database exports (CSV, XLSX)")
 
 
-class ImportOptions(Schema):
+class ImportModeOption(Schema):
     mode = fields.String(load_default=ImportMode.VALID_ONLY.value,
                          validate=validate.OneOf([mode.value for mode in ImportMode]),
                          metadata={"description": "valid_only: import good rows, report bad ones; "
                                                   "all_or_nothing: any bad row → nothing written (422)"})
+
+
+class ImportOptions(ImportModeOption):
     publish = fields.Boolean(load_default=False, metadata={"description": "publish imported drafts at once"})
 
 
@@ -77,6 +85,19 @@ class ImportProgress(Schema):
     error = fields.String(allow_none=True)
 
 
+ImportCall = Callable[[str, IO[bytes]], ImportBatch]  # (filename, stream) → the batch
+
+
+def import_upload(upload: FileStorage, *, start: ImportCall, run: ImportCall,
+                  report_of: Callable[[ImportBatch], dict[str, Any]]) -> Any:
+    """An import endpoint's answer: a large file queued for ``start`` (the background job) answers 202 with its
+    progress, a small one imported by ``run`` its report."""
+    if stream_size(upload.stream) > services.background_threshold():
+        batch = start(upload.filename or "", upload.stream)
+        return jsonify(ImportProgress().dump(services.progress_of(batch))), 202  # a Response: not the 200 schema
+    return report_of(run(upload.filename or "", upload.stream))
+
+
 @blp.post("/import")
 @blp.arguments(ImportOptions, location="form")
 @blp.arguments(ImportFile, location="files")
@@ -93,14 +114,9 @@ def import_patents(options: dict, files: dict):
     larger than 256 KB are imported by a background job: the answer is then
     202 with the batch's progress, and the organisation is notified when done.
     """
-    upload = files["file"]
-    if stream_size(upload.stream) > services.background_threshold():
-        batch = services.start_import(api_user(), upload.filename, upload.stream, mode=options["mode"],
-                                      publish=options["publish"])
-        return jsonify(ImportProgress().dump(services.progress_of(batch))), 202  # a Response: not the 200 schema
-    batch = services.import_inventory(api_user(), upload.filename, upload.stream, mode=options["mode"],
-                                      publish=options["publish"])
-    return services.report_of(batch)
+    user = api_user()
+    return import_upload(files["file"], start=partial(services.start_import, user, **options),
+                         run=partial(services.import_inventory, user, **options), report_of=services.report_of)
 
 
 @blp.get("/imports/<int:batch_id>")

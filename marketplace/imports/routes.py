@@ -1,7 +1,12 @@
 """Pages: upload an inventory spreadsheet, read an import's report, download the template."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import IO, Any
+
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, url_for
+from flask_wtf import FlaskForm
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -13,6 +18,7 @@ from marketplace.segments.suggestions import count_with_ipc_without_segments
 from marketplace.imports import services
 from marketplace.imports.errors import ImportRejected
 from marketplace.imports.forms import ImportForm
+from marketplace.imports.models import ImportBatch
 from marketplace.imports.reader import stream_size
 from marketplace.imports.template import MIMETYPES, inventory_template
 from marketplace.patents.services import ensure_can_supply
@@ -25,35 +31,48 @@ def _upload_page(form: ImportForm, status: int = 200):
                            max_mb=current_app.config["SETTINGS"].max_upload_mb), status
 
 
+ImportCall = Callable[[str, IO[bytes]], ImportBatch]  # (filename, stream) → the batch
+
+
+def upload_page(form: FlaskForm, page: Callable[[FlaskForm, int], Any], *, start: ImportCall, run: ImportCall,
+                report_endpoint: str, rejected_page: Callable[[ImportRejected], str]) -> Any:
+    """An import page (the inventory's, the CNIPA announcements'): its form; on POST, a large file queued for
+    ``start`` (the background job), a small one imported by ``run``, then the batch's report; a file refused
+    whole (``all_or_nothing``) shows ``rejected_page``, any other refusal the form with its errors."""
+    if not form.is_submitted():
+        return page(form, 200)
+    if not form.validate():
+        flash(_("请选择要上传的文件") if form.file.errors else _("请检查表单中标出的错误"), "danger")
+        return page(form, 400)
+    upload = form.file.data
+    try:
+        if stream_size(upload.stream) > services.background_threshold():
+            batch = start(upload.filename, upload.stream)
+            flash(_("文件较大，正在后台导入；完成后会在消息中通知您"), "info")
+            return redirect(url_for(report_endpoint, batch_id=batch.id))
+        batch = run(upload.filename, upload.stream)
+    except ImportRejected as rejected:
+        flash(rejected.message, "danger")
+        return rejected_page(rejected), rejected.status
+    except DomainError as error:
+        show_errors(form, error)
+        return page(form, error.status)
+    flash(_("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，失败 %(failed)d",
+            created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
+            failed=batch.failed_count), "success" if not batch.failed_count else "warning")
+    return redirect(url_for(report_endpoint, batch_id=batch.id))
+
+
 @bp.route("/inventory/import", methods=["GET", "POST"])
 @login_required
 def upload():
     ensure_can_supply(current_user)
     form = ImportForm()
-    if not form.is_submitted():
-        return _upload_page(form)
-    if not form.validate():
-        flash(_("请选择要上传的文件") if form.file.errors else _("请检查表单中标出的错误"), "danger")
-        return _upload_page(form, 400)
-    stream = form.file.data.stream
-    try:
-        if stream_size(stream) > services.background_threshold():
-            batch = services.start_import(current_user, form.file.data.filename, stream, mode=form.mode.data,
-                                          publish=form.publish.data)
-            flash(_("文件较大，正在后台导入；完成后会在消息中通知您"), "info")
-            return redirect(url_for("imports.report", batch_id=batch.id))
-        batch = services.import_inventory(current_user, form.file.data.filename, stream,
-                                          mode=form.mode.data, publish=form.publish.data)
-    except ImportRejected as rejected:
-        flash(rejected.message, "danger")
-        return render_template("imports/report.html", report=rejected.report), rejected.status
-    except DomainError as error:
-        show_errors(form, error)
-        return _upload_page(form, error.status)
-    flash(_("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，失败 %(failed)d",
-            created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
-            failed=batch.failed_count), "success" if not batch.failed_count else "warning")
-    return redirect(url_for("imports.report", batch_id=batch.id))
+    options = {"mode": form.mode.data, "publish": form.publish.data}
+    return upload_page(form, _upload_page, start=partial(services.start_import, current_user, **options),
+                       run=partial(services.import_inventory, current_user, **options),
+                       report_endpoint="imports.report",
+                       rejected_page=lambda refused: render_template("imports/report.html", report=refused.report))
 
 
 @bp.errorhandler(RequestEntityTooLarge)

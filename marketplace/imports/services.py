@@ -136,18 +136,8 @@ def import_inventory(user: User, filename: str, stream: IO[bytes], *, mode: Impo
         accepted, total_rows = _validated_rows(table.rows, table.header, organisation, report, progress)
     if progress is not None:  # before anything in the session changes: the callback may commit
         progress(total_rows, True)
-    if batch is None:
-        batch = ImportBatch(organisation_id=organisation.id, user_id=user.id, filename=display_name(filename),
-                            mode=mode, publish=publish, created_at=utcnow(), created_count=0, updated_count=0,
-                            unchanged_count=0, failed_count=0)
-    batch.total_rows = total_rows
-    if total_rows == 0:
-        raise UnreadableFile(_("表头下没有数据行"))
-    if mode == ImportMode.ALL_OR_NOTHING and report.errors:
-        raise rejected(batch, report)
-    if batch.id is None:
-        db.session.add(batch)
-    db.session.flush()
+    batch = saved_batch(batch, user, organisation.id, filename, mode=mode, publish=publish, kind="inventory",
+                        report=report, total_rows=total_rows)
     outcomes = save_patents(organisation, [values for _row, values in accepted], actor=user, publish=publish,
                             source=f"import-batch:{batch.id}")
     for (row, _values), outcome in zip(accepted, outcomes, strict=True):
@@ -214,6 +204,25 @@ def _number_key(raw: Any) -> str:
         return normalise_application_number(str(raw))
     except ValidationFailed:
         return str(raw).strip().upper()
+
+
+def saved_batch(batch: ImportBatch | None, user: User, organisation_id: int | None, filename: str, *,
+                mode: ImportMode, publish: bool, kind: str, report: RowReport, total_rows: int) -> ImportBatch:
+    """The batch of a file just read (a background import's queued one, or a new one), flushed before its rows
+    are applied. A file without data rows is unreadable; ``all_or_nothing`` with a bad row is rejected whole."""
+    if batch is None:
+        batch = ImportBatch(organisation_id=organisation_id, user_id=user.id, kind=kind, filename=display_name(filename),
+                            mode=mode, publish=publish, created_at=utcnow(), created_count=0, updated_count=0,
+                            unchanged_count=0, failed_count=0)
+    batch.total_rows = total_rows
+    if total_rows == 0:
+        raise UnreadableFile(_("表头下没有数据行"))
+    if mode == ImportMode.ALL_OR_NOTHING and report.errors:
+        raise rejected(batch, report)
+    if batch.id is None:
+        db.session.add(batch)
+    db.session.flush()
+    return batch
 
 
 def rejected(batch: ImportBatch, report: RowReport) -> ImportRejected:
