@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.i18n import gettext as _
 
-CHINA = ZoneInfo("Asia/Shanghai")
+CHINA = ZoneInfo("Asia/Shanghai")  # the platform's day and clock, wherever the server runs
 
 
 def local_today() -> date:
@@ -17,10 +17,15 @@ def local_today() -> date:
     return datetime.now(CHINA).date()
 
 
+def local_time(moment: datetime) -> datetime:
+    """A stored moment (naive UTC, ``core.models.utcnow``) as Beijing wall-clock time."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(CHINA)
+
+
 def local_date(moment: datetime) -> date:
     """The Beijing date of a stored moment (naive UTC, ``core.models.utcnow``): at 16:30 UTC it is already tomorrow."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
-    return aware.astimezone(CHINA).date()
+    return local_time(moment).date()
 
 
 YEARS = (1985, 2200)  # the Patent Law's first year … the furthest a term, a ledger or a statement reaches

@@ -21,7 +21,7 @@ them instead of pushing twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from functools import partial
 
 from flask import current_app
@@ -29,6 +29,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import DEFAULT_GRADE_LABELS
+from marketplace.core.dates import CHINA, local_date
+from marketplace.core.models import utcnow
 from marketplace.extensions import db
 from marketplace.needs.models import Need
 from marketplace.patents.models import Patent
@@ -36,7 +38,6 @@ from marketplace.push import ranking
 from marketplace.push.deliver import Candidate, Publication, PushOutcome, deliver
 from marketplace.push.messages import N_, Line, bilingual, listing, message, segments
 from marketplace.push.models import Subscription, SubscriptionSegment, SubscriptionTarget
-from marketplace.push.notify import CHINA, china_now
 from marketplace.search.documents import load_needs, load_patents, need_document, patent_documents
 from matching import calibration
 from matching.documents import NeedDoc, PatentDoc
@@ -59,8 +60,8 @@ def daily_cap() -> int:
 
 def local_day_start(now: datetime | None = None) -> datetime:
     """Midnight of today in China, as naive UTC (how timestamps are stored)."""
-    midnight = datetime.combine(china_now(now).date(), time(0), tzinfo=CHINA)
-    return midnight.astimezone(timezone.utc).replace(tzinfo=None)
+    midnight = datetime.combine(local_date(now or utcnow()), time(0), tzinfo=CHINA)
+    return midnight.astimezone(UTC).replace(tzinfo=None)
 
 
 # --- subscription filters -------------------------------------------------------------------------

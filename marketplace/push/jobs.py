@@ -31,6 +31,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from marketplace.core import outbox, transaction
+from marketplace.core.dates import local_today
 from marketplace.core.jobs import job, job_logger, jobs
 from marketplace.core.models import OutboxEvent
 from marketplace.core.scheduler import Periodic, register_periodic
@@ -126,7 +127,7 @@ def send_daily_digests() -> dict[str, int]:
 @job(queue="digest", timeout=600)
 def remind_expiring_needs(today: date | None = None) -> int:
     """Periodic: tell companies a week ahead that a need stops being matched and pushed."""
-    day = today or date.today()
+    day = today or local_today()
     needs = db.session.scalars(select(Need).where(
         Need.status == NeedStatus.OPEN, Need.valid_until.is_not(None),
         Need.valid_until >= day, Need.valid_until <= day + timedelta(days=EXPIRY_NOTICE_DAYS)))

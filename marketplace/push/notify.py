@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
 from marketplace.accounts.models import Membership, Organisation, User
+from marketplace.core.dates import local_date, local_time
 from marketplace.core.mail import queue_mail
 from marketplace.core.models import utcnow
 from marketplace.extensions import db
@@ -27,7 +28,6 @@ from marketplace.push.models import (
 )
 from marketplace.push.messages import N_, Line, Message, message, render, render_lines, text
 
-CHINA = timezone(timedelta(hours=8))  # the platform's day; China has no daylight saving
 DIGEST_HOUR = 8  # digests leave from 08:00 China time on
 DIGEST_LIST_LIMIT = 50
 CHUNK = 500  # keys per IN (…) list
@@ -191,13 +191,9 @@ def notify_many(notices: Sequence[Notice]) -> list[Notification]:
     return added
 
 
-def china_now(now: datetime | None = None) -> datetime:
-    return (now or utcnow()).replace(tzinfo=timezone.utc).astimezone(CHINA)
-
-
 def roll_up_digests(now: datetime | None = None) -> int:
     """Turn each organisation's pending digest entries into one inbox entry per day; returns how many."""
-    today = china_now(now).date()
+    today = local_date(now or utcnow())
     pending = list(db.session.scalars(select(DigestEntry).where(DigestEntry.sent_at.is_(None))
                                       .order_by(DigestEntry.organisation_id, DigestEntry.id)))
     by_org: dict[int, list[DigestEntry]] = {}
@@ -223,7 +219,7 @@ def roll_up_digests(now: datetime | None = None) -> int:
 
 def send_email_digests(now: datetime | None = None) -> int:
     """Mail each digest-preferring user, once per China day from 08:00, the inbox entries since the last one."""
-    local = china_now(now)
+    local = local_time(now or utcnow())
     if local.hour < DIGEST_HOUR:
         return 0
     today: date = local.date()

@@ -51,3 +51,23 @@ def test_a_stored_moment_falls_on_its_beijing_date():
     assert local_date(datetime(2026, 12, 2, 15, 59)) == date(2026, 12, 2)
     assert local_date(datetime(2026, 12, 2, 16, 30)) == date(2026, 12, 3)
     assert local_date(datetime(2026, 12, 2, 16, 30, tzinfo=timezone.utc)) == date(2026, 12, 3)
+
+
+def test_a_stored_moment_reads_as_beijing_wall_clock_time():
+    from datetime import datetime, timezone
+
+    from marketplace.core.dates import local_time
+
+    beijing = local_time(datetime(2026, 12, 2, 23, 30))
+    assert (beijing.day, beijing.hour, beijing.minute) == (3, 7, 30)
+    assert local_time(datetime(2026, 12, 2, 23, 30, tzinfo=timezone.utc)) == beijing
+
+
+def test_the_push_day_starts_at_beijing_midnight():
+    """The daily push cap counts from Beijing midnight (16:00 UTC the day before), stored as naive UTC."""
+    from datetime import datetime
+
+    from marketplace.push.decide import local_day_start
+
+    assert local_day_start(datetime(2026, 12, 2, 16, 30)) == datetime(2026, 12, 2, 16, 0)
+    assert local_day_start(datetime(2026, 12, 2, 15, 59)) == datetime(2026, 12, 1, 16, 0)
