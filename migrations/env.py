@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -103,9 +104,39 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with sqlite_foreign_keys_off(connection):
+            with context.begin_transaction():
+                context.run_migrations()
 
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """SQLite enforces foreign keys (``core.sqlite``), but batch migrations recreate tables (copy, drop, rename):
+    dropping a referenced table would fail or cascade. The pragma only takes effect outside a transaction, so it
+    is set on the driver's connection before the migrations begin; enforcement comes back on afterwards for the
+    pooled connection. A migration that leaves a reference dangling fails; dangling rows older than the
+    enforcement (written while SQLite ignored foreign keys) are only logged, so they never block an upgrade."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+
+    def dangling():
+        return {(table, rowid, parent) for table, rowid, parent, _fk in driver.execute("PRAGMA foreign_key_check")}
+
+    before = dangling()
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        added = dangling() - before
+        if added:
+            raise RuntimeError(f"migrations left rows with dangling foreign keys (table, rowid, parent): "
+                               f"{sorted(added)[:10]}")
+        if before:
+            logger.warning("%d rows reference missing rows (written before SQLite enforced foreign keys): %s",
+                           len(before), sorted(before)[:10])
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
 
 if context.is_offline_mode():
     run_migrations_offline()

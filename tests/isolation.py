@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from marketplace.extensions import db
 from matching.backend import SearchBackend
@@ -105,8 +105,12 @@ def rolled_back(engine: Engine) -> Iterator[Connection]:
 
 
 def empty_database() -> None:
-    """Delete every row (after a test that really committed)."""
+    """Delete every row (after a test that really committed), children before parents. SQLite checks each
+    foreign key at the end of its statement unless told to wait for the commit (``defer_foreign_keys``, reset
+    by the commit): rows that reference each other across tables are then deleted whatever the order."""
     db.session.rollback()
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("PRAGMA defer_foreign_keys = ON"))
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     db.session.commit()

@@ -6,6 +6,9 @@ else. On every new connection (an engine ``connect`` event) this module
 switches to WAL (readers never block the writer), sets ``busy_timeout``
 (a writer waits for the lock instead of failing) and ``synchronous=NORMAL``
 (the WAL default for durability per commit at a fraction of the fsyncs).
+It also turns on ``foreign_keys``: SQLite ignores ``REFERENCES`` unless told,
+so without it a delete PostgreSQL refuses would leave dangling rows here.
+Migrations switch it off around their table copies (``migrations/env.py``).
 
 A deferred transaction that reads and then writes fails at once with
 ``SQLITE_BUSY`` when another writer committed in between — no timeout helps.
@@ -54,6 +57,7 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # first: switching to WAL may have to wait
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 
 

@@ -1,12 +1,16 @@
-"""The embedded database is set up for concurrent use: WAL, a busy timeout, writers begin as writers."""
+"""The embedded database is set up for concurrent use (WAL, a busy timeout, writers begin as writers) and, like
+PostgreSQL, enforces foreign keys."""
 from __future__ import annotations
 
 import sqlite3
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
+from marketplace.accounts.models import PasswordResetToken, User
 from marketplace.core import sqlite as embedded
+from marketplace.core.models import utcnow
 from marketplace.core.sqlite import BUSY_TIMEOUT_MS, write_intent
 from marketplace.extensions import db
 
@@ -20,6 +24,18 @@ def test_every_sqlite_connection_uses_wal_and_a_busy_timeout(app):
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+
+
+def test_a_row_whose_foreign_key_points_nowhere_is_refused(ctx, university):
+    """SQLite ignored REFERENCES until ``PRAGMA foreign_keys`` was set on every connection: a deleted parent
+    left dangling rows that PostgreSQL refuses."""
+    missing_user = db.session.scalar(select(func.max(User.id))) + 1000
+    with pytest.raises(IntegrityError, match="(?i)foreign key"):
+        with db.session.begin_nested():
+            db.session.execute(insert(PasswordResetToken).values(user_id=missing_user, token_hash="x" * 64,
+                                                                 expires_at=utcnow()))
+    db.session.execute(insert(PasswordResetToken).values(user_id=university.id, token_hash="y" * 64,
+                                                         expires_at=utcnow()))  # the same row with a real user
 
 
 @pytest.mark.committed  # its own transactions, not the one every rolled-back test joins
