@@ -81,16 +81,14 @@ def load_form(schema: type[Schema], names: Iterable[str] | None = None, **given:
 
     ``names`` limits the fields read (a deal's page sends only its mode's fields); ``given`` are values the page
     computed itself (patent ids from numbers). A blank control is a missing value (``None`` where the field takes
-    one), except text, which the schema reads as given.
+    one), except text, which the schema reads as given; a list or a checkbox left unchecked is empty or false.
     """
     declared = schema._declared_fields
     raw: dict[str, Any] = {}
     for name in names if names is not None else declared:
         field = declared[name]
-        if isinstance(field, fields.List):
-            values = [v for v in request.form.getlist(name) if v.strip()]
-            if values or name in request.form:
-                raw[name] = values
+        if isinstance(field, fields.List):  # unchecked boxes send nothing: none chosen
+            raw[name] = [v for v in request.form.getlist(name) if v.strip()]
         elif isinstance(field, fields.Boolean):
             raw[name] = name in request.form and request.form[name] not in ("", "n", "false", "0")
         elif name in request.form:
@@ -147,8 +145,8 @@ def in_visitor_language(reason: str) -> str:
 def _flatten(reasons: Any) -> list[str]:
     if isinstance(reasons, str):
         return [reasons]
-    if isinstance(reasons, dict):
-        return [f"{k}: {m}" for k, v in reasons.items() for m in _flatten(v)]
+    if isinstance(reasons, dict):  # a nested field's reasons name it; a list item's need no index
+        return [m if isinstance(k, int) else f"{k}: {m}" for k, v in reasons.items() for m in _flatten(v)]
     if isinstance(reasons, (list, tuple)):
         return [m for r in reasons for m in _flatten(r)]
     return [str(reasons)]
