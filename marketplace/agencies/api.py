@@ -52,9 +52,9 @@ class RelationshipSchema(Schema):
 
 
 # The inputs below are the API's bodies and the pages' forms alike (``api.inputs.load_form``).
-def _permissions(**kwargs: object) -> fields.List:
-    return fields.List(fields.String(validate=Choice(GRANTABLE)),
-                       metadata={"description": f"scope flags: {', '.join(p.value for p in GRANTABLE)}"}, **kwargs)
+def _permissions(required: bool = False) -> fields.List:
+    return fields.List(fields.String(validate=Choice(GRANTABLE)), required=required,
+                       metadata={"description": f"scope flags: {', '.join(p.value for p in GRANTABLE)}"})
 
 
 class RelationshipCreateSchema(Schema):

@@ -89,10 +89,8 @@ def _done(action: Callable[[], object], message: object, form: FlaskForm):
 @login_required
 def ask():
     """An agency asks to serve an organisation, or an organisation asks an agency."""
-    if _is_agency():
-        form, names = forms.AgencyRequestForm(), ("organisation_id", "permissions", "message")
-    else:
-        form, names = forms.OrganisationRequestForm(), ("agency_id", "permissions", "start_on", "message")
+    form = forms.AgencyRequestForm() if _is_agency() else forms.OrganisationRequestForm()
+    names = [name for name in form.data if name != "csrf_token"]  # an agency sets no start
     return _done(lambda: services.request_relationship(current_user, load_form(RelationshipCreateSchema, names)),
                  _("申请已发送，等待对方确认"), form)
 
