@@ -3,13 +3,12 @@ API's schema of the same input (``api.inputs.load_form``), whose labels they sho
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 
 from marketplace.accounts.models import OrganisationKind
-from marketplace.agencies.api import AcceptSchema, CommentSchema, RelationshipCreateSchema
+from marketplace.agencies.api import AcceptSchema, CommentSchema, PermissionsSchema, RelationshipCreateSchema
 from marketplace.agencies.models import AgencyPermission
-from marketplace.api.inputs import label
+from marketplace.api.inputs import SchemaForm, label
 from marketplace.lookup.forms import organisation_picker
 from marketplace.patents.forms import CheckboxesField
 
@@ -25,18 +24,20 @@ def _permissions_field() -> CheckboxesField:
     return CheckboxesField(label(AcceptSchema, "permissions"), choices=PERMISSION_CHOICES, validate_choice=False)
 
 
-class AgencyRequestForm(FlaskForm):
+class AgencyRequestForm(SchemaForm):
     """An agency asks to serve an organisation."""
 
+    schema = RelationshipCreateSchema
     organisation_id = SelectField(label(RelationshipCreateSchema, "organisation_id"), choices=[], coerce=int,
                                   render_kw=organisation_picker(k for k in OrganisationKind if k != OrganisationKind.AGENCY))
     permissions = _permissions_field()
     message = StringField(label(RelationshipCreateSchema, "message"))
 
 
-class OrganisationRequestForm(FlaskForm):
+class OrganisationRequestForm(SchemaForm):
     """An organisation asks an agency to serve it, with the scope and first day it grants."""
 
+    schema = RelationshipCreateSchema
     agency_id = SelectField(label(RelationshipCreateSchema, "agency_id"), choices=[], coerce=int,
                             render_kw=organisation_picker([OrganisationKind.AGENCY]))
     permissions = _permissions_field()
@@ -44,19 +45,22 @@ class OrganisationRequestForm(FlaskForm):
     message = StringField(label(RelationshipCreateSchema, "message"))
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(SchemaForm):
     """Accepting a request; the scope and start are the organisation's to set (ignored for agencies)."""
 
+    schema = AcceptSchema
     permissions = _permissions_field()
     start_on = DateField(label(AcceptSchema, "start_on"))
     comment = StringField(label(AcceptSchema, "comment"))
 
 
-class CommentForm(FlaskForm):
+class CommentForm(SchemaForm):
     """Declining a request or revoking a relationship, with an optional reason."""
 
+    schema = CommentSchema
     comment = StringField(label(CommentSchema, "comment"))
 
 
-class PermissionsForm(FlaskForm):
+class PermissionsForm(SchemaForm):
+    schema = PermissionsSchema
     permissions = _permissions_field()

@@ -11,10 +11,11 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import request
 from flask_babel import get_locale
+from flask_wtf import FlaskForm
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from marketplace.core.errors import ValidationFailed
@@ -73,6 +74,25 @@ def label(schema: type[Schema], name: str) -> Any:
     shows it and both the page and the API name the field by it in their messages."""
     field = schema._declared_fields[name]
     return field.metadata.get("label") or FIELD_LABELS[name]
+
+
+class SchemaForm(FlaskForm):
+    """A form drawing an input's ``schema``: the browser's own hints (``required``, ``maxlength``) come from the
+    schema too, so the page asks for what the schema will refuse."""
+
+    schema: ClassVar[type[Schema]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        declared = self.schema._declared_fields
+        for field in self:
+            spec = declared.get(field.name)
+            if spec is None or isinstance(spec, (fields.List, fields.Boolean)):  # a box is never required
+                continue
+            hints: dict[str, Any] = {"required": True} if spec.required else {}
+            if isinstance(spec, Text):
+                hints["maxlength"] = spec.max_length
+            field.render_kw = {**hints, **(field.render_kw or {})}
 
 
 def load_form(schema: type[Schema], names: Iterable[str] | None = None, **given: Any) -> dict[str, Any]:

@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 
 from marketplace.accounts.models import OrganisationKind
-from marketplace.api.inputs import label
+from marketplace.api.inputs import SchemaForm, label
 from marketplace.deals.api import (
     AmendmentWriteSchema, DealCreateSchema, DealFieldsSchema, DealPatchSchema, DealPaymentWriteSchema,
     EndEntrustmentSchema,
@@ -27,7 +26,8 @@ OPERATOR_KINDS = (OrganisationKind.AGENCY,)  # an entrusted operation's operator
 ENTRY_STATUS_CHOICES = [(s.value, s.lazy_label) for s in (DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED)]
 
 
-class DealFieldsForm(FlaskForm):
+class DealFieldsForm(SchemaForm):
+    schema = DealFieldsSchema
     title = StringField(label(DealFieldsSchema, "title"))
     amount = StringField(label(DealFieldsSchema, "amount"))
     contract_date = DateField(label(DealFieldsSchema, "contract_date"))
@@ -59,13 +59,14 @@ class DealFieldsForm(FlaskForm):
 
 
 class DealForm(DealFieldsForm):
+    schema = DealCreateSchema
     mode = SelectField(label(DealCreateSchema, "mode"), choices=MODE_CHOICES, render_kw={"data-shows-fields": ""})
     license_kind = SelectField(label(DealCreateSchema, "license_kind"), choices=KIND_CHOICES)
     seller_id = SelectField(label(DealCreateSchema, "seller_id"), coerce=int, choices=[],
                             render_kw=organisation_picker(PARTY_KINDS))
     buyer_id = SelectField(label(DealCreateSchema, "buyer_id"), coerce=int, choices=[],
                            render_kw=organisation_picker(PARTY_KINDS + OPERATOR_KINDS))
-    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), render_kw=patent_picker())
+    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), render_kw={**patent_picker(), "required": True})
     status = SelectField(label(DealCreateSchema, "status"), choices=ENTRY_STATUS_CHOICES)
 
     @classmethod
@@ -73,20 +74,23 @@ class DealForm(DealFieldsForm):
         return (*super().names(mode), "mode", "license_kind", "seller_id", "buyer_id", "status")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(SchemaForm):
+    schema = DealPatchSchema
     status = SelectField(label(DealPatchSchema, "status"), choices=[(s.value, s.lazy_label) for s in DealStatus])
     recordal_number = StringField(label(DealPatchSchema, "recordal_number"))
     recorded_on = DateField(label(DealPatchSchema, "recorded_on"))
     completed_on = DateField(label(DealPatchSchema, "completed_on"))
 
 
-class EndEntrustmentForm(FlaskForm):
+class EndEntrustmentForm(SchemaForm):
+    schema = EndEntrustmentSchema
     ended_on = DateField(label(EndEntrustmentSchema, "ended_on"))
 
 
-class AmendmentForm(FlaskForm):
+class AmendmentForm(SchemaForm):
     """The changes (checked by the service as the API's ``changes`` are) and the reason (the schema's)."""
 
+    schema = AmendmentWriteSchema
     amount = StringField(_l("更正后金额（元）"))
     contract_date = StringField(_l("更正后签订日"), render_kw={"type": "date"})
     recordal_number = StringField(_l("更正后登记/备案号"))
@@ -98,7 +102,8 @@ class AmendmentForm(FlaskForm):
                 if self[name].data not in (None, "")}
 
 
-class DealPaymentForm(FlaskForm):
+class DealPaymentForm(SchemaForm):
+    schema = DealPaymentWriteSchema
     amount = StringField(label(DealPaymentWriteSchema, "amount"))
     paid_on = DateField(label(DealPaymentWriteSchema, "paid_on"))
     reference = StringField(label(DealPaymentWriteSchema, "reference"))

@@ -10,7 +10,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from marketplace.api.inputs import label
+from marketplace.api.inputs import SchemaForm, label
 from marketplace.openlicense.api import DeclarationWriteSchema, PaymentWriteSchema, RecordalSchema, WithdrawSchema
 from marketplace.openlicense.models import OpenLicenseDeclaration
 from marketplace.openlicense.terms import COUNTS, FEE_LABELS, PaymentMethod, RoyaltyBase
@@ -22,7 +22,8 @@ TYPE_CHOICES = [("", _l("全部类型")), ("invention", _l("发明")), ("utility
 FEE_TYPE_CHOICES = [("", _l("全部付费方式")), *FEE_LABELS.items()]
 
 
-class DeclarationForm(FlaskForm):
+class DeclarationForm(SchemaForm):
+    schema = DeclarationWriteSchema
     payment_method = SelectField(label(DeclarationWriteSchema, "payment_method"), choices=METHOD_CHOICES)
     fixed_fee = StringField(label(DeclarationWriteSchema, "fixed_fee"))
     royalty_rate = StringField(label(DeclarationWriteSchema, "royalty_rate"))
@@ -49,7 +50,8 @@ class DeclarationForm(FlaskForm):
         self.royalty_base.data = declaration.royalty_base.value if declaration.royalty_base else "sales"
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(SchemaForm):
+    schema = WithdrawSchema
     reason = StringField(label(WithdrawSchema, "reason"))
 
 
@@ -57,7 +59,8 @@ class ConfirmForm(FlaskForm):
     """Only the CSRF token, for buttons that POST (accepting an open license)."""
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(SchemaForm):
+    schema = PaymentWriteSchema
     installment_id = SelectField(label(PaymentWriteSchema, "installment_id"), choices=[])
     amount = StringField(label(PaymentWriteSchema, "amount"))
     paid_on = DateField(label(PaymentWriteSchema, "paid_on"))
@@ -65,7 +68,8 @@ class PaymentForm(FlaskForm):
     evidence = FileField(_l("付款凭证（PDF 或图片，可选）"))
 
 
-class RecordalForm(FlaskForm):
+class RecordalForm(SchemaForm):
+    schema = RecordalSchema
     recordal_number = StringField(label(RecordalSchema, "recordal_number"))
     recorded_on = DateField(label(RecordalSchema, "recorded_on"))
 

@@ -2,24 +2,24 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 
 from marketplace.accounts.models import OrganisationKind
-from marketplace.api.inputs import label
+from marketplace.api.inputs import SchemaForm, label
 from marketplace.lookup.forms import organisation_picker, patent_picker
 from marketplace.pledges.api import OpenLicenseConsentSchema, PledgeCreateSchema, ReleaseSchema
 
 PLEDGORS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(SchemaForm):
     """Draws the registration; the page reads it through ``PledgeCreateSchema``, the API's, whose labels it shows."""
 
+    schema = PledgeCreateSchema
     pledgor_id = SelectField(label(PledgeCreateSchema, "pledgor_id"), coerce=int, choices=[],
                              render_kw=organisation_picker(PLEDGORS))
     pledgee_id = SelectField(label(PledgeCreateSchema, "pledgee_id"), coerce=int, choices=[])
-    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), render_kw=patent_picker())
+    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), render_kw={**patent_picker(), "required": True})
     amount = StringField(label(PledgeCreateSchema, "amount"))
     term_start = DateField(label(PledgeCreateSchema, "term_start"))
     term_end = DateField(label(PledgeCreateSchema, "term_end"))
@@ -30,10 +30,12 @@ class PledgeForm(FlaskForm):
     open_license_consent_reference = StringField(label(PledgeCreateSchema, "open_license_consent_reference"))
 
 
-class ReleaseForm(FlaskForm):
+class ReleaseForm(SchemaForm):
+    schema = ReleaseSchema
     released_on = DateField(label(ReleaseSchema, "released_on"))
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(SchemaForm):
+    schema = OpenLicenseConsentSchema
     consent_on = DateField(label(OpenLicenseConsentSchema, "consent_on"))
     reference = StringField(label(OpenLicenseConsentSchema, "reference"))

@@ -3,6 +3,7 @@ same schemas (``deals.api``), so the same wrong value is refused with the same r
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -94,3 +95,12 @@ def test_amendment_reason_refused_alike_by_page_and_api(app, client, login, toke
     login(agency)
     client.post(f"/deals/{deal_id}/amendments", data={"amount": "1.00", "reason": ""})
     assert api.json["message"] in html.unescape(client.get(f"/deals/{deal_id}").get_data(as_text=True))
+
+
+def test_the_entry_form_draws_the_schemas_bounds(client, login, agency):
+    """The browser's hints come from the schema: what it requires is required, a text's bound is its maxlength."""
+    login(agency)
+    page = client.get("/deals/new").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="amount"[^>]*required', page)
+    assert re.search(r'<input[^>]*maxlength="300"[^>]*name="title"', page)
+    assert not re.search(r'<input[^>]*name="reserve_price"[^>]*required', page)  # an auction's field, when one
