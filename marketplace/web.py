@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -17,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, ValidationError
 
+from marketplace.api.inputs import field_reasons
 from marketplace.core import sqlite, transaction
 from marketplace.core.errors import DomainError
 from marketplace.core.i18n import LOCALES
@@ -241,8 +240,7 @@ def _http_error_body(error: HTTPException) -> dict[str, object]:
     fields: dict[str, str] = {}
     messages = (getattr(error, "data", None) or {}).get("messages") or {}
     for location in messages.values():
-        for name, reasons in (location.items() if isinstance(location, dict) else []):
-            fields[str(name)] = str(_("；")).join(_in_visitor_language(reason) for reason in _flatten(reasons))
+        fields.update(field_reasons(location) if isinstance(location, dict) else {})
     code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
             409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
             429: "too_many_requests", 503: "service_unavailable"}.get(error.code or 500, "error")
@@ -266,38 +264,3 @@ def _argument_labels() -> dict[str, Any]:
             if "label" in field.metadata:
                 labels[field.data_key or name] = field.metadata["label"]
     return labels
-
-
-# marshmallow's own messages (English whatever the visitor reads) in the platform's words; ours pass unchanged.
-_MARSHMALLOW_MESSAGES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"^Missing data for required field\.$"), lambda m: _("必填")),
-    (re.compile(r"^Unknown field\.$"), lambda m: _("未知字段")),
-    (re.compile(r"^Field may not be null\.$"), lambda m: _("不能为空")),
-    (re.compile(r"^Not a valid (integer|number)\.$|^Number too large\.$"), lambda m: _("应为数字")),
-    (re.compile(r"^Not a valid boolean\.$"), lambda m: _("应为 true 或 false")),
-    (re.compile(r"^Not a valid (date|datetime|time)\.$|cannot be formatted as a"), lambda m: _("日期格式无效")),
-    (re.compile(r"^Must be one of: (.*)\.$"), lambda m: _("可选值：%(values)s", values=m.group(1))),
-    (re.compile(r"^Longer than maximum length (\d+)\.$"), lambda m: _("最多 %(n)d 字", n=int(m.group(1)))),
-]
-
-
-def _in_visitor_language(reason: str) -> str:
-    """One reason in the visitor's language: marshmallow's English defaults are replaced, anything else in
-    English words on a Chinese answer (a validator's default) becomes the generic "invalid value"."""
-    for pattern, words in _MARSHMALLOW_MESSAGES:
-        match = pattern.search(reason)
-        if match:
-            return words(match)
-    if select_locale() != "en" and re.fullmatch(r"[\x20-\x7e]+", reason) and re.search(r"[a-z]{3}", reason):
-        return _("无效取值")
-    return reason
-
-
-def _flatten(reasons: Any) -> list[str]:
-    if isinstance(reasons, str):
-        return [reasons]
-    if isinstance(reasons, dict):
-        return [f"{k}: {m}" for k, v in reasons.items() for m in _flatten(v)]
-    if isinstance(reasons, (list, tuple)):
-        return [m for r in reasons for m in _flatten(r)]
-    return [str(reasons)]

@@ -8,11 +8,12 @@ relationships; platform admins see all of them but decide none.
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from marketplace.agencies import services
 from marketplace.agencies.models import GRANTABLE, AgencyPermission, RelationshipStatus, RequestSide
 from marketplace.api.common import ErrorSchema, api_user
+from marketplace.api.inputs import Choice, Text
 
 blp = Blueprint("agencies_api", __name__, url_prefix="/agency-relationships",
                 description="Operation agencies serving organisations: a relationship takes effect only when the "
@@ -22,7 +23,6 @@ blp = Blueprint("agencies_api", __name__, url_prefix="/agency-relationships",
                             "patents and needs in the conversion funnel), `confirm_payments` (confirm license "
                             "payments on its behalf). A relationship covers `started_on <= day < ended_on`.")
 
-PERMISSIONS = [p.value for p in GRANTABLE]
 
 
 class PeriodSchema(Schema):
@@ -51,35 +51,37 @@ class RelationshipSchema(Schema):
     periods = fields.List(fields.Nested(PeriodSchema))
 
 
-_permissions = fields.List(fields.String(validate=validate.OneOf(PERMISSIONS)),
-                           metadata={"description": f"scope flags: {', '.join(PERMISSIONS)}"})
+# The inputs below are the API's bodies and the pages' forms alike (``api.inputs.load_form``).
+def _permissions(required: bool = False) -> fields.List:
+    return fields.List(fields.String(validate=Choice(GRANTABLE)), required=required,
+                       metadata={"description": f"scope flags: {', '.join(p.value for p in GRANTABLE)}"})
 
 
 class RelationshipCreateSchema(Schema):
     organisation_id = fields.Integer(metadata={"description": "an agency asking to serve this organisation"})
     agency_id = fields.Integer(metadata={"description": "an organisation asking this agency to serve it"})
-    permissions = _permissions
+    permissions = _permissions()
     start_on = fields.Date(allow_none=True, metadata={"description": "organisations only; default: the day the "
                                                                      "agency accepts"})
-    message = fields.String(validate=validate.Length(max=500))
+    message = Text(max=500)
 
 
 class AcceptSchema(Schema):
-    permissions = _permissions
+    permissions = _permissions()
     start_on = fields.Date(allow_none=True, metadata={"description": "organisations only; default: today"})
-    comment = fields.String(validate=validate.Length(max=500))
+    comment = Text(max=500)
 
 
 class CommentSchema(Schema):
-    comment = fields.String(validate=validate.Length(max=500))
+    comment = Text(max=500)
 
 
 class RevokeSchema(Schema):
-    reason = fields.String(validate=validate.Length(max=500))
+    reason = Text(max=500)
 
 
 class PermissionsSchema(Schema):
-    permissions = fields.List(fields.String(validate=validate.OneOf(PERMISSIONS)), required=True)
+    permissions = _permissions(required=True)
 
 
 @blp.get("")

@@ -1,15 +1,14 @@
-"""Forms of the agency-relationship pages; the services validate the values (these only shape them)."""
+"""Forms of the agency-relationship pages: they only draw the fields; each act reads what is sent through the
+API's schema of the same input (``api.inputs.load_form``), whose labels they show."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
-from wtforms.validators import Length, Optional
 
 from marketplace.accounts.models import OrganisationKind
+from marketplace.agencies.api import AcceptSchema, CommentSchema, PermissionsSchema, RelationshipCreateSchema
 from marketplace.agencies.models import AgencyPermission
+from marketplace.api.inputs import SchemaForm, label
 from marketplace.lookup.forms import organisation_picker
 from marketplace.patents.forms import CheckboxesField
 
@@ -22,55 +21,46 @@ PERMISSION_CHOICES = [
 
 
 def _permissions_field() -> CheckboxesField:
-    return CheckboxesField(_l("授权范围"), choices=PERMISSION_CHOICES, validate_choice=False)
+    return CheckboxesField(label(AcceptSchema, "permissions"), choices=PERMISSION_CHOICES, validate_choice=False)
 
 
-class AgencyRequestForm(FlaskForm):
+class AgencyRequestForm(SchemaForm):
     """An agency asks to serve an organisation."""
 
-    organisation_id = SelectField(_l("机构"), choices=[], coerce=int, validate_choice=False,
+    schema = RelationshipCreateSchema
+    organisation_id = SelectField(label(RelationshipCreateSchema, "organisation_id"), choices=[], coerce=int,
                                   render_kw=organisation_picker(k for k in OrganisationKind if k != OrganisationKind.AGENCY))
     permissions = _permissions_field()
-    message = StringField(_l("说明"), validators=[Optional(), Length(max=500)])
-
-    def values(self) -> dict[str, Any]:
-        return {"organisation_id": self.organisation_id.data, "permissions": self.permissions.data or [],
-                "message": self.message.data}
+    message = StringField(label(RelationshipCreateSchema, "message"))
 
 
-class OrganisationRequestForm(FlaskForm):
+class OrganisationRequestForm(SchemaForm):
     """An organisation asks an agency to serve it, with the scope and first day it grants."""
 
-    agency_id = SelectField(_l("运营机构"), choices=[], coerce=int, validate_choice=False,
+    schema = RelationshipCreateSchema
+    agency_id = SelectField(label(RelationshipCreateSchema, "agency_id"), choices=[], coerce=int,
                             render_kw=organisation_picker([OrganisationKind.AGENCY]))
     permissions = _permissions_field()
-    start_on = DateField(_l("开始日期"), validators=[Optional()])
-    message = StringField(_l("说明"), validators=[Optional(), Length(max=500)])
-
-    def values(self) -> dict[str, Any]:
-        return {"agency_id": self.agency_id.data, "permissions": self.permissions.data or [],
-                "start_on": self.start_on.data, "message": self.message.data}
+    start_on = DateField(label(RelationshipCreateSchema, "start_on"))
+    message = StringField(label(RelationshipCreateSchema, "message"))
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(SchemaForm):
     """Accepting a request; the scope and start are the organisation's to set (ignored for agencies)."""
 
+    schema = AcceptSchema
     permissions = _permissions_field()
-    start_on = DateField(_l("开始日期"), validators=[Optional()])
-    comment = StringField(_l("意见"), validators=[Optional(), Length(max=500)])
-
-    def values(self, as_organisation: bool) -> dict[str, Any]:
-        if not as_organisation:
-            return {"comment": self.comment.data}
-        return {"permissions": self.permissions.data or [], "start_on": self.start_on.data,
-                "comment": self.comment.data}
+    start_on = DateField(label(AcceptSchema, "start_on"))
+    comment = StringField(label(AcceptSchema, "comment"))
 
 
-class CommentForm(FlaskForm):
+class CommentForm(SchemaForm):
     """Declining a request or revoking a relationship, with an optional reason."""
 
-    comment = StringField(_l("理由"), validators=[Optional(), Length(max=500)])
+    schema = CommentSchema
+    comment = StringField(label(CommentSchema, "comment"))
 
 
-class PermissionsForm(FlaskForm):
+class PermissionsForm(SchemaForm):
+    schema = PermissionsSchema
     permissions = _permissions_field()

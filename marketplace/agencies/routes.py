@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from marketplace.accounts.models import OrganisationKind
 from marketplace.agencies import forms, services
+from marketplace.agencies.api import (
+    AcceptSchema, CommentSchema, PermissionsSchema, RelationshipCreateSchema, RevokeSchema,
+)
+from marketplace.api.inputs import load_form
 from marketplace.agencies.models import RelationshipStatus, RequestSide
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
@@ -51,32 +56,32 @@ def index():
     return render_template("agencies/authorisations.html", request_form=request_form, **context)
 
 
-# Each act on a relationship: its form, the service call, and what to tell the user once it is done.
-ACTS: dict[str, tuple[type, Callable[..., object], object]] = {
-    "accept": (forms.AcceptForm, lambda form, rid: services.accept_relationship(
-        current_user, rid, form.values(as_organisation=not _is_agency())), _l("已接受，授权自开始日期起生效")),
-    "decline": (forms.CommentForm, lambda form, rid: services.decline_relationship(
-        current_user, rid, {"comment": form.comment.data}), _l("已拒绝")),
-    "withdraw": (forms.CommentForm, lambda form, rid: services.withdraw_request(current_user, rid),
-                 _l("申请已撤回")),
-    "permissions": (forms.PermissionsForm, lambda form, rid: services.change_permissions(
-        current_user, rid, {"permissions": form.permissions.data or []}), _l("授权范围已更新，自今日起生效")),
-    "revoke": (forms.CommentForm, lambda form, rid: services.revoke_relationship(
-        current_user, rid, {"reason": form.comment.data}), _l("授权已撤销，该运营机构自今日起不再看到本机构的新数据")),
+# Each act on a relationship: its form (drawn only), the service call with what was sent read through the API's
+# schema of the act, and what to tell the user once it is done.
+ACTS: dict[str, tuple[type, Callable[[int], object], object]] = {
+    "accept": (forms.AcceptForm, lambda rid: services.accept_relationship(  # the scope and start: organisations'
+        current_user, rid, load_form(AcceptSchema, ("comment",) if _is_agency() else None)),
+        _l("已接受，授权自开始日期起生效")),
+    "decline": (forms.CommentForm, lambda rid: services.decline_relationship(current_user, rid,
+                                                                             load_form(CommentSchema)), _l("已拒绝")),
+    "withdraw": (forms.CommentForm, lambda rid: services.withdraw_request(current_user, rid), _l("申请已撤回")),
+    "permissions": (forms.PermissionsForm, lambda rid: services.change_permissions(
+        current_user, rid, load_form(PermissionsSchema)), _l("授权范围已更新，自今日起生效")),
+    "revoke": (forms.CommentForm, lambda rid: services.revoke_relationship(  # the page's one box is the reason
+        current_user, rid, load_form(RevokeSchema, (), reason=request.form.get("comment", ""))),
+        _l("授权已撤销，该运营机构自今日起不再看到本机构的新数据")),
 }
 
 
-def _done(form, action: Callable[[], object], message: object):
-    """Run one posted act: flash what happened or why it was refused, then back to the list."""
-    if form.validate_on_submit():
-        try:
-            action()
-        except FIXABLE as error:
-            show_errors(form, error)
-        else:
-            flash(str(message), "success")
+def _done(action: Callable[[], object], message: object, form: FlaskForm):
+    """Run one posted act: flash what happened or why it was refused (fields named by ``form``'s labels, the
+    schema's), then back to the list."""
+    try:
+        action()
+    except FIXABLE as error:
+        show_errors(form, error)
     else:
-        flash(_("表单无效，请重试"), "danger")
+        flash(str(message), "success")
     return redirect(url_for("agencies.index"))
 
 
@@ -85,8 +90,9 @@ def _done(form, action: Callable[[], object], message: object):
 def ask():
     """An agency asks to serve an organisation, or an organisation asks an agency."""
     form = forms.AgencyRequestForm() if _is_agency() else forms.OrganisationRequestForm()
-    return _done(form, lambda: services.request_relationship(current_user, form.values()),
-                 _("申请已发送，等待对方确认"))
+    names = [name for name in form.data if name != "csrf_token"]  # an agency sets no start
+    return _done(lambda: services.request_relationship(current_user, load_form(RelationshipCreateSchema, names)),
+                 _("申请已发送，等待对方确认"), form)
 
 
 @bp.post("/agencies/<int:relationship_id>/<any(accept, decline, withdraw, permissions, revoke):act>")
@@ -94,5 +100,4 @@ def ask():
 def act(relationship_id: int, act: str):
     """Accept, decline, withdraw, change the scope of or revoke a relationship; the services say who may."""
     form_class, action, message = ACTS[act]
-    form = form_class()
-    return _done(form, lambda: action(form, relationship_id), message)
+    return _done(lambda: action(relationship_id), message, form_class())

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, PageArgs, PageMeta, RefSchema, api_user, page_meta
+from marketplace.api.inputs import Text
 from marketplace.consents import services
 from marketplace.consents.models import ConsentAct, ConsentRole, Decision, ProposalStatus
 
@@ -68,7 +69,9 @@ class ConsentPage(Schema):
 
 
 class DecisionSchema(Schema):
-    comment = fields.String(load_default="", validate=validate.Length(max=services.MAX_COMMENT))
+    """A decision's comment: the API's body and the consent panel's form (``api.inputs.load_form``)."""
+
+    comment = Text(max=services.MAX_COMMENT, load_default="")
 
 
 @blp.get("")

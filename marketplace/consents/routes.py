@@ -11,7 +11,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace.api.inputs import load_form
 from marketplace.consents import forms, services
+from marketplace.consents.api import DecisionSchema
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.views import page_number, safe_next, show_errors
 
@@ -51,9 +53,9 @@ def proposal(proposal_id: int):
 def _decide(consent_id: int, approve: bool):
     form = forms.DecisionForm()
     target = safe_next(url_for("consents.index"))
-    if form.validate_on_submit():
+    if form.is_submitted():
         try:
-            services.decide(current_user, consent_id, approve, form.comment.data or "")
+            services.decide(current_user, consent_id, approve, load_form(DecisionSchema, ("comment",))["comment"])
         except (Conflict, ValidationFailed) as error:  # a platform admin's attempt answers 403, as in the API
             show_errors(None, error)
         else:

@@ -6,17 +6,16 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
+from marketplace.api.inputs import Choice, Parsed, Text
 from marketplace.consents.api import ProposalSchema
 from marketplace.deals import payments as deal_payments
 from marketplace.deals import services
 from marketplace.deals.models import DealMode, DealStatus, LicenseKind
-from marketplace.deals.terms import AMENDABLE
+from marketplace.deals.terms import AMENDABLE, parse_percent
 
 blp = Blueprint("deals_api", __name__, url_prefix="/deals", description="交易 / deals")
 
-MODES = [m.value for m in DealMode]
-KINDS = [k.value for k in LicenseKind]
-STATUSES = [s.value for s in DealStatus]
+ENTRY_STATUSES = [DealStatus.NEGOTIATING, DealStatus.SIGNED, DealStatus.RECORDED, DealStatus.COMPLETED]
 
 
 class DealPartySchema(Schema):
@@ -74,54 +73,57 @@ class DealSchema(Schema):
 
 
 class DealFieldsSchema(Schema):
-    title = fields.String(validate=validate.Length(max=300))
-    amount = Money(metadata={"description": "CNY, 2 places; 0 only for free licenses"})
+    """A deal's own fields: the API's body and the entry and edit pages' form (``api.inputs.load_form``)."""
+
+    title = Text(max=300, metadata={"label": _l("交易名称")})
+    amount = Money(metadata={"label": _l("合同金额（元）"), "description": "CNY, 2 places; 0 only for free licenses"})
     contract_date = fields.Date(allow_none=True)
     term_start = fields.Date(allow_none=True)
     term_end = fields.Date(allow_none=True)
-    recordal_number = fields.String(allow_none=True, validate=validate.Length(max=64))
+    recordal_number = Text(max=64, allow_none=True)
     match_id = fields.Integer(allow_none=True, metadata={"description": "the stored match the deal came from"})
-    notes = fields.String()
-    reserve_price = fields.Raw(allow_none=True, metadata={
+    notes = Text(max=5000)
+    reserve_price = Money(allow_none=True, metadata={
         "label": _l("保留价（元）"), "description": "auction: the amount (hammer price) may not be below it"})
     auction_house_id = fields.Integer(allow_none=True, metadata={"label": _l("拍卖机构（平台上的机构）")})
-    auction_house_name = fields.String(allow_none=True, validate=validate.Length(max=200),
-                                       metadata={"label": _l("拍卖机构名称（平台外）")})
+    auction_house_name = Text(max=200, allow_none=True, metadata={"label": _l("拍卖机构名称（平台外）")})
     auction_date = fields.Date(allow_none=True, metadata={
         "label": _l("拍卖日"), "description": "not after today, not before the patents were listed"})
-    fee_share = fields.Raw(allow_none=True, metadata={
+    fee_share = Parsed(parse_percent, allow_none=True, metadata={
         "label": _l("运营方分成比例（%）"), "description": "entrusted operation: 0–100, 2 decimals"})
-    operation_scope = fields.String(allow_none=True, validate=validate.Length(max=1000),
-                                    metadata={"label": _l("委托范围")})
+    operation_scope = Text(max=1000, allow_none=True, metadata={"label": _l("委托范围")})
 
 
 class DealCreateSchema(DealFieldsSchema):
-    mode = fields.String(required=True, validate=validate.OneOf(MODES))
-    license_kind = fields.String(allow_none=True, validate=validate.OneOf(KINDS))
+    mode = fields.String(required=True, validate=Choice(DealMode), metadata={"label": _l("交易方式")})
+    license_kind = fields.String(allow_none=True, validate=Choice(LicenseKind))
     seller_id = fields.Integer(required=True, metadata={"description": "the patentee: assignor, licensor, contributor"})
     buyer_id = fields.Integer(required=True, metadata={
+        "label": _l("受让方/被许可方/竞得人/运营方"),
         "description": "assignee, licensee, the winning bidder of an auction, the operator (an agency) of an "
                        "entrusted operation"})
     agency_id = fields.Integer(allow_none=True, metadata={"description": "set automatically when an agency records"})
     patent_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
-    amount = Money(required=True)
-    status = fields.String(load_default="negotiating", validate=validate.OneOf(STATUSES[:4]),
-                           metadata={"description": "a deal already signed, recorded or completed outside the "
+    amount = Money(required=True, metadata={"label": _l("合同金额（元）")})
+    status = fields.String(load_default="negotiating", validate=Choice(ENTRY_STATUSES),
+                           metadata={"label": _l("各方确认后的状态"),
+                                     "description": "a deal already signed, recorded or completed outside the "
                                                     "platform: it gets there once every party has signed"})
     recorded_on = fields.Date(allow_none=True)
     completed_on = fields.Date(allow_none=True)
 
 
 class DealPatchSchema(DealFieldsSchema):
-    status = fields.String(validate=validate.OneOf(STATUSES),
-                           metadata={"description": "propose recorded, completed or cancelled (signing comes from "
+    status = fields.String(validate=Choice(DealStatus),
+                           metadata={"label": _l("新状态"),
+                                     "description": "propose recorded, completed or cancelled (signing comes from "
                                                     "every party's consent); see the deal's proposals"})
     recorded_on = fields.Date(allow_none=True)
     completed_on = fields.Date(allow_none=True)
 
 
 class AmendmentWriteSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = Text(required=True, max=1000, metadata={"label": _l("更正理由")})
     changes = fields.Dict(keys=fields.String(validate=validate.OneOf(AMENDABLE)), required=True,
                           metadata={"example": {"amount": "1200000.00"}})
 
@@ -131,8 +133,8 @@ class EndEntrustmentSchema(Schema):
 
 
 class DealListArgs(PageArgs):
-    mode = fields.String(validate=validate.OneOf(MODES))
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    mode = fields.String(validate=Choice(DealMode))
+    status = fields.String(validate=Choice(DealStatus))
     patent_id = fields.Integer()
 
 
@@ -212,9 +214,9 @@ class DealPaymentSchema(Schema):
 
 
 class DealPaymentWriteSchema(Schema):
-    amount = Money(required=True)
+    amount = Money(required=True, metadata={"label": _l("付款金额（元）")})
     paid_on = fields.Date(required=True, metadata={"description": "not in the future, not before the contract"})
-    reference = fields.String(load_default="", validate=validate.Length(max=100))
+    reference = Text(max=100, load_default="", metadata={"label": _l("付款凭证号")})
 
 
 @blp.get("/<int:deal_id>/payments")

@@ -11,10 +11,14 @@ from flask_login import current_user, login_required
 
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
+from marketplace.api.inputs import load_form
 from marketplace.core.dates import local_today
 from marketplace.core.views import act_and_redirect, page_number, show_errors
 from marketplace.core.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, attachment, to_csv, to_xlsx
 from marketplace.deals import brokering, exports, forms, services
+from marketplace.deals.api import (
+    AmendmentWriteSchema, DealCreateSchema, DealPatchSchema, DealPaymentWriteSchema, EndEntrustmentSchema,
+)
 from marketplace.deals import payments as deal_payments
 from marketplace.deals.models import DealMode, DealStatus
 
@@ -61,10 +65,10 @@ def new():
     form.seller_id.choices = [(o.id, o.name) for o in services.organisations_for_entry(SELLERS)]
     form.buyer_id.choices = [(o.id, o.name) for o in services.organisations_for_entry(SELLERS + OPERATORS)]
     form.auction_house_id.choices = _auction_houses()
-    if form.validate_on_submit():
+    if form.is_submitted():
         try:
-            values = form.values()
-            values["patent_ids"] = services.patent_ids_for_numbers(form.patent_numbers.data)
+            patent_ids = services.patent_ids_for_numbers(form.patent_numbers.data)
+            values = load_form(DealCreateSchema, form.names(request.form.get("mode")), patent_ids=patent_ids)
             deal = services.record_deal(current_user, values)
         except FIXABLE as error:
             show_errors(form, error)
@@ -99,11 +103,9 @@ def detail(deal_id: int):
 @login_required
 def record_payment(deal_id: int):
     """A party reports (buyer) or records (seller) a payment; the seller's confirmation makes it count."""
-    form = forms.DealPaymentForm()
-    raw = {"amount": request.form.get("amount", ""), "paid_on": request.form.get("paid_on", ""),
-           "reference": request.form.get("reference", "")}
-    return act_and_redirect(lambda: deal_payments.record_payment(current_user, deal_id, raw), _("付款已登记"),
-                            url_for("deals.detail", deal_id=deal_id, _anchor="payments"), form)
+    return act_and_redirect(
+        lambda: deal_payments.record_payment(current_user, deal_id, load_form(DealPaymentWriteSchema)),
+        _("付款已登记"), url_for("deals.detail", deal_id=deal_id, _anchor="payments"), forms.DealPaymentForm())
 
 
 @bp.get("/deals/payments/<int:payment_id>")
@@ -122,9 +124,9 @@ def edit(deal_id: int):
     form.auction_house_id.choices = _auction_houses()
     if request.method == "GET":
         form.fill(deal)
-    elif form.validate_on_submit():
+    elif form.is_submitted():
         try:
-            services.update_deal(current_user, deal_id, {**form.values(), **form.mode_values(deal.mode.value)})
+            services.update_deal(current_user, deal_id, load_form(DealPatchSchema, form.names(deal.mode.value)))
         except FIXABLE as error:
             show_errors(form, error)
         else:
@@ -138,12 +140,11 @@ def edit(deal_id: int):
 def change_status(deal_id: int):
     """Propose the next status; it applies once the parties the step needs have approved."""
     form = forms.StatusForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         try:
-            changes = {"status": form.status.data, "recorded_on": form.recorded_on.data,
-                       "completed_on": form.completed_on.data}
-            if form.recordal_number.data:
-                changes["recordal_number"] = form.recordal_number.data
+            changes = load_form(DealPatchSchema, ("status", "recordal_number", "recorded_on", "completed_on"))
+            if not changes.get("recordal_number"):
+                changes.pop("recordal_number", None)
             deal = services.update_deal(current_user, deal_id, changes)
         except FIXABLE as error:
             show_errors(form, error)
@@ -158,9 +159,9 @@ def change_status(deal_id: int):
 def end_entrustment(deal_id: int):
     """The owner ends an entrusted operation (alone; the operator keeps what it brokered before)."""
     form = forms.EndEntrustmentForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         try:
-            services.end_entrustment(current_user, deal_id, {"ended_on": form.ended_on.data})
+            services.end_entrustment(current_user, deal_id, load_form(EndEntrustmentSchema))
         except FIXABLE as error:
             show_errors(form, error)
         else:
@@ -172,13 +173,11 @@ def end_entrustment(deal_id: int):
 @login_required
 def amend(deal_id: int):
     form = forms.AmendmentForm()
-    if form.validate_on_submit():
-        try:
-            services.amend_deal(current_user, deal_id, {"changes": form.changes(), "reason": form.reason.data})
-        except FIXABLE as error:
-            show_errors(form, error)
-        else:
-            flash(_("更正已提出，待买卖双方确认后生效"), "success")
+    try:
+        services.amend_deal(current_user, deal_id, load_form(AmendmentWriteSchema, ("reason",),
+                                                             changes=form.changes()))
+    except FIXABLE as error:
+        show_errors(form, error)
     else:
-        flash(_("请填写更正理由"), "danger")
+        flash(_("更正已提出，待买卖双方确认后生效"), "success")
     return redirect(url_for("deals.detail", deal_id=deal_id))

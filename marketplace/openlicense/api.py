@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from flask import send_file
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
+from marketplace.api.inputs import Choice, Parsed, Text
 from marketplace.consents.api import ProposalSchema
 from marketplace.core.dates import local_today
 from marketplace.openlicense import licensing, payments, services
 from marketplace.openlicense.models import DeclarationStatus, PaymentStatus
-from marketplace.openlicense.terms import PaymentMethod, RoyaltyBase
+from marketplace.openlicense.terms import (
+    COUNTS, MAX_FEE_EXPLANATION, PaymentMethod, RoyaltyBase, parse_count, parse_rate,
+)
 
 blp = Blueprint("openlicense_api", __name__, url_prefix="", description="开放许可 / open licenses")
 
@@ -65,32 +69,40 @@ class DeclarationSchema(Schema):
                                                      "co-owner's consent"})
 
 
+def _count(name: str) -> Parsed:
+    low, high, default = COUNTS[name]
+    return Parsed(parse_count, load_default=default, metadata={"type": "integer", "minimum": low, "maximum": high})
+
+
 class DeclarationWriteSchema(Schema):
+    """A declaration's terms: the API's body and the builder page's form (``api.inputs.load_form``); the service
+    checks how they fit together (fee and method, rate ceilings, the term against the patent's)."""
+
     action = fields.String(load_default="draft", validate=validate.OneOf(["draft", "publish"]),
                            metadata={"description": "draft saves; publish also announces after the eligibility check"})
-    payment_method = fields.String(required=True, validate=validate.OneOf([m.value for m in PaymentMethod]))
+    payment_method = fields.String(required=True, validate=Choice(PaymentMethod))
     fixed_fee = Money(allow_none=True, metadata={"description": "lump sum or entry fee ≤ ¥20,000,000"})
-    royalty_rate = fields.Decimal(as_string=True, allow_none=True,
-                                  metadata={"description": "royalty in percent (≤20 of sales, ≤40 of profit)",
-                                            "example": "3.50"})
-    royalty_base = fields.String(allow_none=True, validate=validate.OneOf([b.value for b in RoyaltyBase]),
+    royalty_rate = Parsed(parse_rate, allow_none=True, metadata={
+        "label": _l("提成比例（%）"), "description": "royalty in percent (≤20 of sales, ≤40 of profit)",
+        "example": "3.50"})
+    royalty_base = fields.String(allow_none=True, validate=Choice(RoyaltyBase),
                                  metadata={"description": "for entry_fee_royalty: sales (≤20%) or profit (≤40%)"})
-    term_start = fields.Date(allow_none=True)
-    term_end = fields.Date(required=True)
-    trial_months = fields.Integer(load_default=0)
-    installments = fields.Integer(load_default=1)
-    installment_interval_months = fields.Integer(load_default=12)
-    contact_name = fields.String(required=True)
-    contact_phone = fields.String(allow_none=True)
-    contact_email = fields.String(allow_none=True)
+    term_start = fields.Date(allow_none=True, metadata={"label": _l("许可期限起")})
+    term_end = fields.Date(required=True, metadata={"label": _l("许可期限止")})
+    trial_months = _count("trial_months")
+    installments = _count("installments")
+    installment_interval_months = _count("installment_interval_months")
+    contact_name = Text(required=True, max=100, metadata={"label": _l("专利权人联系人")})
+    contact_phone = Text(max=40, allow_none=True)
+    contact_email = Text(max=254, allow_none=True)
     commitment = fields.Boolean(load_default=False)
-    fee_explanation = fields.String(load_default="")
+    fee_explanation = Text(max=MAX_FEE_EXPLANATION, load_default="")
 
 
 class CatalogueArgs(PageArgs):
     q = fields.String(metadata={"description": "text in the patent's title, abstract or number"})
     patent_type = fields.String(validate=validate.OneOf(["invention", "utility_model", "design"]))
-    payment_method = fields.String(validate=validate.OneOf([m.value for m in PaymentMethod]))
+    payment_method = fields.String(validate=Choice(PaymentMethod))
     fee_type = fields.String(validate=validate.OneOf(["fixed", "royalty", "free"]))
     segment = fields.String()
     owner_id = fields.Integer()
@@ -115,7 +127,7 @@ class EligibilitySchema(Schema):
 
 
 class WithdrawSchema(Schema):
-    reason = fields.String(load_default="", validate=validate.Length(max=500))
+    reason = Text(max=500, load_default="", metadata={"label": _l("撤回说明")})
 
 
 class InstallmentSchema(Schema):
@@ -171,10 +183,12 @@ class LicenseSchema(Schema):
 
 
 class PaymentWriteSchema(Schema):
+    """A licensee's payment: the API's body and the license page's form (its evidence file comes apart)."""
+
     amount = Money(required=True)
     paid_on = fields.Date(allow_none=True)
     installment_id = fields.Integer(allow_none=True)
-    reference = fields.String(allow_none=True, validate=validate.Length(max=100))
+    reference = Text(max=100, allow_none=True)
 
 
 class PaymentResult(PaymentSchema):
@@ -186,8 +200,8 @@ class EvidenceUpload(Schema):
 
 
 class RecordalSchema(Schema):
-    recordal_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    recorded_on = fields.Date(allow_none=True)
+    recordal_number = Text(required=True, max=64, metadata={"label": _l("备案号")})
+    recorded_on = fields.Date(allow_none=True, metadata={"label": _l("备案日期")})
 
 
 @blp.get("/open-licenses")

@@ -1,4 +1,5 @@
-"""Forms of the open-license pages; the services do the legal validation, these only shape input."""
+"""Forms of the open-license pages: they only draw the fields. Each page reads what is sent through the API's
+schema of the same input (``api.inputs.load_form``), whose labels they show; the services do the legal checks."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,10 +8,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, Optional
 
+from marketplace.api.inputs import SchemaForm, label
+from marketplace.openlicense.api import DeclarationWriteSchema, PaymentWriteSchema, RecordalSchema, WithdrawSchema
 from marketplace.openlicense.models import OpenLicenseDeclaration
-from marketplace.openlicense.terms import FEE_LABELS, MAX_FEE_EXPLANATION, PaymentMethod, RoyaltyBase
+from marketplace.openlicense.terms import COUNTS, FEE_LABELS, PaymentMethod, RoyaltyBase
 
 METHOD_CHOICES = [(m.value, m.lazy_label) for m in PaymentMethod]
 BASE_CHOICES = [(b.value, b.lazy_label) for b in RoyaltyBase]
@@ -19,22 +22,23 @@ TYPE_CHOICES = [("", _l("全部类型")), ("invention", _l("发明")), ("utility
 FEE_TYPE_CHOICES = [("", _l("全部付费方式")), *FEE_LABELS.items()]
 
 
-class DeclarationForm(FlaskForm):
-    payment_method = SelectField(_l("许可使用费支付方式"), choices=METHOD_CHOICES)
-    fixed_fee = StringField(_l("一次性费用或入门费（元）"), validators=[Optional(), Length(max=20)])
-    royalty_rate = StringField(_l("提成比例（%）"), validators=[Optional(), Length(max=10)])
-    royalty_base = SelectField(_l("提成基数（入门费+提成时）"), choices=BASE_CHOICES)
-    term_start = DateField(_l("许可期限起"), validators=[Optional()])
-    term_end = DateField(_l("许可期限止"), validators=[DataRequired()])
-    trial_months = IntegerField(_l("先使用后付费：试用期（月）"), default=0, validators=[NumberRange(0, 36)])
-    installments = IntegerField(_l("固定费用分期数"), default=1, validators=[NumberRange(1, 12)])
-    installment_interval_months = IntegerField(_l("分期间隔（月）"), default=12, validators=[NumberRange(1, 24)])
-    contact_name = StringField(_l("专利权人联系人"), validators=[DataRequired(), Length(max=100)])
-    contact_phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=40)])
-    contact_email = EmailField(_l("联系邮箱"), validators=[Optional(), Length(max=254)])
-    fee_explanation = TextAreaField(_l("许可使用费说明（≤2000字）"),
-                                    validators=[Optional(), Length(max=MAX_FEE_EXPLANATION)])
-    commitment = BooleanField(_l("本专利权人承诺：该专利符合开放许可条件，声明内容真实"))
+class DeclarationForm(SchemaForm):
+    schema = DeclarationWriteSchema
+    payment_method = SelectField(label(DeclarationWriteSchema, "payment_method"), choices=METHOD_CHOICES)
+    fixed_fee = StringField(label(DeclarationWriteSchema, "fixed_fee"))
+    royalty_rate = StringField(label(DeclarationWriteSchema, "royalty_rate"))
+    royalty_base = SelectField(label(DeclarationWriteSchema, "royalty_base"), choices=BASE_CHOICES)
+    term_start = DateField(label(DeclarationWriteSchema, "term_start"))
+    term_end = DateField(label(DeclarationWriteSchema, "term_end"))
+    trial_months = IntegerField(label(DeclarationWriteSchema, "trial_months"), default=COUNTS["trial_months"][2])
+    installments = IntegerField(label(DeclarationWriteSchema, "installments"), default=COUNTS["installments"][2])
+    installment_interval_months = IntegerField(label(DeclarationWriteSchema, "installment_interval_months"),
+                                               default=COUNTS["installment_interval_months"][2])
+    contact_name = StringField(label(DeclarationWriteSchema, "contact_name"))
+    contact_phone = StringField(label(DeclarationWriteSchema, "contact_phone"))
+    contact_email = EmailField(label(DeclarationWriteSchema, "contact_email"))
+    fee_explanation = TextAreaField(label(DeclarationWriteSchema, "fee_explanation"))
+    commitment = BooleanField(label(DeclarationWriteSchema, "commitment"))
 
     def fill(self, declaration: OpenLicenseDeclaration) -> None:
         for name in ("fixed_fee", "royalty_rate", "term_start", "term_end", "trial_months", "installments",
@@ -45,29 +49,29 @@ class DeclarationForm(FlaskForm):
         self.payment_method.data = declaration.payment_method.value
         self.royalty_base.data = declaration.royalty_base.value if declaration.royalty_base else "sales"
 
-    def values(self) -> dict[str, Any]:
-        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
-
-class WithdrawForm(FlaskForm):
-    reason = StringField(_l("撤回说明"), validators=[Optional(), Length(max=500)])
+class WithdrawForm(SchemaForm):
+    schema = WithdrawSchema
+    reason = StringField(label(WithdrawSchema, "reason"))
 
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token, for buttons that POST (accepting an open license)."""
 
 
-class PaymentForm(FlaskForm):
-    installment_id = SelectField(_l("付款期"), choices=[], validate_choice=False)
-    amount = StringField(_l("金额（元）"), validators=[DataRequired(), Length(max=20)])
-    paid_on = DateField(_l("付款日期"), validators=[Optional()])
-    reference = StringField(_l("凭证号"), validators=[Optional(), Length(max=100)])
+class PaymentForm(SchemaForm):
+    schema = PaymentWriteSchema
+    installment_id = SelectField(label(PaymentWriteSchema, "installment_id"), choices=[])
+    amount = StringField(label(PaymentWriteSchema, "amount"))
+    paid_on = DateField(label(PaymentWriteSchema, "paid_on"))
+    reference = StringField(label(PaymentWriteSchema, "reference"))
     evidence = FileField(_l("付款凭证（PDF 或图片，可选）"))
 
 
-class RecordalForm(FlaskForm):
-    recordal_number = StringField(_l("备案号"), validators=[DataRequired(), Length(max=64)])
-    recorded_on = DateField(_l("备案日期"), validators=[Optional()])
+class RecordalForm(SchemaForm):
+    schema = RecordalSchema
+    recordal_number = StringField(label(RecordalSchema, "recordal_number"))
+    recorded_on = DateField(label(RecordalSchema, "recorded_on"))
 
 
 class CatalogueFilterForm(FlaskForm):

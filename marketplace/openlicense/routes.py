@@ -12,7 +12,9 @@ from flask_login import current_user, login_required
 
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.core.views import page_number, show_errors
+from marketplace.api.inputs import load_form
 from marketplace.openlicense import forms, licensing, payments, services
+from marketplace.openlicense.api import DeclarationWriteSchema, PaymentWriteSchema, RecordalSchema, WithdrawSchema
 from marketplace.core.dates import local_today
 from marketplace.patents.forms import segment_choices
 from marketplace.patents.vocab import TransformationMode
@@ -87,10 +89,11 @@ def declare(patent_id: int):
             form.contact_email.data = organisation.contact_email
             form.term_start.data = local_today()
             form.term_end.data = report.expiry
-    elif form.validate_on_submit():
+    else:
         publish = request.form.get("action") == "publish"
         try:
-            saved = services.save_declaration(current_user, patent_id, form.values(), publish=publish)
+            values = load_form(DeclarationWriteSchema, [name for name in form.data if name != "csrf_token"])
+            saved = services.save_declaration(current_user, patent_id, values, publish=publish)
         except FIXABLE as error:
             show_errors(form, error)
         else:
@@ -108,10 +111,11 @@ def declare(patent_id: int):
 @login_required
 def withdraw(declaration_id: int):
     form = forms.WithdrawForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         try:
-            declaration = services.withdraw_declaration(current_user, declaration_id, form.reason.data or "")
-        except Conflict as error:
+            declaration = services.withdraw_declaration(current_user, declaration_id,
+                                                        load_form(WithdrawSchema)["reason"])
+        except FIXABLE as error:
             show_errors(form, error)
         else:
             flash(_("开放许可声明已撤回；已获得的许可继续有效") if declaration.status == "withdrawn"
@@ -196,17 +200,12 @@ def notice(license_id: int):
 def record_payment(license_id: int):
     form = forms.PaymentForm()
     form.installment_id.choices = []
-    if form.validate_on_submit():
-        try:
-            paid = payments.record_payment(current_user, license_id, {
-                "amount": form.amount.data, "paid_on": form.paid_on.data, "reference": form.reference.data,
-                "installment_id": form.installment_id.data or None}, form.evidence.data)
-        except FIXABLE as error:
-            show_errors(form, error)
-        else:
-            flash(_("付款已确认") if paid.is_confirmed else _("付款已登记，待许可人确认收款后计入"), "success")
+    try:
+        paid = payments.record_payment(current_user, license_id, load_form(PaymentWriteSchema), form.evidence.data)
+    except FIXABLE as error:
+        show_errors(form, error)
     else:
-        flash(_("请检查付款信息"), "danger")
+        flash(_("付款已确认") if paid.is_confirmed else _("付款已登记，待许可人确认收款后计入"), "success")
     return redirect(url_for("openlicense.license_detail", license_id=license_id))
 
 
@@ -214,14 +213,12 @@ def record_payment(license_id: int):
 @login_required
 def record_recordal(license_id: int):
     form = forms.RecordalForm()
-    if form.validate_on_submit():
-        try:
-            licensing.record_recordal(current_user, license_id, form.recordal_number.data, form.recorded_on.data)
-        except FIXABLE as error:
-            show_errors(form, error)
-        else:
-            flash(_("备案号已登记"), "success")
+    try:
+        body = load_form(RecordalSchema)
+        licensing.record_recordal(current_user, license_id, body["recordal_number"], body.get("recorded_on"))
+    except FIXABLE as error:
+        show_errors(form, error)
     else:
-        flash(_("请填写备案号"), "danger")
+        flash(_("备案号已登记"), "success")
     return redirect(url_for("openlicense.license_detail", license_id=license_id))
 

@@ -26,6 +26,9 @@ RATE_PLACES = Decimal("0.01")
 MAX_FEE_EXPLANATION = 2000
 MAX_TRIAL_MONTHS = 36
 MAX_INSTALLMENTS = 12
+# The counts a declaration sets: (least, most, default), for the service and the input's schema alike.
+COUNTS = {"trial_months": (0, MAX_TRIAL_MONTHS, 0), "installments": (1, MAX_INSTALLMENTS, 1),
+          "installment_interval_months": (1, 24, 12)}
 
 
 class PaymentMethod(LabelledEnum):
@@ -98,7 +101,9 @@ def parse_rate(value: object, field: str) -> Decimal:
         raise ValidationFailed.field(field, _("不是有效的百分比")) from None
 
 
-def _parse_int(value: object, field: str, low: int, high: int) -> int:
+def parse_count(value: object, field: str) -> int:
+    """One of the declaration's ``COUNTS``, a whole number within its bounds."""
+    low, high, _default = COUNTS[field]
     try:
         number = int(str(value).strip())
     except ValueError:
@@ -133,10 +138,8 @@ def validate_terms(raw: Mapping[str, Any], *, expiry: date | None, today: date) 
     base = attempt("royalty_base", lambda v: _enum(RoyaltyBase, v, "royalty_base"))
     term_start = attempt("term_start", lambda v: require_date(v, "term_start"), today)
     term_end = attempt("term_end", lambda v: require_date(v, "term_end"))
-    trial = attempt("trial_months", lambda v: _parse_int(v, "trial_months", 0, MAX_TRIAL_MONTHS), 0)
-    installments = attempt("installments", lambda v: _parse_int(v, "installments", 1, MAX_INSTALLMENTS), 1)
-    interval = attempt("installment_interval_months",
-                       lambda v: _parse_int(v, "installment_interval_months", 1, 24), 12)
+    trial, installments, interval = (attempt(name, lambda v, name=name: parse_count(v, name), COUNTS[name][2])
+                                     for name in ("trial_months", "installments", "installment_interval_months"))
     explanation = str(raw.get("fee_explanation") or "").strip()
     if len(explanation) > MAX_FEE_EXPLANATION:
         errors["fee_explanation"] = _("最多 %(n)d 字", n=MAX_FEE_EXPLANATION)

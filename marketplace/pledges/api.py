@@ -1,10 +1,12 @@
 """API: pledge registrations, for the pledgor, the pledgee bank, the agency and platform admins."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.common import ErrorSchema, Money, PageArgs, PageMeta, api_user, page_meta
+from marketplace.api.inputs import Choice, Text
 from marketplace.consents.api import ProposalSchema
 from marketplace.pledges import services
 from marketplace.pledges.models import PledgeStatus
@@ -47,22 +49,26 @@ class PledgeSchema(Schema):
 
 
 class PledgeCreateSchema(Schema):
+    """A pledge registration: the API's body and the entry page's form (``api.inputs.load_form``)."""
+
     pledgor_id = fields.Integer(required=True, metadata={"description": "the patentee"})
     pledgee_id = fields.Integer(required=True, metadata={
+        "label": _l("质权人（银行、担保公司等金融机构）"),
         "description": "a bank, guarantee company or other financial organisation (PLEDGEE_KINDS)"})
     patent_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
-    amount = Money(required=True, metadata={"description": "amount financed, CNY"})
-    term_start = fields.Date(allow_none=True)
-    term_end = fields.Date(required=True,
-                           metadata={"description": "end of the debt's term; not past any patent's expiry"})
-    registration_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    amount = Money(required=True, metadata={"label": _l("融资金额（元）"), "description": "amount financed, CNY"})
+    term_start = fields.Date(allow_none=True, metadata={"label": _l("债务履行期限起")})
+    term_end = fields.Date(required=True, metadata={"label": _l("债务履行期限止"),
+                                                    "description": "end of the debt's term; not past any patent's "
+                                                                   "expiry"})
+    registration_number = Text(required=True, max=64)
     registered_on = fields.Date(allow_none=True)
     invalidation_accepted = fields.Boolean(load_default=False, metadata={
         "description": "the parties accept in writing that an invalidation request is pending"})
     open_license_consent = fields.Boolean(load_default=False,
                                           metadata={"description": "the pledgee states in writing that open licenses "
                                                                    "of these patents may continue"})
-    open_license_consent_reference = fields.String(allow_none=True, validate=validate.Length(max=200))
+    open_license_consent_reference = Text(max=200, allow_none=True)
 
 
 class ReleaseSchema(Schema):
@@ -71,11 +77,11 @@ class ReleaseSchema(Schema):
 
 class OpenLicenseConsentSchema(Schema):
     consent_on = fields.Date(allow_none=True)
-    reference = fields.String(load_default="", validate=validate.Length(max=200))
+    reference = Text(max=200, load_default="", metadata={"label": _l("同意书编号")})
 
 
 class PledgeListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf([s.value for s in PledgeStatus]))
+    status = fields.String(validate=Choice(PledgeStatus))
 
 
 class PledgePage(Schema):

@@ -1,41 +1,41 @@
 """Forms of the pledge pages: registration entry, release, the pledgee's open-license consent."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.accounts.models import OrganisationKind
+from marketplace.api.inputs import SchemaForm, label
 from marketplace.lookup.forms import organisation_picker, patent_picker
+from marketplace.pledges.api import OpenLicenseConsentSchema, PledgeCreateSchema, ReleaseSchema
 
 PLEDGORS = (OrganisationKind.UNIVERSITY, OrganisationKind.INSTITUTE, OrganisationKind.COMPANY)
 
 
-class PledgeForm(FlaskForm):
-    pledgor_id = SelectField(_l("出质人（专利权人）"), coerce=int, choices=[], render_kw=organisation_picker(PLEDGORS))
-    pledgee_id = SelectField(_l("质权人（银行、担保公司等金融机构）"), coerce=int, choices=[])
-    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), validators=[DataRequired()], render_kw=patent_picker())
-    amount = StringField(_l("融资金额（元）"), validators=[DataRequired(), Length(max=20)])
-    term_start = DateField(_l("债务履行期限起"), validators=[Optional()])
-    term_end = DateField(_l("债务履行期限止"), validators=[DataRequired()])
-    registration_number = StringField(_l("质押登记号"), validators=[DataRequired(), Length(max=64)])
-    registered_on = DateField(_l("登记生效日"), validators=[Optional()])
-    invalidation_accepted = BooleanField(_l("双方书面接受：专利权无效宣告请求正在审查中"))
-    open_license_consent = BooleanField(_l("质权人书面同意开放许可继续有效"))
-    open_license_consent_reference = StringField(_l("同意书编号"), validators=[Optional(), Length(max=200)])
+class PledgeForm(SchemaForm):
+    """Draws the registration; the page reads it through ``PledgeCreateSchema``, the API's, whose labels it shows."""
 
-    def values(self) -> dict[str, Any]:
-        return {name: field.data for name, field in self._fields.items()
-                if name not in ("csrf_token", "patent_numbers")}
-
-
-class ReleaseForm(FlaskForm):
-    released_on = DateField(_l("注销日期"), validators=[Optional()])
+    schema = PledgeCreateSchema
+    pledgor_id = SelectField(label(PledgeCreateSchema, "pledgor_id"), coerce=int, choices=[],
+                             render_kw=organisation_picker(PLEDGORS))
+    pledgee_id = SelectField(label(PledgeCreateSchema, "pledgee_id"), coerce=int, choices=[])
+    patent_numbers = TextAreaField(_l("专利申请号（每行一个）"), render_kw={**patent_picker(), "required": True})
+    amount = StringField(label(PledgeCreateSchema, "amount"))
+    term_start = DateField(label(PledgeCreateSchema, "term_start"))
+    term_end = DateField(label(PledgeCreateSchema, "term_end"))
+    registration_number = StringField(label(PledgeCreateSchema, "registration_number"))
+    registered_on = DateField(label(PledgeCreateSchema, "registered_on"))
+    invalidation_accepted = BooleanField(label(PledgeCreateSchema, "invalidation_accepted"))
+    open_license_consent = BooleanField(label(PledgeCreateSchema, "open_license_consent"))
+    open_license_consent_reference = StringField(label(PledgeCreateSchema, "open_license_consent_reference"))
 
 
-class ConsentForm(FlaskForm):
-    consent_on = DateField(_l("同意日期"), validators=[Optional()])
-    reference = StringField(_l("同意书编号"), validators=[Optional(), Length(max=200)])
+class ReleaseForm(SchemaForm):
+    schema = ReleaseSchema
+    released_on = DateField(label(ReleaseSchema, "released_on"))
+
+
+class ConsentForm(SchemaForm):
+    schema = OpenLicenseConsentSchema
+    consent_on = DateField(label(OpenLicenseConsentSchema, "consent_on"))
+    reference = StringField(label(OpenLicenseConsentSchema, "reference"))

@@ -7,10 +7,12 @@ from flask_login import current_user, login_required
 
 from marketplace.core.errors import Conflict, Forbidden, ValidationFailed
 from marketplace.accounts.permissions import require_organisation
+from marketplace.api.inputs import load_form
 from marketplace.core.views import page_number, show_errors
 from marketplace.deals.services import organisations_for_entry, patent_ids_for_numbers
 from marketplace.lookup.forms import organisation_picker
 from marketplace.pledges import forms, services
+from marketplace.pledges.api import OpenLicenseConsentSchema, PledgeCreateSchema, ReleaseSchema
 
 bp = Blueprint("pledges", __name__)
 PER_PAGE = 20
@@ -35,10 +37,9 @@ def new():
     form.pledgor_id.choices = [(o.id, o.name) for o in organisations_for_entry(forms.PLEDGORS)]
     form.pledgee_id.choices = [(o.id, o.name) for o in organisations_for_entry(services.pledgee_kinds())]
     form.pledgee_id.render_kw = organisation_picker(services.pledgee_kinds())
-    if form.validate_on_submit():
+    if form.is_submitted():
         try:
-            values = form.values()
-            values["patent_ids"] = patent_ids_for_numbers(form.patent_numbers.data)
+            values = load_form(PledgeCreateSchema, patent_ids=patent_ids_for_numbers(form.patent_numbers.data))
             pledge = services.register_pledge(current_user, values)
         except FIXABLE as error:
             show_errors(form, error)
@@ -61,9 +62,9 @@ def detail(pledge_id: int):
 @login_required
 def release(pledge_id: int):
     form = forms.ReleaseForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         try:
-            pledge = services.release_pledge(current_user, pledge_id, form.released_on.data)
+            pledge = services.release_pledge(current_user, pledge_id, load_form(ReleaseSchema).get("released_on"))
         except FIXABLE as error:
             show_errors(form, error)
         else:
@@ -75,10 +76,10 @@ def release(pledge_id: int):
 @login_required
 def consent(pledge_id: int):
     form = forms.ConsentForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         try:
-            services.record_open_license_consent(current_user, pledge_id, form.consent_on.data,
-                                                 form.reference.data or "")
+            body = load_form(OpenLicenseConsentSchema)
+            services.record_open_license_consent(current_user, pledge_id, body.get("consent_on"), body["reference"])
         except (*FIXABLE, Forbidden) as error:
             show_errors(form, error)
         else:

@@ -57,7 +57,7 @@ def test_every_api_input_field_has_a_label_in_both_languages(app):
 def test_a_json_body_error_names_the_field_by_its_label(client, university, token_for):
     """A body field's error (not only a query parameter's) reads as its label in the visitor's language."""
     headers = token_for(university)
-    for language, label in (("zh", "金额（元）"), ("en", "Amount (CNY)")):
+    for language, label in (("zh", "合同金额（元）"), ("en", "Contract value (CNY)")):  # the page's label
         response = client.post("/api/v1/deals", json={"amount": "abc"},
                                headers={**headers, "Accept-Language": language})
         assert response.status_code == 422, response.json
