@@ -52,7 +52,7 @@ def test_forms_require_csrf_token(csrf_app, university):
 def test_token_page_creates_and_revokes(client, university, login):
     login(university)
     page = client.post("/account/tokens", data={"name": "脚本"}).data.decode()
-    raw = re.search(r'<code id="new-token">([^<]+)</code>', page).group(1)
+    raw = re.search(r'<code id="new-token"[^>]*>([^<]+)</code>', page).group(1)
     assert client.get("/api/v1/organisations/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
     token_id = re.search(r"/account/tokens/(\d+)/revoke", page).group(1)
     client.post(f"/account/tokens/{token_id}/revoke")
