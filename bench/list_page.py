@@ -44,7 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, insert, text  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "patents"
+DATA = next((d for d in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data") if d.is_dir()),
+            ROOT.parent / "shared" / "data") / "patents"  # beside the checkout, or beside a worktree's parent
 FILES = ("cn_patents_with_abstract.jsonl", "cn_patents_title_only.jsonl")
 BATCH = 5000
 # First matching IPC prefix wins; a patent gets one or two of the listed segments.

@@ -182,10 +182,25 @@ def init_app(app: Flask) -> None:
         """Browsers ask for /favicon.ico whatever the page links: send them to the site's icon."""
         return redirect(url_for("static", filename="img/favicon.svg"), code=301)
 
-    @app.route("/lang/<code>")
+    @app.get("/lang/<code>")
     def set_locale(code: str):
+        """A visitor's language, kept in the session only (a GET writes nothing else)."""
         if code in LOCALES:
             session["locale"] = code
+        return _back()
+
+    @app.post("/lang/<code>")
+    def save_locale(code: str):
+        """The header's switch for a signed-in user (a CSRF-checked form): the session's language and
+        ``User.locale``, so mail written for them from now on is in the language they switched to."""
+        if code in LOCALES:
+            session["locale"] = code
+            if current_user.is_authenticated:
+                from marketplace.accounts.services import remember_locale
+                remember_locale(current_user, code)
+        return _back()
+
+    def _back():
         target = request.referrer or url_for("home.index")
         return redirect(target if target.startswith(request.host_url) else url_for("home.index"))
 

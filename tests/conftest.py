@@ -205,6 +205,22 @@ def login(client):
 
 
 @pytest.fixture
+def mailbox(monkeypatch):
+    """Every e-mail handed over at a commit, as (to, subject, body)."""
+    sent: list[tuple[str, str, str]] = []
+    from marketplace.core import mail
+    take = mail.take_queued_mail
+
+    def recording() -> list[tuple[str, str, str]]:
+        taken = take()
+        sent.extend(taken)
+        return taken
+
+    monkeypatch.setattr(mail, "take_queued_mail", recording)
+    return sent
+
+
+@pytest.fixture
 def token_for(app):
     """``token_for(user)`` returns ``{"Authorization": "Bearer …"}`` for API calls."""
     def issue(user: factories.UserRef) -> dict[str, str]:

@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import flask_babel
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
@@ -197,6 +198,16 @@ def remember_locale(user: User, chosen: object) -> None:
         user.locale = str(chosen)
 
 
+def recipient_locale(address: str) -> str:
+    """The language to write to ``address`` in: its user's (``User.locale``) when it is a user's address, else the
+    language the sender is reading now (an invitation to someone not yet on the platform)."""
+    chosen = db.session.scalar(select(User.locale).where(func.lower(User.email) == address.strip().lower()))
+    if chosen in LOCALES:
+        return str(chosen)
+    current = flask_babel.get_locale()
+    return current.language if current is not None and current.language in LOCALES else LOCALES[0]
+
+
 def _mail_unlock_link(user: User, remote_addr: str) -> None:
     """Tell the owner sign-in from ``remote_addr`` is being slowed down, with a link that lifts it."""
     raw = secrets.token_urlsafe(32)
@@ -297,9 +308,10 @@ def invite_member(actor: User, email: str, role: str) -> Invitation:
     db.session.add(invitation)
     db.session.flush()
     link = url_for("accounts.accept_invitation", token=raw, _external=True)
-    queue_mail(email, _("邀请加入 %(org)s", org=organisation.name),
-               _("%(name)s 邀请您加入 %(org)s。\n请在7天内打开此链接设置密码：\n%(link)s\n",
-                 name=actor.name, org=organisation.name, link=link))
+    with flask_babel.force_locale(recipient_locale(email)):
+        queue_mail(email, _("邀请加入 %(org)s", org=organisation.name),
+                   _("%(name)s 邀请您加入 %(org)s。\n请在7天内打开此链接设置密码：\n%(link)s\n",
+                     name=actor.name, org=organisation.name, link=link))
     record_audit("member.invited", "invitation", invitation.id, {"email": email, "role": member_role})
     return invitation
 

@@ -8,7 +8,8 @@ whole cents so they are exact on SQLite (which keeps NUMERIC as REAL) too.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -213,8 +214,20 @@ def export_rows(user: User, period: Period, today: date) -> Iterator[list[Any]]:
                    AnnualFee.paid_on, AnnualFee.surcharge, AnnualFee.paid_amount, AnnualFee.lines)
             .join(Patent, Patent.id == AnnualFee.patent_id)
             .where(*_period_filter(owner_id, period)).order_by(AnnualFee.due_date, AnnualFee.id))
+    # A month holds thousands of fees but a few dozen distinct texts, and each flask_babel.gettext call costs a
+    # lookup of the request's translations: every text is translated once per export.
+    texts: dict[Any, str] = {}
+
+    def once(key: Any, make: Callable[[], str]) -> str:
+        if key not in texts:
+            texts[key] = make()
+        return texts[key]
+
     for (number, title, kind, grade, year, due, grace, standard, amount, state, paid_on, surcharge, paid,
          lines) in db.session.execute(stmt):
-        yield [number, title, str(TYPE_NAMES.get(str(kind), kind)), grade or "", year, due, grace, standard, amount,
-               status_text(state, due, grace, today), paid_on or "", surcharge, paid,
-               str(_("；")).join(explain(line) for line in lines or [])]
+        yield [number, title, once(("type", kind), lambda: str(TYPE_NAMES.get(str(kind), kind))), grade or "", year,
+               due, grace, standard, amount, once(("state", state, due, grace), lambda: status_text(state, due, grace,
+                                                                                                   today)),
+               paid_on or "", surcharge, paid,
+               once(json.dumps(lines, sort_keys=True, default=str),
+                    lambda: str(_("；")).join(explain(line) for line in lines or []))]

@@ -49,6 +49,24 @@ def net_income(income: Decimal, costs: Decimal) -> Decimal:
     return max(income - costs, Decimal("0.00")).quantize(CENT)
 
 
+def deduct_in_order(received: Sequence[tuple[K, Decimal]], costs: Decimal) -> dict[K, Decimal]:
+    """A deal's costs deducted from its payments in the order received: each payment bears what is left of the
+    costs, up to its own amount; costs above what was received wait for the next payment.
+
+    So a transfer's net income over all its payments is what it received
+    minus its costs (never below zero), and a later payment never changes what
+    was deducted from an earlier one, whose rewards may already be paid.
+    """
+    if costs < 0 or any(amount < 0 for _key, amount in received):
+        raise ValueError("income and costs are never negative")
+    left = costs
+    deducted: dict[K, Decimal] = {}
+    for key, amount in received:
+        deducted[key] = min(left, amount).quantize(CENT)
+        left -= deducted[key]
+    return deducted
+
+
 def reward_base(kind: str, income: Decimal, costs: Decimal) -> Decimal:
     """What the percentage applies to: the equity's value for an equity deal, the net income otherwise."""
     statutory_minimum(kind)

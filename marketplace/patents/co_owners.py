@@ -14,10 +14,12 @@ import re
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.services import recipient_locale
 from marketplace.core.audit import record_audit
 from marketplace.core.errors import Conflict, ValidationFailed
 from marketplace.core.mail import queue_mail
@@ -123,11 +125,12 @@ def invite_co_owner(user: User, patent_id: int, name: str, email: str) -> CoOwne
     link.invited_email, link.invited_at = address, utcnow()
     db.session.flush()
     register_url = f"{current_app.config['SETTINGS'].public_url}/register"
-    queue_mail(address, _("邀请注册：专利共有人确认（%(title)s）", title=patent.title[:60]),
-               _("%(owner)s 邀请 %(name)s 在专利供需对接平台注册机构账户，以便对专利 %(number)s《%(title)s》的转让、"
-                 "许可、质押及开放许可等事项通过自己的账户表示同意。\n请以“%(name)s”为机构名称注册：%(url)s\n",
-                 owner=patent.owner.name, name=recorded, number=patent.application_number, title=patent.title,
-                 url=register_url))
+    with force_locale(recipient_locale(address)):  # an address already on the platform reads its own language
+        queue_mail(address, _("邀请注册：专利共有人确认（%(title)s）", title=patent.title[:60]),
+                   _("%(owner)s 邀请 %(name)s 在专利供需对接平台注册机构账户，以便对专利 %(number)s《%(title)s》的转让、"
+                     "许可、质押及开放许可等事项通过自己的账户表示同意。\n请以“%(name)s”为机构名称注册：%(url)s\n",
+                     owner=patent.owner.name, name=recorded, number=patent.application_number, title=patent.title,
+                     url=register_url))
     record_audit("patent.co_owner_invited", "patent", patent.id, {"name": recorded, "email": address}, actor=user,
                  organisation_id=patent.owner_id)
     return link

@@ -85,7 +85,8 @@ class RewardIncomeSchema(Schema):
     title = fields.String()
     partner = fields.String()
     amount = Money()
-    costs = Money(metadata={"description": "deductible costs recorded against this income"})
+    costs = Money(metadata={"description": "the deductible costs this income bears: a transfer's or license's "
+                                           "costs are the deal's, deducted from its payments in the order received"})
     base = Money(metadata={"description": "net income (transfer, license) or the equity's value (equity)"})
     percent = fields.Decimal(places=2, as_string=True)
     reward = Money()
@@ -234,10 +235,11 @@ def rewards(args: dict[str, Any]):
 @blp.arguments(IncomeCostInputSchema)
 @blp.response(201, IncomeCostSchema)
 @blp.alt_response(403, schema=ErrorSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="the income's rewards are already paid")
+@blp.alt_response(409, schema=ErrorSchema, description="the cost would lower an income whose rewards are already paid")
 @blp.alt_response(422, schema=ErrorSchema)
 def add_cost(body: dict[str, Any]):
-    """Record a deductible cost of one income (lowers the net income of a transfer or license)."""
+    """Record a deductible cost of a deal or an income: a transfer's or license's costs (named by the deal or one of
+    its payments) are the deal's, deducted from its confirmed payments in the order received."""
     return services.add_cost(api_user(), body)
 
 

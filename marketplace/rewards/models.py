@@ -58,8 +58,8 @@ class RewardPolicy(db.Model):
 
 
 class IncomeCost(db.Model):
-    """A deductible cost of one income (``source`` deal, deal_payment or license_payment, ``item_id``): lowers its
-    net income."""
+    """A deductible cost (``source``, ``item_id``): of a deal (a transfer's or license's costs are deducted from its
+    confirmed payments in the order received, an equity deal's change nothing) or of an open-license payment."""
 
     __tablename__ = "income_costs"
 

@@ -9,7 +9,8 @@ only reported by the buyer counts for nothing) and dated by the day it was
 paid; and a binding equity deal (signed, recorded or completed), whose shares
 are received when it binds, valued at its amount and dated by its contract. Its
 reward is computed by ``legal.rewards`` with the institution's policy, on the
-income minus the costs recorded against it, and split among the inventors of
+income minus the costs it bears (a transfer's or license's costs are the
+deal's, deducted from its confirmed payments in the order received), and split among the inventors of
 its patents: each patent carries an equal part, divided by the inventors'
 shares. A patent without inventors leaves its part unassigned (shown as such).
 
@@ -274,7 +275,7 @@ def _deal_incomes(organisation_id: int, start: date, end: date) -> list[Income]:
                 Deal.mode.not_in((DealMode.EQUITY, DealMode.ENTRUSTED)),
                 DealPayment.status == PaymentStatus.CONFIRMED, DealPayment.paid_on >= start,
                 DealPayment.paid_on <= end)
-    found += [Income("deal_payment", row.id, row.mode.value, row.paid_on,
+    found += [Income("deal_payment", row.id, _income_kind(row.mode), row.paid_on,
                      _("%(deal)s 收款", deal=row.title or _("交易 #%(id)s", id=row.deal_id)), row.partner, row.amount,
                      [], deal_id=row.deal_id)
               for row in db.session.execute(
@@ -291,6 +292,25 @@ def _deal_incomes(organisation_id: int, start: date, end: date) -> list[Income]:
         for income in found:
             income.patent_ids = list(patents[income.deal_id or 0])
     return found
+
+
+def _income_kind(mode: DealMode) -> str:
+    """The kind of income a sale brings under art. 45: an auction is a transfer to the winning bidder."""
+    return "transfer" if mode == DealMode.AUCTION else mode.value
+
+
+def _deducted_by_payment(deal_ids: set[int | None], costs: Mapping[tuple[str, int], Decimal]) -> dict[int, Decimal]:
+    """Each confirmed payment of these transfers and licenses with the part of its deal's costs it bears
+    (``legal.rewards.deduct_in_order``): every payment the deal ever received counts, whatever the year asked."""
+    received: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for payment_id, deal_id, amount in db.session.execute(
+            select(DealPayment.id, DealPayment.deal_id, DealPayment.amount)
+            .where(DealPayment.deal_id.in_(deal_ids), DealPayment.status == PaymentStatus.CONFIRMED)
+            .order_by(DealPayment.paid_on, DealPayment.id)):
+        received[deal_id].append((payment_id, amount))
+    return {payment_id: deducted for deal_id, payments in received.items()
+            for payment_id, deducted in rules.deduct_in_order(payments, costs.get(("deal", deal_id),
+                                                                                    Decimal("0.00"))).items()}
 
 
 def _payment_incomes(organisation_id: int, start: date, end: date) -> list[Income]:
@@ -325,11 +345,13 @@ def incomes(organisation_id: int, start: date, end: date) -> list[Income]:
     if not found:
         return []
     costs: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
-    for cost in db.session.scalars(select(IncomeCost).where(IncomeCost.organisation_id == organisation_id)):
-        costs[(cost.source, cost.item_id)] += cost.amount
-    paid: dict[tuple[str, int], date] = {}
-    for payment in db.session.scalars(select(RewardPayment).where(RewardPayment.organisation_id == organisation_id)):
-        paid[(payment.source, payment.item_id)] = payment.paid_on
+    for source, item_id, amount in db.session.execute(select(IncomeCost.source, IncomeCost.item_id, IncomeCost.amount)
+                                                      .where(IncomeCost.organisation_id == organisation_id)):
+        costs[(source, item_id)] += amount
+    paid = {(source, item_id): paid_on for source, item_id, paid_on in db.session.execute(
+        select(RewardPayment.source, RewardPayment.item_id, RewardPayment.paid_on)
+        .where(RewardPayment.organisation_id == organisation_id))}
+    deducted = _deducted_by_payment({i.deal_id for i in found if i.source == "deal_payment"}, costs)
     patent_ids = {p for income in found for p in income.patent_ids}
     shares: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     for patent_id, inventor_id, share in db.session.execute(select(
@@ -337,11 +359,19 @@ def incomes(organisation_id: int, start: date, end: date) -> list[Income]:
             InventorShare.patent_id.in_(patent_ids))):
         shares[patent_id].append((inventor_id, share))
     for income in found:
-        income.costs = costs.get((income.source, income.item_id), Decimal("0.00"))
         income.percent = policy.percent(income.kind)
+        income.paid_on = paid.get((income.source, income.item_id))
+        if income.source == "deal_payment":
+            income.costs = deducted[income.item_id]
+            # rewards paid once on a whole transfer or license (before rewards followed payments) cover the
+            # payments received by the day they were paid
+            whole = paid.get(("deal", income.deal_id or 0))
+            if income.paid_on is None and whole is not None and income.day <= whole:
+                income.paid_on = whole
+        else:
+            income.costs = costs.get((income.source, income.item_id), Decimal("0.00"))
         income.reward = rules.reward_due(income.kind, income.amount, income.costs, income.percent)
         income.parts = rules.allocate(income.reward, _weights(income.patent_ids, shares))
-        income.paid_on = paid.get((income.source, income.item_id))
     return found
 
 
@@ -400,37 +430,75 @@ def awaiting_confirmation(organisation_id: int, start: date, end: date) -> int:
     return int(deals_ or 0) + int(licenses or 0)
 
 
-def _income(organisation_id: int, source: Any, item_id: Any) -> Income:
+def _all_incomes(organisation_id: int) -> list[Income]:
+    return incomes(organisation_id, date(1985, 1, 1), date(2200, 12, 31))
+
+
+def _wanted(source: Any, item_id: Any) -> int:
     if source not in SOURCES:
         raise ValidationFailed.field("source", _("可选：%(values)s", values=", ".join(SOURCES)))
     try:
-        wanted = int(item_id)
+        return int(item_id)
     except (TypeError, ValueError):
         raise ValidationFailed.field("item_id", _("应为整数")) from None
-    found = next((i for i in incomes(organisation_id, date(1985, 1, 1), date(2200, 12, 31))
-                  if i.source == source and i.item_id == wanted), None)
-    if found is None:
+
+
+def _income(found: list[Income], source: Any, item_id: Any) -> Income:
+    wanted = _wanted(source, item_id)
+    income = next((i for i in found if i.source == source and i.item_id == wanted), None)
+    if income is None:
         raise ValidationFailed.field("item_id", _("本机构没有这笔已确认收入"))
-    return found
+    return income
+
+
+def _cost_owner(organisation_id: int, found: list[Income], source: Any, item_id: Any) -> tuple[str, int]:
+    """Where a cost is recorded: a transfer's or license's costs on the deal (named by the deal, even before
+    anything was received, or by one of its confirmed payments), deducted from its payments in the order
+    received; an equity deal's or open-license payment's on that income."""
+    wanted = _wanted(source, item_id)
+    if source == "deal":
+        mode = db.session.scalar(select(Deal.mode).where(Deal.id == wanted, Deal.seller_id == organisation_id,
+                                                         Deal.status.in_(BINDING)))
+        if mode is not None and mode not in (DealMode.EQUITY, DealMode.ENTRUSTED):
+            return "deal", wanted
+    income = _income(found, source, wanted)
+    if income.source == "deal_payment":
+        return "deal", income.deal_id or 0
+    return income.source, income.item_id
+
+
+def _lowers_a_paid_income(organisation_id: int, found: list[Income], source: str, item_id: int,
+                          amount: Decimal) -> bool:
+    """Whether a further cost of ``amount`` would change the deduction of an income whose rewards are paid (they
+    are frozen): the income itself, or for a deal, any of its payments that would bear part of it."""
+    if source != "deal" or not any(i.source == "deal_payment" and i.deal_id == item_id for i in found):
+        return any(i.key == f"{source}:{item_id}" and i.paid_on is not None for i in found)
+    payments = sorted((i for i in found if i.source == "deal_payment" and i.deal_id == item_id),
+                      key=lambda i: (i.day, i.item_id))
+    recorded = db.session.scalar(select(func.coalesce(func.sum(IncomeCost.amount), 0)).where(
+        IncomeCost.organisation_id == organisation_id, IncomeCost.source == "deal", IncomeCost.item_id == item_id))
+    after = rules.deduct_in_order([(i.item_id, i.amount) for i in payments], Decimal(recorded or 0) + amount)
+    return any(i.paid_on is not None and after[i.item_id] != i.costs for i in payments)
 
 
 def add_cost(user: User, raw: Mapping[str, Any]) -> IncomeCost:
-    """Record a deductible cost of one income (``source``, ``item_id``): it lowers the net income of a transfer
-    or license (an equity reward is on the shares, costs do not change it)."""
+    """Record a deductible cost (``source``, ``item_id``, see ``_cost_owner``): it lowers the net income of a
+    transfer or license (an equity reward is on the shares, costs do not change it). Refused when it would lower
+    an income whose rewards are already paid."""
     organisation = manager_of(user)
-    income = _income(organisation.id, raw.get("source"), raw.get("item_id"))
-    if income.paid_on is not None:
-        raise Conflict(_("这笔收入的奖酬已发放，不能再登记成本"), {"item_id": "rewards paid"})
+    found = _all_incomes(organisation.id)
+    source, item_id = _cost_owner(organisation.id, found, raw.get("source"), raw.get("item_id"))
     amount = parse_money(raw.get("amount"), "amount", allow_zero=False)
     description = str(raw.get("description") or "").strip()
     if not description or len(description) > 200:
         raise ValidationFailed.field("description", _("须说明成本项目（≤200字）"))
-    cost = IncomeCost(organisation_id=organisation.id, source=income.source, item_id=income.item_id, amount=amount,
+    if _lowers_a_paid_income(organisation.id, found, source, item_id, amount):
+        raise Conflict(_("这笔收入的奖酬已发放，不能再登记成本"), {"item_id": "rewards paid"})
+    cost = IncomeCost(organisation_id=organisation.id, source=source, item_id=item_id, amount=amount,
                       description=require_plain(description, "description"), created_by_id=user.id)
     db.session.add(cost)
     db.session.flush()
-    record_audit("rewards.cost_added", income.source, income.item_id,
-                 {"amount": amount, "description": description}, actor=user)
+    record_audit("rewards.cost_added", source, item_id, {"amount": amount, "description": description}, actor=user)
     return cost
 
 
@@ -443,7 +511,7 @@ def mark_paid(user: User, raw: Mapping[str, Any]) -> list[RewardPayment]:
     """The finance office paid the rewards of one income on ``paid_on``: each inventor's part is stored as paid.
     Refused while a patent of it has no inventors (the unassigned part would be lost) and when already paid."""
     organisation = manager_of(user)
-    income = _income(organisation.id, raw.get("source"), raw.get("item_id"))
+    income = _income(_all_incomes(organisation.id), raw.get("source"), raw.get("item_id"))
     paid_on = parse_date(raw.get("paid_on"), "paid_on")
     if paid_on is None:
         raise ValidationFailed.field("paid_on", _("必填"))

@@ -66,3 +66,14 @@ def test_every_export_is_named_the_same_way():
     assert attachment("console-items", date(2026, 1, 1), None, fmt="csv") == {
         "Content-Disposition": 'attachment; filename="console-items-2026-01-01.csv"'}
     assert attachment("annual-fees", 2026, "Q4", fmt="xlsx")["Content-Disposition"].endswith('"annual-fees-2026-q4.xlsx"')
+
+
+def test_xlsx_types_dates_keeps_links_as_text_and_names_every_sheet_as_excel_accepts():
+    data = to_xlsx([("2026/12 [月]", ["日期", "网址", "是否"], [[date(2026, 12, 2), "https://evil.example/x", True]]),
+                    ("2026/12 [月]", ["空"], [[None]])])
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["2026 12  月", "2026 12  月1"]
+    day, link, flag = book.worksheets[0][2]
+    assert day.is_date and day.value.date() == date(2026, 12, 2) and day.number_format == "yyyy-mm-dd"
+    assert link.data_type == "s" and link.hyperlink is None and flag.value is True
+    assert book.worksheets[0]["A1"].font.b and book.worksheets[0].freeze_panes == "A2"

@@ -71,3 +71,23 @@ def test_parts_always_sum_to_the_total_and_stay_within_a_cent_of_exact(total, we
     weight_sum = sum(D(w) for w in weights)
     for i, w in keyed:
         assert abs(parts[i] - total * w / weight_sum) < D("0.01")
+
+
+def test_a_deal_s_costs_are_deducted_from_its_payments_in_the_order_received():
+    received = [("first", D("30000.00")), ("second", D("50000.00")), ("third", D("20000.00"))]
+    assert rewards.deduct_in_order(received, D("45000.00")) == {"first": D("30000.00"), "second": D("15000.00"),
+                                                                "third": D("0.00")}
+    assert rewards.deduct_in_order(received, D("0")) == {"first": D("0.00"), "second": D("0.00"), "third": D("0.00")}
+    assert rewards.deduct_in_order(received[:1], D("99999.99")) == {"first": D("30000.00")}, "the rest waits"
+    with pytest.raises(ValueError):
+        rewards.deduct_in_order(received, D("-1"))
+
+
+@given(st.lists(st.decimals(min_value=0, max_value=10**6, places=2), max_size=6),
+       st.decimals(min_value=0, max_value=10**6, places=2))
+@settings(max_examples=examples(200))
+def test_net_income_over_all_payments_is_what_was_received_minus_the_costs(amounts, costs):
+    deducted = rewards.deduct_in_order(list(enumerate(amounts)), costs)
+    received = sum(amounts, D(0))
+    assert sum(deducted.values(), D(0)) == min(costs, received)
+    assert sum(rewards.net_income(a, deducted[i]) for i, a in enumerate(amounts)) == rewards.net_income(received, costs)

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.core import mail, transaction
+from marketplace.core import transaction
 from marketplace.core.dates import local_today
 from marketplace.extensions import db
 from marketplace.push import feedback, messages, notify
@@ -39,21 +39,6 @@ def service(app):
     with app.test_request_context():
         yield
         db.session.rollback()
-
-
-@pytest.fixture
-def mailbox(monkeypatch):
-    """Every e-mail handed over at a commit, as (to, subject, body)."""
-    sent: list[tuple[str, str, str]] = []
-    take = mail.take_queued_mail
-
-    def recording() -> list[tuple[str, str, str]]:
-        taken = take()
-        sent.extend(taken)
-        return taken
-
-    monkeypatch.setattr(mail, "take_queued_mail", recording)
-    return sent
 
 
 @pytest.fixture
