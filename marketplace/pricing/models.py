@@ -1,0 +1,42 @@
+"""What pricing help stores itself: ``price_points``, its index of comparable concluded deals.
+
+One row per concluded priced deal (or open license that took effect for a
+lump sum), per patent of it and per technology key of that patent
+(``seg:<segment code>``, ``ipc:<IPC subclass>``), so that the most recent
+comparables of one mode and one key are an index range, not a scan of a
+million deals. It is derived data: ``pricing.points`` rewrites a deal's or a
+license's rows from the ledger whenever it (or its patents' technology)
+changes, and ``flask pricing rebuild-points`` rewrites them all. Hence no
+foreign keys: a deleted deal's rows go when its change is handled.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Index, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.extensions import db
+
+
+class PricePoint(db.Model):
+    """One comparable as pricing help reads it: the whole ``amount`` over ``parts`` patents (shared on read,
+    as ``stats.share_of`` does), its date, and the parties deciding who may see it."""
+
+    __tablename__ = "price_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))  # a TransformationMode value (an auction prices a transfer)
+    technology: Mapped[str] = mapped_column(String(48))  # seg:<segment code> or ipc:<IPC subclass>
+    concluded_on: Mapped[date]
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    parts: Mapped[int]
+    patent_id: Mapped[int] = mapped_column(index=True)
+    deal_id: Mapped[int | None] = mapped_column(index=True)
+    license_id: Mapped[int | None] = mapped_column(index=True)
+    seller_id: Mapped[int]
+    buyer_id: Mapped[int]
+    agency_id: Mapped[int | None]
+
+    __table_args__ = (Index("ix_price_points_recent", "mode", "technology", "concluded_on", "deal_id", "license_id"),)
