@@ -5,7 +5,7 @@ lump sum), per patent of it and per technology key of that patent
 (``seg:<segment code>``, ``ipc:<IPC subclass>``), so that the most recent
 comparables of one mode and one key are an index range, not a scan of a
 million deals. It is derived data: ``pricing.points`` rewrites a deal's or a
-license's rows from the ledger whenever it (or its patents' technology)
+license's rows from the ledger whenever it (or one of its patents' traits)
 changes, and ``flask pricing rebuild-points`` rewrites them all. Hence no
 foreign keys: a deleted deal's rows go when its change is handled.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Index, Numeric, String
+from sqlalchemy import Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.extensions import db
@@ -22,7 +22,7 @@ from marketplace.extensions import db
 
 class PricePoint(db.Model):
     """One comparable as pricing help reads it: the whole ``amount`` over ``parts`` patents (shared on read,
-    as ``stats.share_of`` does), its date, and the parties deciding who may see it."""
+    as ``stats.share_of`` does), its date, the parties deciding who may see it, and its patent's traits."""
 
     __tablename__ = "price_points"
 
@@ -38,5 +38,10 @@ class PricePoint(db.Model):
     seller_id: Mapped[int]
     buyer_id: Mapped[int]
     agency_id: Mapped[int | None]
+    # the patent's traits pricing help ranks by, as stored on the patent (so a request reads no patent)
+    patent_type: Mapped[str] = mapped_column(String(32))
+    ipc_main: Mapped[str | None] = mapped_column(String(20))
+    maturity: Mapped[str | None] = mapped_column(String(32))
+    segments: Mapped[str] = mapped_column(Text)  # its segment codes, comma-separated
 
     __table_args__ = (Index("ix_price_points_recent", "mode", "technology", "concluded_on", "deal_id", "license_id"),)

@@ -1,8 +1,8 @@
 """Keeping ``price_points`` equal to the ledger, and reading the recent comparables from it.
 
 Whatever changes a comparable — a deal (its status, amount, dates, mode,
-parties, patents), an open license obtained, a patent's segments or IPC
-class — is noted from session hooks in the same transaction and recorded
+parties, patents), an open license obtained, a patent's segments, IPC
+class, type or maturity — is noted from session hooks in the same transaction and recorded
 in the outbox (``priced_deal``, ``priced_license``, ``priced_patent``): the
 ledger's services need not know pricing exists. The ``price-points``
 consumer then rewrites the rows of those deals and licenses from the ledger
@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from flask import Flask
 from sqlalchemy import ColumnElement, CompoundSelect, Integer, Select, String, case, cast, delete, event, func, insert, inspect, \
     literal, null, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from marketplace.core import outbox
 from marketplace.core.models import OutboxEvent
@@ -36,6 +36,7 @@ CONSUMER = "price-points"
 DEAL, LICENSE, PATENT = "priced_deal", "priced_license", "priced_patent"
 _NOTED = "price_points_noted"
 _CHUNK = 500  # ids per statement (SQLite allows 999 bound parameters)
+_PATENT_TRAITS = ("patent_type", "ipc_main", "maturity")  # with its segments: what a price point copies
 _NO_ID = cast(null(), Integer)  # typed, so PostgreSQL unites and inserts it as an id
 # The deal modes priced, and as what: an auction is a transfer by auction, its hammer price a transfer price;
 # an entrusted operation is no sale and prices nothing.
@@ -44,7 +45,7 @@ PRICED_AS = {DealMode.TRANSFER: TransformationMode.TRANSFER, DealMode.AUCTION: T
 
 
 class Candidate(NamedTuple):
-    """One price point as pricing help ranks it."""
+    """One price point as pricing help ranks it (its patent's traits as ``stats`` compares them)."""
 
     deal_id: int | None
     license_id: int | None
@@ -55,6 +56,7 @@ class Candidate(NamedTuple):
     seller_id: int
     buyer_id: int
     agency_id: int | None
+    traits: stats.Traits
 
 
 def register(app: Flask) -> None:
@@ -83,7 +85,8 @@ def _note(session: Session, _flush_context: Any) -> None:
             noted[LICENSE].add(obj.id)
         elif isinstance(obj, PatentSegment):
             noted[PATENT].update(_values(obj, "patent_id"))
-        elif isinstance(obj, Patent) and inspect(obj).attrs["ipc_main"].history.has_changes():
+        elif isinstance(obj, Patent) and any(inspect(obj).attrs[name].history.has_changes()
+                                             for name in _PATENT_TRAITS):
             noted[PATENT].add(obj.id)
 
 
@@ -129,7 +132,7 @@ def rebuild() -> int:
 
 
 _COLUMNS = ("mode", "concluded_on", "amount", "parts", "patent_id", "deal_id", "license_id", "seller_id",
-            "buyer_id", "agency_id", "technology")  # the selects' order: ``_keyed`` adds the key last
+            "buyer_id", "agency_id", *_PATENT_TRAITS, "segments", "technology")  # ``_keyed`` adds the key last
 
 
 def _insert(points: CompoundSelect) -> None:
@@ -137,12 +140,17 @@ def _insert(points: CompoundSelect) -> None:
 
 
 def _keyed(stmt: Select[Any], patent_id: Any) -> CompoundSelect:
-    """``stmt`` once per technology key of its patent: each segment, and the IPC subclass."""
+    """``stmt`` with its patent's traits, once per technology key of the patent: each segment, and the IPC
+    subclass."""
+    codes = aliased(PatentSegment)
+    segments = func.coalesce(select(func.aggregate_strings(codes.segment_code, ","))
+                             .where(codes.patent_id == Patent.id).correlate(Patent).scalar_subquery(), "")
+    stmt = stmt.add_columns(*(getattr(Patent, name) for name in _PATENT_TRAITS), segments) \
+        .join(Patent, Patent.id == patent_id)
     by_segment = (stmt.add_columns(literal("seg:", String) + PatentSegment.segment_code)
-                  .join(PatentSegment, PatentSegment.patent_id == patent_id))
-    subclass = func.substr(Patent.ipc_main, 1, 4)
-    by_ipc = (stmt.add_columns(literal("ipc:", String) + subclass)
-              .join(Patent, Patent.id == patent_id).where(func.length(Patent.ipc_main) >= 4))
+                  .join(PatentSegment, PatentSegment.patent_id == Patent.id))
+    by_ipc = (stmt.add_columns(literal("ipc:", String) + func.substr(Patent.ipc_main, 1, 4))
+              .where(func.length(Patent.ipc_main) >= 4))
     return union_all(by_segment, by_ipc)
 
 
@@ -182,14 +190,18 @@ def recent(mode: TransformationMode, keys: Sequence[str], limit: int) -> list[Ca
     """
     per_key = [select(PricePoint.deal_id, PricePoint.license_id, PricePoint.patent_id, PricePoint.amount,
                       PricePoint.parts, PricePoint.concluded_on, PricePoint.seller_id, PricePoint.buyer_id,
-                      PricePoint.agency_id)
+                      PricePoint.agency_id, *(getattr(PricePoint, name) for name in _PATENT_TRAITS),
+                      PricePoint.segments)
                .where(PricePoint.mode == mode.value, PricePoint.technology == key)
                .order_by(PricePoint.concluded_on.desc(), PricePoint.deal_id.desc(), PricePoint.license_id.desc())
                .limit(limit).subquery().select() for key in keys]
     if not per_key:
         return []
-    found = {(row.deal_id, row.license_id, row.patent_id): Candidate(*row)
-             for row in db.session.execute(union_all(*per_key))}
+    found = {(row.deal_id, row.license_id, row.patent_id): Candidate(
+        row.deal_id, row.license_id, row.patent_id, row.amount, row.parts, row.concluded_on, row.seller_id,
+        row.buyer_id, row.agency_id, stats.Traits(row.patent_type, frozenset(filter(None, row.segments.split(","))),
+                                                  row.ipc_main, row.maturity))
+        for row in db.session.execute(union_all(*per_key))}
     return sorted(found.values(), key=lambda c: (c.concluded_on, c.deal_id or c.license_id or 0),
                   reverse=True)[:limit]
 

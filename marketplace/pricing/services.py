@@ -47,7 +47,7 @@ from marketplace.deals.models import Deal, DealPatent
 from marketplace.deals.terms import parse_member
 from marketplace.extensions import db
 from marketplace.openlicense.terms import parse_rate
-from marketplace.patents.models import Patent, PatentSegment
+from marketplace.patents.models import Patent
 from marketplace.patents.vocab import Maturity, PatentType, TransformationMode
 from marketplace.pricing import points, stats
 
@@ -192,20 +192,9 @@ def comparables(user: User, patent: Patent, mode: TransformationMode) -> list[Co
     """Every comparable among the recent candidates, nearest first (score, then most recent)."""
     target = traits_of(patent)
     candidates = points.recent(mode, points.keys_of(target), CANDIDATES)
-    patent_ids = {candidate.patent_id for candidate in candidates}
-    patents = {row.id: row for row in db.session.execute(
-        select(Patent.id, Patent.patent_type, Patent.ipc_main, Patent.maturity).where(Patent.id.in_(patent_ids)))}
-    segments: dict[int, set[str]] = {}
-    for patent_id, code in db.session.execute(select(PatentSegment.patent_id, PatentSegment.segment_code)
-                                              .where(PatentSegment.patent_id.in_(patent_ids))):
-        segments.setdefault(patent_id, set()).add(code)
     best: dict[tuple[int | None, int | None], Comparable] = {}
     for candidate in candidates:
-        row = patents.get(candidate.patent_id)
-        if row is None:  # deleted since its price point was written: the consumer is about to drop it
-            continue
-        other = stats.Traits(row.patent_type.value, frozenset(segments.get(row.id, ())), row.ipc_main,
-                             row.maturity.value if row.maturity else None)
+        other = candidate.traits
         shared = stats.shared_traits(target, other)
         score = stats.similarity(shared)
         key = (candidate.deal_id, candidate.license_id)
@@ -213,9 +202,9 @@ def comparables(user: User, patent: Patent, mode: TransformationMode) -> list[Co
             continue
         visible = may_see(user, (candidate.seller_id, candidate.buyer_id, candidate.agency_id))
         best[key] = Comparable(
-            mode=mode, concluded_on=candidate.concluded_on, patent_type=row.patent_type,
-            segments=tuple(sorted(other.segments)), ipc_group=stats.ipc_group(row.ipc_main),
-            maturity=row.maturity, shared=shared, score=score,
+            mode=mode, concluded_on=candidate.concluded_on, patent_type=PatentType(other.patent_type),
+            segments=tuple(sorted(other.segments)), ipc_group=stats.ipc_group(other.ipc_main),
+            maturity=Maturity(other.maturity) if other.maturity else None, shared=shared, score=score,
             amount=stats.share_of(candidate.amount, candidate.parts), total=candidate.amount, visible=visible,
             seller_id=candidate.seller_id, buyer_id=candidate.buyer_id,
             deal_id=candidate.deal_id if visible else None, license_id=candidate.license_id if visible else None)

@@ -20,20 +20,21 @@ depends_on = None
 _DEALS = """
 SELECT CASE d.mode WHEN 'auction' THEN 'transfer' ELSE d.mode END, COALESCE(d.contract_date, d.recorded_on),
        d.amount, (SELECT count(*) FROM deal_patents x WHERE x.deal_id = d.id), dp.patent_id, d.id,
-       CAST(NULL AS INTEGER), d.seller_id, d.buyer_id, d.agency_id, {key}
-FROM deals d JOIN deal_patents dp ON dp.deal_id = d.id {join}
+       CAST(NULL AS INTEGER), d.seller_id, d.buyer_id, d.agency_id, {traits}, {key}
+FROM deals d JOIN deal_patents dp ON dp.deal_id = d.id JOIN patents p ON p.id = dp.patent_id {join}
 WHERE d.mode IN ('transfer', 'auction', 'license', 'equity') AND d.status IN ('signed', 'recorded', 'completed')
   AND d.amount > 0 AND COALESCE(d.contract_date, d.recorded_on) IS NOT NULL
 """
 _LICENSES = """
 SELECT 'open_license', g.effective_on, g.fixed_fee, 1, g.patent_id, CAST(NULL AS INTEGER), g.id, g.licensor_id,
-       g.licensee_id, CAST(NULL AS INTEGER), {key}
-FROM open_license_grants g {join}
+       g.licensee_id, CAST(NULL AS INTEGER), {traits}, {key}
+FROM open_license_grants g JOIN patents p ON p.id = g.patent_id {join}
 WHERE g.effective_on IS NOT NULL AND g.fee_type = 'fixed' AND g.fixed_fee > 0
 """
-_BY_SEGMENT = {"key": "'seg:' || s.segment_code", "join": "JOIN patent_segments s ON s.patent_id = {patent}"}
-_BY_IPC = {"key": "'ipc:' || substr(p.ipc_main, 1, 4)",
-           "join": "JOIN patents p ON p.id = {patent} AND length(p.ipc_main) >= 4"}
+_TRAITS = ("p.patent_type, p.ipc_main, p.maturity, "
+           "COALESCE((SELECT {aggregate}(c.segment_code, ',') FROM patent_segments c WHERE c.patent_id = p.id), '')")
+_BY_SEGMENT = {"key": "'seg:' || s.segment_code", "join": "JOIN patent_segments s ON s.patent_id = p.id"}
+_BY_IPC = {"key": "'ipc:' || substr(p.ipc_main, 1, 4)", "join": "AND length(p.ipc_main) >= 4"}
 
 
 def upgrade():
@@ -50,6 +51,10 @@ def upgrade():
     sa.Column('seller_id', sa.Integer(), nullable=False),
     sa.Column('buyer_id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=True),
+    sa.Column('patent_type', sa.String(length=32), nullable=False),
+    sa.Column('ipc_main', sa.String(length=20), nullable=True),
+    sa.Column('maturity', sa.String(length=32), nullable=True),
+    sa.Column('segments', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_price_points'))
     )
     with op.batch_alter_table('price_points', schema=None) as batch_op:
@@ -57,11 +62,12 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_price_points_deal_id'), ['deal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_price_points_license_id'), ['license_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_price_points_patent_id'), ['patent_id'], unique=False)
-    selects = [template.format(key=by["key"], join=by["join"].format(patent=patent))
-               for template, patent in ((_DEALS, "dp.patent_id"), (_LICENSES, "g.patent_id"))
-               for by in (_BY_SEGMENT, _BY_IPC)]
+    aggregate = "string_agg" if op.get_bind().dialect.name == "postgresql" else "group_concat"
+    traits = _TRAITS.format(aggregate=aggregate)
+    selects = [template.format(traits=traits, **by) for template in (_DEALS, _LICENSES) for by in (_BY_SEGMENT, _BY_IPC)]
     op.execute("INSERT INTO price_points (mode, concluded_on, amount, parts, patent_id, deal_id, license_id, "
-               "seller_id, buyer_id, agency_id, technology) " + " UNION ALL ".join(selects))
+               "seller_id, buyer_id, agency_id, patent_type, ipc_main, maturity, segments, technology) "
+               + " UNION ALL ".join(selects))
 
 
 def downgrade():

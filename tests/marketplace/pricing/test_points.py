@@ -15,7 +15,7 @@ from marketplace.extensions import db
 from marketplace.openlicense.models import LicenseGrant, OpenLicenseDeclaration
 from marketplace.openlicense.terms import PaymentMethod
 from marketplace.patents.models import Patent, PatentSegment
-from marketplace.patents.vocab import TransformationMode
+from marketplace.patents.vocab import Maturity, TransformationMode
 from marketplace.pricing import points
 from marketplace.pricing.models import PricePoint
 from marketplace.pricing.services import traits_of
@@ -74,7 +74,7 @@ def test_an_amendment_of_amount_patents_or_mode_rewrites_the_points(ctx, univers
     assert rows_of(deal.id) == set()
 
 
-def test_a_patents_new_segment_or_ipc_class_moves_its_deals_points(ctx, university, other_university, company):
+def test_a_patents_new_traits_move_and_rewrite_its_deals_points(ctx, university, other_university, company):
     deal = add_deal(other_university.organisation_id, company.organisation_id, "90000.00", date(2024, 5, 5))
     transaction.commit()
     patent = db.session.get(Patent, deal.patent_links[0].patent_id)
@@ -83,8 +83,11 @@ def test_a_patents_new_segment_or_ipc_class_moves_its_deals_points(ctx, universi
     transaction.commit()
     assert {row[1] for row in rows_of(deal.id)} == {"seg:TM-F9", "ipc:H02J"}
     patent.ipc_main = None
+    patent.maturity = Maturity.MASS_PRODUCTION
     transaction.commit()
     assert {row[1] for row in rows_of(deal.id)} == {"seg:TM-F9"}
+    assert set(db.session.execute(select(PricePoint.maturity, PricePoint.ipc_main, PricePoint.segments)
+                                  .where(PricePoint.deal_id == deal.id))) == {("mass_production", None, "TM-F9")}
 
 
 def test_an_open_license_counts_its_lump_sum_once_in_effect(ctx, university, other_university, company):
