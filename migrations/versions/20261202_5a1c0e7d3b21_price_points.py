@@ -37,6 +37,14 @@ _BY_SEGMENT = {"key": "'seg:' || s.segment_code", "join": "JOIN patent_segments 
 _BY_IPC = {"key": "'ipc:' || substr(p.ipc_main, 1, 4)", "join": "AND length(p.ipc_main) >= 4"}
 
 
+def backfill(dialect: str) -> str:
+    """The INSERT filling price_points from the ledger (tests/marketplace/pricing/test_points.py runs it too)."""
+    traits = _TRAITS.format(aggregate="string_agg" if dialect == "postgresql" else "group_concat")
+    selects = [template.format(traits=traits, **by) for template in (_DEALS, _LICENSES) for by in (_BY_SEGMENT, _BY_IPC)]
+    return ("INSERT INTO price_points (mode, concluded_on, amount, parts, patent_id, deal_id, license_id, seller_id, "
+            "buyer_id, agency_id, patent_type, ipc_main, maturity, segments, technology) " + " UNION ALL ".join(selects))
+
+
 def upgrade():
     op.create_table('price_points',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -62,12 +70,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_price_points_deal_id'), ['deal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_price_points_license_id'), ['license_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_price_points_patent_id'), ['patent_id'], unique=False)
-    aggregate = "string_agg" if op.get_bind().dialect.name == "postgresql" else "group_concat"
-    traits = _TRAITS.format(aggregate=aggregate)
-    selects = [template.format(traits=traits, **by) for template in (_DEALS, _LICENSES) for by in (_BY_SEGMENT, _BY_IPC)]
-    op.execute("INSERT INTO price_points (mode, concluded_on, amount, parts, patent_id, deal_id, license_id, "
-               "seller_id, buyer_id, agency_id, patent_type, ipc_main, maturity, segments, technology) "
-               + " UNION ALL ".join(selects))
+    op.execute(backfill(op.get_bind().dialect.name))
 
 
 def downgrade():

@@ -3,10 +3,12 @@ changed; an open license taking effect; a patent's technology changed), ``rebuil
 and the most recent comparables read from it are the ones a scan of the ledger finds."""
 from __future__ import annotations
 
+import importlib.util
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 
 from marketplace.core import transaction
 from marketplace.deals.models import Deal, DealMode, DealPatent, DealStatus
@@ -32,10 +34,12 @@ def rows_of(deal_id: int | None = None, license_id: int | None = None) -> set[tu
 
 
 def all_points() -> list[tuple]:
-    return sorted(tuple(row) for row in db.session.execute(
+    """Every price point, its segments as a sorted tuple."""
+    return sorted((*row[:-1], tuple(sorted(row[-1].split(",")))) for row in db.session.execute(
         select(PricePoint.mode, PricePoint.technology, PricePoint.concluded_on, PricePoint.amount, PricePoint.parts,
                PricePoint.patent_id, PricePoint.deal_id, PricePoint.license_id, PricePoint.seller_id,
-               PricePoint.buyer_id, PricePoint.agency_id)))
+               PricePoint.buyer_id, PricePoint.agency_id, PricePoint.patent_type, PricePoint.ipc_main,
+               PricePoint.maturity, PricePoint.segments)))
 
 
 def test_a_deal_counts_once_concluded_and_no_longer_once_cancelled(ctx, university, other_university, company):
@@ -90,24 +94,29 @@ def test_a_patents_new_traits_move_and_rewrite_its_deals_points(ctx, university,
                                   .where(PricePoint.deal_id == deal.id))) == {("mass_production", None, "TM-F9")}
 
 
-def test_an_open_license_counts_its_lump_sum_once_in_effect(ctx, university, other_university, company):
-    o = other_university.organisation_id
-    patent = add_patent(o)
-    declaration = OpenLicenseDeclaration(patent_id=patent.id, owner_id=o, payment_method=PaymentMethod.LUMP_SUM,
-                                         fixed_fee=Decimal("30000.00"), term_start=date(2024, 1, 1),
-                                         term_end=date(2027, 1, 1))
+def add_grant(licensor_id: int, licensee_id: int, fee: str, effective_on: date | None) -> LicenseGrant:
+    """An open license of a new battery patent of ``licensor_id`` for a lump sum."""
+    patent = add_patent(licensor_id)
+    declaration = OpenLicenseDeclaration(patent_id=patent.id, owner_id=licensor_id,
+                                         payment_method=PaymentMethod.LUMP_SUM, fixed_fee=Decimal(fee),
+                                         term_start=date(2024, 1, 1), term_end=date(2027, 1, 1))
     db.session.add(declaration)
     db.session.flush()
-    grant = LicenseGrant(declaration_id=declaration.id, patent_id=patent.id, licensor_id=o,
-                         licensee_id=company.organisation_id, fee_type="fixed", fixed_fee=Decimal("30000.00"),
-                         notice_date=date(2024, 2, 1), term_end=date(2027, 1, 1))
+    grant = LicenseGrant(declaration_id=declaration.id, patent_id=patent.id, licensor_id=licensor_id,
+                         licensee_id=licensee_id, fee_type="fixed", fixed_fee=Decimal(fee),
+                         notice_date=date(2024, 2, 1), effective_on=effective_on, term_end=date(2027, 1, 1))
     db.session.add(grant)
+    return grant
+
+
+def test_an_open_license_counts_its_lump_sum_once_in_effect(ctx, university, other_university, company):
+    grant = add_grant(other_university.organisation_id, company.organisation_id, "30000.00", None)
     transaction.commit()
     assert rows_of(license_id=grant.id) == set()
     grant.effective_on = date(2024, 2, 2)
     transaction.commit()
-    assert rows_of(license_id=grant.id) == {("open_license", "seg:TM-F1", patent.id, Decimal("30000.00"), 1),
-                                            ("open_license", "ipc:H01M", patent.id, Decimal("30000.00"), 1)}
+    assert rows_of(license_id=grant.id) == {("open_license", key, grant.patent_id, Decimal("30000.00"), 1)
+                                            for key in ("seg:TM-F1", "ipc:H01M")}
 
 
 def test_rebuild_writes_what_the_consumer_kept(market, university):
@@ -115,6 +124,21 @@ def test_rebuild_writes_what_the_consumer_kept(market, university):
     assert kept
     db.session.execute(PricePoint.__table__.delete())
     assert points.rebuild() == len(kept)
+    assert all_points() == kept
+
+
+def test_the_migration_fills_what_the_consumer_kept(market, other_university, company):
+    """The migration's own SQL backfill (segments compared as sets: their aggregated order is the database's)."""
+    path = Path(__file__).parents[3] / "migrations" / "versions" / "20261202_5a1c0e7d3b21_price_points.py"
+    spec = importlib.util.spec_from_file_location("price_points_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    add_grant(other_university.organisation_id, company.organisation_id, "30000.00", date(2024, 2, 2))
+    transaction.commit()
+    kept = all_points()
+    assert {row[0] for row in kept} == {"license", "transfer", "open_license"}
+    db.session.execute(PricePoint.__table__.delete())
+    db.session.execute(text(migration.backfill(db.engine.dialect.name)))
     assert all_points() == kept
 
 
@@ -145,3 +169,15 @@ def test_the_recent_comparables_are_the_ledgers(market, university, other_univer
         for limit in (1, 3, 4, 8, 500):
             found = [(c.concluded_on, c.deal_id, c.amount) for c in points.recent(mode, keys, limit)]
             assert found == ledger_recent(mode, market.target, limit), (mode, limit)
+
+
+def test_flask_pricing_rebuild_points_rewrites_the_table(app, market_ids):
+    with app.app_context():
+        kept = all_points()
+        db.session.execute(PricePoint.__table__.delete())
+        transaction.commit()
+    result = app.test_cli_runner().invoke(args=["pricing", "rebuild-points"])
+    assert result.exit_code == 0, result.output
+    assert f"price points: {len(kept)} rows" in result.output
+    with app.app_context():
+        assert all_points() == kept
