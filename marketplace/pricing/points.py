@@ -197,13 +197,13 @@ def recent(mode: TransformationMode, keys: Sequence[str], limit: int) -> list[Ca
                .limit(limit).subquery().select() for key in keys]
     if not per_key:
         return []
-    found = {(row.deal_id, row.license_id, row.patent_id): Candidate(
-        row.deal_id, row.license_id, row.patent_id, row.amount, row.parts, row.concluded_on, row.seller_id,
-        row.buyer_id, row.agency_id, stats.Traits(row.patent_type, frozenset(filter(None, row.segments.split(","))),
-                                                  row.ipc_main, row.maturity))
-        for row in db.session.execute(union_all(*per_key))}
-    return sorted(found.values(), key=lambda c: (c.concluded_on, c.deal_id or c.license_id or 0),
-                  reverse=True)[:limit]
+    rows = db.session.execute(union_all(*per_key)).all()
+    latest = {row[:3]: row for row in rows}  # one per (deal, license, patent), whichever keys found it
+    kept = sorted(latest.values(), key=lambda row: (row[5], row[0] or row[1] or 0), reverse=True)[:limit]
+    return [Candidate(deal_id, license_id, patent_id, amount, parts, concluded_on, seller_id, buyer_id, agency_id,
+                      stats.Traits(patent_type, frozenset(filter(None, segments.split(","))), ipc_main, maturity))
+            for (deal_id, license_id, patent_id, amount, parts, concluded_on, seller_id, buyer_id, agency_id,
+                 patent_type, ipc_main, maturity, segments) in kept]
 
 
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:

@@ -188,37 +188,50 @@ def _most_recent_named(user: User, used: list[Comparable]) -> list[Comparable]:
                     buyer=_party_label(organisations[c.buyer_id], user.organisation_id, c.visible)) for c in recent]
 
 
-def comparables(user: User, patent: Patent, mode: TransformationMode) -> list[Comparable]:
-    """Every comparable among the recent candidates, nearest first (score, then most recent)."""
+@dataclass(frozen=True)
+class _Ranked:
+    """A candidate as compared with the patent, before it is described for a viewer."""
+
+    score: int
+    shared: tuple[str, ...]
+    candidate: points.Candidate
+
+
+def _ranked(patent: Patent, mode: TransformationMode) -> list[_Ranked]:
+    """Every comparable among the recent candidates, once per deal or license (its best-scoring patent), nearest
+    first (score, then most recent)."""
     target = traits_of(patent)
-    candidates = points.recent(mode, points.keys_of(target), CANDIDATES)
-    best: dict[tuple[int | None, int | None], Comparable] = {}
-    for candidate in candidates:
-        other = candidate.traits
-        shared = stats.shared_traits(target, other)
+    best: dict[tuple[int | None, int | None], _Ranked] = {}
+    for candidate in points.recent(mode, points.keys_of(target), CANDIDATES):
+        shared = stats.shared_traits(target, candidate.traits)
         score = stats.similarity(shared)
         key = (candidate.deal_id, candidate.license_id)
-        if score == 0 or (key in best and best[key].score >= score):
-            continue
-        visible = may_see(user, (candidate.seller_id, candidate.buyer_id, candidate.agency_id))
-        best[key] = Comparable(
-            mode=mode, concluded_on=candidate.concluded_on, patent_type=PatentType(other.patent_type),
-            segments=tuple(sorted(other.segments)), ipc_group=stats.ipc_group(other.ipc_main),
-            maturity=Maturity(other.maturity) if other.maturity else None, shared=shared, score=score,
-            amount=stats.share_of(candidate.amount, candidate.parts), total=candidate.amount, visible=visible,
-            seller_id=candidate.seller_id, buyer_id=candidate.buyer_id,
-            deal_id=candidate.deal_id if visible else None, license_id=candidate.license_id if visible else None)
-    return sorted(best.values(), key=lambda c: (-c.score, -c.concluded_on.toordinal()))
+        if score and (key not in best or best[key].score < score):
+            best[key] = _Ranked(score, shared, candidate)
+    return sorted(best.values(), key=lambda r: (-r.score, -r.candidate.concluded_on.toordinal()))
+
+
+def _comparable(user: User, mode: TransformationMode, ranked: _Ranked) -> Comparable:
+    """A comparable as ``user`` may see it (only its own, brokered or, for an admin, any deal's ids)."""
+    candidate, other = ranked.candidate, ranked.candidate.traits
+    visible = may_see(user, (candidate.seller_id, candidate.buyer_id, candidate.agency_id))
+    return Comparable(
+        mode=mode, concluded_on=candidate.concluded_on, patent_type=PatentType(other.patent_type),
+        segments=tuple(sorted(other.segments)), ipc_group=stats.ipc_group(other.ipc_main),
+        maturity=Maturity(other.maturity) if other.maturity else None, shared=ranked.shared, score=ranked.score,
+        amount=stats.share_of(candidate.amount, candidate.parts), total=candidate.amount, visible=visible,
+        seller_id=candidate.seller_id, buyer_id=candidate.buyer_id,
+        deal_id=candidate.deal_id if visible else None, license_id=candidate.license_id if visible else None)
 
 
 def price_help(user: User, patent: Patent, mode: TransformationMode) -> PriceHelp:
     """The comparables of ``patent`` for ``mode`` and, over at least five of them bought by five distinct
     acquirers, the 25th–75th percentile range per patent (and the median over ten), as privacy allows (module
     docstring). Close comparables when five exist, else the nearest neighbours."""
-    found = comparables(user, patent, mode)
-    close = [c for c in found if stats.is_close(c.shared)]
-    used, basis = (close, "close") if len(close) >= MIN_COMPARABLES else (found, "neighbours" if found else "none")
-    used = used[:STATS_LIMIT]
+    found = _ranked(patent, mode)
+    close = [r for r in found if stats.is_close(r.shared)]
+    chosen, basis = (close, "close") if len(close) >= MIN_COMPARABLES else (found, "neighbours" if found else "none")
+    used = [_comparable(user, mode, ranked) for ranked in chosen[:STATS_LIMIT]]
     shown = _most_recent_named(user, used)
     help_ = PriceHelp(patent, mode, basis, used, len(close), shown)
     if not help_.enough:

@@ -66,7 +66,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_price_points'))
     )
     with op.batch_alter_table('price_points', schema=None) as batch_op:
-        batch_op.create_index('ix_price_points_recent', ['mode', 'technology', 'concluded_on', 'deal_id', 'license_id'], unique=False)
+        batch_op.create_index('ix_price_points_recent', ['mode', 'technology', 'concluded_on', 'deal_id', 'license_id'], unique=False, postgresql_include=['patent_id', 'amount', 'parts', 'seller_id', 'buyer_id', 'agency_id', 'patent_type', 'ipc_main', 'maturity', 'segments'])
         batch_op.create_index(batch_op.f('ix_price_points_deal_id'), ['deal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_price_points_license_id'), ['license_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_price_points_patent_id'), ['patent_id'], unique=False)
