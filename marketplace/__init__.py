@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from marketplace.core import jobs, outbox, sqlite, text, transaction
     from marketplace.fees import schedule as fee_schedule
     from marketplace.search import backend as search_backend
+    from marketplace.pricing import points as price_points
     from marketplace.push import jobs as push_jobs
     from marketplace.saved import jobs as saved_jobs
     from marketplace.search import indexing
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     indexing.register(app)
     push_jobs.register(app)  # after search: see push.jobs on ordering
     saved_jobs.register()
+    price_points.register(app)  # pricing help's comparables, kept from the ledger's changes
     web.init_app(app)
     _register_features(app)
     _register_acts()

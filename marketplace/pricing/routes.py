@@ -11,9 +11,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from marketplace.core.dates import local_today
+from marketplace.core import transaction
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.views import show_errors
-from marketplace.pricing import forms, services
+from marketplace.pricing import forms, points, services
 
 bp = Blueprint("pricing", __name__)
 TRAITS = {"segment": _l("产业领域"), "ipc_group": _l("IPC 大组"), "ipc_subclass": _l("IPC 小类"),
@@ -49,3 +50,12 @@ def patent(patent_id: int):
     help_ = services.price_help(current_user, found, mode)
     return render_template("pricing/patent.html", patent=found, help=help_, form=form, estimate=estimate,
                            default_years=services.remaining_years(found, local_today())), status
+
+
+@bp.cli.command("rebuild-points")
+def rebuild_points() -> None:
+    """Rewrite pricing help's price points from the ledger (after bulk SQL that bypassed the session)."""
+    import click
+    written = points.rebuild()
+    transaction.commit()
+    click.echo(f"price points: {written} rows")

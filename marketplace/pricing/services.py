@@ -37,28 +37,26 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, or_, select
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.accounts.permissions import get_visible, may_see
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.money import parse_money
-from marketplace.deals.models import Deal, DealMode, DealPatent
-from marketplace.deals.records import BINDING
+from marketplace.deals.models import Deal, DealPatent
 from marketplace.deals.terms import parse_member
 from marketplace.extensions import db
-from marketplace.openlicense.models import LicenseGrant
 from marketplace.openlicense.terms import parse_rate
-from marketplace.patents.models import Patent, PatentSegment
+from marketplace.patents.models import Patent
 from marketplace.patents.vocab import Maturity, PatentType, TransformationMode
-from marketplace.pricing import stats
+from marketplace.pricing import points, stats
 
 MIN_COMPARABLES = 5
 MIN_ACQUIRERS = 5  # distinct buyers/licensees among the comparables a range is computed over
 MEDIAN_MIN = 10  # below this many comparables the median is not shown, only the outward-rounded range
 SHOWN = 10  # comparables listed, most recent first
 STATS_LIMIT = 50  # the nearest comparables the range is computed over
-CANDIDATES = 500  # most recent candidate rows read from the database per request
+CANDIDATES = 500  # most recent price points (deal or license and patent) read per request
 MAX_YEARS = 30
 DEFAULT_DISCOUNT = Decimal("10.00")
 
@@ -175,50 +173,6 @@ def traits_of(patent: Patent) -> stats.Traits:
                         patent.maturity.value if patent.maturity else None)
 
 
-def _technology(traits: stats.Traits) -> Any:
-    """Candidates share a segment or the IPC subclass with the patent (the database narrows, ``stats`` ranks)."""
-    clauses: list[ColumnElement[bool]] = []
-    if traits.segments:
-        clauses.append(Patent.id.in_(select(PatentSegment.patent_id)
-                                     .where(PatentSegment.segment_code.in_(sorted(traits.segments)))))
-    subclass = stats.ipc_subclass(traits.ipc_main)
-    if subclass:
-        clauses.append(Patent.ipc_main.startswith(subclass, autoescape=True))
-    return or_(*clauses) if clauses else None
-
-
-def _candidate_rows(mode: TransformationMode, technology: Any) -> list[dict[str, Any]]:
-    """The most recent concluded deals of ``mode`` whose patents share the technology: one row per deal and patent."""
-    if mode == TransformationMode.OPEN_LICENSE:
-        stmt = (select(LicenseGrant.id.label("license_id"), LicenseGrant.fixed_fee.label("amount"),
-                       LicenseGrant.effective_on.label("concluded_on"), LicenseGrant.licensor_id.label("seller_id"),
-                       LicenseGrant.licensee_id.label("buyer_id"), Patent.id.label("patent_id"),
-                       Patent.patent_type, Patent.ipc_main, Patent.maturity)
-                .join(Patent, Patent.id == LicenseGrant.patent_id)
-                .where(LicenseGrant.effective_on.is_not(None), LicenseGrant.fee_type == "fixed",
-                       LicenseGrant.fixed_fee > 0, technology)
-                .order_by(LicenseGrant.effective_on.desc(), LicenseGrant.id.desc()).limit(CANDIDATES))
-        return [{**row._mapping, "parts": 1, "agency_id": None, "deal_id": None} for row in db.session.execute(stmt)]
-    concluded = func.coalesce(Deal.contract_date, Deal.recorded_on)
-    parts = select(func.count()).where(DealPatent.deal_id == Deal.id).correlate(Deal).scalar_subquery()
-    stmt = (select(Deal.id.label("deal_id"), Deal.amount, concluded.label("concluded_on"), Deal.seller_id,
-                   Deal.buyer_id, Deal.agency_id, parts.label("parts"), Patent.id.label("patent_id"),
-                   Patent.patent_type, Patent.ipc_main, Patent.maturity)
-            .join(DealPatent, DealPatent.deal_id == Deal.id).join(Patent, Patent.id == DealPatent.patent_id)
-            .where(Deal.mode.in_(deal_modes(mode)), Deal.status.in_(BINDING), Deal.amount > 0, concluded.is_not(None),
-                   technology)
-            .order_by(concluded.desc(), Deal.id.desc()).limit(CANDIDATES))
-    return [{**row._mapping, "license_id": None} for row in db.session.execute(stmt)]
-
-
-def deal_modes(mode: TransformationMode) -> list[DealMode]:
-    """The deal modes priced as ``mode``: an auction is a transfer by auction, its hammer price a transfer price;
-    an entrusted operation is no sale and prices nothing."""
-    if mode == TransformationMode.TRANSFER:
-        return [DealMode.TRANSFER, DealMode.AUCTION]
-    return [DealMode(mode.value)]
-
-
 def _party_label(organisation: Organisation, viewer_org: int | None, visible: bool) -> str:
     if visible or organisation.id == viewer_org:
         return organisation.name
@@ -234,46 +188,50 @@ def _most_recent_named(user: User, used: list[Comparable]) -> list[Comparable]:
                     buyer=_party_label(organisations[c.buyer_id], user.organisation_id, c.visible)) for c in recent]
 
 
-def comparables(user: User, patent: Patent, mode: TransformationMode) -> list[Comparable]:
-    """Every comparable among the recent candidates, nearest first (score, then most recent)."""
+@dataclass(frozen=True)
+class _Ranked:
+    """A candidate as compared with the patent, before it is described for a viewer."""
+
+    score: int
+    shared: tuple[str, ...]
+    candidate: points.Candidate
+
+
+def _ranked(patent: Patent, mode: TransformationMode) -> list[_Ranked]:
+    """Every comparable among the recent candidates, once per deal or license (its best-scoring patent), nearest
+    first (score, then most recent)."""
     target = traits_of(patent)
-    technology = _technology(target)
-    if technology is None:
-        return []
-    rows = _candidate_rows(mode, technology)
-    patent_ids = {row["patent_id"] for row in rows}
-    segments: dict[int, set[str]] = {}
-    for patent_id, code in db.session.execute(select(PatentSegment.patent_id, PatentSegment.segment_code)
-                                              .where(PatentSegment.patent_id.in_(patent_ids))):
-        segments.setdefault(patent_id, set()).add(code)
-    best: dict[tuple[int | None, int | None], Comparable] = {}
-    for row in rows:
-        other = stats.Traits(row["patent_type"].value, frozenset(segments.get(row["patent_id"], ())),
-                             row["ipc_main"], row["maturity"].value if row["maturity"] else None)
-        shared = stats.shared_traits(target, other)
+    best: dict[tuple[int | None, int | None], _Ranked] = {}
+    for candidate in points.recent(mode, points.keys_of(target), CANDIDATES):
+        shared = stats.shared_traits(target, candidate.traits)
         score = stats.similarity(shared)
-        key = (row["deal_id"], row["license_id"])
-        if score == 0 or (key in best and best[key].score >= score):
-            continue
-        visible = may_see(user, (row["seller_id"], row["buyer_id"], row["agency_id"]))
-        best[key] = Comparable(
-            mode=mode, concluded_on=row["concluded_on"], patent_type=row["patent_type"],
-            segments=tuple(sorted(other.segments)), ipc_group=stats.ipc_group(row["ipc_main"]),
-            maturity=row["maturity"], shared=shared, score=score,
-            amount=stats.share_of(row["amount"], row["parts"]), total=row["amount"], visible=visible, seller_id=row["seller_id"],
-            buyer_id=row["buyer_id"], deal_id=row["deal_id"] if visible else None,
-            license_id=row["license_id"] if visible else None)
-    return sorted(best.values(), key=lambda c: (-c.score, -c.concluded_on.toordinal()))
+        key = (candidate.deal_id, candidate.license_id)
+        if score and (key not in best or best[key].score < score):
+            best[key] = _Ranked(score, shared, candidate)
+    return sorted(best.values(), key=lambda r: (-r.score, -r.candidate.concluded_on.toordinal()))
+
+
+def _comparable(user: User, mode: TransformationMode, ranked: _Ranked) -> Comparable:
+    """A comparable as ``user`` may see it (only its own, brokered or, for an admin, any deal's ids)."""
+    candidate, other = ranked.candidate, ranked.candidate.traits
+    visible = may_see(user, (candidate.seller_id, candidate.buyer_id, candidate.agency_id))
+    return Comparable(
+        mode=mode, concluded_on=candidate.concluded_on, patent_type=PatentType(other.patent_type),
+        segments=tuple(sorted(other.segments)), ipc_group=stats.ipc_group(other.ipc_main),
+        maturity=Maturity(other.maturity) if other.maturity else None, shared=ranked.shared, score=ranked.score,
+        amount=stats.share_of(candidate.amount, candidate.parts), total=candidate.amount, visible=visible,
+        seller_id=candidate.seller_id, buyer_id=candidate.buyer_id,
+        deal_id=candidate.deal_id if visible else None, license_id=candidate.license_id if visible else None)
 
 
 def price_help(user: User, patent: Patent, mode: TransformationMode) -> PriceHelp:
     """The comparables of ``patent`` for ``mode`` and, over at least five of them bought by five distinct
     acquirers, the 25th–75th percentile range per patent (and the median over ten), as privacy allows (module
     docstring). Close comparables when five exist, else the nearest neighbours."""
-    found = comparables(user, patent, mode)
-    close = [c for c in found if stats.is_close(c.shared)]
-    used, basis = (close, "close") if len(close) >= MIN_COMPARABLES else (found, "neighbours" if found else "none")
-    used = used[:STATS_LIMIT]
+    found = _ranked(patent, mode)
+    close = [r for r in found if stats.is_close(r.shared)]
+    chosen, basis = (close, "close") if len(close) >= MIN_COMPARABLES else (found, "neighbours" if found else "none")
+    used = [_comparable(user, mode, ranked) for ranked in chosen[:STATS_LIMIT]]
     shown = _most_recent_named(user, used)
     help_ = PriceHelp(patent, mode, basis, used, len(close), shown)
     if not help_.enough:
