@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, String, delete, event, insert, inspect, literal, select
+from sqlalchemy import String, delete, event, func, insert, inspect, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, scoped_session
 
@@ -211,13 +211,13 @@ def rebuild() -> int:
     mark_pending(db.session)
     db.session.execute(delete(MonthlyRollup))
     db.session.execute(delete(StaleMonth))
-    return _store(Filters())
+    _store(Filters())
+    return int(db.session.scalar(select(func.count()).select_from(MonthlyRollup)))
 
 
-def _store(period: Filters) -> int:
+def _store(period: Filters) -> None:
     """Write the rollup rows of ``period`` (whole months), platform-wide and per agency, by ``INSERT … SELECT``."""
     columns = ["month", "mode", "key", "items", "cents", "agency_id"]
-    written = 0
     for dimension in DIMENSIONS:
         for by_agency in (False, True):
             found = aggregated(Scope(), period, dimension, by_agency=by_agency)
@@ -226,5 +226,4 @@ def _store(period: Filters) -> int:
             rows = found.subquery("cells")
             stmt = insert(MonthlyRollup).from_select(
                 [*columns, "dimension"], select(*(rows.c[name] for name in columns), literal(dimension, String)))
-            written += cast(CursorResult[Any], db.session.execute(stmt)).rowcount
-    return written
+            db.session.execute(stmt)
