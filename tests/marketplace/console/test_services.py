@@ -250,7 +250,7 @@ def _live_rollup() -> dict[tuple, tuple[int, int]]:
     return expected
 
 
-def test_the_refresh_and_the_rebuild_write_exactly_the_live_cells(ctx, ledger, deferred_jobs):  # noqa: F811
+def test_the_refresh_and_the_rebuild_write_exactly_the_live_cells(ctx, ledger, deferred_jobs):
     """The rollup's rows are written by the database (INSERT … SELECT): per month, mode, dimension, key and
     agency they equal the ledger's live aggregation, after the job refreshed a changed month and after a rebuild."""
     deferred_jobs.drain()
