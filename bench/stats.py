@@ -268,14 +268,17 @@ def main() -> None:
         picks = [("platform (admin, rollup)", Scope()), (f"largest agency ({sizes[0][0]:,} deals)", Scope(sizes[0][1])),
                  (f"middle agency ({sizes[len(sizes) // 2][0]:,} deals)", Scope(sizes[len(sizes) // 2][1])),
                  (f"smallest agency ({sizes[-1][0]:,} deals)", Scope(sizes[-1][1]))]
-        worst = 0.0
+        worst, pages = 0.0, {}
         for label, scope in picks:
             print(f"\n{label}: p50 / p95 ms over {args.runs} runs")
             for name, p50, p95 in time_queries(app, scope, today.year, today, args.runs):
                 print(f"  {name:<48} {p50:8.1f} {p95:8.1f}")
                 if not name.startswith("composite"):
                     worst = max(worst, p95)
+                elif "whole dashboard" in name:
+                    pages[label] = p95
         print(f"\nworst single-query p95: {worst:.1f} ms (goal ≤ 300 ms)")
+        print(f"largest agency's whole page p95: {pages[picks[1][0]]:.1f} ms (goal ≤ 500 ms)")
         new_deal_costs(today, picks[1][1], args.runs)
 
 
@@ -293,11 +296,16 @@ def new_deal_costs(today: date, largest, runs: int) -> None:
         samples.append((time.perf_counter() - started) * 1000)
     print(f"\nwith {month:%Y-%m} stale (a new deal, before the refresh job): largest agency's whole dashboard "
           f"p50 {percentile(samples, 0.5):.1f} / p95 {percentile(samples, 0.95):.1f} ms (goal ≤ 500 ms)")
-    started = time.perf_counter()
-    rollup.refresh_stale()
-    db.session.commit()
-    print(f"refresh_rollup after a new deal: one month recomputed in {time.perf_counter() - started:.2f}s "
-          f"(no rebuild; goal: independent of the ledger's years)")
+    refreshes = []
+    for _ in range(min(runs, 5)):
+        rollup.mark_stale([month])
+        db.session.commit()
+        started = time.perf_counter()
+        rollup.refresh_stale()
+        db.session.commit()
+        refreshes.append((time.perf_counter() - started) * 1000)
+    print(f"refresh_rollup after a new deal: one month recomputed p50 {percentile(refreshes, 0.5):.0f} / "
+          f"p95 {percentile(refreshes, 0.95):.0f} ms (goal ≤ 500 ms; no rebuild)")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from typing import Any, TypeVar
 
-from sqlalchemy import Integer, String, cast, extract, func, literal, select
+from sqlalchemy import ColumnElement, Date, Integer, Select, String, cast, func, literal, null, select, type_coerce
 
 from marketplace.console.ledger import ACADEMIC, Filters, Scope, items
 from marketplace.console.models import MonthlyRollup
@@ -24,6 +28,30 @@ from marketplace.extensions import db
 _NARROWING = {"segment": lambda f: f.segment, "region": lambda f: f.region,
               "organisation": lambda f: None if f.organisation_id is None else str(f.organisation_id),
               "sme": lambda f: "" if f.sme else None, "fee": lambda f: f.fee_type}
+
+
+_T = TypeVar("_T")
+_MEMO: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("console_cells_memo", default=None)
+
+
+@contextmanager
+def memoised() -> Iterator[None]:
+    """Within one read of many figures (a dashboard), each identical aggregation runs once: the figures share
+    months and totals (this year's months, the year to date, the months read live), and a read writes nothing."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _remembered(key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 @dataclass(frozen=True)
@@ -55,21 +83,38 @@ def live_cells(scope: Scope, filters: Filters, dimension: str, *, by_agency: boo
 
     Without ``per_month`` the whole range is one period (year and month 0): what non-time groupings need.
     """
+    stmt = aggregated(scope, filters, dimension, by_agency=by_agency, per_month=per_month)
+    if stmt is None:
+        return []
+    return [Cell(m.year if per_month else 0, m.month if per_month else 0, mode, key, int(n), int(c), agency)
+            for m, mode, key, n, c, agency in db.session.execute(stmt)]
+
+
+def aggregated(scope: Scope, filters: Filters, dimension: str, *, by_agency: bool = False,
+               per_month: bool = True) -> Select | None:
+    """The ledger aggregated by the database: columns month (its first day; NULL without ``per_month``), mode,
+    key, items, cents, agency_id (the brokering agency with ``by_agency``, else NULL). ``None`` when no ledger
+    table can match. The rollup inserts these rows as they are (``INSERT … SELECT``): none travel to Python."""
     source = items(scope, filters, segments=dimension == "segment", by_agency=by_agency)
     if source is None:
-        return []
+        return None
     rows = source.subquery("ledger_items")
     key, conditions = _key(rows, dimension)
-    year = extract("year", rows.c.day) if per_month else literal(0, Integer)
-    month = extract("month", rows.c.day) if per_month else literal(0, Integer)
-    groups = ([year, month] if per_month else []) + [rows.c.mode, key] + ([rows.c.agency_id] if by_agency else [])
+    month = _month_of(rows.c.day) if per_month else null()
+    groups = ([month] if per_month else []) + [rows.c.mode, key] + ([rows.c.agency_id] if by_agency else [])
     if by_agency:
         conditions = [*conditions, rows.c.agency_id.is_not(None)]
-    stmt = (select(cast(year, Integer), cast(month, Integer), rows.c.mode, key, func.count(), func.sum(rows.c.cents),
-                   rows.c.agency_id if by_agency else literal(None, Integer))
+    return (select(type_coerce(month, Date).label("month"), rows.c.mode.label("mode"), cast(key, String).label("key"),
+                   func.count().label("items"), func.coalesce(func.sum(rows.c.cents), 0).label("cents"),
+                   (rows.c.agency_id if by_agency else literal(None, Integer)).label("agency_id"))
             .where(*conditions).group_by(*groups))
-    return [Cell(int(y), int(m), mode, str(k), int(n), int(c or 0), agency)
-            for y, m, mode, k, n, c, agency in db.session.execute(stmt)]
+
+
+def _month_of(day) -> ColumnElement:
+    """The first day of ``day``'s month, in SQL (each dialect has its own spelling)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("month", day), Date)
+    return func.date(day, "start of month")
 
 
 def _key(rows, dimension: str):
@@ -141,7 +186,7 @@ def _plan(filters: Filters, rolled: _Rolled | None) -> list[_Part]:
     # never older than the ledger, and reading never writes.
     parts: list[_Part] = []
     cursor: date | None = first  # the first month not yet planned
-    for month in sorted(rollup.stale_months(first, last)):
+    for month in sorted(_remembered(("stale", first, last), lambda: rollup.stale_months(first, last))):
         if cursor is not None and cursor < month:
             parts.append(_Part(rollup=(cursor, month_start(_day_before(month)))))
         parts.append(_Part(filters=filters.narrowed(start=month, end=month_end(month))))
@@ -177,15 +222,20 @@ def cells(scope: Scope, filters: Filters, dimension: str, *, per_month: bool = T
     rolled = _rolled(filters, dimension)
     found: list[Cell] = []
     for part in _plan(filters, rolled):
-        if part.rollup is None:
-            found += live_cells(scope, part.filters, dimension, per_month=per_month)
-        elif per_month:
-            stmt = _rollup_rows(scope, *part.rollup, rolled, filters.mode, per_month=True)
-            found += [Cell(m.year, m.month, mode, key, int(n), int(c)) for m, mode, key, n, c in db.session.execute(stmt)]
-        else:
-            stmt = _rollup_rows(scope, *part.rollup, rolled, filters.mode, per_month=False)
-            found += [Cell(0, 0, mode, key, int(n), int(c)) for mode, key, n, c in db.session.execute(stmt)]
+        found += _remembered(("cells", scope, part, rolled, dimension, filters.mode, per_month),
+                             partial(_part_cells, scope, part, rolled, dimension, filters.mode, per_month))
     return found
+
+
+def _part_cells(scope: Scope, part: _Part, rolled: _Rolled | None, dimension: str, mode: str | None,
+                per_month: bool) -> list[Cell]:
+    if part.rollup is None:
+        return live_cells(scope, part.filters, dimension, per_month=per_month)
+    assert rolled is not None  # a rollup part is planned only where the rollup answers
+    stmt = _rollup_rows(scope, *part.rollup, rolled, mode, per_month=per_month)
+    if per_month:
+        return [Cell(m.year, m.month, mode_, key, int(n), int(c)) for m, mode_, key, n, c in db.session.execute(stmt)]
+    return [Cell(0, 0, mode_, key, int(n), int(c)) for mode_, key, n, c in db.session.execute(stmt)]
 
 
 def key_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tuple[int, int]]:
@@ -193,15 +243,21 @@ def key_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tupl
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     rolled = _rolled(filters, dimension)
     for part in _plan(filters, rolled):
-        if part.rollup is None:
-            rows = _live_key_totals(scope, part.filters, dimension)
-        else:
-            rows = [(k, int(n), int(c)) for _mode, k, n, c in db.session.execute(
-                _rollup_rows(scope, *part.rollup, rolled, filters.mode, per_month=False))]
+        rows = _remembered(("key_totals", scope, part, rolled, dimension, filters.mode),
+                           partial(_part_key_totals, scope, part, rolled, dimension, filters.mode))
         for key, n, c in rows:
             totals[key][0] += n
             totals[key][1] += c
     return {key: (n, c) for key, (n, c) in totals.items()}
+
+
+def _part_key_totals(scope: Scope, part: _Part, rolled: _Rolled | None, dimension: str,
+                     mode: str | None) -> list[tuple[str, int, int]]:
+    if part.rollup is None:
+        return _live_key_totals(scope, part.filters, dimension)
+    assert rolled is not None
+    return [(k, int(n), int(c)) for _mode, k, n, c in db.session.execute(
+        _rollup_rows(scope, *part.rollup, rolled, mode, per_month=False))]
 
 
 def _live_key_totals(scope: Scope, filters: Filters, dimension: str) -> list[tuple[str, int, int]]:

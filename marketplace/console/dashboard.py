@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from marketplace.console import exports, pending, statistics, targets
+from marketplace.console.cells import memoised
 from marketplace.console.ledger import Filters, Scope
 from marketplace.console.statistics import Comparison, Row, SmeSummary, Table
 from marketplace.core.i18n import gettext as _
@@ -44,20 +45,21 @@ def build_dashboard(scope: Scope, year: int, today: date) -> Dashboard:
     """This year (to date, or whole once past), last year's months for comparison, targets for an agency, and
     what is not counted yet (listed apart)."""
     period = Filters(start=date(year, 1, 1), end=date(year, 12, 31))
-    progress = targets.target_progress(scope.agency_id, year, today) if scope.agency_id is not None else []
-    return Dashboard(
-        scope=scope, year=year, today=today, period=period,
-        monthly=statistics.deal_statistics(scope, period, "month"),
-        last_year_monthly=statistics.deal_statistics(
-            scope, Filters(start=date(year - 1, 1, 1), end=date(year - 1, 12, 31)), "month"),
-        quarterly=statistics.deal_statistics(scope, period, "quarter"),
-        breakdowns={name: statistics.deal_statistics(scope, period, name) for name in BREAKDOWNS},
-        growth=statistics.year_on_year(scope, year, today),
-        smes=statistics.sme_summary(scope, year, today),
-        fees=statistics.fee_split(scope, period),
-        progress=progress,
-        pending=pending.pending_items(scope, period, today),
-    )
+    with memoised():  # the tables share months and totals: each aggregation runs once per page
+        progress = targets.target_progress(scope.agency_id, year, today) if scope.agency_id is not None else []
+        return Dashboard(
+            scope=scope, year=year, today=today, period=period,
+            monthly=statistics.deal_statistics(scope, period, "month"),
+            last_year_monthly=statistics.deal_statistics(
+                scope, Filters(start=date(year - 1, 1, 1), end=date(year - 1, 12, 31)), "month"),
+            quarterly=statistics.deal_statistics(scope, period, "quarter"),
+            breakdowns={name: statistics.deal_statistics(scope, period, name) for name in BREAKDOWNS},
+            growth=statistics.year_on_year(scope, year, today),
+            smes=statistics.sme_summary(scope, year, today),
+            fees=statistics.fee_split(scope, period),
+            progress=progress,
+            pending=pending.pending_items(scope, period, today),
+        )
 
 
 def workbook(board: Dashboard) -> bytes:

@@ -19,13 +19,13 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, inspect, select
+from sqlalchemy import String, delete, event, func, insert, inspect, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, scoped_session
 
 from marketplace.accounts.models import Organisation
 from marketplace.agencies.models import AgencyPermissionPeriod
-from marketplace.console.cells import Cell, live_cells, month_end, month_start
+from marketplace.console.cells import aggregated, month_end, month_start
 from marketplace.console.ledger import DIMENSIONS, Filters, Scope
 from marketplace.console.models import MonthlyRollup, StaleMonth
 from marketplace.core import transaction
@@ -200,10 +200,7 @@ def refresh_stale() -> int:
     months = list(db.session.scalars(_locked(stmt)))
     for month in months:
         db.session.execute(delete(MonthlyRollup).where(MonthlyRollup.month == month))
-        period = Filters(start=month, end=month_end(month))
-        for dimension in DIMENSIONS:
-            _store(dimension, live_cells(Scope(), period, dimension))
-            _store(dimension, live_cells(Scope(), period, dimension, by_agency=True))
+        _store(Filters(start=month, end=month_end(month)))
         db.session.execute(delete(StaleMonth).where(StaleMonth.month == month))
     return len(months)
 
@@ -214,16 +211,19 @@ def rebuild() -> int:
     mark_pending(db.session)
     db.session.execute(delete(MonthlyRollup))
     db.session.execute(delete(StaleMonth))
-    written = 0
+    _store(Filters())
+    return int(db.session.scalar(select(func.count()).select_from(MonthlyRollup)))
+
+
+def _store(period: Filters) -> None:
+    """Write the rollup rows of ``period`` (whole months), platform-wide and per agency, by ``INSERT … SELECT``."""
+    columns = ["month", "mode", "key", "items", "cents", "agency_id"]
     for dimension in DIMENSIONS:
-        written += _store(dimension, live_cells(Scope(), Filters(), dimension))
-        written += _store(dimension, live_cells(Scope(), Filters(), dimension, by_agency=True))
-    return written
-
-
-def _store(dimension: str, found: list[Cell]) -> int:
-    rows = [{"agency_id": c.agency_id, "month": date(c.year, c.month, 1), "mode": c.mode, "dimension": dimension, "key": c.key,
-             "items": c.items, "cents": c.cents} for c in found]
-    for offset in range(0, len(rows), 5000):
-        db.session.execute(MonthlyRollup.__table__.insert(), rows[offset:offset + 5000])
-    return len(rows)
+        for by_agency in (False, True):
+            found = aggregated(Scope(), period, dimension, by_agency=by_agency)
+            if found is None:
+                continue
+            rows = found.subquery("cells")
+            stmt = insert(MonthlyRollup).from_select(
+                [*columns, "dimension"], select(*(rows.c[name] for name in columns), literal(dimension, String)))
+            db.session.execute(stmt)

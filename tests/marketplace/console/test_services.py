@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.console import events, funnel, statistics, targets
+from marketplace.console import dashboard, events, funnel, rollup, statistics, targets
+from marketplace.console.cells import live_cells
 from marketplace.console.models import MonthlyRollup, StaleMonth
-from marketplace.console.ledger import Filters, Scope
+from marketplace.console.ledger import DIMENSIONS, Filters, Scope
 from marketplace.core import transaction
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.deals import services as deals
@@ -232,3 +233,47 @@ def test_the_rollup_refresh_is_a_periodic_job(app):
     from marketplace.console import rollup
     from marketplace.core.scheduler import periodic_jobs
     assert {p.name: p.job for p in periodic_jobs()}["console-rollup"] is rollup.refresh_rollup
+
+
+def _stored_rollup() -> dict[tuple, tuple[int, int]]:
+    return {(r.agency_id, r.month, r.mode, r.dimension, r.key): (r.items, r.cents)
+            for r in db.session.scalars(select(MonthlyRollup))}
+
+
+def _live_rollup() -> dict[tuple, tuple[int, int]]:
+    """What the rollup must hold, aggregated in Python from the ledger's live cells (no INSERT … SELECT)."""
+    expected = {}
+    for dimension in DIMENSIONS:
+        for by_agency in (False, True):
+            for c in live_cells(Scope(), Filters(), dimension, by_agency=by_agency):
+                expected[(c.agency_id, date(c.year, c.month, 1), c.mode, dimension, c.key)] = (c.items, c.cents)
+    return expected
+
+
+def test_the_refresh_and_the_rebuild_write_exactly_the_live_cells(ctx, ledger, deferred_jobs):
+    """The rollup's rows are written by the database (INSERT … SELECT): per month, mode, dimension, key and
+    agency they equal the ledger's live aggregation, after the job refreshed a changed month and after a rebuild."""
+    deferred_jobs.drain()
+    deal = db.session.get(Deal, ledger.transfer_deal)
+    deal.amount = Decimal("800000.01")
+    transaction.commit()  # marks the deal's month stale
+    assert db.session.scalar(select(func.count()).select_from(StaleMonth)) >= 1
+    deferred_jobs.drain()
+    db.session.expire_all()
+    expected = _live_rollup()
+    assert expected[(None, ledger.today.replace(day=1), "transfer", "all", "")][1] == 80000001
+    assert _stored_rollup() == expected
+    assert rollup.rebuild() == len(expected)
+    assert _stored_rollup() == expected
+
+
+def test_one_dashboard_shows_the_figures_each_query_gives_alone(ctx, ledger, agency):
+    """The dashboard runs each identical aggregation once (memoised); each table is still the one asked alone."""
+    scope, year, today = Scope(agency.organisation_id), ledger.today.year, ledger.today
+    board = dashboard.build_dashboard(scope, year, today)
+    period = Filters(start=date(year, 1, 1), end=date(year, 12, 31))
+    assert board.monthly == statistics.deal_statistics(scope, period, "month")
+    assert board.breakdowns["organisation"] == statistics.deal_statistics(scope, period, "organisation")
+    assert board.smes == statistics.sme_summary(scope, year, today)
+    assert board.progress == targets.target_progress(agency.organisation_id, year, today)
+    assert board.monthly.total.amount == AGENCY_TOTAL
