@@ -249,7 +249,7 @@ class SearchBackend(ABC):
         profile = inferred_ipc_profile([(d, evidence[d.id][0]) for d, _ in by_rel]) if inferred \
             else explicit_ipc_profile(need.ipc_codes)
         rows = []
-        for patent, _ in pool:
+        for patent, _ in pool if order is not None else self._contenders(pool, evidence, floor, limit):
             rel, cos, cov = evidence[patent.id]
             s = score_patent_for_need(need, patent, rel, profile, inferred, self.weights)
             rows.append((s, cos, cov, patent))
@@ -312,6 +312,29 @@ class SearchBackend(ABC):
                 "description": snippet(need.description, marks),
             })))
         return out
+
+    def _contenders(self, pool: Candidates, evidence: dict[int, tuple[float, float, Coverage]],
+                    floor: float | None, limit: int) -> Candidates:
+        """The candidates that can reach the first ``limit`` places of a list ranked by score.
+
+        Only candidates at or above the floor are listed, and business factors move a
+        relevance by at most ``min(band, band_share × relevance)`` points, so a candidate
+        whose best case falls below the ``limit``-th best worst case cannot be listed
+        either: the factors of neither are computed (most of a hybrid pool). The list is
+        the one scoring every candidate gives.
+        """
+        low = self.calibration.floor if floor is None else floor
+        w = self.weights
+
+        def reach(sign: float, rel: float) -> float:
+            return rel + sign * min(w.band, w.band_share * rel)
+
+        listable = [row for row in pool if evidence[row[0].id][0] >= low]
+        worst = sorted((reach(-1, evidence[doc.id][0]) for doc, _ in listable), reverse=True)
+        if len(worst) < limit or limit <= 0:
+            return listable
+        bar = worst[limit - 1]
+        return [row for row in listable if reach(1, evidence[row[0].id][0]) >= bar]
 
     def _shortlist(self, rows: list[Any], order: dict[int, int] | None, floor: float | None,
                    limit: int) -> list[Any]:

@@ -41,6 +41,8 @@ BULK_CHUNK = 500
 # how candidates score, so a few minutes' staleness is harmless.
 DF_TTL = 300.0
 DF_MAX_TERMS = 100_000
+# Seconds a rebuild waits for its force merge (about 2 minutes per 100,000 patents on two busy cores).
+MERGE_TIMEOUT = 3600
 
 
 class ElasticsearchBackend(SearchBackend):
@@ -193,9 +195,10 @@ class ElasticsearchBackend(SearchBackend):
             try:
                 n_pat = self._bulk(self._patent_bodies(new_p, patents))
                 n_need = self._bulk(self._need_bodies(new_n, needs))
+                self.client.indices.refresh(index=f"{new_p},{new_n}")
+                self._merge(f"{new_p},{new_n}")
                 self.client.indices.put_settings(index=f"{new_p},{new_n}", settings={
                     "refresh_interval": "1s", "number_of_replicas": self.replicas})
-                self.client.indices.refresh(index=f"{new_p},{new_n}")
             except BaseException:
                 self.client.indices.delete(index=f"{new_p},{new_n}", ignore_unavailable=True)
                 raise
@@ -209,6 +212,16 @@ class ElasticsearchBackend(SearchBackend):
             if old_p or old_n:
                 self.client.indices.delete(index=",".join(old_p + old_n), ignore_unavailable=True)
         return RebuildReport(n_pat, n_need, new_p, new_n, time.perf_counter() - started)
+
+    def _merge(self, indices: str) -> None:
+        """Merge freshly loaded indices to one segment per shard, before replicas copy them.
+
+        A bulk load leaves a score of segments; every search then builds its
+        scorers and walks an HNSW graph once per segment. At 100,000 patents one
+        segment about halves the lexical candidate searches (server p95 170–226 → 79–98 ms at load 8).
+        """
+        self.client.options(request_timeout=MERGE_TIMEOUT).indices.forcemerge(
+            index=indices, max_num_segments=1)
 
     def refresh(self) -> None:
         with self._guard("refresh"):

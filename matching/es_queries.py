@@ -223,8 +223,13 @@ def doc_freqs(resp: dict[str, Any]) -> tuple[dict[str, int], int]:
 
 
 def knn_search(vector: list[float], k: int, filters: list[dict[str, Any]]) -> dict[str, Any]:
-    """Approximate nearest vectors (HNSW), ``k`` of them, among documents passing ``filters``."""
-    return {"knn": {"field": "vec", "query_vector": vector, "k": k, "num_candidates": max(100, 2 * k),
+    """Approximate nearest vectors (HNSW), ``k`` of them, among documents passing ``filters``.
+
+    ``num_candidates`` is explored per segment; a rebuilt index has one segment per shard,
+    where 3 × k finds the nearest vectors as the ~20 segments of a bulk load did with 2 × k
+    (dev nDCG@10 0.4551 on Elasticsearch; 2 × k on one segment: 0.4549).
+    """
+    return {"knn": {"field": "vec", "query_vector": vector, "k": k, "num_candidates": max(100, 3 * k),
                     "filter": filters},
             "size": k, "_source": ["doc"], "track_total_hits": False}
 

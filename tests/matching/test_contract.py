@@ -92,6 +92,22 @@ def test_needs_restricted_to_organisations_are_the_unrestricted_matches_of_those
     assert checked >= 5
     assert loaded.match_needs(patents[0], limit=5, today=TODAY, floor=0, orgs=set()) == []
 
+def test_a_short_match_list_is_the_head_of_the_long_one(loaded, corpus):
+    """Only candidates that can reach the first places get their business factors scored: the first k
+    matches are those of a list long enough to score every candidate, with the same scores."""
+    checked = 0
+    for need in corpus[1]:
+        for floor in (0, None, 20):
+            full = loaded.match_patents(need, limit=500, floor=floor)
+            if len(full) < 6 or {round(m.score - m.explanation.relevance, 6) for m in full} == {0.0}:
+                continue  # too few candidates, or no business factor moved any of them
+            for k in (1, 3, 5):
+                assert [(m.patent.id, m.score) for m in loaded.match_patents(need, limit=k, floor=floor)] == \
+                    [(m.patent.id, m.score) for m in full[:k]]
+            checked += 1
+    assert checked >= 3
+
+
 def test_browse_facets_equal_listed_docs(loaded, corpus):
     listed = _listed(corpus)
     page = loaded.search_patents(PatentQuery(per_page=5))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching import create_backend
+from matching import create_backend, es_backend
 
 from conftest import SESSION_PREFIX, _es_url, build_needs, build_patents
 
@@ -37,6 +37,27 @@ def test_default_layout_is_one_shard_without_replicas():
     try:
         backend.ensure_indices()
         assert _layout(backend, backend.patent_alias) == ("1", "0")
+    finally:
+        backend.drop()
+        backend.close()
+
+
+def test_rebuilt_indices_are_merged_to_one_segment_per_shard(monkeypatch):
+    backend = create_backend(_es_url(), "", index_prefix=f"{SESSION_PREFIX}-merged", request_timeout=30)
+    load = backend._patent_bodies
+
+    def refreshed_between_chunks(index, docs):  # a large load: a segment per refresh
+        for body in load(index, docs):
+            backend.client.indices.refresh(index=index)
+            yield body
+
+    monkeypatch.setattr(es_backend, "BULK_CHUNK", 2)
+    monkeypatch.setattr(backend, "_patent_bodies", refreshed_between_chunks)
+    try:
+        backend.rebuild(build_patents(), build_needs())
+        for alias in (backend.patent_alias, backend.need_alias):
+            (index,) = backend.client.indices.segments(index=alias).body["indices"].values()
+            assert [shard["num_search_segments"] for copies in index["shards"].values() for shard in copies] == [1]
     finally:
         backend.drop()
         backend.close()
