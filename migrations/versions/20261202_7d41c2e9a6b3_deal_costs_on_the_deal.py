@@ -3,7 +3,7 @@ payments move to the deal, whose costs are deducted from its payments in the ord
 (``legal.rewards.deduct_in_order``).
 
 Revision ID: 7d41c2e9a6b3
-Revises: 0b952e48a75a
+Revises: 5a1c0e7d3b21
 Create Date: 2026-12-02 22:30:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7d41c2e9a6b3'
-down_revision = '0b952e48a75a'
+down_revision = '5a1c0e7d3b21'
 branch_labels = None
 depends_on = None
 
