@@ -114,9 +114,20 @@ def fee_paid(grant_id: Expr | int, *, confirmed: bool = True) -> ColumnElement:
 
 def open_licenses_visible(agency_id: int | Expr, on: Expr) -> ColumnElement[bool]:
     """An open license (the ``LicenseGrant`` row of the query) an agency may count: its licensor or licensee
-    had granted the agency ``open_licenses`` on day ``on``."""
-    return or_(*(authorised_clause(agency_id, party, AgencyPermission.OPEN_LICENSES, on)
-                 for party in (LicenseGrant.licensor_id, LicenseGrant.licensee_id)))
+    had granted the agency ``open_licenses`` on day ``on``.
+
+    For one agency the licenses are first narrowed to those with a party that ever granted it the permission,
+    an uncorrelated ``IN`` PostgreSQL hashes once; only those are checked day by day. The largest agency's page
+    checked ~28,000 licenses of its year each against the periods index (~290 ms) to keep a fifth of them.
+    """
+    on_the_day = or_(*(authorised_clause(agency_id, party, AgencyPermission.OPEN_LICENSES, on)
+                       for party in (LicenseGrant.licensor_id, LicenseGrant.licensee_id)))
+    if not isinstance(agency_id, int):
+        return on_the_day
+    ever = (select(AgencyPermissionPeriod.organisation_id)
+            .where(AgencyPermissionPeriod.agency_id == agency_id,
+                   AgencyPermissionPeriod.permission == AgencyPermission.OPEN_LICENSES).correlate(None))
+    return and_(or_(LicenseGrant.licensor_id.in_(ever), LicenseGrant.licensee_id.in_(ever)), on_the_day)
 
 
 @dataclass(frozen=True)
