@@ -10,7 +10,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import Organisation
@@ -144,7 +144,10 @@ class MonthlyRollup(db.Model):
     cents: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        Index("ix_stats_monthly_rollup_lookup", "agency_id", "dimension", "month"),
+        # Every column a console read needs (index-only scans on PostgreSQL: an agency's rows lie scattered over
+        # the table, one heap page each, since months are rewritten whenever they change).
+        Index("ix_stats_monthly_rollup_cells", "agency_id", "dimension", "month", "mode", "key",
+              postgresql_include=["items", "cents"]),
         Index("ix_stats_monthly_rollup_month", "month"),
     )
 
@@ -158,7 +161,22 @@ class StaleMonth(db.Model):
     marked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# Indexes the console's ledger scans rely on: an agency's items by date, licenses by date.
-Index("ix_deals_agency_contract_date", Deal.agency_id, Deal.contract_date)
+# Indexes the console's ledger scans rely on: an agency's items by date, licenses by date. On PostgreSQL they carry
+# the columns the aggregations read, so a month's deals (~12,000 on as many heap pages at a million deals) are read
+# from the index alone.
+Index("ix_deals_agency_contract_date", Deal.agency_id, Deal.contract_date,
+      postgresql_include=["id", "mode", "status", "amount", "seller_id", "buyer_id"])
+# What the console lists apart (``pending``): deals that do not bind, or bind without a contract date — a tenth of
+# the ledger, so the agency's or the platform's year is found without visiting the deals that count.
+PENDING_DEALS = text("status NOT IN ('signed', 'recorded', 'completed') OR contract_date IS NULL")
+Index("ix_deals_pending_agency", Deal.agency_id, Deal.contract_date, Deal.created_at,
+      postgresql_where=PENDING_DEALS, sqlite_where=PENDING_DEALS)
+Index("ix_deals_pending", Deal.contract_date, Deal.created_at, postgresql_where=PENDING_DEALS,
+      sqlite_where=PENDING_DEALS)
+# Licenses not yet effective, by notice date (pending licenses are dated by it): without it every one of them, of
+# every year, was read to keep a year's.
+AWAITING_EFFECT = text("effective_on IS NULL")
+Index("ix_open_license_grants_awaiting_effect", LicenseGrant.notice_date, postgresql_where=AWAITING_EFFECT,
+      sqlite_where=AWAITING_EFFECT)
 Index("ix_pledges_agency_registered_on", Pledge.agency_id, Pledge.registered_on)
 Index("ix_open_license_grants_effective_licensee", LicenseGrant.effective_on, LicenseGrant.licensee_id)
