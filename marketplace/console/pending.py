@@ -28,7 +28,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from marketplace.accounts.models import Organisation
-from marketplace.console.ledger import COUNTED_DEALS, DEAL_MODES, Filters, Scope, cents, fee_paid, open_licenses_visible
+from marketplace.console.ledger import (
+    COUNTED_DEALS, DEAL_MODES, Filters, Scope, cents, fee_paid, id_in, open_licenses_visible,
+)
 from marketplace.console.statistics import MODE_LABELS, to_amount
 from marketplace.core.i18n import gettext as _
 from marketplace.core.i18n import lazy_gettext as _l
@@ -104,7 +106,7 @@ def _names(model, column, ids: set[int]) -> dict[int, str]:
     never joins organisations in before it has filtered (those filters cannot use an index)."""
     if not ids:
         return {}
-    return dict(db.session.execute(select(model.id, column).where(model.id.in_(sorted(ids)))).all())
+    return dict(db.session.execute(select(model.id, column).where(id_in(model.id, ids))).all())
 
 
 @dataclass

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.console.cells import cells, key_totals, merge, month_end
-from marketplace.console.ledger import FEE_TYPES, MODES, Filters, Scope
+from marketplace.console.ledger import FEE_TYPES, MODES, Filters, Scope, id_in
 from marketplace.console.regions import region_label
 from marketplace.core.dates import parse_date
 from marketplace.core.errors import Forbidden, ValidationFailed
@@ -235,7 +235,7 @@ def segment_label(code: str) -> str:
 def organisation_names(ids: list[int]) -> dict[str, str]:
     if not ids:
         return {}
-    rows = db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
+    rows = db.session.execute(select(Organisation.id, Organisation.name).where(id_in(Organisation.id, ids)))
     return {str(i): name for i, name in rows}
 
 
