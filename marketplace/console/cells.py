@@ -200,11 +200,12 @@ def _plan(filters: Filters, rolled: _Rolled | None) -> list[_Part]:
     return parts
 
 
-def _rollup_rows(scope: Scope, first: date, last: date, rolled: _Rolled, mode: str | None, per_month: bool):
-    """The rollup's items and cents for the range, per (month,) mode and key, summed by the database."""
+def _rollup_rows(scope: Scope, first: date, last: date, rolled: _Rolled, mode: str | None, per_month: bool,
+                 per_mode: bool = True):
+    """The rollup's items and cents for the range, per (month,) (mode,) key, summed by the database."""
     agency = MonthlyRollup.agency_id.is_(None) if scope.platform else MonthlyRollup.agency_id == scope.agency_id
     key = literal("", String) if rolled.relabel else MonthlyRollup.key
-    groups = ([MonthlyRollup.month] if per_month else []) + [MonthlyRollup.mode, key]
+    groups = ([MonthlyRollup.month] if per_month else []) + ([MonthlyRollup.mode] if per_mode else []) + [key]
     stmt = (select(*groups, func.sum(MonthlyRollup.items), func.sum(MonthlyRollup.cents))
             .where(agency, MonthlyRollup.dimension == rolled.dimension, MonthlyRollup.month >= first,
                    MonthlyRollup.month <= last).group_by(*groups))
@@ -256,8 +257,9 @@ def _part_key_totals(scope: Scope, part: _Part, rolled: _Rolled | None, dimensio
     if part.rollup is None:
         return _live_key_totals(scope, part.filters, dimension)
     assert rolled is not None
-    return [(k, int(n), int(c)) for _mode, k, n, c in db.session.execute(
-        _rollup_rows(scope, *part.rollup, rolled, mode, per_month=False))]
+    # Summed over modes by the database: the SME list has thousands of keys, each in several modes.
+    return [(k, int(n), int(c)) for k, n, c in db.session.execute(
+        _rollup_rows(scope, *part.rollup, rolled, mode, per_month=False, per_mode=False))]
 
 
 def _live_key_totals(scope: Scope, filters: Filters, dimension: str) -> list[tuple[str, int, int]]:
