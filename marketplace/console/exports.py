@@ -10,7 +10,7 @@ from marketplace.core.i18n import gettext as _
 from marketplace.core.i18n import lazy_gettext as _l
 from marketplace.core.spreadsheets import to_csv, to_xlsx  # every export neutralises formulas (one helper)
 
-ITEM_HEADERS = [_l("类型"), _l("编号"), _l("方式"), _l("日期"), _l("名称"), _l("专利申请号"), _l("转让方/许可方/出质人"),
+ITEM_HEADERS = [_l("来源"), _l("编号"), _l("方式"), _l("日期"), _l("名称"), _l("专利申请号"), _l("转让方/许可方/出质人"),
                 _l("受让方/被许可方/质权人"), _l("地区"), _l("付费方式"), _l("金额（元）"), _l("登记/备案号")]
 SOURCE_LABELS = {"deal": _l("交易"), "open_license": _l("开放许可"), "pledge": _l("质押")}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, ColumnElement, case, cast, extract, func, select
+from sqlalchemy import BigInteger, ColumnElement, String, case, cast, extract, func, select
 
 from marketplace.accounts.models import User
 from marketplace.core.errors import ValidationFailed
@@ -209,25 +209,24 @@ def export_headers() -> list[str]:
 def export_rows(user: User, period: Period, today: date) -> Iterator[list[Any]]:
     """Every fee of the period as export rows, read as plain columns (no objects) in due-date order."""
     owner_id = _owner(user)
+    # ``lines`` comes as its JSON text: the driver parses nothing, and the text is the key of its explanation
     stmt = (select(Patent.application_number, Patent.title, Patent.patent_type, Patent.grade, AnnualFee.fee_year,
                    AnnualFee.due_date, AnnualFee.grace_end, AnnualFee.standard, AnnualFee.amount, AnnualFee.state,
-                   AnnualFee.paid_on, AnnualFee.surcharge, AnnualFee.paid_amount, AnnualFee.lines)
+                   AnnualFee.paid_on, AnnualFee.surcharge, AnnualFee.paid_amount, cast(AnnualFee.lines, String))
             .join(Patent, Patent.id == AnnualFee.patent_id)
             .where(*_period_filter(owner_id, period)).order_by(AnnualFee.due_date, AnnualFee.id))
     # A month holds thousands of fees but a few dozen distinct texts, and each flask_babel.gettext call costs a
     # lookup of the request's translations: every text is translated once per export.
-    texts: dict[Any, str] = {}
-
-    def once(key: Any, make: Callable[[], str]) -> str:
-        if key not in texts:
-            texts[key] = make()
-        return texts[key]
-
+    kinds = {kind: str(TYPE_NAMES.get(str(kind), kind)) for kind in TYPE_NAMES}
+    states: dict[tuple[Any, date, date], str] = {}
+    explanations: dict[str | None, str] = {}
     for (number, title, kind, grade, year, due, grace, standard, amount, state, paid_on, surcharge, paid,
          lines) in db.session.execute(stmt):
-        yield [number, title, once(("type", kind), lambda: str(TYPE_NAMES.get(str(kind), kind))), grade or "", year,
-               due, grace, standard, amount, once(("state", state, due, grace), lambda: status_text(state, due, grace,
-                                                                                                   today)),
-               paid_on or "", surcharge, paid,
-               once(json.dumps(lines, sort_keys=True, default=str),
-                    lambda: str(_("；")).join(explain(line) for line in lines or []))]
+        status = states.get((state, due, grace))
+        if status is None:
+            status = states[state, due, grace] = status_text(state, due, grace, today)
+        explained = explanations.get(lines)
+        if explained is None:
+            explained = explanations[lines] = str(_("；")).join(explain(line) for line in json.loads(lines or "[]"))
+        yield [number, title, kinds.get(kind, kind), grade or "", year, due, grace, standard, amount, status,
+               paid_on or "", surcharge, paid, explained]

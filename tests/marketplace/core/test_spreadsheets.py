@@ -77,3 +77,26 @@ def test_xlsx_types_dates_keeps_links_as_text_and_names_every_sheet_as_excel_acc
     assert day.is_date and day.value.date() == date(2026, 12, 2) and day.number_format == "yyyy-mm-dd"
     assert link.data_type == "s" and link.hyperlink is None and flag.value is True
     assert book.worksheets[0]["A1"].font.b and book.worksheets[0].freeze_panes == "A2"
+
+
+def test_xlsx_formats_follow_each_column_and_an_empty_sheet_keeps_its_header():
+    from datetime import datetime, timezone
+    data = to_xlsx([("台账", ["年度", "金额", "截止日", "记录时间", "说明"],
+                     [[15, None, "", datetime(2026, 12, 2, 9, 30, tzinfo=timezone.utc), "x" * 40_000],
+                      [16, Decimal("900.50"), date(2026, 12, 1), None, "=1+1"]]),
+                    ("空表", ["申请号", "专利名称"], [])])
+    book = load_workbook(io.BytesIO(data))
+    first, second = book.worksheets[0][2], book.worksheets[0][3]
+    assert first[0].value == 15 and first[0].number_format == "General"
+    assert second[1].value == 900.5 and second[1].number_format == "#,##0.00"
+    assert second[2].is_date and second[2].number_format == "yyyy-mm-dd"
+    assert first[3].value == datetime(2026, 12, 2, 9, 30) and first[3].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert len(first[4].value) == 32_767 and second[4].value == "'=1+1" and second[4].data_type == "s"
+    empty = book.worksheets[1]
+    assert [cell.value for cell in empty[1]] == ["申请号", "专利名称"] and empty.max_row == 1
+    assert empty["A1"].font.b and empty.freeze_panes == "A2"
+
+
+def test_xlsx_refuses_a_repeated_header_rather_than_drop_a_column():
+    with pytest.raises(ValueError, match="repeats a header"):
+        to_xlsx([("s", ["金额", "金额"], [[1, 2]])])
