@@ -343,12 +343,12 @@ def publish_in_bulk(app: Flask, ids: list[int]) -> None:
     from marketplace.patents.models import Patent
     from marketplace.patents.services import set_published
     with app.test_request_context():
-        owners = {user.organisation_id: user for user in db.session.scalars(select(User))}
+        owners = {user.organisation_id: user.id for user in db.session.scalars(select(User))}
         by_owner: dict[int, list[int]] = {}
         for patent_id, owner_id in db.session.execute(select(Patent.id, Patent.owner_id).where(Patent.id.in_(ids))):
             by_owner.setdefault(owner_id, []).append(patent_id)
-        for owner_id, patent_ids in sorted(by_owner.items()):
-            set_published(owners[owner_id], sorted(patent_ids), True)
+        for owner_id, patent_ids in sorted(by_owner.items()):  # each user loaded after the last expunge_all
+            set_published(db.session.get(User, owners[owner_id]), sorted(patent_ids), True)
             transaction.commit()
             db.session.expunge_all()
 

@@ -185,18 +185,17 @@ def worker(queues: str, burst: bool, fork: bool) -> None:
     from flask import current_app
 
     from marketplace.core.jobs import jobs
-    from marketplace.core.worker import make_worker_class
+    from marketplace.core.worker import make_worker
     runner = jobs()
     if runner.inline:
         raise click.UsageError("REDIS_URL is not set: jobs run inline, no worker needed")
-    worker_class = make_worker_class(current_app._get_current_object(), fork=fork)  # type: ignore[attr-defined]
+    rq_worker = make_worker(current_app._get_current_object(), queues.split(","), fork=fork)  # type: ignore[attr-defined]
     from marketplace.search.backend import search_backend
     search_backend().analyzer.tokens("预热")  # load jieba once, before any job (forked horses inherit it too)
     if not burst:  # periodic jobs (outbox sweep, digests …), see core.scheduler
         from marketplace.core.scheduler import start_scheduler
         start_scheduler(runner)
-    worker_class([runner.queue(name) for name in queues.split(",")], connection=runner.connection).work(
-        burst=burst, with_scheduler=True)
+    rq_worker.work(burst=burst, with_scheduler=True)
 
 
 @click.command("reindex")

@@ -61,6 +61,8 @@ CACHE_KIB = 8 * 1024
 WRITE_CHUNK = 500
 # Facet counts over at least this many hits are counted in memory.
 FACETS_IN_MEMORY = 2000
+# Filtered id sets kept per process (``_allowed``): a few segment combinations of the live versions.
+ALLOWED_CACHE = 64
 
 
 class _Pool:
@@ -130,12 +132,14 @@ class EmbeddedBackend(SearchBackend):
         self._vectors: dict[str, _Vectors] = {}
         self._facet_cache: dict[str, _FacetIndex] = {}
         self._sort_cache: _SortKeys | None = None
+        self._allowed_cache: dict[tuple[str, int, tuple[str, ...], str, tuple[object, ...]], frozenset[int]] = {}
         self._vec_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         # Analysis worker processes (spawn platforms) get the backend without its connections.
         state = self.__dict__.copy()
-        state.update(_pool=None, _pool_lock=None, _vec_lock=None, _vectors={}, _facet_cache={}, _sort_cache=None)
+        state.update(_pool=None, _pool_lock=None, _vec_lock=None, _vectors={}, _facet_cache={}, _sort_cache=None,
+                     _allowed_cache={})
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -514,15 +518,24 @@ class EmbeddedBackend(SearchBackend):
         by_id = {i: json.loads(d) for i, d in docs}
         return [[(by_id[i], s) for i, s in top if i in by_id] for top in tops]
 
-    @staticmethod
-    def _allowed(conn: sqlite3.Connection, v: str, segments: Sequence[str], extra: str,
-                 extra_params: Sequence[object]) -> set[int] | None:
+    def _allowed(self, conn: sqlite3.Connection, v: str, segments: Sequence[str], extra: str,
+                 extra_params: Sequence[object]) -> frozenset[int] | None:
         """Ids passing the filters, or None for no filter.
 
         Computed up front and applied while walking the ranked FTS5 rows: a
         ``rowid IN (subquery)`` next to MATCH makes SQLite run the whole OR
-        query once per candidate row.
+        query once per candidate row. Kept per version and generation (any
+        write bumps it): the "not expired" filter reads every need's row, most
+        of a push's ranking time when computed for each of a patent's pools.
         """
+        if not segments and not extra:
+            return None
+        gen = conn.execute(f"SELECT gen FROM {v}_stats").fetchone()[0]
+        key = (v, gen, tuple(segments), extra, tuple(extra_params))
+        with self._vec_lock:
+            cached = self._allowed_cache.get(key)
+        if cached is not None:
+            return cached
         allowed: set[int] | None = None
         if segments:
             marks = ", ".join("?" for _ in segments)
@@ -531,7 +544,12 @@ class EmbeddedBackend(SearchBackend):
         if extra:
             ids = {r[0] for r in conn.execute(extra.replace("{v}", v), list(extra_params))}
             allowed = ids if allowed is None else allowed & ids
-        return allowed
+        found = frozenset(allowed or ())
+        with self._vec_lock:  # only this generation of each version is kept, and a bounded number of filters
+            kept = {k: c for k, c in self._allowed_cache.items() if k[0] != v or k[1] == gen}
+            self._allowed_cache = kept if len(kept) < ALLOWED_CACHE else {}
+            self._allowed_cache[key] = found
+        return found
 
     @staticmethod
     def _n_docs(conn: sqlite3.Connection, v: str) -> int:
@@ -656,7 +674,7 @@ class _Vectors:
         out: F32 = self.matrix @ vector.astype(np.float32)
         return out
 
-    def top(self, scores: F32, k: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+    def top(self, scores: F32, k: int, allowed: frozenset[int] | None) -> list[tuple[int, float]]:
         """The k best of ``scores`` (this matrix's products with a vector), among ``allowed`` ids."""
         if allowed is not None:
             mask = np.isin(self.ids, np.fromiter(allowed, np.int64, len(allowed)))

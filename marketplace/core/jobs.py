@@ -265,6 +265,15 @@ class JobRunner:
             self._connection = Redis.from_url(self.redis_url, socket_connect_timeout=2, socket_timeout=5)
         return self._connection
 
+    def worker_connection(self) -> Redis:
+        """A connection of its own for an RQ worker: it waits for jobs in a blocking pop of minutes (RQ sets
+        the socket timeout it needs on a pool it owns). On ``connection``'s pool, whose sockets time out after
+        5 s, a worker idle for 5 s got a TimeoutError and quit ("Redis connection timeout, quitting")."""
+        if self.redis_url is None:
+            raise RuntimeError("no REDIS_URL: jobs run inline")
+        from redis import Redis
+        return Redis.from_url(self.redis_url, socket_connect_timeout=2)
+
     def queue(self, name: str) -> Queue:
         from rq import Queue
         return Queue(name, connection=self.connection)

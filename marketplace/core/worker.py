@@ -15,6 +15,7 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from rq.worker import BaseWorker
 
+from marketplace.core.jobs import jobs
 from marketplace.extensions import db
 
 
@@ -35,3 +36,9 @@ def make_worker_class(app: Flask, fork: bool = False) -> type[BaseWorker]:
                     db.session.remove()
 
     return AppWorker
+
+
+def make_worker(app: Flask, queues: list[str], fork: bool = False) -> BaseWorker:
+    """The worker ``flask worker`` runs, on a Redis connection of its own (``JobRunner.worker_connection``)."""
+    connection = jobs().worker_connection()
+    return make_worker_class(app, fork)([Queue(name, connection=connection) for name in queues], connection=connection)

@@ -6,6 +6,7 @@ import json
 import threading
 from collections import Counter
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
@@ -206,6 +207,27 @@ def test_index_upsert_and_delete(backend, corpus):
     assert backend.search_patents(PatentQuery(q="锂硫电池")).total == 0
     assert backend.search_needs(NeedQuery(), today=TODAY).total == 0
     assert backend.match_patents(CATHODE_NEED) == []
+
+
+def test_matches_see_needs_written_since_the_last_match(backend, corpus):
+    """A need expired, then extended, after a match: the next match of the same patent follows each write
+    (filters a backend keeps between matches must not outlive a write)."""
+    patents, needs = corpus
+    backend.rebuild(patents, needs)
+    backend.refresh()
+    patent = next(p for p in patents if "锂硫电池正极材料" in p.title and p.matchable)
+    private = next(n for n in needs if n.id == 9101)
+
+    def matched() -> set[int]:
+        return {m.need.id for m in backend.match_needs(patent, limit=50, today=TODAY, floor=0)}
+
+    assert 9101 in matched()
+    backend.index_needs([replace(private, valid_until=date(2020, 1, 1))])
+    backend.refresh()
+    assert 9101 not in matched()
+    backend.index_needs([private])
+    backend.refresh()
+    assert 9101 in matched()
 
 
 def test_rebuild_swaps_without_empty_window(backend, corpus):

@@ -249,3 +249,17 @@ def test_health_of_the_queue_follows_redis(rq_app, redis_server):
         redis_server.stop()
         assert jobs().ping()["status"] == "unavailable"
         assert jobs().enqueue(explode, "never queued") is False
+
+
+
+def test_an_idle_worker_keeps_waiting_for_jobs(rq_app, redis_server):
+    """The worker waits for jobs longer than the 5-s socket timeout of the app's Redis connection: it quit
+    with "Redis connection timeout" when its blocking pop ran on a socket of that connection's pool."""
+    from marketplace.core.worker import make_worker
+    with rq_app.app_context():
+        jobs().connection.ping()  # the app's pool now holds an idle socket with the 5-s timeout
+        worker = make_worker(rq_app, ["default"])
+        assert worker.dequeue_job_and_maintain_ttl(7, max_idle_time=7) is None  # 7 s idle, no TimeoutError
+        assert jobs().enqueue(explode, "after a wait", job_id="explode-after-idle")
+        job, queue = worker.dequeue_job_and_maintain_ttl(7, max_idle_time=7)
+        assert job.id == "explode-after-idle" and queue.name == "default"
