@@ -25,8 +25,8 @@
       fetch(url + '?' + params.toString(), {credentials: 'same-origin', headers: {Accept: 'application/json'}})
         .then(function (response) { return response.ok ? response.json() : []; })
         .then(function (items) {
-          if (document.activeElement !== picker.control_input) {
-            // the visitor moved on: a late answer must not reopen this menu (opening focuses it)
+          if (document.activeElement !== picker.control_input || picker.inputValue() !== query) {
+            // the visitor moved on or picked already: a late answer must not reopen this menu (opening focuses it)
             picker.loading = Math.max(picker.loading - 1, 0);
             if (!picker.loading) {
               picker.wrapper.classList.remove(picker.settings.loadingClass);

@@ -78,13 +78,15 @@ def pick_a_party_and_a_patent(page, lang: str) -> None:
     seller = page.locator("#seller_id + .ts-wrapper")
     seller.click()
     page.keyboard.type("贵州理工")
-    seller.locator(".ts-dropdown .option", has_text="贵州理工大学").first.click()
+    # the lookup's answer arrives before the pick: an answer after it would reopen the list over the patent field
     page.wait_for_load_state("networkidle")
+    seller.locator(".ts-dropdown .option", has_text="贵州理工大学").first.click()
     chosen = page.locator("#seller_id").input_value()
     assert chosen and page.locator(f"#seller_id option[value='{chosen}']").first.inner_text().startswith("贵州理工大学")
     patents = page.locator("#patent_numbers + .ts-wrapper")
     page.locator("#patent_numbers-ts-control").focus()
-    page.keyboard.type("201")
+    with page.expect_response(lambda response: "/api/v1/lookup/patents" in response.url):
+        page.keyboard.type("201")
     option = patents.locator(".ts-dropdown .option:not(.create)").first
     option.wait_for()
     number = option.locator(".font-monospace").inner_text()
