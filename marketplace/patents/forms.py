@@ -76,7 +76,8 @@ class PatentFilterForm(FlaskForm):
     sort = SelectField(_l("排序"), choices=SORT_CHOICES, default="newest")
 
     def setup(self, segments: list[tuple[str, str]], grades: list[str], *, public: bool) -> "PatentFilterForm":
-        """Fill the choices that depend on data, then drop any value that is not one of them.
+        """Fill the choices that depend on data, then drop any value that is not one of them (``ignored`` says
+        which and why: a stale bookmark still lists patents, and the visitor sees what was not applied).
 
         The public list filters by owner (set by following an owner's name: a
         menu of every organisation would outweigh the page) and shows published
@@ -89,8 +90,11 @@ class PatentFilterForm(FlaskForm):
         else:
             del self.owner
         self.validate()
+        self.ignored: list[tuple[str, str]] = []  # (label, reason) of each value dropped, shown above the list
         for field in self:
             if field.errors:
+                if any(field.raw_data or ()):  # a filter left out is no filter, not a mistake
+                    self.ignored.append((str(field.label.text), str(field.errors[0])))
                 field.data = field.default
                 field.errors = []
         return self

@@ -52,10 +52,18 @@ def test_list_segment_filter_finds_children(client, patents):
     assert TILLER["title"] in page and DRONE["title"] not in page
 
 
-def test_list_ignores_unknown_filter_values(client, patents):
+def test_list_ignores_unknown_filter_values_and_says_which(client, patents):
     response = client.get("/patents?segment=NOPE&patent_type=bogus&sort=random")
     assert response.status_code == 200
-    assert DRONE["title"] in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert DRONE["title"] in page and TILLER["title"] in page
+    notice = page.split("以下筛选条件无效，未应用：", 1)[1].split("</div>", 1)[0]
+    assert "产业领域" in notice and "专利类型" in notice and "排序" in notice
+    assert "分级" not in notice
+
+
+def test_valid_filters_show_no_ignored_notice(client, patents):
+    assert "未应用" not in client.get("/patents?segment=TM-H").get_data(as_text=True)
 
 
 def test_list_filters_by_owner(client, patents, other_university):
