@@ -7,12 +7,19 @@ server at import time.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+# Before numpy is first imported (OpenBLAS reads it once): matching multiplies one vector by a matrix of
+# 10^4–10^5 rows per request or job, which one thread does in about a millisecond; OpenBLAS's default thread
+# per core only fights the other processes for the cores (a bench/push.py push job of 20 patents 2.5–2.9 →
+# 1.4 s at load 2.3, each need-vector product 1.1 ms instead of 24 ms at load 7). Set it to run otherwise.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from marketplace.config import Settings
+from flask import Flask  # noqa: E402
+
+from marketplace.config import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

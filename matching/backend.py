@@ -124,6 +124,13 @@ class SearchBackend(ABC):
     def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         """Top-k open unexpired needs (public or not), scored like ``_patent_candidates``."""
 
+    def _need_pools(self, groups: TermGroups, segments: Sequence[str], today: date) -> NeedCandidates:
+        """The general pool plus, for a patent with segments, a same-segment pool (merged)."""
+        pools = [self._need_candidates(groups, (), POOL, today)]
+        if segments:
+            pools.append(self._need_candidates(groups, segments, SEGMENT_POOL, today))
+        return merge_pools(*pools)
+
     # ---- shared behaviour ---------------------------------------------------
     def search_patents(self, query: PatentQuery) -> SearchPage[PatentHit]:
         """Faceted search. When no patent has every word of the query, the best partial
@@ -285,9 +292,7 @@ class SearchBackend(ABC):
         lexical: NeedCandidates = []
         semantic: NeedCandidates = []
         if mode != "semantic" and groups:
-            lexical = merge_pools(self._need_candidates(groups, (), POOL, day),
-                                  self._need_candidates(groups, patent.segments, SEGMENT_POOL, day)
-                                  if patent.segments else [])
+            lexical = self._need_pools(groups, patent.segments, day)
         if mode != "lexical" and vector.any():
             semantic = self._need_knn(vector, (), POOL, day)
         pool = merge_pools(lexical, semantic)

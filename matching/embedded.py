@@ -631,11 +631,20 @@ class EmbeddedBackend(SearchBackend):
         return merge_pools(*[[(PatentDoc.from_dict(d), s) for d, s in pool] for pool in rows])
 
     def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
+        return self._need_lexical(groups, [(segments, k)], today)[0]
+
+    def _need_pools(self, groups: TermGroups, segments: Sequence[str], today: date) -> NeedCandidates:
+        """As the base class, with the general and the same-segment pools from the same FTS5 walks (each
+        walk and BM25F pass was a quarter of a push job's ranking when the two pools made their own)."""
+        pools = [((), POOL), *([(segments, SEGMENT_POOL)] if segments else [])]
+        return merge_pools(*self._need_lexical(groups, pools, today))
+
+    def _need_lexical(self, groups: TermGroups, pools: Sequence[tuple[Sequence[str], int]],
+                      today: date) -> list[NeedCandidates]:
         # Expired needs are filtered in SQL so that they do not take pool slots.
         extra = "SELECT id FROM {v}_docs WHERE valid_until IS NULL OR valid_until >= ?"
-        rows = self._candidates("needs", q.NEED_COLUMNS, NEED_TEXT_FIELDS, groups, [(segments, k)], extra,
-                                [today.isoformat()])[0]
-        return [(NeedDoc.from_dict(d), s) for d, s in rows]
+        rows = self._candidates("needs", q.NEED_COLUMNS, NEED_TEXT_FIELDS, groups, pools, extra, [today.isoformat()])
+        return [[(NeedDoc.from_dict(d), s) for d, s in pool] for pool in rows]
 
 
 

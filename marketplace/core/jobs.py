@@ -47,6 +47,12 @@ class JobSpec:
     queue: str = "default"
     timeout: int = 300
     retries: int = 3
+    coalesce: bool = False  # on RQ too, a call already waiting (not started) absorbs the same call
+
+
+def waiting_key(func_name: str, args: tuple[Any, ...]) -> str:
+    """The Redis key saying the call ``func_name(*args)`` waits on RQ (``func_name`` as RQ writes it)."""
+    return f"jobs:waiting:{func_name}:{':'.join(map(str, args))}"
 
 
 def current_job_id() -> str | None:
@@ -82,10 +88,16 @@ class FailedJob:
     ended_at: datetime | None
 
 
-def job(queue: str = "default", timeout: int = 300, retries: int = 3) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a function as a job with its queue, timeout and retry budget."""
+def job(queue: str = "default", timeout: int = 300, retries: int = 3,
+        coalesce: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a function as a job with its queue, timeout and retry budget.
+
+    ``coalesce``: the job handles whatever is waiting when it starts (an
+    outbox drain), so enqueueing it while the same call waits on RQ queues
+    nothing (the in-process worker merges every identical waiting job).
+    """
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        func.job_spec = JobSpec(queue, timeout, retries)  # type: ignore[attr-defined]
+        func.job_spec = JobSpec(queue, timeout, retries, coalesce)  # type: ignore[attr-defined]
         return func
     return decorate
 
@@ -279,7 +291,15 @@ class JobRunner:
         return Queue(name, connection=self.connection)
 
     def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None) -> bool:
-        """Enqueue ``func(*args)``; False when Redis is unreachable (the outbox relay retries)."""
+        """Enqueue ``func(*args)``; False when Redis is unreachable (the outbox relay retries).
+
+        A coalescing job (``job(coalesce=True)``) is queued only when no
+        identical call waits: a ``SET NX`` flag marks it waiting until a
+        worker starts it (``started``), and it then sees every change
+        committed before — those that found the flag set included. The flag
+        expires after the job's timeout, so a job lost with Redis does not
+        block the next one (the outbox sweep delivers its rows meanwhile).
+        """
         spec: JobSpec = getattr(func, "job_spec", JobSpec())
         job_id = job_id or f"{func.__name__}-{uuid.uuid4().hex[:12]}"
         if self.inline:
@@ -288,7 +308,10 @@ class JobRunner:
             return self.local.submit(QueuedJob(func, args, job_id))
         from redis.exceptions import RedisError
         from rq import Retry
+        waiting = waiting_key(f"{func.__module__}.{func.__qualname__}", args) if spec.coalesce else None
         try:
+            if waiting is not None and not self.connection.set(waiting, job_id, nx=True, ex=spec.timeout):
+                return True  # the same call waits and will see this change too
             self.queue(spec.queue).enqueue(
                 func, *args, job_id=job_id, job_timeout=spec.timeout,
                 retry=Retry(max=spec.retries, interval=self.RETRY_INTERVALS[: spec.retries]) if spec.retries else None,
@@ -296,8 +319,22 @@ class JobRunner:
             )
         except RedisError as exc:
             log.warning("could not enqueue %s%r: %s", func.__name__, args, exc)
+            if waiting is not None:
+                self._forget(waiting)
             return False
         return True
+
+    def started(self, func_name: str, args: tuple[Any, ...]) -> None:
+        """A worker starts the call: from now on the same call is queued again (``enqueue``). A job that does
+        not coalesce has no flag; deleting a missing key costs one round trip, not an import of the job."""
+        self._forget(waiting_key(func_name, args))
+
+    def _forget(self, key: str) -> None:
+        from redis.exceptions import RedisError
+        try:
+            self.connection.delete(key)
+        except RedisError as exc:  # the flag expires after the job's timeout
+            log.warning("could not clear %s: %s", key, exc)
 
     def failed_jobs(self, limit: int = 100) -> list[FailedJob]:
         """Jobs in RQ's failed-job registries, newest first (empty when jobs run inline)."""

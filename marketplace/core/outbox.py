@@ -41,6 +41,7 @@ BatchHandler = Callable[[list[OutboxEvent]], None]
 _SESSION_KEY = "outbox_consumers"
 TRANSIENT_RETRIES = 8
 CLAIM_LEASE = timedelta(minutes=5)  # a drain that died (a restart) holding a claim: its rows come back after this
+CATCH_UP_WAIT = 30.0  # seconds a downstream batch waits for upstream rows another drain is handling
 KEEP_PROCESSED = timedelta(days=14)
 
 
@@ -142,7 +143,8 @@ def _waiting(consumer_name: str) -> ColumnElement[bool]:
                 OutboxEvent.dead_at.is_(None))
 
 
-def claim(consumer_name: str, batch_size: int, *, due_only: bool = True) -> list[int]:
+def claim(consumer_name: str, batch_size: int | None, *, due_only: bool = True,
+          among: ColumnElement[bool] | None = None) -> list[int]:
     """Atomically claim the next pending rows of a consumer and commit the claim; returns their ids in order.
 
     One ``UPDATE … WHERE id IN (pending, unclaimed) RETURNING id`` marks the
@@ -150,7 +152,8 @@ def claim(consumer_name: str, batch_size: int, *, due_only: bool = True) -> list
     on PostgreSQL — never take the same row and no push job runs twice. The
     claim is committed before the batch is handled; a drain that dies holding
     it loses it after ``CLAIM_LEASE``. ``due_only`` leaves out rows still
-    waiting out their backoff (an administrator's or the CLI's drain takes them).
+    waiting out their backoff (an administrator's or the CLI's drain takes them);
+    ``among`` restricts the claim to rows meeting it, ``batch_size`` None takes them all.
     """
     now = utcnow()
     db.session.commit()  # a transaction begun before the claim may be a reader: the claim starts a writer
@@ -159,6 +162,8 @@ def claim(consumer_name: str, batch_size: int, *, due_only: bool = True) -> list
                       or_(OutboxEvent.claimed_at.is_(None), OutboxEvent.claimed_at < now - CLAIM_LEASE)))
     if due_only:
         pending = pending.where(or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now))
+    if among is not None:
+        pending = pending.where(among)
     pending = (pending.order_by(OutboxEvent.id).limit(batch_size)
                .with_for_update(skip_locked=True))  # PostgreSQL: concurrent claims skip each other's rows
     with write_intent(True):
@@ -180,24 +185,45 @@ def _catch_up(outbox: Outbox, consumer: Consumer, events: list[OutboxEvent]) -> 
     """Bring the upstream consumers up to date for everything recorded up to this batch (the pipeline order).
 
     Each upstream consumer's pending rows up to the batch's last id, or about
-    the same entities, are handled with its own handler and marked processed
-    (a short write of its own: on SQLite the handling must not hold the write
-    lock). An upstream drain handling some of them right now handles them
-    twice: consumers are idempotent. A failure here fails the batch, so
-    nothing downstream runs ahead of its upstream.
+    the same entities, are claimed, handled with its own handler and marked
+    processed (short writes of their own: on SQLite the handling must not
+    hold the write lock). Rows an upstream drain holds right now are awaited
+    (``CATCH_UP_WAIT``) rather than handled a second time: with two workers
+    the search drain and the push drain of the same commits run side by
+    side, and each published patent was indexed twice. Rows still held after
+    the wait are handled anyway (consumers are idempotent). A failure here
+    fails the batch, so nothing downstream runs ahead of its upstream.
     """
     last = max(e.id for e in events)
     entities = {e.entity_id for e in events}
+    concerned = or_(OutboxEvent.id <= last, OutboxEvent.entity_id.in_(entities))
     for name in consumer.after:
         upstream = outbox.consumers[name]
-        behind = list(db.session.scalars(select(OutboxEvent).where(
-            _waiting(name),
-            or_(OutboxEvent.id <= last, OutboxEvent.entity_id.in_(entities))).order_by(OutboxEvent.id)))
-        if behind:
-            ids = [e.id for e in behind]
-            upstream.handle(behind)
+        _handle_upstream(upstream, claim(name, None, due_only=False, among=concerned))
+        deadline = time.monotonic() + CATCH_UP_WAIT
+        while time.monotonic() < deadline and db.session.scalar(
+                select(func.count()).select_from(OutboxEvent)
+                .where(_waiting(name), concerned, OutboxEvent.claimed_at >= utcnow() - CLAIM_LEASE)):
+            db.session.commit()  # the next count reads a fresh snapshot (SQLite's read transaction would not)
+            time.sleep(0.05)
+        _handle_upstream(upstream, list(db.session.scalars(select(OutboxEvent.id).where(_waiting(name), concerned))))
+
+
+def _handle_upstream(upstream: Consumer, ids: list[int]) -> None:
+    """Handle these upstream rows and mark them processed; on failure release them for their own drains."""
+    if not ids:
+        return
+    try:
+        upstream.handle(list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids))
+                                                .order_by(OutboxEvent.id))))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        with write_intent(True):
+            db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(claimed_at=None))
             db.session.commit()
-            _mark_processed(ids)
+        raise
+    _mark_processed(ids)
 
 
 def _record_failure(outbox: Outbox, ids: list[int], exc: Exception, counts: bool) -> None:

@@ -29,6 +29,8 @@ def make_worker_class(app: Flask, fork: bool = False) -> type[BaseWorker]:
             with app.app_context():
                 if fork:  # in the forked work horse: the parent's pooled sockets are not ours
                     db.engine.dispose(close=False)
+                if job.func_name:  # before it claims anything (coalescing)
+                    jobs().started(job.func_name, tuple(job.args))
                 try:
                     performed: bool = super().perform_job(job, queue)
                     return performed

@@ -148,6 +148,39 @@ def test_a_downstream_batch_first_catches_its_upstream_up(ctx):
         outbox.unregister_consumer("test-up")
 
 
+def test_a_downstream_batch_waits_for_upstream_rows_another_drain_holds(ctx, monkeypatch):
+    order: list[tuple[str, int]] = []
+    outbox.register_consumer("test-up", {"test-pipe"}, lambda events: order.extend(("up", e.entity_id) for e in events))
+    outbox.register_consumer("test-down", {"test-pipe"},
+                             lambda events: order.extend(("down", e.entity_id) for e in events), after=("test-up",))
+    try:
+        for entity_id in (1, 2):
+            outbox.record_change("test-pipe", entity_id)
+        outbox.take_touched_consumers()
+        db.session.commit()
+        held = outbox.claim("test-up", 10)  # the upstream drain on another worker holds both rows
+
+        def other_drain_finishes(_seconds):
+            order.extend(("up elsewhere", entity_id) for entity_id in (1, 2))
+            outbox._mark_processed(held)
+        monkeypatch.setattr(outbox.time, "sleep", other_drain_finishes)
+        assert outbox.drain("test-down") == 2
+        assert order == [("up elsewhere", 1), ("up elsewhere", 2), ("down", 1), ("down", 2)]  # not handled twice
+
+        order.clear()
+        outbox.record_change("test-pipe", 3)
+        outbox.take_touched_consumers()
+        db.session.commit()
+        outbox.claim("test-up", 10)  # held by a drain that does not finish within the wait
+        monkeypatch.setattr(outbox, "CATCH_UP_WAIT", 0.0)
+        assert outbox.drain("test-down") == 1
+        assert order == [("up", 3), ("down", 3)]  # nothing downstream runs ahead of its upstream
+        assert outbox.pending_counts().get("test-up", 0) == 0
+    finally:
+        outbox.unregister_consumer("test-down")
+        outbox.unregister_consumer("test-up")
+
+
 def test_purge_deletes_only_old_processed_rows(ctx, consumer):
     _seen, state = consumer
     state["fail"] = False

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 
 import marketplace
 from marketplace.core import outbox, transaction
-from marketplace.core.jobs import jobs
+from marketplace.core.jobs import QUEUES, jobs
 from marketplace.core.models import OutboxEvent
 from marketplace.core.scheduler import enqueue_due, periodic_jobs
 from marketplace.extensions import db
@@ -182,6 +182,35 @@ def test_redis_down_at_commit_loses_nothing_and_delivers_once(app, rq_app, redis
     assert pushes(app, company.organisation_id) == delivered  # exactly once, even replayed
     with app.app_context():
         assert set(db.session.scalars(select(Match.patent_id).where(Match.pushed_at.is_not(None)))) == set(published)
+
+
+def _waiting_drains(rq_app) -> list[str]:
+    """The consumers of the drain jobs waiting on the queues, one entry per job."""
+    with rq_app.app_context():
+        return sorted(job.args[0] for name in QUEUES for job in jobs().queue(name).get_jobs()
+                      if job.func_name == "marketplace.core.transaction.drain_outbox")
+
+
+def test_commits_while_a_drain_waits_queue_no_other_and_each_row_is_consumed_once(app, rq_app, redis_server, company,
+                                                                                   university, battery, subscribe,
+                                                                                   planter_need):
+    subscribe(company)
+    published = [publish(rq_app, university, battery[i]) for i in FITTING]  # three commits
+    assert _waiting_drains(rq_app) == ["push", "search"]  # one waiting drain per consumer, not one per commit
+    work(app, redis_server)
+    delivered = pushes(app, company.organisation_id)
+    assert len(delivered) == len(FITTING) == len({m for m, _t in delivered})
+    with app.app_context():
+        assert outbox.pending_counts() == {}
+        rows = db.session.execute(select(OutboxEvent.entity_id, OutboxEvent.processed_at, OutboxEvent.attempts).where(
+            OutboxEvent.consumer == "push", OutboxEvent.entity_type == "patent")).all()
+        assert {patent for patent, _at, _tries in rows} == set(published)
+        assert all(at is not None and tries == 0 for _patent, at, tries in rows)
+        assert set(db.session.scalars(select(Match.patent_id).where(Match.pushed_at.is_not(None)))) == set(published)
+    with rq_app.test_request_context():  # the drains started: the next commit queues them again
+        patents.set_published(university.load(), [published[0]], False)
+        transaction.commit()
+    assert _waiting_drains(rq_app) == ["push", "search"]
 
 
 def test_unpublish_republish_while_redis_flaps(app, rq_app, redis_server, company, university, battery, subscribe,
