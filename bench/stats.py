@@ -300,12 +300,15 @@ def main() -> None:
 
 
 def new_deal_costs(today: date, largest, runs: int) -> None:
-    """What one new deal costs the rollup: its month is marked stale, read live until the job refreshes it."""
+    """What one new deal of the largest agency costs the rollup: its month is marked stale for the platform and that
+    agency (what the session hooks mark), read live until the job refreshes those two partitions."""
     from marketplace.console import dashboard, rollup
+    from marketplace.console.models import PLATFORM
     from marketplace.extensions import db
 
     month = date(today.year, max(1, today.month - 1), 1)  # a whole month of this year, normally read from the rollup
-    rollup.mark_stale([month])
+    marks = [(month, PLATFORM), (month, largest.agency_id)]
+    rollup.mark_stale(marks)
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -315,13 +318,13 @@ def new_deal_costs(today: date, largest, runs: int) -> None:
           f"p50 {percentile(samples, 0.5):.1f} / p95 {percentile(samples, 0.95):.1f} ms (goal ≤ 500 ms)")
     refreshes = []
     for _ in range(min(runs, 5)):
-        rollup.mark_stale([month])
+        rollup.mark_stale(marks)
         db.session.commit()
         started = time.perf_counter()
         rollup.refresh_stale()
         db.session.commit()
         refreshes.append((time.perf_counter() - started) * 1000)
-    print(f"refresh_rollup after a new deal: one month recomputed p50 {percentile(refreshes, 0.5):.0f} / "
+    print(f"refresh_rollup after a new deal: its month of the platform and the agency recomputed p50 {percentile(refreshes, 0.5):.0f} / "
           f"p95 {percentile(refreshes, 0.95):.0f} ms (goal ≤ 500 ms; no rebuild)")
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Date, Integer, Select, String, cast, func, literal, null, select, type_coerce
 
 from marketplace.console.ledger import ACADEMIC, Filters, Scope, items
-from marketplace.console.models import MonthlyRollup
+from marketplace.console.models import PLATFORM, MonthlyRollup
 from marketplace.extensions import db
 
 # The filter each rollup dimension can answer: the value it keeps as ``key`` (``None``: any key, summed).
@@ -168,12 +168,12 @@ def _rolled(filters: Filters, dimension: str) -> _Rolled | None:
     return _Rolled(name, None if name == "sme" else value, relabel=dimension == "all")
 
 
-def _plan(filters: Filters, rolled: _Rolled | None) -> list[_Part]:
+def _plan(scope: Scope, filters: Filters, rolled: _Rolled | None) -> list[_Part]:
     """Where each part of a figure comes from; the parts never overlap, so their sums add up exactly.
 
     Whole months come from the rollup (the platform's rows, or an agency's);
-    partial months at the ends, and filters the rollup cannot answer, are
-    aggregated live.
+    partial months at the ends, months whose rows of this scope are stale,
+    and filters the rollup cannot answer, are aggregated live.
     """
     if rolled is None:
         return [_Part(filters=filters)]
@@ -186,7 +186,9 @@ def _plan(filters: Filters, rolled: _Rolled | None) -> list[_Part]:
     # never older than the ledger, and reading never writes.
     parts: list[_Part] = []
     cursor: date | None = first  # the first month not yet planned
-    for month in sorted(_remembered(("stale", first, last), lambda: rollup.stale_months(first, last))):
+    partition = PLATFORM if scope.agency_id is None else scope.agency_id
+    for month in sorted(_remembered(("stale", partition, first, last),
+                                    lambda: rollup.stale_months(first, last, partition))):
         if cursor is not None and cursor < month:
             parts.append(_Part(rollup=(cursor, month_start(_day_before(month)))))
         parts.append(_Part(filters=filters.narrowed(start=month, end=month_end(month))))
@@ -222,7 +224,7 @@ def cells(scope: Scope, filters: Filters, dimension: str, *, per_month: bool = T
     """
     rolled = _rolled(filters, dimension)
     found: list[Cell] = []
-    for part in _plan(filters, rolled):
+    for part in _plan(scope, filters, rolled):
         found += _remembered(("cells", scope, part, rolled, dimension, filters.mode, per_month),
                              partial(_part_cells, scope, part, rolled, dimension, filters.mode, per_month))
     return found
@@ -231,7 +233,7 @@ def cells(scope: Scope, filters: Filters, dimension: str, *, per_month: bool = T
 def _part_cells(scope: Scope, part: _Part, rolled: _Rolled | None, dimension: str, mode: str | None,
                 per_month: bool) -> list[Cell]:
     if part.rollup is None:
-        return live_cells(scope, part.filters, dimension, per_month=per_month)
+        return _live_part(scope, part.filters, dimension, per_month)
     assert rolled is not None  # a rollup part is planned only where the rollup answers
     stmt = _rollup_rows(scope, *part.rollup, rolled, mode, per_month=per_month)
     if per_month:
@@ -239,11 +241,27 @@ def _part_cells(scope: Scope, part: _Part, rolled: _Rolled | None, dimension: st
     return [Cell(0, 0, mode_, key, int(n), int(c)) for mode_, key, n, c in db.session.execute(stmt)]
 
 
+def _live_part(scope: Scope, filters: Filters, dimension: str, per_month: bool) -> list[Cell]:
+    """A part read live from the ledger. Within one month (a stale month, the partial months at a range's ends)
+    its cells per month are its cells per mode and key, and its totals per key their sums: one aggregation
+    answers the tables, the totals and the key lists (a page asked each of them apart, ~20 live scans of a
+    stale month instead of 6)."""
+    if not _one_month(filters):
+        return live_cells(scope, filters, dimension, per_month=per_month)
+    found = _remembered(("live month", scope, filters, dimension), lambda: live_cells(scope, filters, dimension))
+    return found if per_month else [Cell(0, 0, c.mode, c.key, c.items, c.cents) for c in found]
+
+
+def _one_month(filters: Filters) -> bool:
+    return (filters.start is not None and filters.end is not None
+            and (filters.start.year, filters.start.month) == (filters.end.year, filters.end.month))
+
+
 def key_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tuple[int, int]]:
     """Items and cents per key over the whole range, summed by the database (the SME list has thousands of keys)."""
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     rolled = _rolled(filters, dimension)
-    for part in _plan(filters, rolled):
+    for part in _plan(scope, filters, rolled):
         rows = _remembered(("key_totals", scope, part, rolled, dimension, filters.mode),
                            partial(_part_key_totals, scope, part, rolled, dimension, filters.mode))
         for key, n, c in rows:
@@ -255,6 +273,8 @@ def key_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tupl
 def _part_key_totals(scope: Scope, part: _Part, rolled: _Rolled | None, dimension: str,
                      mode: str | None) -> list[tuple[str, int, int]]:
     if part.rollup is None:
+        if _one_month(part.filters):
+            return [(c.key, c.items, c.cents) for c in _live_part(scope, part.filters, dimension, per_month=False)]
         return _live_key_totals(scope, part.filters, dimension)
     assert rolled is not None
     # Summed over modes by the database: the SME list has thousands of keys, each in several modes.

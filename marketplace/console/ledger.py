@@ -39,7 +39,7 @@ Platform admins see it all.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 from datetime import date
@@ -93,7 +93,17 @@ class Filters:
     fee_type: str | None = None
 
     def narrowed(self, **changes: Any) -> "Filters":
-        return replace(self, **changes)
+        """A copy with ``changes``, made by copying the attributes: ``dataclasses.replace`` re-runs ``__init__``
+        through the fields' introspection, and a dashboard narrows the filters of ~2,400 figures."""
+        unknown = changes.keys() - _FILTER_FIELDS
+        if unknown:
+            raise TypeError(f"unknown filters: {sorted(unknown)}")
+        copy = object.__new__(Filters)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
+
+
+_FILTER_FIELDS = frozenset(field.name for field in fields(Filters))
 
 
 Expr = ColumnElement[Any] | QueryableAttribute[Any]  # a column of a model, or an expression

@@ -152,12 +152,21 @@ class MonthlyRollup(db.Model):
     )
 
 
+PLATFORM = 0  # the ``StaleMonth.agency_id`` of the platform's rollup rows (``MonthlyRollup.agency_id`` NULL)
+
+
 class StaleMonth(db.Model):
-    """A month whose rollup rows no longer match the ledger; recomputed before the next read."""
+    """A month whose rollup rows of one partition — the platform's (``agency_id`` ``PLATFORM``) or one agency's —
+    no longer match the ledger; read live until the refresh job recomputes that partition's month.
+
+    A deal of one agency marks the platform's month and that agency's: the other agencies' rows of the month stay
+    valid, so their pages keep reading the rollup, and the refresh recomputes two partitions, not every agency's.
+    """
 
     __tablename__ = "stats_stale_months"
 
     month: Mapped[date] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     marked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,7 +1,7 @@
 """Console services without HTTP: forecast, progress, scope, funnel, the rollup kept fresh, event rules."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,8 +14,10 @@ from marketplace.console.ledger import DIMENSIONS, Filters, Scope
 from marketplace.core import transaction
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.deals import services as deals
-from marketplace.deals.models import Deal
+from marketplace.agencies.models import AgencyPermissionPeriod
+from marketplace.deals.models import Deal, DealStatus
 from marketplace.extensions import db
+from marketplace.openlicense.models import LicenseGrant, LicensePayment
 from marketplace.patents.models import PatentSegment
 from marketplace.push.models import FeedbackReason, MatchFeedback
 from marketplace.search.models import Match, MatchStatus
@@ -277,3 +279,94 @@ def test_one_dashboard_shows_the_figures_each_query_gives_alone(ctx, ledger, age
     assert board.smes == statistics.sme_summary(scope, year, today)
     assert board.progress == targets.target_progress(agency.organisation_id, year, today)
     assert board.monthly.total.amount == AGENCY_TOTAL
+
+
+def _marks() -> set[tuple[date, int]]:
+    return {(month, partition) for month, partition in db.session.execute(select(StaleMonth.month, StaleMonth.agency_id))}
+
+
+def _changed_partitions(before: dict, after: dict) -> set[tuple[int | None, date]]:
+    """(agency or None for the platform, month) of every rollup row added, removed or changed."""
+    keys = (before.keys() ^ after.keys()) | {k for k in before.keys() & after.keys() if before[k] != after[k]}
+    return {(agency_id, month) for agency_id, month, *_rest in keys}
+
+
+@pytest.mark.parametrize("change", ["conclude", "cancel", "amend", "move", "rebroker"])
+def test_a_deal_marks_and_refreshes_only_its_own_cells(ctx, ledger, agency, other_agency, deferred_jobs, change):
+    """A deal concluded, cancelled or amended marks its month for the platform and for its agency only (both
+    months and both agencies when it moves): the other agency keeps reading that month from the rollup, and the
+    refresh rewrites exactly those partitions, equal to the ledger."""
+    mine, theirs = agency.organisation_id, other_agency.organisation_id
+    month, moved_to = ledger.today.replace(day=1), date(2000, 5, 1)
+    deal = db.session.get(Deal, ledger.transfer_deal)
+    if change == "conclude":
+        deal.status = DealStatus.NEGOTIATING
+        transaction.commit()
+    deferred_jobs.drain()
+    db.session.expire_all()
+    assert _marks() == set()
+    before = _stored_rollup()
+    deal = db.session.get(Deal, ledger.transfer_deal)
+    expected = {(month, rollup.PLATFORM), (month, mine)}
+    if change == "conclude":
+        deal.status = DealStatus.SIGNED
+    elif change == "cancel":
+        deal.status = DealStatus.CANCELLED
+    elif change == "amend":
+        deal.amount = Decimal("800000.01")
+    elif change == "move":
+        deal.contract_date = moved_to.replace(day=5)
+        expected |= {(moved_to, rollup.PLATFORM), (moved_to, mine)}
+    else:
+        deal.agency_id = theirs
+        expected.add((month, theirs))
+    transaction.commit()
+    assert _marks() == expected
+    assert rollup.stale_months(month, month, theirs) == ({month} if change == "rebroker" else set())
+    assert rollup.stale_months(month, month, mine) == {month}
+    deferred_jobs.drain()
+    db.session.expire_all()
+    assert _marks() == set()
+    after = _stored_rollup()
+    assert after == _live_rollup()
+    changed = _changed_partitions(before, after)
+    assert (mine, month) in changed
+    assert changed <= {(None if partition == rollup.PLATFORM else partition, m) for m, partition in expected}
+
+
+def test_an_open_license_marks_the_platform_and_the_agencies_its_parties_authorised(ctx, ledger, agency,
+                                                                                   other_agency, deferred_jobs):
+    """A payment confirmed on an open license changes the platform's rows and those of the agency the licensee
+    authorised; the agency nobody authorised is not marked."""
+    deferred_jobs.drain()
+    grant = db.session.get(LicenseGrant, ledger.open_license)
+    month = grant.effective_on.replace(day=1)
+    payment = db.session.scalars(select(LicensePayment).where(LicensePayment.license_id == grant.id)).one()
+    payment.amount = Decimal("40000.00")
+    transaction.commit()
+    assert _marks() == {(month, rollup.PLATFORM), (month, agency.organisation_id)}
+    deferred_jobs.drain()
+    db.session.expire_all()
+    assert _stored_rollup() == _live_rollup()
+    assert _stored_rollup()[(agency.organisation_id, month, "open_license", "all", "")] == (1, 4000000)
+
+
+def test_a_changed_permission_marks_only_that_agencys_months(ctx, ledger, agency, company, deferred_jobs):
+    """The SME moving the start of what it granted the agency past its license's effective date takes the license
+    out of the agency's rows only: the platform's rows keep it and are not marked."""
+    deferred_jobs.drain()
+    grant = db.session.get(LicenseGrant, ledger.open_license)
+    month = grant.effective_on.replace(day=1)
+    before = _stored_rollup()
+    for period in db.session.scalars(select(AgencyPermissionPeriod).where(
+            AgencyPermissionPeriod.agency_id == agency.organisation_id,
+            AgencyPermissionPeriod.organisation_id == company.organisation_id)):
+        period.started_on = grant.effective_on + timedelta(days=1)
+    transaction.commit()
+    assert _marks() == {(month, agency.organisation_id)}
+    deferred_jobs.drain()
+    db.session.expire_all()
+    after = _stored_rollup()
+    assert after == _live_rollup()
+    assert _changed_partitions(before, after) == {(agency.organisation_id, month)}
+    assert (agency.organisation_id, month, "open_license", "all", "") not in after
