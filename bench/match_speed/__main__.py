@@ -1,22 +1,29 @@
 """Speed of matching: embedding, rebuild with stored vectors, need → top-20, search, index memory.
 
     OPENBLAS_NUM_THREADS=1 nice -n 10 python -m bench.match_speed --n 100000 --data ../shared/data \
-        [--es-url URL] [--skip-embedded] [--queries 200] [--embed-rate] [--breakdown]
+        [--es-url URL] [--skip-embedded] [--queries 200] [--embed-rate] [--breakdown] \
+        [--load-budget SECONDS] [--progress 50000] [--index-prefix NAME [--keep-index | --reuse-index]]
 
 Vectors of the real base records are cached (``corpus.py``); ``--embed-rate``
 also measures first-time embedding.
 
 The corpus is SYNTHESISED from the real one (``synth.py``): each document's
 title is a real record's, its abstract recombines sentences of two other
-real records. Timing only, never quality. Figures printed, each with its
-target:
+real records. Timing only, never quality. The documents are made as the
+rebuild reads them (``synth.SyntheticPatents``), so 1,000,000 fit in memory.
+Figures printed, each with its target:
 
 * first-time embedding: documents/s of the static e5 table (jieba + table
   look-up) over the real base records, one process;
 * rebuild with stored vectors: documents/s of ``backend.rebuild`` when every
   document already carries its vector (as the app's rebuild does; target
   ≥ 200 docs/s). Synthetic documents reuse the vector of their title's
-  real record: the benchmark measures speed, not meaning;
+  real record: the benchmark measures speed, not meaning. A progress line
+  every ``--progress`` documents gives the read rate so far; ``--load-budget``
+  stops reading at the first progress line past that many seconds (the
+  rebuild then indexes what it read: the largest size that loads in the
+  time there is), and the line after the rebuild splits reading + indexing
+  from the final refresh and force merge;
 * need → top-20: p50/p95 of ``match_patents`` including the need's own
   embedding (targets p95 ≤ 80 ms Elasticsearch, ≤ 150 ms embedded);
 * faceted search p50/p95 (for comparison with earlier runs);
@@ -29,6 +36,11 @@ target:
 * ``--breakdown``: the mean time per stage of a hybrid match, a faceted and
   a one-word search (query analysis, query embedding, retrieval, fusion,
   evidence, business factors, explanation; ``breakdown.py``).
+
+Elasticsearch indices are dropped at the end unless ``--keep-index``;
+``--reuse-index`` measures the queries again on the kept indices of that
+``--index-prefix`` without reloading them (pass the same ``--n``, ``--data``
+and ``--queries``: the needs and requests are made the same way).
 """
 
 from __future__ import annotations
@@ -39,7 +51,7 @@ import resource
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -93,22 +105,65 @@ def embed_base(backend: SearchBackend, base: list[PatentDoc]) -> dict[int, str]:
     return out
 
 
-def run_backend(backend: SearchBackend, docs: list[PatentDoc], needs: list[NeedDoc],
-                requests: list[PatentQuery], target: float, breakdown: bool = False) -> None:
-    before = rss_mb()
+def load_avg() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+class Reading:
+    """The documents a rebuild reads: a progress line every ``every``, a stop after ``budget`` seconds."""
+
+    def __init__(self, docs: Iterable[PatentDoc], every: int, budget: float | None = None) -> None:
+        self.docs, self.every, self.budget = docs, every, budget
+        self.count = 0
+        self.started = self.ended = 0.0
+
+    def __iter__(self) -> Iterator[PatentDoc]:
+        self.started = time.perf_counter()
+        for doc in self.docs:
+            if self.count and self.count % self.every == 0:
+                took = time.perf_counter() - self.started
+                print(f"    read {self.count:,} docs in {took:.0f} s = {self.count / took:,.0f} docs/s "
+                      f"(analysed and sent a few thousand behind); {load_avg()}", flush=True)
+                if self.budget is not None and took >= self.budget:
+                    print(f"    load budget of {self.budget:.0f} s reached: the rebuild indexes these "
+                          f"{self.count:,} docs", flush=True)
+                    break
+            self.count += 1
+            yield doc
+        self.ended = time.perf_counter()
+
+
+def rebuild(backend: SearchBackend, docs: Iterable[PatentDoc], every: int, budget: float | None) -> int:
+    """Rebuild from ``docs`` (as much as ``budget`` seconds of reading allows), print the rate; the count."""
+    reading = Reading(docs, every, budget)
     t = time.perf_counter()
-    backend.rebuild(docs, [])
+    backend.rebuild(reading, [])
     backend.refresh()
-    took = time.perf_counter() - t
-    print(f"  rebuild with stored vectors: {len(docs):,} docs in {took:.1f} s = {len(docs) / took:,.0f} docs/s "
-          f"(target ≥ 200: {'met' if len(docs) / took >= 200 else 'NOT met'})", flush=True)
+    done = time.perf_counter()
+    took, n = done - t, reading.count
+    print(f"  rebuild with stored vectors: {n:,} docs in {took:.1f} s = {n / took:,.0f} docs/s "
+          f"(target ≥ 200: {'met' if n / took >= 200 else 'NOT met'}); reading, analysis and indexing "
+          f"{reading.ended - t:.0f} s, then refresh, force merge and settings {done - reading.ended:.0f} s; "
+          f"{load_avg()}", flush=True)
+    return n
+
+
+def run_backend(backend: SearchBackend, docs: Sequence[PatentDoc], needs: list[NeedDoc],
+                requests: list[PatentQuery], target: float, breakdown: bool = False, *,
+                every: int = 50_000, budget: float | None = None, reuse: bool = False) -> None:
+    before = rss_mb()
+    if reuse:
+        n = backend.client.count(index=backend.patent_alias)["count"]
+        print(f"  reusing the kept indices: {n:,} patents indexed", flush=True)
+    else:
+        n = rebuild(backend, docs, every, budget)
     warm = time.perf_counter()
     backend.match_patents(needs[0])  # first use: loads the vectors (embedded), warms caches
     print(f"  first match after the rebuild: {(time.perf_counter() - warm) * 1000:.0f} ms", flush=True)
     if backend.name == "embedded":
         vecs = getattr(backend, "_vectors", {})
         size = sum(getattr(v, "nbytes", 0) or (v.matrix.nbytes + v.ids.nbytes) for v in vecs.values())
-        print(f"  embedded vector index in memory: {size / 2**20:.0f} MiB for {len(docs):,} docs; "
+        print(f"  embedded vector index in memory: {size / 2**20:.0f} MiB for {n:,} docs; "
               f"process RSS {before:.0f} → {rss_mb():.0f} MiB (rebuild + first match)", flush=True)
     show("need -> top-20 (hybrid, incl. need embedding)",
          timed(lambda n: backend.match_patents(replace(n, vector=None), limit=20), needs), target)
@@ -157,10 +212,21 @@ def main() -> None:
                     help="also print where the time of a match and of a search goes, stage by stage")
     ap.add_argument("--embed-rate", action="store_true",
                     help="also measure first-time embedding of the real records (a few minutes)")
+    ap.add_argument("--progress", type=int, default=50_000, metavar="DOCS",
+                    help="print the read rate every DOCS documents of a rebuild")
+    ap.add_argument("--load-budget", type=float, metavar="SECONDS",
+                    help="stop reading documents at the first progress line past SECONDS; the rebuild "
+                         "indexes what was read (the largest size that loads in the time there is)")
+    ap.add_argument("--index-prefix", help="Elasticsearch index prefix (default: a fresh random one)")
+    kept = ap.add_mutually_exclusive_group()
+    kept.add_argument("--keep-index", action="store_true", help="leave the Elasticsearch indices at the end")
+    kept.add_argument("--reuse-index", action="store_true",
+                      help="query the kept indices of --index-prefix instead of rebuilding them")
     args = ap.parse_args()
+    if args.reuse_index and not args.index_prefix:
+        ap.error("--reuse-index needs the --index-prefix of the kept indices")
 
-    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; "
-          f"{os.cpu_count()} CPUs", flush=True)
+    print(f"{load_avg()}; {os.cpu_count()} CPUs", flush=True)
     probe = create_backend(None, str(Path(tempfile.gettempdir()) / f"probe-{uuid.uuid4().hex}.sqlite3"))
     if args.embed_rate:
         embed_base(probe, pool(args.data))
@@ -172,19 +238,24 @@ def main() -> None:
 
     if args.es_url:
         print("elasticsearch backend:", flush=True)
-        es = create_backend(args.es_url, "", index_prefix=f"benchs-{uuid.uuid4().hex[:6]}", request_timeout=300)
+        prefix = args.index_prefix or f"benchs-{uuid.uuid4().hex[:6]}"
+        es = create_backend(args.es_url, "", index_prefix=prefix, request_timeout=300)
         try:
-            run_backend(es, docs, needs, requests, 80, args.breakdown)
+            run_backend(es, docs, needs, requests, 80, args.breakdown,
+                        every=args.progress, budget=args.load_budget, reuse=args.reuse_index)
         finally:
-            es.drop()
+            if args.keep_index or args.reuse_index:
+                print(f"  indices kept: prefix {prefix}", flush=True)
+            else:
+                es.drop()
             es.close()
     if not args.skip_embedded:
         print("embedded backend:", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             emb = create_backend(None, str(Path(tmp) / "speed.sqlite3"))
-            run_backend(emb, docs, needs, requests, 150, args.breakdown)
+            run_backend(emb, docs, needs, requests, 150, args.breakdown, every=args.progress, budget=args.load_budget)
             emb.close()
-    print(f"load average at the end {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"at the end: {load_avg()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.match_quality.corpus import DEFAULT_DATA, load, need_doc
-from bench.match_speed.synth import pool, synthesize
+from bench.match_speed.synth import SyntheticPatents, pool
 from matching import NeedDoc, PatentDoc
 from matching.semantic import StaticEmbedder, pack, patent_text_for_vector
 
@@ -27,8 +27,8 @@ def _vector_text(d: PatentDoc) -> str:
     return patent_text_for_vector(d.title, d.abstract, d.first_claim)
 
 
-def base_vectors(embedder: StaticEmbedder, base: list[PatentDoc], cache: Path | None = CACHE) -> dict[int, str]:
-    """Packed vectors of the base records, from the cache file when it matches."""
+def base_vectors(embedder: StaticEmbedder, base: list[PatentDoc], cache: Path | None = CACHE) -> list[str]:
+    """Packed vectors of the base records (in ``base``'s order), from the cache file when it matches."""
     digest = hashlib.sha1("\x00".join(_vector_text(d) for d in base).encode()).hexdigest()[:12]
     path = cache / f"base-{embedder.name}-{digest}.npy" if cache else None
     if path is not None and path.exists():
@@ -38,11 +38,11 @@ def base_vectors(embedder: StaticEmbedder, base: list[PatentDoc], cache: Path | 
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.save(path, matrix)
-    return {d.id: pack(matrix[i].astype(np.float32)) for i, d in enumerate(base)}
+    return [pack(row.astype(np.float32)) for row in matrix]
 
 
 def corpus(n: int, embedder: StaticEmbedder, data: Path = DEFAULT_DATA, n_needs: int = 100,
-           cache: Path | None = CACHE) -> tuple[list[PatentDoc], list[NeedDoc], list[PatentDoc]]:
+           cache: Path | None = CACHE) -> tuple[SyntheticPatents, list[NeedDoc], list[PatentDoc]]:
     """(``n`` synthetic patents carrying vectors, ``n_needs`` real needs, the real base records).
 
     Synthetic document i carries the vector of its title's record (speed, not
@@ -50,10 +50,7 @@ def corpus(n: int, embedder: StaticEmbedder, data: Path = DEFAULT_DATA, n_needs:
     same-segment pools are exercised.
     """
     base = pool(data)
-    vectors = base_vectors(embedder, base, cache)
-    docs = synthesize(base, n)
-    for d in docs:
-        d.vector, d.vector_model = vectors[base[(d.id - 1) % len(base)].id], embedder.name
+    docs = SyntheticPatents(base, n, base_vectors(embedder, base, cache), embedder.name)
     _, raw_needs = load(data)
     needs = [need_doc(i, r) for i, r in enumerate(raw_needs[:n_needs])]
     for i, need in enumerate(needs):
