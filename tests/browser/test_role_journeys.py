@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -75,11 +76,15 @@ def create_an_event(page, lang: str) -> None:
 def pick_a_party_and_a_patent(page, lang: str) -> None:
     """Agency: on the deal form, the type-ahead pickers find an organisation and a patent from a few typed
     characters (the lookup API) and fill the form's own fields with them."""
+    from playwright.sync_api import expect
     seller = page.locator("#seller_id + .ts-wrapper")
     seller.click()
-    page.keyboard.type("贵州理工")
-    # the lookup's answer arrives before the pick: an answer after it would reopen the list over the patent field
-    page.wait_for_load_state("networkidle")
+    # the pick waits for the lookup's answer to the whole query: an answer arriving after it re-renders the list
+    # under the pointer (the click lands on another organisation) or reopens it over the patent field
+    with page.expect_response(lambda response: "/api/v1/lookup/organisations" in response.url
+                              and parse_qs(urlsplit(response.url).query).get("q") == ["贵州理工"]):
+        page.keyboard.type("贵州理工")
+    expect(seller).not_to_have_class(re.compile(r"(^|\s)loading(\s|$)"))  # the answer is rendered
     seller.locator(".ts-dropdown .option", has_text="贵州理工大学").first.click()
     chosen = page.locator("#seller_id").input_value()
     assert chosen and page.locator(f"#seller_id option[value='{chosen}']").first.inner_text().startswith("贵州理工大学")
