@@ -18,7 +18,7 @@ from marketplace import create_app
 from marketplace.config import Settings
 from marketplace.extensions import db
 from marketplace.search.backend import search_backend
-from tests import factories, isolation, parallel
+from tests import demo, factories, isolation, parallel
 from tests.parallel import pytest_runtest_protocol  # noqa: F401 (a hook: xdist workers take turns at Elasticsearch)
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -133,6 +133,27 @@ def _isolation(request: pytest.FixtureRequest):
     if isolation.written(backend):
         with application.app_context():
             isolation.empty_search(backend)
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(app) -> demo.DemoSnapshot:
+    """The demo world as seeded once in this process (see tests/demo.py)."""
+    return demo.take_snapshot(app)
+
+
+@pytest.fixture
+def demo_world(app, demo_snapshot) -> str:
+    """The demo organisations with their patents, needs, matches, deals, pledges, licenses and console data,
+    copied into this test's transaction; the demo users' password."""
+    with app.app_context():
+        demo.restore(demo_snapshot)
+    return demo_snapshot.password
+
+
+@pytest.fixture
+def demo_counts(demo_world, demo_snapshot) -> dict[str, int]:
+    """What ``seed`` reported creating, for tests of the demo world itself."""
+    return demo_snapshot.counts
 
 
 @pytest.fixture

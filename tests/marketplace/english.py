@@ -41,18 +41,6 @@ def english_ready(app):
     return app
 
 
-@pytest.fixture
-def demo_world(app):
-    """The demo organisations with their patents, needs, matches, deals, pledges, licenses and console data."""
-    from marketplace.core import transaction
-    from marketplace.demo import DEMO_PASSWORD, seed
-
-    with app.app_context():
-        seed()
-        transaction.commit()
-    return DEMO_PASSWORD
-
-
 def visible_text(response) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)

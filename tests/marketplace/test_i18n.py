@@ -14,7 +14,7 @@ from babel.messages.frontend import parse_mapping_cfg
 
 from tests import factories
 from tests.marketplace.english import (  # noqa: F401 (fixtures, imported by other modules from here too)
-    HAN, PLACEHOLDER, ROLE_PAGES, ROLES, ROOT, chinese_outside_data, data_strings, demo_world, english_ready,
+    HAN, PLACEHOLDER, ROLE_PAGES, ROLES, ROOT, chinese_outside_data, data_strings, english_ready,
     linked_detail_pages, load_catalog, page_paths, visible_text)
 
 

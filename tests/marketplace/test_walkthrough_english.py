@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests import factories
 from tests.marketplace.english import (  # noqa: F401 (fixtures)
-    HAN, ROLES, chinese_outside_data, data_strings, demo_world, english_ready, linked_detail_pages,
+    HAN, ROLES, chinese_outside_data, data_strings, english_ready, linked_detail_pages,
     page_paths, visible_text)
 
 FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)

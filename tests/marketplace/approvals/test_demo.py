@@ -7,15 +7,12 @@ from marketplace.accounts.models import User
 from marketplace.approvals import publicity, reviews
 from marketplace.approvals.models import ReviewStatus
 from marketplace.consents import services as consents
-from marketplace.core import transaction
-from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.grading.models import GradeChange
 
 
-def test_demo_office_story_runs_through_to_a_confirmed_transfer(ctx):
-    created = seed()
-    transaction.commit()
+def test_demo_office_story_runs_through_to_a_confirmed_transfer(ctx, demo_counts):
+    created = demo_counts
     assert created["notices"] == 1 and created["grades"] >= 4
     university = db.session.scalar(select(User).where(User.email == "university@demo.local"))
     assert db.session.scalar(select(func.count()).select_from(GradeChange).where(

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from marketplace.core import transaction
 from marketplace.core.dates import local_today
 from marketplace.deals import services
 from marketplace.deals.models import Deal, DealMode, DealStatus
-from marketplace.demo import seed
 from marketplace.extensions import db
 
 
-def test_demo_has_an_auction_and_an_entrusted_operation(ctx):
-    counts = seed()
-    transaction.commit()
+def test_demo_has_an_auction_and_an_entrusted_operation(ctx, demo_counts):
+    counts = demo_counts
     assert (counts["auctions"], counts["entrusted_operations"]) == (1, 1)
     [auction] = db.session.scalars(select(Deal).where(Deal.mode == DealMode.AUCTION))
     assert auction.status == DealStatus.SIGNED and auction.amount > auction.reserve_price

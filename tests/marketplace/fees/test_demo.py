@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from marketplace.core import transaction
 from marketplace.core.dates import local_today
-from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.fees import reports, review
 from marketplace.fees.models import AnnualFee
@@ -15,9 +13,8 @@ from marketplace.openlicense.models import LicensePayment, PaymentStatus
 from marketplace.royalties.models import RoyaltyReport
 
 
-def test_demo_has_a_royalty_report_and_the_university_fees(ctx):
-    counts = seed()
-    transaction.commit()
+def test_demo_has_a_royalty_report_and_the_university_fees(ctx, demo_counts):
+    counts = demo_counts
     assert counts["royalty_reports"] == 1 and counts["annual_fees"] > 0
     report = db.session.scalar(select(RoyaltyReport))
     assert report.royalty == report.base_amount * report.rate / 100

@@ -5,17 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.core import transaction
-from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.patents.models import Patent
 from marketplace.patents.vocab import TransformationMode
 from marketplace.pricing import services
 
 
-def test_demo_patent_has_ranges_for_licenses_and_open_licenses(ctx):
-    counts = seed()
-    transaction.commit()
+def test_demo_patent_has_ranges_for_licenses_and_open_licenses(ctx, demo_counts):
+    counts = demo_counts
     university = db.session.scalar(select(User).where(User.email == "university@demo.local"))
     patent = db.session.get(Patent, counts["pricing_patent"])
     assert patent.owner_id == university.organisation_id

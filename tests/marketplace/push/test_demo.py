@@ -5,7 +5,6 @@ from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.core import transaction
-from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.patents import services as patents
 from marketplace.push import feedback, services
@@ -13,9 +12,7 @@ from marketplace.push.models import NotificationKind
 from tests import factories
 
 
-def test_demo_company_gets_a_push_with_reasons_and_the_university_hears_its_interest(ctx):
-    seed()
-    transaction.commit()
+def test_demo_company_gets_a_push_with_reasons_and_the_university_hears_its_interest(ctx, demo_world):
     company = db.session.scalar(select(User).where(User.email == "company@demo.local"))
     university = db.session.scalar(select(User).where(User.email == "university@demo.local"))
     assert [s.segments for s in services.list_subscriptions(company)] == [["TM-F1"]]

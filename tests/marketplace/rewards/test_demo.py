@@ -4,16 +4,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
-from marketplace.core import transaction
 from marketplace.core.dates import local_today
-from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.rewards import report, services
 
 
-def test_demo_university_has_inventors_rewards_and_a_report(ctx):
-    created = seed()
-    transaction.commit()
+def test_demo_university_has_inventors_rewards_and_a_report(ctx, demo_counts):
+    created = demo_counts
     assert created["inventors"] > 0 and created["rewards_paid"] == 1
     university = db.session.scalar(select(User).where(User.email == "university@demo.local"))
     found = services.overview(university, local_today().year)
