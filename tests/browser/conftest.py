@@ -19,15 +19,36 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@contextmanager
-def demo_site(tmp_path: Path) -> Iterator[tuple[str, Flask]]:
-    """The real app (CSRF on, demo data) served over HTTP on a free loopback port: its URL and the app."""
-    settings = test_settings(tmp_path).replace(database_url=f"sqlite:///{tmp_path / 'browser.sqlite'}", es_url=None)
-    app = create_app({"SETTINGS": settings})
+def _site_app(folder: Path) -> Flask:
+    """The real app (CSRF on) on a SQLite database and an embedded search index of ``folder``'s own."""
+    settings = test_settings(folder).replace(database_url=f"sqlite:///{folder / 'browser.sqlite'}", es_url=None)
+    return create_app({"SETTINGS": settings})
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo site's database and search index, seeded once per test process: each site starts from a copy."""
+    folder = tmp_path_factory.mktemp("demo-site")
+    app = _site_app(folder)
     with app.test_request_context():
         db.create_all()
         seed()
         transaction.commit()
+    with app.app_context():
+        db.engine.dispose()  # the last connection closed checkpoints the write-ahead log into the file
+    backend = app.extensions.get("search")
+    if backend is not None:
+        backend.close()
+    return folder
+
+
+@contextmanager
+def demo_site(tmp_path: Path, demo_files: Path) -> Iterator[tuple[str, Flask]]:
+    """The real app (CSRF on, a copy of the demo data) served over HTTP on a free loopback port: its URL and
+    the app."""
+    for seeded in demo_files.glob("*.sqlite*"):
+        shutil.copy2(seeded, tmp_path / seeded.name)
+    app = _site_app(tmp_path)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -40,9 +61,9 @@ def demo_site(tmp_path: Path) -> Iterator[tuple[str, Flask]]:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path):
+def live_server(tmp_path: Path, demo_files: Path):
     """A demo site of the test's own (for tests that change the demo data)."""
-    with demo_site(tmp_path) as (url, _app):
+    with demo_site(tmp_path, demo_files) as (url, _app):
         yield url
 
 

@@ -141,8 +141,8 @@ ONE_LINE_HEADER = """() => {
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with demo_site(tmp_path_factory.mktemp("journeys")) as served:
+def site(tmp_path_factory, demo_files):
+    with demo_site(tmp_path_factory.mktemp("journeys"), demo_files) as served:
         yield served
 
 
