@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from marketplace import create_app
 from marketplace.config import Settings
+from marketplace.demo import DEMO_PASSWORD
 from marketplace.extensions import db
 from marketplace.search.backend import search_backend
 from tests import demo, factories, isolation, parallel
@@ -129,10 +130,7 @@ def _isolation(request: pytest.FixtureRequest):
         engine = db.engine
     with isolation.rolled_back(engine):
         yield
-    backend = application.extensions["search"]
-    if isolation.written(backend):
-        with application.app_context():
-            isolation.empty_search(backend)
+    isolation.empty_search_if_written(application)
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +145,7 @@ def demo_world(app, demo_snapshot) -> str:
     copied into this test's transaction; the demo users' password."""
     with app.app_context():
         demo.restore(demo_snapshot)
-    return demo_snapshot.password
+    return DEMO_PASSWORD
 
 
 @pytest.fixture

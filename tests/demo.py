@@ -15,7 +15,7 @@ from flask import Flask
 
 from marketplace.core import transaction
 from marketplace.core.models import OutboxEvent
-from marketplace.demo import DEMO_PASSWORD, seed
+from marketplace.demo import seed
 from marketplace.extensions import db
 from marketplace.search.indexing import index_changes
 from tests import isolation
@@ -27,7 +27,6 @@ class DemoSnapshot:
 
     rows: dict[str, list[dict[str, Any]]]
     counts: dict[str, int]
-    password: str = DEMO_PASSWORD
 
 
 def take_snapshot(app: Flask) -> DemoSnapshot:
@@ -39,10 +38,7 @@ def take_snapshot(app: Flask) -> DemoSnapshot:
         transaction.commit()
         rows = {table.name: [dict(row._mapping) for row in db.session.execute(table.select())]
                 for table in db.metadata.sorted_tables}
-    backend = app.extensions["search"]
-    if isolation.written(backend):
-        with app.app_context():
-            isolation.empty_search(backend)
+    isolation.empty_search_if_written(app)
     return DemoSnapshot(rows, counts)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask import Flask
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import Connection, Engine, text
 
@@ -132,6 +133,14 @@ def track_writes(backend: SearchBackend) -> None:
 
 def written(backend: SearchBackend) -> bool:
     return bool(getattr(backend, "test_written", True))
+
+
+def empty_search_if_written(app: Flask) -> None:
+    """Empty the app's search indices if something wrote to them since they were last emptied."""
+    backend = app.extensions["search"]
+    if written(backend):
+        with app.app_context():
+            empty_search(backend)
 
 
 def empty_search(backend: SearchBackend) -> None:
