@@ -14,7 +14,6 @@ restricted to them by construction. Several processes may share the file.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import queue
 import sqlite3
@@ -27,6 +26,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 import numpy as np
+import orjson
 from numpy.typing import NDArray
 
 from matching import embedded_sql as q
@@ -392,7 +392,7 @@ class EmbeddedBackend(SearchBackend):
             page = [(i, scores[i]) for i, _ in page]
         docs = dict(conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in page]))
         counts = self._facet_counts(conn, v, facets, total, ids)
-        return [(json.loads(docs[i]), s) for i, s in page], total, counts
+        return [(orjson.loads(docs[i]), s) for i, s in page], total, counts
 
     def _facet_counts(self, conn: sqlite3.Connection, v: str, facets: Sequence[str], total: int,
                       hit_ids: NDArray[np.int64] | None = None) -> Facets:
@@ -515,7 +515,7 @@ class EmbeddedBackend(SearchBackend):
             listed = list(dict.fromkeys(i for top in tops for i, _ in top))
             marks = ", ".join("?" for _ in listed)
             docs = conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", listed).fetchall()
-        by_id = {i: json.loads(d) for i, d in docs}
+        by_id = {i: orjson.loads(d) for i, d in docs}
         return [[(by_id[i], s) for i, s in top if i in by_id] for top in tops]
 
     def _allowed(self, conn: sqlite3.Connection, v: str, segments: Sequence[str], extra: str,
@@ -598,7 +598,7 @@ class EmbeddedBackend(SearchBackend):
             wanted = list(dict.fromkeys(i for top in tops for i, _ in top))
             marks = ", ".join("?" for _ in wanted)
             docs = dict(conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", wanted)) if wanted else {}
-        parsed = {i: json.loads(d) for i, d in docs.items()}
+        parsed = {i: orjson.loads(d) for i, d in docs.items()}
         return [[(parsed[i], s) for i, s in top if i in parsed] for top in tops]
 
     def _patent_knn(self, vector: F32, segments: Sequence[str], k: int) -> Candidates:
@@ -725,7 +725,7 @@ def _patent_rows(state: tuple[EmbeddedBackend, tuple[str, ...]], docs: list[Pate
         doc = backend.with_vector(doc)
         text = patent_text(doc, backend.analyzer)
         out.append(_Row(
-            doc.id, json.dumps(doc.to_dict(), ensure_ascii=False), _vector_bytes(doc.vector),
+            doc.id, orjson.dumps(doc.to_dict()).decode(), _vector_bytes(doc.vector),
             (doc.application_date.isoformat() if doc.application_date else None, grade_rank(doc.grade, order)),
             sum(PATENT_TEXT_FIELDS[c] * len(text[c].split()) for c in q.PATENT_COLUMNS),
             tuple((f, val) for f, vals in patent_facets(doc).items() for val in vals),
@@ -743,7 +743,7 @@ def _need_rows(backend: EmbeddedBackend, docs: list[NeedDoc]) -> list[_Row]:
         doc = backend.with_vector(doc)
         text = need_text(doc, backend.analyzer)
         out.append(_Row(
-            doc.id, json.dumps(doc.to_dict(), ensure_ascii=False), _vector_bytes(doc.vector),
+            doc.id, orjson.dumps(doc.to_dict()).decode(), _vector_bytes(doc.vector),
             (int(doc.public), doc.valid_until.isoformat() if doc.valid_until else None),
             sum(NEED_TEXT_FIELDS[c] * len(text[c].split()) for c in q.NEED_COLUMNS),
             tuple((f, val) for f, vals in need_facets(doc).items() for val in vals),
