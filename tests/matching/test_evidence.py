@@ -56,3 +56,33 @@ def test_the_bigram_evidence_of_many_texts_at_once_equals_counting_each_token():
     assert [round(c.bigram, 12) for c in got] == [round(_bigram_one_by_one(matcher, t, b), 12) for t, b in texts]
     assert got[1].bigram == 0.0 and got[0].bigram > got[3].bigram > 0.0
     assert [matcher.coverage(t, b) for t, b in texts] == got
+
+
+def test_key_word_forms_are_counted_as_the_longest_form_starting_at_each_position():
+    """What the evidence counts: at every position of a text, the longest key-word form beginning there (锂电池
+    inside 锂电池 is not also 锂电; 电池 starting one character later is its own occurrence)."""
+    import random
+
+    from matching.evidence import KeyWord
+
+    keys = (KeyWord("锂电池", 3.0, True, ("锂电池", "锂离子电池")), KeyWord("锂电", 1.0, False, ("锂电",)),
+            KeyWord("电池", 1.0, False, ("电池",)), KeyWord("ab", 1.0, False, ("ab", "abc")))
+    matcher = KeyMatcher(keys)
+
+    def by_hand(text: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for start in range(len(text)):
+            here = [f for f in matcher.forms if text.startswith(f, start)]
+            if here:
+                longest = max(here, key=len)
+                counts[longest] = counts.get(longest, 0) + 1
+        return counts
+
+    assert dict(matcher._occurrences("锂电池和锂电，锂离子电池abc")) == {
+        "锂电池": 1, "电池": 2, "锂电": 1, "锂离子电池": 1, "abc": 1}
+    rng = random.Random(7)
+    for _ in range(300):
+        text = "".join(rng.choice("锂电池离子和abc") for _ in range(rng.randrange(0, 40)))
+        assert dict(matcher._occurrences(text)) == by_hand(text), text
+    found = matcher.coverage("锂离子电池", "其电池的锂电芯")
+    assert set(found.found) == {"锂离子电池", "电池", "锂电"} and found.title_share == 4.0 / 6.0
