@@ -16,7 +16,6 @@ database is emptied first (use a database of your own).
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import re
@@ -54,6 +53,7 @@ def main() -> None:
     logging.disable(logging.INFO)  # the seed's job and mail logs
 
     from marketplace.core import transaction
+    from marketplace.core.memory import freeze_startup_heap
     from marketplace.demo import DEMO_PASSWORD, seed
 
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as workdir:
@@ -62,8 +62,7 @@ def main() -> None:
         with app.test_request_context():
             seed()
             transaction.commit()
-        gc.collect()  # as wsgi.py does for the served app: startup's objects out of the collector's reach
-        gc.freeze()
+        freeze_startup_heap()  # as wsgi.py does for the served app
         walls: list[float] = []
         slow: list[str] = []
         print(f"{'role':<10} {'lang':<4} {'page':<32} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'cpu p50':>8} {'SQL':>4}")

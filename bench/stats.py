@@ -265,6 +265,7 @@ def main() -> None:
     from marketplace.console import rollup
     from marketplace.console.ledger import Scope
     from marketplace.core import transaction
+    from marketplace.core.memory import freeze_startup_heap
     from marketplace.extensions import db
 
     with app.app_context():
@@ -281,6 +282,7 @@ def main() -> None:
         else:
             sizes = [tuple(r) for r in db.session.execute(text(
                 "SELECT count(*), agency_id FROM deals WHERE agency_id IS NOT NULL GROUP BY agency_id ORDER BY 1 DESC"))]
+        freeze_startup_heap()  # as the web process does (wsgi.py): what is alive now is not the page's garbage
         today = date.today()
         picks = [("platform (admin, rollup)", Scope()), (f"largest agency ({sizes[0][0]:,} deals)", Scope(sizes[0][1])),
                  (f"middle agency ({sizes[len(sizes) // 2][0]:,} deals)", Scope(sizes[len(sizes) // 2][1])),

@@ -13,12 +13,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Date, Integer, Select, String, cast, func, literal, null, select, type_coerce
+from sqlalchemy import (
+    ColumnElement, Date, Integer, Select, String, cast, func, literal, null, select, type_coerce, union_all,
+)
 
 from marketplace.console.ledger import ACADEMIC, Filters, Scope, items
 from marketplace.console.models import PLATFORM, MonthlyRollup
@@ -29,6 +31,9 @@ _NARROWING = {"segment": lambda f: f.segment, "region": lambda f: f.region,
               "organisation": lambda f: None if f.organisation_id is None else str(f.organisation_id),
               "sme": lambda f: "" if f.sme else None, "fee": lambda f: f.fee_type}
 
+
+# The dimensions one pass over a month's items answers together; segments multiply the items (a pass of their own).
+ONE_PASS = ("all", "region", "organisation", "sme", "fee")
 
 _T = TypeVar("_T")
 _MEMO: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("console_cells_memo", default=None)
@@ -98,7 +103,11 @@ def aggregated(scope: Scope, filters: Filters, dimension: str, *, by_agency: boo
     source = items(scope, filters, segments=dimension == "segment", by_agency=by_agency)
     if source is None:
         return None
-    rows = source.subquery("ledger_items")
+    return _aggregate(source.subquery("ledger_items"), dimension, by_agency=by_agency, per_month=per_month)
+
+
+def _aggregate(rows, dimension: str, *, by_agency: bool, per_month: bool) -> Select:
+    """``aggregated`` over ``rows``, the ledger items (a subquery, or a CTE several dimensions share)."""
     key, conditions = _key(rows, dimension)
     month = _month_of(rows.c.day) if per_month else null()
     groups = ([month] if per_month else []) + [rows.c.mode, key] + ([rows.c.agency_id] if by_agency else [])
@@ -108,6 +117,21 @@ def aggregated(scope: Scope, filters: Filters, dimension: str, *, by_agency: boo
                    func.count().label("items"), func.coalesce(func.sum(rows.c.cents), 0).label("cents"),
                    (rows.c.agency_id if by_agency else literal(None, Integer)).label("agency_id"))
             .where(*conditions).group_by(*groups))
+
+
+def _live_month(scope: Scope, filters: Filters) -> dict[str, list[Cell]]:
+    """One month of the ledger aggregated for every dimension ``ONE_PASS`` names, in one statement: the items
+    are selected once (a page reads a stale month, and the partial months of its ranges, for five dimensions)."""
+    found: dict[str, list[Cell]] = {dimension: [] for dimension in ONE_PASS}
+    source = items(scope, filters)
+    if source is None:
+        return found
+    rows = source.cte("ledger_items")
+    stmt = union_all(*(_aggregate(rows, dimension, by_agency=False, per_month=True)
+                       .add_columns(literal(dimension, String).label("dimension")) for dimension in ONE_PASS))
+    for m, mode, key, n, c, _agency, dimension in db.session.execute(stmt):
+        found[dimension].append(Cell(m.year, m.month, mode, key, int(n), int(c)))
+    return found
 
 
 def _month_of(day) -> ColumnElement:
@@ -230,6 +254,21 @@ def cells(scope: Scope, filters: Filters, dimension: str, *, per_month: bool = T
     return found
 
 
+def mode_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tuple[int, int]]:
+    """Items and cents per mode over the whole range, ``dimension``'s keys summed by the database: a target
+    counts an agency's academic holders together, not its 1,400 universities one row each."""
+    rolled = _rolled(filters, dimension)
+    if rolled is not None and rolled.dimension != "all":  # "all" has one key: keep its memo shared with the tables
+        rolled = replace(rolled, relabel=True)
+    totals: dict[str, tuple[int, int]] = {}
+    for part in _plan(scope, filters, rolled):
+        for cell in _remembered(("cells", scope, part, rolled, dimension, filters.mode, False),
+                                partial(_part_cells, scope, part, rolled, dimension, filters.mode, False)):
+            n, c = totals.get(cell.mode, (0, 0))
+            totals[cell.mode] = (n + cell.items, c + cell.cents)
+    return totals
+
+
 def _part_cells(scope: Scope, part: _Part, rolled: _Rolled | None, dimension: str, mode: str | None,
                 per_month: bool) -> list[Cell]:
     if part.rollup is None:
@@ -248,7 +287,10 @@ def _live_part(scope: Scope, filters: Filters, dimension: str, per_month: bool) 
     stale month instead of 6)."""
     if not _one_month(filters):
         return live_cells(scope, filters, dimension, per_month=per_month)
-    found = _remembered(("live month", scope, filters, dimension), lambda: live_cells(scope, filters, dimension))
+    if dimension in ONE_PASS and _MEMO.get() is not None:  # a page: it will ask for the other dimensions too
+        found = _remembered(("live month", scope, filters), lambda: _live_month(scope, filters))[dimension]
+    else:
+        found = _remembered(("live month", scope, filters, dimension), lambda: live_cells(scope, filters, dimension))
     return found if per_month else [Cell(0, 0, c.mode, c.key, c.items, c.cents) for c in found]
 
 
@@ -259,15 +301,15 @@ def _one_month(filters: Filters) -> bool:
 
 def key_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tuple[int, int]]:
     """Items and cents per key over the whole range, summed by the database (the SME list has thousands of keys)."""
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    totals: dict[str, tuple[int, int]] = {}
     rolled = _rolled(filters, dimension)
     for part in _plan(scope, filters, rolled):
         rows = _remembered(("key_totals", scope, part, rolled, dimension, filters.mode),
                            partial(_part_key_totals, scope, part, rolled, dimension, filters.mode))
         for key, n, c in rows:
-            totals[key][0] += n
-            totals[key][1] += c
-    return {key: (n, c) for key, (n, c) in totals.items()}
+            before = totals.get(key)
+            totals[key] = (n, c) if before is None else (before[0] + n, before[1] + c)
+    return totals
 
 
 def _part_key_totals(scope: Scope, part: _Part, rolled: _Rolled | None, dimension: str,

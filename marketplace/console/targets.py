@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import OrganisationKind, User
 from marketplace.agencies.access import organisations_served
-from marketplace.console.cells import cells, merge
+from marketplace.console.cells import mode_totals
 from marketplace.console.ledger import Filters, Scope
 from marketplace.console.models import AgencyTarget, MatchmakingEvent
 from marketplace.console.statistics import (
@@ -209,15 +209,6 @@ def linear_forecast(actual: Decimal | int, year: int, today: date) -> Decimal | 
     return (actual * days / elapsed).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
-def _mode_totals(scope: Scope, filters: Filters, dimension: str) -> dict[str, tuple[int, int]]:
-    totals: dict[str, list[int]] = {}
-    for (_y, _m, mode, _key), (n, c) in merge(cells(scope, filters, dimension, per_month=False)).items():
-        slot = totals.setdefault(mode, [0, 0])
-        slot[0] += n
-        slot[1] += c
-    return {mode: (n, c) for mode, (n, c) in totals.items()}
-
-
 def events_held(agency_id: int, start: date, end: date) -> int:
     return int(db.session.scalar(select(func.count()).select_from(MatchmakingEvent).where(
         MatchmakingEvent.agency_id == agency_id, MatchmakingEvent.held_on >= start, MatchmakingEvent.held_on <= end)))
@@ -234,9 +225,9 @@ def target_progress(agency_id: int, year: int, today: date) -> list[Progress]:
     scope = Scope(agency_id)
     period = year_to_date(year, today)
     last_year = Filters(start=date(year - 1, 1, 1), end=date(year - 1, 12, 31))
-    academic = _mode_totals(scope, period, "organisation")
-    pledges = _mode_totals(scope, period, "all").get("pledge", (0, 0))
-    pledges_before = _mode_totals(scope, last_year, "all").get("pledge", (0, 0))
+    academic = mode_totals(scope, period, "organisation")
+    pledges = mode_totals(scope, period, "all").get("pledge", (0, 0))
+    pledges_before = mode_totals(scope, last_year, "all").get("pledge", (0, 0))
     conversion = ["transfer", "license", "open_license", "equity", "auction"]  # an auction is a transfer
 
     def total(modes: list[str], index: int) -> int:
@@ -263,7 +254,7 @@ def target_progress(agency_id: int, year: int, today: date) -> list[Progress]:
         amount("pledge_amount", pledges[1], period.narrowed(mode="pledge")),
     ]
     same_days_last_year = Filters(start=date(year - 1, 1, 1), end=same_period_last_year(period.end))
-    pledges_same = _mode_totals(scope, same_days_last_year, "all").get("pledge", (0, 0))
+    pledges_same = mode_totals(scope, same_days_last_year, "all").get("pledge", (0, 0))
     smes_now = sme_count(scope, period)
     smes_same = sme_count(scope, same_days_last_year)
     smes_last_year = sme_count(scope, last_year)

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.console import dashboard, events, funnel, rollup, statistics, targets
-from marketplace.console.cells import live_cells
-from marketplace.console.models import MonthlyRollup, StaleMonth
+from marketplace.console.cells import ONE_PASS, cells, live_cells, memoised, month_end
+from marketplace.console.models import PLATFORM, MonthlyRollup, StaleMonth
 from marketplace.console.ledger import DIMENSIONS, Filters, Scope
 from marketplace.core import transaction
 from marketplace.core.errors import Forbidden, NotFound, ValidationFailed
@@ -279,6 +279,21 @@ def test_one_dashboard_shows_the_figures_each_query_gives_alone(ctx, ledger, age
     assert board.smes == statistics.sme_summary(scope, year, today)
     assert board.progress == targets.target_progress(agency.organisation_id, year, today)
     assert board.monthly.total.amount == AGENCY_TOTAL
+
+
+@pytest.mark.parametrize("mode", [None, "transfer"])
+def test_a_month_read_live_in_one_pass_gives_each_dimension_its_own_aggregation(ctx, ledger, agency, mode):
+    """Within a page, a month read live (stale here) is aggregated for every dimension by one statement over
+    its items; each dimension's cells equal that dimension's aggregation alone, for the platform and an agency."""
+    month = ledger.today.replace(day=1)
+    rollup.mark_stale([(month, PLATFORM), (month, agency.organisation_id)])
+    period = Filters(start=month, end=month_end(month), mode=mode)
+    for scope in (Scope(), Scope(agency.organisation_id)):
+        with memoised():
+            together = {d: sorted(cells(scope, period, d), key=repr) for d in ONE_PASS}
+        alone = {d: sorted(live_cells(scope, period, d), key=repr) for d in ONE_PASS}
+        assert together == alone
+        assert together["all"] and together["region"] and together["sme"] != together["organisation"]
 
 
 def _marks() -> set[tuple[date, int]]:
