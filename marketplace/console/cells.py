@@ -119,17 +119,22 @@ def _aggregate(rows, dimension: str, *, by_agency: bool, per_month: bool) -> Sel
             .where(*conditions).group_by(*groups))
 
 
-def _live_month(scope: Scope, filters: Filters) -> dict[str, list[Cell]]:
-    """One month of the ledger aggregated for every dimension ``ONE_PASS`` names, in one statement: the items
-    are selected once (a page reads a stale month, and the partial months of its ranges, for five dimensions)."""
-    found: dict[str, list[Cell]] = {dimension: [] for dimension in ONE_PASS}
-    source = items(scope, filters)
+def aggregated_together(scope: Scope, filters: Filters, *, by_agency: bool = False) -> Select | None:
+    """``aggregated`` per month for every dimension ``ONE_PASS`` names, in one statement with a ``dimension``
+    column: the items are selected once, not once per dimension (a month read live by a page, a month the
+    rollup recomputes)."""
+    source = items(scope, filters, by_agency=by_agency)
     if source is None:
-        return found
+        return None
     rows = source.cte("ledger_items")
-    stmt = union_all(*(_aggregate(rows, dimension, by_agency=False, per_month=True)
+    return union_all(*(_aggregate(rows, dimension, by_agency=by_agency, per_month=True)
                        .add_columns(literal(dimension, String).label("dimension")) for dimension in ONE_PASS))
-    for m, mode, key, n, c, _agency, dimension in db.session.execute(stmt):
+
+
+def _live_month(scope: Scope, filters: Filters) -> dict[str, list[Cell]]:
+    found: dict[str, list[Cell]] = {dimension: [] for dimension in ONE_PASS}
+    stmt = aggregated_together(scope, filters)
+    for m, mode, key, n, c, _agency, dimension in db.session.execute(stmt) if stmt is not None else ():
         found[dimension].append(Cell(m.year, m.month, mode, key, int(n), int(c)))
     return found
 

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session, scoped_session
 
 from marketplace.accounts.models import Organisation
 from marketplace.agencies.models import AgencyPermission, AgencyPermissionPeriod
-from marketplace.console.cells import aggregated, month_end, month_start
-from marketplace.console.ledger import DIMENSIONS, Filters, Scope
+from marketplace.console.cells import aggregated, aggregated_together, month_end, month_start
+from marketplace.console.ledger import Filters, Scope
 from marketplace.console.models import PLATFORM, MonthlyRollup, StaleMonth
 from marketplace.core import transaction
 from marketplace.core.jobs import job
@@ -278,15 +278,15 @@ def rebuild() -> int:
 
 def _store(period: Filters, scope: Scope, *, by_agency: bool = False) -> None:
     """Write the rollup rows of ``period`` (whole months) by ``INSERT … SELECT``: the scope's (the platform's, or
-    one agency's), or with ``by_agency`` every agency's, each open license under every agency that may count it."""
-    columns = ["month", "mode", "key", "items", "cents"]
-    for dimension in DIMENSIONS:
-        found = aggregated(scope, period, dimension, by_agency=by_agency)
+    one agency's), or with ``by_agency`` every agency's, each open license under every agency that may count it.
+    Segments multiply the items and are aggregated apart; the other dimensions share one selection of the items."""
+    columns = ["month", "mode", "key", "items", "cents", "dimension"]
+    segments = aggregated(scope, period, "segment", by_agency=by_agency)
+    for found in (None if segments is None else segments.add_columns(literal("segment", String).label("dimension")),
+                  aggregated_together(scope, period, by_agency=by_agency)):
         if found is None:
             continue
         rows = found.subquery("cells")
         agency = rows.c.agency_id if scope.platform else literal(scope.agency_id, Integer)
-        stmt = insert(MonthlyRollup).from_select(
-            [*columns, "agency_id", "dimension"],
-            select(*(rows.c[name] for name in columns), agency, literal(dimension, String)))
-        db.session.execute(stmt)
+        db.session.execute(insert(MonthlyRollup).from_select(
+            [*columns, "agency_id"], select(*(rows.c[name] for name in columns), agency)))
