@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -51,9 +50,8 @@ def bm25f(rows: Iterable[tuple[Any, ...]], columns: Sequence[str], weights: dict
             tokens = text.split()
             w = weights[col]
             length += w * len(tokens)
-            counts = Counter(tokens)
-            for term in counts.keys() & query:  # the few query terms of the text, not all its tokens
-                tf[term] = tf.get(term, 0.0) + w * counts[term]
+            for term in query & set(tokens):  # the few query terms of the text, counted (not all its tokens)
+                tf[term] = tf.get(term, 0.0) + w * tokens.count(term)
         norm = K1 * (1 - B + B * length / (avg_len or 1.0))
         out[row[0]] = sum(
             gw * sum(idf[t] * tf[t] * (K1 + 1) / (tf[t] + norm) for t in terms if tf.get(t))

@@ -63,6 +63,9 @@ WRITE_CHUNK = 500
 FACETS_IN_MEMORY = 2000
 # Filtered id sets kept per process (``_allowed``): a few segment combinations of the live versions.
 ALLOWED_CACHE = 64
+# Decoded documents kept per process (``_documents``): a push ranks ~130 of 10,000 open needs per patent.
+DOC_CACHE = 20_000
+_DOC_TYPES: dict[str, type[PatentDoc] | type[NeedDoc]] = {"p": PatentDoc, "n": NeedDoc}  # by version initial
 
 
 class _Pool:
@@ -133,13 +136,14 @@ class EmbeddedBackend(SearchBackend):
         self._facet_cache: dict[str, _FacetIndex] = {}
         self._sort_cache: _SortKeys | None = None
         self._allowed_cache: dict[tuple[str, int, tuple[str, ...], str, tuple[object, ...]], frozenset[int]] = {}
+        self._doc_cache: dict[str, tuple[int, dict[int, Any]]] = {}  # version → (its write generation, docs)
         self._vec_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         # Analysis worker processes (spawn platforms) get the backend without its connections.
         state = self.__dict__.copy()
         state.update(_pool=None, _pool_lock=None, _vec_lock=None, _vectors={}, _facet_cache={}, _sort_cache=None,
-                     _allowed_cache={})
+                     _allowed_cache={}, _doc_cache={})
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -339,7 +343,7 @@ class EmbeddedBackend(SearchBackend):
     # ---- retrieval -----------------------------------------------------------
     def _page(self, conn: sqlite3.Connection, v: str, plan: SearchPlan, weights: list[float],
               base_where: list[str], base_params: list[Any], facets: Sequence[str],
-              order: str, keys: str, sort_keys: bool = False) -> tuple[list[tuple[dict[str, Any], float]], int, Facets]:
+              order: str, keys: str, sort_keys: bool = False) -> tuple[list[tuple[Any, float]], int, Facets]:
         """One page, the total and the facet counts. ``keys``: the two document columns ``order``
         refers to as ``h.k1``, ``h.k2`` (besides ``h.s`` and ``h.id``); ``sort_keys``: they are the
         patents' application date and grade rank, which ``_SortKeys`` holds in memory."""
@@ -383,16 +387,43 @@ class EmbeddedBackend(SearchBackend):
 
     def _finish_page(self, conn: sqlite3.Connection, v: str, plan: SearchPlan, page: list[tuple[int, float]],
                      total: int, facets: Sequence[str], expression: str, score_all: bool, bm25: str,
-                     ids: NDArray[np.int64] | None = None) -> tuple[list[tuple[dict[str, Any], float]], int, Facets]:
+                     ids: NDArray[np.int64] | None = None) -> tuple[list[tuple[Any, float]], int, Facets]:
         """The page's scores (when the order did not need them) and documents, and the facet counts."""
         marks = ", ".join("?" for _ in page)
         if expression and not score_all and page:
             scores = dict(conn.execute(f"SELECT f.rowid, -{bm25} FROM {v}_fts f WHERE {v}_fts MATCH ? "
                                        f"AND f.rowid IN ({marks})", [expression, *(i for i, _ in page)]))
             page = [(i, scores[i]) for i, _ in page]
-        docs = dict(conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", [i for i, _ in page]))
+        docs = self._documents(conn, v, [i for i, _ in page])
         counts = self._facet_counts(conn, v, facets, total, ids)
-        return [(orjson.loads(docs[i]), s) for i, s in page], total, counts
+        return [(docs[i], s) for i, s in page], total, counts
+
+    def _documents(self, conn: sqlite3.Connection, v: str, ids: Sequence[int]) -> dict[int, Any]:
+        """The documents of version ``v`` by id, each decoded once per write generation of the version (any write
+        bumps it): pushes rank the same open needs for patent after patent, and decoding them was a sixth of a
+        push's ranking. Documents are never changed in place (``dataclasses.replace``), so sharing them is safe."""
+        if not ids:
+            return {}
+        gen = conn.execute(f"SELECT gen FROM {v}_stats").fetchone()[0]
+        with self._vec_lock:
+            kept_gen, kept = self._doc_cache.get(v, (gen, {}))
+            found = {i: kept[i] for i in ids if i in kept} if kept_gen == gen else {}
+        missing = [i for i in ids if i not in found]
+        if not missing:
+            return found
+        doc_type = _DOC_TYPES[v[0]]
+        marks = ", ".join("?" for _ in missing)
+        fresh = {i: doc_type.from_dict(orjson.loads(d))
+                 for i, d in conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", missing)}
+        with self._vec_lock:  # this generation of each version only, and a bounded number in all
+            kept_gen, kept = self._doc_cache.get(v, (gen, {}))
+            if sum(len(docs) for _gen, docs in self._doc_cache.values()) + len(fresh) > DOC_CACHE:
+                self._doc_cache, kept = {}, {}
+            elif kept_gen != gen:
+                kept = {}
+            kept.update(fresh)
+            self._doc_cache[v] = (gen, kept)
+        return {**found, **fresh}
 
     def _facet_counts(self, conn: sqlite3.Connection, v: str, facets: Sequence[str], total: int,
                       hit_ids: NDArray[np.int64] | None = None) -> Facets:
@@ -452,7 +483,7 @@ class EmbeddedBackend(SearchBackend):
                 return [], 0, {f: [] for f in PATENT_FACETS}
             rows, total, facets = self._page(conn, v, plan, _PW, [], [], PATENT_FACETS, order,
                                              "d.app_date, d.grade_rank", sort_keys=True)
-        return [(PatentDoc.from_dict(d), s) for d, s in rows], total, facets
+        return rows, total, facets
 
     def _need_page(self, plan: SearchPlan, today: date) -> tuple[NeedCandidates, int, Facets]:
         has_q = bool(plan.query.units)
@@ -464,11 +495,11 @@ class EmbeddedBackend(SearchBackend):
             rows, total, facets = self._page(
                 conn, v, plan, _NW, ["d.public = 1", "(d.valid_until IS NULL OR d.valid_until >= ?)"],
                 [today.isoformat()], NEED_FACETS, order, "NULL, NULL")
-        return [(NeedDoc.from_dict(d), s) for d, s in rows], total, facets
+        return rows, total, facets
 
     def _candidates(self, name: str, columns: tuple[str, ...], weights: dict[str, float], groups: TermGroups,
                     pools: Sequence[tuple[Sequence[str], int]], extra: str = "",
-                    extra_params: Sequence[object] = ()) -> list[list[tuple[dict[str, Any], float]]]:
+                    extra_params: Sequence[object] = ()) -> list[list[tuple[Any, float]]]:
         """Per (segments, k) of ``pools``: the top k by Σ group weight × BM25F(group terms) (within the segments).
 
         ``extra``: SQL selecting the ids allowed (``{v}`` = live version).
@@ -512,10 +543,7 @@ class EmbeddedBackend(SearchBackend):
             scored = bm25f(texts, columns, weights, groups, df, n_docs, total / max(n_docs, 1))
             tops = [sorted(((i, scored[i]) for i in chosen if i in scored), key=lambda r: (-r[1], r[0]))[:k]
                     for chosen, (_, k) in zip(ids, pools)]
-            listed = list(dict.fromkeys(i for top in tops for i, _ in top))
-            marks = ", ".join("?" for _ in listed)
-            docs = conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", listed).fetchall()
-        by_id = {i: orjson.loads(d) for i, d in docs}
+            by_id = self._documents(conn, v, list(dict.fromkeys(i for top in tops for i, _ in top)))
         return [[(by_id[i], s) for i, s in top if i in by_id] for top in tops]
 
     def _allowed(self, conn: sqlite3.Connection, v: str, segments: Sequence[str], extra: str,
@@ -583,7 +611,7 @@ class EmbeddedBackend(SearchBackend):
             return cached
 
     def _knn(self, name: str, vector: F32, pools: Sequence[tuple[Sequence[str], int]], extra: str = "",
-             extra_params: Sequence[object] = ()) -> list[list[tuple[dict[str, Any], float]]]:
+             extra_params: Sequence[object] = ()) -> list[list[tuple[Any, float]]]:
         """Per (segments, k) of ``pools``: the top k by cosine (within the segments); one product for all."""
         with self._tx() as conn:
             v = self._alias(conn, name)
@@ -595,14 +623,11 @@ class EmbeddedBackend(SearchBackend):
             scores = vecs.scores(vector)
             tops = [vecs.top(scores, k, self._allowed(conn, v, segments, extra, extra_params))
                     for segments, k in pools]
-            wanted = list(dict.fromkeys(i for top in tops for i, _ in top))
-            marks = ", ".join("?" for _ in wanted)
-            docs = dict(conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", wanted)) if wanted else {}
-        parsed = {i: orjson.loads(d) for i, d in docs.items()}
-        return [[(parsed[i], s) for i, s in top if i in parsed] for top in tops]
+            docs = self._documents(conn, v, list(dict.fromkeys(i for top in tops for i, _ in top)))
+        return [[(docs[i], s) for i, s in top if i in docs] for top in tops]
 
     def _patent_knn(self, vector: F32, segments: Sequence[str], k: int) -> Candidates:
-        return [(PatentDoc.from_dict(d), s) for d, s in self._knn("patents", vector, [(segments, k)])[0]]
+        return self._knn("patents", vector, [(segments, k)])[0]
 
     def _patent_retrieval(self, groups: TermGroups, vector: F32, segments: Sequence[str],
                           mode: str) -> tuple[Candidates, Candidates]:
@@ -611,24 +636,20 @@ class EmbeddedBackend(SearchBackend):
         semantic: Candidates = []
         if mode != "lexical" and vector.any():
             pools = [((), POOL), *([(segments, SEGMENT_POOL)] if segments else [])]
-            semantic = merge_pools(*[[(PatentDoc.from_dict(d), s) for d, s in rows]
-                                     for rows in self._knn("patents", vector, pools)])
+            semantic = merge_pools(*self._knn("patents", vector, pools))
         return lexical, semantic
 
     def _need_knn(self, vector: F32, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         extra = "SELECT id FROM {v}_docs WHERE valid_until IS NULL OR valid_until >= ?"
-        return [(NeedDoc.from_dict(d), s) for d, s in self._knn("needs", vector, [(segments, k)], extra,
-                                                                [today.isoformat()])[0]]
+        return self._knn("needs", vector, [(segments, k)], extra, [today.isoformat()])[0]
 
     def _patent_candidates(self, groups: TermGroups, segments: Sequence[str], k: int) -> Candidates:
-        rows = self._candidates("patents", q.PATENT_COLUMNS, PATENT_TEXT_FIELDS, groups, [(segments, k)])[0]
-        return [(PatentDoc.from_dict(d), s) for d, s in rows]
+        return self._candidates("patents", q.PATENT_COLUMNS, PATENT_TEXT_FIELDS, groups, [(segments, k)])[0]
 
     def _patent_pools(self, groups: TermGroups, segments: Sequence[str]) -> Candidates:
         """As the base class, with the general and the same-segment pools from the same FTS5 walks."""
         pools = [((), POOL), *([(segments, SEGMENT_POOL)] if segments else [])]
-        rows = self._candidates("patents", q.PATENT_COLUMNS, PATENT_TEXT_FIELDS, groups, pools)
-        return merge_pools(*[[(PatentDoc.from_dict(d), s) for d, s in pool] for pool in rows])
+        return merge_pools(*self._candidates("patents", q.PATENT_COLUMNS, PATENT_TEXT_FIELDS, groups, pools))
 
     def _need_candidates(self, groups: TermGroups, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
         return self._need_lexical(groups, [(segments, k)], today)[0]
@@ -643,8 +664,7 @@ class EmbeddedBackend(SearchBackend):
                       today: date) -> list[NeedCandidates]:
         # Expired needs are filtered in SQL so that they do not take pool slots.
         extra = "SELECT id FROM {v}_docs WHERE valid_until IS NULL OR valid_until >= ?"
-        rows = self._candidates("needs", q.NEED_COLUMNS, NEED_TEXT_FIELDS, groups, pools, extra, [today.isoformat()])
-        return [[(NeedDoc.from_dict(d), s) for d, s in pool] for pool in rows]
+        return self._candidates("needs", q.NEED_COLUMNS, NEED_TEXT_FIELDS, groups, pools, extra, [today.isoformat()])
 
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from matching import NeedQuery, PatentQuery
+from matching import NeedDoc, NeedQuery, PatentQuery
 from matching.embedded import EmbeddedBackend, _Pool
 from matching.errors import SearchUnavailable
 from matching.text import Analyzer
+from tests.matching.conftest import TODAY
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +130,28 @@ def test_an_unfiltered_search_sorted_in_memory_orders_like_sql(small: EmbeddedBa
             assert fast.total == by_sql.total
             assert [(h.patent.id, h.score) for h in fast.hits] == [(h.patent.id, h.score) for h in by_sql.hits]
     assert used  # the in-memory path ran
+
+
+def test_documents_are_decoded_once_until_their_index_is_written(corpus, tmp_path, monkeypatch) -> None:
+    """A push ranks the same open needs for patent after patent: each is decoded once, until a write to the
+    needs index, whose documents are then read afresh."""
+    patents, needs = corpus
+    backend = EmbeddedBackend(str(tmp_path / "docs.sqlite3"), Analyzer.default())
+    backend.rebuild(patents, needs)
+    decoded: list[int] = []
+    original = NeedDoc.from_dict.__func__
+
+    def counting(cls, data):
+        decoded.append(data["id"])
+        return original(cls, data)
+
+    monkeypatch.setattr(NeedDoc, "from_dict", classmethod(counting))
+    first = backend.match_needs(patents[0], today=TODAY, floor=0)
+    assert first and len(decoded) >= len(first)
+    before = len(decoded)
+    assert [m.need.id for m in backend.match_needs(patents[0], today=TODAY, floor=0)] == [m.need.id for m in first]
+    assert len(decoded) == before  # the second ranking decoded nothing
+    need = next(n for n in needs if n.id == first[0].need.id)
+    backend.index_needs([replace(need, title=need.title + "（已更新）")])
+    again = {m.need.id: m.need.title for m in backend.match_needs(patents[0], today=TODAY, floor=0)}
+    assert again[need.id] == need.title + "（已更新）" and len(decoded) > before
