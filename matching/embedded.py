@@ -63,8 +63,9 @@ WRITE_CHUNK = 500
 FACETS_IN_MEMORY = 2000
 # Filtered id sets kept per process (``_allowed``): a few segment combinations of the live versions.
 ALLOWED_CACHE = 64
-# Decoded documents kept per process (``_documents``): a push ranks ~130 of 10,000 open needs per patent.
-DOC_CACHE = 20_000
+# Decoded documents kept per process (``_documents``): a push ranks ~130 of 10,000 open needs per patent;
+# a decoded document takes 4–5 KiB, so at most ~45 MiB.
+DOC_CACHE = 10_000
 _DOC_TYPES: dict[str, type[PatentDoc] | type[NeedDoc]] = {"p": PatentDoc, "n": NeedDoc}  # by version initial
 
 
