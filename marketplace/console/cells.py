@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ColumnElement, Date, Integer, Select, String, cast, func, literal, null, select, type_coerce, union_all,
+    ColumnElement, CompoundSelect, Date, Integer, Select, String, cast, func, literal, null, select, type_coerce, union_all,
 )
 
 from marketplace.console.ledger import ACADEMIC, Filters, Scope, items
@@ -119,7 +119,7 @@ def _aggregate(rows, dimension: str, *, by_agency: bool, per_month: bool) -> Sel
             .where(*conditions).group_by(*groups))
 
 
-def aggregated_together(scope: Scope, filters: Filters, *, by_agency: bool = False) -> Select | None:
+def aggregated_together(scope: Scope, filters: Filters, *, by_agency: bool = False) -> CompoundSelect | None:
     """``aggregated`` per month for every dimension ``ONE_PASS`` names, in one statement with a ``dimension``
     column: the items are selected once, not once per dimension (a month read live by a page, a month the
     rollup recomputes)."""
