@@ -1,8 +1,9 @@
 """WSGI entry point for gunicorn (``gunicorn wsgi:app``) and ``flask --app wsgi``."""
 from marketplace import create_app
-from marketplace.core.memory import freeze_startup_heap
+from marketplace.core.memory import freeze_startup_heap, limit_allocator_arenas
 from marketplace.core.scheduler import start_embedded_scheduler
 
+limit_allocator_arenas()  # before any request thread
 app = create_app()
 start_embedded_scheduler(app)  # without Redis, periodic jobs (outbox sweep, digests) run in this process
 

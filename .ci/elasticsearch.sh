@@ -20,8 +20,8 @@
 # Hence: Chinese analysis, lower-casing and synonyms happen in Python and the text
 # fields use the built-in `whitespace` analyzer; scoring uses BM25 + plain sorts.
 #
-# The distribution bundles no JDK (so it runs on amd64 and arm64 alike): `java` finds a Java 17 or
-# newer by asking each candidate its version (ES_JAVA_HOME, JAVA_HOME, `java` on the PATH, then
+# The distribution bundles no JDK (so it runs on amd64 and arm64 alike): `java` finds the newest Java from 17
+# to 25 by asking each candidate its version (ES_JAVA_HOME, JAVA_HOME, `java` on the PATH, then
 # /usr/lib/jvm/*), never by a hard-coded path. Each server has its own folder (data, logs, config
 # copy, pid) under ES_RUN_DIR, so several can run side by side from one unpacked distribution.
 #
@@ -44,6 +44,10 @@ PID_FILE="${RUN_DIR}/es.pid"
 LOG_FILE="${RUN_DIR}/es.log"
 URL="http://127.0.0.1:${PORT}"
 MIN_JAVA=17
+# The newest Java this ES line runs on (8.19 ships with 24-25). From 21 on, Lucene and ES score and index
+# vectors with SIMD (Panama, ES's native int8 library), as a production node on its bundled JDK does: on Java
+# 17 a force merge of 100,000 patents took 58 s, on 25 33 s.
+MAX_JAVA=25
 
 log() { echo "[elasticsearch.sh] $*" >&2; }
 
@@ -55,10 +59,11 @@ java_major() {  # the major version a Java home reports ("1.8.0_x" -> 8, "17.0.2
   echo "${version%%[.+-]*}"
 }
 
-find_java() {  # print the home of the oldest Java >= MIN_JAVA among the candidates (ES 8 is tested most on 17)
+find_java() {  # print the home of the newest Java from MIN_JAVA to MAX_JAVA among the candidates
   if [ -n "${ES_JAVA_HOME:-}" ]; then
     local major; major="$(java_major "${ES_JAVA_HOME}")" || { log "ES_JAVA_HOME=${ES_JAVA_HOME} has no working java"; return 1; }
     [ "${major}" -ge "${MIN_JAVA}" ] || { log "ES_JAVA_HOME=${ES_JAVA_HOME} is Java ${major}, need ${MIN_JAVA}+"; return 1; }
+    [ "${major}" -le "${MAX_JAVA}" ] || log "ES_JAVA_HOME=${ES_JAVA_HOME} is Java ${major}, newer than ${MAX_JAVA}: untried"
     echo "${ES_JAVA_HOME}"; return 0
   fi
   local candidates=() best="" best_major=0 home major on_path
@@ -70,11 +75,11 @@ find_java() {  # print the home of the oldest Java >= MIN_JAVA among the candida
   for home in "${candidates[@]}"; do
     [ -x "${home}/bin/java" ] || continue
     major="$(java_major "${home}")" || continue
-    if [ "${major}" -ge "${MIN_JAVA}" ] && { [ -z "${best}" ] || [ "${major}" -lt "${best_major}" ]; }; then
+    if [ "${major}" -ge "${MIN_JAVA}" ] && [ "${major}" -le "${MAX_JAVA}" ] && [ "${major}" -gt "${best_major}" ]; then
       best="${home}" best_major="${major}"
     fi
   done
-  [ -n "${best}" ] || { log "no Java ${MIN_JAVA}+ found (install openjdk-17-jre-headless or newer)"; return 1; }
+  [ -n "${best}" ] || { log "no Java ${MIN_JAVA}-${MAX_JAVA} found (install openjdk-21-jre-headless or openjdk-17-jre-headless)"; return 1; }
   echo "${best}"
 }
 

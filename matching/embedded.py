@@ -66,6 +66,8 @@ ALLOWED_CACHE = 64
 # Decoded documents kept per process (``_documents``): a push ranks ~130 of 10,000 open needs per patent;
 # a decoded document takes 4–5 KiB, so at most ~45 MiB.
 DOC_CACHE = 10_000
+# Stored vectors read per block when a process loads a version's matrix.
+VECTOR_BLOCK = 4096
 _DOC_TYPES: dict[str, type[PatentDoc] | type[NeedDoc]] = {"p": PatentDoc, "n": NeedDoc}  # by version initial
 
 
@@ -600,14 +602,13 @@ class EmbeddedBackend(SearchBackend):
             if cached is not None and cached.gen == gen:
                 return cached
             if cached is None:
-                rows = conn.execute(f"SELECT id, vec FROM {v}_vec").fetchall()
-                cached = _Vectors.build(rows, gen)
+                cached = _Vectors.build(conn.execute(f"SELECT id, vec FROM {v}_vec"), gen)
             else:
                 rows = conn.execute(f"SELECT id, vec FROM {v}_vec WHERE gen > ?", (cached.gen,)).fetchall()
                 cached = cached.updated(rows, gen)
                 stored = conn.execute(f"SELECT count(*) FROM {v}_vec").fetchone()[0]
                 if stored != len(cached.ids):  # deletions: reload
-                    cached = _Vectors.build(conn.execute(f"SELECT id, vec FROM {v}_vec").fetchall(), gen)
+                    cached = _Vectors.build(conn.execute(f"SELECT id, vec FROM {v}_vec"), gen)
             self._vectors = {v: cached}  # only the live version is kept
             return cached
 
@@ -683,12 +684,18 @@ class _Vectors:
     gen: int
 
     @classmethod
-    def build(cls, rows: list[tuple[int, bytes]], gen: int) -> _Vectors:
-        if not rows:
+    def build(cls, rows: sqlite3.Cursor, gen: int) -> _Vectors:
+        """Read (id, float16 bytes) rows a block at a time: fetching all 100,000 at once left ~100 MiB of
+        freed small objects that the allocator kept (bench/web_memory.py: the web process's RSS)."""
+        ids: list[NDArray[np.int64]] = []
+        blocks: list[F32] = []
+        while chunk := rows.fetchmany(VECTOR_BLOCK):
+            ids.append(np.fromiter((r[0] for r in chunk), np.int64, len(chunk)))
+            blocks.append(np.frombuffer(b"".join(r[1] for r in chunk), np.float16).reshape(len(chunk), -1)
+                          .astype(np.float32))
+        if not blocks:
             return cls(np.zeros(0, np.int64), np.zeros((0, 0), np.float32), gen)
-        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        matrix = np.frombuffer(b"".join(r[1] for r in rows), np.float16).reshape(len(rows), -1).astype(np.float32)
-        return cls(ids, matrix, gen)
+        return cls(np.concatenate(ids), np.concatenate(blocks), gen)
 
     def updated(self, rows: list[tuple[int, bytes]], gen: int) -> _Vectors:
         if not rows:

@@ -7,10 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from matching import NeedDoc, NeedQuery, PatentQuery
-from matching.embedded import EmbeddedBackend, _Pool
+from matching import embedded
+from matching.embedded import EmbeddedBackend, _Pool, _Vectors
 from matching.errors import SearchUnavailable
 from matching.text import Analyzer
 from tests.matching.conftest import TODAY
@@ -155,3 +157,17 @@ def test_documents_are_decoded_once_until_their_index_is_written(corpus, tmp_pat
     backend.index_needs([replace(need, title=need.title + "（已更新）")])
     again = {m.need.id: m.need.title for m in backend.match_needs(patents[0], today=TODAY, floor=0)}
     assert again[need.id] == need.title + "（已更新）" and len(decoded) > before
+
+
+def test_a_matrix_read_in_blocks_holds_every_stored_vector_in_order(small: EmbeddedBackend, monkeypatch) -> None:
+    monkeypatch.setattr(embedded, "VECTOR_BLOCK", 3)  # the corpus's patents span several blocks and a partial one
+    with small._tx() as conn:
+        v = small._alias(conn, "patents")
+        stored = conn.execute(f"SELECT id, vec FROM {v}_vec").fetchall()
+        built = _Vectors.build(conn.execute(f"SELECT id, vec FROM {v}_vec"), gen=7)
+        empty = _Vectors.build(conn.execute(f"SELECT id, vec FROM {v}_vec WHERE 0"), gen=7)
+    assert len(stored) > 3 and len(stored) % 3
+    assert built.ids.tolist() == [i for i, _ in stored]
+    expected = np.stack([np.frombuffer(b, np.float16) for _, b in stored]).astype(np.float32)
+    assert built.matrix.dtype == np.float32 and np.array_equal(built.matrix, expected)
+    assert len(empty.ids) == 0 and empty.matrix.shape == (0, 0)
