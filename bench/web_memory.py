@@ -5,7 +5,9 @@ with ``gunicorn`` workers, on the world ``bench/push.py`` leaves behind: its dat
 patents by default) and its instance folder, which holds the embedded index (``search.sqlite``). Then
 ``--threads`` clients send ``--searches`` GET ``/search`` requests: the first words of real needs' titles
 (``../shared/data/techmarket``) with rotating segment and grade filters, sorts and pages, and every fifth
-one a one-word search whose hits are a large part of the corpus (方法, 一种 …). Every ``--every`` answers it
+one a one-word search whose hits are a large part of the corpus (方法, 一种 …); before them, ``--idle`` seconds
+after the server's first request, three searches one at a time give the latency a first user sees (``--cold``:
+without the warm-up ``wsgi.py`` starts with the first request). Every ``--every`` answers it
 prints the server's RSS (every worker's, for gunicorn) from ``/proc``, and at the end the peak against the
 300 MB target, with the latency p50 / p95 and any answer that was not a 200.
 
@@ -46,13 +48,17 @@ SORTS = ("relevance", "application_date_desc", "grade")
 
 def served_app():
     """The app the bench serves (``flask --app bench.web_memory:served_app``): the instance folder of
-    ``BENCH_INSTANCE``, its malloc arenas capped and startup heap frozen as ``wsgi.py`` does."""
+    ``BENCH_INSTANCE``, its malloc arenas capped, its search warmed after its first request and its startup heap
+    frozen as ``wsgi.py`` does (``BENCH_COLD``: not warmed)."""
     from marketplace import create_app
     from marketplace.config import Settings
     from marketplace.core.memory import freeze_startup_heap, limit_allocator_arenas
+    from marketplace.search.backend import warm_with_first_request
 
     limit_allocator_arenas()
     app = create_app({"SETTINGS": Settings.from_env(Path(os.environ["BENCH_INSTANCE"]))})
+    if not os.environ.get("BENCH_COLD"):
+        warm_with_first_request(app)
     freeze_startup_heap()
     return app
 
@@ -92,8 +98,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(kind: str, port: int, instance: Path, database_url: str, threads: int) -> subprocess.Popen:
-    env = {**{k: v for k, v in os.environ.items() if k not in ("ES_URL", "REDIS_URL")},
+def start_server(kind: str, port: int, instance: Path, database_url: str, threads: int,
+                 cold: bool) -> subprocess.Popen:
+    env = {**{k: v for k, v in os.environ.items() if k not in ("ES_URL", "REDIS_URL", "BENCH_COLD")},
+           **({"BENCH_COLD": "1"} if cold else {}),
            "DATABASE_URL": database_url, "BENCH_INSTANCE": str(instance), "SECRET_KEY": "bench-web-memory",
            "DEMO_MODE": "false", "PUBLIC_URL": "http://127.0.0.1", "PYTHONPATH": str(ROOT)}
     python = Path(sys.executable)
@@ -150,6 +158,9 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=100, help="print the RSS every this many answers")
     parser.add_argument("--server", choices=("werkzeug", "gunicorn"), default="werkzeug",
                         help="werkzeug: what make run serves; gunicorn: two workers with --threads threads")
+    parser.add_argument("--idle", type=float, default=5.0,
+                        help="seconds between the server's first request (its health check) and the first search")
+    parser.add_argument("--cold", action="store_true", help="do not warm the search backend (to compare)")
     args = parser.parse_args()
     instance = args.instance.resolve()
     if not (instance / "search.sqlite").exists():
@@ -159,10 +170,16 @@ def main() -> None:
     port = free_port()
     print(f"load average {os.getloadavg()[0]:.2f}; {args.server} on port {port}; {len(urls)} searches from "
           f"{args.threads} clients", flush=True)
-    process = start_server(args.server, port, instance, args.database_url, args.threads)
+    process = start_server(args.server, port, instance, args.database_url, args.threads, args.cold)
     try:
         pids = serving_pids(process, args.server)
         print(f"started: RSS {', '.join(f'{rss_mib(p):.0f}' for p in pids)} MiB", flush=True)
+        time.sleep(args.idle)
+        for path in urls[:2] + [urls[4]]:  # a need's words, a filtered one, a one-word search
+            started = time.perf_counter()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=120).read()
+            print(f"first searches{' (cold)' if args.cold else ''}: {(time.perf_counter() - started) * 1000:,.0f} ms "
+                  f"{path}; RSS {', '.join(f'{rss_mib(p):.0f}' for p in pids)} MiB", flush=True)
         lock = threading.Lock()
         latencies: list[float] = []
         failures: list[str] = []

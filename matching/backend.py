@@ -171,6 +171,11 @@ class SearchBackend(ABC):
         hits = [NeedHit(doc, score, _need_highlights(doc, phrases)) for doc, score in rows]
         return SearchPage(hits, total, p.page, p.per_page, facets)
 
+    def warm(self) -> None:
+        """Load what a process's first search would otherwise load on a user's request: the word segmenter's
+        dictionary and the word vector table (the embedded index adds its in-memory tables)."""
+        self.embedder.embed("专利技术 patent")
+
     # ---- semantic parts ----------------------------------------------------
     @property
     def embedder(self) -> StaticEmbedder:

@@ -463,6 +463,19 @@ class EmbeddedBackend(SearchBackend):
                 self._facet_cache[key] = cached
             return cached
 
+    def warm(self) -> None:
+        """Also the patents' vector matrix, sort keys and facet index (a process keeps one matrix, and a web
+        process mostly searches patents): at 100,000 patents the first one-word search loaded them."""
+        super().warm()
+        with self._tx() as conn:
+            v = self._alias(conn, "patents")
+            if v is None:
+                return
+            gen = conn.execute(f"SELECT gen FROM {v}_stats").fetchone()[0]
+            self._matrix(conn, v)
+            self._sort_keys(conn, v)
+            self._facet_index(conn, v, tuple(PATENT_FACETS), gen)
+
     def _sort_keys(self, conn: sqlite3.Connection, v: str) -> _SortKeys:
         gen = conn.execute(f"SELECT gen FROM {v}_stats").fetchone()[0]
         with self._vec_lock:

@@ -125,6 +125,13 @@ def start_embedded_scheduler(app: Flask) -> EmbeddedScheduler | None:
     if not runner.inline or app.config.get("TESTING") or not app.config.get("EMBEDDED_SCHEDULER", True):
         return None
     scheduler = EmbeddedScheduler(app)
+    start_with_first_request(app, "embedded-scheduler", lambda: scheduler.loop(threading.Event()))
+    return scheduler
+
+
+def start_with_first_request(app: Flask, name: str, target: Callable[[], None]) -> None:
+    """Run ``target`` in a daemon thread once the process serves its first request, never in CLI commands
+    (migrations, seeding) that load the same app; the request itself does not wait for it."""
     started = threading.Event()
     guard = threading.Lock()
 
@@ -133,9 +140,7 @@ def start_embedded_scheduler(app: Flask) -> EmbeddedScheduler | None:
             return
         with guard:
             if not started.is_set():
-                threading.Thread(target=scheduler.loop, args=(threading.Event(),), name="embedded-scheduler",
-                                 daemon=True).start()
+                threading.Thread(target=target, name=name, daemon=True).start()
                 started.set()
 
     app.before_request(start_once)
-    return scheduler

@@ -6,6 +6,7 @@ import threading
 from flask import Flask, current_app
 
 import matching
+from marketplace.core.scheduler import start_with_first_request
 from matching.backend import SearchBackend
 
 _lock = threading.Lock()
@@ -31,6 +32,20 @@ def search_backend() -> SearchBackend:
                     **({"request_timeout": settings.es_timeout} if settings.es_url else {}))
                 app.extensions["search"] = backend
     return backend
+
+
+def warm_with_first_request(app: Flask) -> None:
+    """Warm this process's search backend (``SearchBackend.warm``) in the background once it serves its first
+    request, so the first search does not load the segmenter, the word table and the embedded index's
+    tables on a user's time (bench/web_memory.py prints the first search's latency)."""
+    def warm() -> None:
+        with app.app_context():
+            try:
+                search_backend().warm()
+            except Exception:  # a cold cache is no reason to stop serving: the first search loads it
+                app.logger.warning("search warm-up failed", exc_info=True)
+
+    start_with_first_request(app, "search-warm-up", warm)
 
 
 def search_health() -> dict[str, object]:

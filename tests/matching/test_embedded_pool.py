@@ -171,3 +171,18 @@ def test_a_matrix_read_in_blocks_holds_every_stored_vector_in_order(small: Embed
     expected = np.stack([np.frombuffer(b, np.float16) for _, b in stored]).astype(np.float32)
     assert built.matrix.dtype == np.float32 and np.array_equal(built.matrix, expected)
     assert len(empty.ids) == 0 and empty.matrix.shape == (0, 0)
+
+
+def test_warm_loads_the_tables_a_first_search_would(small: EmbeddedBackend) -> None:
+    fresh = EmbeddedBackend(small.path, Analyzer.default(), pool_size=1, cache_kib=1024)
+    try:
+        assert fresh._embedder is None and not fresh._vectors and fresh._sort_cache is None and not fresh._facet_cache
+        fresh.warm()
+        with fresh._tx() as conn:
+            v = fresh._alias(conn, "patents")
+        assert fresh._embedder is not None
+        assert list(fresh._vectors) == [v] and len(fresh._vectors[v].ids) > 0
+        assert fresh._sort_cache is not None and fresh._sort_cache.version == v
+        assert [key.split(":")[0] for key in fresh._facet_cache] == [v]
+    finally:
+        fresh.close()
