@@ -20,7 +20,7 @@ def freeze_startup_heap() -> None:
 def limit_allocator_arenas(arenas: int = 2) -> bool:
     """Cap glibc's malloc arenas before request threads start. Each new thread otherwise gets an arena of its
     own (up to 8 per core) that keeps what it freed, so a threaded server's RSS grows with its threads
-    (bench/web_memory.py, 1,000 searches at 100,000 patents: 536 → 486 MiB). False where malloc is not glibc's."""
+    (bench/web_memory.py at 100,000 patents: 456 → 414 MiB after 500 searches). False where malloc is not glibc's."""
     try:
         libc = ctypes.CDLL("libc.so.6")
         return bool(libc.mallopt(M_ARENA_MAX, arenas))
