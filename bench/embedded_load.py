@@ -131,16 +131,22 @@ def start_server(kind: str, port: int, instance: Path, log_path: Path) -> subpro
     else:
         command = [str(python), "-m", "flask", "--app", "wsgi", "run", "--port", str(port), "--no-reload",
                    "--with-threads"]
+    return launch(command, env, port, log_path)
+
+
+def launch(command: list[str], env: dict[str, str], port: int, log_path: Path, wait: float = 60) -> subprocess.Popen:
+    """Start a server in a session of its own (``stop_server`` ends it and its workers) and wait for ``/healthz``."""
     log = log_path.open("ab")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
-    deadline = time.time() + 60
+    deadline = time.time() + wait
     while time.time() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()
             return process
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.5)
+    stop_server(process)
     raise SystemExit(f"server did not start; see {log_path}")
 
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +39,7 @@ DATA = next((d for d in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "
             ROOT.parent / "shared" / "data")
 TARGET_MIB = 300 * 10**6 / 2**20  # the issue's 300 MB
 
+from bench.embedded_load import free_port, launch, stop_server  # noqa: E402
 from bench.match_speed.queries import ONE_WORDS  # noqa: E402
 
 SORTS = ("relevance", "application_date_desc", "grade")
@@ -92,12 +91,6 @@ def top_segments(database_url: str, limit: int = 12) -> list[str]:
     return list(rows)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(kind: str, port: int, instance: Path, database_url: str, threads: int,
                  cold: bool) -> subprocess.Popen:
     env = {**{k: v for k, v in os.environ.items() if k not in ("ES_URL", "REDIS_URL", "BENCH_COLD")},
@@ -111,27 +104,7 @@ def start_server(kind: str, port: int, instance: Path, database_url: str, thread
     else:
         command = [str(python), "-m", "flask", "--app", "bench.web_memory:served_app", "run", "--port", str(port),
                    "--no-reload", "--with-threads"]
-    log = (instance / "web_memory.log").open("ab")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()
-            return process
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.5)
-    stop_server(process)
-    raise SystemExit(f"the server did not start; see {instance / 'web_memory.log'}")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    return launch(command, env, port, instance / "web_memory.log", wait=120)
 
 
 def serving_pids(process: subprocess.Popen, kind: str) -> list[int]:
