@@ -47,14 +47,14 @@ SORTS = ("relevance", "application_date_desc", "grade")
 
 def served_app():
     """The app the bench serves (``flask --app bench.web_memory:served_app``): the instance folder of
-    ``BENCH_INSTANCE``, its malloc arenas capped, its search warmed after its first request and its startup heap
+    ``BENCH_INSTANCE``, its malloc tuned, its search warmed after its first request and its startup heap
     frozen as ``wsgi.py`` does (``BENCH_COLD``: not warmed)."""
     from marketplace import create_app
     from marketplace.config import Settings
-    from marketplace.core.memory import freeze_startup_heap, limit_allocator_arenas
+    from marketplace.core.memory import freeze_startup_heap, tune_allocator
     from marketplace.search.backend import warm_with_first_request
 
-    limit_allocator_arenas()
+    tune_allocator()
     app = create_app({"SETTINGS": Settings.from_env(Path(os.environ["BENCH_INSTANCE"]))})
     if not os.environ.get("BENCH_COLD"):
         warm_with_first_request(app)

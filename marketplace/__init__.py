@@ -37,7 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from marketplace import extensions, web
-    from marketplace.core import jobs, outbox, sqlite, text, transaction
+    from marketplace.core import jobs, migrations, outbox, sqlite, text, transaction
     from marketplace.fees import schedule as fee_schedule
     from marketplace.search import backend as search_backend
     from marketplace.pricing import points as price_points
@@ -50,7 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.db.init_app(app)
     sqlite.init_app(app)  # WAL, busy timeout, BEGIN IMMEDIATE for writers (embedded default only)
     text.install(extensions.db.session)  # stored text stays NFC, free of control characters
-    extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
+    migrations.init_app(app)  # `flask db …`, Alembic imported only when one runs
     extensions.csrf.init_app(app)
     app.extensions["taxonomy"] = Taxonomy.load(settings.extra_segment_file)
     fee_schedule.init_app(app)  # the annual-fee schedule (data); a malformed file stops the app here

@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -42,7 +41,6 @@ if TYPE_CHECKING:  # models subclass db.Model: see _db_typing.pyi
     from marketplace import _db_typing as db
 else:
     db = SQLAlchemy(model_class=Base)
-migrate = Migrate(compare_type=True, render_as_batch=True, include_object=include_in_autogenerate)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

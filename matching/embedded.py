@@ -54,16 +54,18 @@ _NW = [NEED_TEXT_FIELDS[c] for c in q.NEED_COLUMNS]
 
 
 # One pool of connections per process: a fixed number, each with a bounded page cache, so a
-# web process's memory does not grow with its request threads (64 MiB per thread before).
+# web process's memory does not grow with its request threads (64 MiB per thread before). Misses are
+# served from the OS's file cache: 4 instead of 8 MiB each kept ~18 MiB off a busy web process with no
+# measurable cost (bench/web_memory.py, one client: p95 70/83 against 66/87 ms).
 POOL_SIZE = 4
-CACHE_KIB = 8 * 1024
+CACHE_KIB = 4 * 1024
 # Documents analysed per chunk (in worker processes for bulk loads, ``matching.parallel``) and written per statement.
 WRITE_CHUNK = 500
 # Facet counts over at least this many hits are counted in memory.
 FACETS_IN_MEMORY = 2000
 # Filtered id sets kept per process (``_allowed``): a few segment combinations of the live versions.
 ALLOWED_CACHE = 64
-# Decoded documents kept per process (``_documents``): a push ranks ~130 of 10,000 open needs per patent;
+# Decoded need documents kept per process (``_documents``): a push ranks ~130 of 10,000 open needs per patent;
 # a decoded document takes 4–5 KiB, so at most ~45 MiB.
 DOC_CACHE = 10_000
 # Stored vectors read per block when a process loads a version's matrix.
@@ -402,11 +404,16 @@ class EmbeddedBackend(SearchBackend):
         return [(docs[i], s) for i, s in page], total, counts
 
     def _documents(self, conn: sqlite3.Connection, v: str, ids: Sequence[int]) -> dict[int, Any]:
-        """The documents of version ``v`` by id, each decoded once per write generation of the version (any write
-        bumps it): pushes rank the same open needs for patent after patent, and decoding them was a sixth of a
-        push's ranking. Documents are never changed in place (``dataclasses.replace``), so sharing them is safe."""
+        """The documents of version ``v`` by id. Need documents are kept decoded per write generation of their
+        version (any write bumps it): pushes rank the same open needs for patent after patent, and decoding them
+        was a sixth of a push's ranking. Patent documents are decoded each time (~10 µs each): a search page shows
+        20 of 100,000, so keeping them would hold ~45 MiB in the web process for rare hits. Documents are never
+        changed in place (``dataclasses.replace``), so sharing them is safe."""
         if not ids:
             return {}
+        doc_type = _DOC_TYPES[v[0]]
+        if doc_type is not NeedDoc:
+            return self._decoded(conn, v, doc_type, ids)
         gen = conn.execute(f"SELECT gen FROM {v}_stats").fetchone()[0]
         with self._vec_lock:
             kept_gen, kept = self._doc_cache.get(v, (gen, {}))
@@ -414,10 +421,7 @@ class EmbeddedBackend(SearchBackend):
         missing = [i for i in ids if i not in found]
         if not missing:
             return found
-        doc_type = _DOC_TYPES[v[0]]
-        marks = ", ".join("?" for _ in missing)
-        fresh = {i: doc_type.from_dict(orjson.loads(d))
-                 for i, d in conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", missing)}
+        fresh = self._decoded(conn, v, doc_type, missing)
         with self._vec_lock:  # this generation of each version only, and a bounded number in all
             kept_gen, kept = self._doc_cache.get(v, (gen, {}))
             if sum(len(docs) for _gen, docs in self._doc_cache.values()) + len(fresh) > DOC_CACHE:
@@ -427,6 +431,13 @@ class EmbeddedBackend(SearchBackend):
             kept.update(fresh)
             self._doc_cache[v] = (gen, kept)
         return {**found, **fresh}
+
+    @staticmethod
+    def _decoded(conn: sqlite3.Connection, v: str, doc_type: type[PatentDoc] | type[NeedDoc],
+                 ids: Sequence[int]) -> dict[int, Any]:
+        marks = ", ".join("?" for _ in ids)
+        return {i: doc_type.from_dict(orjson.loads(d))
+                for i, d in conn.execute(f"SELECT id, doc FROM {v}_docs WHERE id IN ({marks})", ids)}
 
     def _facet_counts(self, conn: sqlite3.Connection, v: str, facets: Sequence[str], total: int,
                       hit_ids: NDArray[np.int64] | None = None) -> Facets:
@@ -615,13 +626,13 @@ class EmbeddedBackend(SearchBackend):
             if cached is not None and cached.gen == gen:
                 return cached
             if cached is None:
-                cached = _Vectors.build(conn.execute(f"SELECT id, vec FROM {v}_vec"), gen)
+                cached = _Vectors.load(conn, f"{v}_vec", gen)
             else:
                 rows = conn.execute(f"SELECT id, vec FROM {v}_vec WHERE gen > ?", (cached.gen,)).fetchall()
                 cached = cached.updated(rows, gen)
                 stored = conn.execute(f"SELECT count(*) FROM {v}_vec").fetchone()[0]
                 if stored != len(cached.ids):  # deletions: reload
-                    cached = _Vectors.build(conn.execute(f"SELECT id, vec FROM {v}_vec"), gen)
+                    cached = _Vectors.load(conn, f"{v}_vec", gen)
             self._vectors = {v: cached}  # only the live version is kept
             return cached
 
@@ -697,18 +708,25 @@ class _Vectors:
     gen: int
 
     @classmethod
-    def build(cls, rows: sqlite3.Cursor, gen: int) -> _Vectors:
-        """Read (id, float16 bytes) rows a block at a time: fetching all 100,000 at once left ~100 MiB of
-        freed small objects that the allocator kept (bench/web_memory.py: the web process's RSS)."""
-        ids: list[NDArray[np.int64]] = []
-        blocks: list[F32] = []
+    def load(cls, conn: sqlite3.Connection, table: str, gen: int) -> _Vectors:
+        """Every (id, float16 bytes) row of ``table`` (read in the caller's transaction) in a matrix allocated once
+        and filled a block at a time. Fetching all 100,000 rows at once left ~100 MiB of freed small objects that
+        the allocator kept, and concatenating float32 blocks held the matrix twice at the peak, ~40 MiB of which
+        the process kept (bench/web_memory.py: the web process's RSS)."""
+        count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        ids = np.empty(count, np.int64)
+        matrix: F32 | None = None
+        rows, filled = conn.execute(f"SELECT id, vec FROM {table}"), 0
         while chunk := rows.fetchmany(VECTOR_BLOCK):
-            ids.append(np.fromiter((r[0] for r in chunk), np.int64, len(chunk)))
-            blocks.append(np.frombuffer(b"".join(r[1] for r in chunk), np.float16).reshape(len(chunk), -1)
-                          .astype(np.float32))
-        if not blocks:
+            half = np.frombuffer(b"".join(r[1] for r in chunk), np.float16).reshape(len(chunk), -1)
+            if matrix is None:
+                matrix = np.empty((count, half.shape[1]), np.float32)
+            matrix[filled:filled + len(chunk)] = half
+            ids[filled:filled + len(chunk)] = [r[0] for r in chunk]
+            filled += len(chunk)
+        if matrix is None:
             return cls(np.zeros(0, np.int64), np.zeros((0, 0), np.float32), gen)
-        return cls(np.concatenate(ids), np.concatenate(blocks), gen)
+        return cls(ids, matrix, gen)
 
     def updated(self, rows: list[tuple[int, bytes]], gen: int) -> _Vectors:
         if not rows:

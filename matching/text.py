@@ -23,7 +23,6 @@ Token stream of a text:
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections.abc import Iterable
@@ -31,10 +30,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from matching.normalize import normalize
 from matching.synonyms import SynonymTable
+
+if TYPE_CHECKING:
+    from matching.segmenter import CompactTokenizer
 
 # CJK ideographs, compatibility ideographs included; the unassigned code points of that block (FA6E–FA6F,
 # FADA–FAFF) are no letters, so they never form a token.
@@ -114,7 +116,7 @@ class Analyzer:
     def __init__(self, synonyms: SynonymTable, stopwords: frozenset[str]) -> None:
         self.synonyms = synonyms
         self.stopwords = stopwords
-        self._jieba = None
+        self._jieba: CompactTokenizer | None = None
         self._lock = threading.Lock()
         # Overlapping pairs of ideographs other than one-character stop words
         # (which end a bigram run): a lookahead match consumes nothing, so one
@@ -136,19 +138,15 @@ class Analyzer:
         stop = frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
         return cls(SynonymTable.load(extra_synonym_paths), stop)
 
-    def _segmenter(self) -> Any:  # jieba.Tokenizer (untyped library)
+    def _segmenter(self) -> CompactTokenizer:
         if self._jieba is None:
             with self._lock:
                 if self._jieba is None:
-                    import jieba
+                    from matching.segmenter import CompactTokenizer  # jieba and its tables load on first use
 
-                    jieba.setLogLevel(logging.WARNING)
-                    tok = jieba.Tokenizer()
-                    tok.initialize()
-                    for phrase in self.synonyms.phrases():
-                        if _CJK_CHAR.search(phrase) and " " not in phrase and len(phrase) > 1:
-                            tok.add_word(phrase, freq=200000)
-                    self._jieba = tok
+                    phrases = (phrase for phrase in self.synonyms.phrases()
+                               if _CJK_CHAR.search(phrase) and " " not in phrase and len(phrase) > 1)
+                    self._jieba = CompactTokenizer(phrases, extra_frequency=200000)
         return self._jieba
 
     def _cut_run(self, run: str) -> tuple[str, ...]:

@@ -157,6 +157,9 @@ def test_documents_are_decoded_once_until_their_index_is_written(corpus, tmp_pat
     backend.index_needs([replace(need, title=need.title + "（已更新）")])
     again = {m.need.id: m.need.title for m in backend.match_needs(patents[0], today=TODAY, floor=0)}
     assert again[need.id] == need.title + "（已更新）" and len(decoded) > before
+    # Patents are many and a page shows a few: their documents are decoded each time, never kept.
+    assert backend.search_patents(PatentQuery(q="电池")).hits
+    assert backend._doc_cache and all(version.startswith("n") for version in backend._doc_cache)
 
 
 def test_a_matrix_read_in_blocks_holds_every_stored_vector_in_order(small: EmbeddedBackend, monkeypatch) -> None:
@@ -164,8 +167,9 @@ def test_a_matrix_read_in_blocks_holds_every_stored_vector_in_order(small: Embed
     with small._tx() as conn:
         v = small._alias(conn, "patents")
         stored = conn.execute(f"SELECT id, vec FROM {v}_vec").fetchall()
-        built = _Vectors.build(conn.execute(f"SELECT id, vec FROM {v}_vec"), gen=7)
-        empty = _Vectors.build(conn.execute(f"SELECT id, vec FROM {v}_vec WHERE 0"), gen=7)
+        built = _Vectors.load(conn, f"{v}_vec", gen=7)
+        conn.execute("CREATE TEMP TABLE no_vec (id INTEGER PRIMARY KEY, vec BLOB)")
+        empty = _Vectors.load(conn, "temp.no_vec", gen=7)
     assert len(stored) > 3 and len(stored) % 3
     assert built.ids.tolist() == [i for i, _ in stored]
     expected = np.stack([np.frombuffer(b, np.float16) for _, b in stored]).astype(np.float32)

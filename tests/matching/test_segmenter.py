@@ -1,0 +1,72 @@
+"""The compact segmenter cuts exactly as jieba does with the same dictionary and added words."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import jieba
+import pytest
+
+from matching.segmenter import CompactTokenizer
+from matching.text import Analyzer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ADDED_FREQUENCY = 200000
+
+
+@pytest.fixture(scope="module")
+def added_words() -> list[str]:
+    return [phrase for phrase in Analyzer.default().synonyms.phrases()
+            if re.search(r"[\u4e00-\u9fff]", phrase) and " " not in phrase and len(phrase) > 1]
+
+
+@pytest.fixture(scope="module")
+def reference(added_words: list[str]) -> jieba.Tokenizer:
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word in added_words:
+        tokenizer.add_word(word, freq=ADDED_FREQUENCY)
+    return tokenizer
+
+
+def fixture_texts() -> list[str]:
+    texts = []
+    for name in ("patents.jsonl", "achievements.jsonl", "needs.jsonl"):
+        for line in (FIXTURES / name).read_text("utf-8").splitlines():
+            texts.extend(value for value in json.loads(line).values() if isinstance(value, str))
+    return texts
+
+
+def test_cuts_every_fixture_text_as_jieba_does(reference: jieba.Tokenizer, added_words: list[str]) -> None:
+    compact = CompactTokenizer(added_words, extra_frequency=ADDED_FREQUENCY)
+    texts = fixture_texts() + [
+        f"一种{max((word for word, count in reference.FREQ.items() if count), key=len)}的方法",  # the longest word
+        "锂离子电池正极材料的制备方法及其在储能系统中的应用",
+        "基于深度学习的无人机巡检图像缺陷识别方法",  # added synonym phrases and dictionary words together
+        "瞿塘峡嵗鑫垚淼犇",  # rare characters: single-character fallbacks and the HMM
+        "石墨烯量子点5G通信H01M10/0525模组",  # ASCII inside, split into blocks by jieba's own cut
+        "㐀㐁𠀀鿕鿖鿿",  # extension A and B ideographs, the edge of jieba's range
+        "",
+    ]
+    assert len(texts) > 100
+    for text in texts:
+        assert compact.lcut(text, HMM=True) == reference.lcut(text, HMM=True), text
+        for block in re.findall(r"[\u4e00-\u9fd5]+", text):  # the words' candidates and the route's scores
+            dag, route, expected_dag, expected_route = compact.get_DAG(block), {}, reference.get_DAG(block), {}
+            assert {start: [end for end, _ in edges] for start, edges in dag.items()} == expected_dag
+            compact.calc(block, dag, route)
+            reference.calc(block, expected_dag, expected_route)
+            assert route == expected_route, block
+
+
+def test_the_added_words_take_their_frequency(reference: jieba.Tokenizer, added_words: list[str]) -> None:
+    compact = CompactTokenizer(added_words, extra_frequency=ADDED_FREQUENCY)
+    assert compact.total == reference.total
+    word = added_words[0]
+    assert compact.FREQ.get(word) == reference.FREQ[word] == ADDED_FREQUENCY
+    assert compact.FREQ.get("不是一个词语的字符串") is None
+    without = CompactTokenizer()
+    assert without.total == compact.total - ADDED_FREQUENCY * len(set(added_words))
