@@ -7,7 +7,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from marketplace.core import outbox, transaction
+from marketplace.core import jobs, outbox, transaction
 
 outbox_cli = AppGroup("outbox", help="Inspect and drain the transactional outbox.")
 
@@ -57,6 +57,7 @@ def seed_demo(force: bool) -> None:
     from marketplace.demo import seed
     created = seed(force=force)
     transaction.commit()
+    jobs.settle()  # the demo data indexed and pushed before the command returns
     click.echo("demo data: " + (", ".join(f"{k}={v}" for k, v in created.items()) if created else "already present, skipped"))
 
 
@@ -114,6 +115,7 @@ def cnipa_import(path: str, email: str, mode: str) -> None:
         transaction.rollback()
         raise click.ClickException(refused.message) from None
     transaction.commit()
+    jobs.settle()
     report = services.report_of(batch)
     for line in report["rows"]:
         click.echo(f"row {line['row']}: {line['application_number']} {line['outcome']} {line['reason']}".rstrip())

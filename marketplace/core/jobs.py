@@ -377,6 +377,15 @@ class JobRunner:
         return {"status": "ok", "mode": "rq"}
 
 
+def settle() -> None:
+    """For a CLI command about to exit: wait until the in-process worker has run what the command queued. Its
+    thread is a daemon, and once the interpreter is shutting down a job can no longer start the processes or
+    threads indexing uses (``flask seed-demo`` left its index and push jobs to the next server's outbox sweep)."""
+    local = jobs().local
+    if local is not None and local.mode == "thread":
+        local.join()
+
+
 def init_app(app: Flask, idle_job: Callable[[], Any] | None = None) -> None:
     """The app's runner; without Redis its in-process worker runs ``idle_job`` when it has been idle a while."""
     settings = app.config["SETTINGS"]

@@ -65,6 +65,36 @@ def test_the_thread_runs_jobs_in_order_inside_an_app_context(app):
     assert not worker._thread.is_alive()
 
 
+@job(queue="default")
+def remember_slowly(label: str, number: int) -> None:
+    time.sleep(0.2)
+    ran.append((label, number))
+
+
+def test_a_cli_command_settles_its_jobs_before_it_exits(app, monkeypatch):
+    """``flask seed-demo`` returned while its index and push jobs still ran in the daemon thread; at interpreter
+    exit they failed (no new processes or threads) and waited for the next server's sweep."""
+    from marketplace import cli
+    from marketplace.core import jobs
+
+    ran.clear()
+    worker: InProcessWorker = app.extensions["jobs"].local
+    monkeypatch.setattr(worker, "mode", "thread")
+    with app.app_context():
+        for number in range(3):
+            worker.submit(QueuedJob(remember_slowly, ("cli", number), f"slow-{number}"))
+        assert len(ran) < 3  # running in the background
+        jobs.settle()
+        assert ran == [("cli", n) for n in range(3)]
+    worker.stop()
+    settled: list[bool] = []
+    monkeypatch.setattr(jobs, "settle", lambda: settled.append(True))
+    monkeypatch.setattr("marketplace.demo.seed", lambda force: {})
+    with app.app_context():
+        assert app.test_cli_runner().invoke(cli.seed_demo).exit_code == 0
+    assert settled == [True]
+
+
 @pytest.mark.committed  # the drains run in threads of their own: the rows must really be committed
 def test_concurrent_drains_handle_each_row_once(app):
     """Issue 11: on SQLite FOR UPDATE SKIP LOCKED is ignored, so parallel drains took the same rows (a push ran 11×)."""
