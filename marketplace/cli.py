@@ -186,9 +186,8 @@ def worker(queues: str, burst: bool, fork: bool) -> None:
     """Run an RQ worker (needs REDIS_URL)."""
     from flask import current_app
 
-    from marketplace.core.jobs import jobs
     from marketplace.core.worker import make_worker
-    runner = jobs()
+    runner = jobs.jobs()
     if runner.inline:
         raise click.UsageError("REDIS_URL is not set: jobs run inline, no worker needed")
     rq_worker = make_worker(current_app._get_current_object(), queues.split(","), fork=fork)  # type: ignore[attr-defined]
