@@ -430,7 +430,8 @@ def main() -> None:
     parser.add_argument("--subs", type=int, default=1_000, help="subscribed companies (one subscription each)")
     parser.add_argument("--publish", type=int, default=10_000, help="drafts in the world (the bulk publication)")
     parser.add_argument("--trickle", type=int, default=1_000, help="drafts the rate phase publishes one by one")
-    parser.add_argument("--phases", default="rate,bulk", help="rate, bulk or both (comma-separated)")
+    parser.add_argument("--phases", default="rate,bulk",
+                        help='rate, bulk or both (comma-separated); "" builds the world and starts no worker')
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rate", type=float, default=10.0, help="publications per second (0: as fast as possible)")
     parser.add_argument("--daily-cap", type=int, default=20)
@@ -481,6 +482,8 @@ def main() -> None:
             print(f"data: {args.patents} patents ({args.publish} drafts), {args.needs} needs, {args.subs} "
                   f"subscriptions in {time.monotonic() - clock:.1f} s", flush=True)
             print(f"index rebuilt in {build_index(app):.1f} s", flush=True)
+        if not phases:  # --phases "": the world only (bench/web_memory.py serves it)
+            return
         log = (instance / "workers.log").open("a")
         workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "bench.push:worker_app", "worker"],
                                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT) for _ in range(args.workers)]

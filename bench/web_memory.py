@@ -11,7 +11,8 @@ without the warm-up ``wsgi.py`` starts with the first request). Every ``--every`
 prints the server's RSS (every worker's, for gunicorn) from ``/proc``, and at the end the peak against the
 300 MB target, with the latency p50 / p95 and any answer that was not a 200.
 
-    python bench/push.py --database-url postgresql+psycopg://…/push --instance /tmp/push …   # once: the world
+    python bench/push.py --database-url postgresql+psycopg://…/push --instance /tmp/push \\
+        --publish 0 --trickle 0 --phases ""   # once: the world, every patent published (sqlite:///… as make run)
     python bench/web_memory.py --database-url postgresql+psycopg://…/push --instance /tmp/push \\
         [--searches 1000 --threads 8 --every 100 --server werkzeug|gunicorn]
 
