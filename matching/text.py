@@ -50,6 +50,8 @@ _ASCII_WORD = re.compile(r"[a-z0-9]{2,}")
 # Short label texts (tags, segment and owner names, IPC titles) recur across
 # thousands of documents; their tokens are memoised up to this many texts.
 LABEL_CACHE = 50_000
+# The frequency the segmenter's dictionary gives each synonym phrase, so it is kept as one word.
+SEGMENTER_WORD_FREQUENCY = 200000
 # Runs of ideographs whose segmentation is memoised (a need's text is segmented several times per match).
 CUT_CACHE = 8192
 
@@ -138,15 +140,18 @@ class Analyzer:
         stop = frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
         return cls(SynonymTable.load(extra_synonym_paths), stop)
 
+    def segmenter_words(self) -> list[str]:
+        """The synonym phrases taught to the segmenter: multi-character, without spaces, with an ideograph."""
+        return [phrase for phrase in self.synonyms.phrases()
+                if _CJK_CHAR.search(phrase) and " " not in phrase and len(phrase) > 1]
+
     def _segmenter(self) -> CompactTokenizer:
         if self._jieba is None:
             with self._lock:
                 if self._jieba is None:
                     from matching.segmenter import CompactTokenizer  # jieba and its tables load on first use
 
-                    phrases = (phrase for phrase in self.synonyms.phrases()
-                               if _CJK_CHAR.search(phrase) and " " not in phrase and len(phrase) > 1)
-                    self._jieba = CompactTokenizer(phrases, extra_frequency=200000)
+                    self._jieba = CompactTokenizer(self.segmenter_words(), extra_frequency=SEGMENTER_WORD_FREQUENCY)
         return self._jieba
 
     def _cut_run(self, run: str) -> tuple[str, ...]:

@@ -2,14 +2,11 @@
 startup cost every serving process ~12 MiB it never used (bench/web_memory.py)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import ScriptInfo
-
-DIRECTORY = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def init_app(app: Flask) -> None:
@@ -22,9 +19,10 @@ def bind(app: Flask) -> None:
         return
     from flask_migrate import Migrate
 
+    from marketplace import ROOT
     from marketplace.extensions import db, include_in_autogenerate
 
-    Migrate(db=db, directory=str(DIRECTORY), compare_type=True, render_as_batch=True,
+    Migrate(db=db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True,
             include_object=include_in_autogenerate).init_app(app)
 
 

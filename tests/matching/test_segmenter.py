@@ -10,16 +10,14 @@ import jieba
 import pytest
 
 from matching.segmenter import CompactTokenizer
-from matching.text import Analyzer
+from matching.text import SEGMENTER_WORD_FREQUENCY, Analyzer
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ADDED_FREQUENCY = 200000
 
 
 @pytest.fixture(scope="module")
 def added_words() -> list[str]:
-    return [phrase for phrase in Analyzer.default().synonyms.phrases()
-            if re.search(r"[\u4e00-\u9fff]", phrase) and " " not in phrase and len(phrase) > 1]
+    return Analyzer.default().segmenter_words()
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +26,13 @@ def reference(added_words: list[str]) -> jieba.Tokenizer:
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     for word in added_words:
-        tokenizer.add_word(word, freq=ADDED_FREQUENCY)
+        tokenizer.add_word(word, freq=SEGMENTER_WORD_FREQUENCY)
     return tokenizer
+
+
+@pytest.fixture(scope="module")
+def compact(added_words: list[str]) -> CompactTokenizer:
+    return CompactTokenizer(added_words, extra_frequency=SEGMENTER_WORD_FREQUENCY)
 
 
 def fixture_texts() -> list[str]:
@@ -40,8 +43,7 @@ def fixture_texts() -> list[str]:
     return texts
 
 
-def test_cuts_every_fixture_text_as_jieba_does(reference: jieba.Tokenizer, added_words: list[str]) -> None:
-    compact = CompactTokenizer(added_words, extra_frequency=ADDED_FREQUENCY)
+def test_cuts_every_fixture_text_as_jieba_does(reference: jieba.Tokenizer, compact: CompactTokenizer) -> None:
     texts = fixture_texts() + [
         f"一种{max((word for word, count in reference.FREQ.items() if count), key=len)}的方法",  # the longest word
         "锂离子电池正极材料的制备方法及其在储能系统中的应用",
@@ -62,11 +64,11 @@ def test_cuts_every_fixture_text_as_jieba_does(reference: jieba.Tokenizer, added
             assert route == expected_route, block
 
 
-def test_the_added_words_take_their_frequency(reference: jieba.Tokenizer, added_words: list[str]) -> None:
-    compact = CompactTokenizer(added_words, extra_frequency=ADDED_FREQUENCY)
+def test_the_added_words_take_their_frequency(reference: jieba.Tokenizer, compact: CompactTokenizer,
+                                              added_words: list[str]) -> None:
     assert compact.total == reference.total
     word = added_words[0]
-    assert compact.FREQ.get(word) == reference.FREQ[word] == ADDED_FREQUENCY
+    assert compact.FREQ.get(word) == reference.FREQ[word] == SEGMENTER_WORD_FREQUENCY
     assert compact.FREQ.get("不是一个词语的字符串") is None
     without = CompactTokenizer()
-    assert without.total == compact.total - ADDED_FREQUENCY * len(set(added_words))
+    assert without.total == compact.total - SEGMENTER_WORD_FREQUENCY * len(set(added_words))
