@@ -55,10 +55,10 @@ _NW = [NEED_TEXT_FIELDS[c] for c in q.NEED_COLUMNS]
 
 # One pool of connections per process: a fixed number, each with a bounded page cache, so a
 # web process's memory does not grow with its request threads (64 MiB per thread before). Misses are
-# served from the OS's file cache: 4 instead of 8 MiB each kept ~18 MiB off a busy web process with no
-# measurable cost (bench/web_memory.py, one client: p95 70/83 against 66/87 ms).
+# served from the OS's file cache: 2 MiB each instead of 8 kept ~26 MiB off a busy web process with no
+# measurable cost (bench/web_memory.py, 1,000 searches from 8 clients: p50/p95 111/242 ms against 124/273 with 4 MiB).
 POOL_SIZE = 4
-CACHE_KIB = 4 * 1024
+CACHE_KIB = 2 * 1024
 # Documents analysed per chunk (in worker processes for bulk loads, ``matching.parallel``) and written per statement.
 WRITE_CHUNK = 500
 # Facet counts over at least this many hits are counted in memory.

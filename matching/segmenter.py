@@ -14,12 +14,31 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import sys
 from array import array
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from math import log
 
-import jieba
 import marisa_trie
+
+
+@contextmanager
+def _pkg_resources_unavailable() -> Iterator[None]:
+    """jieba imports setuptools' ``pkg_resources`` (deprecated; ~10 MiB in each process, ~150 ms) only to open
+    its own dictionary file, and opens the file directly when that import fails."""
+    if "pkg_resources" in sys.modules:
+        yield
+        return
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # None in sys.modules: ImportError
+    try:
+        yield
+    finally:
+        del sys.modules["pkg_resources"]
+
+
+with _pkg_resources_unavailable():
+    import jieba
 
 # Each (end, log-probability) candidate of a position in a ``get_DAG`` answer.
 Edges = list[tuple[int, float]]

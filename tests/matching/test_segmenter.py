@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jieba
@@ -72,3 +74,12 @@ def test_the_added_words_take_their_frequency(reference: jieba.Tokenizer, compac
     assert compact.FREQ.get("不是一个词语的字符串") is None
     without = CompactTokenizer()
     assert without.total == compact.total - SEGMENTER_WORD_FREQUENCY * len(set(added_words))
+
+
+def test_the_segmenter_loads_jiebas_dictionary_without_pkg_resources() -> None:
+    """jieba would import setuptools' ``pkg_resources`` (~10 MiB per process) just to open its dictionary."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys; from matching.segmenter import CompactTokenizer; "
+                               "print(CompactTokenizer().lcut('锂电池正极材料'), 'pkg_resources' in sys.modules)"],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
+    assert loaded.stdout.split() == ["['锂电池',", "'正极',", "'材料']", "False"]
