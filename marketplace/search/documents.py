@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.core.slots import Slot
@@ -129,8 +129,14 @@ def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
     return out
 
 
-def iter_patent_documents(batch_size: int = 2000) -> Iterable[PatentDoc]:
-    """Every indexable patent, streamed in id order for a rebuild."""
+def rows_to_read() -> int:
+    """The patent and need rows a rebuild reads: the length of its progress."""
+    return sum(db.session.scalar(select(func.count()).select_from(model)) or 0 for model in (Patent, Need))
+
+
+def iter_patent_documents(batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> Iterable[PatentDoc]:
+    """Every indexable patent, streamed in id order for a rebuild; ``progress`` is told the rows of each batch
+    once its documents were taken."""
     last_id = 0
     while True:
         ids = list(db.session.scalars(select(Patent.id).where(Patent.id > last_id).order_by(Patent.id).limit(batch_size)))
@@ -139,11 +145,14 @@ def iter_patent_documents(batch_size: int = 2000) -> Iterable[PatentDoc]:
         documents = patent_documents(load_patents(ids))
         db.session.flush()  # new vectors: written with the rebuild's unit of work
         yield from documents
+        if progress is not None:
+            progress(len(ids))
         last_id = ids[-1]
         db.session.expunge_all()
 
 
-def iter_need_documents(batch_size: int = 2000) -> Iterable[NeedDoc]:
+def iter_need_documents(batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> Iterable[NeedDoc]:
+    """Every need, streamed in id order for a rebuild (``progress`` as for patents)."""
     last_id = 0
     while True:
         needs = load_needs(db.session.scalars(select(Need.id).where(Need.id > last_id).order_by(Need.id)
@@ -153,5 +162,7 @@ def iter_need_documents(batch_size: int = 2000) -> Iterable[NeedDoc]:
         documents = with_vectors([need_document(n) for n in needs])
         db.session.flush()
         yield from documents
+        if progress is not None:
+            progress(len(needs))
         last_id = needs[-1].id
         db.session.expunge_all()

@@ -53,14 +53,16 @@ def index_changes(events: list[OutboxEvent]) -> None:
     backend.refresh()  # read-your-writes: whoever just published searches next
 
 
-def rebuild_indices() -> tuple[RebuildReport, int]:
+def rebuild_indices(progress: Callable[[int], None] | None = None) -> tuple[RebuildReport, int]:
     """Rebuild from the database, then re-apply every change recorded since the rebuild began.
 
     Writes that land while the new indices load go to the old ones and would
     vanish at the alias swap; replaying them (processed or not) closes that gap.
+    ``progress`` is told how many patent and need rows the backend has taken, batch by batch (of
+    ``rows_to_read()``); the new indices' refresh and merge follow the last.
     """
     mark = db.session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.consumer == CONSUMER)) or 0
-    report = search_backend().rebuild(iter_patent_documents(), iter_need_documents())
+    report = search_backend().rebuild(iter_patent_documents(progress=progress), iter_need_documents(progress=progress))
     db.session.expire_all()
     since = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.consumer == CONSUMER,
                                                               OutboxEvent.id > mark).order_by(OutboxEvent.id)))

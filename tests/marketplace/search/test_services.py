@@ -127,6 +127,25 @@ def test_closing_a_need_removes_it_from_search(ctx, company, university):
     assert services.search_needs(university.load(), {"q": ["土壤"]}).total == 0
 
 
+def test_a_rebuild_reports_its_progress_row_by_row_up_to_every_patent_and_need(ctx, listed, app):
+    """``flask reindex`` shows a progress bar over ``rows_to_read()``: it advances as the backend takes rows."""
+    from marketplace.needs.models import Need
+    from marketplace.patents.models import Patent
+    from marketplace.search.documents import rows_to_read
+    from marketplace.search.indexing import rebuild_indices
+
+    rows = db.session.scalar(select(db.func.count()).select_from(Patent)) + db.session.scalar(
+        select(db.func.count()).select_from(Need))
+    assert rows_to_read() == rows > 4  # drafts and needs too: every row is read
+    taken: list[int] = []
+    report, _ = rebuild_indices(progress=taken.append)
+    assert taken and sum(taken) == rows
+    assert report.patents == 4
+    result = app.test_cli_runner().invoke(args=["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "patents and needs indexed" in result.output and "indexed 4 patents" in result.output
+
+
 def test_rebuild_replays_changes_made_while_it_ran(ctx, listed, university, monkeypatch):
     """A patent published during the rebuild is searchable after the alias swap."""
     from marketplace.search import indexing
