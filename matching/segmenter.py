@@ -25,7 +25,7 @@ import marisa_trie
 
 @contextmanager
 def _pkg_resources_unavailable() -> Iterator[None]:
-    """jieba imports setuptools' ``pkg_resources`` (deprecated; ~10 MiB in each process, ~150 ms) only to open
+    """jieba imports setuptools' ``pkg_resources`` (deprecated; ~10 MiB in each process, ~110 ms to import) only to open
     its own dictionary file, and opens the file directly when that import fails."""
     if "pkg_resources" in sys.modules:
         yield
