@@ -203,7 +203,6 @@ def worker(queues: str, burst: bool, fork: bool) -> None:
 @with_appcontext
 def reindex() -> None:
     """Rebuild the search indices from the database into new versions, then swap the aliases (no downtime)."""
-    from marketplace.core import transaction
     from marketplace.search.documents import rows_to_read
     from marketplace.search.indexing import rebuild_indices
     # On a terminal: rows read and analysed so far and the time left; then the new indices are

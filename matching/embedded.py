@@ -55,8 +55,8 @@ _NW = [NEED_TEXT_FIELDS[c] for c in q.NEED_COLUMNS]
 
 # One pool of connections per process: a fixed number, each with a bounded page cache, so a
 # web process's memory does not grow with its request threads (64 MiB per thread before). Misses are
-# served from the OS's file cache: 2 MiB each instead of 8 kept ~26 MiB off a busy web process with no
-# measurable cost (bench/web_memory.py, 1,000 searches from 8 clients: p50/p95 111/242 ms against 124/273 with 4 MiB).
+# served from the OS's file cache: 4 MiB each instead of 8 kept ~18 MiB off a busy web process, 2 instead of 4
+# another ~13 (1,000 searches from 8 threads: 294 → 280 MiB), with no measurable cost (bench/web_memory.py).
 POOL_SIZE = 4
 CACHE_KIB = 2 * 1024
 # Documents analysed per chunk (in worker processes for bulk loads, ``matching.parallel``) and written per statement.
