@@ -19,6 +19,20 @@ VISIBLE_STATUSES = frozenset({"pending", "granted", "fee_overdue"})
 MODES = ("transfer", "license", "open_license", "equity")
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """A document's analysed token fields, kept with its row so a rebuild re-sends them instead of analysing again.
+
+    ``by``: the analyzer's fingerprint; ``inputs``: the digest of the text it read (``fields.analysis_inputs``);
+    ``packed``: the token text per field (zlib-compressed JSON), decoded where the index body is built. Used
+    only while both still match: any change to the text, the synonyms or the analysis code analyses afresh.
+    """
+
+    by: str
+    inputs: str
+    packed: bytes
+
+
 @dataclass
 class PatentDoc:
     id: int
@@ -48,6 +62,7 @@ class PatentDoc:
     # from; computed by the indexing job and stored with the row, so a rebuild reuses it.
     vector: str | None = None
     vector_model: str | None = None
+    analysis: Analysis | None = None  # never stored in an index's copy of the document
 
     @property
     def matchable(self) -> bool:
@@ -92,6 +107,7 @@ class NeedDoc:
     ipc_codes: list[str] = field(default_factory=list)
     vector: str | None = None
     vector_model: str | None = None
+    analysis: Analysis | None = None
 
     def is_open(self, today: date) -> bool:
         return self.status == "open" and (self.valid_until is None or self.valid_until >= today)
@@ -111,8 +127,9 @@ _DECIMAL_FIELDS = {"price_min", "price_max", "budget_min", "budget_max"}
 
 @cache
 def _field_names(cls: type) -> tuple[str, ...]:
-    # dataclasses.fields() builds a new tuple per call: too slow per document.
-    return tuple(f.name for f in fields(cls))
+    # The fields stored as JSON (a cached analysis is not). dataclasses.fields() builds a new tuple per call: too
+    # slow per document.
+    return tuple(f.name for f in fields(cls) if f.name != "analysis")
 
 
 @cache

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -706,6 +706,9 @@ class _Vectors:
     ids: NDArray[np.int64]
     matrix: F32
     gen: int
+    # Row positions of each filter's ids (the filters come from ``_allowed``'s cache, so the same
+    # frozensets recur): found once per filter instead of an ``np.isin`` over every row per search.
+    positions: dict[frozenset[int], NDArray[np.intp]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, conn: sqlite3.Connection, table: str, gen: int) -> _Vectors:
@@ -730,7 +733,7 @@ class _Vectors:
 
     def updated(self, rows: list[tuple[int, bytes]], gen: int) -> _Vectors:
         if not rows:
-            return _Vectors(self.ids, self.matrix, gen)
+            return _Vectors(self.ids, self.matrix, gen, self.positions)
         fresh = {i: from_bytes(b) for i, b in rows}
         keep = ~np.isin(self.ids, np.fromiter(fresh, np.int64, len(fresh)))
         ids = np.concatenate([self.ids[keep], np.fromiter(fresh, np.int64, len(fresh))])
@@ -744,13 +747,32 @@ class _Vectors:
 
     def top(self, scores: F32, k: int, allowed: frozenset[int] | None) -> list[tuple[int, float]]:
         """The k best of ``scores`` (this matrix's products with a vector), among ``allowed`` ids."""
-        if allowed is not None:
-            mask = np.isin(self.ids, np.fromiter(allowed, np.int64, len(allowed)))
-            scores = np.where(mask, scores, -np.inf)
+        rows = self._rows(allowed)
+        if rows is not None:
+            scores = scores[rows]
         k = min(k, len(scores))
+        if k == 0:
+            return []
         idx = np.argpartition(-scores, k - 1)[:k]
-        idx = idx[np.lexsort((self.ids[idx], -scores[idx]))]
-        return [(int(self.ids[i]), float(scores[i])) for i in idx if np.isfinite(scores[i])]
+        if rows is not None:
+            scores, idx = scores[idx], rows[idx]
+        else:
+            scores = scores[idx]
+        order = np.lexsort((self.ids[idx], -scores))
+        return [(int(self.ids[idx[i]]), float(scores[i])) for i in order]
+
+    def _rows(self, allowed: frozenset[int] | None) -> NDArray[np.intp] | None:
+        """Positions of the ``allowed`` ids among this matrix's rows (None: every row)."""
+        if allowed is None:
+            return None
+        rows = self.positions.get(allowed)
+        if rows is None:
+            wanted = np.fromiter(allowed, np.int64, len(allowed))
+            rows = np.flatnonzero(np.isin(self.ids, wanted))
+            if len(self.positions) >= ALLOWED_CACHE:
+                self.positions.clear()
+            self.positions[allowed] = rows
+        return rows
 
 
 class _Row(NamedTuple):

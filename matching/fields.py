@@ -5,8 +5,13 @@ Both backends index exactly these, so their recall and facets agree.
 
 from __future__ import annotations
 
+import hashlib
+import zlib
+
+import orjson
+
 from matching import ipc
-from matching.documents import PatentDoc, NeedDoc
+from matching.documents import Analysis, NeedDoc, PatentDoc
 from matching.lookup import number_keys
 from matching.text import Analyzer, ipc_tokens
 
@@ -26,7 +31,8 @@ def grade_rank(grade: str | None, order: tuple[str, ...]) -> int:
 
 
 def patent_text(doc: PatentDoc, analyzer: Analyzer) -> dict[str, str]:
-    return {
+    """Token text per field: the document's stored analysis while current, else analysed now."""
+    return _current(doc, analyzer) or {
         "title": analyzer.index_text(doc.title),
         "tags": analyzer.label_text(*doc.tags, *doc.segment_names, doc.owner_name),
         "ipc": " ".join([t for code in doc.ipc_codes for t in ipc_tokens(code)]
@@ -37,11 +43,35 @@ def patent_text(doc: PatentDoc, analyzer: Analyzer) -> dict[str, str]:
 
 
 def need_text(doc: NeedDoc, analyzer: Analyzer) -> dict[str, str]:
-    return {
+    return _current(doc, analyzer) or {
         "title": analyzer.index_text(doc.title),
         "keywords": analyzer.label_text(*doc.keywords, *doc.segment_names),
         "body": analyzer.index_text(doc.description, segment=False),
     }
+
+
+def analysis_inputs(doc: PatentDoc | NeedDoc) -> str:
+    """Digest of everything ``patent_text``/``need_text`` read from the document."""
+    if isinstance(doc, PatentDoc):
+        read: tuple[object, ...] = (doc.title, doc.tags, doc.segment_names, doc.owner_name, doc.ipc_codes,
+                                    doc.abstract, doc.first_claim)
+    else:
+        read = (doc.title, doc.keywords, doc.segment_names, doc.description)
+    return hashlib.sha1(orjson.dumps(read)).hexdigest()
+
+
+def _current(doc: PatentDoc | NeedDoc, analyzer: Analyzer) -> dict[str, str] | None:
+    stored = doc.analysis
+    if stored is None or stored.by != analyzer.fingerprint or stored.inputs != analysis_inputs(doc):
+        return None
+    text: dict[str, str] = orjson.loads(zlib.decompress(stored.packed))
+    return text
+
+
+def analysis(doc: PatentDoc | NeedDoc, analyzer: Analyzer) -> Analysis:
+    """The document's analysis, to keep with its row (``doc.analysis``, read back by the next index or rebuild)."""
+    text = patent_text(doc, analyzer) if isinstance(doc, PatentDoc) else need_text(doc, analyzer)
+    return Analysis(analyzer.fingerprint, analysis_inputs(doc), zlib.compress(orjson.dumps(text)))
 
 
 def patent_facets(doc: PatentDoc) -> dict[str, list[str]]:

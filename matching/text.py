@@ -23,12 +23,13 @@ Token stream of a text:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
+from functools import cached_property, lru_cache
+from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,9 @@ LABEL_CACHE = 50_000
 SEGMENTER_WORD_FREQUENCY = 200000
 # Runs of ideographs whose segmentation is memoised (a need's text is segmented several times per match).
 CUT_CACHE = 8192
+# What an index token depends on besides the synonyms and stop words (``Analyzer.fingerprint``).
+_ANALYSIS_SOURCES = ("text.py", "fields.py", "ipc.py", "normalize.py", "segmenter.py", "synonyms.py",
+                     "data/ipc_titles.tsv")
 
 
 def ipc_tokens(code: str) -> list[str]:
@@ -139,6 +143,18 @@ class Analyzer:
         text = resources.files("matching").joinpath("data/stopwords.txt").read_text("utf-8")
         stop = frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
         return cls(SynonymTable.load(extra_synonym_paths), stop)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Changes whenever this analyzer could produce other tokens: its synonyms and stop words, the analysis
+        code and data shipped in ``matching/``, jieba's version. A stored analysis is reused only under the same
+        fingerprint (``fields.cached_text``), so no edit needs a version bumped by hand."""
+        digest = hashlib.sha1(f"jieba {metadata.version('jieba')} {SEGMENTER_WORD_FREQUENCY}".encode())
+        for name in _ANALYSIS_SOURCES:
+            digest.update(resources.files("matching").joinpath(name).read_bytes())
+        digest.update("\n".join(sorted(self.stopwords)).encode())
+        digest.update("\n".join(f"{m}\t{c}" for m, c in sorted(self.synonyms.canonical.items())).encode())
+        return digest.hexdigest()
 
     def segmenter_words(self) -> list[str]:
         """The synonym phrases taught to the segmenter: multi-character, without spaces, with an ideograph."""

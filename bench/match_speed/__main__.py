@@ -1,7 +1,7 @@
 """Speed of matching: embedding, rebuild with stored vectors, need → top-20, search, index memory.
 
     OPENBLAS_NUM_THREADS=1 nice -n 10 python -m bench.match_speed --n 100000 --data ../shared/data \
-        [--es-url URL] [--skip-embedded] [--queries 200] [--embed-rate] [--breakdown] \
+        [--es-url URL] [--skip-embedded] [--queries 200] [--embed-rate] [--breakdown] [--analyse-in-rebuild] \
         [--load-budget SECONDS] [--progress 50000] [--index-prefix NAME [--keep-index | --reuse-index]]
 
 Vectors of the real base records are cached (``corpus.py``); ``--embed-rate``
@@ -15,9 +15,13 @@ Figures printed, each with its target:
 
 * first-time embedding: documents/s of the static e5 table (jieba + table
   look-up) over the real base records, one process;
-* rebuild with stored vectors: documents/s of ``backend.rebuild`` when every
-  document already carries its vector (as the app's rebuild does; target
-  ≥ 200 docs/s). Synthetic documents reuse the vector of their title's
+* analysis: each document's token fields, made once in worker processes
+  before the rebuilds (the indexing job stores them with the row);
+* rebuild with stored vectors and analyses: documents/s of ``backend.rebuild``
+  when every document already carries its vector and its analysis (as the
+  app's rebuild does; issue 12's targets ≥ 2,000 docs/s Elasticsearch,
+  ≥ 1,500 embedded; ``--analyse-in-rebuild``: without stored analyses, as a
+  first rebuild after an analysis change). Synthetic documents reuse the vector of their title's
   real record: the benchmark measures speed, not meaning. A progress line
   every ``--progress`` documents gives the read rate so far; ``--load-budget``
   stops reading at the first progress line past that many seconds (the
@@ -61,6 +65,10 @@ from bench.match_speed.corpus import corpus
 from bench.match_speed.queries import one_word_requests, search_requests
 from bench.match_speed.synth import pool
 from matching import NeedDoc, PatentDoc, PatentQuery, SearchBackend, create_backend
+from matching.documents import Analysis
+from matching.fields import analysis
+from matching.parallel import map_chunks
+from matching.text import Analyzer
 from matching.semantic import pack, patent_text_for_vector
 
 
@@ -133,15 +141,32 @@ class Reading:
         self.ended = time.perf_counter()
 
 
-def rebuild(backend: SearchBackend, docs: Iterable[PatentDoc], every: int, budget: float | None) -> int:
-    """Rebuild from ``docs`` (as much as ``budget`` seconds of reading allows), print the rate; the count."""
-    reading = Reading(docs, every, budget)
+def _analyses(analyzer: Analyzer, docs: list[PatentDoc]) -> list[Analysis]:
+    return [analysis(doc, analyzer) for doc in docs]
+
+
+def stored_analyses(backend: SearchBackend, docs: Sequence[PatentDoc]) -> list[Analysis]:
+    """Every document's analysis, made once before the rebuilds (as the indexing job stores it with the row)."""
+    t = time.perf_counter()
+    made = [a for chunk in map_chunks(_analyses, backend.analyzer, docs) for a in chunk]
+    took = time.perf_counter() - t
+    print(f"analysis of every document, once (the indexing job stores it with the row; worker processes): "
+          f"{len(made):,} docs in {took:.1f} s = {len(made) / took:,.0f} docs/s; {load_avg()}", flush=True)
+    return made
+
+
+def rebuild(backend: SearchBackend, docs: Sequence[PatentDoc], every: int, budget: float | None,
+            stored: list[Analysis] | None) -> int:
+    """Rebuild from ``docs`` (as much as ``budget`` seconds of reading allows), print the rate; the count.
+    ``stored``: the documents' analyses, re-sent as the app's rebuild does (None: analysed in the rebuild)."""
+    reading = Reading(docs if stored is None else (replace(d, analysis=a) for d, a in zip(docs, stored)),
+                      every, budget)
     t = time.perf_counter()
     backend.rebuild(reading, [])
     backend.refresh()
     done = time.perf_counter()
     took, n = done - t, reading.count
-    print(f"  rebuild with stored vectors: {n:,} docs in {took:.1f} s = {n / took:,.0f} docs/s "
+    print(f"  rebuild with stored vectors{' and analyses' if stored is not None else ''}: {n:,} docs in {took:.1f} s = {n / took:,.0f} docs/s "
           f"(target ≥ 200: {'met' if n / took >= 200 else 'NOT met'}); reading, analysis and indexing "
           f"{reading.ended - t:.0f} s, then refresh, force merge and settings {done - reading.ended:.0f} s; "
           f"{load_avg()}", flush=True)
@@ -150,13 +175,14 @@ def rebuild(backend: SearchBackend, docs: Iterable[PatentDoc], every: int, budge
 
 def run_backend(backend: SearchBackend, docs: Sequence[PatentDoc], needs: list[NeedDoc],
                 requests: list[PatentQuery], target: float, breakdown: bool = False, *,
-                every: int = 50_000, budget: float | None = None, reuse: bool = False) -> None:
+                every: int = 50_000, budget: float | None = None, reuse: bool = False,
+                stored: list[Analysis] | None = None) -> None:
     before = rss_mb()
     if reuse:
         n = backend.client.count(index=backend.patent_alias)["count"]
         print(f"  reusing the kept indices: {n:,} patents indexed", flush=True)
     else:
-        n = rebuild(backend, docs, every, budget)
+        n = rebuild(backend, docs, every, budget, stored)
     warm = time.perf_counter()
     backend.match_patents(needs[0])  # first use: loads the vectors (embedded), warms caches
     print(f"  first match after the rebuild: {(time.perf_counter() - warm) * 1000:.0f} ms", flush=True)
@@ -217,6 +243,10 @@ def main() -> None:
     ap.add_argument("--load-budget", type=float, metavar="SECONDS",
                     help="stop reading documents at the first progress line past SECONDS; the rebuild "
                          "indexes what was read (the largest size that loads in the time there is)")
+    ap.add_argument("--analyse-in-rebuild", action="store_true",
+                    help="give the rebuilds documents without stored analyses (the first rebuild after an "
+                         "upgrade that changed the analysis); by default each document's analysis is made "
+                         "once, untimed, and re-sent")
     ap.add_argument("--index-prefix", help="Elasticsearch index prefix (default: a fresh random one)")
     kept = ap.add_mutually_exclusive_group()
     kept.add_argument("--keep-index", action="store_true", help="leave the Elasticsearch indices at the end")
@@ -236,13 +266,14 @@ def main() -> None:
     print(f"{len(docs):,} SYNTHETIC patents recombined from {len(base):,} real records; {len(needs)} real needs",
           flush=True)
 
+    stored = None if args.reuse_index or args.analyse_in_rebuild else stored_analyses(probe, docs)
     if args.es_url:
         print("elasticsearch backend:", flush=True)
         prefix = args.index_prefix or f"benchs-{uuid.uuid4().hex[:6]}"
         es = create_backend(args.es_url, "", index_prefix=prefix, request_timeout=300)
         try:
             run_backend(es, docs, needs, requests, 80, args.breakdown,
-                        every=args.progress, budget=args.load_budget, reuse=args.reuse_index)
+                        every=args.progress, budget=args.load_budget, reuse=args.reuse_index, stored=stored)
         finally:
             if args.keep_index or args.reuse_index:
                 print(f"  indices kept: prefix {prefix}", flush=True)
@@ -253,7 +284,8 @@ def main() -> None:
         print("embedded backend:", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             emb = create_backend(None, str(Path(tmp) / "speed.sqlite3"))
-            run_backend(emb, docs, needs, requests, 150, args.breakdown, every=args.progress, budget=args.load_budget)
+            run_backend(emb, docs, needs, requests, 150, args.breakdown, every=args.progress, budget=args.load_budget,
+                        stored=stored)
             emb.close()
     print(f"at the end: {load_avg()}", flush=True)
 

@@ -16,8 +16,9 @@ from marketplace.extensions import db
 from marketplace.needs.models import Need
 from marketplace.patents.models import Patent
 from marketplace.search.backend import search_backend
-from marketplace.search.models import SearchVector
-from matching.documents import NeedDoc, PatentDoc
+from marketplace.search.models import SearchAnalysis, SearchVector
+from matching.documents import Analysis, NeedDoc, PatentDoc
+from matching.fields import analysis, analysis_inputs
 from matching.semantic import from_bytes, need_text_for_vector, pack, patent_text_for_vector, to_bytes
 
 Doc = TypeVar("Doc", PatentDoc, NeedDoc)
@@ -129,6 +130,48 @@ def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
     return out
 
 
+def with_analyses(docs: Sequence[Doc]) -> list[Doc]:
+    """The documents with their stored analyses; missing or outdated ones are made and stored.
+
+    An analysis is reused while the analyzer's fingerprint and the analysed
+    text are unchanged, so a rebuild re-sends stored token fields instead of
+    analysing again (the analysis was half of a rebuild's CPU). Missing ones
+    are made here, in-process: a rebuild's sender threads are running by then,
+    and forking workers under threads risks deadlocks. The caller's unit of work commits.
+    """
+    if not docs:
+        return []
+    analyzer = search_backend().analyzer
+    kind = "patent" if isinstance(docs[0], PatentDoc) else "need"
+    stored = {row.entity_id: row for row in db.session.scalars(select(SearchAnalysis).where(
+        SearchAnalysis.entity_type == kind, SearchAnalysis.entity_id.in_([d.id for d in docs])))}
+    current: dict[int, Analysis] = {}
+    for doc in docs:
+        row = stored.get(doc.id)
+        if row is not None and row.analyzer == analyzer.fingerprint and row.text_hash == analysis_inputs(doc):
+            current[doc.id] = Analysis(row.analyzer, row.text_hash, row.tokens)
+    fresh = {doc.id: analysis(doc, analyzer) for doc in docs if doc.id not in current}
+    if fresh:  # an upsert, as for vectors: two drains may index the same document at once
+        statement = upsert_insert(SearchAnalysis.__table__)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=["entity_type", "entity_id"],
+            set_={"analyzer": statement.excluded.analyzer, "text_hash": statement.excluded.text_hash,
+                  "tokens": statement.excluded.tokens}),
+            [{"entity_type": kind, "entity_id": i, "analyzer": a.by, "text_hash": a.inputs, "tokens": a.packed}
+             for i, a in fresh.items()])
+    current.update(fresh)
+    return [replace(doc, analysis=current[doc.id]) for doc in docs]
+
+
+def patents_to_index(patents: list[Patent]) -> list[PatentDoc]:
+    """The documents of the patents that belong in the index, with their vectors and analyses."""
+    return with_analyses(patent_documents(patents))
+
+
+def needs_to_index(needs: list[Need]) -> list[NeedDoc]:
+    return with_analyses(with_vectors([need_document(n) for n in needs]))
+
+
 def rows_to_read() -> int:
     """The patent and need rows a rebuild reads: the length of its progress."""
     return sum(db.session.scalar(select(func.count()).select_from(model)) or 0 for model in (Patent, Need))
@@ -142,8 +185,8 @@ def iter_patent_documents(batch_size: int = 2000, progress: Callable[[int], None
         ids = list(db.session.scalars(select(Patent.id).where(Patent.id > last_id).order_by(Patent.id).limit(batch_size)))
         if not ids:
             return
-        documents = patent_documents(load_patents(ids))
-        db.session.flush()  # new vectors: written with the rebuild's unit of work
+        documents = patents_to_index(load_patents(ids))
+        db.session.flush()  # new vectors and analyses: written with the rebuild's unit of work
         yield from documents
         if progress is not None:
             progress(len(ids))
@@ -159,7 +202,7 @@ def iter_need_documents(batch_size: int = 2000, progress: Callable[[int], None] 
                                               .limit(batch_size)).all())
         if not needs:
             return
-        documents = with_vectors([need_document(n) for n in needs])
+        documents = needs_to_index(needs)
         db.session.flush()
         yield from documents
         if progress is not None:

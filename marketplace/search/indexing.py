@@ -6,7 +6,8 @@ licensed); each batch re-reads the rows (the outbox
 only says *which* changed), computes the vectors of new or changed texts
 (stored in ``search_vectors``; about a millisecond each with the static
 table, so a published patent is searchable by words and by meaning as soon
-as the batch is indexed), indexes what should be listed and deletes the
+as the batch is indexed) and their analysed token fields (``search_analyses``,
+re-sent by the next rebuild), indexes what should be listed and deletes the
 rest. ``SearchUnavailable`` propagates so the outbox keeps the rows pending.
 """
 from __future__ import annotations
@@ -22,8 +23,7 @@ from marketplace.core.slots import Slot
 from marketplace.extensions import db
 from marketplace.search.backend import search_backend
 from marketplace.search.documents import (
-    iter_need_documents, iter_patent_documents, load_needs, load_patents, need_document, patent_documents,
-    with_vectors,
+    iter_need_documents, iter_patent_documents, load_needs, load_patents, needs_to_index, patents_to_index,
 )
 from matching.results import RebuildReport
 
@@ -41,13 +41,13 @@ def index_changes(events: list[OutboxEvent]) -> None:
         patent_ids |= DECLARED_PATENTS()(declaration_ids)
     need_ids = {e.entity_id for e in events if e.entity_type == "need"}
     if patent_ids:
-        documents = patent_documents(load_patents(patent_ids))
+        documents = patents_to_index(load_patents(patent_ids))
         backend.index_patents(documents)
         for patent_id in patent_ids - {d.id for d in documents}:
             backend.delete_patent(patent_id)
     if need_ids:
         needs = load_needs(need_ids)
-        backend.index_needs(with_vectors([need_document(n) for n in needs]))
+        backend.index_needs(needs_to_index(needs))
         for need_id in need_ids - {n.id for n in needs}:
             backend.delete_need(need_id)
     backend.refresh()  # read-your-writes: whoever just published searches next

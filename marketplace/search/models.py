@@ -75,3 +75,23 @@ class SearchVector(db.Model):
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float16, little-endian
 
     __table_args__ = (UniqueConstraint("entity_type", "entity_id", name="uq_search_vectors_entity"),)
+
+
+class SearchAnalysis(db.Model):
+    """A patent's or need's analysed token fields, kept with the data so a rebuild re-sends them.
+
+    ``analyzer`` is the analyzer's fingerprint and ``text_hash`` the digest of
+    the text analysed (``matching.fields.analysis_inputs``): the indexing job
+    analyses afresh whenever either differs, so a stale row is never used.
+    """
+
+    __tablename__ = "search_analyses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(16))  # patent | need
+    entity_id: Mapped[int]
+    analyzer: Mapped[str] = mapped_column(String(40))
+    text_hash: Mapped[str] = mapped_column(String(40))
+    tokens: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed JSON: field -> token text
+
+    __table_args__ = (UniqueConstraint("entity_type", "entity_id", name="uq_search_analyses_entity"),)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 import pickle
+import zlib
+from dataclasses import replace
+from importlib import resources
 
+import orjson
 import pytest
 
-from matching import PatentQuery, parallel
+from matching import PatentQuery, fields, parallel
+from matching.documents import Analysis, PatentDoc
+from matching.synonyms import SynonymTable
 from matching.text import Analyzer
 
 from conftest import make_backend
@@ -94,3 +100,48 @@ def test_embedded_rebuild_through_worker_processes(monkeypatch, corpus, tmp_path
             == [(m.patent.id, round(m.score, 4)) for m in inline.match_patents(need, floor=0)])
     pooled.close()
     inline.close()
+
+
+def test_a_stored_analysis_decodes_to_the_tokens_it_saves_analysing(corpus):
+    patents, needs = corpus
+    analyzer = Analyzer.default()
+    for doc in patents[:20]:
+        stored = replace(doc, analysis=pickle.loads(pickle.dumps(fields.analysis(doc, analyzer))))  # as sent to workers
+        assert fields.patent_text(stored, analyzer) == fields.patent_text(doc, analyzer)
+    need = needs[0]
+    assert fields.need_text(replace(need, analysis=fields.analysis(need, analyzer)), analyzer) == \
+        fields.need_text(need, analyzer)
+
+
+SYNONYM_LINES = resources.files("matching").joinpath("data/synonyms.txt").read_text("utf-8").splitlines()
+
+
+def _forged(doc: PatentDoc, analyzer: Analyzer) -> Analysis:
+    """An analysis that says "zzforged" wherever the real one says anything: shows whether it was used."""
+    text = {f: "zzforged" for f in fields.PATENT_TEXT_FIELDS}
+    return Analysis(analyzer.fingerprint, fields.analysis_inputs(doc), zlib.compress(orjson.dumps(text)))
+
+
+def test_a_stored_analysis_serves_only_while_its_analyzer_and_text_are_unchanged(corpus):
+    doc = corpus[0][0]
+    analyzer = Analyzer.default()
+    assert fields.patent_text(replace(doc, analysis=_forged(doc, analyzer)), analyzer)["title"] == "zzforged"
+    edited = replace(doc, title=doc.title + "及其制备方法", analysis=_forged(doc, analyzer))
+    assert fields.patent_text(edited, analyzer) == fields.patent_text(replace(edited, analysis=None), analyzer)
+    other = Analyzer(SynonymTable.from_lines([*SYNONYM_LINES, "锂电池, 锂离子蓄电池"]), analyzer.stopwords)
+    assert other.fingerprint != analyzer.fingerprint == Analyzer.default().fingerprint
+    assert fields.patent_text(replace(doc, analysis=_forged(doc, analyzer)), other)["title"] != "zzforged"
+    assert "analysis" not in replace(doc, analysis=_forged(doc, analyzer)).to_dict()  # never in an index's copy
+
+
+@pytest.mark.parametrize("kind", ["embedded", pytest.param("elasticsearch", marks=pytest.mark.es)])
+def test_both_backends_index_a_documents_stored_analysis(kind, corpus, tmp_path):
+    backend = make_backend(kind, tmp_path)
+    try:
+        doc = corpus[0][0]
+        backend.rebuild([replace(doc, analysis=_forged(doc, backend.analyzer))], [])
+        backend.refresh()
+        assert [hit.patent.id for hit in backend.search_patents(PatentQuery(q="zzforged")).hits] == [doc.id]
+    finally:
+        backend.drop()
+        backend.close()

@@ -190,3 +190,23 @@ def test_warm_loads_the_tables_a_first_search_would(small: EmbeddedBackend) -> N
         assert [key.split(":")[0] for key in fresh._facet_cache] == [v]
     finally:
         fresh.close()
+
+
+def test_the_top_k_within_a_filter_is_the_brute_force_top_k() -> None:
+    rng = np.random.default_rng(7)
+    ids = rng.permutation(np.arange(1000, 1400, dtype=np.int64))  # rows not in id order, as after updates
+    matrix = rng.normal(size=(len(ids), 8)).astype(np.float32)
+    matrix[5] = matrix[9]  # a tie, broken by id
+    vectors = _Vectors(ids, matrix, gen=1)
+    scores = vectors.scores(rng.normal(size=8).astype(np.float32))
+
+    def brute(k: int, allowed: frozenset[int] | None) -> list[tuple[int, float]]:
+        pairs = [(int(i), float(s)) for i, s in zip(ids, scores) if allowed is None or int(i) in allowed]
+        return sorted(pairs, key=lambda p: (-p[1], p[0]))[:k]
+
+    some = frozenset(int(i) for i in ids[::7]) | {int(ids[5]), int(ids[9]), 99_999}  # and an id with no vector
+    for k, allowed in ((10, None), (400, None), (10, some), (len(some) + 5, some), (3, frozenset()),
+                       (10, frozenset({int(ids[0])}))):
+        assert vectors.top(scores, k, allowed) == brute(k, allowed)
+    assert vectors.top(scores, 10, some) == brute(10, some)  # the filter's rows, found once, serve again
+    assert list(vectors.positions) == [some, frozenset(), frozenset({int(ids[0])})]

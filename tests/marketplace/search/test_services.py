@@ -146,6 +146,43 @@ def test_a_rebuild_reports_its_progress_row_by_row_up_to_every_patent_and_need(c
     assert "patents and needs indexed" in result.output and "indexed 4 patents" in result.output
 
 
+def test_indexing_keeps_each_documents_analysis_and_a_rebuild_re_sends_it(ctx, listed, university, company,
+                                                                         monkeypatch):
+    """The indexing job stores each listed patent's and open need's analysed fields; a rebuild then analyses
+    nothing (the analyzer would fail) yet finds by words, and an edited title is analysed afresh."""
+    from marketplace.search.backend import search_backend
+    from marketplace.search.indexing import rebuild_indices
+    from marketplace.search.models import SearchAnalysis
+    from matching.text import Analyzer
+
+    factories.make_need(company, title="土壤重金属修复技术需求")
+    analyses = {(r.entity_type, r.entity_id): r for r in db.session.scalars(select(SearchAnalysis))}
+    listed_ids = {ref.id for name, ref in listed.items() if name != "draft_lithium"}
+    assert {i for kind, i in analyses if kind == "patent"} == listed_ids
+    assert any(kind == "need" for kind, _ in analyses)
+    assert all(r.analyzer == search_backend().analyzer.fingerprint for r in analyses.values())
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("a rebuild analysed a document whose analysis was stored")
+
+    with monkeypatch.context() as patched:
+        for name in ("index_text", "label_text", "tokens"):
+            patched.setattr(Analyzer, name, no_analysis)
+        report, _ = rebuild_indices()
+    assert report.patents == 4
+    assert "锂离子电池新能源应用在插秧机上的动力装置" in titles(services.search_patents({"q": ["插秧机"]}))
+
+    planter = listed["lithium_planter"].id
+    before = analyses[("patent", planter)].text_hash
+    patents.update_patent(university.load(), planter, {"title": "锂离子电池驱动的水稻插秧机"})
+    transaction.commit()
+    db.session.expire_all()
+    row = db.session.scalar(select(SearchAnalysis).where(SearchAnalysis.entity_type == "patent",
+                                                         SearchAnalysis.entity_id == planter))
+    assert row is not None and row.text_hash != before
+    assert "锂离子电池驱动的水稻插秧机" in titles(services.search_patents({"q": ["水稻插秧机"]}))
+
+
 def test_rebuild_replays_changes_made_while_it_ran(ctx, listed, university, monkeypatch):
     """A patent published during the rebuild is searchable after the alias swap."""
     from marketplace.search import indexing
