@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from bench.match_speed.__main__ import Reading, rebuild
+import pytest
+
+from bench.match_speed.__main__ import Reading, rebuild, stored_analyses
 from bench.match_speed.synth import SyntheticPatents
 from matching import PatentDoc, PatentQuery, create_backend
+from matching.text import Analyzer
 
 BASE = [PatentDoc(id=10 + i, application_number=f"CN20171060186{i}", title=f"一种锂电池正极材料{i}",
                   abstract=f"正极材料由磷酸铁锂制成。提高锂电池的循环寿命{i}。适用于储能。", segments=[f"seg{i}"])
@@ -40,7 +43,20 @@ def test_reading_stops_at_the_first_progress_line_past_the_budget(capsys) -> Non
 
 def test_rebuild_indexes_what_the_budget_let_it_read(tmp_path, capsys) -> None:
     backend = create_backend(None, str(tmp_path / "speed.sqlite3"))
-    assert rebuild(backend, SyntheticPatents(BASE, 10), every=3, budget=0.0) == 3
+    assert rebuild(backend, SyntheticPatents(BASE, 10), every=3, budget=0.0, stored=None) == 3
     assert backend.search_patents(PatentQuery(q="锂电池")).total == 3
     assert "rebuild with stored vectors: 3 docs" in capsys.readouterr().out
+    backend.close()
+
+
+def test_the_rebuilds_re_send_analyses_made_once_before_them(tmp_path, capsys, monkeypatch) -> None:
+    backend = create_backend(None, str(tmp_path / "speed.sqlite3"))
+    docs = SyntheticPatents(BASE, 10)
+    stored = stored_analyses(backend, docs)
+    assert len(stored) == 10 and "analysis of every document, once" in capsys.readouterr().out
+    monkeypatch.setattr(Analyzer, "index_text", lambda *a, **k: pytest.fail("the rebuild analysed a document"))
+    assert rebuild(backend, docs, every=100, budget=None, stored=stored) == 10
+    monkeypatch.undo()
+    assert backend.search_patents(PatentQuery(q="锂电池")).total == 10
+    assert "rebuild with stored vectors and analyses: 10 docs" in capsys.readouterr().out
     backend.close()
