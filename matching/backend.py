@@ -9,13 +9,13 @@ same way.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from matching.documents import NeedDoc, PatentDoc
+from matching.documents import Analysis, NeedDoc, PatentDoc
 from matching import calibration as _calibration
 from matching.evidence import (
     Coverage, KeyMatcher, KeyWord, WordStats, key_words, retrieval_groups, sentences, text_bigrams,
@@ -44,6 +44,8 @@ FACET_SIZE = 100
 Candidates = list[tuple[PatentDoc, float]]
 NeedCandidates = list[tuple[NeedDoc, float]]
 Facets = dict[str, list[FacetValue]]
+# Told ("patent" or "need", [(document id, analysis made)]) per chunk a rebuild had to analyse.
+AnalysisSink = Callable[[str, list[tuple[int, Analysis]]], None]
 
 
 class SearchBackend(ABC):
@@ -81,8 +83,13 @@ class SearchBackend(ABC):
         """Remove a need; deleting a missing id is not an error."""
 
     @abstractmethod
-    def rebuild(self, patents: Iterable[PatentDoc], needs: Iterable[NeedDoc]) -> RebuildReport:
-        """Build fresh versioned indices, load them, swap the aliases atomically, drop the old ones."""
+    def rebuild(self, patents: Iterable[PatentDoc], needs: Iterable[NeedDoc],
+                keep: AnalysisSink | None = None) -> RebuildReport:
+        """Build fresh versioned indices, load them, swap the aliases atomically, drop the old ones.
+
+        Documents without a current ``analysis`` are analysed (in worker processes for a bulk load) and
+        ``keep`` is handed each chunk's new analyses, so the caller can store them for the next rebuild.
+        """
 
     @abstractmethod
     def refresh(self) -> None:

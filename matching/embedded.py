@@ -19,9 +19,10 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -32,13 +33,13 @@ from numpy.typing import NDArray
 from matching import embedded_sql as q
 from matching.bm25 import bm25f, selective_groups
 from matching.backend import (
-    FACET_SIZE, POOL, SEGMENT_POOL, Candidates, Facets, NeedCandidates, SearchBackend, merge_pools,
+    FACET_SIZE, POOL, SEGMENT_POOL, AnalysisSink, Candidates, Facets, NeedCandidates, SearchBackend, merge_pools,
 )
-from matching.documents import NeedDoc, PatentDoc
+from matching.documents import Analysis, NeedDoc, PatentDoc
 from matching.errors import SearchUnavailable
 from matching.fields import (
-    TermGroups, NEED_FACETS, NEED_TEXT_FIELDS, PATENT_FACETS, PATENT_TEXT_FIELDS, grade_rank, need_facets, need_text,
-    patent_facets, patent_text,
+    TermGroups, NEED_FACETS, NEED_TEXT_FIELDS, PATENT_FACETS, PATENT_TEXT_FIELDS, analysed, grade_rank, need_facets,
+    patent_facets,
 )
 from matching.parallel import map_chunks
 from matching.querying import SearchPlan
@@ -223,21 +224,23 @@ class EmbeddedBackend(SearchBackend):
             self._live(conn, "patents")
             self._live(conn, "needs")
 
-    def _write_patents(self, conn: sqlite3.Connection, v: str, docs: Iterable[PatentDoc], fresh: bool = False) -> int:
+    def _write_patents(self, conn: sqlite3.Connection, v: str, docs: Iterable[PatentDoc], fresh: bool = False,
+                       keep: AnalysisSink | None = None) -> int:
         state = (self, self.weights.grade_order)
         return self._write(conn, v, map_chunks(_patent_rows, state, docs, WRITE_CHUNK), q.PATENT_COLUMNS,
-                           "app_date, grade_rank", fresh)
+                           "app_date, grade_rank", fresh, keep and partial(keep, "patent"))
 
-    def _write_needs(self, conn: sqlite3.Connection, v: str, docs: Iterable[NeedDoc], fresh: bool = False) -> int:
+    def _write_needs(self, conn: sqlite3.Connection, v: str, docs: Iterable[NeedDoc], fresh: bool = False,
+                     keep: AnalysisSink | None = None) -> int:
         return self._write(conn, v, map_chunks(_need_rows, self, docs, WRITE_CHUNK), q.NEED_COLUMNS,
-                           "public, valid_until", fresh)
+                           "public, valid_until", fresh, keep and partial(keep, "need"))
 
     def _write(self, conn: sqlite3.Connection, v: str, chunks: Iterable[list[_Row]], columns: tuple[str, ...],
-               extra: str, fresh: bool) -> int:
+               extra: str, fresh: bool, keep: Callable[[list[tuple[int, Analysis]]], None] | None = None) -> int:
         """Writes analysed chunks (``_patent_rows``/``_need_rows``), a statement per table per chunk.
 
         ``fresh``: ``v`` is a new, empty version (a rebuild): only an id met
-        twice in the input needs deleting first.
+        twice in the input needs deleting first. ``keep``: told each chunk's new analyses.
         """
         n = 0
         gen = self._next_gen(conn, v)
@@ -249,6 +252,8 @@ class EmbeddedBackend(SearchBackend):
                 if not fresh or row.id in seen:
                     self._delete(conn, v, row.id)
                 seen.add(row.id)
+            if keep is not None and (made := [(r.id, r.made) for r in chunk if r.made is not None]):
+                keep(made)
             kept = [r for r in chunk if r.doc is not None]
             n += len(chunk)
             if not kept:
@@ -295,7 +300,8 @@ class EmbeddedBackend(SearchBackend):
         with self._tx(write=True) as conn:
             self._delete(conn, self._live(conn, "needs"), need_id)
 
-    def rebuild(self, patents: Iterable[PatentDoc], needs: Iterable[NeedDoc]) -> RebuildReport:
+    def rebuild(self, patents: Iterable[PatentDoc], needs: Iterable[NeedDoc],
+                keep: AnalysisSink | None = None) -> RebuildReport:
         started = time.perf_counter()
         # Build the new versions in their own transactions: readers keep using
         # the live alias meanwhile; only the swap below is visible to them.
@@ -303,8 +309,8 @@ class EmbeddedBackend(SearchBackend):
             pv, nv = self._create(conn, "patents"), self._create(conn, "needs")
         try:
             with self._tx(write=True) as conn:
-                n_pat = self._write_patents(conn, pv, patents, fresh=True)
-                n_need = self._write_needs(conn, nv, needs, fresh=True)
+                n_pat = self._write_patents(conn, pv, patents, fresh=True, keep=keep)
+                n_need = self._write_needs(conn, nv, needs, fresh=True, keep=keep)
                 conn.execute(f"INSERT INTO {pv}_fts ({pv}_fts) VALUES ('optimize')")
                 conn.execute(f"INSERT INTO {nv}_fts ({nv}_fts) VALUES ('optimize')")
         except BaseException:
@@ -785,6 +791,7 @@ class _Row(NamedTuple):
     wlen: float = 0.0
     facets: tuple[tuple[str, str], ...] = ()
     text: tuple[str, ...] = ()
+    made: Analysis | None = None  # the analysis made for this row (the document had no current one)
 
 
 def _vector_bytes(packed: str | None) -> bytes | None:
@@ -804,13 +811,13 @@ def _patent_rows(state: tuple[EmbeddedBackend, tuple[str, ...]], docs: list[Pate
             out.append(_Row(doc.id))
             continue
         doc = backend.with_vector(doc)
-        text = patent_text(doc, backend.analyzer)
+        text, made = analysed(doc, backend.analyzer)
         out.append(_Row(
             doc.id, orjson.dumps(doc.to_dict()).decode(), _vector_bytes(doc.vector),
             (doc.application_date.isoformat() if doc.application_date else None, grade_rank(doc.grade, order)),
             sum(PATENT_TEXT_FIELDS[c] * len(text[c].split()) for c in q.PATENT_COLUMNS),
             tuple((f, val) for f, vals in patent_facets(doc).items() for val in vals),
-            tuple(text[c] for c in q.PATENT_COLUMNS)))
+            tuple(text[c] for c in q.PATENT_COLUMNS), made))
     return out
 
 
@@ -822,13 +829,13 @@ def _need_rows(backend: EmbeddedBackend, docs: list[NeedDoc]) -> list[_Row]:
             out.append(_Row(doc.id))
             continue
         doc = backend.with_vector(doc)
-        text = need_text(doc, backend.analyzer)
+        text, made = analysed(doc, backend.analyzer)
         out.append(_Row(
             doc.id, orjson.dumps(doc.to_dict()).decode(), _vector_bytes(doc.vector),
             (int(doc.public), doc.valid_until.isoformat() if doc.valid_until else None),
             sum(NEED_TEXT_FIELDS[c] * len(text[c].split()) for c in q.NEED_COLUMNS),
             tuple((f, val) for f, vals in need_facets(doc).items() for val in vals),
-            tuple(text[c] for c in q.NEED_COLUMNS)))
+            tuple(text[c] for c in q.NEED_COLUMNS), made))
     return out
 
 

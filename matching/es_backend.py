@@ -24,13 +24,14 @@ import orjson
 from matching import es_queries as esq
 from matching.bm25 import selective_groups
 from matching.backend import (
-    FACET_SIZE, POOL, SEGMENT_POOL, Candidates, Facets, NeedCandidates, SearchBackend, merge_pools,
+    FACET_SIZE, POOL, SEGMENT_POOL, AnalysisSink, Candidates, Facets, NeedCandidates, SearchBackend, merge_pools,
 )
 from matching.semantic import F32, unpack
-from matching.documents import NeedDoc, PatentDoc
+from matching.documents import Analysis, NeedDoc, PatentDoc
 from matching.errors import SearchError, SearchUnavailable
 from matching.fields import (
-    NEED_TEXT_FIELDS, PATENT_TEXT_FIELDS, TermGroups, grade_rank, need_facets, need_text, patent_facets, patent_text,
+    NEED_TEXT_FIELDS, PATENT_TEXT_FIELDS, TermGroups, analysed, grade_rank, need_facets, need_text, patent_facets,
+    patent_text,
 )
 from matching.parallel import map_chunks
 from matching.querying import SearchPlan
@@ -43,6 +44,8 @@ BULK_CHUNK = 500
 # how candidates score, so a few minutes' staleness is harmless.
 DF_TTL = 300.0
 DF_MAX_TERMS = 100_000
+# A bulk body (NDJSON) and the analyses made while building it (document id, analysis).
+_Body = tuple[bytes, list[tuple[int, Analysis]]]
 # Seconds a rebuild waits for its force merge (about 2 minutes per 100,000 patents on two busy cores).
 MERGE_TIMEOUT = 3600
 
@@ -90,14 +93,11 @@ class ElasticsearchBackend(SearchBackend):
             raise SearchError(f"elasticsearch {what}: HTTP {exc.meta.status}: {exc.message}") from exc
 
     # ---- documents -----------------------------------------------------------
-    def _patent_source(self, doc: PatentDoc) -> dict[str, Any]:
-        return patent_source(doc, self.analyzer, self.weights.grade_order)
-
-    def _patent_bodies(self, index: str, docs: Iterable[PatentDoc]) -> Iterator[bytes]:
+    def _patent_bodies(self, index: str, docs: Iterable[PatentDoc]) -> Iterator[_Body]:
         self.embedder.dim  # load the table before analysis workers fork: they inherit it
         return map_chunks(patent_bulk_body, (index, self, self.weights.grade_order), docs, BULK_CHUNK)
 
-    def _need_bodies(self, index: str, docs: Iterable[NeedDoc]) -> Iterator[bytes]:
+    def _need_bodies(self, index: str, docs: Iterable[NeedDoc]) -> Iterator[_Body]:
         return map_chunks(need_bulk_body, (index, self), docs, BULK_CHUNK)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -106,9 +106,9 @@ class ElasticsearchBackend(SearchBackend):
         state["_client"] = None
         return state
 
-    def _bulk(self, bodies: Iterable[bytes]) -> int:
+    def _bulk(self, bodies: Iterable[_Body], keep: AnalysisSink | None = None, kind: str = "patent") -> int:
         """Send NDJSON bulk bodies, two requests in flight, so Elasticsearch
-        indexes one chunk while the next is analysed and sent."""
+        indexes one chunk while the next is analysed and sent; ``keep`` is told the analyses each made."""
         count = 0
         failures: list[dict[str, Any]] = []
 
@@ -124,7 +124,9 @@ class ElasticsearchBackend(SearchBackend):
 
         with ThreadPoolExecutor(2) as senders:
             pending: deque[Future[Any]] = deque()
-            for body in bodies:
+            for body, made in bodies:
+                if keep is not None and made:
+                    keep(kind, made)
                 pending.append(senders.submit(self.client.bulk, operations=body))
                 if len(pending) >= 2:
                     collect(pending.popleft())
@@ -190,14 +192,15 @@ class ElasticsearchBackend(SearchBackend):
     def delete_need(self, need_id: int) -> None:
         self._delete(self.need_alias, need_id)
 
-    def rebuild(self, patents: Iterable[PatentDoc], needs: Iterable[NeedDoc]) -> RebuildReport:
+    def rebuild(self, patents: Iterable[PatentDoc], needs: Iterable[NeedDoc],
+                keep: AnalysisSink | None = None) -> RebuildReport:
         started = time.perf_counter()
         with self._guard("rebuild"):
             new_p = self._new_index(self.patent_alias, esq.patent_index_body, bulk_load=True)
             new_n = self._new_index(self.need_alias, esq.need_index_body, bulk_load=True)
             try:
-                n_pat = self._bulk(self._patent_bodies(new_p, patents))
-                n_need = self._bulk(self._need_bodies(new_n, needs))
+                n_pat = self._bulk(self._patent_bodies(new_p, patents), keep, "patent")
+                n_need = self._bulk(self._need_bodies(new_n, needs), keep, "need")
                 self.client.indices.refresh(index=f"{new_p},{new_n}")
                 self._merge(f"{new_p},{new_n}")
                 self.client.indices.put_settings(index=f"{new_p},{new_n}", settings={
@@ -389,8 +392,10 @@ def _vector(packed: str | None) -> list[float] | None:
     return rounded
 
 
-def patent_source(doc: PatentDoc, analyzer: Analyzer, grade_order: tuple[str, ...]) -> dict[str, Any]:
-    body: dict[str, Any] = {f"{k}_t": v for k, v in patent_text(doc, analyzer).items()}
+def patent_source(doc: PatentDoc, analyzer: Analyzer, grade_order: tuple[str, ...],
+                  text: dict[str, str] | None = None) -> dict[str, Any]:
+    """The document's index body; ``text``: its token fields, when the caller has them (``fields.analysed``)."""
+    body: dict[str, Any] = {f"{k}_t": v for k, v in (text or patent_text(doc, analyzer)).items()}
     body.update(patent_facets(doc))
     body.update(id=doc.id, published=doc.published, grade_rank=grade_rank(doc.grade, grade_order),
                 application_date=doc.application_date.isoformat() if doc.application_date else None,
@@ -400,8 +405,8 @@ def patent_source(doc: PatentDoc, analyzer: Analyzer, grade_order: tuple[str, ..
     return body
 
 
-def need_source(doc: NeedDoc, analyzer: Analyzer) -> dict[str, Any]:
-    body: dict[str, Any] = {f"{k}_t": v for k, v in need_text(doc, analyzer).items()}
+def need_source(doc: NeedDoc, analyzer: Analyzer, text: dict[str, str] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {f"{k}_t": v for k, v in (text or need_text(doc, analyzer)).items()}
     body.update(need_facets(doc))
     body.update(id=doc.id, public=doc.public, status=doc.status, doc=doc.to_dict(),
                 valid_until=doc.valid_until.isoformat() if doc.valid_until else None)
@@ -422,15 +427,34 @@ def _ndjson(index: str, docs: Iterable[tuple[int, dict[str, Any] | None]]) -> by
     return b"\n".join(lines) + b"\n"
 
 
-def patent_bulk_body(state: tuple[str, SearchBackend, tuple[str, ...]], docs: list[PatentDoc]) -> bytes:
-    """Listable patents are indexed (with their vector, computed here when missing), the others deleted."""
+def patent_bulk_body(state: tuple[str, SearchBackend, tuple[str, ...]], docs: list[PatentDoc]) -> _Body:
+    """Listable patents are indexed (with their vector, computed here when missing), the others deleted; with
+    the analyses made for documents that had no current one."""
     index, backend, grade_order = state
-    return _ndjson(index, ((d.id, patent_source(backend.with_vector(d), backend.analyzer, grade_order)
-                            if d.matchable else None) for d in docs))
+    sources: list[tuple[int, dict[str, Any] | None]] = []
+    made: list[tuple[int, Analysis]] = []
+    for doc in docs:
+        if not doc.matchable:
+            sources.append((doc.id, None))
+            continue
+        text, new = analysed(doc, backend.analyzer)
+        if new is not None:
+            made.append((doc.id, new))
+        sources.append((doc.id, patent_source(backend.with_vector(doc), backend.analyzer, grade_order, text)))
+    return _ndjson(index, sources), made
 
 
-def need_bulk_body(state: tuple[str, SearchBackend], docs: list[NeedDoc]) -> bytes:
-    """Open needs are indexed (with their vector), the others deleted."""
+def need_bulk_body(state: tuple[str, SearchBackend], docs: list[NeedDoc]) -> _Body:
+    """Open needs are indexed (with their vector), the others deleted; with the analyses made."""
     index, backend = state
-    return _ndjson(index, ((d.id, need_source(backend.with_vector(d), backend.analyzer)
-                            if d.status == "open" else None) for d in docs))
+    sources: list[tuple[int, dict[str, Any] | None]] = []
+    made: list[tuple[int, Analysis]] = []
+    for doc in docs:
+        if doc.status != "open":
+            sources.append((doc.id, None))
+            continue
+        text, new = analysed(doc, backend.analyzer)
+        if new is not None:
+            made.append((doc.id, new))
+        sources.append((doc.id, need_source(backend.with_vector(doc), backend.analyzer, text)))
+    return _ndjson(index, sources), made

@@ -68,10 +68,22 @@ def _current(doc: PatentDoc | NeedDoc, analyzer: Analyzer) -> dict[str, str] | N
     return text
 
 
-def analysis(doc: PatentDoc | NeedDoc, analyzer: Analyzer) -> Analysis:
-    """The document's analysis, to keep with its row (``doc.analysis``, read back by the next index or rebuild)."""
+def analysed(doc: PatentDoc | NeedDoc, analyzer: Analyzer) -> tuple[dict[str, str], Analysis | None]:
+    """The document's token text, and its analysis to keep with its row when one had to be made (None when
+    ``doc.analysis`` was current): what a rebuild hands back to be stored (``AnalysisSink``)."""
+    if (stored := _current(doc, analyzer)) is not None:
+        return stored, None
     text = patent_text(doc, analyzer) if isinstance(doc, PatentDoc) else need_text(doc, analyzer)
-    return Analysis(analyzer.fingerprint, analysis_inputs(doc), zlib.compress(orjson.dumps(text)))
+    return text, Analysis(analyzer.fingerprint, analysis_inputs(doc), zlib.compress(orjson.dumps(text)))
+
+
+def analysis(doc: PatentDoc | NeedDoc, analyzer: Analyzer) -> Analysis:
+    """The document's current analysis (``doc.analysis`` when still current, else made now)."""
+    made = analysed(doc, analyzer)[1]
+    if made is None:
+        assert doc.analysis is not None  # current, so present
+        return doc.analysis
+    return made
 
 
 def patent_facets(doc: PatentDoc) -> dict[str, list[str]]:

@@ -130,37 +130,47 @@ def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
     return out
 
 
-def with_analyses(docs: Sequence[Doc]) -> list[Doc]:
-    """The documents with their stored analyses; missing or outdated ones are made and stored.
+def with_stored_analyses(docs: Sequence[Doc]) -> list[Doc]:
+    """The documents with their stored analyses, where still current.
 
-    An analysis is reused while the analyzer's fingerprint and the analysed
-    text are unchanged, so a rebuild re-sends stored token fields instead of
-    analysing again (the analysis was half of a rebuild's CPU). Missing ones
-    are made here, in-process: a rebuild's sender threads are running by then,
-    and forking workers under threads risks deadlocks. The caller's unit of work commits.
+    An analysis is current while the analyzer's fingerprint and the analysed
+    text are unchanged: a rebuild re-sends stored token fields instead of
+    analysing again (the analysis was half of a rebuild's CPU); documents
+    without one are analysed by the backend's workers and handed to ``keep_analyses``.
     """
     if not docs:
         return []
-    analyzer = search_backend().analyzer
+    fingerprint = search_backend().analyzer.fingerprint
     kind = "patent" if isinstance(docs[0], PatentDoc) else "need"
     stored = {row.entity_id: row for row in db.session.scalars(select(SearchAnalysis).where(
         SearchAnalysis.entity_type == kind, SearchAnalysis.entity_id.in_([d.id for d in docs])))}
-    current: dict[int, Analysis] = {}
+    out = []
     for doc in docs:
         row = stored.get(doc.id)
-        if row is not None and row.analyzer == analyzer.fingerprint and row.text_hash == analysis_inputs(doc):
-            current[doc.id] = Analysis(row.analyzer, row.text_hash, row.tokens)
-    fresh = {doc.id: analysis(doc, analyzer) for doc in docs if doc.id not in current}
-    if fresh:  # an upsert, as for vectors: two drains may index the same document at once
-        statement = upsert_insert(SearchAnalysis.__table__)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=["entity_type", "entity_id"],
-            set_={"analyzer": statement.excluded.analyzer, "text_hash": statement.excluded.text_hash,
-                  "tokens": statement.excluded.tokens}),
-            [{"entity_type": kind, "entity_id": i, "analyzer": a.by, "text_hash": a.inputs, "tokens": a.packed}
-             for i, a in fresh.items()])
-    current.update(fresh)
-    return [replace(doc, analysis=current[doc.id]) for doc in docs]
+        current = row is not None and row.analyzer == fingerprint and row.text_hash == analysis_inputs(doc)
+        out.append(replace(doc, analysis=Analysis(row.analyzer, row.text_hash, row.tokens)) if current else doc)
+    return out
+
+
+def keep_analyses(kind: str, made: list[tuple[int, Analysis]]) -> None:
+    """Store (insert or replace) analyses made for these documents; the caller's unit of work commits."""
+    statement = upsert_insert(SearchAnalysis.__table__)  # an upsert: two drains may index a document at once
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["entity_type", "entity_id"],
+        set_={"analyzer": statement.excluded.analyzer, "text_hash": statement.excluded.text_hash,
+              "tokens": statement.excluded.tokens}),
+        [{"entity_type": kind, "entity_id": i, "analyzer": a.by, "text_hash": a.inputs, "tokens": a.packed}
+         for i, a in made])
+
+
+def with_analyses(docs: Sequence[Doc]) -> list[Doc]:
+    """The documents with current analyses: stored ones, the others made here (an indexing job's few) and kept."""
+    docs = with_stored_analyses(docs)
+    analyzer = search_backend().analyzer
+    made = {doc.id: analysis(doc, analyzer) for doc in docs if doc.analysis is None}
+    if made:
+        keep_analyses("patent" if isinstance(docs[0], PatentDoc) else "need", list(made.items()))
+    return [replace(doc, analysis=made[doc.id]) if doc.id in made else doc for doc in docs]
 
 
 def patents_to_index(patents: list[Patent]) -> list[PatentDoc]:
@@ -185,8 +195,8 @@ def iter_patent_documents(batch_size: int = 2000, progress: Callable[[int], None
         ids = list(db.session.scalars(select(Patent.id).where(Patent.id > last_id).order_by(Patent.id).limit(batch_size)))
         if not ids:
             return
-        documents = patents_to_index(load_patents(ids))
-        db.session.flush()  # new vectors and analyses: written with the rebuild's unit of work
+        documents = with_stored_analyses(patent_documents(load_patents(ids)))
+        db.session.flush()  # new vectors: written with the rebuild's unit of work
         yield from documents
         if progress is not None:
             progress(len(ids))
@@ -202,7 +212,7 @@ def iter_need_documents(batch_size: int = 2000, progress: Callable[[int], None] 
                                               .limit(batch_size)).all())
         if not needs:
             return
-        documents = needs_to_index(needs)
+        documents = with_stored_analyses(with_vectors([need_document(n) for n in needs]))
         db.session.flush()
         yield from documents
         if progress is not None:

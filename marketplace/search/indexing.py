@@ -23,7 +23,8 @@ from marketplace.core.slots import Slot
 from marketplace.extensions import db
 from marketplace.search.backend import search_backend
 from marketplace.search.documents import (
-    iter_need_documents, iter_patent_documents, load_needs, load_patents, needs_to_index, patents_to_index,
+    iter_need_documents, iter_patent_documents, keep_analyses, load_needs, load_patents, needs_to_index,
+    patents_to_index,
 )
 from matching.results import RebuildReport
 
@@ -58,11 +59,14 @@ def rebuild_indices(progress: Callable[[int], None] | None = None) -> tuple[Rebu
 
     Writes that land while the new indices load go to the old ones and would
     vanish at the alias swap; replaying them (processed or not) closes that gap.
+    Analyses the backend had to make (documents with none stored, or a changed
+    analyzer) are kept for the next rebuild, in the caller's unit of work.
     ``progress`` is told how many patent and need rows the backend has taken, batch by batch (of
     ``rows_to_read()``); the new indices' refresh and merge follow the last.
     """
     mark = db.session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.consumer == CONSUMER)) or 0
-    report = search_backend().rebuild(iter_patent_documents(progress=progress), iter_need_documents(progress=progress))
+    report = search_backend().rebuild(iter_patent_documents(progress=progress), iter_need_documents(progress=progress),
+                                      keep=keep_analyses)
     db.session.expire_all()
     since = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.consumer == CONSUMER,
                                                               OutboxEvent.id > mark).order_by(OutboxEvent.id)))

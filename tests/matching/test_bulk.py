@@ -145,3 +145,24 @@ def test_both_backends_index_a_documents_stored_analysis(kind, corpus, tmp_path)
     finally:
         backend.drop()
         backend.close()
+
+
+@pytest.mark.parametrize("kind", ["embedded", pytest.param("elasticsearch", marks=pytest.mark.es)])
+def test_a_rebuild_hands_back_the_analyses_it_had_to_make(kind, corpus, tmp_path, monkeypatch):
+    """Documents without a current analysis are analysed (in worker processes for a bulk load) and their analyses
+    handed to ``keep``; documents that carry one are not analysed again."""
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 8)
+    patents, needs = corpus
+    backend = make_backend(kind, tmp_path)
+    try:
+        listed = [p for p in patents if p.matchable]
+        carried = {d.id: fields.analysis(d, backend.analyzer) for d in listed[::2]}
+        kept: dict[str, dict[int, Analysis]] = {"patent": {}, "need": {}}
+        backend.rebuild([replace(p, analysis=carried.get(p.id)) for p in patents], needs,
+                        keep=lambda k, made: kept[k].update(made))
+        assert set(kept["patent"]) == {d.id for d in listed} - set(carried)
+        assert kept["patent"] == {d.id: fields.analysis(d, backend.analyzer) for d in listed if d.id not in carried}
+        assert set(kept["need"]) == {n.id for n in needs if n.status == "open"}
+    finally:
+        backend.drop()
+        backend.close()

@@ -148,14 +148,19 @@ def test_a_rebuild_reports_its_progress_row_by_row_up_to_every_patent_and_need(c
 
 def test_indexing_keeps_each_documents_analysis_and_a_rebuild_re_sends_it(ctx, listed, university, company,
                                                                          monkeypatch):
-    """The indexing job stores each listed patent's and open need's analysed fields; a rebuild then analyses
-    nothing (the analyzer would fail) yet finds by words, and an edited title is analysed afresh."""
+    """The indexing job stores each listed patent's and open need's analysed fields, and a rebuild those it had
+    to make; the next rebuild analyses nothing (the analyzer would fail) yet finds by words, and an edited title
+    is analysed afresh."""
     from marketplace.search.backend import search_backend
     from marketplace.search.indexing import rebuild_indices
     from marketplace.search.models import SearchAnalysis
     from matching.text import Analyzer
 
     factories.make_need(company, title="土壤重金属修复技术需求")
+    assert db.session.scalar(select(db.func.count()).select_from(SearchAnalysis))  # stored by the indexing job
+    db.session.execute(db.delete(SearchAnalysis))  # as before an upgrade: the rebuild analyses and keeps them
+    rebuild_indices()
+    transaction.commit()
     analyses = {(r.entity_type, r.entity_id): r for r in db.session.scalars(select(SearchAnalysis))}
     listed_ids = {ref.id for name, ref in listed.items() if name != "draft_lithium"}
     assert {i for kind, i in analyses if kind == "patent"} == listed_ids
@@ -191,11 +196,11 @@ def test_rebuild_replays_changes_made_while_it_ran(ctx, listed, university, monk
     backend = search_backend()
     original = backend.rebuild
 
-    def rebuild_while_someone_publishes(patents_docs, needs_docs):
+    def rebuild_while_someone_publishes(patents_docs, needs_docs, keep):
         documents = list(patents_docs)  # the rebuild has read the database...
         patents.set_published(university.load(), [listed["draft_lithium"].id], True)
         transaction.commit()  # ...when a university publishes (indexed into the old index)
-        return original(documents, needs_docs)
+        return original(documents, needs_docs, keep)
 
     monkeypatch.setattr(backend, "rebuild", rebuild_while_someone_publishes)
     report, replayed = indexing.rebuild_indices()
