@@ -142,7 +142,10 @@ class ElasticsearchBackend(SearchBackend):
         body = body_factory(self.embedder.dim)
         body["settings"].update(number_of_shards=self.shards, number_of_replicas=0 if bulk_load else self.replicas)
         if bulk_load:
-            body["settings"]["refresh_interval"] = "-1"
+            # Nobody searches the index until the alias swap: no refreshes, and merges at full speed. With merge
+            # auto-throttling on, a rebuild whose documents arrive at the database's pace had its final merge
+            # paused by the rate limiter for most of its time (100,000 patents: 90-109 s instead of 13).
+            body["settings"].update({"refresh_interval": "-1", "merge.scheduler.auto_throttle": False})
         self.client.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
         return name
 
@@ -204,7 +207,8 @@ class ElasticsearchBackend(SearchBackend):
                 self.client.indices.refresh(index=f"{new_p},{new_n}")
                 self._merge(f"{new_p},{new_n}")
                 self.client.indices.put_settings(index=f"{new_p},{new_n}", settings={
-                    "refresh_interval": "1s", "number_of_replicas": self.replicas})
+                    "refresh_interval": "1s", "number_of_replicas": self.replicas,
+                    "merge.scheduler.auto_throttle": None})  # back to the default for live writes
             except BaseException:
                 self.client.indices.delete(index=f"{new_p},{new_n}", ignore_unavailable=True)
                 raise
