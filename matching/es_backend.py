@@ -432,33 +432,31 @@ def _ndjson(index: str, docs: Iterable[tuple[int, dict[str, Any] | None]]) -> by
 
 
 def patent_bulk_body(state: tuple[str, SearchBackend, tuple[str, ...]], docs: list[PatentDoc]) -> _Body:
-    """Listable patents are indexed (with their vector, computed here when missing), the others deleted; with
-    the analyses made for documents that had no current one."""
+    """Listable patents are indexed (with their vector, computed here when missing), the others deleted."""
     index, backend, grade_order = state
-    sources: list[tuple[int, dict[str, Any] | None]] = []
-    made: list[tuple[int, Analysis]] = []
-    for doc in docs:
-        if not doc.matchable:
-            sources.append((doc.id, None))
-            continue
-        text, new = analysed(doc, backend.analyzer)
-        if new is not None:
-            made.append((doc.id, new))
-        sources.append((doc.id, patent_source(backend.with_vector(doc), backend.analyzer, grade_order, text)))
-    return _ndjson(index, sources), made
+    return _bulk_body(index, backend.analyzer, [(d, d.matchable) for d in docs], lambda d, text: patent_source(
+        backend.with_vector(d), backend.analyzer, grade_order, text))
 
 
 def need_bulk_body(state: tuple[str, SearchBackend], docs: list[NeedDoc]) -> _Body:
-    """Open needs are indexed (with their vector), the others deleted; with the analyses made."""
+    """Open needs are indexed (with their vector), the others deleted."""
     index, backend = state
+    return _bulk_body(index, backend.analyzer, [(d, d.status == "open") for d in docs], lambda d, text: need_source(
+        backend.with_vector(d), backend.analyzer, text))
+
+
+def _bulk_body(index: str, analyzer: Analyzer, docs: list[tuple[Any, bool]],
+               source: Callable[[Any, dict[str, str]], dict[str, Any]]) -> _Body:
+    """The bulk body indexing each (document, listed) pair's source or deleting it, with the analyses made for
+    listed documents that carried no current one."""
     sources: list[tuple[int, dict[str, Any] | None]] = []
     made: list[tuple[int, Analysis]] = []
-    for doc in docs:
-        if doc.status != "open":
+    for doc, listed in docs:
+        if not listed:
             sources.append((doc.id, None))
             continue
-        text, new = analysed(doc, backend.analyzer)
+        text, new = analysed(doc, analyzer)
         if new is not None:
             made.append((doc.id, new))
-        sources.append((doc.id, need_source(backend.with_vector(doc), backend.analyzer, text)))
+        sources.append((doc.id, source(doc, text)))
     return _ndjson(index, sources), made
