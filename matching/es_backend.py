@@ -30,8 +30,7 @@ from matching.semantic import F32, unpack
 from matching.documents import Analysis, NeedDoc, PatentDoc
 from matching.errors import SearchError, SearchUnavailable
 from matching.fields import (
-    NEED_TEXT_FIELDS, PATENT_TEXT_FIELDS, TermGroups, analysed, grade_rank, need_facets, need_text, patent_facets,
-    patent_text,
+    NEED_TEXT_FIELDS, PATENT_TEXT_FIELDS, TermGroups, analysed, grade_rank, need_facets, patent_facets,
 )
 from matching.parallel import map_chunks
 from matching.querying import SearchPlan
@@ -396,10 +395,9 @@ def _vector(packed: str | None) -> list[float] | None:
     return rounded
 
 
-def patent_source(doc: PatentDoc, analyzer: Analyzer, grade_order: tuple[str, ...],
-                  text: dict[str, str] | None = None) -> dict[str, Any]:
-    """The document's index body; ``text``: its token fields, when the caller has them (``fields.analysed``)."""
-    body: dict[str, Any] = {f"{k}_t": v for k, v in (text or patent_text(doc, analyzer)).items()}
+def patent_source(doc: PatentDoc, text: dict[str, str], grade_order: tuple[str, ...]) -> dict[str, Any]:
+    """The document's index body; ``text``: its token fields (``fields.analysed``)."""
+    body: dict[str, Any] = {f"{k}_t": v for k, v in text.items()}
     body.update(patent_facets(doc))
     body.update(id=doc.id, published=doc.published, grade_rank=grade_rank(doc.grade, grade_order),
                 application_date=doc.application_date.isoformat() if doc.application_date else None,
@@ -409,8 +407,8 @@ def patent_source(doc: PatentDoc, analyzer: Analyzer, grade_order: tuple[str, ..
     return body
 
 
-def need_source(doc: NeedDoc, analyzer: Analyzer, text: dict[str, str] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {f"{k}_t": v for k, v in (text or need_text(doc, analyzer)).items()}
+def need_source(doc: NeedDoc, text: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {f"{k}_t": v for k, v in text.items()}
     body.update(need_facets(doc))
     body.update(id=doc.id, public=doc.public, status=doc.status, doc=doc.to_dict(),
                 valid_until=doc.valid_until.isoformat() if doc.valid_until else None)
@@ -434,15 +432,15 @@ def _ndjson(index: str, docs: Iterable[tuple[int, dict[str, Any] | None]]) -> by
 def patent_bulk_body(state: tuple[str, SearchBackend, tuple[str, ...]], docs: list[PatentDoc]) -> _Body:
     """Listable patents are indexed (with their vector, computed here when missing), the others deleted."""
     index, backend, grade_order = state
-    return _bulk_body(index, backend.analyzer, [(d, d.matchable) for d in docs], lambda d, text: patent_source(
-        backend.with_vector(d), backend.analyzer, grade_order, text))
+    return _bulk_body(index, backend.analyzer, [(d, d.matchable) for d in docs],
+                      lambda d, text: patent_source(backend.with_vector(d), text, grade_order))
 
 
 def need_bulk_body(state: tuple[str, SearchBackend], docs: list[NeedDoc]) -> _Body:
     """Open needs are indexed (with their vector), the others deleted."""
     index, backend = state
-    return _bulk_body(index, backend.analyzer, [(d, d.status == "open") for d in docs], lambda d, text: need_source(
-        backend.with_vector(d), backend.analyzer, text))
+    return _bulk_body(index, backend.analyzer, [(d, d.status == "open") for d in docs],
+                      lambda d, text: need_source(backend.with_vector(d), text))
 
 
 def _bulk_body(index: str, analyzer: Analyzer, docs: list[tuple[Any, bool]],
