@@ -44,7 +44,7 @@ FACET_SIZE = 100
 Candidates = list[tuple[PatentDoc, float]]
 NeedCandidates = list[tuple[NeedDoc, float]]
 Facets = dict[str, list[FacetValue]]
-# Told ("patent" or "need", [(document id, analysis made)]) per chunk a rebuild had to analyse.
+# Told ("patent" or "need", [(document id, analysis made)]) per chunk an index or rebuild had to analyse.
 AnalysisSink = Callable[[str, list[tuple[int, Analysis]]], None]
 
 
@@ -67,12 +67,12 @@ class SearchBackend(ABC):
         """Create empty indices/aliases if none exist (idempotent)."""
 
     @abstractmethod
-    def index_patents(self, docs: Iterable[PatentDoc]) -> int:
-        """Add or replace patents (upsert by id); returns how many were written."""
+    def index_patents(self, docs: Iterable[PatentDoc], keep: AnalysisSink | None = None) -> int:
+        """Add or replace patents (upsert by id); returns how many were written. ``keep``: as for ``rebuild``."""
 
     @abstractmethod
-    def index_needs(self, docs: Iterable[NeedDoc]) -> int:
-        """Add or replace needs (upsert by id); returns how many were written."""
+    def index_needs(self, docs: Iterable[NeedDoc], keep: AnalysisSink | None = None) -> int:
+        """Add or replace needs (upsert by id); returns how many were written. ``keep``: as for ``rebuild``."""
 
     @abstractmethod
     def delete_patent(self, patent_id: int) -> None:

@@ -19,10 +19,9 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -228,19 +227,19 @@ class EmbeddedBackend(SearchBackend):
                        keep: AnalysisSink | None = None) -> int:
         state = (self, self.weights.grade_order)
         return self._write(conn, v, map_chunks(_patent_rows, state, docs, WRITE_CHUNK), q.PATENT_COLUMNS,
-                           "app_date, grade_rank", fresh, keep and partial(keep, "patent"))
+                           "app_date, grade_rank", fresh, keep, "patent")
 
     def _write_needs(self, conn: sqlite3.Connection, v: str, docs: Iterable[NeedDoc], fresh: bool = False,
                      keep: AnalysisSink | None = None) -> int:
         return self._write(conn, v, map_chunks(_need_rows, self, docs, WRITE_CHUNK), q.NEED_COLUMNS,
-                           "public, valid_until", fresh, keep and partial(keep, "need"))
+                           "public, valid_until", fresh, keep, "need")
 
     def _write(self, conn: sqlite3.Connection, v: str, chunks: Iterable[list[_Row]], columns: tuple[str, ...],
-               extra: str, fresh: bool, keep: Callable[[list[tuple[int, Analysis]]], None] | None = None) -> int:
+               extra: str, fresh: bool, keep: AnalysisSink | None, kind: str) -> int:
         """Writes analysed chunks (``_patent_rows``/``_need_rows``), a statement per table per chunk.
 
         ``fresh``: ``v`` is a new, empty version (a rebuild): only an id met
-        twice in the input needs deleting first. ``keep``: told each chunk's new analyses.
+        twice in the input needs deleting first. ``keep``: told each chunk's new analyses (of ``kind``).
         """
         n = 0
         gen = self._next_gen(conn, v)
@@ -253,7 +252,7 @@ class EmbeddedBackend(SearchBackend):
                     self._delete(conn, v, row.id)
                 seen.add(row.id)
             if keep is not None and (made := [(r.id, r.made) for r in chunk if r.made is not None]):
-                keep(made)
+                keep(kind, made)
             kept = [r for r in chunk if r.doc is not None]
             n += len(chunk)
             if not kept:
@@ -284,13 +283,13 @@ class EmbeddedBackend(SearchBackend):
         conn.execute(f"DELETE FROM {v}_kv WHERE id = ?", (doc_id,))
         conn.execute(f"DELETE FROM {v}_docs WHERE id = ?", (doc_id,))
 
-    def index_patents(self, docs: Iterable[PatentDoc]) -> int:
+    def index_patents(self, docs: Iterable[PatentDoc], keep: AnalysisSink | None = None) -> int:
         with self._tx(write=True) as conn:
-            return self._write_patents(conn, self._live(conn, "patents"), docs)
+            return self._write_patents(conn, self._live(conn, "patents"), docs, keep=keep)
 
-    def index_needs(self, docs: Iterable[NeedDoc]) -> int:
+    def index_needs(self, docs: Iterable[NeedDoc], keep: AnalysisSink | None = None) -> int:
         with self._tx(write=True) as conn:
-            return self._write_needs(conn, self._live(conn, "needs"), docs)
+            return self._write_needs(conn, self._live(conn, "needs"), docs, keep=keep)
 
     def delete_patent(self, patent_id: int) -> None:
         with self._tx(write=True) as conn:

@@ -105,7 +105,7 @@ class ElasticsearchBackend(SearchBackend):
         state["_client"] = None
         return state
 
-    def _bulk(self, bodies: Iterable[_Body], keep: AnalysisSink | None = None, kind: str = "patent") -> int:
+    def _bulk(self, bodies: Iterable[_Body], keep: AnalysisSink | None, kind: str) -> int:
         """Send NDJSON bulk bodies, two requests in flight, so Elasticsearch
         indexes one chunk while the next is analysed and sent; ``keep`` is told the analyses each made."""
         count = 0
@@ -169,15 +169,15 @@ class ElasticsearchBackend(SearchBackend):
                     self.client.indices.update_aliases(actions=[{"remove": {"index": i, "alias": alias}} for i in extra])
                     self.client.indices.delete(index=",".join(extra), ignore_unavailable=True)
 
-    def index_patents(self, docs: Iterable[PatentDoc]) -> int:
+    def index_patents(self, docs: Iterable[PatentDoc], keep: AnalysisSink | None = None) -> int:
         self.ensure_indices()
         with self._guard("index_patents"):
-            return self._bulk(self._patent_bodies(self.patent_alias, docs))
+            return self._bulk(self._patent_bodies(self.patent_alias, docs), keep, "patent")
 
-    def index_needs(self, docs: Iterable[NeedDoc]) -> int:
+    def index_needs(self, docs: Iterable[NeedDoc], keep: AnalysisSink | None = None) -> int:
         self.ensure_indices()
         with self._guard("index_needs"):
-            return self._bulk(self._need_bodies(self.need_alias, docs))
+            return self._bulk(self._need_bodies(self.need_alias, docs), keep, "need")
 
     def _delete(self, alias: str, doc_id: int) -> None:
         from elasticsearch import NotFoundError

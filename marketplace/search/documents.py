@@ -18,7 +18,7 @@ from marketplace.patents.models import Patent
 from marketplace.search.backend import search_backend
 from marketplace.search.models import SearchAnalysis, SearchVector
 from matching.documents import Analysis, NeedDoc, PatentDoc
-from matching.fields import analysis, analysis_inputs
+from matching.fields import analysis_inputs
 from matching.semantic import from_bytes, need_text_for_vector, pack, patent_text_for_vector, to_bytes
 
 Doc = TypeVar("Doc", PatentDoc, NeedDoc)
@@ -92,6 +92,11 @@ def _vector_text(doc: PatentDoc | NeedDoc) -> str:
     return need_text_for_vector(doc.title, doc.description, doc.keywords)
 
 
+def _kind(doc: PatentDoc | NeedDoc) -> str:
+    """The ``entity_type`` of a document's stored vector and analysis (and of ``keep_analyses``)."""
+    return "patent" if isinstance(doc, PatentDoc) else "need"
+
+
 def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
     """The documents with their stored vectors; missing or outdated ones are computed and stored.
 
@@ -102,7 +107,7 @@ def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
         return []
     backend = search_backend()
     model = backend.embedder.name
-    kind = "patent" if isinstance(docs[0], PatentDoc) else "need"
+    kind = _kind(docs[0])
     stored = {row.entity_id: row for row in db.session.scalars(select(SearchVector).where(
         SearchVector.entity_type == kind, SearchVector.entity_id.in_([d.id for d in docs])))}
     out = []
@@ -136,14 +141,14 @@ def with_stored_analyses(docs: Sequence[Doc]) -> list[Doc]:
     An analysis is current while the analyzer's fingerprint and the analysed
     text are unchanged: a rebuild re-sends stored token fields instead of
     analysing again (the analysis was half of a rebuild's CPU); documents
-    without one are analysed by the backend's workers and handed to ``keep_analyses``.
+    without one are analysed by the backend (in worker processes for a bulk
+    load) and handed to ``keep_analyses``.
     """
     if not docs:
         return []
     fingerprint = search_backend().analyzer.fingerprint
-    kind = "patent" if isinstance(docs[0], PatentDoc) else "need"
     stored = {row.entity_id: row for row in db.session.scalars(select(SearchAnalysis).where(
-        SearchAnalysis.entity_type == kind, SearchAnalysis.entity_id.in_([d.id for d in docs])))}
+        SearchAnalysis.entity_type == _kind(docs[0]), SearchAnalysis.entity_id.in_([d.id for d in docs])))}
     out = []
     for doc in docs:
         row = stored.get(doc.id)
@@ -163,23 +168,14 @@ def keep_analyses(kind: str, made: list[tuple[int, Analysis]]) -> None:
          for i, a in made])
 
 
-def with_analyses(docs: Sequence[Doc]) -> list[Doc]:
-    """The documents with current analyses: stored ones, the others made here (an indexing job's few) and kept."""
-    docs = with_stored_analyses(docs)
-    analyzer = search_backend().analyzer
-    made = {doc.id: analysis(doc, analyzer) for doc in docs if doc.analysis is None}
-    if made:
-        keep_analyses("patent" if isinstance(docs[0], PatentDoc) else "need", list(made.items()))
-    return [replace(doc, analysis=made[doc.id]) if doc.id in made else doc for doc in docs]
-
-
 def patents_to_index(patents: list[Patent]) -> list[PatentDoc]:
-    """The documents of the patents that belong in the index, with their vectors and analyses."""
-    return with_analyses(patent_documents(patents))
+    """The documents of the patents that belong in the index, with their vectors and current stored analyses (the
+    backend analyses the others and hands them to ``keep_analyses``)."""
+    return with_stored_analyses(patent_documents(patents))
 
 
 def needs_to_index(needs: list[Need]) -> list[NeedDoc]:
-    return with_analyses(with_vectors([need_document(n) for n in needs]))
+    return with_stored_analyses(with_vectors([need_document(n) for n in needs]))
 
 
 def rows_to_read() -> int:
@@ -195,7 +191,7 @@ def iter_patent_documents(batch_size: int = 2000, progress: Callable[[int], None
         ids = list(db.session.scalars(select(Patent.id).where(Patent.id > last_id).order_by(Patent.id).limit(batch_size)))
         if not ids:
             return
-        documents = with_stored_analyses(patent_documents(load_patents(ids)))
+        documents = patents_to_index(load_patents(ids))
         db.session.flush()  # new vectors: written with the rebuild's unit of work
         yield from documents
         if progress is not None:
@@ -212,7 +208,7 @@ def iter_need_documents(batch_size: int = 2000, progress: Callable[[int], None] 
                                               .limit(batch_size)).all())
         if not needs:
             return
-        documents = with_stored_analyses(with_vectors([need_document(n) for n in needs]))
+        documents = needs_to_index(needs)
         db.session.flush()
         yield from documents
         if progress is not None:

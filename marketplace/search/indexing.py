@@ -43,12 +43,12 @@ def index_changes(events: list[OutboxEvent]) -> None:
     need_ids = {e.entity_id for e in events if e.entity_type == "need"}
     if patent_ids:
         documents = patents_to_index(load_patents(patent_ids))
-        backend.index_patents(documents)
+        backend.index_patents(documents, keep=keep_analyses)
         for patent_id in patent_ids - {d.id for d in documents}:
             backend.delete_patent(patent_id)
     if need_ids:
         needs = load_needs(need_ids)
-        backend.index_needs(needs_to_index(needs))
+        backend.index_needs(needs_to_index(needs), keep=keep_analyses)
         for need_id in need_ids - {n.id for n in needs}:
             backend.delete_need(need_id)
     backend.refresh()  # read-your-writes: whoever just published searches next
