@@ -2,7 +2,8 @@
 
     OPENBLAS_NUM_THREADS=1 nice -n 10 python -m bench.match_speed --n 100000 --data ../shared/data \
         [--es-url URL] [--skip-embedded] [--queries 200] [--embed-rate] [--breakdown] [--analyse-in-rebuild] \
-        [--load-budget SECONDS] [--progress 50000] [--index-prefix NAME [--keep-index | --reuse-index]]
+        [--load-budget SECONDS] [--progress 50000] [--index-prefix NAME [--keep-index | --reuse-index]] \
+        [--growth-from 10000]
 
 Vectors of the real base records are cached (``corpus.py``); ``--embed-rate``
 also measures first-time embedding.
@@ -37,6 +38,10 @@ Figures printed, each with its target:
   connection pool bounds it);
 * embedded index memory: the vector matrix, and the process's RSS growth
   when the index is first used;
+* ``--growth-from N`` (embedded): how need → top-20 p95 grows from the
+  first N documents to all of them (issue 12's target ≤ 2× from 10,000 to
+  100,000); a second index of the first N is built and the needs alternate
+  between the two, so both see the same load;
 * ``--breakdown``: the mean time per stage of a hybrid match, a faceted and
   a one-word search (query analysis, query embedding, retrieval, fusion,
   evidence, business factors, explanation; ``breakdown.py``).
@@ -204,6 +209,24 @@ def run_backend(backend: SearchBackend, docs: Sequence[PatentDoc], needs: list[N
     threaded_rss(backend, requests + one_word_requests())
 
 
+def match_growth(small: SearchBackend, big: SearchBackend, n_small: int, n_big: int, needs: list[NeedDoc],
+                 target: float = 2.0) -> None:
+    """Need → top-20 p95 on ``small`` and ``big``, each need matched on one then the other (same load)."""
+    for backend in (small, big):
+        backend.match_patents(needs[0])
+    samples: tuple[list[float], list[float]] = ([], [])
+    for need in needs:
+        for backend, out in zip((small, big), samples):
+            t = time.perf_counter()
+            backend.match_patents(replace(need, vector=None), limit=20)
+            out.append(time.perf_counter() - t)
+    p95_small, p95_big = pct(samples[0], 95), pct(samples[1], 95)
+    growth = p95_big / p95_small
+    print(f"  need -> top-20 p95 growth from {n_small:,} to {n_big:,} patents (the needs alternating): "
+          f"{p95_small:.1f} → {p95_big:.1f} ms = {growth:.2f}× (target ≤ {target:.0f}×: "
+          f"{'met' if growth <= target else 'NOT met'})", flush=True)
+
+
 def stages(backend: SearchBackend, needs: list[NeedDoc], requests: list[PatentQuery]) -> None:
     """Where the time goes (``--breakdown``): the hybrid match, the faceted and the one-word searches."""
     from bench.match_speed import breakdown
@@ -247,6 +270,8 @@ def main() -> None:
                     help="give the rebuilds documents without stored analyses (the first rebuild after an "
                          "upgrade that changed the analysis); by default each document's analysis is made "
                          "once, untimed, and re-sent")
+    ap.add_argument("--growth-from", type=int, metavar="N",
+                    help="embedded: also index the first N documents and print how match p95 grows from N to --n")
     ap.add_argument("--index-prefix", help="Elasticsearch index prefix (default: a fresh random one)")
     kept = ap.add_mutually_exclusive_group()
     kept.add_argument("--keep-index", action="store_true", help="leave the Elasticsearch indices at the end")
@@ -286,6 +311,12 @@ def main() -> None:
             emb = create_backend(None, str(Path(tmp) / "speed.sqlite3"))
             run_backend(emb, docs, needs, requests, 150, args.breakdown, every=args.progress, budget=args.load_budget,
                         stored=stored)
+            if args.growth_from:
+                small = create_backend(None, str(Path(tmp) / "small.sqlite3"))
+                first = docs[:args.growth_from]
+                small.rebuild(first if stored is None else [replace(d, analysis=a) for d, a in zip(first, stored)], [])
+                match_growth(small, emb, len(first), len(docs), needs)
+                small.close()
             emb.close()
     print(f"at the end: {load_avg()}", flush=True)
 

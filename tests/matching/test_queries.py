@@ -145,3 +145,19 @@ def test_selective_groups_may_keep_terms_of_unknown_frequency():
     assert selective_groups(groups, df, 1000) == ((("锂电池",), 1.0),)
     assert selective_groups(groups, df, 1000, keep_absent=True) == ((("新词", "锂电池"), 1.0),)
 
+
+
+def test_a_groups_walk_takes_its_rarest_terms_up_to_a_fixed_number_of_rows():
+    """The top-k walk's cost must not grow with the corpus: at 100 times the documents, terms that each pass the
+    2 % rule are walked, rarest first, only while their frequencies add up to WALK_ROWS; the rest still score."""
+    from matching.bm25 import WALK_ROWS, selective_groups
+
+    terms = ("锂电池", "正极", "电解液", "隔膜")
+    small = {"锂电池": 10, "正极": 20, "电解液": 30, "隔膜": 40}
+    assert selective_groups(((terms, 1.0),), small, 10_000) == ((("锂电池", "正极", "电解液", "隔膜"), 1.0),)
+    large = {t: d * (WALK_ROWS // 40) for t, d in small.items()}  # the same shares of a corpus 100 times larger
+    walked = selective_groups(((terms, 1.0),), large, 1_000_000)
+    assert walked == ((("锂电池", "正极"), 1.0),)
+    assert sum(large[t] for t in walked[0][0]) <= WALK_ROWS
+    # the rarest term is walked even alone past the budget, so no group is left without candidates
+    assert selective_groups(((("隔膜",), 1.0),), {"隔膜": 2 * WALK_ROWS}, 1_000_000) == ((("隔膜",), 1.0),)
