@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.core.slots import Slot
@@ -65,18 +65,20 @@ def need_document(need: Need) -> NeedDoc:
         status=need.status.value, public=need.public, valid_until=need.valid_until)
 
 
-def load_patents(ids: Iterable[int] | None = None) -> list[Patent]:
-    query = select(Patent).options(selectinload(Patent.owner), selectinload(Patent.segment_links))
-    if ids is not None:
-        query = query.where(Patent.id.in_(list(ids)))
-    return list(db.session.scalars(query.order_by(Patent.id)))
+def _patents() -> Select[Patent]:
+    return select(Patent).options(selectinload(Patent.owner), selectinload(Patent.segment_links)).order_by(Patent.id)
 
 
-def load_needs(ids: Iterable[int] | None = None) -> list[Need]:
-    query = select(Need).options(selectinload(Need.organisation), selectinload(Need.segment_links))
-    if ids is not None:
-        query = query.where(Need.id.in_(list(ids)))
-    return list(db.session.scalars(query.order_by(Need.id)))
+def _needs() -> Select[Need]:
+    return select(Need).options(selectinload(Need.organisation), selectinload(Need.segment_links)).order_by(Need.id)
+
+
+def load_patents(ids: Iterable[int]) -> list[Patent]:
+    return list(db.session.scalars(_patents().where(Patent.id.in_(list(ids)))))
+
+
+def load_needs(ids: Iterable[int]) -> list[Need]:
+    return list(db.session.scalars(_needs().where(Need.id.in_(list(ids)))))
 
 
 def patent_documents(patents: list[Patent]) -> list[PatentDoc]:
@@ -108,10 +110,11 @@ def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
     backend = search_backend()
     model = backend.embedder.name
     kind = _kind(docs[0])
-    stored = {row.entity_id: row for row in db.session.scalars(select(SearchVector).where(
-        SearchVector.entity_type == kind, SearchVector.entity_id.in_([d.id for d in docs])))}
+    stored = {row.entity_id: row for row in db.session.execute(
+        select(SearchVector.entity_id, SearchVector.model, SearchVector.text_hash, SearchVector.vector).where(
+            SearchVector.entity_type == kind, SearchVector.entity_id.in_([d.id for d in docs])))}
     out = []
-    new: dict[int, dict[str, object]] = {}
+    new: list[dict[str, object]] = []
     for doc in docs:
         text = _vector_text(doc)
         digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
@@ -120,18 +123,15 @@ def with_vectors(docs: Sequence[Doc]) -> list[Doc]:
             vector = from_bytes(row.vector)
         else:
             vector = backend.embedder.embed(text)
-            if row is None:
-                new[doc.id] = {"entity_type": kind, "entity_id": doc.id, "model": model, "text_hash": digest,
-                               "vector": to_bytes(vector)}
-            else:
-                row.model, row.text_hash, row.vector = model, digest, to_bytes(vector)
+            new.append({"entity_type": kind, "entity_id": doc.id, "model": model, "text_hash": digest,
+                        "vector": to_bytes(vector)})
         out.append(replace(doc, vector=pack(vector), vector_model=model))
     if new:  # an upsert: the search and push drains may index the same new document at once
         statement = upsert_insert(SearchVector.__table__)
         db.session.execute(statement.on_conflict_do_update(
             index_elements=["entity_type", "entity_id"],
             set_={"model": statement.excluded.model, "text_hash": statement.excluded.text_hash,
-                  "vector": statement.excluded.vector}), list(new.values()))
+                  "vector": statement.excluded.vector}), new)
     return out
 
 
@@ -147,8 +147,9 @@ def with_stored_analyses(docs: Sequence[Doc]) -> list[Doc]:
     if not docs:
         return []
     fingerprint = search_backend().analyzer.fingerprint
-    stored = {row.entity_id: row for row in db.session.scalars(select(SearchAnalysis).where(
-        SearchAnalysis.entity_type == _kind(docs[0]), SearchAnalysis.entity_id.in_([d.id for d in docs])))}
+    stored = {row.entity_id: row for row in db.session.execute(
+        select(SearchAnalysis.entity_id, SearchAnalysis.analyzer, SearchAnalysis.text_hash, SearchAnalysis.tokens).where(
+            SearchAnalysis.entity_type == _kind(docs[0]), SearchAnalysis.entity_id.in_([d.id for d in docs])))}
     out = []
     for doc in docs:
         row = stored.get(doc.id)
@@ -187,27 +188,20 @@ def iter_patent_documents(batch_size: int = 2000, progress: Callable[[int], None
     """Every indexable patent, streamed in id order for a rebuild; ``progress`` is told the rows of each batch
     once its documents were taken."""
     last_id = 0
-    while True:
-        ids = list(db.session.scalars(select(Patent.id).where(Patent.id > last_id).order_by(Patent.id).limit(batch_size)))
-        if not ids:
-            return
-        documents = patents_to_index(load_patents(ids))
+    while patents := list(db.session.scalars(_patents().where(Patent.id > last_id).limit(batch_size))):
+        documents = patents_to_index(patents)
         db.session.flush()  # new vectors: written with the rebuild's unit of work
         yield from documents
         if progress is not None:
-            progress(len(ids))
-        last_id = ids[-1]
+            progress(len(patents))
+        last_id = patents[-1].id
         db.session.expunge_all()
 
 
 def iter_need_documents(batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> Iterable[NeedDoc]:
     """Every need, streamed in id order for a rebuild (``progress`` as for patents)."""
     last_id = 0
-    while True:
-        needs = load_needs(db.session.scalars(select(Need.id).where(Need.id > last_id).order_by(Need.id)
-                                              .limit(batch_size)).all())
-        if not needs:
-            return
+    while needs := list(db.session.scalars(_needs().where(Need.id > last_id).limit(batch_size))):
         documents = needs_to_index(needs)
         db.session.flush()
         yield from documents
