@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bench.match_speed.__main__ import Reading, rebuild, stored_analyses
+from bench.match_speed.__main__ import Reading, match_growth, rebuild, stored_analyses
 from bench.match_speed.synth import SyntheticPatents
-from matching import PatentDoc, PatentQuery, create_backend
+from matching import NeedDoc, PatentDoc, PatentQuery, create_backend
 from matching.text import Analyzer
 
 BASE = [PatentDoc(id=10 + i, application_number=f"CN20171060186{i}", title=f"一种锂电池正极材料{i}",
@@ -60,3 +60,27 @@ def test_the_rebuilds_re_send_analyses_made_once_before_them(tmp_path, capsys, m
     assert backend.search_patents(PatentQuery(q="锂电池")).total == 10
     assert "rebuild with stored vectors and analyses: 10 docs" in capsys.readouterr().out
     backend.close()
+
+
+def test_growth_matches_each_need_on_both_indices_and_prints_the_ratio_with_its_target(tmp_path, capsys) -> None:
+    small, big = (create_backend(None, str(tmp_path / f"{name}.sqlite3")) for name in ("small", "big"))
+    docs = SyntheticPatents(BASE, 12)
+    small.rebuild(docs[:4], [])
+    big.rebuild(docs, [])
+    calls: list[tuple[str, int]] = []
+    for name, backend in (("small", small), ("big", big)):
+        original = backend.match_patents
+
+        def counted(need: NeedDoc, *a: object, _name: str = name, _original=original, **k: object) -> object:
+            calls.append((_name, need.id))
+            return _original(need, *a, **k)
+
+        backend.match_patents = counted  # type: ignore[method-assign]
+    needs = [NeedDoc(id=i, org_id=1, org_name="甲", title="锂电池正极材料", description="提高循环寿命") for i in (1, 2, 3)]
+    match_growth(small, big, 4, 12, needs)
+    # one warm-up each, then every need on the small index and right after on the big one
+    assert calls == [("small", 1), ("big", 1)] + [(b, i) for i in (1, 2, 3) for b in ("small", "big")]
+    line = capsys.readouterr().out
+    assert "growth from 4 to 12 patents" in line and "× (target ≤ 2×: " in line
+    for backend in (small, big):
+        backend.close()
