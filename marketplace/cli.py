@@ -209,7 +209,7 @@ def reindex() -> None:
     # refreshed and merged (on two cores ~12 s per 100,000 patents on Elasticsearch) before the aliases swap.
     with click.progressbar(length=rows_to_read(), label="patents and needs indexed", show_pos=True) as bar:
         report, replayed = rebuild_indices(progress=bar.update)
-    transaction.commit()  # vectors computed for patents and needs that had none
+    transaction.commit()  # the replayed changes' new vectors and analyses (the rebuild committed its own)
     click.echo(f"indexed {report.patents} patents into {report.patent_index}, "
                f"{report.needs} needs into {report.need_index} in {report.seconds:.1f} s; "
                f"replayed {replayed} changes made during the rebuild")

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from marketplace.core import transaction
 from marketplace.core.slots import Slot
 from marketplace.core.models import upsert_insert
 from marketplace.extensions import db
@@ -186,26 +187,26 @@ def rows_to_read() -> int:
 
 def iter_patent_documents(batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> Iterable[PatentDoc]:
     """Every indexable patent, streamed in id order for a rebuild; ``progress`` is told the rows of each batch
-    once its documents were taken."""
+    once its documents were taken. Each batch's new vectors are committed with it (``rebuild_indices``)."""
     last_id = 0
     while patents := list(db.session.scalars(_patents().where(Patent.id > last_id).limit(batch_size))):
+        last_id = patents[-1].id
         documents = patents_to_index(patents)
-        db.session.flush()  # new vectors: written with the rebuild's unit of work
+        transaction.commit()
         yield from documents
         if progress is not None:
             progress(len(patents))
-        last_id = patents[-1].id
         db.session.expunge_all()
 
 
 def iter_need_documents(batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> Iterable[NeedDoc]:
-    """Every need, streamed in id order for a rebuild (``progress`` as for patents)."""
+    """Every need, streamed in id order for a rebuild (``progress`` and commits as for patents)."""
     last_id = 0
     while needs := list(db.session.scalars(_needs().where(Need.id > last_id).limit(batch_size))):
+        last_id = needs[-1].id
         documents = needs_to_index(needs)
-        db.session.flush()
+        transaction.commit()
         yield from documents
         if progress is not None:
             progress(len(needs))
-        last_id = needs[-1].id
         db.session.expunge_all()

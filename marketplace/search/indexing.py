@@ -17,6 +17,7 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import func, select
 
+from marketplace.core import transaction
 from marketplace.core.models import OutboxEvent
 from marketplace.core.outbox import register_consumer
 from marketplace.core.slots import Slot
@@ -26,6 +27,7 @@ from marketplace.search.documents import (
     iter_need_documents, iter_patent_documents, keep_analyses, load_needs, load_patents, needs_to_index,
     patents_to_index,
 )
+from matching.documents import Analysis
 from matching.results import RebuildReport
 
 CONSUMER = "search"
@@ -59,20 +61,29 @@ def rebuild_indices(progress: Callable[[int], None] | None = None) -> tuple[Rebu
 
     Writes that land while the new indices load go to the old ones and would
     vanish at the alias swap; replaying them (processed or not) closes that gap.
-    Analyses the backend had to make (documents with none stored, or a changed
-    analyzer) are kept for the next rebuild, in the caller's unit of work.
+    Vectors and analyses the rebuild had to make (documents with none stored,
+    or a changed analyzer) are kept for the next one and committed batch by
+    batch: they are caches, right whatever becomes of the rebuild, and one
+    transaction for all of them held SQLite's write lock, so every other
+    writer of a ``make run`` install waited, for the whole of a first rebuild
+    (181 s at 100,000 patents).
     ``progress`` is told how many patent and need rows the backend has taken, batch by batch (of
     ``rows_to_read()``); the new indices' refresh and merge follow the last.
     """
     mark = db.session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.consumer == CONSUMER)) or 0
     report = search_backend().rebuild(iter_patent_documents(progress=progress), iter_need_documents(progress=progress),
-                                      keep=keep_analyses)
+                                      keep=_keep_analyses_committed)
     db.session.expire_all()
     since = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.consumer == CONSUMER,
                                                               OutboxEvent.id > mark).order_by(OutboxEvent.id)))
     if since:
         index_changes(since)
     return report, len(since)
+
+
+def _keep_analyses_committed(kind: str, made: list[tuple[int, Analysis]]) -> None:
+    keep_analyses(kind, made)
+    transaction.commit()
 
 
 def register(app: Flask) -> None:

@@ -166,6 +166,8 @@ def test_indexing_keeps_each_documents_analysis_and_a_rebuild_re_sends_it(ctx, l
     assert {i for kind, i in analyses if kind == "patent"} == listed_ids
     assert any(kind == "need" for kind, _ in analyses)
     assert all(r.analyzer == search_backend().analyzer.fingerprint for r in analyses.values())
+    planter = listed["lithium_planter"].id
+    before = analyses[("patent", planter)].text_hash
 
     def no_analysis(*args, **kwargs):
         raise AssertionError("a rebuild analysed a document whose analysis was stored")
@@ -177,8 +179,6 @@ def test_indexing_keeps_each_documents_analysis_and_a_rebuild_re_sends_it(ctx, l
     assert report.patents == 4
     assert "锂离子电池新能源应用在插秧机上的动力装置" in titles(services.search_patents({"q": ["插秧机"]}))
 
-    planter = listed["lithium_planter"].id
-    before = analyses[("patent", planter)].text_hash
     patents.update_patent(university.load(), planter, {"title": "锂离子电池驱动的水稻插秧机"})
     transaction.commit()
     db.session.expire_all()
@@ -186,6 +186,32 @@ def test_indexing_keeps_each_documents_analysis_and_a_rebuild_re_sends_it(ctx, l
                                                          SearchAnalysis.entity_id == planter))
     assert row is not None and row.text_hash != before
     assert "锂离子电池驱动的水稻插秧机" in titles(services.search_patents({"q": ["水稻插秧机"]}))
+
+
+def test_a_rebuild_commits_the_vectors_and_analyses_it_makes_batch_by_batch(ctx, listed, company, monkeypatch):
+    """A rebuild's vectors and analyses are caches, committed with each batch: one transaction for all of them
+    held SQLite's write lock (every other writer of a ``make run`` install waited) for a whole first rebuild. A
+    rebuild that fails after its patents keeps what it made for them."""
+    from marketplace.search import indexing
+    from marketplace.search.models import SearchAnalysis, SearchVector
+
+    factories.make_need(company, title="土壤重金属修复技术需求")
+    db.session.execute(db.delete(SearchAnalysis))
+    db.session.execute(db.delete(SearchVector))
+    transaction.commit()
+
+    def needs_fail(*args, **kwargs):
+        raise RuntimeError("the database went away while the needs were read")
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr(indexing, "iter_need_documents", needs_fail)
+    with pytest.raises(RuntimeError):
+        indexing.rebuild_indices()
+    db.session.rollback()  # undoes what was not committed
+    listed_ids = {ref.id for name, ref in listed.items() if name != "draft_lithium"}
+    for model in (SearchVector, SearchAnalysis):
+        kept = set(db.session.scalars(select(model.entity_id).where(model.entity_type == "patent")))
+        assert kept == listed_ids, model.__tablename__
 
 
 def test_rebuild_replays_changes_made_while_it_ran(ctx, listed, university, monkeypatch):
