@@ -197,6 +197,7 @@ def iter_patent_documents(batch_size: int = 2000, progress: Callable[[int], None
         if progress is not None:
             progress(len(patents))
         db.session.expunge_all()
+    transaction.commit()  # the last, empty read's transaction: on SQLite a writer's, which would hold the lock
 
 
 def iter_need_documents(batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> Iterable[NeedDoc]:
@@ -210,3 +211,4 @@ def iter_need_documents(batch_size: int = 2000, progress: Callable[[int], None] 
         if progress is not None:
             progress(len(needs))
         db.session.expunge_all()
+    transaction.commit()  # the last, empty read's transaction: on SQLite a writer's, which would hold the lock

@@ -21,6 +21,7 @@ from marketplace.core import transaction
 from marketplace.core.models import OutboxEvent
 from marketplace.core.outbox import register_consumer
 from marketplace.core.slots import Slot
+from marketplace.core.sqlite import write_intent
 from marketplace.extensions import db
 from marketplace.search.backend import search_backend
 from marketplace.search.documents import (
@@ -66,18 +67,21 @@ def rebuild_indices(progress: Callable[[int], None] | None = None) -> tuple[Rebu
     batch: they are caches, right whatever becomes of the rebuild, and one
     transaction for all of them held SQLite's write lock, so every other
     writer of a ``make run`` install waited, for the whole of a first rebuild
-    (181 s at 100,000 patents).
+    (181 s at 100,000 patents). Each transaction begins as a writer on SQLite
+    (``core.sqlite``): one that read a batch and then wrote failed at once
+    when another writer had committed in between, ending the rebuild.
     ``progress`` is told how many patent and need rows the backend has taken, batch by batch (of
     ``rows_to_read()``); the new indices' refresh and merge follow the last.
     """
-    mark = db.session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.consumer == CONSUMER)) or 0
-    report = search_backend().rebuild(iter_patent_documents(progress=progress), iter_need_documents(progress=progress),
-                                      keep=_keep_analyses_committed)
-    db.session.expire_all()
-    since = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.consumer == CONSUMER,
-                                                              OutboxEvent.id > mark).order_by(OutboxEvent.id)))
-    if since:
-        index_changes(since)
+    with write_intent(True):  # SQLite: its transactions read, then write; each must begin as a writer
+        mark = db.session.scalar(select(func.max(OutboxEvent.id)).where(OutboxEvent.consumer == CONSUMER)) or 0
+        report = search_backend().rebuild(iter_patent_documents(progress=progress),
+                                          iter_need_documents(progress=progress), keep=_keep_analyses_committed)
+        db.session.expire_all()
+        since = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.consumer == CONSUMER,
+                                                                  OutboxEvent.id > mark).order_by(OutboxEvent.id)))
+        if since:
+            index_changes(since)
     return report, len(since)
 
 

@@ -204,9 +204,23 @@ def test_a_rebuild_commits_the_vectors_and_analyses_it_makes_batch_by_batch(ctx,
         raise RuntimeError("the database went away while the needs were read")
         yield  # a generator, as the real one
 
+    from marketplace.core import sqlite
+    from marketplace.search import documents
+
+    writing: list[bool] = []  # SQLite begins each transaction as the context says: a writer's, or a reader's
+    original = documents.patents_to_index
+
+    def spied(patents_read):
+        writing.append(sqlite._writing.get())
+        return original(patents_read)
+
+    monkeypatch.setattr(documents, "patents_to_index", spied)
     monkeypatch.setattr(indexing, "iter_need_documents", needs_fail)
     with pytest.raises(RuntimeError):
         indexing.rebuild_indices()
+    # a batch's transaction reads, then writes: begun as a reader it would fail at once on SQLite when another
+    # writer committed in between (SQLITE_BUSY, no timeout helps), so it begins as a writer
+    assert writing == [True]
     db.session.rollback()  # undoes what was not committed
     listed_ids = {ref.id for name, ref in listed.items() if name != "draft_lithium"}
     for model in (SearchVector, SearchAnalysis):
