@@ -66,8 +66,8 @@ def rebuild_indices(progress: Callable[[int], None] | None = None) -> tuple[Rebu
     or a changed analyzer) are kept for the next one and committed batch by
     batch: they are caches, right whatever becomes of the rebuild, and one
     transaction for all of them held SQLite's write lock, so every other
-    writer of a ``make run`` install waited, for the whole of a first rebuild
-    (181 s at 100,000 patents). Each transaction begins as a writer on SQLite
+    writer of a ``make run`` install waited for the whole of a first rebuild
+    (a minute or more at 100,000 patents). Each transaction begins as a writer on SQLite
     (``core.sqlite``): one that read a batch and then wrote failed at once
     when another writer had committed in between, ending the rebuild.
     ``progress`` is told how many patent and need rows the backend has taken, batch by batch (of
