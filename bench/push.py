@@ -236,10 +236,12 @@ def synthesise(app: Flask, args: argparse.Namespace) -> list[int]:
 
 
 def build_index(app: Flask) -> float:
-    from marketplace.search.backend import search_backend
-    from marketplace.search.documents import iter_need_documents, iter_patent_documents
+    """The app's rebuild (``flask reindex``'s path: it keeps the vectors and analyses it makes)."""
+    from marketplace.core import transaction
+    from marketplace.search.indexing import rebuild_indices
     with app.app_context():
-        report = search_backend().rebuild(iter_patent_documents(), iter_need_documents())
+        report, _ = rebuild_indices()
+        transaction.commit()
         return report.seconds
 
 
