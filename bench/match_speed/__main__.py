@@ -37,7 +37,7 @@ Figures printed, each with its target:
 * RSS of the process while 16 threads run mixed searches (the embedded
   connection pool bounds it);
 * embedded index memory: the vector matrix, and the process's RSS growth
-  when the index is first used;
+  when the index is first used; Elasticsearch: the patent index's size on disk;
 * ``--growth-from N`` (embedded): how need → top-20 p95 grows from the
   first N documents to all of them (issue 12's target ≤ 2× from 10,000 to
   100,000); a second index of the first N is built and the needs alternate
@@ -191,6 +191,12 @@ def run_backend(backend: SearchBackend, docs: Sequence[PatentDoc], needs: list[N
     warm = time.perf_counter()
     backend.match_patents(needs[0])  # first use: loads the vectors (embedded), warms caches
     print(f"  first match after the rebuild: {(time.perf_counter() - warm) * 1000:.0f} ms", flush=True)
+    if backend.name == "elasticsearch":
+        # the live segments' sizes (the store's size still counts merged-away files until their reader closes)
+        indices = backend.client.indices.segments(index=backend.patent_alias).body["indices"].values()
+        size = sum(segment["size_in_bytes"] for index in indices for copies in index["shards"].values()
+                   for copy in copies if copy["routing"]["primary"] for segment in copy["segments"].values())
+        print(f"  elasticsearch patent index on disk: {size / 2**20:,.0f} MiB for {n:,} docs", flush=True)
     if backend.name == "embedded":
         vecs = getattr(backend, "_vectors", {})
         size = sum(getattr(v, "nbytes", 0) or (v.matrix.nbytes + v.ids.nbytes) for v in vecs.values())
