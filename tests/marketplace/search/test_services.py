@@ -192,7 +192,8 @@ def test_a_rebuild_commits_the_vectors_and_analyses_it_makes_batch_by_batch(ctx,
     """A rebuild's vectors and analyses are caches, committed with each batch: one transaction for all of them
     held SQLite's write lock (every other writer of a ``make run`` install waited) for a whole first rebuild. A
     rebuild that fails after its patents keeps what it made for them."""
-    from marketplace.search import indexing
+    from marketplace.core import sqlite
+    from marketplace.search import documents, indexing
     from marketplace.search.models import SearchAnalysis, SearchVector
 
     factories.make_need(company, title="土壤重金属修复技术需求")
@@ -203,9 +204,6 @@ def test_a_rebuild_commits_the_vectors_and_analyses_it_makes_batch_by_batch(ctx,
     def needs_fail(*args, **kwargs):
         raise RuntimeError("the database went away while the needs were read")
         yield  # a generator, as the real one
-
-    from marketplace.core import sqlite
-    from marketplace.search import documents
 
     writing: list[bool] = []  # SQLite begins each transaction as the context says: a writer's, or a reader's
     original = documents.patents_to_index
