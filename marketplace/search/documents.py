@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from marketplace.core import transaction
 from marketplace.core.slots import Slot
@@ -185,30 +185,31 @@ def rows_to_read() -> int:
     return sum(db.session.scalar(select(func.count()).select_from(model)) or 0 for model in (Patent, Need))
 
 
-def iter_patent_documents(batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> Iterable[PatentDoc]:
-    """Every indexable patent, streamed in id order for a rebuild; ``progress`` is told the rows of each batch
-    once its documents were taken. Each batch's new vectors are committed with it (``rebuild_indices``)."""
+Row = TypeVar("Row", Patent, Need)
+
+
+def _documents_in_batches(query: Select[Row], key: InstrumentedAttribute[int], to_index: Callable[[list[Row]], list[Doc]],
+                          batch_size: int, progress: Callable[[int], None] | None) -> Iterator[Doc]:
+    """The documents of ``query``'s rows, read ``batch_size`` at a time in ``key`` order for a rebuild; each batch's
+    new vectors are committed with it (``rebuild_indices``) and ``progress`` is told its rows once its documents
+    were taken."""
     last_id = 0
-    while patents := list(db.session.scalars(_patents().where(Patent.id > last_id).limit(batch_size))):
-        last_id = patents[-1].id
-        documents = patents_to_index(patents)
+    while rows := list(db.session.scalars(query.where(key > last_id).limit(batch_size))):
+        last_id = rows[-1].id
+        documents = to_index(rows)
         transaction.commit()
         yield from documents
         if progress is not None:
-            progress(len(patents))
+            progress(len(rows))
         db.session.expunge_all()
     transaction.commit()  # the last, empty read's transaction: on SQLite a writer's, which would hold the lock
 
 
-def iter_need_documents(batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> Iterable[NeedDoc]:
-    """Every need, streamed in id order for a rebuild (``progress`` and commits as for patents)."""
-    last_id = 0
-    while needs := list(db.session.scalars(_needs().where(Need.id > last_id).limit(batch_size))):
-        last_id = needs[-1].id
-        documents = needs_to_index(needs)
-        transaction.commit()
-        yield from documents
-        if progress is not None:
-            progress(len(needs))
-        db.session.expunge_all()
-    transaction.commit()  # the last, empty read's transaction: on SQLite a writer's, which would hold the lock
+def iter_patent_documents(batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> Iterator[PatentDoc]:
+    """Every indexable patent, streamed in id order for a rebuild."""
+    return _documents_in_batches(_patents(), Patent.id, patents_to_index, batch_size, progress)
+
+
+def iter_need_documents(batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> Iterator[NeedDoc]:
+    """Every need, streamed in id order for a rebuild."""
+    return _documents_in_batches(_needs(), Need.id, needs_to_index, batch_size, progress)
