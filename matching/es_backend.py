@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-import numpy as np
 import orjson
 
 from matching import es_queries as esq
@@ -344,11 +343,11 @@ class ElasticsearchBackend(SearchBackend):
         return [(h["_source"]["doc"], esq.cosine(float(h["_score"]))) for h in resp["hits"]["hits"]]
 
     def _patent_knn(self, vector: F32, segments: Sequence[str], k: int) -> Candidates:
-        resp = self._run(self.patent_alias, esq.patent_knn(vector.tolist(), segments, k))
+        resp = self._run(self.patent_alias, esq.patent_knn(vector, segments, k))
         return [(PatentDoc.from_dict(d), s) for d, s in self._knn_hits(resp)]
 
     def _need_knn(self, vector: F32, segments: Sequence[str], k: int, today: date) -> NeedCandidates:
-        resp = self._run(self.need_alias, esq.need_knn(vector.tolist(), segments, k, today))
+        resp = self._run(self.need_alias, esq.need_knn(vector, segments, k, today))
         return [(NeedDoc.from_dict(d), s) for d, s in self._knn_hits(resp)]
 
     def _patent_retrieval(self, groups: TermGroups, vector: F32, segments: Sequence[str],
@@ -361,9 +360,9 @@ class ElasticsearchBackend(SearchBackend):
             if segments:
                 bodies.append(("lex", esq.patent_candidates(groups, segments, SEGMENT_POOL, first)))
         if mode != "lexical" and vector.any():
-            bodies.append(("sem", esq.patent_knn(vector.tolist(), (), POOL)))
+            bodies.append(("sem", esq.patent_knn(vector, (), POOL)))
             if segments:
-                bodies.append(("sem", esq.patent_knn(vector.tolist(), segments, SEGMENT_POOL)))
+                bodies.append(("sem", esq.patent_knn(vector, segments, SEGMENT_POOL)))
         if not bodies:
             return [], []
         searches: list[dict[str, Any]] = []
@@ -391,16 +390,8 @@ class ElasticsearchBackend(SearchBackend):
 
 
 # ---- bulk bodies (module level: they run in analysis worker processes) ----------
-def _vector(packed: str | None) -> list[float] | None:
-    if not packed:
-        return None
-    vec = unpack(packed)
-    if not vec.any():
-        return None  # a zero vector has no direction
-    # Five decimals keep the request short; numpy rounds all 256 at once (round() per float was a quarter of
-    # a document's analysis) to the same floats.
-    rounded: list[float] = np.round(vec.astype(np.float64), 5).tolist()
-    return rounded
+def _vector(packed: str | None) -> list[int] | None:
+    return esq.byte_vector(unpack(packed)) if packed else None
 
 
 def patent_source(doc: PatentDoc, text: dict[str, str], grade_order: tuple[str, ...]) -> dict[str, Any]:

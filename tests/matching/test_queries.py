@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import numpy as np
 import pytest
 
 from matching import NeedQuery, PatentQuery, QueryTooLong
@@ -161,3 +162,19 @@ def test_a_groups_walk_takes_its_rarest_terms_up_to_a_fixed_number_of_rows():
     assert sum(large[t] for t in walked[0][0]) <= WALK_ROWS
     # the rarest term is walked even alone past the budget, so no group is left without candidates
     assert selective_groups(((("隔膜",), 1.0),), {"隔膜": 2 * WALK_ROWS}, 1_000_000) == ((("隔膜",), 1.0),)
+
+
+def test_vectors_go_to_elasticsearch_as_bytes_scaled_to_their_largest_component():
+    rng = np.random.default_rng(7)
+    vector = rng.standard_normal(256).astype(np.float32)
+    vector /= np.linalg.norm(vector)
+    scaled = es_queries.byte_vector(vector)
+    assert scaled is not None and all(isinstance(x, int) for x in scaled)
+    assert max(abs(x) for x in scaled) == 127
+    as_array = np.asarray(scaled, np.float32)
+    assert float(as_array @ vector) / float(np.linalg.norm(as_array)) > 0.9999  # the direction is kept
+    assert es_queries.byte_vector(np.zeros(256, np.float32)) is None
+    body = es_queries.patent_knn(vector, ["新能源"], 20)
+    assert body["knn"]["query_vector"] == scaled
+    mapping = es_queries.patent_index_body(256)["mappings"]["properties"]["vec"]
+    assert mapping["element_type"] == "byte" and mapping["similarity"] == "cosine"
