@@ -201,12 +201,16 @@ class ElasticsearchBackend(SearchBackend):
             new_n = self._new_index(self.need_alias, esq.need_index_body, bulk_load=True)
             try:
                 n_pat = self._bulk(self._patent_bodies(new_p, patents), keep, "patent")
-                with ThreadPoolExecutor(1) as merger:
-                    # The patents' merge (one thread on the node) runs while the needs are read and loaded.
+                # The patents' merge (one thread on the node) runs while the needs are read and loaded. Not
+                # awaited on failure: deleting the index below ends it (at 1,000,000 patents it takes minutes).
+                merger = ThreadPoolExecutor(1)
+                try:
                     patents_merged = merger.submit(self._merge, new_p)
                     n_need = self._bulk(self._need_bodies(new_n, needs), keep, "need")
                     self._merge(new_n)
                     patents_merged.result()
+                finally:
+                    merger.shutdown(wait=False)
                 self.client.indices.put_settings(index=f"{new_p},{new_n}", settings={
                     "refresh_interval": "1s", "number_of_replicas": self.replicas,
                     "merge.scheduler.auto_throttle": None})  # back to the default for live writes

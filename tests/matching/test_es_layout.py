@@ -61,3 +61,24 @@ def test_rebuilt_indices_are_merged_to_one_segment_per_shard(monkeypatch):
     finally:
         backend.drop()
         backend.close()
+
+
+def test_a_rebuild_failing_while_the_patents_merge_keeps_the_live_indices_and_leaves_no_new_ones():
+    backend = create_backend(_es_url(), "", index_prefix=f"{SESSION_PREFIX}-failed", request_timeout=30)
+    patents, needs = build_patents(), build_needs()
+
+    def needs_then_a_lost_database():
+        yield needs[0]
+        raise RuntimeError("the database went away")
+
+    try:
+        backend.rebuild(patents[:3], needs[:3])
+        live = backend._current(backend.patent_alias) + backend._current(backend.need_alias)
+        with pytest.raises(RuntimeError, match="went away"):
+            backend.rebuild(patents, needs_then_a_lost_database())
+        names = backend.client.indices.get(index=f"{backend.patent_alias}-v*,{backend.need_alias}-v*").body
+        assert sorted(names) == sorted(live)
+        assert backend.client.count(index=backend.patent_alias)["count"] == 3
+    finally:
+        backend.drop()
+        backend.close()
