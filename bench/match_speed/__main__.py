@@ -204,7 +204,9 @@ def run_backend(backend: SearchBackend, docs: Sequence[PatentDoc], needs: list[N
         n = rebuild(backend, docs, every, budget, stored)
     warm = time.perf_counter()
     backend.match_patents(needs[0])  # first use: loads the vectors (embedded), warms caches
-    print(f"  first match after the rebuild: {(time.perf_counter() - warm) * 1000:.0f} ms", flush=True)
+    # this process's first analysis and embedding too (the web process warms them at start: SearchBackend.warm)
+    print(f"  first match in this process{'' if reuse else ', after the rebuild'}: "
+          f"{(time.perf_counter() - warm) * 1000:.0f} ms", flush=True)
     if backend.name == "elasticsearch":
         # the live segments' sizes (the store's size still counts merged-away files until their reader closes)
         indices = backend.client.indices.segments(index=backend.patent_alias).body["indices"].values()
