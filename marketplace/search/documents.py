@@ -15,7 +15,7 @@ from marketplace.core.slots import Slot
 from marketplace.core.models import upsert_insert
 from marketplace.extensions import db
 from marketplace.needs.models import Need
-from marketplace.patents.models import Patent
+from marketplace.patents.models import Patent, PatentSegment
 from marketplace.search.backend import search_backend
 from marketplace.search.models import SearchAnalysis, SearchVector
 from matching.documents import Analysis, NeedDoc, PatentDoc
@@ -43,8 +43,8 @@ def open_license_patent_ids(patent_ids: Iterable[int]) -> set[int]:
     return OPEN_LICENSED()(ids)
 
 
-def patent_document(patent: Patent, open_license: bool) -> PatentDoc:
-    segments, names = _segment_fields(patent.segments)
+def patent_document(patent: Patent, open_license: bool, segment_codes: list[str]) -> PatentDoc:
+    segments, names = _segment_fields(segment_codes)
     return PatentDoc(
         id=patent.id, application_number=patent.application_number, title=patent.title,
         abstract=patent.abstract or "", first_claim=patent.first_claim or "", ipc_codes=list(patent.ipc_codes or []),
@@ -67,7 +67,7 @@ def need_document(need: Need) -> NeedDoc:
 
 
 def _patents() -> Select[Patent]:
-    return select(Patent).options(selectinload(Patent.owner), selectinload(Patent.segment_links)).order_by(Patent.id)
+    return select(Patent).options(selectinload(Patent.owner)).order_by(Patent.id)
 
 
 def _needs() -> Select[Need]:
@@ -82,11 +82,24 @@ def load_needs(ids: Iterable[int]) -> list[Need]:
     return list(db.session.scalars(_needs().where(Need.id.in_(list(ids)))))
 
 
+def _segment_codes(patent_ids: list[int]) -> dict[int, list[str]]:
+    """Each patent's segment codes, read as plain rows: a rebuild's 100,000 patents made about as many link
+    objects, 4 of the 11 s of CPU that reading them took."""
+    codes: dict[int, list[str]] = {}
+    for patent_id, code in db.session.execute(select(PatentSegment.patent_id, PatentSegment.segment_code).where(
+            PatentSegment.patent_id.in_(patent_ids)).order_by(PatentSegment.patent_id, PatentSegment.segment_code)):
+        codes.setdefault(patent_id, []).append(code)
+    return codes
+
+
 def patent_documents(patents: list[Patent]) -> list[PatentDoc]:
     """Documents for the patents that belong in the index (published ones), with their vectors."""
     listed = [p for p in patents if p.is_published]
+    if not listed:
+        return []
     licensed = open_license_patent_ids(p.id for p in listed)
-    return with_vectors([patent_document(p, p.id in licensed) for p in listed])
+    codes = _segment_codes([p.id for p in listed])
+    return with_vectors([patent_document(p, p.id in licensed, codes.get(p.id, [])) for p in listed])
 
 
 def _vector_text(doc: PatentDoc | NeedDoc) -> str:
