@@ -50,7 +50,7 @@ def _existing_patents(subscription: Subscription) -> list[tuple[int, str]]:
                              exists().where(PatentSegment.patent_id == Patent.id,
                                             PatentSegment.segment_code.in_(codes)))
         .order_by(Patent.published_at.desc(), Patent.id.desc()).limit(SCAN_LIMIT)
-        .options(selectinload(Patent.segment_links))))
+        .options(selectinload(Patent.owner))))  # patent_documents reads the segment codes
     return [(doc.id, doc.title) for doc in patent_documents(patents) if patent_passes(subscription, doc)]
 
 
