@@ -205,8 +205,8 @@ def reindex() -> None:
     """Rebuild the search indices from the database into new versions, then swap the aliases (no downtime)."""
     from marketplace.search.documents import rows_to_read
     from marketplace.search.indexing import rebuild_indices
-    # On a terminal: rows read and analysed so far and the time left; then the new indices are
-    # refreshed and merged (on two cores ~12 s per 100,000 patents on Elasticsearch) before the aliases swap.
+    # On a terminal: rows read and analysed so far and the time left. On Elasticsearch the patents' index merges
+    # while the needs load; what is left of that merge (12-18 s per 100,000 patents on two cores) follows the bar.
     with click.progressbar(length=rows_to_read(), label="patents and needs indexed", show_pos=True) as bar:
         report, replayed = rebuild_indices(progress=bar.update)
     transaction.commit()  # the replayed changes' new vectors and analyses (the rebuild committed its own)
