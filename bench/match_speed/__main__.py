@@ -2,7 +2,7 @@
 
     OPENBLAS_NUM_THREADS=1 nice -n 10 python -m bench.match_speed --n 100000 --data ../shared/data \
         [--es-url URL] [--skip-embedded] [--queries 200] [--embed-rate] [--breakdown] [--analyse-in-rebuild] \
-        [--load-budget SECONDS] [--progress 50000] [--index-prefix NAME [--keep-index | --reuse-index]] \
+        [--load-budget SECONDS] [--progress 50000] [--es-shards 2] [--index-prefix NAME [--keep-index | --reuse-index]] \
         [--growth-from 10000]
 
 Vectors of the real base records are cached (``corpus.py``); ``--embed-rate``
@@ -295,6 +295,8 @@ def main() -> None:
     ap.add_argument("--growth-from", type=int, metavar="N",
                     help="embedded: also index the first N documents and print how match p95 grows from N to --n")
     ap.add_argument("--index-prefix", help="Elasticsearch index prefix (default: a fresh random one)")
+    ap.add_argument("--es-shards", type=int, default=int(os.environ.get("ES_SHARDS", "1")),
+                    help="primary shards of the Elasticsearch indices (ES_SHARDS; default 1)")
     kept = ap.add_mutually_exclusive_group()
     kept.add_argument("--keep-index", action="store_true", help="leave the Elasticsearch indices at the end")
     kept.add_argument("--reuse-index", action="store_true",
@@ -315,9 +317,9 @@ def main() -> None:
 
     stored = None if args.reuse_index or args.analyse_in_rebuild else stored_analyses(probe, docs)
     if args.es_url:
-        print("elasticsearch backend:", flush=True)
+        print(f"elasticsearch backend, {args.es_shards} primary shard(s):", flush=True)
         prefix = args.index_prefix or f"benchs-{uuid.uuid4().hex[:6]}"
-        es = create_backend(args.es_url, "", index_prefix=prefix, request_timeout=300)
+        es = create_backend(args.es_url, "", index_prefix=prefix, request_timeout=300, shards=args.es_shards)
         try:
             run_backend(es, docs, needs, requests, args.breakdown,
                         every=args.progress, budget=args.load_budget, reuse=args.reuse_index, stored=stored)
