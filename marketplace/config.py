@@ -49,7 +49,7 @@ class Settings:
     secret_key: str = ""
     es_url: str | None = None
     es_index_prefix: str = "patentmkt"
-    es_shards: int = 1
+    es_shards: int | None = None
     es_replicas: int = 0
     es_timeout: float = 5.0
     redis_url: str | None = None
@@ -95,6 +95,11 @@ class Settings:
         if database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
 
+        # unset: one shard, and a rebuild of ≥ 50,000 patents takes two (``matching.es_backend.TWO_SHARDS_FROM``)
+        es_shards = _non_negative(env_vars["ES_SHARDS"], "ES_SHARDS") if env_vars.get("ES_SHARDS", "").strip() else None
+        if es_shards == 0:
+            raise ConfigError("ES_SHARDS must be at least 1 (unset: sized by the catalogue)")
+
         demo_mode = _bool(env_vars.get("DEMO_MODE", "false" if production else "true"))
         publicity_days = _non_negative(env_vars.get("PUBLICITY_DAYS", "15"), "PUBLICITY_DAYS")
         if publicity_days < (1 if demo_mode else 15):
@@ -107,7 +112,7 @@ class Settings:
             secret_key=secret_key,
             es_url=env_vars.get("ES_URL") or None,
             es_index_prefix=env_vars.get("ES_INDEX_PREFIX", "patentmkt"),
-            es_shards=int(env_vars.get("ES_SHARDS", "1")),
+            es_shards=es_shards,
             es_replicas=int(env_vars.get("ES_REPLICAS", "0")),
             es_timeout=float(env_vars.get("ES_TIMEOUT", "5")),
             redis_url=env_vars.get("REDIS_URL") or None,

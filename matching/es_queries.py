@@ -27,7 +27,7 @@ _KW = {"type": "keyword"}
 
 
 def _settings(shards: int = 1) -> dict[str, Any]:
-    # One shard: BM25 statistics are exact, and the corpus is small (≤ millions).
+    # The backend sets the shard count (configured, or by the catalogue's size: ``es_backend.TWO_SHARDS_FROM``).
     return {"number_of_shards": shards, "number_of_replicas": 0, "refresh_interval": "1s"}
 
 

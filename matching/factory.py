@@ -19,7 +19,7 @@ def create_backend(
     synonyms_path: str | Path | Sequence[str | Path] | None = None,
     grade_order: Sequence[str] | None = None,
     weights: Weights | None = None,
-    shards: int = 1,
+    shards: int | None = None,
     replicas: int = 0,
     **es_options: Any,
 ) -> SearchBackend:
@@ -27,7 +27,7 @@ def create_backend(
 
     ``synonyms_path``: extra synonym file(s) appended to the shipped list.
     ``grade_order``: the owner's grade labels, best first (default A, B, C, D).
-    ``shards`` / ``replicas``: the Elasticsearch indices' layout (new indices only).
+    ``shards`` / ``replicas``: the Elasticsearch indices' layout (new indices only; no ``shards``: by size).
     ``es_options``: passed to ``elasticsearch.Elasticsearch`` (timeouts, auth, TLS).
     Nothing connects here; the first call does.
     """

@@ -42,6 +42,28 @@ def test_default_layout_is_one_shard_without_replicas():
         backend.close()
 
 
+def test_a_rebuild_gives_a_large_catalogue_two_patent_shards_unless_a_count_is_configured(monkeypatch):
+    monkeypatch.setattr(es_backend, "TWO_SHARDS_FROM", 4)
+    prefix = f"{SESSION_PREFIX}-sized"
+    backend = create_backend(_es_url(), "", index_prefix=prefix, request_timeout=30)
+    configured = create_backend(_es_url(), "", index_prefix=prefix, request_timeout=30, shards=1)
+    try:
+        backend.ensure_indices()
+        assert _layout(backend, backend.patent_alias) == ("1", "0")
+        backend.rebuild(build_patents()[:4], build_needs()[:2])  # the live index was empty
+        assert _layout(backend, backend.patent_alias) == ("1", "0")
+        backend.rebuild(build_patents()[:4], build_needs()[:2])  # now it holds 4
+        assert _layout(backend, backend.patent_alias) == ("2", "0")
+        assert _layout(backend, backend.need_alias) == ("1", "0")
+        assert backend.client.count(index=backend.patent_alias).body["count"] == 4
+        configured.rebuild(build_patents()[:4], build_needs()[:2])
+        assert _layout(configured, configured.patent_alias) == ("1", "0")
+    finally:
+        backend.drop()
+        backend.close()
+        configured.close()
+
+
 def test_rebuilt_indices_are_merged_to_one_segment_per_shard(monkeypatch):
     backend = create_backend(_es_url(), "", index_prefix=f"{SESSION_PREFIX}-merged", request_timeout=30)
     load = backend._patent_bodies

@@ -29,7 +29,13 @@ def test_values_are_parsed_with_their_types(tmp_path: Path):
     assert settings.flask_config()["SESSION_COOKIE_SECURE"] is True
 
 
-@pytest.mark.parametrize("environ", [{"MARKETPLACE_ENV": "staging"}, {"SMTP_TLS": "maybe"}])
+def test_elasticsearch_shards_are_sized_by_the_catalogue_unless_set(tmp_path: Path):
+    assert Settings.from_env(tmp_path, {}).es_shards is None
+    assert Settings.from_env(tmp_path, {"ES_SHARDS": " 3 "}).es_shards == 3
+
+
+@pytest.mark.parametrize("environ", [{"MARKETPLACE_ENV": "staging"}, {"SMTP_TLS": "maybe"}, {"ES_SHARDS": "0"},
+                                     {"ES_SHARDS": "two"}])
 def test_bad_values_are_refused(tmp_path: Path, environ):
     with pytest.raises(ConfigError):
         Settings.from_env(tmp_path, environ)
