@@ -26,9 +26,9 @@ _TEXT = {"type": "text", "analyzer": "whitespace", "norms": True}
 _KW = {"type": "keyword"}
 
 
-def _settings(shards: int = 1) -> dict[str, Any]:
-    # The backend sets the shard count (configured, or by the catalogue's size: ``es_backend.TWO_SHARDS_FROM``).
-    return {"number_of_shards": shards, "number_of_replicas": 0, "refresh_interval": "1s"}
+def _settings() -> dict[str, Any]:
+    # Shards and replicas are the backend's to set (configured, or by the catalogue's size: ``es_backend``).
+    return {"refresh_interval": "1s"}
 
 
 def _vector_field(dim: int) -> dict[str, Any]:
